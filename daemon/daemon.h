@@ -1,0 +1,135 @@
+/*
+ * daemon.h: the part of retentiond that touches the outside world.
+ *
+ * One section per file, listing what it exports. Only daemon/ logs, exits,
+ * reads files, talks to Kafka, systemd and HTTP clients.
+ */
+#ifndef RETENTIOND_DAEMON_H
+#define RETENTIOND_DAEMON_H
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../pipeline/pipeline.h"
+
+#ifndef RETENTIOND_VERSION
+#define RETENTIOND_VERSION "0.1.0"
+#endif
+
+#define EXIT_CONFIG 6		/* -t: invalid configuration (LSB "not configured") */
+
+#define CONFIG_KAFKA_MAX 64
+#define CONFIG_STR_MAX   1024
+
+struct config_kv {
+	char	key[128];
+	char	value[CONFIG_STR_MAX];
+	int	line;
+};
+
+struct config {
+	char			path[PATH_MAX];
+	struct config_kv	kafka[CONFIG_KAFKA_MAX];	/* [kafka], verbatim */
+	int			nkafka;
+	char			topic_input[256], topic_alerts[256],
+				topic_suggestions[256], topic_estimates[256],
+				topic_dlq[256];
+	char			state_directory[PATH_MAX];
+	struct pipeline_config	pipeline;
+	char			http_listen[256];	/* "" disables */
+	char			http_token_file[PATH_MAX];	/* bearer token */
+	int			http_allow_remote;	/* non-loopback without token */
+	int			estimates_interval_s;	/* wall-clock publishing */
+	int			log_level;		/* syslog priority, default LOG_INFO */
+	char			extra_protected_buf[PROTECTED_MAX][64];
+};
+
+/* config.c */
+void	config_defaults(struct config *);
+/* Loads path over the defaults. Returns 0, or -1 with "file:line: reason". */
+int	config_load(const char *path, struct config *, char *errbuf, size_t errlen);
+/* Checks what only makes sense once all keys are read (kafka settings through
+ * librdkafka, files that must exist). 0 or -1 with "file:line: reason". */
+int	config_validate(const struct config *, char *errbuf, size_t errlen);
+const char *config_kafka_get(const struct config *, const char *key);	/* NULL if unset */
+int	config_kafka_set(struct config *, const char *key, const char *value);
+
+/* log.c: stderr with <N> priority prefixes for journald; no personal data. */
+void	log_init(int level, int to_tty);
+void	log_set_level(int level);
+void	log_msg(int pri, const char *, ...) __attribute__((format(printf, 2, 3)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));	/* + strerror(errno) */
+/* Rate-limited warning: at most one per key per 10 s, with a suppressed count. */
+void	log_warn_limited(const char *key, const char *, ...) __attribute__((format(printf, 2, 3)));
+void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+char	*xstrdup(const char *);
+
+/* notify.c: libsystemd's sd_notify, a no-op without NOTIFY_SOCKET. */
+void	notify_ready(void);
+void	notify_reloading(void);
+void	notify_stopping(void);
+void	notify_status(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	notify_watchdog(void);			/* rate-limited to half the interval */
+int	notify_watchdog_enabled(void);
+/* A listening socket passed by systemd (socket activation), or -1. */
+int	notify_listen_fd(void);
+
+/* metrics.c: counters the daemon itself owns, and the /metrics rendering. */
+struct daemon_metrics {
+	uint64_t	consumed, produced, delivery_failed;
+	uint64_t	commits, commit_failed;
+	int64_t		consumer_lag;			/* gauge, -1 unknown */
+	int		kafka_up;			/* gauge: brokers reachable */
+	int		ready;				/* consuming */
+	double		proc_hist[16];			/* processing seconds, cumulative buckets */
+	uint64_t	proc_count;
+	double		proc_sum;
+	double		e2a_hist[16];			/* event-to-alert seconds (wall - event time) */
+	uint64_t	e2a_count;
+	double		e2a_sum;
+	int64_t		last_checkpoint_ms;		/* 0 never */
+};
+extern struct daemon_metrics metrics;
+void	metrics_observe_processing(double seconds);
+void	metrics_observe_event_to_alert(double seconds);
+/* Prometheus text format 0.0.4; new string (free()). */
+char	*metrics_render(struct pipeline *);
+
+/* kafka.c: the consumer and producer adapters and the work loop. */
+struct kafka;
+struct kafka *kafka_new(const struct config *, char *errbuf, size_t errlen);
+void	kafka_free(struct kafka *);			/* close, then destroy */
+/* Runs until *stop is set: poll, pipeline_run, produce, store offsets after
+ * delivery. lock/unlock around pipeline calls (HTTP shares the pipeline). */
+int	kafka_run(struct kafka *, struct pipeline *, volatile int *stop,
+	    volatile int *reload);
+/* Checks [kafka] keys with librdkafka's own parser (for -t). */
+int	kafka_check_config(const struct config *, char *errbuf, size_t errlen);
+
+/* embedded.c: librdkafka's mock cluster as an in-process broker. */
+struct embedded;
+struct embedded *embedded_start(const char *state_dir, char *errbuf, size_t errlen);
+const char *embedded_bootstrap(const struct embedded *);
+void	embedded_stop(struct embedded *);
+
+/* http.c: libmicrohttpd, loopback by default. */
+struct http;
+struct http *http_start(const struct config *, struct pipeline *, char *errbuf, size_t errlen);
+void	http_stop(struct http *);
+
+/* main.c: the lock every thread takes around the pipeline. */
+void	daemon_lock(void);
+void	daemon_unlock(void);
+
+/* replay.c: JSONL file of events through the pipeline, outputs as JSONL. */
+int	replay_run(const struct config *, const char *path, int dump_scores);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * pipeline.h: pure stages from one input message to its outputs.
+ *
+ *   message -> decode (decode.c) -> dedup -> state_apply + model (state/)
+ *           -> decide (decide.c: alerts, suggestions, plans, estimates)
+ *           -> encode (encode.c) -> emit callback
+ *
+ * No I/O, no logging, no exit(): the daemon hands a message in and gets
+ * outputs back through a callback, so the same code runs under Kafka, in
+ * replay mode (a JSONL file) and in tests. State is kept per input
+ * partition (a shard) so that per-partition checkpoints and consumer-group
+ * rebalances can move it later; the model is shared.
+ * Not thread-safe: the daemon serialises calls (the HTTP thread takes the
+ * daemon's lock).
+ */
+#ifndef RETENTIOND_PIPELINE_H
+#define RETENTIOND_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../state/model.h"
+
+#define MESSAGE_MAX_BYTES (64 * 1024)	/* larger input goes to the DLQ */
+#define ERRBUF_MAX 256
+
+struct pipeline_config {
+	struct model_config	model;
+	struct features_config	features;
+	double	threshold;		/* alert fires when risk >= threshold */
+	double	clear_threshold;	/* and resolves when risk < clear_threshold */
+	double	critical_threshold;	/* severity "critical" at or above */
+	int	horizon_days;
+	/* suggestions */
+	double	training_hour_cost;	/* currency per hour */
+	double	care_action_cost;	/* currency per care action */
+	double	promotion_raise_percent;
+	double	weight_retention, weight_satisfaction, weight_ability;
+	double	department_budget_per_month;
+	int	suggestions_max;	/* actions per suggestion */
+	/* cadence, in event time */
+	int	rescore_interval_hours;	/* rescoring of the whole shard */
+	int	estimates_interval_events;	/* publish estimates every N events */
+	size_t	dedup_capacity;		/* source+id pairs remembered per shard */
+};
+
+void	pipeline_config_defaults(struct pipeline_config *);
+
+/* A Kafka header (binary CloudEvents mode uses ce_* headers). */
+struct msg_header {
+	const char	*name;		/* NUL-terminated */
+	const void	*value;		/* may be NULL */
+	size_t		 len;
+};
+
+struct message {
+	const void		*key;	/* may be NULL */
+	size_t			 keylen;
+	const void		*value;	/* may be NULL (tombstone) */
+	size_t			 len;
+	const struct msg_header	*headers;
+	size_t			 nheaders;
+	const char		*topic;
+	int32_t			 partition;
+	int64_t			 offset;
+};
+
+enum output_kind { OUT_ALERT, OUT_SUGGESTION, OUT_ESTIMATES, OUT_DLQ, OUT__COUNT };
+
+/* One record to publish. All pointers are borrowed and valid only during
+ * the emit call. For OUT_DLQ, value is the original bytes and error the
+ * reason; source_* name where the input came from. */
+struct output {
+	enum output_kind	 kind;
+	const char		*key;
+	size_t			 keylen;
+	const char		*value;
+	size_t			 len;
+	const char		*error;		/* OUT_DLQ only */
+	const char		*source_topic;
+	int32_t			 source_partition;
+	int64_t			 source_offset;
+};
+
+/* Returns 0, or -1 to make pipeline_run() stop and return PIPE_ERROR. */
+typedef int (*pipeline_emit_fn)(void *arg, const struct output *);
+
+enum pipeline_result {
+	PIPE_OK,		/* applied; outputs (if any) emitted */
+	PIPE_DUPLICATE,		/* source+id seen before: no effect */
+	PIPE_REJECTED,		/* invalid: sent to the DLQ output */
+	PIPE_ERROR		/* emit failed or out of memory */
+};
+
+/* Counters for metrics; monotonic unless named otherwise. */
+struct pipeline_stats {
+	uint64_t	events_by_type[EV__COUNT];
+	uint64_t	rejected;		/* by reason below */
+	uint64_t	rejected_by_reason[16];
+	uint64_t	duplicates;
+	uint64_t	provisional_created;
+	uint64_t	late_events;		/* older than the record's latest */
+	uint64_t	erasures;		/* the anonymous count */
+	uint64_t	outputs[OUT__COUNT];
+	uint64_t	alerts_firing, alerts_resolved;
+	uint64_t	plans;
+	uint64_t	employees;		/* gauge: in state */
+	uint64_t	employees_active;	/* gauge */
+	uint64_t	alerts_open;		/* gauge */
+	int64_t		clock_ms;		/* gauge: event-time clock, max over shards */
+	double		event_to_alert_ms_sum;	/* processing latency is the daemon's */
+};
+
+/* pipeline.c */
+struct pipeline;
+struct pipeline	*pipeline_new(const struct pipeline_config *, char *errbuf, size_t errlen);
+void		 pipeline_free(struct pipeline *);
+/* Thresholds, costs and weights (SIGHUP); state is kept. */
+void		 pipeline_reconfigure(struct pipeline *, const struct pipeline_config *);
+enum pipeline_result pipeline_run(struct pipeline *, const struct message *,
+		    pipeline_emit_fn, void *arg);
+/* Publishes model estimates now (shutdown, timer). */
+int		 pipeline_publish_estimates(struct pipeline *, pipeline_emit_fn, void *arg);
+void		 pipeline_stats(const struct pipeline *, struct pipeline_stats *);
+const char	*pipeline_reject_reason_name(int i);	/* label for rejected_by_reason[i] */
+/* JSON for the HTTP API; new strings (free()), NULL when unknown. */
+char		*pipeline_employee_json(struct pipeline *, const char *id);
+char		*pipeline_model_json(struct pipeline *);
+/* What-if: body as in a suggestion's actions; new JSON or NULL with errbuf. */
+char		*pipeline_whatif_json(struct pipeline *, const char *id,
+		    const char *body, size_t len, char *errbuf, size_t errlen);
+/* Replay helper: final risk of every active employee, one JSON line each. */
+int		 pipeline_dump_scores(struct pipeline *, pipeline_emit_fn, void *arg);
+
+/* decode.c: CloudEvents (structured or binary mode) -> typed event.
+ * Returns 0, or -1 with a one-line reason in errbuf. reason_code (may be
+ * NULL) receives an index for pipeline_stats.rejected_by_reason. */
+enum decode_reason {
+	DR_TOO_LARGE, DR_NOT_JSON, DR_MISSING_FIELD, DR_BAD_TYPE, DR_OUT_OF_RANGE,
+	DR_UNKNOWN_TYPE, DR_BAD_ID, DR_KEY_MISMATCH, DR_BAD_TIME, DR_TOO_LONG,
+	DR__COUNT
+};
+int	decode_event(const struct message *, struct hr_event *,
+	    char *errbuf, size_t errlen, int *reason_code);
+const char *decode_reason_name(int);
+/* 1 if s (len bytes) is a valid employee id: 1..128 bytes of printable UTF-8. */
+int	decode_valid_employee_id(const char *s, size_t len);
+/* RFC 3339 -> ms since epoch; 0 ok, -1 invalid. */
+int	decode_rfc3339(const char *s, int64_t *ms);
+void	decode_format_time(int64_t ms, char *buf, size_t len);	/* RFC 3339 UTC */
+
+#endif

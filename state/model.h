@@ -1,0 +1,114 @@
+/*
+ * model.h: the online estimators (MODEL.md) behind one facade.
+ *
+ *   satisfaction = s0 + alpha * u + care * c     RLS with forgetting (rls.c)
+ *   ability      = a0 + gamma * v                RLS with forgetting (rls.c)
+ *   hazard(t|x)  = lambda0(band(t)) * exp(b . z) piecewise-exponential PH,
+ *                                                 online Newton (hazard.c)
+ *   z = standardised x (features.c gives x; model.c standardises online)
+ *
+ * The pipeline calls model_before_event() before an event changes a record
+ * (the exposure interval up to the event closes with the old covariates),
+ * model_after_event() after it (RLS updates, quality at exits), and
+ * model_score() whenever it needs a risk. The facade owns quality.c too.
+ * GSL lives in this layer only.
+ */
+#ifndef RETENTIOND_MODEL_H
+#define RETENTIOND_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "table.h"
+
+#define HAZARD_BANDS      5	/* 0-3 m, 3-12 m, 1-2 y, 2-5 y, 5 y+ */
+#define DRIVERS_MAX       5
+#define CALIBRATION_BINS  10
+
+struct model_config {
+	double	forgetting_rls;		/* 0 < f <= 1, per observation */
+	double	forgetting_hazard;	/* 0 < f <= 1, per exposure piece */
+	double	l2;			/* ridge on hazard coefficients */
+	int	horizon_days;		/* risk horizon H */
+	double	alert_threshold;	/* for alert precision/recall bookkeeping */
+};
+
+struct driver {
+	const char	*feature;	/* borrowed from struct features */
+	double		 contribution;	/* to the log hazard */
+};
+
+struct score {
+	double		risk;			/* P(voluntary exit within horizon), 0..1 */
+	double		expected_tenure_days;	/* from hire, total */
+	int		ndrivers;
+	struct driver	drivers[DRIVERS_MAX];	/* largest |contribution| first */
+};
+
+struct rls_estimate {
+	double	coef[3];	/* satisfaction: s0, alpha, care; ability: a0, gamma */
+	double	se[3];
+	long	n;
+};
+
+struct hazard_estimate {
+	double		per_year[HAZARD_BANDS];		/* baseline at mean covariates */
+	int		dim;
+	const char	*names[FEATURES_MAX];		/* borrowed */
+	double		coef[FEATURES_MAX];		/* per standard deviation */
+	double		coef_se[FEATURES_MAX];
+	double		mean[FEATURES_MAX], sd[FEATURES_MAX];	/* standardiser */
+	long		exits;
+	double		exposure_years;
+};
+
+struct quality_estimate {
+	double	concordance;		/* Harrell's C, NaN before 1 exit */
+	long	concordance_pairs;
+	double	calib_predicted[CALIBRATION_BINS];	/* mean risk per decile */
+	double	calib_observed[CALIBRATION_BINS];	/* observed exit rate */
+	long	calib_n[CALIBRATION_BINS];
+	double	alert_precision, alert_recall;		/* NaN when undefined */
+	int	ngroups;				/* impact ratios, flattened */
+	struct {
+		const char	*attribute;		/* borrowed */
+		const char	*level;			/* borrowed */
+		double		 rate;			/* alerted / employees */
+		double		 impact_ratio;		/* rate / highest rate */
+		long		 n;
+	} groups[64];
+};
+
+struct model_estimates {
+	struct rls_estimate	satisfaction;
+	struct rls_estimate	ability;
+	struct hazard_estimate	hazard;
+	double			kappa;		/* -b_satisfaction / sd: per point */
+	double			kappa_se;
+	struct quality_estimate	quality;
+};
+
+/* model.c */
+struct model;
+struct model	*model_new(const struct model_config *, struct features *,
+		    char *errbuf, size_t errlen);	/* features: borrowed, outlives */
+void		 model_free(struct model *);
+void		 model_set_config(struct model *, const struct model_config *);
+void		 model_before_event(struct model *, struct employee *,
+		    const struct hr_event *);
+void		 model_after_event(struct model *, struct employee *,
+		    const struct hr_event *);
+/* Scores e at now_ms, stores risk/tenure/scored_ms in e, fills *out (may be NULL). */
+void		 model_score(struct model *, struct employee *, int64_t now_ms,
+		    struct score *out);
+/* Scores a hypothetical copy without touching the model's statistics. */
+void		 model_score_copy(struct model *, const struct employee *,
+		    int64_t now_ms, struct score *out);
+/* Alert bookkeeping for precision/recall and impact ratios. */
+void		 model_note_alert(struct model *, const struct employee *, int firing);
+/* Erasure: forget e in every model-side structure that names it. */
+void		 model_forget(struct model *, const struct employee *);
+void		 model_estimates(struct model *, struct model_estimates *);
+long		 model_version(const struct model *);	/* bumps on every update */
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * table.h: per-employee state and the bookkeeping around it.
+ *
+ * A struct employee holds everything the models need about one person, in
+ * fixed-size fields: applying an event never allocates. Only a new employee
+ * allocates its record (once). Time-windowed sums (incentives, training,
+ * care, manager changes over the last 12 months) keep the last
+ * EMP_WINDOW_MAX timed entries in a ring, so late, out-of-order events land
+ * in the right window: every sum is taken over event time, not arrival.
+ *
+ * Files: table.c (hash table of records), apply.c (event -> record),
+ * features.c (record -> raw covariate vector, attribute registry, protected
+ * names, pay quantiles), dedup.c (seen source+id), strtab.c (interning).
+ */
+#ifndef RETENTIOND_TABLE_H
+#define RETENTIOND_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+#define EMP_WINDOW_MAX     16	/* timed entries kept per window */
+#define FEATURES_MAX       64	/* covariates, built-in plus attributes */
+#define ATTR_FEATURES_MAX  40	/* of which attribute-derived at most */
+#define PROTECTED_MAX      16	/* protected attributes tracked for fairness */
+
+#define MS_PER_DAY   86400000LL
+#define MS_PER_YEAR  (365LL * MS_PER_DAY)	/* windows are 365 days */
+#define DAYS_PER_MONTH 30.4375
+
+enum emp_flag {
+	EMP_PROVISIONAL = 1 << 0,	/* seen an event, not yet the hire */
+	EMP_EXITED      = 1 << 1,
+	EMP_VOLUNTARY   = 1 << 2,	/* exit was voluntary */
+	EMP_FIRING      = 1 << 3,	/* an alert episode is open */
+	EMP_HAS_SURVEY  = 1 << 4,
+	EMP_HAS_REVIEW  = 1 << 5,
+	EMP_HAS_ABILITY = 1 << 6,
+	EMP_EVER_ALERTED = 1 << 7	/* for fairness: alert rates per group */
+};
+
+struct timed {
+	int64_t	t_ms;
+	double	v;
+};
+
+/* Ring of the last EMP_WINDOW_MAX timed values, in arrival order. */
+struct window {
+	struct timed	e[EMP_WINDOW_MAX];
+	uint8_t		n;	/* entries used, <= EMP_WINDOW_MAX */
+	uint8_t		head;	/* next slot to write */
+};
+
+struct employee {
+	char		id[EMPLOYEE_ID_MAX + 1];
+	uint32_t	flags;			/* enum emp_flag */
+	int64_t		hired_ms;		/* 0 while provisional */
+	int64_t		exit_ms;
+	int64_t		last_event_ms;		/* latest event time applied */
+
+	int		dept;			/* strtab id, -1 unknown */
+	int		job_level;		/* 0 unknown */
+	double		salary;			/* yearly, 0 unknown */
+	uint64_t	manager;		/* hash of manager id, 0 none */
+	int64_t		manager_since_ms;
+	int64_t		last_raise_ms;		/* 0 never */
+	double		last_raise_pct;		/* % of the salary before it */
+	int64_t		last_promotion_ms;	/* 0 never: hire counts */
+
+	/* latest values by event time, with the time they took effect */
+	double		satisfaction, engagement, intent_to_stay, work_life_balance;
+	int64_t		survey_ms;
+	double		rating, potential;
+	int64_t		review_ms;
+	double		ability;		/* latest assessment, 0..100 */
+	int64_t		ability_ms;
+
+	struct window	incentive;		/* % of salary: raises, bonuses, equity */
+	struct window	training;		/* hours */
+	struct window	care;			/* 1 per care event */
+	struct window	manager_changes;	/* 1 per change */
+
+	/* attributes mapped through the registry in struct features */
+	double		attr[ATTR_FEATURES_MAX];
+	uint64_t	attr_set;		/* bit i: attr[i] was given */
+	/* protected characteristics: level id + 1 per tracked name, 0 unknown;
+	 * used only for fairness monitoring, never as model inputs */
+	uint8_t		protected_level[PROTECTED_MAX];
+
+	/* model bookkeeping (owned by state/model.c) */
+	int64_t		interval_start_ms;	/* open exposure interval */
+	double		risk;			/* last score, 0..1 */
+	double		expected_tenure_days;
+	int64_t		scored_ms;
+
+	/* alert episode (owned by pipeline/decide.c) */
+	uint32_t	episode;		/* episodes opened so far */
+	int64_t		alert_fired_ms;
+	char		alert_cause[EVENT_ID_MAX + 1];	/* input id that opened it */
+};
+
+/* table.c: open hashing on the id; records never move once created. */
+struct table;
+struct table	*table_new(void);			/* new; NULL on ENOMEM */
+void		 table_free(struct table *);		/* NULL is a no-op */
+struct employee	*table_get(struct table *, const char *id);	/* borrowed, NULL if absent */
+/* Borrowed record, created (zeroed, flags = EMP_PROVISIONAL, dept = -1) when
+ * absent; *created set to 1 then. NULL on ENOMEM. */
+struct employee	*table_put(struct table *, const char *id, int *created);
+/* Wipes the record's memory and removes it. Returns 1 if it existed. */
+int		 table_erase(struct table *, const char *id);
+size_t		 table_count(const struct table *);
+/* Iteration: *it starts at 0; returns NULL at the end. Do not put or erase
+ * while iterating. */
+struct employee	*table_next(struct table *, size_t *it);
+
+/* strtab.c: interning of short strings (departments, levels) to small ids. */
+struct strtab;
+struct strtab	*strtab_new(int max);			/* new; at most max strings */
+void		 strtab_free(struct strtab *);
+int		 strtab_intern(struct strtab *, const char *);	/* id, -1 when full */
+int		 strtab_find(const struct strtab *, const char *); /* id or -1 */
+const char	*strtab_name(const struct strtab *, int id);	/* borrowed, NULL if bad */
+int		 strtab_count(const struct strtab *);
+
+/* window sums over event time (apply.c) */
+void		 window_add(struct window *, int64_t t_ms, double v);
+/* Sum of entries with from_ms <= t < to_ms. */
+double		 window_sum(const struct window *, int64_t from_ms, int64_t to_ms);
+int		 window_count(const struct window *, int64_t from_ms, int64_t to_ms);
+
+/* dedup.c: remembers the last `capacity` source+id pairs (hashed). */
+struct dedup;
+struct dedup	*dedup_new(size_t capacity);
+void		 dedup_free(struct dedup *);
+/* Returns 1 if source+id was seen before (and leaves it), 0 if new (and records it). */
+int		 dedup_check(struct dedup *, const char *source, const char *id);
+
+/* features.c: registry of covariates; see model.h for who reads them. */
+struct features;
+struct features_config {
+	int	 max_attr_features;	/* <= ATTR_FEATURES_MAX */
+	int	 max_levels;		/* one-hot levels per categorical attribute */
+	const char *extra_protected[PROTECTED_MAX];	/* configured extra names, NULL-ended */
+};
+struct features	*features_new(const struct features_config *);
+void		 features_free(struct features *);
+int		 features_dim(const struct features *);		/* current dimension */
+const char	*features_name(const struct features *, int i);	/* borrowed */
+/* Raw (unstandardised) covariates of e at now_ms into x[features_dim()];
+ * a covariate that is unknown for e is set to NaN (the model imputes). */
+void		 features_vector(struct features *, const struct employee *,
+		    int64_t now_ms, double *x);
+/* 1 if name is a protected characteristic (built-in list or configured),
+ * matched case-insensitively, ignoring '_', '-' and spaces. */
+int		 features_is_protected(const struct features *, const char *name);
+/* Protected names seen so far, for fairness reports. */
+int		 features_protected_count(const struct features *);
+const char	*features_protected_name(const struct features *, int k);
+const char	*features_protected_level(const struct features *, int k, int level);
+struct strtab	*features_departments(struct features *);	/* borrowed */
+
+/* apply.c: the effect of one event on one record. Returns 0, or -1 with a
+ * reason in errbuf when the event cannot apply (it is then not applied). */
+int		 state_apply(struct features *, struct employee *,
+		    const struct hr_event *, char *errbuf, size_t errlen);
+
+#endif
