@@ -41,27 +41,32 @@ all: $(BUILD)/retentiond $(TOOL_BIN)
 
 $(BUILD)/obj/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
 $(BUILD)/libretentiond.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/retentiond: $(BUILD)/obj/daemon/main.o $(BUILD)/libretentiond.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libretentiond.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libretentiond.a $(LDLIBS)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libretentiond.a $(LDLIBS)
 
 $(BUILD)/%: tools/%.c $(BUILD)/libretentiond.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libretentiond.a $(LDLIBS)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libretentiond.a $(LDLIBS)
 
 # Fuzz targets built as plain programs that replay their corpus (for `make
 # test`); `make fuzz` builds them with libFuzzer.
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libretentiond.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libretentiond.a $(LDLIBS)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libretentiond.a $(LDLIBS)
 
 tests-build: all $(UNIT_BIN) $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
@@ -97,7 +102,13 @@ install: all
 	sed 's|@BINDIR@|$(BINDIR)|g' deploy/retentiond.service > $(DESTDIR)$(UNITDIR)/retentiond.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/retentiond.service
 	if [ -f deploy/retentiond.socket ]; then install -m 0644 deploy/retentiond.socket $(DESTDIR)$(UNITDIR)/; fi
-	install -m 0640 deploy/retentiond.conf $(DESTDIR)$(SYSCONFDIR)/retentiond/retentiond.conf
+	# The service runs as a dynamic user: the config must be world-readable
+	# (it holds no secrets; those are credentials). An existing config and
+	# credential are kept; the empty credential lets LoadCredential= start.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/retentiond/retentiond.conf ] || \
+		install -m 0644 deploy/retentiond.conf $(DESTDIR)$(SYSCONFDIR)/retentiond/retentiond.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/retentiond/sasl-password ] || \
+		install -m 0600 /dev/null $(DESTDIR)$(SYSCONFDIR)/retentiond/sasl-password
 	install -m 0644 docs/retentiond.8 $(DESTDIR)$(MANDIR)/man8/retentiond.8
 	install -m 0644 docs/retentiond.conf.5 $(DESTDIR)$(MANDIR)/man5/retentiond.conf.5
 

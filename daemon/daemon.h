@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../pipeline/pipeline.h"
 
@@ -55,6 +56,14 @@ int	config_load(const char *path, struct config *, char *errbuf, size_t errlen);
 int	config_validate(const struct config *, char *errbuf, size_t errlen);
 const char *config_kafka_get(const struct config *, const char *key);	/* NULL if unset */
 int	config_kafka_set(struct config *, const char *key, const char *value);
+/* config_load() over an open stream (fuzzing, tests); name is for messages. */
+int	config_load_fp(FILE *, const char *name, struct config *, char *errbuf,
+	    size_t errlen);
+/* struct config points into itself: copy it with this, not memcpy. */
+void	config_copy(struct config *dst, const struct config *src);
+/* "HOST:PORT" (IPv4, [IPv6] or localhost; port 0..65535) -> host without
+ * brackets and port. 0, or -1 if malformed. */
+int	config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
 
 /* log.c: stderr with <N> priority prefixes for journald; no personal data. */
 void	log_init(int level, int to_tty);
@@ -98,6 +107,13 @@ struct daemon_metrics {
 	int64_t		last_checkpoint_ms;		/* 0 never */
 };
 extern struct daemon_metrics metrics;
+/* The work loop writes the scalar fields above, the HTTP thread reads them:
+ * update them only with these (relaxed atomics, no lock); histograms only
+ * through metrics_observe_*(). */
+#define METRICS_ADD(field, n) \
+	__atomic_fetch_add(&metrics.field, (n), __ATOMIC_RELAXED)
+#define METRICS_SET(field, v) \
+	__atomic_store_n(&metrics.field, (v), __ATOMIC_RELAXED)
 void	metrics_observe_processing(double seconds);
 void	metrics_observe_event_to_alert(double seconds);
 /* Prometheus text format 0.0.4; new string (free()). */
@@ -119,17 +135,37 @@ struct embedded;
 struct embedded *embedded_start(const char *state_dir, char *errbuf, size_t errlen);
 const char *embedded_bootstrap(const struct embedded *);
 void	embedded_stop(struct embedded *);
+/* tools/mockbroker: a cluster of nbrokers, topics created explicitly (the
+ * mock has no CreateTopics), then the bootstrap list written to a file. */
+struct embedded *embedded_new(int nbrokers, char *errbuf, size_t errlen);
+int	embedded_write_bootstrap(struct embedded *, const char *path,
+	    char *errbuf, size_t errlen);
+int	embedded_create_topic(struct embedded *, const char *topic, int partitions,
+	    char *errbuf, size_t errlen);
 
 /* http.c: libmicrohttpd, loopback by default. */
 struct http;
 struct http *http_start(const struct config *, struct pipeline *, char *errbuf, size_t errlen);
 void	http_stop(struct http *);
 
-/* main.c: the lock every thread takes around the pipeline. */
+/* control.c: the configuration in force, the lock every thread takes
+ * around the pipeline, and reload. */
+extern struct config daemon_config;
+/* Defaults, then path (may be NULL), then cross-checks; with embedded the
+ * broker list may be missing. 0 or -1 with "file:line: reason". */
+int	daemon_load_config(const char *path, struct config *, int embedded,
+	    char *errbuf, size_t errlen);
 void	daemon_lock(void);
 void	daemon_unlock(void);
+/* Re-reads the configuration (SIGHUP), applies thresholds, costs and
+ * weights to the pipeline, keeps state; a bad file is rejected and the old
+ * configuration kept. Called from the work loop's thread. */
+void	daemon_reload(struct pipeline *);
 
-/* replay.c: JSONL file of events through the pipeline, outputs as JSONL. */
-int	replay_run(const struct config *, const char *path, int dump_scores);
+/* replay.c: JSONL file of events through the pipeline, outputs as JSONL.
+ * path "-" is stdin. score_at_ms > 0: with dump_scores, scores at that
+ * event time instead of the last one. Returns 0 or -1 (I/O error). */
+int	replay_run(const struct config *, const char *path, int dump_scores,
+	    int64_t score_at_ms);
 
 #endif

@@ -129,8 +129,16 @@ char		*pipeline_model_json(struct pipeline *);
 /* What-if: body as in a suggestion's actions; new JSON or NULL with errbuf. */
 char		*pipeline_whatif_json(struct pipeline *, const char *id,
 		    const char *body, size_t len, char *errbuf, size_t errlen);
-/* Replay helper: final risk of every active employee, one JSON line each. */
-int		 pipeline_dump_scores(struct pipeline *, pipeline_emit_fn, void *arg);
+/* Replay helper: the score of every employee in state, one OUT_ESTIMATES
+ * record each keyed by the employee id; active ones scored at at_ms (event
+ * time; 0: the clock). */
+int		 pipeline_dump_scores(struct pipeline *, int64_t at_ms,
+		    pipeline_emit_fn, void *arg);
+/* pipeline.c: for metrics */
+/* Fills *out with the shared model's current estimates (strings borrowed
+ * from the model, valid until the next pipeline call) and returns the
+ * model version. */
+long		 pipeline_estimates(struct pipeline *, struct model_estimates *out);
 
 /* decode.c: CloudEvents (structured or binary mode) -> typed event.
  * Returns 0, or -1 with a one-line reason in errbuf. reason_code (may be

@@ -93,6 +93,14 @@ struct employee {
 	double		risk;			/* last score, 0..1 */
 	double		expected_tenure_days;
 	int64_t		scored_ms;
+	uint32_t	model_flags;		/* MODEL_* bits, model.c */
+	double		model_tree_risk;	/* risk held in quality's histogram */
+	int64_t		calib_ms;		/* open calibration snapshot, 0 none */
+	double		calib_risk;
+	int		calib_decile;
+	int64_t		alert_eval_ms;		/* alert awaiting its outcome, 0 none */
+	int64_t		alert_last_ms;		/* latest alert firing, 0 never */
+	uint8_t		protected_counted[PROTECTED_MAX];	/* levels in fairness counts */
 
 	/* alert episode (owned by pipeline/decide.c) */
 	uint32_t	episode;		/* episodes opened so far */
@@ -114,6 +122,11 @@ size_t		 table_count(const struct table *);
 /* Iteration: *it starts at 0; returns NULL at the end. Do not put or erase
  * while iterating. */
 struct employee	*table_next(struct table *, size_t *it);
+/* 64-bit FNV-1a over n bytes, continuing from h (start with TABLE_HASH_INIT),
+ * and a finaliser that spreads the bits; used by table, dedup, apply. */
+#define TABLE_HASH_INIT 0xcbf29ce484222325ULL
+uint64_t	 table_hash_bytes(uint64_t h, const void *, size_t n);
+uint64_t	 table_hash_mix(uint64_t h);
 
 /* strtab.c: interning of short strings (departments, levels) to small ids. */
 struct strtab;
@@ -160,6 +173,18 @@ int		 features_protected_count(const struct features *);
 const char	*features_protected_name(const struct features *, int k);
 const char	*features_protected_level(const struct features *, int k, int level);
 struct strtab	*features_departments(struct features *);	/* borrowed */
+/* Levels seen so far for protected name k; a level argument above is the
+ * value stored in employee->protected_level[k] (1-based, 0 = unknown -> NULL). */
+int		 features_protected_level_count(const struct features *, int k);
+/* Used by apply.c: map an event's attributes into e (registering new
+ * features / protected names as they arrive; never allocates), and feed
+ * a salary observation into the (dept, job_level) online pay median. */
+void		 features_set_attrs(struct features *, struct employee *,
+		    const struct hr_attr *, int n, int64_t t_ms);
+void		 features_note_salary(struct features *, int dept, int job_level,
+		    double salary);
+/* Online median pay of (dept, job_level), NaN when unknown or too few samples. */
+double		 features_pay_median(const struct features *, int dept, int job_level);
 
 /* apply.c: the effect of one event on one record. Returns 0, or -1 with a
  * reason in errbuf when the event cannot apply (it is then not applied). */

@@ -1,0 +1,209 @@
+/*
+ * embedded.c: librdkafka's mock cluster as an in-process Kafka broker.
+ *
+ * `retentiond --embedded-broker` and tools/mockbroker use it for a
+ * zero-setup demo and for tests: a real Kafka-protocol listener on
+ * 127.0.0.1 (ports picked by the kernel) that any client can reach. The
+ * mock cluster keeps everything in memory, serves produce, fetch,
+ * metadata, list offsets and consumer groups with commits, and has no
+ * CreateTopics API: topics are created here (embedded_create_topic) or
+ * auto-created with the mock's default partition count on first use.
+ *
+ * The bootstrap list is written to a file (temporary file + rename, mode
+ * 0644) so that other processes find the broker once the file appears.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "daemon.h"
+
+struct embedded {
+	rd_kafka_t		*rk;		/* owns the mock cluster's threads */
+	rd_kafka_mock_cluster_t	*mcluster;
+	int			 nbrokers;
+	char			 file[PATH_MAX];	/* bootstrap file, "" none */
+};
+
+/* librdkafka's own log lines from the mock's handle, at their syslog level. */
+static void
+embedded_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	log_msg(level, "embedded broker: %s: %s", fac, buf);
+}
+
+/* Writes text and a newline to path atomically: path.tmp, fsync, rename.
+ * Mode 0644. 0 or -1 with errbuf. */
+static int
+write_atomic(const char *path, const char *text, char *errbuf, size_t errlen)
+{
+	char	 tmp[PATH_MAX + 8];
+	size_t	 len = strlen(text), off = 0;
+	ssize_t	 w;
+	int	 fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		snprintf(errbuf, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1) {
+		snprintf(errbuf, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	(void)fchmod(fd, 0644);		/* whatever the umask */
+	while (off <= len) {
+		const char *p = off < len ? text + off : "\n";
+		size_t n = off < len ? len - off : 1;
+
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	return 0;
+fail:
+	snprintf(errbuf, errlen, "%s: %s", tmp, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+/* Starts a mock cluster of nbrokers (1..16) brokers. Returns a new handle
+ * (embedded_stop()) or NULL with errbuf. */
+struct embedded *
+embedded_new(int nbrokers, char *errbuf, size_t errlen)
+{
+	struct embedded	*e;
+	rd_kafka_conf_t	*conf;
+	char		 err[256];
+
+	if (nbrokers < 1 || nbrokers > 16) {
+		snprintf(errbuf, errlen, "broker count %d not in 1..16", nbrokers);
+		return NULL;
+	}
+	e = xcalloc(1, sizeof(*e));
+	e->nbrokers = nbrokers;
+	conf = rd_kafka_conf_new();
+	rd_kafka_conf_set_log_cb(conf, embedded_log_cb);
+	/* The handle only hosts the cluster: it has no bootstrap servers of
+	 * its own and never produces. */
+	if ((e->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err))) == NULL) {
+		rd_kafka_conf_destroy(conf);
+		snprintf(errbuf, errlen, "mock cluster handle: %s", err);
+		goto fail;
+	}
+	if ((e->mcluster = rd_kafka_mock_cluster_new(e->rk, nbrokers)) == NULL) {
+		snprintf(errbuf, errlen, "mock cluster: cannot create listeners");
+		goto fail;
+	}
+	return e;
+fail:
+	embedded_stop(e);
+	return NULL;
+}
+
+/* Writes the bootstrap list to path (atomically, mode 0644); embedded_stop
+ * removes it. 0 or -1 with errbuf. */
+int
+embedded_write_bootstrap(struct embedded *e, const char *path, char *errbuf,
+    size_t errlen)
+{
+	if (strlen(path) >= sizeof(e->file)) {
+		snprintf(errbuf, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if (write_atomic(path, embedded_bootstrap(e), errbuf, errlen) == -1)
+		return -1;
+	strcpy(e->file, path);
+	return 0;
+}
+
+/* Starts a one-broker mock cluster and writes its bootstrap list to
+ * <state_dir>/bootstrap.servers. New handle or NULL with errbuf. */
+struct embedded *
+embedded_start(const char *state_dir, char *errbuf, size_t errlen)
+{
+	struct embedded	*e;
+	char		 path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/bootstrap.servers",
+	    state_dir) >= sizeof(path)) {
+		snprintf(errbuf, errlen, "%s: path too long", state_dir);
+		return NULL;
+	}
+	if ((e = embedded_new(1, errbuf, errlen)) == NULL)
+		return NULL;
+	if (embedded_write_bootstrap(e, path, errbuf, errlen) == -1) {
+		embedded_stop(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* Creates topic with partitions partitions, replicated on up to three
+ * brokers. Creating an existing topic is not an error. 0 or -1 with
+ * errbuf. */
+int
+embedded_create_topic(struct embedded *e, const char *topic, int partitions,
+    char *errbuf, size_t errlen)
+{
+	rd_kafka_resp_err_t err;
+
+	if (partitions < 1 || partitions > 1024) {
+		snprintf(errbuf, errlen, "%s: partition count %d not in 1..1024",
+		    topic, partitions);
+		return -1;
+	}
+	err = rd_kafka_mock_topic_create(e->mcluster, topic, partitions,
+	    e->nbrokers < 3 ? e->nbrokers : 3);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+		snprintf(errbuf, errlen, "%s: %s", topic, rd_kafka_err2str(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* The comma-separated host:port list; borrowed, valid until embedded_stop. */
+const char *
+embedded_bootstrap(const struct embedded *e)
+{
+	return rd_kafka_mock_cluster_bootstraps(e->mcluster);
+}
+
+/* Removes the bootstrap file, stops the cluster and frees e (NULL-safe).
+ * Clients still connected see their brokers go down. */
+void
+embedded_stop(struct embedded *e)
+{
+	if (e == NULL)
+		return;
+	if (e->file[0] != '\0')
+		unlink(e->file);
+	if (e->mcluster != NULL)
+		rd_kafka_mock_cluster_destroy(e->mcluster);
+	if (e->rk != NULL)
+		rd_kafka_destroy(e->rk);
+	free(e);
+}

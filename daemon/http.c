@@ -1,0 +1,736 @@
+/*
+ * http.c: the HTTP endpoint (libmicrohttpd): metrics, health, and a small
+ * read-mostly JSON API over the pipeline's state.
+ *
+ *   GET  /metrics                    Prometheus text format 0.0.4
+ *   GET  /healthz                    200 while the process serves
+ *   GET  /readyz                     200 when consuming, else 503
+ *   GET  /v1/employees/{id}          an employee's score and state
+ *   GET  /v1/model                   the latest model estimates
+ *   POST /v1/employees/{id}/whatif   predicted risk after some actions
+ *
+ * One MHD polling thread serves every connection; each pipeline call is
+ * made under daemon_lock(), so the work loop and HTTP never touch the
+ * pipeline at once. Requests are short (a render or a lookup), so one
+ * thread is enough and keeps the lock's holders to two.
+ *
+ * Security, because the API hands out personal data:
+ *   - loopback by default; a non-loopback address needs a bearer token
+ *     (http_token_file) or an explicit http_allow_remote;
+ *   - with a token, every path but /healthz and /readyz needs
+ *     "Authorization: Bearer <token>", compared in constant time;
+ *   - the token file must be private to the daemon's user (mode 0600);
+ *   - connections, their lifetime and request bodies are bounded;
+ *   - logs carry the route's name and status, never the path (it may hold
+ *     an employee id) nor a body.
+ *
+ * The path is split before it is percent-decoded (MHD's own unescaping is
+ * turned off), so an id may contain an encoded '/' without being misrouted.
+ *
+ * The listening socket is made here (or passed by systemd) and handed to
+ * MHD with MHD_OPTION_LISTEN_SOCKET. MHD_USE_ITC makes MHD wake its thread
+ * through a pipe instead of shutdown(2) on the socket, which would break a
+ * socket that systemd keeps for the next start.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "daemon.h"
+
+#define HTTP_BODY_MAX		MESSAGE_MAX_BYTES	/* what-if bodies */
+#define HTTP_TOKEN_MAX		1024
+#define HTTP_CONNECTIONS	64
+#define HTTP_PER_IP		16
+#define HTTP_TIMEOUT_S		10u
+
+struct http {
+	struct MHD_Daemon	*mhd;
+	struct pipeline		*pipeline;
+	char			 token[HTTP_TOKEN_MAX + 1];
+	size_t			 token_len;		/* 0: no token required */
+};
+
+/* Per request, MHD's con_cls: the body being received. */
+struct request {
+	char	*body;
+	size_t	 len;
+	int	 too_large;
+};
+
+/* ---- listening socket ---------------------------------------------- */
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*in4;
+	const struct sockaddr_in6	*in6;
+
+	switch (sa->sa_family) {
+	case AF_UNIX:
+		return 1;
+	case AF_INET:
+		in4 = (const struct sockaddr_in *)(const void *)sa;
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	case AF_INET6:
+		in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+			return 1;
+		return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+		    in6->sin6_addr.s6_addr[12] == 127;
+	default:
+		return 0;
+	}
+}
+
+static int
+fd_is_loopback(int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	return is_loopback((const struct sockaddr *)&ss);
+}
+
+static int
+listen_on(const struct sockaddr *sa, socklen_t salen, char *errbuf,
+    size_t errlen)
+{
+	int	fd, on = 1, off = 0;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		snprintf(errbuf, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* "[::]" means both families; a specific v6 address means itself. */
+	if (sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+		    IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr) ? &off : &on, sizeof(on));
+	if (bind(fd, sa, salen) == -1 || listen(fd, 64) == -1) {
+		snprintf(errbuf, errlen, "bind: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Opens the socket for cfg->http_listen. *loopback tells whether it is
+ * bound to loopback only. Returns the fd or -1 with errbuf. */
+static int
+open_listen(const char *listen_addr, int *loopback, char *errbuf,
+    size_t errlen)
+{
+	struct addrinfo	 hints, *res = NULL, *ai;
+	char		 host[256], port[16], why[128] = "";
+	int		 fd = -1, rc, portnum;
+
+	/* The same parser that checked the configuration. */
+	if (config_parse_listen(listen_addr, host, sizeof(host), &portnum) == -1) {
+		snprintf(errbuf, errlen, "listen \"%s\": expected ADDRESS:PORT "
+		    "(IPv4, [IPv6] or localhost)", listen_addr);
+		return -1;
+	}
+	snprintf(port, sizeof(port), "%d", portnum);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(errbuf, errlen, "listen \"%s\": %s", listen_addr,
+		    gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next)
+		fd = listen_on(ai->ai_addr, ai->ai_addrlen, why, sizeof(why));
+	freeaddrinfo(res);
+	if (fd == -1) {
+		snprintf(errbuf, errlen, "listen \"%s\": %s", listen_addr,
+		    why[0] != '\0' ? why : "no usable address");
+		return -1;
+	}
+	*loopback = fd_is_loopback(fd);
+	return fd;
+}
+
+/* ---- token --------------------------------------------------------- */
+
+/* Reads the bearer token: one line, surrounding whitespace trimmed. The
+ * file must be a regular file that others can neither read nor write. */
+static int
+read_token(struct http *h, const char *path, char *errbuf, size_t errlen)
+{
+	struct stat	 st;
+	char		 buf[HTTP_TOKEN_MAX + 2];
+	ssize_t		 n;
+	size_t		 len, i, start;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		snprintf(errbuf, errlen, "token file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(errbuf, errlen, "token file %s: not a regular file", path);
+		goto fail;
+	}
+	if (st.st_mode & 077) {		/* as config_validate() demands */
+		snprintf(errbuf, errlen,
+		    "token file %s: group or others may access it (chmod 600)",
+		    path);
+		goto fail;
+	}
+	len = 0;
+	while (len < sizeof(buf) - 1 &&
+	    (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(errbuf, errlen, "token file %s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	fd = -1;
+	while (len > 0 && isspace((unsigned char)buf[len - 1]))
+		len--;
+	for (start = 0; start < len && isspace((unsigned char)buf[start]); start++)
+		;
+	len -= start;
+	if (len == 0 || len > HTTP_TOKEN_MAX) {
+		snprintf(errbuf, errlen, "token file %s: %s", path,
+		    len == 0 ? "empty" : "token longer than 1024 bytes");
+		goto fail;
+	}
+	for (i = 0; i < len; i++) {
+		if (!isgraph((unsigned char)buf[start + i])) {
+			snprintf(errbuf, errlen,
+			    "token file %s: token must be one printable word", path);
+			goto fail;
+		}
+	}
+	memcpy(h->token, buf + start, len);
+	h->token[len] = '\0';
+	h->token_len = len;
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+fail:
+	explicit_bzero(buf, sizeof(buf));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/* Constant time in the content of both strings; the loop runs over the
+ * presented token, so only its own length shows. */
+static int
+token_equal(const char *want, size_t wantlen, const char *got, size_t gotlen)
+{
+	unsigned char	diff = (unsigned char)(wantlen != gotlen);
+	size_t		i;
+
+	for (i = 0; i < gotlen; i++)
+		diff |= (unsigned char)((i < wantlen ? want[i] : 0) ^ got[i]);
+	return diff == 0;
+}
+
+static int
+authorized(const struct http *h, struct MHD_Connection *conn)
+{
+	const char	*v;
+
+	if (h->token_len == 0)
+		return 1;
+	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
+		return 0;
+	for (v += 7; *v == ' '; v++)
+		;
+	return token_equal(h->token, h->token_len, v, strlen(v));
+}
+
+/* ---- responses ----------------------------------------------------- */
+
+static enum MHD_Result
+respond(struct MHD_Connection *conn, unsigned int status, const char *type,
+    char *body, size_t len, int must_free)
+{
+	struct MHD_Response	*r;
+	enum MHD_Result		 ret;
+
+	r = MHD_create_response_from_buffer(len, body,
+	    must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		if (must_free)
+			free(body);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	(void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		(void)MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    "Bearer realm=\"retentiond\"");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+respond_json(struct MHD_Connection *conn, unsigned int status, char *json)
+{
+	if (json == NULL)
+		return MHD_NO;
+	return respond(conn, status, "application/json", json, strlen(json), 1);
+}
+
+/* {"error": "msg"}, msg escaped as a JSON string. */
+static enum MHD_Result
+respond_error(struct MHD_Connection *conn, unsigned int status,
+    const char *msg)
+{
+	char		 buf[512];
+	size_t		 n = 0;
+	const char	*p;
+
+	n += (size_t)snprintf(buf, sizeof(buf), "{\"error\": \"");
+	for (p = msg; *p != '\0' && n < sizeof(buf) - 16; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '"' || c == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = (char)c;
+		} else if (c >= 0x80) {	/* may echo a non-UTF-8 body */
+			buf[n++] = '?';
+		} else if (c < 0x20 || c == 0x7f) {
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+			    "\\u%04x", c);
+		} else
+			buf[n++] = (char)c;
+	}
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\"}\n");
+	return respond_json(conn, status, strdup(buf));
+}
+
+/* 405; allow is what the path accepts. */
+static enum MHD_Result
+respond_method(struct MHD_Connection *conn, const char *allow)
+{
+	struct MHD_Response	*r;
+	enum MHD_Result		 ret;
+	static char		 body[] = "{\"error\": \"method not allowed\"}\n";
+
+	r = MHD_create_response_from_buffer(sizeof(body) - 1, body,
+	    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+respond_text(struct MHD_Connection *conn, unsigned int status, const char *s)
+{
+	return respond(conn, status, "text/plain; charset=utf-8",
+	    (char *)(uintptr_t)s, strlen(s), 0);
+}
+
+/* ---- routes -------------------------------------------------------- */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..n) into out (outlen bytes with the NUL). Returns
+ * the decoded length, or -1 when malformed or too long. */
+static long
+percent_decode(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t	i, o = 0;
+	int	hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (o + 1 >= outlen)
+			return -1;
+		if (s[i] != '%') {
+			out[o++] = s[i];
+			continue;
+		}
+		if (i + 2 >= n)
+			return -1;
+		if ((hi = hexval((unsigned char)s[i + 1])) < 0 ||
+		    (lo = hexval((unsigned char)s[i + 2])) < 0)
+			return -1;
+		out[o++] = (char)(hi * 16 + lo);
+		i += 2;
+	}
+	out[o] = '\0';
+	return (long)o;
+}
+
+static int
+is_get(const char *method)
+{
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+static enum MHD_Result
+route_metrics(struct http *h, struct MHD_Connection *conn)
+{
+	char	*text;
+
+	daemon_lock();
+	text = metrics_render(h->pipeline);
+	daemon_unlock();
+	if (text == NULL)
+		return respond_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "out of memory");
+	return respond(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+	    text, strlen(text), 1);
+}
+
+static enum MHD_Result
+route_model(struct http *h, struct MHD_Connection *conn)
+{
+	char	*json;
+
+	daemon_lock();
+	json = pipeline_model_json(h->pipeline);
+	daemon_unlock();
+	if (json == NULL)
+		return respond_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "no model estimates yet");
+	return respond_json(conn, MHD_HTTP_OK, json);
+}
+
+static enum MHD_Result
+route_employee(struct http *h, struct MHD_Connection *conn, const char *id)
+{
+	char	*json;
+
+	daemon_lock();
+	json = pipeline_employee_json(h->pipeline, id);
+	daemon_unlock();
+	if (json == NULL)
+		return respond_error(conn, MHD_HTTP_NOT_FOUND, "unknown employee");
+	return respond_json(conn, MHD_HTTP_OK, json);
+}
+
+static enum MHD_Result
+route_whatif(struct http *h, struct MHD_Connection *conn, const char *id,
+    const struct request *req)
+{
+	char	*json, *known, errbuf[ERRBUF_MAX];
+
+	if (req->len == 0)
+		return respond_error(conn, MHD_HTTP_BAD_REQUEST, "empty body");
+	errbuf[0] = '\0';
+	daemon_lock();
+	/* Unknown employee is 404 whatever the body says. */
+	if ((known = pipeline_employee_json(h->pipeline, id)) == NULL) {
+		daemon_unlock();
+		return respond_error(conn, MHD_HTTP_NOT_FOUND, "unknown employee");
+	}
+	free(known);
+	json = pipeline_whatif_json(h->pipeline, id, req->body, req->len,
+	    errbuf, sizeof(errbuf));
+	daemon_unlock();
+	if (json == NULL && errbuf[0] == '\0')	/* provisional or exited */
+		return respond_error(conn, MHD_HTTP_NOT_FOUND,
+		    "no active employee with that id");
+	if (json == NULL)
+		return respond_error(conn, MHD_HTTP_BAD_REQUEST, errbuf);
+	return respond_json(conn, MHD_HTTP_OK, json);
+}
+
+/* /v1/employees/{id}[/whatif] */
+static enum MHD_Result
+route_employees(struct http *h, struct MHD_Connection *conn, const char *rest,
+    const char *method, const struct request *req, const char **route)
+{
+	char		 id[EMPLOYEE_ID_MAX + 1];
+	const char	*slash;
+	size_t		 seglen;
+	long		 n;
+	int		 whatif = 0;
+
+	if ((slash = strchr(rest, '/')) != NULL) {
+		if (strcmp(slash, "/whatif") != 0) {
+			*route = "notfound";
+			return respond_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
+		}
+		whatif = 1;
+		seglen = (size_t)(slash - rest);
+	} else
+		seglen = strlen(rest);
+	*route = whatif ? "whatif" : "employee";
+	if (seglen == 0)
+		return respond_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
+	if (whatif && strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return respond_method(conn, "POST");
+	if (!whatif && !is_get(method))
+		return respond_method(conn, "GET, HEAD");
+	n = percent_decode(rest, seglen, id, sizeof(id));
+	if (n <= 0 || !decode_valid_employee_id(id, (size_t)n) ||
+	    strlen(id) != (size_t)n)
+		return respond_error(conn, MHD_HTTP_BAD_REQUEST,
+		    "invalid employee id");
+	return whatif ? route_whatif(h, conn, id, req) :
+	    route_employee(h, conn, id);
+}
+
+static enum MHD_Result
+dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
+    const char *method, const struct request *req, const char **route)
+{
+	static const char	prefix[] = "/v1/employees/";
+
+	if (strcmp(url, "/healthz") == 0) {
+		*route = "healthz";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return respond_text(conn, MHD_HTTP_OK, "ok\n");
+	}
+	if (strcmp(url, "/readyz") == 0) {
+		*route = "readyz";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		if (__atomic_load_n(&metrics.ready, __ATOMIC_RELAXED))
+			return respond_text(conn, MHD_HTTP_OK, "ready\n");
+		return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "not ready\n");
+	}
+	if (!authorized(h, conn)) {
+		*route = "unauthorized";
+		return respond_error(conn, MHD_HTTP_UNAUTHORIZED,
+		    "bearer token required");
+	}
+	if (strcmp(url, "/metrics") == 0) {
+		*route = "metrics";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return route_metrics(h, conn);
+	}
+	if (strcmp(url, "/v1/model") == 0) {
+		*route = "model";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return route_model(h, conn);
+	}
+	if (strncmp(url, prefix, sizeof(prefix) - 1) == 0)
+		return route_employees(h, conn, url + sizeof(prefix) - 1, method,
+		    req, route);
+	*route = "notfound";
+	return respond_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http	*h = cls;
+	struct request	*req = *con_cls;
+	const char	*route = "?", *cl;
+	enum MHD_Result	 ret;
+	size_t		 n;
+
+	if (req == NULL) {		/* headers are in; the body follows */
+		if ((req = calloc(1, sizeof(*req))) == NULL)
+			return MHD_NO;
+		*con_cls = req;
+		/* A declared length over the limit is refused before the
+		 * body is read (MHD then closes the connection). */
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
+			req->too_large = 1;
+			log_debug("http: %s body too large", method);
+			return respond_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+			    "body larger than 64 KiB");
+		}
+		return MHD_YES;
+	}
+	if (req->too_large) {		/* answered already: drop the rest */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		n = *upload_data_size;
+		if (req->len + n > HTTP_BODY_MAX) {
+			/* chunked and too long: MHD cannot answer in the
+			 * middle of a body, so close the connection */
+			log_debug("http: %s chunked body too large", method);
+			return MHD_NO;
+		}
+		if (req->body == NULL &&
+		    (req->body = malloc(HTTP_BODY_MAX + 1)) == NULL)
+			return MHD_NO;
+		memcpy(req->body + req->len, upload_data, n);
+		req->len += n;
+		req->body[req->len] = '\0';
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	ret = dispatch(h, conn, url, method, req, &route);
+	log_debug("http: %s %s", method, route);
+	return ret;
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request	*req = *con_cls;
+
+	if (req != NULL) {
+		free(req->body);
+		free(req);
+		*con_cls = NULL;
+	}
+}
+
+/* Path percent-decoding happens per segment in the routes. */
+static size_t
+unescape_none(void *cls, struct MHD_Connection *conn, char *s)
+{
+	return strlen(s);
+}
+
+/* MHD's messages, at debug level. Only the format string is logged: some
+ * of MHD's arguments are request paths, which may hold employee ids. */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	buf[256];
+	size_t	n;
+
+	snprintf(buf, sizeof(buf), "%s", fmt);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	log_debug("http: libmicrohttpd: %s", buf);
+}
+
+/* ---- start / stop -------------------------------------------------- */
+
+/* Starts the endpoint on cfg->http_listen, or on the socket systemd
+ * passed. Returns a new handle (http_stop() it); NULL with errbuf[0] ==
+ * '\0' when HTTP is disabled (listen ""), NULL with a reason otherwise.
+ * pipeline is borrowed and must outlive the handle. */
+struct http *
+http_start(const struct config *cfg, struct pipeline *pipeline, char *errbuf,
+    size_t errlen)
+{
+	struct http	*h;
+	int		 fd, own = 0, loopback;
+
+	if (errlen > 0)
+		errbuf[0] = '\0';
+	fd = notify_listen_fd();
+	if (fd < 0 && cfg->http_listen[0] == '\0')
+		return NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	h->pipeline = pipeline;
+	if (cfg->http_token_file[0] != '\0' &&
+	    read_token(h, cfg->http_token_file, errbuf, errlen) == -1)
+		goto fail;
+	if (fd >= 0) {
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		loopback = fd_is_loopback(fd);
+	} else {
+		if ((fd = open_listen(cfg->http_listen, &loopback, errbuf,
+		    errlen)) == -1)
+			goto fail;
+		own = 1;
+	}
+	if (!loopback && h->token_len == 0) {
+		if (!cfg->http_allow_remote) {
+			snprintf(errbuf, errlen, "listen %s: not a loopback "
+			    "address; set token_file (or allow_remote = yes)",
+			    own ? cfg->http_listen : "(socket from systemd)");
+			goto fail_fd;
+		}
+		log_warnx("http: serving a non-loopback address without a "
+		    "token (allow_remote): employee data is readable by anyone "
+		    "who can connect");
+	}
+	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_ITC | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    handle, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+	    MHD_OPTION_END);
+	if (h->mhd == NULL) {
+		/* MHD may or may not have closed fd by now: leave it (the
+		 * daemon exits on this error). */
+		snprintf(errbuf, errlen, "cannot start the HTTP server");
+		goto fail;
+	}
+	if (own)
+		log_info("http: listening on %s%s", cfg->http_listen,
+		    h->token_len ? " (bearer token required)" : "");
+	else
+		log_info("http: serving the socket passed by systemd%s",
+		    h->token_len ? " (bearer token required)" : "");
+	return h;
+fail_fd:
+	if (own)
+		close(fd);
+fail:
+	explicit_bzero(h->token, sizeof(h->token));
+	free(h);
+	return NULL;
+}
+
+/* Stops serving (waits for the request in progress) and frees h; NULL is
+ * a no-op. */
+void
+http_stop(struct http *h)
+{
+	if (h == NULL)
+		return;
+	MHD_stop_daemon(h->mhd);
+	explicit_bzero(h->token, sizeof(h->token));
+	free(h);
+}

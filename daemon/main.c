@@ -1,0 +1,185 @@
+/*
+ * main.c: command line, start-up and shutdown of retentiond.
+ *
+ * Order at start: configuration (fatal when invalid), embedded broker if
+ * asked, pipeline, HTTP, Kafka; READY=1 comes from the work loop once it has
+ * subscribed. SIGTERM/SIGINT set `stop`, SIGHUP sets `reload`; the work loop
+ * acts on both in its own thread, so signal handlers only store flags.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+static volatile int		stop_flag, reload_flag;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: retentiond [-t] [-c FILE] [--embedded-broker]\n"
+	    "       retentiond --replay FILE [-c FILE] [--dump-scores] [--score-at TIME]\n"
+	    "       retentiond -V | -h\n"
+	    "\n"
+	    "  -c, --config FILE      configuration file (INI), see retentiond.conf(5)\n"
+	    "  -t, --test             check the configuration and exit (0 valid, 6 invalid)\n"
+	    "      --embedded-broker  start an in-process Kafka-protocol broker and use it;\n"
+	    "                         its bootstrap list goes to <state dir>/bootstrap.servers\n"
+	    "      --replay FILE      run a JSONL file of events (\"-\": stdin) through the\n"
+	    "                         pipeline without Kafka, outputs as JSONL on stdout\n"
+	    "      --dump-scores      with --replay: print every employee's score at the end\n"
+	    "      --score-at TIME    with --dump-scores: score at this RFC 3339 event time\n"
+	    "  -V, --version          print the version\n"
+	    "  -h, --help             this text\n");
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_flag = 1;
+	else
+		stop_flag = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Creates dir (one level) if missing. 0 or -1 with errno. */
+static int
+ensure_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
+	return mkdir(dir, 0750);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",		required_argument,	NULL, 'c' },
+		{ "test",		no_argument,		NULL, 't' },
+		{ "version",		no_argument,		NULL, 'V' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ "embedded-broker",	no_argument,		NULL, 'E' },
+		{ "replay",		required_argument,	NULL, 'R' },
+		{ "dump-scores",	no_argument,		NULL, 'D' },
+		{ "score-at",		required_argument,	NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*path = NULL, *replay = NULL;
+	int		 ch, test = 0, embedded = 0, dump = 0, rc = 0;
+	int64_t		 score_at = 0;
+	char		 errbuf[512];
+	struct embedded	*broker = NULL;
+	struct pipeline	*pipeline = NULL;
+	struct http	*http = NULL;
+	struct kafka	*kafka = NULL;
+
+	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("retentiond %s\n", RETENTIOND_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'E':
+			embedded = 1;
+			break;
+		case 'R':
+			replay = optarg;
+			break;
+		case 'D':
+			dump = 1;
+			break;
+		case 'S':
+			if (decode_rfc3339(optarg, &score_at) == -1) {
+				fprintf(stderr, "retentiond: --score-at: not an RFC 3339 time\n");
+				return 2;
+			}
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	log_init(LOG_INFO, isatty(STDERR_FILENO));
+	if (daemon_load_config(path, &daemon_config, embedded || replay != NULL, errbuf,
+	    sizeof(errbuf)) == -1) {
+		fprintf(stderr, "%s\n", errbuf);
+		return test ? EXIT_CONFIG : 1;
+	}
+	if (test) {
+		printf("configuration ok\n");
+		return 0;
+	}
+	log_set_level(daemon_config.log_level);
+	if (replay != NULL)
+		return replay_run(&daemon_config, replay, dump, score_at) == 0 ? 0 : 1;
+
+	install_signals();
+	if (embedded) {
+		if (ensure_dir(daemon_config.state_directory) == -1)
+			fatal("state directory %s", daemon_config.state_directory);
+		if ((broker = embedded_start(daemon_config.state_directory, errbuf,
+		    sizeof(errbuf))) == NULL)
+			fatalx("embedded broker: %s", errbuf);
+		config_kafka_set(&daemon_config, "bootstrap.servers", embedded_bootstrap(broker));
+		log_info("embedded broker at %s", embedded_bootstrap(broker));
+	}
+	if ((pipeline = pipeline_new(&daemon_config.pipeline, errbuf, sizeof(errbuf))) == NULL)
+		fatalx("pipeline: %s", errbuf);
+	if ((http = http_start(&daemon_config, pipeline, errbuf, sizeof(errbuf))) == NULL &&
+	    errbuf[0] != '\0')
+		fatalx("http: %s", errbuf);
+	if ((kafka = kafka_new(&daemon_config, errbuf, sizeof(errbuf))) == NULL)
+		fatalx("kafka: %s", errbuf);
+
+	log_info("retentiond %s started", RETENTIOND_VERSION);
+	if (kafka_run(kafka, pipeline, &stop_flag, &reload_flag) == -1) {
+		log_warnx("work loop failed; exiting so that the input is read again");
+		rc = 1;
+	}
+	notify_stopping();
+	kafka_free(kafka);
+	http_stop(http);
+	pipeline_free(pipeline);
+	embedded_stop(broker);
+	log_info("retentiond stopped");
+	return rc;
+}

@@ -1,0 +1,358 @@
+/*
+ * metrics.c: the daemon's own counters and the /metrics page.
+ *
+ * Two threads meet here. The work loop (kafka.c) writes the plain fields of
+ * `metrics` and calls metrics_observe_*(); the HTTP thread renders. The
+ * rules that keep that sound without a lock on the hot path:
+ *
+ *   - Scalar fields have one writer, the work loop. It updates them with
+ *     METRICS_ADD / METRICS_SET (daemon.h: relaxed __atomic builtins); this
+ *     file reads them with relaxed atomic loads. A reader may see one
+ *     counter a step ahead of another; it never sees a torn value.
+ *   - Histograms (proc_*, e2a_*) change only through metrics_observe_*(),
+ *     which take hist_lock, as does the renderer while it copies them, so a
+ *     scrape always sees buckets, _sum and _count from the same instant.
+ *     The lock is held for a few dozen additions; nothing blocks under it.
+ *
+ * Buckets are stored cumulative (bucket i counts observations <= bound i),
+ * which is what the exposition format wants. Values above the last bound
+ * count only in _count (the +Inf bucket).
+ *
+ * metrics_render() reads the pipeline: the caller holds the daemon lock
+ * (http.c does), because pipeline_stats() and pipeline_estimates() are not
+ * thread-safe and the estimates' strings are borrowed from the model.
+ * Nothing here names an employee: labels are event types, reject reasons,
+ * output kinds and fairness group levels only.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+
+struct daemon_metrics metrics = { .consumer_lag = -1 };
+
+#define HIST_BUCKETS 16
+
+/* Processing of one message: 10 us .. 1 s. */
+static const double proc_bounds[HIST_BUCKETS] = {
+	1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3,
+	5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1.0
+};
+
+/* Event time to alert publication: events may be replayed or arrive days
+ * late, so 1 s .. 30 days. */
+static const double e2a_bounds[HIST_BUCKETS] = {
+	1, 5, 15, 30, 60, 300, 900, 3600, 10800, 21600, 43200,
+	86400, 172800, 604800, 1209600, 2592000
+};
+
+static pthread_mutex_t hist_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+observe(double *hist, const double *bounds, uint64_t *count, double *sum,
+    double v)
+{
+	int	i;
+
+	if (isnan(v))
+		return;
+	if (v < 0)	/* clocks disagree by a little: count it as zero */
+		v = 0;
+	pthread_mutex_lock(&hist_lock);
+	for (i = HIST_BUCKETS - 1; i >= 0 && v <= bounds[i]; i--)
+		hist[i] += 1;
+	(*count)++;
+	*sum += v;
+	pthread_mutex_unlock(&hist_lock);
+}
+
+/* Records the wall-clock seconds one message took through the pipeline. */
+void
+metrics_observe_processing(double seconds)
+{
+	observe(metrics.proc_hist, proc_bounds, &metrics.proc_count,
+	    &metrics.proc_sum, seconds);
+}
+
+/* Records seconds from an alert's event time to its publication. */
+void
+metrics_observe_event_to_alert(double seconds)
+{
+	observe(metrics.e2a_hist, e2a_bounds, &metrics.e2a_count,
+	    &metrics.e2a_sum, seconds);
+}
+
+#define LOAD(field) __atomic_load_n(&metrics.field, __ATOMIC_RELAXED)
+
+/* Prometheus floats: Go's spelling of the special values. */
+static void
+put_value(FILE *f, double v)
+{
+	if (isnan(v))
+		fputs("NaN", f);
+	else if (isinf(v))
+		fputs(v > 0 ? "+Inf" : "-Inf", f);
+	else if (v == floor(v) && fabs(v) < 1e15)
+		fprintf(f, "%.0f", v);
+	else
+		fprintf(f, "%.15g", v);
+}
+
+/* A label value, escaped as the text format requires. */
+static void
+put_label(FILE *f, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '"')
+			fputs("\\\"", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void
+family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+put_u64(FILE *f, const char *name, const char *type, const char *help,
+    uint64_t v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+static void
+put_double(FILE *f, const char *name, const char *type, const char *help,
+    double v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s ", name);
+	put_value(f, v);
+	fputc('\n', f);
+}
+
+/* One labelled sample: name{label="value"} v */
+static void
+put_labelled(FILE *f, const char *name, const char *label, const char *lv,
+    double v)
+{
+	fprintf(f, "%s{%s=\"", name, label);
+	put_label(f, lv);
+	fputs("\"} ", f);
+	put_value(f, v);
+	fputc('\n', f);
+}
+
+static void
+put_histogram(FILE *f, const char *name, const char *help,
+    const double *bounds, const double *hist, uint64_t count, double sum)
+{
+	int	i;
+
+	family(f, name, "histogram", help);
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		fprintf(f, "%s_bucket{le=\"%g\"} ", name, bounds[i]);
+		put_value(f, hist[i]);
+		fputc('\n', f);
+	}
+	fprintf(f, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, count);
+	fprintf(f, "%s_sum ", name);
+	put_value(f, sum);
+	fprintf(f, "\n%s_count %" PRIu64 "\n", name, count);
+}
+
+static void
+render_pipeline(FILE *f, struct pipeline *p)
+{
+	static struct model_estimates	 est;	/* large; under the daemon lock */
+	struct pipeline_stats		 st;
+	const char			*name;
+	long				 version;
+	int				 i;
+	static const char *const	 kinds[OUT__COUNT] = {
+		[OUT_ALERT] = "alert", [OUT_SUGGESTION] = "suggestion",
+		[OUT_ESTIMATES] = "estimates", [OUT_DLQ] = "dlq"
+	};
+
+	memset(&st, 0, sizeof(st));
+	pipeline_stats(p, &st);
+
+	family(f, "retentiond_events_total", "counter",
+	    "Valid input events applied, by CloudEvents type.");
+	for (i = 0; i < EV__COUNT; i++)
+		put_labelled(f, "retentiond_events_total", "type",
+		    event_type_name((enum event_type)i),
+		    (double)st.events_by_type[i]);
+
+	family(f, "retentiond_events_rejected_total", "counter",
+	    "Input messages sent to the dead-letter queue, by reason.");
+	for (i = 0; i < (int)(sizeof(st.rejected_by_reason) /
+	    sizeof(st.rejected_by_reason[0])); i++) {
+		if ((name = pipeline_reject_reason_name(i)) == NULL)
+			break;
+		put_labelled(f, "retentiond_events_rejected_total", "reason",
+		    name, (double)st.rejected_by_reason[i]);
+	}
+
+	put_u64(f, "retentiond_events_duplicate_total", "counter",
+	    "Input events whose source and id were seen before (applied once).",
+	    st.duplicates);
+	put_u64(f, "retentiond_events_late_total", "counter",
+	    "Input events older than the employee's latest applied event.",
+	    st.late_events);
+	put_u64(f, "retentiond_employees_provisional_total", "counter",
+	    "Employee records created by an event before their hire.",
+	    st.provisional_created);
+	put_u64(f, "retentiond_erasures_total", "counter",
+	    "Right-to-erasure events applied.", st.erasures);
+
+	family(f, "retentiond_outputs_total", "counter",
+	    "Records handed to the producer, by kind.");
+	for (i = 0; i < OUT__COUNT; i++)
+		put_labelled(f, "retentiond_outputs_total", "kind", kinds[i],
+		    (double)st.outputs[i]);
+
+	family(f, "retentiond_alerts_total", "counter",
+	    "Alert transitions, by status.");
+	put_labelled(f, "retentiond_alerts_total", "status", "firing",
+	    (double)st.alerts_firing);
+	put_labelled(f, "retentiond_alerts_total", "status", "resolved",
+	    (double)st.alerts_resolved);
+	put_u64(f, "retentiond_alerts_open", "gauge",
+	    "Alert episodes currently firing.", st.alerts_open);
+	put_u64(f, "retentiond_plans_total", "counter",
+	    "Department budget plans published.", st.plans);
+
+	family(f, "retentiond_employees", "gauge",
+	    "Employee records in state.");
+	put_labelled(f, "retentiond_employees", "status", "all",
+	    (double)st.employees);
+	put_labelled(f, "retentiond_employees", "status", "active",
+	    (double)st.employees_active);
+
+	put_double(f, "retentiond_event_clock_seconds", "gauge",
+	    "Event-time clock (latest event time applied), seconds since the epoch.",
+	    st.clock_ms > 0 ? (double)st.clock_ms / 1000.0 : NAN);
+
+	version = pipeline_estimates(p, &est);
+	put_double(f, "retentiond_model_version", "gauge",
+	    "Version of the fitted model (bumps on every update).",
+	    (double)version);
+	put_double(f, "retentiond_model_concordance", "gauge",
+	    "Harrell's concordance of risk scores with observed exits (NaN before any exit).",
+	    est.quality.concordance);
+	put_double(f, "retentiond_model_alert_precision", "gauge",
+	    "Share of alerted employees who left voluntarily within the horizon.",
+	    est.quality.alert_precision);
+	put_double(f, "retentiond_model_alert_recall", "gauge",
+	    "Share of voluntary leavers who were alerted before leaving.",
+	    est.quality.alert_recall);
+	family(f, "retentiond_model_impact_ratio", "gauge",
+	    "Alert rate of a group over the highest group rate, per protected attribute (fairness monitoring).");
+	for (i = 0; i < est.quality.ngroups &&
+	    i < (int)(sizeof(est.quality.groups) / sizeof(est.quality.groups[0]));
+	    i++) {
+		if (est.quality.groups[i].attribute == NULL ||
+		    est.quality.groups[i].level == NULL)
+			continue;
+		fputs("retentiond_model_impact_ratio{attribute=\"", f);
+		put_label(f, est.quality.groups[i].attribute);
+		fputs("\",level=\"", f);
+		put_label(f, est.quality.groups[i].level);
+		fputs("\"} ", f);
+		put_value(f, est.quality.groups[i].impact_ratio);
+		fputc('\n', f);
+	}
+}
+
+/* Prometheus text format 0.0.4 of the daemon's metrics and, when p is not
+ * NULL, the pipeline's (the caller holds the daemon lock then). Returns a
+ * new string (free()), or NULL when out of memory. */
+char *
+metrics_render(struct pipeline *p)
+{
+	double		 proc_hist[HIST_BUCKETS], e2a_hist[HIST_BUCKETS];
+	double		 proc_sum, e2a_sum;
+	uint64_t	 proc_count, e2a_count;
+	int64_t		 ckpt_ms, lag;
+	struct timespec	 ts;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	FILE		*f;
+
+	pthread_mutex_lock(&hist_lock);
+	memcpy(proc_hist, metrics.proc_hist, sizeof(proc_hist));
+	memcpy(e2a_hist, metrics.e2a_hist, sizeof(e2a_hist));
+	proc_sum = metrics.proc_sum;
+	proc_count = metrics.proc_count;
+	e2a_sum = metrics.e2a_sum;
+	e2a_count = metrics.e2a_count;
+	pthread_mutex_unlock(&hist_lock);
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+
+	family(f, "retentiond_build_info", "gauge",
+	    "Always 1; the version is a label.");
+	put_labelled(f, "retentiond_build_info", "version", RETENTIOND_VERSION, 1);
+
+	if (p != NULL)
+		render_pipeline(f, p);
+
+	put_u64(f, "retentiond_consumed_total", "counter",
+	    "Messages consumed from the input topic.", LOAD(consumed));
+	put_u64(f, "retentiond_produced_total", "counter",
+	    "Records acknowledged by the broker.", LOAD(produced));
+	put_u64(f, "retentiond_delivery_failed_total", "counter",
+	    "Records the broker failed to acknowledge.", LOAD(delivery_failed));
+	put_u64(f, "retentiond_commits_total", "counter",
+	    "Offset commits that succeeded.", LOAD(commits));
+	put_u64(f, "retentiond_commit_failed_total", "counter",
+	    "Offset commits that failed.", LOAD(commit_failed));
+	lag = LOAD(consumer_lag);
+	put_double(f, "retentiond_consumer_lag", "gauge",
+	    "Messages behind the end of the input partitions (NaN when unknown).",
+	    lag < 0 ? NAN : (double)lag);
+	put_double(f, "retentiond_kafka_up", "gauge",
+	    "1 when the brokers are reachable.", LOAD(kafka_up) ? 1 : 0);
+	put_double(f, "retentiond_ready", "gauge",
+	    "1 when consuming.", LOAD(ready) ? 1 : 0);
+
+	put_histogram(f, "retentiond_processing_seconds",
+	    "Wall-clock time to process one input message.",
+	    proc_bounds, proc_hist, proc_count, proc_sum);
+	put_histogram(f, "retentiond_event_to_alert_seconds",
+	    "From an alert's event time to its publication.",
+	    e2a_bounds, e2a_hist, e2a_count, e2a_sum);
+
+	/* Absent until the first checkpoint: "never" has no age. */
+	ckpt_ms = LOAD(last_checkpoint_ms);
+	if (ckpt_ms > 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		put_double(f, "retentiond_checkpoint_age_seconds", "gauge",
+		    "Seconds since the last checkpoint was written.",
+		    ((double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6 -
+		    (double)ckpt_ms) / 1000.0);
+
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

@@ -1,0 +1,387 @@
+/*
+ * decide.c: from scores to decisions: alert episodes with hysteresis,
+ * next-best retention actions, and department budget plans.
+ *
+ * Like ntpd's engine, this file only decides; pipeline.c emits. Effects of
+ * actions are predicted through the fitted relations (MODEL.md):
+ *   incentive  -> satisfaction + alpha * (amount / salary * 100)
+ *   care       -> satisfaction + care * n
+ *   training   -> ability + gamma * hours
+ *   promotion  -> job level + 1, salary * (1 + raise%), clocks reset,
+ *                 satisfaction + alpha * raise%
+ * and the hazard model rescoring a modified copy of the record. These are
+ * associations learned from observational data, not causal effects; the
+ * messages support a human decision and never are one.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stages.h"
+
+static const char *const action_names[ACT__COUNT] = {
+	"incentive", "training", "care", "promotion"
+};
+
+/* Amounts tried per kind: % of yearly salary, hours, actions, levels. */
+static const double action_amounts[ACT__COUNT][ACTION_OPTIONS] = {
+	{ 2.0, 5.0, 10.0 },
+	{ 8.0, 24.0, 40.0 },
+	{ 1.0, 2.0, 4.0 },
+	{ 1.0, 1.0, 1.0 },
+};
+
+const char *
+decide_action_name(enum action_kind k)
+{
+	return (unsigned)k < ACT__COUNT ? action_names[k] : "unknown";
+}
+
+int
+decide_action_parse(const char *s, enum action_kind *k)
+{
+	for (int i = 0; i < ACT__COUNT; i++)
+		if (strcmp(s, action_names[i]) == 0) {
+			*k = (enum action_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static void
+hash_part(uint64_t h[2], const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		h[0] = (h[0] ^ (unsigned char)*s) * 0x100000001b3ULL;
+		h[1] = (h[1] ^ (unsigned char)*s) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
+	}
+	h[0] = (h[0] ^ 0xff) * 0x100000001b3ULL;	/* separator */
+	h[1] = (h[1] ^ 0xfe) * 0x100000001b3ULL;
+}
+
+void
+decide_make_id(char out[ID_HEX_LEN + 1], const char *a, const char *b, const char *c)
+{
+	uint64_t h[2] = { 0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL };
+
+	hash_part(h, a);
+	hash_part(h, b);
+	hash_part(h, c);
+	snprintf(out, ID_HEX_LEN + 1, "%016llx%016llx",
+	    (unsigned long long)mix64(h[0]), (unsigned long long)mix64(h[1] ^ h[0]));
+}
+
+static void
+fill_alert(const struct pipeline_config *cfg, const struct employee *e,
+    const struct score *s, int64_t now_ms, const char *caused_by, long version,
+    struct alert_msg *m)
+{
+	char when[24];
+
+	memset(m, 0, sizeof(*m));
+	/* One id per episode: the employee, the input that opened it and its
+	 * event time. Replaying the same input yields the same id. */
+	snprintf(when, sizeof(when), "%lld", (long long)e->alert_fired_ms);
+	decide_make_id(m->alert_id, e->id, e->alert_cause, when);
+	m->employee_id = e->id;
+	if (s != NULL)
+		m->score = *s;
+	else {
+		m->score.risk = e->risk;
+		m->score.expected_tenure_days = e->expected_tenure_days;
+	}
+	m->critical = m->score.risk >= cfg->critical_threshold;
+	m->horizon_days = cfg->horizon_days;
+	m->event_time_ms = now_ms;
+	m->caused_by = caused_by;
+	m->model_version = version;
+}
+
+int
+decide_alert(const struct pipeline_config *cfg, struct employee *e,
+    const struct score *s, int64_t now_ms, const char *caused_by, long version,
+    struct alert_msg *m)
+{
+	if (!(e->flags & EMP_FIRING) && s->risk >= cfg->threshold) {
+		e->flags |= EMP_FIRING | EMP_EVER_ALERTED;
+		e->episode++;
+		e->alert_fired_ms = now_ms;
+		snprintf(e->alert_cause, sizeof(e->alert_cause), "%s", caused_by);
+		fill_alert(cfg, e, s, now_ms, caused_by, version, m);
+		m->firing = 1;
+		m->reason = "threshold";
+		return 1;
+	}
+	if ((e->flags & EMP_FIRING) && s->risk < cfg->clear_threshold) {
+		fill_alert(cfg, e, s, now_ms, caused_by, version, m);
+		e->flags &= ~(uint32_t)EMP_FIRING;
+		m->firing = 0;
+		m->reason = "risk_fell";
+		return 1;
+	}
+	return 0;
+}
+
+int
+decide_exit(const struct pipeline_config *cfg, struct employee *e, int64_t now_ms,
+    const char *caused_by, long version, struct alert_msg *m)
+{
+	if (!(e->flags & EMP_FIRING))
+		return 0;
+	fill_alert(cfg, e, NULL, now_ms, caused_by, version, m);
+	e->flags &= ~(uint32_t)EMP_FIRING;
+	m->firing = 0;
+	m->reason = "exited";
+	return 1;
+}
+
+static double
+clamp(double x, double lo, double hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* Confidence in an effect b*x given its standard error: the probability
+ * mass of a normal estimate on the estimated side of zero, approximated
+ * by 1 - se/|b| clipped to 0..1 (0 when the sign is not established). */
+static double
+confidence_of(double coef, double se)
+{
+	if (!isfinite(coef) || coef == 0.0)
+		return 0.0;
+	if (!isfinite(se))
+		return 0.0;
+	return clamp(1.0 - se / fabs(coef), 0.0, 1.0);
+}
+
+/* The record as it would be after action a, for scoring. */
+static void
+apply_action(const struct model_estimates *est, const struct pipeline_config *cfg,
+    struct employee *c, int64_t now_ms, const struct action *a,
+    double *dsat, double *dabil)
+{
+	const double *sat = est->satisfaction.coef, *abl = est->ability.coef;
+	double pct, ds = 0.0, da = 0.0;
+
+	if (!(c->flags & EMP_HAS_SURVEY)) {
+		/* No survey yet: start from the fitted satisfaction relation. */
+		c->satisfaction = sat[0] +
+		    sat[1] * window_sum(&c->incentive, now_ms - MS_PER_YEAR, now_ms) +
+		    sat[2] * window_count(&c->care, now_ms - MS_PER_YEAR, now_ms);
+		c->flags |= EMP_HAS_SURVEY;
+	}
+	if (!(c->flags & EMP_HAS_ABILITY)) {
+		c->ability = abl[0] + abl[1] *
+		    window_sum(&c->training, now_ms - MS_PER_YEAR, now_ms + 1);
+		c->flags |= EMP_HAS_ABILITY;
+	}
+	switch (a->kind) {
+	case ACT_INCENTIVE:
+		pct = c->salary > 0 ? a->amount / c->salary * 100.0 : 0.0;
+		ds = sat[1] * pct;
+		window_add(&c->incentive, now_ms, pct);
+		break;
+	case ACT_TRAINING:
+		da = abl[1] * a->amount;
+		window_add(&c->training, now_ms, a->amount);
+		break;
+	case ACT_CARE:
+		ds = sat[2] * a->amount;
+		for (int i = 0; i < (int)a->amount && i < EMP_WINDOW_MAX; i++)
+			window_add(&c->care, now_ms, 1.0);
+		break;
+	case ACT_PROMOTION:
+		pct = cfg->promotion_raise_percent * a->amount;
+		ds = sat[1] * pct;
+		c->job_level += (int)a->amount;
+		c->salary *= 1.0 + pct / 100.0;
+		c->last_promotion_ms = now_ms;
+		c->last_raise_ms = now_ms;
+		c->last_raise_pct = pct;
+		window_add(&c->incentive, now_ms, pct);
+		break;
+	default:
+		break;
+	}
+	c->satisfaction = clamp(c->satisfaction + ds, 0.0, 100.0);
+	c->ability = clamp(c->ability + da, 0.0, 100.0);
+	*dsat += ds;
+	*dabil += da;
+}
+
+static double
+action_cost(const struct pipeline_config *cfg, const struct employee *e,
+    enum action_kind k, double amount)
+{
+	switch (k) {
+	case ACT_INCENTIVE:
+		return amount;
+	case ACT_TRAINING:
+		return amount * cfg->training_hour_cost;
+	case ACT_CARE:
+		return amount * cfg->care_action_cost;
+	case ACT_PROMOTION:
+		/* a year of the raise that comes with it */
+		return e->salary * cfg->promotion_raise_percent / 100.0 * amount;
+	default:
+		return 0.0;
+	}
+}
+
+static double
+action_confidence(const struct model_estimates *est, enum action_kind k)
+{
+	const struct hazard_estimate *h = &est->hazard;
+	double via = 0.0, hz = 0.0;
+	const char *feature = k == ACT_TRAINING ? "ability" : "satisfaction";
+
+	for (int i = 0; i < h->dim; i++)
+		if (h->names[i] != NULL && strcmp(h->names[i], feature) == 0)
+			hz = confidence_of(h->coef[i], h->coef_se[i]);
+	switch (k) {
+	case ACT_INCENTIVE:
+	case ACT_PROMOTION:
+		via = confidence_of(est->satisfaction.coef[1], est->satisfaction.se[1]);
+		break;
+	case ACT_CARE:
+		via = confidence_of(est->satisfaction.coef[2], est->satisfaction.se[2]);
+		break;
+	case ACT_TRAINING:
+		via = confidence_of(est->ability.coef[1], est->ability.se[1]);
+		break;
+	default:
+		break;
+	}
+	return via * hz;
+}
+
+/* qsort: higher value first. */
+static int
+by_value(const void *a, const void *b)
+{
+	double x = ((const struct action *)a)->value, y = ((const struct action *)b)->value;
+
+	return (x < y) - (x > y);
+}
+
+static int
+by_alloc_value(const void *a, const void *b)
+{
+	return by_value(&((const struct allocation *)a)->action,
+	    &((const struct allocation *)b)->action);
+}
+
+/* Scores e after the n actions; fills the effect fields of the last one. */
+static void
+score_after(const struct pipeline_config *cfg, struct model *model,
+    const struct model_estimates *est, const struct employee *e, int64_t now_ms,
+    const struct action *acts, int n, struct score *after, double *dsat,
+    double *dabil)
+{
+	struct employee copy = *e;
+
+	*dsat = *dabil = 0.0;
+	for (int i = 0; i < n; i++)
+		apply_action(est, cfg, &copy, now_ms, &acts[i], dsat, dabil);
+	model_score_copy(model, &copy, now_ms, after);
+}
+
+int
+decide_actions(const struct pipeline_config *cfg, struct model *model,
+    const struct employee *e, int64_t now_ms, const struct score *before,
+    struct action *out, int max)
+{
+	struct model_estimates	est;
+	struct action		best[ACT__COUNT], a;
+	struct score		base, after;
+	double			ds, da;
+	int			n = 0;
+
+	model_estimates(model, &est);
+	/* The baseline goes through the same imputation as the actions (a
+	 * missing survey or assessment filled from the fitted relations), so
+	 * that the difference is the action's alone. */
+	score_after(cfg, model, &est, e, now_ms, NULL, 0, &base, &ds, &da);
+	for (int k = 0; k < ACT__COUNT; k++) {
+		best[k].value = -INFINITY;
+		for (int o = 0; o < ACTION_OPTIONS; o++) {
+			if (k == ACT_PROMOTION && (o > 0 || e->job_level >= 15))
+				break;
+			memset(&a, 0, sizeof(a));
+			a.kind = (enum action_kind)k;
+			a.amount = action_amounts[k][o];
+			if (k == ACT_INCENTIVE)	/* percent of salary -> currency */
+				a.amount = round(e->salary * a.amount / 100.0);
+			a.cost = action_cost(cfg, e, a.kind, a.amount);
+			if (a.amount <= 0 || a.cost <= 0)
+				continue;
+			score_after(cfg, model, &est, e, now_ms, &a, 1, &after,
+			    &a.satisfaction_gain, &a.ability_gain);
+			/* Never suggest what the model says raises the risk. */
+			if (after.risk > base.risk)
+				continue;
+			a.risk_after = clamp(before->risk - (base.risk - after.risk), 0.0, 1.0);
+			a.expected_tenure_gain_days = after.expected_tenure_days -
+			    base.expected_tenure_days;
+			a.confidence = action_confidence(&est, a.kind);
+			a.value = (cfg->weight_retention * (base.risk - after.risk) +
+			    cfg->weight_satisfaction * a.satisfaction_gain / 100.0 +
+			    cfg->weight_ability * a.ability_gain / 100.0) / a.cost;
+			if (a.value > best[k].value)
+				best[k] = a;
+		}
+	}
+	/* Rank the best option of each kind by value per cost. */
+	for (int k = 0; k < ACT__COUNT; k++)
+		if (isfinite(best[k].value) && best[k].value > 0)
+			best[n++] = best[k];
+	qsort(best, (size_t)n, sizeof(best[0]), by_value);
+	if (n > max)
+		n = max;
+	memcpy(out, best, (size_t)n * sizeof(best[0]));
+	return n;
+}
+
+void
+decide_whatif(const struct pipeline_config *cfg, struct model *model,
+    const struct employee *e, int64_t now_ms, const struct action *acts, int n,
+    struct score *after)
+{
+	struct model_estimates	est;
+	double			ds, da;
+
+	model_estimates(model, &est);
+	score_after(cfg, model, &est, e, now_ms, acts, n, after, &ds, &da);
+}
+
+int
+decide_plan(double budget, struct allocation *cand, int ncand,
+    struct allocation *out, double *spend, double *retained)
+{
+	int n = 0;
+
+	*spend = *retained = 0.0;
+	/* Greedy by value per cost: each candidate is already the best action
+	 * of its employee, one action per employee; take what fits. */
+	qsort(cand, (size_t)ncand, sizeof(cand[0]), by_alloc_value);
+	for (int i = 0; i < ncand; i++) {
+		if (cand[i].action.cost <= 0 || *spend + cand[i].action.cost > budget)
+			continue;
+		out[n++] = cand[i];
+		*spend += cand[i].action.cost;
+		*retained += cand[i].risk_before - cand[i].action.risk_after;
+	}
+	return n;
+}

@@ -1,0 +1,325 @@
+/*
+ * encode.c: output messages as JSON (CONTRACT.md), and the what-if body
+ * parser. jansson lives here and in decode.c only.
+ *
+ * Numbers go out with 6 significant digits; a value that is not finite
+ * (an estimate not yet defined) goes out as null.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "stages.h"
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(6))
+
+static const int band_months[HAZARD_BANDS + 1] = { 0, 3, 12, 24, 60, -1 };
+
+/* New JSON number, or null when x is not finite. */
+static json_t *
+jreal(double x)
+{
+	return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *
+jtime(int64_t ms)
+{
+	char buf[40];
+
+	decode_format_time(ms, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* Dumps and frees root. New string or NULL. */
+static char *
+finish(json_t *root)
+{
+	char *s;
+
+	if (root == NULL)
+		return NULL;
+	s = json_dumps(root, DUMP_FLAGS);
+	json_decref(root);
+	return s;
+}
+
+static json_t *
+drivers_json(const struct score *s)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < s->ndrivers; i++)
+		json_array_append_new(a, json_pack("{s:s, s:o}",
+		    "feature", s->drivers[i].feature ? s->drivers[i].feature : "",
+		    "contribution", jreal(s->drivers[i].contribution)));
+	return a;
+}
+
+char *
+encode_alert(const struct alert_msg *m)
+{
+	return finish(json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:s, s:o, s:s, s:I}",
+	    "alert_id", m->alert_id,
+	    "employee_id", m->employee_id,
+	    "status", m->firing ? "firing" : "resolved",
+	    "severity", m->critical ? "critical" : "warning",
+	    "risk", jreal(m->score.risk),
+	    "horizon_days", m->horizon_days,
+	    "expected_tenure_days", jreal(round(m->score.expected_tenure_days)),
+	    "drivers", drivers_json(&m->score),
+	    "reason", m->reason,
+	    "event_time", jtime(m->event_time_ms),
+	    "caused_by", m->caused_by,
+	    "model_version", (json_int_t)m->model_version));
+}
+
+static json_t *
+action_json(const struct action *a)
+{
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "action", decide_action_name(a->kind),
+	    "amount", jreal(a->amount),
+	    "cost", jreal(round(a->cost * 100.0) / 100.0),
+	    "risk_after", jreal(a->risk_after),
+	    "satisfaction_gain", jreal(a->satisfaction_gain),
+	    "ability_gain", jreal(a->ability_gain),
+	    "expected_tenure_gain_days", jreal(round(a->expected_tenure_gain_days)),
+	    "confidence", jreal(a->confidence));
+}
+
+char *
+encode_suggestion(const struct suggestion_msg *m)
+{
+	json_t *acts = json_array();
+
+	for (int i = 0; i < m->nactions; i++)
+		json_array_append_new(acts, action_json(&m->actions[i]));
+	return finish(json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:s}",
+	    "type", "suggestion",
+	    "suggestion_id", m->suggestion_id,
+	    "employee_id", m->employee_id,
+	    "model_version", (json_int_t)m->model_version,
+	    "risk_before", jreal(m->risk_before),
+	    "actions", acts,
+	    "note", "associations learned from observational data, not proven causes; "
+	    "supports a human decision"));
+}
+
+char *
+encode_plan(const struct plan_msg *m)
+{
+	json_t *allocs = json_array();
+
+	for (int i = 0; i < m->nallocations; i++) {
+		const struct allocation *a = &m->allocations[i];
+		json_array_append_new(allocs, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
+		    "employee_id", a->employee_id,
+		    "action", decide_action_name(a->action.kind),
+		    "amount", jreal(a->action.amount),
+		    "cost", jreal(round(a->action.cost * 100.0) / 100.0),
+		    "risk_before", jreal(a->risk_before),
+		    "risk_after", jreal(a->action.risk_after)));
+	}
+	return finish(json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I}",
+	    "type", "plan",
+	    "plan_id", m->plan_id,
+	    "department", m->department,
+	    "month", m->month,
+	    "budget", jreal(m->budget),
+	    "allocations", allocs,
+	    "spend", jreal(round(m->spend * 100.0) / 100.0),
+	    "expected_retained", jreal(m->expected_retained),
+	    "model_version", (json_int_t)m->model_version));
+}
+
+static json_t *
+quality_json(const struct quality_estimate *q)
+{
+	json_t *cal = json_array(), *ir = json_object(), *flagged = json_array();
+
+	for (int i = 0; i < CALIBRATION_BINS; i++)
+		json_array_append_new(cal, json_pack("{s:o, s:o, s:I}",
+		    "predicted", jreal(q->calib_predicted[i]),
+		    "observed", jreal(q->calib_observed[i]),
+		    "n", (json_int_t)q->calib_n[i]));
+	for (int i = 0; i < q->ngroups && i < 64; i++) {
+		const char *attr = q->groups[i].attribute, *lvl = q->groups[i].level;
+		json_t *g;
+
+		if (attr == NULL || lvl == NULL)
+			continue;
+		if ((g = json_object_get(ir, attr)) == NULL) {
+			g = json_object();
+			json_object_set_new(ir, attr, g);
+		}
+		json_object_set_new(g, lvl, jreal(q->groups[i].impact_ratio));
+		if (isfinite(q->groups[i].impact_ratio) && q->groups[i].impact_ratio < 0.8)
+			json_array_append_new(flagged, json_pack("{s:s, s:s}",
+			    "attribute", attr, "level", lvl));
+	}
+	return json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
+	    "concordance", jreal(q->concordance),
+	    "concordance_pairs", (json_int_t)q->concordance_pairs,
+	    "calibration", cal,
+	    "alert_precision", jreal(q->alert_precision),
+	    "alert_recall", jreal(q->alert_recall),
+	    "impact_ratios", ir,
+	    "impact_flagged", flagged);
+}
+
+char *
+encode_estimates(const struct model_estimates *m, long version, int64_t event_time_ms,
+    uint64_t events, int horizon_days)
+{
+	const struct rls_estimate *s = &m->satisfaction, *a = &m->ability;
+	const struct hazard_estimate *h = &m->hazard;
+	json_t *bands = json_array(), *coef = json_object(), *se = json_object();
+
+	for (int k = 0; k < HAZARD_BANDS; k++) {
+		json_t *range = band_months[k + 1] < 0 ?
+		    json_pack("[i, n]", band_months[k]) :
+		    json_pack("[i, i]", band_months[k], band_months[k + 1]);
+		json_array_append_new(bands, json_pack("{s:o, s:o}",
+		    "band_months", range, "per_year", jreal(h->per_year[k])));
+	}
+	for (int i = 0; i < h->dim; i++) {
+		if (h->names[i] == NULL)
+			continue;
+		json_object_set_new(coef, h->names[i], jreal(h->coef[i]));
+		json_object_set_new(se, h->names[i], jreal(h->coef_se[i]));
+	}
+	return finish(json_pack("{s:I, s:o, s:I, s:i,"
+	    " s:{s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:I},"
+	    " s:{s:o, s:o, s:{s:o, s:o}, s:I},"
+	    " s:{s:o, s:o, s:o, s:b, s:I, s:o},"
+	    " s:o, s:o, s:o}",
+	    "model_version", (json_int_t)version,
+	    "event_time", jtime(event_time_ms),
+	    "events", (json_int_t)events,
+	    "horizon_days", horizon_days,
+	    "satisfaction", "s0", jreal(s->coef[0]), "alpha", jreal(s->coef[1]),
+	    "care", jreal(s->coef[2]), "se", "s0", jreal(s->se[0]),
+	    "alpha", jreal(s->se[1]), "care", jreal(s->se[2]), "n", (json_int_t)s->n,
+	    "ability", "a0", jreal(a->coef[0]), "gamma", jreal(a->coef[1]),
+	    "se", "a0", jreal(a->se[0]), "gamma", jreal(a->se[1]), "n", (json_int_t)a->n,
+	    "hazard", "baseline", bands, "coefficients", coef, "standard_errors", se,
+	    "standardised", 1, "exits", (json_int_t)h->exits,
+	    "exposure_years", jreal(h->exposure_years),
+	    "kappa", jreal(m->kappa),
+	    "kappa_se", jreal(m->kappa_se),
+	    "quality", quality_json(&m->quality)));
+}
+
+char *
+encode_employee(const struct employee *e, const struct score *s,
+    const struct features *f, int64_t now_ms, int horizon_days, const char *department)
+{
+	double	x[FEATURES_MAX];
+	int	dim = features_dim(f);
+	json_t	*feat = json_object(), *state;
+
+	/* features_vector does not change f; the cast keeps its API simple */
+	features_vector((struct features *)(uintptr_t)f, e, now_ms, x);
+	for (int i = 0; i < dim && i < FEATURES_MAX; i++)
+		json_object_set_new(feat, features_name(f, i), jreal(x[i]));
+	state = json_pack("{s:o, s:i, s:o, s:o, s:o, s:b, s:o}",
+	    "department", department ? json_string(department) : json_null(),
+	    "job_level", e->job_level,
+	    "hired", e->hired_ms ? jtime(e->hired_ms) : json_null(),
+	    "tenure_days", e->hired_ms ? jreal(floor((double)(now_ms - e->hired_ms) /
+	    MS_PER_DAY)) : json_null(),
+	    "last_event", jtime(e->last_event_ms),
+	    "provisional", (e->flags & EMP_PROVISIONAL) != 0,
+	    "features", feat);
+	if (e->flags & EMP_EXITED)
+		json_object_set_new(state, "exited", jtime(e->exit_ms));
+	return finish(json_pack("{s:s, s:o, s:i, s:o, s:o, s:s, s:b, s:o, s:o}",
+	    "employee_id", e->id,
+	    "risk", jreal(s->risk),
+	    "horizon_days", horizon_days,
+	    "expected_tenure_days", jreal(round(s->expected_tenure_days)),
+	    "drivers", drivers_json(s),
+	    "status", (e->flags & EMP_EXITED) ? "exited" : "active",
+	    "alert_firing", (e->flags & EMP_FIRING) != 0,
+	    "scored_at", jtime(now_ms),
+	    "state", state));
+}
+
+char *
+encode_whatif(const char *id, double risk_before, const struct score *after,
+    int horizon_days)
+{
+	return finish(json_pack("{s:s, s:o, s:o, s:o, s:i, s:o}",
+	    "employee_id", id,
+	    "risk_before", jreal(risk_before),
+	    "risk_after", jreal(after->risk),
+	    "expected_tenure_days", jreal(round(after->expected_tenure_days)),
+	    "horizon_days", horizon_days,
+	    "drivers", drivers_json(after)));
+}
+
+char *
+encode_score_line(const struct employee *e, int horizon_days)
+{
+	return finish(json_pack("{s:s, s:o, s:i, s:o, s:s}",
+	    "employee_id", e->id,
+	    "risk", jreal(e->risk),
+	    "horizon_days", horizon_days,
+	    "expected_tenure_days", jreal(round(e->expected_tenure_days)),
+	    "status", (e->flags & EMP_EXITED) ? "exited" : "active"));
+}
+
+int
+encode_parse_actions(const char *body, size_t len, struct action *out, int max,
+    char *errbuf, size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*root, *arr, *it;
+	size_t		 i;
+	int		 n = 0;
+
+	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		snprintf(errbuf, errlen, "body is not JSON: %s", jerr.text);
+		return -1;
+	}
+	arr = json_is_array(root) ? root : json_object_get(root, "actions");
+	if (!json_is_array(arr)) {
+		snprintf(errbuf, errlen, "expected {\"actions\": [...]}");
+		goto fail;
+	}
+	json_array_foreach(arr, i, it) {
+		const char *name = json_string_value(json_object_get(it, "action"));
+		json_t *amount = json_object_get(it, "amount");
+
+		if (n == max) {
+			snprintf(errbuf, errlen, "at most %d actions", max);
+			goto fail;
+		}
+		memset(&out[n], 0, sizeof(out[n]));
+		if (name == NULL || decide_action_parse(name, &out[n].kind) == -1) {
+			snprintf(errbuf, errlen, "actions[%zu].action: expected one of "
+			    "incentive, training, care, promotion", i);
+			goto fail;
+		}
+		if (!json_is_number(amount) || !isfinite(json_number_value(amount)) ||
+		    json_number_value(amount) < 0 || json_number_value(amount) > 1e9) {
+			snprintf(errbuf, errlen, "actions[%zu].amount: expected a number >= 0", i);
+			goto fail;
+		}
+		out[n].amount = json_number_value(amount);
+		if (out[n].kind == ACT_PROMOTION && out[n].amount > 5) {
+			snprintf(errbuf, errlen, "actions[%zu].amount: at most 5 levels", i);
+			goto fail;
+		}
+		n++;
+	}
+	json_decref(root);
+	return n;
+fail:
+	json_decref(root);
+	return -1;
+}

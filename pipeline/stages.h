@@ -1,0 +1,110 @@
+/*
+ * stages.h: what the pipeline's stages pass between them (private to
+ * pipeline/). decide.c fills these structs from state; encode.c turns them
+ * into JSON. Neither keeps pointers past the call.
+ */
+#ifndef RETENTIOND_STAGES_H
+#define RETENTIOND_STAGES_H
+
+#include "pipeline.h"
+
+#define ID_HEX_LEN 32			/* hex digits of output ids */
+#define ACTIONS_MAX 4			/* one per action kind */
+#define ACTION_OPTIONS 3		/* amounts tried per kind */
+
+enum action_kind { ACT_INCENTIVE, ACT_TRAINING, ACT_CARE, ACT_PROMOTION, ACT__COUNT };
+
+struct alert_msg {
+	char		 alert_id[ID_HEX_LEN + 1];
+	const char	*employee_id;
+	int		 firing;		/* 1 firing, 0 resolved */
+	int		 critical;
+	const char	*reason;		/* threshold, risk_fell, exited */
+	struct score	 score;
+	int		 horizon_days;
+	int64_t		 event_time_ms;
+	const char	*caused_by;		/* input event id or "clock" */
+	long		 model_version;
+};
+
+struct action {
+	enum action_kind kind;
+	double	amount;			/* currency, hours, count, levels */
+	double	cost;			/* currency */
+	double	risk_after;
+	double	satisfaction_gain, ability_gain;
+	double	expected_tenure_gain_days;
+	double	confidence;		/* 0..1 */
+	double	value;			/* weighted gain per unit of cost */
+};
+
+struct suggestion_msg {
+	char		 suggestion_id[ID_HEX_LEN + 1];
+	const char	*employee_id;
+	double		 risk_before;
+	int		 nactions;
+	struct action	 actions[ACTIONS_MAX];
+	long		 model_version;
+};
+
+struct allocation {
+	const char	*employee_id;		/* borrowed from the table */
+	struct action	 action;
+	double		 risk_before;
+};
+
+struct plan_msg {
+	char			 plan_id[ID_HEX_LEN + 1];
+	const char		*department;
+	char			 month[8];	/* YYYY-MM */
+	double			 budget, spend, expected_retained;
+	int			 nallocations;
+	struct allocation	*allocations;	/* borrowed */
+	long			 model_version;
+};
+
+/* decide.c */
+const char *decide_action_name(enum action_kind);
+int	decide_action_parse(const char *, enum action_kind *);
+/* Stable id: hex of a 128-bit hash of the NUL-separated parts. */
+void	decide_make_id(char out[ID_HEX_LEN + 1], const char *a, const char *b,
+	    const char *c);
+/* Hysteresis. Returns 1 when an alert must be published (fills *m with
+ * firing or resolved), 0 otherwise. Updates e's episode fields. */
+int	decide_alert(const struct pipeline_config *, struct employee *,
+	    const struct score *, int64_t now_ms, const char *caused_by,
+	    long model_version, struct alert_msg *m);
+/* Resolution because the employee left. 1 if an episode was open. */
+int	decide_exit(const struct pipeline_config *, struct employee *,
+	    int64_t now_ms, const char *caused_by, long model_version,
+	    struct alert_msg *m);
+/* Candidate actions for e, best value first; returns how many (<= max). */
+int	decide_actions(const struct pipeline_config *, struct model *,
+	    const struct employee *, int64_t now_ms, const struct score *before,
+	    struct action *out, int max);
+/* The predicted effect of the given actions together (what-if). */
+void	decide_whatif(const struct pipeline_config *, struct model *,
+	    const struct employee *, int64_t now_ms, const struct action *,
+	    int n, struct score *after);
+/* Greedy allocation of budget over candidates; returns allocations used. */
+int	decide_plan(double budget, struct allocation *cand, int ncand,
+	    struct allocation *out, double *spend, double *retained);
+
+/* encode.c: new JSON text (free()), NULL on ENOMEM. */
+char	*encode_alert(const struct alert_msg *);
+char	*encode_suggestion(const struct suggestion_msg *);
+char	*encode_plan(const struct plan_msg *);
+char	*encode_estimates(const struct model_estimates *, long model_version,
+	    int64_t event_time_ms, uint64_t events, int horizon_days);
+char	*encode_employee(const struct employee *, const struct score *,
+	    const struct features *, int64_t now_ms, int horizon_days,
+	    const char *department);
+char	*encode_whatif(const char *employee_id, double risk_before,
+	    const struct score *after, int horizon_days);
+char	*encode_score_line(const struct employee *, int horizon_days);
+/* Parses a what-if body ({"actions": [{"action":..., "amount":...}, ...]}
+ * or a bare array). Returns the count or -1 with errbuf. */
+int	encode_parse_actions(const char *body, size_t len, struct action *out,
+	    int max, char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,670 @@
+/*
+ * features.c: the covariate registry, the raw covariate vector of a
+ * record, protected characteristics, and online pay medians.
+ *
+ * Covariates are the MODEL.md built-ins (fixed order, builtin_names[])
+ * followed by attribute features registered as `attributes` arrive: a
+ * numeric attribute is one feature, a string attribute is one-hot over
+ * at most max_levels levels ("name=level"); further levels, and anything
+ * beyond max_attr_features, map to no feature. A feature, once
+ * registered, keeps its index for the life of the process, so the
+ * dimension only grows and the model can extend its vectors.
+ *
+ * Attribute names match after normalisation (ASCII lowercase, '_' '-' ' '
+ * dropped). Protected characteristics (CONTRACT.md list plus configured
+ * extras) are never registered as features, whatever their spelling; their
+ * level is stored in employee->protected_level[k] for fairness monitoring
+ * only. Numeric ages (and dates of birth, as age at the event's time) are
+ * put into bands so that groups are coarse and no birth date is kept.
+ *
+ * Pay medians: one P-square estimator (Jain & Chlamtac, 1985) per
+ * (department, job level): five markers track the minimum, the quartile
+ * neighbourhood and the median of the stream of salaries seen and are
+ * nudged towards their ideal ranks with a piecewise-parabolic step. That is
+ * 15 doubles per key whatever the stream length, accurate to about a
+ * percent for smooth distributions, and updates in O(1) without sorting.
+ * A log-spaced histogram would need ~1000 bins per key for the same
+ * precision, too much for 1024 departments x 16 levels. The whole array
+ * is allocated at features_new() (calloc: untouched pages cost nothing).
+ *
+ * Nothing here allocates after features_new(). Not thread-safe: the
+ * pipeline owns one instance.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "table.h"
+
+#define DEPT_MAX		1024	/* departments interned */
+#define PAY_LEVELS		16	/* job levels 1..15 */
+#define PAY_MIN_SAMPLES		5	/* fewer: relative pay is 1.0 */
+#define PROT_LEVELS_MAX		254	/* levels per protected name (uint8 - 1) */
+#define FNAME_MAX		(2 * EVENT_STR_MAX)
+
+enum builtin {
+	F_SATISFACTION, F_ENGAGEMENT, F_INTENT, F_WLB, F_RATING,
+	F_MONTHS_SINCE_RAISE, F_LAST_RAISE_PCT, F_RELATIVE_PAY,
+	F_MONTHS_SINCE_PROMOTION, F_MONTHS_WITH_MANAGER, F_MANAGER_CHANGES,
+	F_TRAINING_HOURS, F_ABILITY, F_CARE, F_BUILTIN
+};
+
+static const char *const builtin_names[F_BUILTIN] = {
+	"satisfaction", "engagement", "intent_to_stay", "work_life_balance",
+	"rating", "months_since_raise", "last_raise_pct", "relative_pay",
+	"months_since_promotion", "months_with_manager", "manager_changes_12m",
+	"training_hours_12m", "ability", "care_12m",
+};
+
+/* Built-in protected names: normalised spelling -> canonical name. */
+static const struct {
+	const char	*key;
+	const char	*name;
+} protected_builtin[] = {
+	{ "gender", "gender" }, { "sex", "sex" }, { "age", "age" },
+	{ "dateofbirth", "date_of_birth" }, { "dob", "date_of_birth" },
+	{ "birthdate", "date_of_birth" }, { "birthday", "date_of_birth" },
+	{ "maritalstatus", "marital_status" }, { "ethnicity", "ethnicity" },
+	{ "race", "race" }, { "religion", "religion" },
+	{ "disability", "disability" }, { "nationality", "nationality" },
+};
+#define NPROTECTED_BUILTIN \
+	(sizeof(protected_builtin) / sizeof(protected_builtin[0]))
+
+/* P-square median estimator. */
+struct p2 {
+	double		q[5];		/* marker heights */
+	double		n[5];		/* marker positions, 1-based */
+	double		np[5];		/* desired positions */
+	uint32_t	count;
+};
+
+/* An attribute that owns feature slots. */
+struct attr_def {
+	int	is_num;
+	int	nslots;
+	int	slot[ATTR_FEATURES_MAX];	/* slot ids (numeric: slot[0]) */
+	char	name[EVENT_STR_MAX];		/* as first seen */
+};
+
+struct features {
+	int		 max_attr, max_levels;
+	char		 builtin_key[F_BUILTIN][EVENT_STR_MAX];	/* normalised */
+	/* attribute features */
+	struct strtab	*attr_keys;		/* normalised name -> def index */
+	struct attr_def	 defs[ATTR_FEATURES_MAX];
+	int		 nslots;
+	int		 slot_def[ATTR_FEATURES_MAX];
+	int		 slot_onehot[ATTR_FEATURES_MAX];
+	struct strtab	*slot_levels;		/* "key\x1flevel" -> id */
+	int		 level_slot[ATTR_FEATURES_MAX];	/* that id -> slot */
+	char		 fname[ATTR_FEATURES_MAX][FNAME_MAX];
+	/* protected */
+	char		 extra_key[PROTECTED_MAX][EVENT_STR_MAX];
+	char		 extra_name[PROTECTED_MAX][EVENT_STR_MAX];
+	int		 nextra;
+	char		 prot_name[PROTECTED_MAX][EVENT_STR_MAX];
+	struct strtab	*prot_levels[PROTECTED_MAX];
+	int		 nprot;
+	/* departments and pay */
+	struct strtab	*depts;
+	struct p2	*pay;			/* DEPT_MAX * PAY_LEVELS */
+};
+
+/* Writes the normalised form of s (lowercase, no '_' '-' ' ') to out. */
+static void
+normalise(const char *s, char *out, size_t outlen)
+{
+	size_t j = 0;
+
+	for (; *s != '\0' && j + 1 < outlen; s++) {
+		if (*s == '_' || *s == '-' || *s == ' ')
+			continue;
+		out[j++] = (char)tolower((unsigned char)*s);
+	}
+	out[j] = '\0';
+}
+
+/* Returns a new registry configured by cfg (NULL: defaults), NULL on ENOMEM. */
+struct features *
+features_new(const struct features_config *cfg)
+{
+	struct features *f;
+	int i;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;
+	f->max_attr = cfg != NULL && cfg->max_attr_features > 0 ?
+	    cfg->max_attr_features : 24;
+	if (f->max_attr > ATTR_FEATURES_MAX)
+		f->max_attr = ATTR_FEATURES_MAX;
+	f->max_levels = cfg != NULL && cfg->max_levels > 0 ? cfg->max_levels : 8;
+	if (f->max_levels > ATTR_FEATURES_MAX)
+		f->max_levels = ATTR_FEATURES_MAX;
+	for (i = 0; i < F_BUILTIN; i++)
+		normalise(builtin_names[i], f->builtin_key[i], EVENT_STR_MAX);
+	for (i = 0; cfg != NULL && i < PROTECTED_MAX &&
+	    cfg->extra_protected[i] != NULL; i++) {
+		normalise(cfg->extra_protected[i], f->extra_key[f->nextra],
+		    EVENT_STR_MAX);
+		if (f->extra_key[f->nextra][0] == '\0')
+			continue;
+		snprintf(f->extra_name[f->nextra], EVENT_STR_MAX, "%s",
+		    cfg->extra_protected[i]);
+		f->nextra++;
+	}
+	f->attr_keys = strtab_new(ATTR_FEATURES_MAX);
+	f->slot_levels = strtab_new(ATTR_FEATURES_MAX);
+	f->depts = strtab_new(DEPT_MAX);
+	f->pay = calloc((size_t)DEPT_MAX * PAY_LEVELS, sizeof(*f->pay));
+	if (f->attr_keys == NULL || f->slot_levels == NULL || f->depts == NULL ||
+	    f->pay == NULL)
+		goto fail;
+	for (i = 0; i < PROTECTED_MAX; i++)
+		if ((f->prot_levels[i] = strtab_new(PROT_LEVELS_MAX)) == NULL)
+			goto fail;
+	return f;
+fail:
+	features_free(f);
+	return NULL;
+}
+
+/* Frees f; NULL is a no-op. */
+void
+features_free(struct features *f)
+{
+	int i;
+
+	if (f == NULL)
+		return;
+	strtab_free(f->attr_keys);
+	strtab_free(f->slot_levels);
+	strtab_free(f->depts);
+	for (i = 0; i < PROTECTED_MAX; i++)
+		strtab_free(f->prot_levels[i]);
+	free(f->pay);
+	free(f);
+}
+
+/* Returns the current number of covariates (built-ins plus attributes). */
+int
+features_dim(const struct features *f)
+{
+	return F_BUILTIN + f->nslots;
+}
+
+/* Returns the name of covariate i (borrowed), NULL if out of range. */
+const char *
+features_name(const struct features *f, int i)
+{
+	if (i < 0 || i >= features_dim(f))
+		return NULL;
+	if (i < F_BUILTIN)
+		return builtin_names[i];
+	return f->fname[i - F_BUILTIN];
+}
+
+/* Canonical name of the protected characteristic with normalised key,
+ * or NULL when it is not protected. */
+static const char *
+protected_canonical(const struct features *f, const char *key)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < NPROTECTED_BUILTIN; i++)
+		if (strcmp(key, protected_builtin[i].key) == 0)
+			return protected_builtin[i].name;
+	for (k = 0; k < f->nextra; k++)
+		if (strcmp(key, f->extra_key[k]) == 0)
+			return f->extra_name[k];
+	return NULL;
+}
+
+/* Returns 1 if name is a protected characteristic, else 0. */
+int
+features_is_protected(const struct features *f, const char *name)
+{
+	char key[EVENT_STR_MAX];
+
+	if (name == NULL)
+		return 0;
+	normalise(name, key, sizeof(key));
+	return protected_canonical(f, key) != NULL;
+}
+
+/* Returns how many protected names have been seen. */
+int
+features_protected_count(const struct features *f)
+{
+	return f->nprot;
+}
+
+/* Returns the canonical name of protected name k (borrowed), or NULL. */
+const char *
+features_protected_name(const struct features *f, int k)
+{
+	if (k < 0 || k >= f->nprot)
+		return NULL;
+	return f->prot_name[k];
+}
+
+/* Returns the text of a level of protected name k (borrowed); level is the
+ * 1-based value of employee->protected_level[k]; NULL for 0 or unknown. */
+const char *
+features_protected_level(const struct features *f, int k, int level)
+{
+	if (k < 0 || k >= f->nprot || level <= 0)
+		return NULL;
+	return strtab_name(f->prot_levels[k], level - 1);
+}
+
+/* Returns how many levels protected name k has (valid levels 1..count). */
+int
+features_protected_level_count(const struct features *f, int k)
+{
+	if (k < 0 || k >= f->nprot)
+		return 0;
+	return strtab_count(f->prot_levels[k]);
+}
+
+/* Returns the department table (borrowed; at most DEPT_MAX names). */
+struct strtab *
+features_departments(struct features *f)
+{
+	return f->depts;
+}
+
+static const char *
+age_band(double age)
+{
+	if (age < 30)
+		return "<30";
+	if (age < 40)
+		return "30-39";
+	if (age < 50)
+		return "40-49";
+	return "50+";
+}
+
+/* Age in whole years at t_ms of someone born on y-m-d (m, d may be 0). */
+static double
+age_at(int64_t t_ms, int y, int m, int d)
+{
+	time_t t = (time_t)(t_ms / 1000);
+	struct tm tm;
+	int age;
+
+	if (t_ms <= 0 || gmtime_r(&t, &tm) == NULL)
+		return NAN;
+	age = tm.tm_year + 1900 - y;
+	if (m > 0 && (tm.tm_mon + 1 < m || (tm.tm_mon + 1 == m && d > 0 &&
+	    tm.tm_mday < d)))
+		age--;
+	return age;
+}
+
+/* Writes the fairness level of a protected attribute to out; returns 0, or
+ * -1 when the value cannot be put into a (coarse) group. */
+static int
+protected_value(const char *canon, const struct hr_attr *a, int64_t t_ms,
+    char *out, size_t outlen)
+{
+	const char *s;
+	char *end;
+	double v = NAN;
+	int y = 0, m = 0, d = 0;
+	size_t i, j;
+
+	if (strcmp(canon, "age") == 0) {
+		v = a->is_num ? a->num : strtod(a->str, &end);
+		if (!a->is_num && (end == a->str || *end != '\0'))
+			v = NAN;
+		if (!isfinite(v) || v < 0 || v > 150)
+			return -1;
+		snprintf(out, outlen, "%s", age_band(v));
+		return 0;
+	}
+	if (strcmp(canon, "date_of_birth") == 0) {
+		if (a->is_num) {
+			if (!(a->num >= 1900 && a->num <= 2100))
+				return -1;
+			y = (int)a->num;
+		} else if (sscanf(a->str, "%4d-%2d-%2d", &y, &m, &d) < 1 ||
+		    y < 1900 || y > 2100) {
+			return -1;
+		}
+		v = age_at(t_ms, y, m, d);
+		if (!isfinite(v) || v < 0)
+			return -1;
+		snprintf(out, outlen, "%s", age_band(v));
+		return 0;
+	}
+	if (a->is_num) {
+		if (!isfinite(a->num))
+			return -1;
+		snprintf(out, outlen, "%g", a->num);
+		return 0;
+	}
+	/* strings: trimmed, lowercase */
+	for (s = a->str; *s == ' '; s++)
+		;
+	for (i = 0, j = 0; s[i] != '\0' && j + 1 < outlen; i++)
+		out[j++] = (char)tolower((unsigned char)s[i]);
+	while (j > 0 && out[j - 1] == ' ')
+		j--;
+	out[j] = '\0';
+	return j == 0 ? -1 : 0;
+}
+
+static void
+set_protected(struct features *f, struct employee *e, const char *canon,
+    const struct hr_attr *a, int64_t t_ms)
+{
+	char level[EVENT_STR_MAX];
+	int k, id;
+
+	for (k = 0; k < f->nprot; k++)
+		if (strcmp(f->prot_name[k], canon) == 0)
+			break;
+	if (k == f->nprot) {
+		if (f->nprot >= PROTECTED_MAX)
+			return;
+		snprintf(f->prot_name[k], EVENT_STR_MAX, "%s", canon);
+		f->nprot++;
+	}
+	if (protected_value(canon, a, t_ms, level, sizeof(level)) == -1) {
+		e->protected_level[k] = 0;
+		return;
+	}
+	id = strtab_intern(f->prot_levels[k], level);
+	e->protected_level[k] = id < 0 ? 0 : (uint8_t)(id + 1);
+}
+
+/* Slot of level lvl of the attribute with normalised key, or -1. */
+static int
+level_slot(const struct features *f, const char *key, const char *lvl)
+{
+	char kl[EVENT_STR_MAX];
+	int id;
+
+	if (snprintf(kl, sizeof(kl), "%s\x1f%s", key, lvl) >= (int)sizeof(kl) ||
+	    (id = strtab_find(f->slot_levels, kl)) < 0)
+		return -1;
+	return f->level_slot[id];
+}
+
+/* fname = name or "name=lvl" (both < EVENT_STR_MAX, so it fits). */
+static void
+fname_set(char *fname, const char *name, const char *lvl)
+{
+	size_t n = strlen(name);
+
+	memcpy(fname, name, n);
+	fname[n] = '\0';
+	if (lvl != NULL) {
+		fname[n] = '=';
+		memcpy(fname + n + 1, lvl, strlen(lvl) + 1);
+	}
+}
+
+static int
+add_slot(struct features *f, int di, const char *key, const char *lvl)
+{
+	struct attr_def *d = &f->defs[di];
+	char kl[EVENT_STR_MAX];
+	int s = f->nslots, id;
+
+	if (s >= f->max_attr)
+		return -1;
+	if (lvl != NULL) {
+		/* key and level longer than 62 bytes together fold too */
+		if (d->nslots >= f->max_levels ||
+		    snprintf(kl, sizeof(kl), "%s\x1f%s", key, lvl) >= (int)sizeof(kl) ||
+		    (id = strtab_intern(f->slot_levels, kl)) < 0)
+			return -1;
+		f->level_slot[id] = s;
+	}
+	fname_set(f->fname[s], d->name, lvl);
+	f->slot_def[s] = di;
+	f->slot_onehot[s] = lvl != NULL;
+	d->slot[d->nslots++] = s;
+	f->nslots++;
+	return s;
+}
+
+/* An attribute named like a built-in covariate would shadow it. */
+static int
+is_builtin_key(const struct features *f, const char *key)
+{
+	int i;
+
+	for (i = 0; i < F_BUILTIN; i++)
+		if (strcmp(f->builtin_key[i], key) == 0)
+			return 1;
+	return strcmp(key, "tenuremonths") == 0;
+}
+
+/* Maps n attributes of an event at t_ms into e: protected ones into
+ * e->protected_level, the rest into e->attr through the registry, which
+ * learns new attributes and levels while there is room. Never allocates. */
+void
+features_set_attrs(struct features *f, struct employee *e,
+    const struct hr_attr *attrs, int n, int64_t t_ms)
+{
+	char key[EVENT_STR_MAX], lvl[EVENT_STR_MAX];
+	const char *canon;
+	struct attr_def *d;
+	int i, j, di, s;
+
+	for (i = 0; i < n; i++) {
+		const struct hr_attr *a = &attrs[i];
+
+		normalise(a->name, key, sizeof(key));
+		if (key[0] == '\0')
+			continue;
+		if ((canon = protected_canonical(f, key)) != NULL) {
+			set_protected(f, e, canon, a, t_ms);
+			continue;
+		}
+		if (is_builtin_key(f, key) || (a->is_num && !isfinite(a->num)))
+			continue;
+		if (!a->is_num) {
+			/* levels match case-insensitively, spaces trimmed */
+			struct hr_attr tmp;
+
+			tmp.is_num = 0;
+			memcpy(tmp.str, a->str, sizeof(tmp.str));
+			tmp.str[sizeof(tmp.str) - 1] = '\0';
+			if (protected_value("", &tmp, 0, lvl, sizeof(lvl)) == -1)
+				continue;
+		}
+		if ((di = strtab_find(f->attr_keys, key)) < 0) {
+			if (f->nslots >= f->max_attr ||
+			    (di = strtab_intern(f->attr_keys, key)) < 0)
+				continue;
+			d = &f->defs[di];
+			d->is_num = a->is_num;
+			snprintf(d->name, sizeof(d->name), "%s", a->name);
+			if (d->is_num && add_slot(f, di, key, NULL) < 0)
+				continue;
+		}
+		d = &f->defs[di];
+		if (d->is_num != a->is_num)
+			continue;	/* type changed: keep the first meaning */
+		if (d->is_num) {
+			e->attr[d->slot[0]] = a->num;
+			e->attr_set |= 1ULL << d->slot[0];
+			continue;
+		}
+		if ((s = level_slot(f, key, lvl)) < 0)
+			s = add_slot(f, di, key, lvl);	/* -1: folded level */
+		for (j = 0; j < d->nslots; j++) {
+			e->attr[d->slot[j]] = d->slot[j] == s ? 1.0 : 0.0;
+			e->attr_set |= 1ULL << d->slot[j];
+		}
+	}
+}
+
+/* --- P-square median --- */
+
+static void
+p2_add(struct p2 *p, double x)
+{
+	static const double dn[5] = { 0, 0.25, 0.5, 0.75, 1 };
+	double tmp, d, qp;
+	int i, k, sgn;
+
+	if (p->count < 5) {
+		/* keep the first five sorted */
+		for (i = (int)p->count; i > 0 && p->q[i - 1] > x; i--)
+			p->q[i] = p->q[i - 1];
+		p->q[i] = x;
+		if (++p->count == 5) {
+			for (i = 0; i < 5; i++) {
+				p->n[i] = i + 1;
+				p->np[i] = 1 + 4 * dn[i];
+			}
+		}
+		return;
+	}
+	p->count++;
+	if (x < p->q[0]) {
+		p->q[0] = x;
+		k = 0;
+	} else if (x >= p->q[4]) {
+		p->q[4] = x;
+		k = 3;
+	} else {
+		for (k = 0; k < 3 && x >= p->q[k + 1]; k++)
+			;
+	}
+	for (i = k + 1; i < 5; i++)
+		p->n[i] += 1;
+	for (i = 0; i < 5; i++)
+		p->np[i] += dn[i];
+	for (i = 1; i < 4; i++) {
+		d = p->np[i] - p->n[i];
+		if (!((d >= 1 && p->n[i + 1] - p->n[i] > 1) ||
+		    (d <= -1 && p->n[i - 1] - p->n[i] < -1)))
+			continue;
+		sgn = d > 0 ? 1 : -1;
+		/* piecewise-parabolic prediction of the marker's new height */
+		qp = p->q[i] + sgn / (p->n[i + 1] - p->n[i - 1]) *
+		    ((p->n[i] - p->n[i - 1] + sgn) * (p->q[i + 1] - p->q[i]) /
+		    (p->n[i + 1] - p->n[i]) +
+		    (p->n[i + 1] - p->n[i] - sgn) * (p->q[i] - p->q[i - 1]) /
+		    (p->n[i] - p->n[i - 1]));
+		if (!(p->q[i - 1] < qp && qp < p->q[i + 1])) {
+			/* parabola overshoots: linear step instead */
+			tmp = p->q[i + sgn];
+			qp = p->q[i] + sgn * (tmp - p->q[i]) /
+			    (p->n[i + sgn] - p->n[i]);
+		}
+		p->q[i] = qp;
+		p->n[i] += sgn;
+	}
+}
+
+static struct p2 *
+pay_cell(const struct features *f, int dept, int job_level)
+{
+	if (dept < 0 || dept >= DEPT_MAX || job_level < 1 ||
+	    job_level >= PAY_LEVELS)
+		return NULL;
+	return &f->pay[(size_t)dept * PAY_LEVELS + (size_t)job_level];
+}
+
+/* Adds one salary observation to the pay median of (dept, job_level);
+ * ignored when the key is unknown or the salary is not positive. */
+void
+features_note_salary(struct features *f, int dept, int job_level, double salary)
+{
+	struct p2 *p = pay_cell(f, dept, job_level);
+
+	if (p != NULL && isfinite(salary) && salary > 0)
+		p2_add(p, salary);
+}
+
+/* Returns the online median salary of (dept, job_level), or NaN when the
+ * key is unknown or has fewer than PAY_MIN_SAMPLES observations. */
+double
+features_pay_median(const struct features *f, int dept, int job_level)
+{
+	const struct p2 *p = pay_cell(f, dept, job_level);
+
+	if (p == NULL || p->count < PAY_MIN_SAMPLES)
+		return NAN;
+	return p->q[2];
+}
+
+/* --- the vector --- */
+
+static double
+months_between(int64_t from_ms, int64_t to_ms)
+{
+	double m = (double)(to_ms - from_ms) / (double)MS_PER_DAY / DAYS_PER_MONTH;
+
+	return m < 0 ? 0 : m;
+}
+
+/* Fills x[features_dim(f)] with e's raw covariates at now_ms. Unknown
+ * values are NaN: no survey, review or assessment yet; months since raise
+ * (since hire when never raised), promotion or with the manager when there
+ * is no such time; last_raise_pct is 0 after a hire without raises.
+ * 12-month windows cover event times in [now - 365 d, now]. relative_pay
+ * is 1.0 when the salary or its median is unknown. An attribute the
+ * employee never gave is NaN, except that a one-hot level of an attribute
+ * the employee has (with another level) is 0. */
+void
+features_vector(struct features *f, const struct employee *e, int64_t now_ms,
+    double *x)
+{
+	int64_t from = now_ms - MS_PER_YEAR, to = now_ms + 1;
+	double med;
+	int s, j;
+
+	x[F_SATISFACTION] = e->flags & EMP_HAS_SURVEY ? e->satisfaction : NAN;
+	x[F_ENGAGEMENT] = e->flags & EMP_HAS_SURVEY ? e->engagement : NAN;
+	x[F_INTENT] = e->flags & EMP_HAS_SURVEY ? e->intent_to_stay : NAN;
+	x[F_WLB] = e->flags & EMP_HAS_SURVEY ? e->work_life_balance : NAN;
+	x[F_RATING] = e->flags & EMP_HAS_REVIEW ? e->rating : NAN;
+	if (e->last_raise_ms != 0) {
+		x[F_MONTHS_SINCE_RAISE] = months_between(e->last_raise_ms, now_ms);
+		x[F_LAST_RAISE_PCT] = e->last_raise_pct;
+	} else if (e->hired_ms != 0) {
+		x[F_MONTHS_SINCE_RAISE] = months_between(e->hired_ms, now_ms);
+		x[F_LAST_RAISE_PCT] = 0;
+	} else {
+		x[F_MONTHS_SINCE_RAISE] = NAN;
+		x[F_LAST_RAISE_PCT] = NAN;
+	}
+	med = features_pay_median(f, e->dept, e->job_level);
+	x[F_RELATIVE_PAY] = e->salary > 0 && isfinite(med) && med > 0 ?
+	    e->salary / med : 1.0;
+	x[F_MONTHS_SINCE_PROMOTION] = e->last_promotion_ms != 0 ?
+	    months_between(e->last_promotion_ms, now_ms) : NAN;
+	x[F_MONTHS_WITH_MANAGER] = e->manager != 0 && e->manager_since_ms != 0 ?
+	    months_between(e->manager_since_ms, now_ms) : NAN;
+	x[F_MANAGER_CHANGES] = window_count(&e->manager_changes, from, to);
+	x[F_TRAINING_HOURS] = window_sum(&e->training, from, to);
+	x[F_ABILITY] = e->flags & EMP_HAS_ABILITY ? e->ability : NAN;
+	x[F_CARE] = window_count(&e->care, from, to);
+
+	for (s = 0; s < f->nslots; s++) {
+		const struct attr_def *d = &f->defs[f->slot_def[s]];
+		double v = NAN;
+
+		if (e->attr_set & (1ULL << s)) {
+			v = e->attr[s];
+		} else if (f->slot_onehot[s]) {
+			for (j = 0; j < d->nslots; j++)
+				if (e->attr_set & (1ULL << d->slot[j]))
+					v = 0;
+		}
+		x[F_BUILTIN + s] = v;
+	}
+}

@@ -1,0 +1,586 @@
+/*
+ * model.c: the facade over the online estimators (model.h): exposure
+ * pieces for the hazard model, the two RLS relations, scoring, and the
+ * bookkeeping that feeds live quality (quality.c).
+ *
+ * Design notes.
+ *
+ * Exposure. Each hired, not exited employee has an open interval
+ * [interval_start_ms, next event). model_before_event() closes it with the
+ * covariates the record has before the event applies, split at tenure-band
+ * edges and into pieces of at most PIECE_MAX_DAYS (time-dependent
+ * covariates such as months since a raise are evaluated at each piece's
+ * midpoint). The last piece ends in d = 1 only for a voluntary exit;
+ * involuntary exits censor. An event older than the open interval's start
+ * (late, out of order) adds no exposure, since that time was already
+ * counted; a late voluntary exit still adds its event (a zero-length piece
+ * with d = 1) so no exit is lost. Provisional records (no hire) have no
+ * tenure and add nothing.
+ *
+ * Standardisation. z_j = (x_j - mean_j) / sd_j, with mean and sd of each
+ * raw covariate over person-time (Welford, weighted by the exposure of each
+ * piece, updated after the piece is used: prequential). Unknown values
+ * (NaN) and covariates without spread yet get z = 0, i.e. the running
+ * mean; z is clipped to +-Z_CLIP so one absurd value cannot swamp the fit.
+ *
+ * Time. Rates are per year of 365.25 days (12 * DAYS_PER_MONTH); windows
+ * are 365 days as in table.h. Everything runs on event time.
+ *
+ * Per-employee bookkeeping lives in the model fields of struct employee
+ * (table.h); the model itself keeps only anonymous aggregates, so
+ * model_forget() just takes an erased record's contribution out of them.
+ * model_note_alert() gets a const record, so alert outcomes are synced
+ * lazily from decide's fields (alert_fired_ms, EMP_FIRING,
+ * EMP_EVER_ALERTED) whenever the model next sees the record mutable: at
+ * its next score and at its exit.
+ *
+ * Nothing here allocates after model_new().
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "model_internal.h"
+
+#define PIECE_MAX_DAYS	91.0
+#define DAYS_PER_YEAR_H	(12 * DAYS_PER_MONTH)	/* 365.25 */
+#define TENURE_CAP_DAYS	(40 * DAYS_PER_YEAR_H)	/* expected tenure horizon */
+#define Z_CLIP		8.0
+#define ETA_CLAMP	30.0
+
+enum model_flag {
+	MODEL_IN_TREE      = 1 << 0,	/* model_tree_risk is in the histogram */
+	MODEL_EVER_COUNTED = 1 << 1	/* counted as alerted in its groups */
+};
+
+struct model {
+	struct model_config	 cfg;
+	struct features		*feat;
+	struct rls		 sat;		/* s ~ s0 + alpha u + care c */
+	struct rls		 abil;		/* a ~ a0 + gamma v */
+	struct hazard		*hz;
+	struct quality		*q;
+	/* standardiser, weighted Welford per covariate */
+	double			 std_w[FEATURES_MAX];
+	double			 std_mean[FEATURES_MAX];
+	double			 std_m2[FEATURES_MAX];
+	double			 x[FEATURES_MAX], z[FEATURES_MAX];	/* scratch */
+	long			 alerts_fired, alerts_cleared;
+	long			 version;
+};
+
+static int64_t
+horizon_ms(const struct model *m)
+{
+	return (int64_t)(m->cfg.horizon_days > 0 ? m->cfg.horizon_days : 180) * MS_PER_DAY;
+}
+
+/* new; NULL with errbuf on a bad config or ENOMEM. features: borrowed. */
+struct model *
+model_new(const struct model_config *cfg, struct features *feat,
+    char *errbuf, size_t errlen)
+{
+	struct model *m;
+
+	/* Every GSL status is checked where it is returned; GSL must never
+	 * abort the daemon on its own. */
+	gsl_set_error_handler_off();
+	if (feat == NULL) {
+		snprintf(errbuf, errlen, "model: no feature registry");
+		return NULL;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		goto nomem;
+	m->feat = feat;
+	m->cfg = *cfg;
+	rls_init(&m->sat, 3, cfg->forgetting_rls);
+	rls_init(&m->abil, 2, cfg->forgetting_rls);
+	m->hz = hazard_new(features_dim(feat), cfg->l2, cfg->forgetting_hazard);
+	m->q = quality_new();
+	if (m->hz == NULL || m->q == NULL)
+		goto nomem;
+	return m;
+nomem:
+	snprintf(errbuf, errlen, "model: %s", strerror(ENOMEM));
+	model_free(m);
+	return NULL;
+}
+
+/* NULL is a no-op. */
+void
+model_free(struct model *m)
+{
+	if (m == NULL)
+		return;
+	hazard_free(m->hz);
+	quality_free(m->q);
+	free(m);
+}
+
+/* New forgetting, ridge, horizon and threshold; estimates are kept. */
+void
+model_set_config(struct model *m, const struct model_config *cfg)
+{
+	m->cfg = *cfg;
+	rls_set_forgetting(&m->sat, cfg->forgetting_rls);
+	rls_set_forgetting(&m->abil, cfg->forgetting_rls);
+	hazard_set_config(m->hz, cfg->l2, cfg->forgetting_hazard);
+}
+
+long
+model_version(const struct model *m)
+{
+	return m->version;
+}
+
+/* Current dimension, growing the hazard model to new covariates. */
+static int
+model_dim(struct model *m)
+{
+	int n = features_dim(m->feat);
+
+	if (n > FEATURES_MAX)
+		n = FEATURES_MAX;
+	if (n > hazard_dim(m->hz))
+		(void)hazard_grow(m->hz, n);
+	return n;
+}
+
+static double
+std_sd(const struct model *m, int j)
+{
+	double v;
+
+	if (m->std_w[j] <= 0)
+		return NAN;
+	v = m->std_m2[j] / m->std_w[j];
+	return v > 0 ? sqrt(v) : NAN;
+}
+
+static void
+standardise(const struct model *m, const double *x, int n, double *z)
+{
+	double sd, v;
+	int j;
+
+	for (j = 0; j < n; j++) {
+		sd = std_sd(m, j);
+		if (isnan(x[j]) || !isfinite(x[j]) || !(sd > 1e-12 * (1 + fabs(m->std_mean[j])))) {
+			z[j] = 0;
+			continue;
+		}
+		v = (x[j] - m->std_mean[j]) / sd;
+		z[j] = v > Z_CLIP ? Z_CLIP : v < -Z_CLIP ? -Z_CLIP : v;
+	}
+}
+
+/* Weighted Welford step (West 1979) for each known covariate. */
+static void
+std_update(struct model *m, const double *x, int n, double w)
+{
+	double delta;
+	int j;
+
+	if (!(w > 0))
+		return;
+	for (j = 0; j < n; j++) {
+		if (!isfinite(x[j]))
+			continue;
+		m->std_w[j] += w;
+		delta = x[j] - m->std_mean[j];
+		m->std_mean[j] += delta * w / m->std_w[j];
+		m->std_m2[j] += w * delta * (x[j] - m->std_mean[j]);
+	}
+}
+
+static double
+tenure_days(const struct employee *e, int64_t t_ms)
+{
+	double d = (double)(t_ms - e->hired_ms) / (double)MS_PER_DAY;
+
+	return d > 0 ? d : 0;
+}
+
+/* One piece [t0, t1) with e's covariates at its midpoint. */
+static void
+expose_piece(struct model *m, struct employee *e, int n, int band,
+    int64_t t0, int64_t t1, int d)
+{
+	double dt_years = (double)(t1 - t0) / (double)MS_PER_DAY / DAYS_PER_YEAR_H;
+
+	features_vector(m->feat, e, t0 + (t1 - t0) / 2, m->x);
+	standardise(m, m->x, n, m->z);
+	if (hazard_update(m->hz, band, dt_years, d, m->z) == 0)
+		m->version++;
+	std_update(m, m->x, n, dt_years);
+}
+
+/* Exposure over [start, end), split at band edges and PIECE_MAX_DAYS. */
+static void
+expose(struct model *m, struct employee *e, int64_t start, int64_t end, int d_last)
+{
+	int64_t t = start, next, edge, cap = (int64_t)(PIECE_MAX_DAYS * MS_PER_DAY);
+	int n = model_dim(m), band;
+
+	while (t < end) {
+		band = hazard_band(tenure_days(e, t));
+		next = end;
+		if (band + 1 < HAZARD_BANDS) {
+			edge = e->hired_ms +
+			    (int64_t)(hazard_band_edge_days[band + 1] * (double)MS_PER_DAY);
+			if (edge > t && edge < next)
+				next = edge;
+		}
+		if (next - t > cap)
+			next = t + cap;
+		expose_piece(m, e, n, band, t, next, next == end ? d_last : 0);
+		t = next;
+	}
+}
+
+/* See model.h: closes the exposure interval up to ev. */
+void
+model_before_event(struct model *m, struct employee *e, const struct hr_event *ev)
+{
+	int64_t start, end = ev->time_ms;
+	int vol = ev->type == EV_EXITED && ev->voluntary;
+
+	if (ev->type == EV_ERASED || e->hired_ms == 0 || (e->flags & EMP_EXITED))
+		return;
+	start = e->interval_start_ms > e->hired_ms ? e->interval_start_ms : e->hired_ms;
+	if (end > start) {
+		expose(m, e, start, end, vol);
+		e->interval_start_ms = end;
+		return;
+	}
+	e->interval_start_ms = start;
+	if (vol)	/* late exit: its time at risk is already counted */
+		expose_piece(m, e, model_dim(m), hazard_band(tenure_days(e, end)),
+		    end, end, 1);
+}
+
+/* Takes decide's alert fields into the per-employee bookkeeping. */
+static void
+sync_alerts(struct model *m, struct employee *e)
+{
+	if (e->alert_fired_ms != 0 && e->alert_fired_ms != e->alert_last_ms) {
+		e->alert_last_ms = e->alert_fired_ms;
+		/* one outcome per alert; a new one while another waits merges */
+		if (e->alert_eval_ms == 0)
+			e->alert_eval_ms = e->alert_fired_ms;
+	}
+}
+
+/* Keeps e's protected levels (and ever-alerted) in the group counts. */
+static void
+sync_groups(struct model *m, struct employee *e)
+{
+	int k;
+	long a;
+
+	if ((e->flags & EMP_EVER_ALERTED) && !(e->model_flags & MODEL_EVER_COUNTED)) {
+		e->model_flags |= MODEL_EVER_COUNTED;
+		for (k = 0; k < PROTECTED_MAX; k++)
+			quality_group(m->q, k, e->protected_counted[k], 0, 1);
+	}
+	a = (e->model_flags & MODEL_EVER_COUNTED) ? 1 : 0;
+	for (k = 0; k < PROTECTED_MAX; k++) {
+		if (e->protected_level[k] == e->protected_counted[k])
+			continue;
+		quality_group(m->q, k, e->protected_counted[k], -1, -a);
+		quality_group(m->q, k, e->protected_level[k], 1, a);
+		e->protected_counted[k] = e->protected_level[k];
+	}
+}
+
+/* Quality bookkeeping when e leaves at t, voluntarily or not. */
+static void
+model_exit(struct model *m, struct employee *e, int64_t t, int voluntary)
+{
+	int64_t h = horizon_ms(m);
+	double leaver = NAN;
+	int had;
+
+	sync_alerts(m, e);
+	sync_groups(m, e);
+	if (e->model_flags & MODEL_IN_TREE) {
+		leaver = e->model_tree_risk;
+		quality_update_risk(m->q, leaver, -1);
+		e->model_flags &= ~(uint32_t)MODEL_IN_TREE;
+	}
+	if (voluntary) {
+		if (!isnan(leaver))
+			quality_exit(m->q, leaver);
+		had = (e->flags & EMP_FIRING) ||
+		    (e->alert_last_ms != 0 && t >= e->alert_last_ms &&
+		     t - e->alert_last_ms <= h);
+		quality_exit_alerted(m->q, had);
+	}
+	if (e->calib_ms != 0 && t >= e->calib_ms) {
+		if (t - e->calib_ms > h)
+			quality_calibration(m->q, e->calib_decile, e->calib_risk, 0);
+		else if (voluntary)
+			quality_calibration(m->q, e->calib_decile, e->calib_risk, 1);
+		/* else: involuntary inside the horizon censors it */
+	}
+	e->calib_ms = 0;
+	if (e->alert_eval_ms != 0 && t >= e->alert_eval_ms) {
+		if (t - e->alert_eval_ms > h)
+			quality_alert_outcome(m->q, 0);
+		else if (voluntary)
+			quality_alert_outcome(m->q, 1);
+	}
+	e->alert_eval_ms = 0;
+}
+
+/* See model.h: RLS updates and quality at exits, after ev applied. */
+void
+model_after_event(struct model *m, struct employee *e, const struct hr_event *ev)
+{
+	int64_t t = ev->time_ms;
+	double x[3];
+
+	switch (ev->type) {
+	case EV_HIRED:
+		if (e->hired_ms != 0 && e->interval_start_ms < e->hired_ms)
+			e->interval_start_ms = e->hired_ms;
+		break;
+	case EV_SURVEY:
+		/* u, c: the 12 months before the survey, [t - 365 d, t) */
+		if (!ev_has(ev->satisfaction))
+			break;
+		x[0] = 1;
+		x[1] = window_sum(&e->incentive, t - MS_PER_YEAR, t);
+		x[2] = window_count(&e->care, t - MS_PER_YEAR, t);
+		if (rls_update(&m->sat, x, ev->satisfaction) == 0)
+			m->version++;
+		break;
+	case EV_TRAINING:
+		/* v: the 12 months up to and including it, (t - 365 d, t] */
+		if (!ev_has(ev->assessment))
+			break;
+		x[0] = 1;
+		x[1] = window_sum(&e->training, t - MS_PER_YEAR + 1, t + 1);
+		if (rls_update(&m->abil, x, ev->assessment) == 0)
+			m->version++;
+		break;
+	case EV_EXITED:
+		model_exit(m, e, t, ev->voluntary);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Cumulative baseline-times-multiplier hazard over tenure [a, b] days. */
+static double
+cum_hazard(const struct model *m, double mult, double a, double b)
+{
+	double lo, hi, acc = 0;
+	int k;
+
+	for (k = hazard_band(a); k < HAZARD_BANDS && a < b; k++) {
+		lo = a;
+		hi = k + 1 < HAZARD_BANDS ? hazard_band_edge_days[k + 1] : b;
+		if (hi > b)
+			hi = b;
+		if (hi > lo)
+			acc += exp(hazard_log_baseline(m->hz, k)) * mult * (hi - lo);
+		a = hi;
+	}
+	return acc / DAYS_PER_YEAR_H;
+}
+
+/* Expected total tenure in days given survival to t0 (truncated at
+ * TENURE_CAP_DAYS): t0 + integral of S(t)/S(t0), piecewise closed form. */
+static double
+expected_tenure(const struct model *m, double mult, double t0)
+{
+	double s = 1, total = t0, a = t0, hi, r, len;
+	int k;
+
+	for (k = hazard_band(t0); k < HAZARD_BANDS && a < TENURE_CAP_DAYS; k++) {
+		hi = k + 1 < HAZARD_BANDS ? hazard_band_edge_days[k + 1] : TENURE_CAP_DAYS;
+		if (hi > TENURE_CAP_DAYS)
+			hi = TENURE_CAP_DAYS;
+		if (hi <= a)
+			continue;
+		len = hi - a;
+		r = exp(hazard_log_baseline(m->hz, k)) * mult / DAYS_PER_YEAR_H;
+		total += r * len > 1e-12 ? s * -expm1(-r * len) / r : s * len;
+		s *= exp(-r * len);
+		a = hi;
+	}
+	return total;
+}
+
+/* The score of e at now_ms into out; x and z are scratch of FEATURES_MAX. */
+static void
+score_compute(struct model *m, const struct employee *e, int64_t now_ms,
+    int n, double *x, double *z, struct score *out)
+{
+	double eta, mult, t0, c, cabs[FEATURES_MAX];
+	int nz, j, i, best, used[FEATURES_MAX];
+
+	memset(out, 0, sizeof(*out));
+	if (e->hired_ms == 0)
+		return;		/* provisional: no tenure, not scored (risk 0) */
+	if (e->flags & EMP_EXITED) {
+		out->expected_tenure_days = tenure_days(e, e->exit_ms);
+		return;
+	}
+	features_vector(m->feat, e, now_ms, x);
+	standardise(m, x, n, z);
+	nz = n < hazard_dim(m->hz) ? n : hazard_dim(m->hz);
+	eta = hazard_linear(m->hz, z, nz);
+	eta = eta > ETA_CLAMP ? ETA_CLAMP : eta < -ETA_CLAMP ? -ETA_CLAMP : eta;
+	mult = exp(eta);
+	t0 = tenure_days(e, now_ms);
+	out->risk = -expm1(-cum_hazard(m, mult, t0,
+	    t0 + (m->cfg.horizon_days > 0 ? m->cfg.horizon_days : 180)));
+	out->expected_tenure_days = expected_tenure(m, mult, t0);
+
+	/* drivers: b_j * z_j, largest |.| first, zero ones left out */
+	for (j = 0; j < nz; j++) {
+		cabs[j] = fabs(hazard_coef(m->hz, j) * z[j]);
+		used[j] = 0;
+	}
+	for (i = 0; i < DRIVERS_MAX; i++) {
+		best = -1;
+		for (j = 0; j < nz; j++)
+			if (!used[j] && cabs[j] > 1e-12 && (best < 0 || cabs[j] > cabs[best]))
+				best = j;
+		if (best < 0)
+			break;
+		used[best] = 1;
+		c = hazard_coef(m->hz, best) * z[best];
+		out->drivers[i].feature = features_name(m->feat, best);
+		out->drivers[i].contribution = c;
+		out->ndrivers = i + 1;
+	}
+}
+
+/* See model.h. Also keeps quality's per-employee bookkeeping current:
+ * the risk histogram, calibration snapshots, alert outcomes, groups. */
+void
+model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *out)
+{
+	struct score s;
+	int64_t h = horizon_ms(m);
+
+	score_compute(m, e, now_ms, model_dim(m), m->x, m->z, &s);
+	e->risk = s.risk;
+	e->expected_tenure_days = s.expected_tenure_days;
+	e->scored_ms = now_ms;
+	if (out != NULL)
+		*out = s;
+	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
+		return;
+
+	quality_update_risk(m->q, (e->model_flags & MODEL_IN_TREE) ?
+	    e->model_tree_risk : -1, s.risk);
+	e->model_flags |= MODEL_IN_TREE;
+	e->model_tree_risk = s.risk;
+
+	/* calibration: resolve a snapshot whose horizon passed, open one */
+	if (e->calib_ms != 0 && now_ms - e->calib_ms >= h) {
+		quality_calibration(m->q, e->calib_decile, e->calib_risk, 0);
+		e->calib_ms = 0;
+	}
+	if (e->calib_ms == 0) {
+		e->calib_ms = now_ms;
+		e->calib_risk = s.risk;
+		e->calib_decile = quality_decile(m->q, s.risk);
+	}
+
+	sync_alerts(m, e);
+	if (e->alert_eval_ms != 0 && now_ms - e->alert_eval_ms > h) {
+		quality_alert_outcome(m->q, 0);
+		e->alert_eval_ms = 0;
+	}
+	sync_groups(m, e);
+}
+
+/* See model.h: no statistics, no record, no dimension change. */
+void
+model_score_copy(struct model *m, const struct employee *e, int64_t now_ms,
+    struct score *out)
+{
+	double x[FEATURES_MAX], z[FEATURES_MAX];
+	int n = features_dim(m->feat);
+
+	score_compute(m, e, now_ms, n > FEATURES_MAX ? FEATURES_MAX : n, x, z, out);
+}
+
+/* Anonymous counts only: per-employee outcomes are synced from decide's
+ * fields at the next score or exit; see the file comment. */
+void
+model_note_alert(struct model *m, const struct employee *e, int firing)
+{
+	(void)e;
+	if (firing)
+		m->alerts_fired++;
+	else
+		m->alerts_cleared++;
+}
+
+/* See model.h. Call once, before the record is wiped: e's contribution to
+ * the risk histogram and to the fairness counts is taken out; an open
+ * calibration snapshot or pending alert outcome lives in e and goes with
+ * it. Resolved aggregates (concordance pairs, calibration sums) stay: they
+ * no longer name anyone. */
+void
+model_forget(struct model *m, const struct employee *e)
+{
+	long a = (e->model_flags & MODEL_EVER_COUNTED) ? 1 : 0;
+	int k;
+
+	if (e->model_flags & MODEL_IN_TREE)
+		quality_update_risk(m->q, e->model_tree_risk, -1);
+	for (k = 0; k < PROTECTED_MAX; k++)
+		quality_group(m->q, k, e->protected_counted[k], -1, -a);
+}
+
+/* See model.h. Names are borrowed from the feature registry. */
+void
+model_estimates(struct model *m, struct model_estimates *out)
+{
+	double theta[HAZARD_P_MAX], se[HAZARD_P_MAX], sd;
+	int n, j, k;
+	const char *name;
+
+	memset(out, 0, sizeof(*out));
+	rls_estimate(&m->sat, out->satisfaction.coef, out->satisfaction.se);
+	out->satisfaction.n = m->sat.n;
+	rls_estimate(&m->abil, out->ability.coef, out->ability.se);
+	out->ability.coef[2] = out->ability.se[2] = NAN;
+	out->ability.n = m->abil.n;
+
+	n = model_dim(m);
+	hazard_theta(m->hz, theta, se);
+	for (k = 0; k < HAZARD_BANDS; k++)
+		out->hazard.per_year[k] = exp(theta[k]);
+	out->hazard.dim = n;
+	out->kappa = out->kappa_se = NAN;
+	for (j = 0; j < n; j++) {
+		name = features_name(m->feat, j);
+		sd = std_sd(m, j);
+		out->hazard.names[j] = name;
+		out->hazard.coef[j] = theta[HAZARD_BANDS + j];
+		out->hazard.coef_se[j] = se[HAZARD_BANDS + j];
+		out->hazard.mean[j] = m->std_w[j] > 0 ? m->std_mean[j] : NAN;
+		out->hazard.sd[j] = sd;
+		if (name != NULL && strcmp(name, "satisfaction") == 0 && sd > 0) {
+			/* E[T] ~ exp(-b . z): per raw point, undo the scaling */
+			out->kappa = -theta[HAZARD_BANDS + j] / sd;
+			out->kappa_se = se[HAZARD_BANDS + j] / sd;
+		}
+	}
+	out->hazard.exits = hazard_exits(m->hz);
+	out->hazard.exposure_years = hazard_exposure_years(m->hz);
+	quality_estimate(m->q, m->feat, &out->quality);
+}

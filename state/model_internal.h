@@ -1,0 +1,111 @@
+/*
+ * model_internal.h: the estimators behind state/model.c, one section per
+ * file. Private to state/ (and its unit tests); callers use model.h.
+ */
+#ifndef RETENTIOND_MODEL_INTERNAL_H
+#define RETENTIOND_MODEL_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* rls.c: recursive least squares with a forgetting factor, dim <= 3. */
+#define RLS_DIM_MAX 3
+
+struct rls {
+	int	dim;
+	double	forgetting;			/* 0 < f <= 1, per observation */
+	double	a[RLS_DIM_MAX][RLS_DIM_MAX];	/* sum f^(n-i) x x' */
+	double	b[RLS_DIM_MAX];			/* sum f^(n-i) x y */
+	double	theta[RLS_DIM_MAX];		/* current solution */
+	double	p[RLS_DIM_MAX][RLS_DIM_MAX];	/* a^-1 (up to the ridge) */
+	double	yy;				/* sum f^(n-i) y^2 */
+	double	weight;				/* effective sample size */
+	long	n;				/* observations, no forgetting */
+};
+
+void	rls_init(struct rls *, int dim, double forgetting);
+void	rls_set_forgetting(struct rls *, double forgetting);
+/* One observation y ~ theta . x[dim]. Returns 0, or -1 (nothing changed)
+ * when x or y is not finite or the solve fails. */
+int	rls_update(struct rls *, const double *x, double y);
+/* coef[dim] and se[dim] (NaN while the effective sample <= dim). */
+void	rls_estimate(const struct rls *, double *coef, double *se);
+
+/* hazard.c: piecewise-exponential proportional hazards, theta =
+ * [log lambda0_1..HAZARD_BANDS (per year), b_1..dim]. */
+#define HAZARD_P_MAX (HAZARD_BANDS + FEATURES_MAX)
+
+/* One exposure piece: band k, dt_years at risk, d = 1 when it ends in a
+ * voluntary exit, z[dim] standardised covariates (borrowed). */
+struct hazard_piece {
+	int		 band;
+	double		 dt_years;
+	int		 d;
+	const double	*z;
+};
+
+/* Band edges in days of tenure; the last band is open. */
+extern const double hazard_band_edge_days[HAZARD_BANDS];
+int	hazard_band(double tenure_days);	/* 0..HAZARD_BANDS-1 */
+/* Prior shared by the online and the batch fit. */
+double	hazard_prior_mean(int j);
+double	hazard_prior_var(int j, double l2);
+
+struct hazard;
+/* new; NULL on ENOMEM. Memory for HAZARD_P_MAX parameters is taken here,
+ * so growing the dimension later never allocates. */
+struct hazard	*hazard_new(int dim, double l2, double forgetting);
+void		 hazard_free(struct hazard *);	/* NULL is a no-op */
+void		 hazard_set_config(struct hazard *, double l2, double forgetting);
+int		 hazard_dim(const struct hazard *);
+/* Grows to dim covariates (new ones at 0 with prior variance 1/l2).
+ * Returns 0, -1 when dim > FEATURES_MAX. Never shrinks. */
+int		 hazard_grow(struct hazard *, int dim);
+/* Online Newton (extended Kalman) step for one piece; z has hazard_dim()
+ * entries. Returns 0, or -1 when the piece is invalid (nothing changed). */
+int		 hazard_update(struct hazard *, int band, double dt_years, int d,
+		    const double *z);
+double		 hazard_log_baseline(const struct hazard *, int band);
+/* b . z over the first n coefficients (n <= hazard_dim()). */
+double		 hazard_linear(const struct hazard *, const double *z, int n);
+double		 hazard_coef(const struct hazard *, int j);	/* b_j */
+/* theta[HAZARD_BANDS + dim] and its standard errors from P (may be NULL). */
+void		 hazard_theta(const struct hazard *, double *theta, double *se);
+long		 hazard_exits(const struct hazard *);
+double		 hazard_exposure_years(const struct hazard *);
+/* Batch penalised Poisson fit (Newton / IRLS with step halving) of the
+ * same likelihood and prior: theta[HAZARD_BANDS + dim], se (may be NULL).
+ * Returns the number of iterations, or -1 with errbuf. Allocates. */
+int		 hazard_fit_batch(const struct hazard_piece *, size_t n, int dim,
+		    double l2, double *theta, double *se, char *errbuf, size_t errlen);
+
+/* quality.c: prequential concordance, calibration, alert precision/recall
+ * and impact ratios; only anonymous aggregates. */
+#define QUALITY_RISK_BINS 65536		/* resolution of the risk histogram */
+#define QUALITY_LEVELS 256		/* protected level ids + 1 */
+
+struct quality;
+struct quality	*quality_new(void);		/* new; NULL on ENOMEM */
+void		 quality_free(struct quality *);
+/* The histogram of current risks of active employees: insert NaN-free
+ * risks in 0..1; old < 0 means "was not in", new < 0 "leaves". */
+void		 quality_update_risk(struct quality *, double old_risk, double new_risk);
+long		 quality_active(const struct quality *);
+/* A voluntary leaver with risk r (already taken out of the histogram):
+ * compares r with every active employee. */
+void		 quality_exit(struct quality *, double leaver_risk);
+/* Decile 0..9 of risk among the active employees (mid-rank). */
+int		 quality_decile(const struct quality *, double risk);
+/* A resolved calibration snapshot: predicted risk, outcome 0/1. */
+void		 quality_calibration(struct quality *, int decile, double predicted,
+		    int outcome);
+void		 quality_alert_outcome(struct quality *, int exited_in_horizon);
+void		 quality_exit_alerted(struct quality *, int had_alert);
+/* Adds dn employees and dalerted alerted employees to group (k, level). */
+void		 quality_group(struct quality *, int k, int level, long dn, long dalerted);
+void		 quality_estimate(const struct quality *, const struct features *,
+		    struct quality_estimate *);
+
+#endif

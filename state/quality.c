@@ -1,0 +1,250 @@
+/*
+ * quality.c: live, prequential quality of the hazard model (MODEL.md).
+ * Only anonymous aggregates live here; per-employee bookkeeping (which
+ * risk an employee holds in the histogram, an open calibration snapshot,
+ * a pending alert) sits in the model fields of struct employee, so erasing
+ * a record leaves nothing behind that names it.
+ *
+ * Definitions:
+ *
+ * - Concordance (Harrell's C, prequential): at each voluntary exit, the
+ *   leaver's risk as last scored before the exit is compared with the
+ *   current risk of every other active (hired, scored, not exited)
+ *   employee. A pair is concordant when the leaver's risk is higher, a tie
+ *   (half) when equal. C = (concordant + ties / 2) / pairs, summed over all
+ *   exits so far. Risks live in a Fenwick tree over QUALITY_RISK_BINS equal
+ *   bins of 0..1, so an exit costs O(log bins) and 100k employees stay
+ *   cheap; risks closer than 1/65536 count as ties.
+ *
+ * - Calibration: model.c takes at most one snapshot (risk, decile) per
+ *   employee per horizon and resolves it when the outcome is known:
+ *   voluntary exit within the horizon (1), still employed at its end or
+ *   leaving later (0); an involuntary exit inside the horizon censors it
+ *   (dropped). Deciles are of the current risks of active employees at the
+ *   snapshot (mid-rank), so bin 9 is the riskiest tenth. Per decile:
+ *   mean predicted risk and observed exit rate of resolved snapshots.
+ *
+ * - Alert precision: alerts whose employee then left voluntarily within
+ *   horizon_days of firing / alerts resolved that way or whose horizon
+ *   passed. Recall: voluntary exits with an alert firing at the exit or
+ *   fired within horizon_days before / all voluntary exits.
+ *
+ * - Impact ratios: per level of each protected attribute, employees ever
+ *   alerted / employees seen with that level; the ratio is that rate over
+ *   the highest rate among the attribute's levels (below 0.8 is the
+ *   four-fifths rule's flag).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+struct quality {
+	int32_t	*tree;		/* Fenwick tree, 1-based, QUALITY_RISK_BINS */
+	int32_t	*count;		/* plain counts per bin */
+	long	active;
+	double	conc;		/* concordant + ties / 2 */
+	long	pairs;
+	double	cal_pred[CALIBRATION_BINS], cal_obs[CALIBRATION_BINS];
+	long	cal_n[CALIBRATION_BINS];
+	long	alerts_hit, alerts_resolved;
+	long	exits_alerted, exits;
+	long	group_n[PROTECTED_MAX][QUALITY_LEVELS];
+	long	group_alerted[PROTECTED_MAX][QUALITY_LEVELS];
+};
+
+/* new; NULL on ENOMEM. */
+struct quality *
+quality_new(void)
+{
+	struct quality *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->tree = calloc(QUALITY_RISK_BINS + 1, sizeof(int32_t));
+	q->count = calloc(QUALITY_RISK_BINS, sizeof(int32_t));
+	if (q->tree == NULL || q->count == NULL) {
+		quality_free(q);
+		return NULL;
+	}
+	return q;
+}
+
+/* NULL is a no-op. */
+void
+quality_free(struct quality *q)
+{
+	if (q == NULL)
+		return;
+	free(q->tree);
+	free(q->count);
+	free(q);
+}
+
+static int
+risk_bin(double r)
+{
+	int b;
+
+	if (!(r > 0))
+		return 0;
+	b = (int)(r * QUALITY_RISK_BINS);
+	return b >= QUALITY_RISK_BINS ? QUALITY_RISK_BINS - 1 : b;
+}
+
+static void
+tree_add(struct quality *q, int bin, int32_t dv)
+{
+	int i;
+
+	q->count[bin] += dv;
+	for (i = bin + 1; i <= QUALITY_RISK_BINS; i += i & -i)
+		q->tree[i] += dv;
+}
+
+/* Active employees in bins < bin. */
+static long
+tree_below(const struct quality *q, int bin)
+{
+	long s = 0;
+	int i;
+
+	for (i = bin; i > 0; i -= i & -i)
+		s += q->tree[i];
+	return s;
+}
+
+/* See model_internal.h. */
+void
+quality_update_risk(struct quality *q, double old_risk, double new_risk)
+{
+	if (old_risk >= 0) {
+		tree_add(q, risk_bin(old_risk), -1);
+		q->active--;
+	}
+	if (new_risk >= 0) {
+		tree_add(q, risk_bin(new_risk), 1);
+		q->active++;
+	}
+}
+
+long
+quality_active(const struct quality *q)
+{
+	return q->active;
+}
+
+/* See model_internal.h. */
+void
+quality_exit(struct quality *q, double leaver_risk)
+{
+	int bin = risk_bin(leaver_risk);
+
+	q->conc += (double)tree_below(q, bin) + 0.5 * q->count[bin];
+	q->pairs += q->active;
+}
+
+/* See model_internal.h. */
+int
+quality_decile(const struct quality *q, double risk)
+{
+	int bin = risk_bin(risk), d;
+	double rank;
+
+	if (q->active <= 0)
+		d = risk > 0 ? (int)(risk * CALIBRATION_BINS) : 0;	/* no peers yet */
+	else {
+		rank = (double)tree_below(q, bin) + 0.5 * q->count[bin];
+		d = (int)(CALIBRATION_BINS * rank / (double)q->active);
+	}
+	return d < 0 ? 0 : d >= CALIBRATION_BINS ? CALIBRATION_BINS - 1 : d;
+}
+
+/* See model_internal.h. */
+void
+quality_calibration(struct quality *q, int decile, double predicted, int outcome)
+{
+	if (decile < 0 || decile >= CALIBRATION_BINS || !isfinite(predicted))
+		return;
+	q->cal_n[decile]++;
+	q->cal_pred[decile] += predicted;
+	q->cal_obs[decile] += outcome ? 1 : 0;
+}
+
+void
+quality_alert_outcome(struct quality *q, int exited_in_horizon)
+{
+	q->alerts_resolved++;
+	q->alerts_hit += exited_in_horizon ? 1 : 0;
+}
+
+void
+quality_exit_alerted(struct quality *q, int had_alert)
+{
+	q->exits++;
+	q->exits_alerted += had_alert ? 1 : 0;
+}
+
+/* See model_internal.h; out-of-range groups are ignored. */
+void
+quality_group(struct quality *q, int k, int level, long dn, long dalerted)
+{
+	if (k < 0 || k >= PROTECTED_MAX || level <= 0 || level >= QUALITY_LEVELS)
+		return;
+	q->group_n[k][level] += dn;
+	q->group_alerted[k][level] += dalerted;
+}
+
+/* See model_internal.h. Names are borrowed from f. */
+void
+quality_estimate(const struct quality *q, const struct features *f,
+    struct quality_estimate *out)
+{
+	int b, k, l, i, nk;
+	double best;
+
+	memset(out, 0, sizeof(*out));
+	out->concordance = q->pairs > 0 ? q->conc / (double)q->pairs : NAN;
+	out->concordance_pairs = q->pairs;
+	for (b = 0; b < CALIBRATION_BINS; b++) {
+		out->calib_n[b] = q->cal_n[b];
+		out->calib_predicted[b] = q->cal_n[b] ? q->cal_pred[b] / (double)q->cal_n[b] : NAN;
+		out->calib_observed[b] = q->cal_n[b] ? q->cal_obs[b] / (double)q->cal_n[b] : NAN;
+	}
+	out->alert_precision = q->alerts_resolved ?
+	    (double)q->alerts_hit / (double)q->alerts_resolved : NAN;
+	out->alert_recall = q->exits ? (double)q->exits_alerted / (double)q->exits : NAN;
+
+	nk = f != NULL ? features_protected_count(f) : 0;
+	if (nk > PROTECTED_MAX)
+		nk = PROTECTED_MAX;
+	for (k = 0; k < nk; k++) {
+		best = 0;
+		for (l = 1; l < QUALITY_LEVELS; l++)
+			if (q->group_n[k][l] > 0 &&
+			    (double)q->group_alerted[k][l] / (double)q->group_n[k][l] > best)
+				best = (double)q->group_alerted[k][l] / (double)q->group_n[k][l];
+		for (l = 1; l < QUALITY_LEVELS; l++) {
+			const char *name, *level;
+
+			if (q->group_n[k][l] <= 0)
+				continue;
+			if (out->ngroups >= (int)(sizeof(out->groups) / sizeof(out->groups[0])))
+				return;
+			name = features_protected_name(f, k);
+			level = features_protected_level(f, k, l);
+			if (name == NULL || level == NULL)
+				continue;
+			i = out->ngroups++;
+			out->groups[i].attribute = name;
+			out->groups[i].level = level;
+			out->groups[i].n = q->group_n[k][l];
+			out->groups[i].rate = (double)q->group_alerted[k][l] /
+			    (double)q->group_n[k][l];
+			/* with no alert in any level every ratio is 1 */
+			out->groups[i].impact_ratio = best > 0 ?
+			    out->groups[i].rate / best : 1;
+		}
+	}
+}

@@ -1,0 +1,157 @@
+/*
+ * rls.c: recursive least squares with a forgetting factor (MODEL.md,
+ * relations 1 and 2: satisfaction and ability).
+ *
+ * The recursion runs on the information form: with forgetting f,
+ *
+ *	A <- f A + x x',   b <- f b + x y,   yy <- f yy + y^2,   w <- f w + 1
+ *
+ * and theta = A^-1 b after every observation. This is the same estimate as
+ * the covariance-form gain recursion (P = A^-1), but it stays exact in the
+ * first, ill-conditioned steps (no huge initial P to cancel against), and
+ * its sums are the sufficient statistics that the roadmap's merge of
+ * per-partition models will add up. With dim <= 3 the solve is a few dozen
+ * flops. While a regressor has not varied yet, A is singular: a ridge of
+ * 1e-10 relative to the largest diagonal then keeps it invertible (that
+ * coefficient stays 0 and has no standard error).
+ *
+ * Standard errors: sigma^2 = SSR / (w - dim), SSR = yy - 2 theta'b +
+ * theta'A theta the forgotten residual sum of squares and w the effective
+ * sample size (sum of forgetting weights); se_j = sqrt(sigma^2 P_jj). With
+ * f = 1 these are the ordinary least squares figures.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_matrix.h>
+
+#include "model_internal.h"
+
+#define RLS_RIDGE 1e-10
+
+/* Reset to no observations. */
+void
+rls_init(struct rls *r, int dim, double forgetting)
+{
+	memset(r, 0, sizeof(*r));
+	r->dim = dim < 1 ? 1 : dim > RLS_DIM_MAX ? RLS_DIM_MAX : dim;
+	rls_set_forgetting(r, forgetting);
+}
+
+/* Forgetting outside (0, 1] is taken as 1 (no forgetting). */
+void
+rls_set_forgetting(struct rls *r, double forgetting)
+{
+	r->forgetting = forgetting > 0 && forgetting <= 1 ? forgetting : 1;
+}
+
+/* theta and p from a (+ ridge) and b; 0 or -1 (GSL failure). */
+static int
+rls_solve_ridge(struct rls *r, double ridge)
+{
+	double m[RLS_DIM_MAX * RLS_DIM_MAX], v[RLS_DIM_MAX], t[RLS_DIM_MAX];
+	double dmax = 0;
+	int d = r->dim, i, j;
+
+	for (i = 0; i < d; i++)
+		if (r->a[i][i] > dmax)
+			dmax = r->a[i][i];
+	for (i = 0; i < d; i++) {
+		for (j = 0; j < d; j++)
+			m[i * d + j] = r->a[i][j];
+		m[i * d + i] += ridge * (1 + dmax);
+		v[i] = r->b[i];
+	}
+	gsl_matrix_view mv = gsl_matrix_view_array(m, (size_t)d, (size_t)d);
+	gsl_vector_view vv = gsl_vector_view_array(v, (size_t)d);
+	gsl_vector_view tv = gsl_vector_view_array(t, (size_t)d);
+	double diag[RLS_DIM_MAX];
+
+	for (i = 0; i < d; i++)
+		diag[i] = m[i * d + i];
+	if (gsl_linalg_cholesky_decomp1(&mv.matrix) != GSL_SUCCESS)
+		return -1;
+	/* a pivot lost to rounding means singular, not "huge P" */
+	for (i = 0; i < d; i++)
+		if (!(m[i * d + i] * m[i * d + i] > 1e-12 * diag[i]))
+			return -1;
+	if (gsl_linalg_cholesky_solve(&mv.matrix, &vv.vector, &tv.vector) != GSL_SUCCESS)
+		return -1;
+	if (gsl_linalg_cholesky_invert(&mv.matrix) != GSL_SUCCESS)
+		return -1;
+	for (i = 0; i < d; i++)
+		if (!isfinite(t[i]))
+			return -1;
+	for (i = 0; i < d; i++) {
+		r->theta[i] = t[i];
+		for (j = 0; j < d; j++)
+			r->p[i][j] = m[i * d + j];
+	}
+	return 0;
+}
+
+/* Exact solve first; the ridge only when A is singular. */
+static int
+rls_solve(struct rls *r)
+{
+	if (rls_solve_ridge(r, 0) == 0)
+		return 0;
+	return rls_solve_ridge(r, RLS_RIDGE);
+}
+
+/* One observation; see model_internal.h. */
+int
+rls_update(struct rls *r, const double *x, double y)
+{
+	struct rls old;
+	double f = r->forgetting;
+	int d = r->dim, i, j;
+
+	if (!isfinite(y))
+		return -1;
+	for (i = 0; i < d; i++)
+		if (!isfinite(x[i]))
+			return -1;
+	old = *r;
+	for (i = 0; i < d; i++) {
+		for (j = 0; j < d; j++)
+			r->a[i][j] = f * r->a[i][j] + x[i] * x[j];
+		r->b[i] = f * r->b[i] + x[i] * y;
+	}
+	r->yy = f * r->yy + y * y;
+	r->weight = f * r->weight + 1;
+	if (rls_solve(r) != 0) {
+		*r = old;
+		return -1;
+	}
+	r->n++;
+	return 0;
+}
+
+/* Current coefficients and standard errors. */
+void
+rls_estimate(const struct rls *r, double *coef, double *se)
+{
+	double ssr, sigma2;
+	int d = r->dim, i, j;
+
+	ssr = r->yy;
+	for (i = 0; i < d; i++) {
+		ssr -= 2 * r->theta[i] * r->b[i];
+		for (j = 0; j < d; j++)
+			ssr += r->theta[i] * r->a[i][j] * r->theta[j];
+	}
+	if (ssr < 0)
+		ssr = 0;	/* rounding on a perfect fit */
+	sigma2 = r->weight > d ? ssr / (r->weight - d) : NAN;
+	for (i = 0; i < d; i++) {
+		coef[i] = r->n > 0 ? r->theta[i] : NAN;
+		/* a regressor that never varied from 0 has no estimate */
+		if (r->a[i][i] <= 0 || isnan(sigma2))
+			se[i] = NAN;
+		else
+			se[i] = sqrt(sigma2 * r->p[i][i]);
+	}
+}

@@ -1,0 +1,424 @@
+/*
+ * test_apply.c: event effects on a record (state_apply) and the 12-month
+ * windows, including late and out-of-order events; apply never allocates.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../state/table.h"
+#include "check.h"
+
+#define DAY MS_PER_DAY
+#define T0 1735689600000LL	/* 2025-01-01T00:00:00Z */
+
+/* Allocation counter: wraps glibc's allocator in plain builds; sanitizer
+ * builds own malloc, so the no-allocation check is skipped there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNT_ALLOCS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COUNT_ALLOCS 0
+#endif
+#endif
+#ifndef COUNT_ALLOCS
+#define COUNT_ALLOCS 1
+#endif
+
+#if COUNT_ALLOCS
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+static long nallocs;
+static void *volatile alloc_sink;	/* keeps the compiler from eliding malloc */
+
+void *
+malloc(size_t n)
+{
+	nallocs++;
+	return __libc_malloc(n);
+}
+
+void *
+calloc(size_t n, size_t sz)
+{
+	nallocs++;
+	return __libc_calloc(n, sz);
+}
+
+void *
+realloc(void *p, size_t n)
+{
+	nallocs++;
+	return __libc_realloc(p, n);
+}
+#endif
+
+static struct features *feat;
+
+static void
+ev_new(struct hr_event *ev, enum event_type type, int64_t t_ms)
+{
+	event_init(ev);
+	ev->type = type;
+	ev->time_ms = t_ms;
+	snprintf(ev->subject, sizeof(ev->subject), "E1");
+	snprintf(ev->source, sizeof(ev->source), "test");
+}
+
+static int
+apply(struct employee *e, const struct hr_event *ev)
+{
+	char err[128];
+
+	err[0] = '\0';
+	return state_apply(feat, e, ev, err, sizeof(err));
+}
+
+static void
+emp_new(struct employee *e)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "E1");
+	e->flags = EMP_PROVISIONAL;
+	e->dept = -1;
+}
+
+static void
+hire(struct employee *e, int64_t t, const char *dept, int level, double salary)
+{
+	struct hr_event ev;
+
+	ev_new(&ev, EV_HIRED, t);
+	snprintf(ev.department, sizeof(ev.department), "%s", dept);
+	ev.job_level = level;
+	ev.salary = salary;
+	snprintf(ev.manager_id, sizeof(ev.manager_id), "M1");
+	CHECK(apply(e, &ev) == 0);
+}
+
+static void
+test_window(void)
+{
+	struct window w;
+	int i;
+
+	memset(&w, 0, sizeof(w));
+	/* out of order */
+	window_add(&w, T0 + 100 * DAY, 5);
+	window_add(&w, T0 + 10 * DAY, 2);
+	window_add(&w, T0 + 400 * DAY, 7);
+	window_add(&w, T0 + 50 * DAY, 1);
+	CHECK(window_count(&w, 0, INT64_MAX) == 4);
+	CHECK_NEAR(window_sum(&w, T0, T0 + 365 * DAY), 8, 1e-12);
+	CHECK_NEAR(window_sum(&w, T0 + 50 * DAY, T0 + 100 * DAY), 1, 1e-12);
+	CHECK(window_count(&w, T0 + 50 * DAY, T0 + 100 * DAY + 1) == 2);
+
+	/* 12-month boundary: [now - 365 d, now] as features use it */
+	memset(&w, 0, sizeof(w));
+	window_add(&w, T0, 1);
+	window_add(&w, T0 + MS_PER_YEAR, 10);
+	CHECK_NEAR(window_sum(&w, T0 + MS_PER_YEAR - MS_PER_YEAR,
+	    T0 + MS_PER_YEAR + 1), 11, 1e-12);
+	CHECK_NEAR(window_sum(&w, T0 + 1, T0 + MS_PER_YEAR + 2), 10, 1e-12);
+	CHECK_NEAR(window_sum(&w, T0, T0 + MS_PER_YEAR), 1, 1e-12);
+
+	/* full: the oldest by event time gives way, whatever the arrival */
+	memset(&w, 0, sizeof(w));
+	for (i = 0; i < EMP_WINDOW_MAX; i++)
+		window_add(&w, T0 + (int64_t)(EMP_WINDOW_MAX - i) * DAY, 1);
+	CHECK(w.n == EMP_WINDOW_MAX);
+	window_add(&w, T0 + 100 * DAY, 100);	/* replaces day 1 */
+	CHECK(window_count(&w, 0, INT64_MAX) == EMP_WINDOW_MAX);
+	CHECK(window_count(&w, T0 + DAY, T0 + 2 * DAY) == 0);
+	CHECK_NEAR(window_sum(&w, 0, INT64_MAX), EMP_WINDOW_MAX - 1 + 100, 1e-9);
+	window_add(&w, T0, 1000);		/* older than all: dropped */
+	CHECK_NEAR(window_sum(&w, 0, INT64_MAX), EMP_WINDOW_MAX - 1 + 100, 1e-9);
+}
+
+static void
+test_compensation(void)
+{
+	struct employee e;
+	struct hr_event ev;
+
+	emp_new(&e);
+	hire(&e, T0, "Sales", 3, 50000);
+	CHECK(!(e.flags & EMP_PROVISIONAL));
+	CHECK(e.hired_ms == T0 && e.last_promotion_ms == T0);
+	CHECK(e.salary == 50000 && e.job_level == 3 && e.dept >= 0);
+	CHECK_STR(strtab_name(features_departments(feat), e.dept), "Sales");
+	CHECK(e.manager != 0 && e.manager_since_ms == T0);
+
+	/* raise by amount: 5000 on 50000 = 10 %, salary 55000 */
+	ev_new(&ev, EV_COMPENSATION, T0 + 100 * DAY);
+	ev.comp_kind = COMP_RAISE;
+	ev.amount = 5000;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK_NEAR(e.salary, 55000, 1e-9);
+	CHECK_NEAR(e.last_raise_pct, 10, 1e-9);
+	CHECK(e.last_raise_ms == T0 + 100 * DAY);
+	CHECK_NEAR(window_sum(&e.incentive, T0, T0 + 365 * DAY), 10, 1e-9);
+
+	/* bonus: % of the salary in force before it (55000), salary unchanged */
+	ev_new(&ev, EV_COMPENSATION, T0 + 200 * DAY);
+	ev.comp_kind = COMP_BONUS;
+	ev.amount = 5500;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK_NEAR(e.salary, 55000, 1e-9);
+	CHECK(e.last_raise_ms == T0 + 100 * DAY);
+	CHECK_NEAR(window_sum(&e.incentive, T0 + 150 * DAY, T0 + 365 * DAY), 10, 1e-9);
+	CHECK_NEAR(window_sum(&e.incentive, T0, T0 + 365 * DAY), 20, 1e-9);
+
+	/* raise with new_salary: pct from 55000, salary from new_salary */
+	ev_new(&ev, EV_COMPENSATION, T0 + 300 * DAY);
+	ev.comp_kind = COMP_RAISE;
+	ev.amount = 2750;
+	ev.new_salary = 57750;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK_NEAR(e.salary, 57750, 1e-9);
+	CHECK_NEAR(e.last_raise_pct, 5, 1e-9);
+
+	/* a late raise lands in the window at its time, but does not
+	 * replace the newer salary or last raise */
+	ev_new(&ev, EV_COMPENSATION, T0 + 50 * DAY);
+	ev.comp_kind = COMP_RAISE;
+	ev.amount = 577.5;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK_NEAR(e.salary, 57750, 1e-9);
+	CHECK(e.last_raise_ms == T0 + 300 * DAY);
+	CHECK_NEAR(window_sum(&e.incentive, T0 + 40 * DAY, T0 + 60 * DAY), 1, 1e-9);
+	CHECK(e.last_event_ms == T0 + 300 * DAY);
+
+	/* equity only feeds the window */
+	ev_new(&ev, EV_COMPENSATION, T0 + 310 * DAY);
+	ev.comp_kind = COMP_EQUITY;
+	ev.amount = 11550;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK_NEAR(e.salary, 57750, 1e-9);
+	CHECK_NEAR(window_sum(&e.incentive, T0 + 305 * DAY, T0 + 315 * DAY), 20, 1e-9);
+
+	/* provisional employee, no salary: pct from new_salary - amount */
+	emp_new(&e);
+	ev_new(&ev, EV_COMPENSATION, T0);
+	ev.comp_kind = COMP_RAISE;
+	ev.amount = 4000;
+	ev.new_salary = 44000;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK_NEAR(e.last_raise_pct, 10, 1e-9);
+	CHECK_NEAR(e.salary, 44000, 1e-9);
+	CHECK(e.flags & EMP_PROVISIONAL);
+	/* the hire arrives later, dated before the raise: the newer salary stays */
+	hire(&e, T0 - 200 * DAY, "Sales", 2, 40000);
+	CHECK_NEAR(e.salary, 44000, 1e-9);
+	CHECK(!(e.flags & EMP_PROVISIONAL) && e.hired_ms == T0 - 200 * DAY);
+
+	/* a bonus without amount is refused and changes nothing */
+	ev_new(&ev, EV_COMPENSATION, T0 + DAY);
+	ev.comp_kind = COMP_BONUS;
+	{
+		struct employee before = e;
+		char err[64] = "";
+
+		CHECK(state_apply(feat, &e, &ev, err, sizeof(err)) == -1);
+		CHECK(err[0] != '\0');
+		CHECK(memcmp(&before, &e, sizeof(e)) == 0);
+	}
+}
+
+static void
+test_latest_and_windows(void)
+{
+	struct employee e;
+	struct hr_event ev;
+	int64_t now = T0 + 400 * DAY;
+
+	emp_new(&e);
+	hire(&e, T0, "R&D", 5, 80000);
+
+	/* surveys: newest by time wins, whatever the arrival order */
+	ev_new(&ev, EV_SURVEY, T0 + 200 * DAY);
+	ev.satisfaction = 70;
+	ev.engagement = 60;
+	CHECK(apply(&e, &ev) == 0);
+	ev_new(&ev, EV_SURVEY, T0 + 100 * DAY);
+	ev.satisfaction = 30;
+	ev.engagement = 20;
+	ev.intent_to_stay = 10;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(e.flags & EMP_HAS_SURVEY);
+	CHECK(e.satisfaction == 70 && e.engagement == 60);
+	CHECK(!ev_has(e.intent_to_stay));	/* absent in the newest survey */
+	CHECK(e.survey_ms == T0 + 200 * DAY);
+
+	/* reviews */
+	ev_new(&ev, EV_REVIEW, T0 + 150 * DAY);
+	ev.rating = 4;
+	CHECK(apply(&e, &ev) == 0);
+	ev_new(&ev, EV_REVIEW, T0 + 120 * DAY);
+	ev.rating = 2;
+	ev.potential = 1;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(e.rating == 4 && e.review_ms == T0 + 150 * DAY);
+	CHECK(e.flags & EMP_HAS_REVIEW);
+
+	/* training: hours in the window by event time, newest assessment */
+	ev_new(&ev, EV_TRAINING, T0 + 300 * DAY);
+	ev.hours = 8;
+	ev.assessment = 75;
+	CHECK(apply(&e, &ev) == 0);
+	ev_new(&ev, EV_TRAINING, T0 + 20 * DAY);	/* outside [now-365d, now] */
+	ev.hours = 16;
+	ev.assessment = 40;
+	CHECK(apply(&e, &ev) == 0);
+	ev_new(&ev, EV_TRAINING, now - MS_PER_YEAR);	/* exactly on the edge: in */
+	ev.hours = 4;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(e.ability == 75 && e.ability_ms == T0 + 300 * DAY);
+	CHECK_NEAR(window_sum(&e.training, now - MS_PER_YEAR, now + 1), 12, 1e-12);
+	CHECK_NEAR(window_sum(&e.training, 0, INT64_MAX), 28, 1e-12);
+
+	/* care */
+	ev_new(&ev, EV_CARE, T0 + 390 * DAY);
+	ev.care_kind = CARE_MENTORING;
+	CHECK(apply(&e, &ev) == 0);
+	ev_new(&ev, EV_CARE, T0 + 10 * DAY);
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(window_count(&e.care, now - MS_PER_YEAR, now + 1) == 1);
+
+	/* manager: same manager is no change; a new one is */
+	ev_new(&ev, EV_MANAGER, T0 + 100 * DAY);
+	snprintf(ev.manager_id, sizeof(ev.manager_id), "M1");
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(window_count(&e.manager_changes, 0, INT64_MAX) == 0);
+	CHECK(e.manager_since_ms == T0);
+	ev_new(&ev, EV_MANAGER, T0 + 250 * DAY);
+	snprintf(ev.manager_id, sizeof(ev.manager_id), "M2");
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(window_count(&e.manager_changes, 0, INT64_MAX) == 1);
+	CHECK(e.manager_since_ms == T0 + 250 * DAY);
+	/* a late change to M3 before M2: counted, M2 stays current */
+	ev_new(&ev, EV_MANAGER, T0 + 200 * DAY);
+	snprintf(ev.manager_id, sizeof(ev.manager_id), "M3");
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(window_count(&e.manager_changes, 0, INT64_MAX) == 2);
+	CHECK(e.manager_since_ms == T0 + 250 * DAY);
+
+	/* promotion */
+	ev_new(&ev, EV_PROMOTION, T0 + 350 * DAY);
+	ev.job_level = 6;
+	ev.new_salary = 90000;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(e.job_level == 6 && e.salary == 90000);
+	CHECK(e.last_promotion_ms == T0 + 350 * DAY);
+	ev_new(&ev, EV_PROMOTION, T0 + 330 * DAY);	/* older: ignored */
+	ev.job_level = 9;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(e.job_level == 6);
+	CHECK(e.last_event_ms == T0 + 390 * DAY);
+
+	/* exit, then a second exit is refused; a rehire after it works */
+	ev_new(&ev, EV_EXITED, T0 + 395 * DAY);
+	ev.voluntary = 1;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK((e.flags & (EMP_EXITED | EMP_VOLUNTARY)) == (EMP_EXITED | EMP_VOLUNTARY));
+	CHECK(e.exit_ms == T0 + 395 * DAY);
+	{
+		struct employee before = e;
+		char err[64] = "";
+
+		ev.voluntary = 0;
+		CHECK(state_apply(feat, &e, &ev, err, sizeof(err)) == -1);
+		CHECK(strstr(err, "exited") != NULL);
+		CHECK(memcmp(&before, &e, sizeof(e)) == 0);
+		/* a hire dated before the exit is a duplicate */
+		ev_new(&ev, EV_HIRED, T0 + 10 * DAY);
+		ev.job_level = 1;
+		ev.salary = 1;
+		CHECK(state_apply(feat, &e, &ev, err, sizeof(err)) == -1);
+		CHECK(memcmp(&before, &e, sizeof(e)) == 0);
+	}
+	hire(&e, T0 + 500 * DAY, "R&D", 4, 85000);
+	CHECK(!(e.flags & (EMP_EXITED | EMP_VOLUNTARY)) && e.exit_ms == 0);
+	CHECK(e.hired_ms == T0 + 500 * DAY && e.job_level == 4);
+
+	/* involuntary exit of a provisional record, then its late hire */
+	emp_new(&e);
+	ev_new(&ev, EV_EXITED, T0 + 50 * DAY);
+	ev.voluntary = 0;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK((e.flags & EMP_EXITED) && !(e.flags & EMP_VOLUNTARY));
+	hire(&e, T0, "R&D", 2, 60000);
+	CHECK((e.flags & EMP_EXITED) && !(e.flags & EMP_PROVISIONAL));
+	CHECK(e.exit_ms == T0 + 50 * DAY && e.hired_ms == T0);
+}
+
+static void
+test_no_alloc(void)
+{
+	struct employee e;
+	struct hr_event ev[6];
+	long before;
+	int i, rc = 0;
+
+	emp_new(&e);
+	hire(&e, T0, "Ops", 2, 30000);
+	ev_new(&ev[0], EV_SURVEY, T0 + DAY);
+	ev[0].satisfaction = 50;
+	ev_new(&ev[1], EV_COMPENSATION, T0 + 2 * DAY);
+	ev[1].comp_kind = COMP_RAISE;
+	ev[1].amount = 300;
+	ev_new(&ev[2], EV_TRAINING, T0 + 3 * DAY);
+	ev[2].hours = 2;
+	ev[2].assessment = 60;
+	ev_new(&ev[3], EV_PROFILE, T0 + 4 * DAY);
+	ev[3].nattrs = 3;
+	snprintf(ev[3].attrs[0].name, EVENT_STR_MAX, "overtime");
+	snprintf(ev[3].attrs[0].str, EVENT_STR_MAX, "yes");
+	snprintf(ev[3].attrs[1].name, EVENT_STR_MAX, "distance_km");
+	ev[3].attrs[1].is_num = 1;
+	ev[3].attrs[1].num = 12;
+	snprintf(ev[3].attrs[2].name, EVENT_STR_MAX, "Gender");
+	snprintf(ev[3].attrs[2].str, EVENT_STR_MAX, "F");
+	ev_new(&ev[4], EV_MANAGER, T0 + 5 * DAY);
+	snprintf(ev[4].manager_id, sizeof(ev[4].manager_id), "M9");
+	ev_new(&ev[5], EV_PROMOTION, T0 + 6 * DAY);
+	ev[5].job_level = 3;
+	ev[5].new_salary = 40000;
+
+#if COUNT_ALLOCS
+	before = nallocs;
+	for (i = 0; i < 6000; i++) {
+		ev[i % 6].time_ms += DAY;
+		rc |= apply(&e, &ev[i % 6]);
+	}
+	CHECK(nallocs == before);
+	/* the counter itself works */
+	alloc_sink = malloc(16);
+	CHECK(nallocs == before + 1);
+	free(alloc_sink);
+#else
+	(void)before;
+	for (i = 0; i < 6000; i++)
+		rc |= apply(&e, &ev[i % 6]);
+	fprintf(stderr, "sanitizer build: allocation count not checked\n");
+#endif
+	CHECK(rc == 0);
+	CHECK(e.job_level == 3 && e.flags & EMP_HAS_SURVEY);
+}
+
+int
+main(void)
+{
+	struct features_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	feat = features_new(&cfg);
+	CHECK(feat != NULL);
+	test_window();
+	test_compensation();
+	test_latest_and_windows();
+	test_no_alloc();
+	features_free(feat);
+	return check_exit("test_apply");
+}

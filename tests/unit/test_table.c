@@ -1,0 +1,229 @@
+/*
+ * test_table.c: event names, string interning, the employee hash table and
+ * the dedup window.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../state/table.h"
+#include "check.h"
+
+static void
+test_event(void)
+{
+	struct hr_event ev;
+	enum event_type t;
+	int i;
+
+	for (i = 0; i < EV__COUNT; i++) {
+		const char *n = event_type_name((enum event_type)i);
+
+		CHECK(n != NULL);
+		CHECK(event_type_parse(n, &t) == 0 && t == (enum event_type)i);
+	}
+	CHECK_STR(event_type_name(EV_HIRED), "hr.employee.hired");
+	CHECK_STR(event_type_name(EV_ERASED), "hr.employee.erased");
+	CHECK_STR(event_type_name(EV_PROFILE), "hr.profile.updated");
+	CHECK(event_type_parse("hr.employee.fired", &t) == -1);
+	CHECK(event_type_parse("HR.EMPLOYEE.HIRED", &t) == -1);
+	CHECK(event_type_name(EV__COUNT) == NULL);
+	CHECK_STR(event_care_kind_name(CARE_FLEXIBLE_WORK), "flexible_work");
+	CHECK_STR(event_care_kind_name(CARE_OTHER), "other");
+
+	memset(&ev, 0x55, sizeof(ev));
+	event_init(&ev);
+	CHECK(ev.time_ms == 0 && ev.nattrs == 0 && ev.job_level == 0);
+	CHECK(ev.subject[0] == '\0');
+	CHECK(!ev_has(ev.salary) && !ev_has(ev.rating) && !ev_has(ev.potential));
+	CHECK(!ev_has(ev.satisfaction) && !ev_has(ev.engagement));
+	CHECK(!ev_has(ev.intent_to_stay) && !ev_has(ev.work_life_balance));
+	CHECK(!ev_has(ev.amount) && !ev_has(ev.new_salary) && !ev_has(ev.hours));
+	CHECK(!ev_has(ev.cost) && !ev_has(ev.assessment));
+}
+
+static void
+test_strtab(void)
+{
+	struct strtab *st = strtab_new(3);
+	char longs[EVENT_STR_MAX + 8];
+
+	CHECK(st != NULL);
+	CHECK(strtab_intern(st, "Sales") == 0);
+	CHECK(strtab_intern(st, "R&D") == 1);
+	CHECK(strtab_intern(st, "Sales") == 0);
+	CHECK(strtab_find(st, "R&D") == 1);
+	CHECK(strtab_find(st, "sales") == -1);
+	CHECK(strtab_intern(st, "HR") == 2);
+	CHECK(strtab_intern(st, "Legal") == -1);	/* full */
+	CHECK(strtab_intern(st, "HR") == 2);		/* still found */
+	CHECK(strtab_count(st) == 3);
+	CHECK_STR(strtab_name(st, 1), "R&D");
+	CHECK(strtab_name(st, 3) == NULL && strtab_name(st, -1) == NULL);
+	memset(longs, 'x', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = '\0';
+	CHECK(strtab_intern(st, longs) == -1);
+	strtab_free(st);
+	strtab_free(NULL);
+}
+
+#define NIDS 100000
+
+static void
+test_table(void)
+{
+	struct table *t = table_new();
+	struct employee *e, *first = NULL, *again;
+	char id[32];
+	size_t it, n;
+	int i, created, bad = 0, missing = 0;
+
+	CHECK(t != NULL);
+	CHECK(table_count(t) == 0);
+	for (i = 0; i < NIDS; i++) {
+		snprintf(id, sizeof(id), "E%d", i);
+		e = table_put(t, id, &created);
+		if (e == NULL || !created || strcmp(e->id, id) != 0 ||
+		    e->flags != EMP_PROVISIONAL || e->dept != -1)
+			bad++;
+		if (e != NULL)
+			e->job_level = i % 15 + 1;
+		if (i == 0)
+			first = e;
+	}
+	CHECK(bad == 0);
+	CHECK(table_count(t) == NIDS);
+	/* records never move while the slot array grows */
+	CHECK(table_get(t, "E0") == first);
+	e = table_put(t, "E0", &created);
+	CHECK(e == first && created == 0);
+
+	for (i = 0; i < NIDS; i++) {
+		snprintf(id, sizeof(id), "E%d", i);
+		if ((e = table_get(t, id)) == NULL || e->job_level != i % 15 + 1)
+			missing++;
+	}
+	CHECK(missing == 0);
+	CHECK(table_get(t, "E100000") == NULL);
+	CHECK(table_get(t, "e1") == NULL);
+
+	/* erase every other id, reinsert half of them */
+	for (i = 0; i < NIDS; i += 2) {
+		snprintf(id, sizeof(id), "E%d", i);
+		if (table_erase(t, id) != 1)
+			bad++;
+	}
+	CHECK(bad == 0);
+	CHECK(table_erase(t, "E0") == 0);
+	CHECK(table_count(t) == NIDS / 2);
+	for (i = 0; i < NIDS; i += 4) {
+		snprintf(id, sizeof(id), "E%d", i);
+		e = table_put(t, id, &created);
+		if (e == NULL || !created || e->job_level != 0)
+			bad++;
+	}
+	CHECK(bad == 0);
+	CHECK(table_count(t) == NIDS / 2 + NIDS / 4);
+	for (i = 0; i < NIDS; i++) {
+		snprintf(id, sizeof(id), "E%d", i);
+		e = table_get(t, id);
+		if ((i % 2 == 1 || i % 4 == 0) != (e != NULL))
+			missing++;
+	}
+	CHECK(missing == 0);
+
+	/* iteration visits each record once */
+	n = 0;
+	it = 0;
+	bad = 0;
+	while ((e = table_next(t, &it)) != NULL) {
+		n++;
+		if (table_get(t, e->id) != e)
+			bad++;
+	}
+	CHECK(n == table_count(t));
+	CHECK(bad == 0);
+
+	/* churn: many erase/insert cycles keep lookups working */
+	for (i = 0; i < 3 * NIDS / 2; i++) {
+		snprintf(id, sizeof(id), "C%d", i);
+		if (table_put(t, id, &created) == NULL || !created)
+			bad++;
+		if (table_erase(t, id) != 1)
+			bad++;
+	}
+	CHECK(bad == 0);
+	CHECK(table_count(t) == NIDS / 2 + NIDS / 4);
+	again = table_get(t, "E1");
+	CHECK(again != NULL && again->job_level == 2);
+
+	/* invalid ids */
+	{
+		char longid[EMPLOYEE_ID_MAX + 2];
+
+		memset(longid, 'a', sizeof(longid) - 1);
+		longid[sizeof(longid) - 1] = '\0';
+		CHECK(table_put(t, longid, &created) == NULL && created == 0);
+		longid[EMPLOYEE_ID_MAX] = '\0';	/* exactly the maximum */
+		CHECK(table_put(t, longid, &created) != NULL && created == 1);
+		CHECK(table_put(t, "", &created) == NULL);
+	}
+	table_free(t);
+	table_free(NULL);
+}
+
+static void
+test_dedup(void)
+{
+	struct dedup *d = dedup_new(1000);
+	char id[32];
+	int i, bad = 0;
+
+	CHECK(d != NULL);
+	CHECK(dedup_check(d, "hris", "a") == 0);
+	CHECK(dedup_check(d, "hris", "a") == 1);
+	CHECK(dedup_check(d, "hris", "a") == 1);
+	CHECK(dedup_check(d, "other", "a") == 0);	/* id unique per source */
+	CHECK(dedup_check(d, "hrisa", "") == 0);	/* no concatenation clash */
+	CHECK(dedup_check(d, "hris", "a") == 1);
+	dedup_free(d);
+
+	/* capacity: the last 1000 are remembered, older ones are forgotten */
+	d = dedup_new(1000);
+	for (i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "ev-%d", i);
+		if (dedup_check(d, "s", id) != 0)
+			bad++;
+	}
+	CHECK(bad == 0);
+	for (i = 4000; i < 5000; i++) {
+		snprintf(id, sizeof(id), "ev-%d", i);
+		if (dedup_check(d, "s", id) != 1)
+			bad++;
+	}
+	CHECK(bad == 0);
+	/* 3999 was evicted; seeing it again is new and evicts 4000 */
+	CHECK(dedup_check(d, "s", "ev-3999") == 0);
+	CHECK(dedup_check(d, "s", "ev-4000") == 0);
+	CHECK(dedup_check(d, "s", "ev-4999") == 1);
+	CHECK(dedup_check(d, "s", "ev-3999") == 1);
+	dedup_free(d);
+
+	d = dedup_new(1);
+	CHECK(dedup_check(d, "s", "x") == 0);
+	CHECK(dedup_check(d, "s", "x") == 1);
+	CHECK(dedup_check(d, "s", "y") == 0);
+	CHECK(dedup_check(d, "s", "x") == 0);
+	dedup_free(d);
+	dedup_free(NULL);
+}
+
+int
+main(void)
+{
+	test_event();
+	test_strtab();
+	test_table();
+	test_dedup();
+	return check_exit("test_table");
+}

@@ -1,0 +1,148 @@
+/*
+ * mockbroker: a standalone Kafka-protocol broker for tests and demos.
+ *
+ *   mockbroker -f FILE [-b NBROKERS] [-t TOPIC:PARTITIONS ...]
+ *
+ * Starts librdkafka's mock cluster (daemon/embedded.c) with NBROKERS
+ * brokers (default 1) listening on 127.0.0.1 ports of the kernel's
+ * choosing, creates the given topics, then writes the bootstrap list to
+ * FILE atomically: a test waits for FILE to appear and then connects.
+ * Runs until SIGTERM or SIGINT, removes FILE and exits 0. The integration
+ * tests run it so that the broker lives in another process than the
+ * daemon under test.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "../daemon/daemon.h"
+
+#define TOPICS_MAX 64
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mockbroker -f FILE [-b NBROKERS] "
+	    "[-t TOPIC:PARTITIONS ...]\n");
+	exit(2);
+}
+
+/* Parses "TOPIC:N" into topic (bounded) and partitions. 0 or -1. */
+static int
+parse_topic(const char *arg, char *topic, size_t len, int *partitions)
+{
+	const char	*colon = strrchr(arg, ':');
+	char		*end;
+	long		 n;
+
+	if (colon == NULL || colon == arg || (size_t)(colon - arg) >= len)
+		return -1;
+	errno = 0;
+	n = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == colon + 1 || n < 1 || n > 1024)
+		return -1;
+	memcpy(topic, arg, (size_t)(colon - arg));
+	topic[colon - arg] = '\0';
+	*partitions = (int)n;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sigaction sa;
+	struct embedded	*e;
+	const char	*file = NULL, *topics[TOPICS_MAX];
+	char		 errbuf[512], name[256], *end;
+	int		 ch, nbrokers = 1, ntopics = 0, partitions, i;
+	sigset_t	 mask, old;
+	long		 n;
+
+	while ((ch = getopt(argc, argv, "f:b:t:h")) != -1) {
+		switch (ch) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'b':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || n < 1 || n > 16) {
+				fprintf(stderr, "mockbroker: -b: 1..16 brokers\n");
+				return 2;
+			}
+			nbrokers = (int)n;
+			break;
+		case 't':
+			if (ntopics == TOPICS_MAX) {
+				fprintf(stderr, "mockbroker: at most %d topics\n",
+				    TOPICS_MAX);
+				return 2;
+			}
+			if (parse_topic(optarg, name, sizeof(name), &partitions) == -1) {
+				fprintf(stderr, "mockbroker: -t %s: expected "
+				    "TOPIC:PARTITIONS (1..1024)\n", optarg);
+				return 2;
+			}
+			topics[ntopics++] = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (file == NULL || optind != argc)
+		usage();
+
+	log_init(LOG_WARNING, isatty(STDERR_FILENO));
+	/* Signals are blocked until sigsuspend() so none is lost between the
+	 * check of `stop` and the wait. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+
+	/* Topics first, file last: once the file exists, the topics do. */
+	if ((e = embedded_new(nbrokers, errbuf, sizeof(errbuf))) == NULL) {
+		fprintf(stderr, "mockbroker: %s\n", errbuf);
+		return 1;
+	}
+	for (i = 0; i < ntopics; i++) {
+		if (parse_topic(topics[i], name, sizeof(name), &partitions) == -1 ||
+		    embedded_create_topic(e, name, partitions, errbuf,
+		    sizeof(errbuf)) == -1) {
+			fprintf(stderr, "mockbroker: %s\n", errbuf);
+			embedded_stop(e);
+			return 1;
+		}
+	}
+	if (embedded_write_bootstrap(e, file, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "mockbroker: %s\n", errbuf);
+		embedded_stop(e);
+		return 1;
+	}
+	fprintf(stderr, "mockbroker: %d broker(s) at %s\n", nbrokers,
+	    embedded_bootstrap(e));
+
+	while (!stop)
+		sigsuspend(&old);
+	embedded_stop(e);	/* removes FILE */
+	return 0;
+}
