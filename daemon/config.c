@@ -47,7 +47,7 @@
 #include "daemon.h"
 
 enum key_type {
-	KT_DOUBLE, KT_INT, KT_SIZE, KT_BOOL, KT_LOGLEVEL,
+	KT_DOUBLE, KT_INT, KT_SIZE, KT_BOOL, KT_LOGLEVEL, KT_TIME,
 	KT_TOPIC, KT_PATH, KT_LISTEN, KT_LIST
 };
 
@@ -100,6 +100,7 @@ static const struct config_key config_keys[] = {
 	{ "model", "rescore_interval_hours", KT_INT, P(rescore_interval_hours), 1, 8760, 0 },
 	{ "model", "estimates_interval_events", KT_INT, P(estimates_interval_events), 1, 1e9, 0 },
 	{ "model", "estimates_interval_seconds", KT_INT, FIELD(estimates_interval_s), 1, 86400, 0 },
+	{ "model", "observation_start",	KT_TIME, P(model.observation_start_ms), 0, 0, 0 },
 	{ "model", "dedup_capacity",	KT_SIZE, P(dedup_capacity), 1024, 1 << 28, 0 },
 	{ "log", "level",		KT_LOGLEVEL, FIELD(log_level), 0, 0, 0 },
 };
@@ -644,6 +645,18 @@ set_key(struct config *cfg, const struct config_key *k, const char *v,
 			return -1;
 		}
 		*(int *)(void *)base = b;
+		return 0;
+	case KT_TIME:
+		if (*v == '\0') {
+			*(int64_t *)(void *)base = 0;
+			return 0;
+		}
+		if (decode_rfc3339(v, (int64_t *)(void *)base) == -1) {
+			snprintf(reason, rlen, "%s: expected an RFC 3339 time such as "
+			    "2026-01-01T00:00:00Z, not '%s'", k->name,
+			    excerpt(v, ex, sizeof(ex)));
+			return -1;
+		}
 		return 0;
 	case KT_TOPIC:
 		if (!valid_topic(v)) {

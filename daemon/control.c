@@ -68,7 +68,7 @@ daemon_reload(struct pipeline *p)
 	log_set_level(next->log_level);
 	next->nkafka = daemon_config.nkafka;
 	memcpy(next->kafka, daemon_config.kafka, sizeof(next->kafka));
-	daemon_config = *next;
+	config_copy(&daemon_config, next);
 	log_info("configuration reloaded");
 	goto done;
 reject:

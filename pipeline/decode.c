@@ -301,7 +301,8 @@ decode_rfc3339(const char *s, int64_t *ms)
 }
 
 /* Writes ms as "YYYY-MM-DDTHH:MM:SSZ" (UTC), with ".mmm" only when the
- * milliseconds are not zero, into the caller's buf (24 bytes suffice). */
+ * milliseconds are not zero, into the caller's buf (25 bytes suffice for
+ * years up to 9999). */
 void
 decode_format_time(int64_t ms, char *buf, size_t len)
 {

@@ -252,6 +252,10 @@ model_before_event(struct model *m, struct employee *e, const struct hr_event *e
 	if (ev->type == EV_ERASED || e->hired_ms == 0 || (e->flags & EMP_EXITED))
 		return;
 	start = e->interval_start_ms > e->hired_ms ? e->interval_start_ms : e->hired_ms;
+	if (start < m->cfg.observation_start_ms)
+		start = m->cfg.observation_start_ms;
+	if (end <= m->cfg.observation_start_ms)
+		return;		/* before the observation window: not at risk yet */
 	if (end > start) {
 		expose(m, e, start, end, vol);
 		e->interval_start_ms = end;

@@ -31,6 +31,10 @@ struct model_config {
 	double	l2;			/* ridge on hazard coefficients */
 	int	horizon_days;		/* risk horizon H */
 	double	alert_threshold;	/* for alert precision/recall bookkeeping */
+	/* Left truncation: no exposure (and no exit) counts before this event
+	 * time, ms since the epoch; 0 = from each hire. For histories that
+	 * were backfilled when only recent exits are known. */
+	int64_t	observation_start_ms;
 };
 
 struct driver {

@@ -9,7 +9,8 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-export BUILD RETENTIOND="$PWD/$BUILD/retentiond" PYTHON=/usr/bin/python3
+case "$BUILD" in /*) ;; *) BUILD="$PWD/$BUILD" ;; esac
+export BUILD RETENTIOND="$BUILD/retentiond" PYTHON=/usr/bin/python3
 pass=0; fail=0; skip=0; failed=()
 logdir="$BUILD/test-logs"; mkdir -p "$logdir"
 

@@ -39,7 +39,7 @@ def parse_args():
     ap.add_argument("--truth", help="gencompany's truth file")
     ap.add_argument("--deadline", type=float, default=90, help="seconds")
     ap.add_argument("--max-lines", type=int, default=25,
-                    help="lines printed per kind (alerts, suggestions, plans)")
+                    help="alert and suggestion lines printed (a quarter of it for plans, DLQ)")
     ap.add_argument("--http", default="", help="the daemon's HTTP address, if any")
     ap.add_argument("--pid", type=int, default=0, help="stop early when this process ends")
     return ap.parse_args()
@@ -75,9 +75,10 @@ class Watch:
 
     def line(self, kind, text):
         self.printed[kind] += 1
-        if self.printed[kind] <= self.a.max_lines:
+        limit = self.a.max_lines if kind in ("alert", "suggestion") else max(3, self.a.max_lines // 4)
+        if self.printed[kind] <= limit:
             print(text, flush=True)
-        elif self.printed[kind] == self.a.max_lines + 1:
+        elif self.printed[kind] == limit + 1:
             print("  (further %ss counted, not printed)" % kind, flush=True)
 
     def handle(self, msg):
@@ -275,12 +276,14 @@ def main():
             break
     if caught_up:
         # Outputs were acknowledged before the commit: read them to the end,
-        # and take the estimates published after this point.
+        # with estimates that cover every event (or published after now).
         done_at = time.monotonic()
-        while time.monotonic() < min(deadline, done_at + 15):
+        while time.monotonic() < min(deadline, done_at + 10):
             w.poll(0.5)
             try:
-                if w.outputs_drained() and w.estimates_at > done_at:
+                fresh = w.estimates_at > done_at or \
+                    (w.estimates or {}).get("events", 0) >= produced
+                if fresh and w.outputs_drained():
                     break
             except KafkaException as e:
                 print("broker: %s" % e, file=sys.stderr)

@@ -52,7 +52,7 @@ _live = []      # processes to kill at exit, whatever happened
 
 
 def _reap_all():
-    for p in list(_live):
+    for p in reversed(list(_live)):     # the daemon before its broker
         _kill(p, 2.0)
 
 

@@ -364,6 +364,50 @@ def test_refuse_remote():
         d.cleanup()
 
 
+def test_socket_activation():
+    """A socket passed by systemd (LISTEN_FDS) is served instead of
+    [http] listen, and is held to the same loopback rule."""
+    tool = "/usr/bin/systemd-socket-activate"
+    if not os.access(tool, os.X_OK):
+        print("(no systemd-socket-activate: socket activation not tested)")
+        return
+    d = Daemon(http_section="listen = 127.0.0.1:%d\n" % free_port())
+    port = free_port()
+    try:
+        d.log = open(d.log_path, "wb")
+        d.proc = subprocess.Popen([tool, "-l", "127.0.0.1:%d" % port, BINARY, "-c", d.conf,
+                                   "--embedded-broker"], stdout=subprocess.DEVNULL,
+                                  stderr=d.log, stdin=subprocess.DEVNULL)
+        # the first connection makes the tool exec the daemon on the socket
+        ok = wait_for(lambda: http("http://127.0.0.1:%d/healthz" % port, timeout=5)[0] == 200,
+                      "/healthz on the passed socket", proc=d.proc)
+        check(ok, "socket activation: /healthz served on the passed socket")
+        st, _, _ = http("http://127.0.0.1:%d/metrics" % port)
+        check(st == 200, "socket activation: /metrics 200")
+        check(http(d.base + "/healthz", timeout=2)[0] == 0, "socket activation: [http] listen not opened")
+        check(d.stop() == 0, "socket activation: SIGTERM exit 0")
+    finally:
+        d.cleanup()
+
+    d = Daemon()
+    try:
+        d.log = open(d.log_path, "wb")
+        d.proc = subprocess.Popen([tool, "-l", "0.0.0.0:%d" % free_port(), BINARY, "-c", d.conf,
+                                   "--embedded-broker"], stdout=subprocess.DEVNULL,
+                                  stderr=d.log, stdin=subprocess.DEVNULL)
+        wait_for(lambda: "Listening on" in d.stderr(), "the tool's socket", proc=d.proc)
+        port = int(d.stderr().split("Listening on 0.0.0.0:")[1].split()[0])
+        http("http://127.0.0.1:%d/healthz" % port, timeout=5)
+        try:
+            rc = d.proc.wait(DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc is not None and rc != 0 and "loopback" in d.stderr(),
+              "socket activation on 0.0.0.0 without a token: refused (%s)" % rc)
+    finally:
+        d.cleanup()
+
+
 def main():
     if not os.access(BINARY, os.X_OK):
         skip("no binary at " + BINARY)
@@ -374,6 +418,7 @@ def main():
     test_api()
     test_token()
     test_refuse_remote()
+    test_socket_activation()
     print("%d failure(s)" % len(failures))
     return 1 if failures else 0
 
