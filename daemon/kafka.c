@@ -424,7 +424,7 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		return;
 	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-		metrics.kafka_up = 0;
+		METRICS_SET(kafka_up, 0);
 	log_warn_limited(rk == k->consumer ? "kafka-consumer-error" :
 	    "kafka-producer-error", "kafka %s: %s: %s", rd_kafka_name(rk),
 	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
@@ -436,7 +436,7 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 static int
 stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
-	metrics.kafka_up = strstr(json, "\"state\":\"UP\"") != NULL;
+	METRICS_SET(kafka_up, strstr(json, "\"state\":\"UP\"") != NULL);
 	return 0;
 }
 
@@ -445,9 +445,9 @@ commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-		metrics.commits++;
+		METRICS_ADD(commits, 1);
 	else if (err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-		metrics.commit_failed++;
+		METRICS_ADD(commit_failed, 1);
 		log_warn_limited("kafka-commit", "offset commit failed: %s",
 		    rd_kafka_err2str(err));
 	}
@@ -461,7 +461,7 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	struct track_entry	*e = m->_private;
 
 	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		metrics.delivery_failed++;
+		METRICS_ADD(delivery_failed, 1);
 		log_msg(LOG_ERR, "delivery to %s [%" PRId32 "] failed: %s",
 		    rd_kafka_topic_name(m->rkt), m->partition,
 		    rd_kafka_err2str(m->err));
@@ -469,8 +469,8 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		if (e != NULL)
 			e->failed = 1;
 	} else {
-		metrics.produced++;
-		metrics.kafka_up = 1;
+		METRICS_ADD(produced, 1);
+		METRICS_SET(kafka_up, 1);
 	}
 	if (e != NULL)
 		e->pending--;
@@ -633,7 +633,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			aerr = rd_kafka_assign(rk, parts);
 		if (k->paused)
 			rd_kafka_pause_partitions(rk, parts);
-		metrics.kafka_up = 1;
+		METRICS_SET(kafka_up, 1);
 		log_info("assigned %d partition(s) of %s", parts->cnt, k->topic_input);
 		break;
 	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
@@ -699,7 +699,7 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	    cfg->topic_estimates);
 	snprintf(k->topics[OUT_DLQ], sizeof(k->topics[0]), "%s", cfg->topic_dlq);
 	k->estimates_interval_s = cfg->estimates_interval_s;
-	metrics.consumer_lag = -1;
+	METRICS_SET(consumer_lag, -1);
 
 	if (build_confs(cfg, &cc, &pc, errbuf, errlen) == -1)
 		goto fail;
@@ -854,6 +854,13 @@ emit_cb(void *arg, const struct output *o)
 	}
 	if (ctx->entry != NULL)
 		ctx->entry->pending++;
+	if (o->kind == OUT_ALERT && o->event_time_ms > 0) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		metrics_observe_event_to_alert((double)now.tv_sec +
+		    now.tv_nsec / 1e9 - (double)o->event_time_ms / 1000.0);
+	}
 	return 0;
 }
 
@@ -885,7 +892,7 @@ update_lag(struct kafka *k)
 			known++;
 		}
 	}
-	metrics.consumer_lag = known > 0 ? lag : -1;
+	METRICS_SET(consumer_lag, known > 0 ? lag : -1);
 	rd_kafka_topic_partition_list_destroy(parts);
 }
 
@@ -914,7 +921,7 @@ handle_message(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 		rd_kafka_message_destroy(rm);
 		return;
 	}
-	metrics.kafka_up = 1;
+	METRICS_SET(kafka_up, 1);
 	ctx.k = k;
 	ctx.entry = track_begin(k, tp, rm->offset);
 
@@ -948,7 +955,7 @@ handle_message(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 	daemon_unlock();
 	metrics_observe_processing(now_s() - t0);
 	k->current = NULL;
-	metrics.consumed++;
+	METRICS_ADD(consumed, 1);
 	ctx.entry->open = 0;
 	if (r == PIPE_ERROR) {
 		/* Outputs may be missing: the offset must never be stored. */
@@ -1003,7 +1010,7 @@ kafka_run(struct kafka *k, struct pipeline *p, volatile int *stop,
 		    rd_kafka_err2str(err));
 		return -1;
 	}
-	metrics.ready = 1;
+	METRICS_SET(ready, 1);
 	notify_ready();
 	log_info("consuming %s", k->topic_input);
 	last_status = last_est = last_commit = now_ms();
@@ -1054,7 +1061,7 @@ kafka_run(struct kafka *k, struct pipeline *p, volatile int *stop,
 		}
 	}
 
-	metrics.ready = 0;
+	METRICS_SET(ready, 0);
 	if (!k->failed && !k->aborted)
 		publish_estimates(k, p);
 	log_info("stopping: delivering outputs and committing offsets");

@@ -98,6 +98,7 @@ main(int argc, char *argv[])
 	struct pipeline	*pipeline = NULL;
 	struct http	*http = NULL;
 	struct kafka	*kafka = NULL;
+	sigset_t	 sigs, oldsigs;
 
 	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -152,6 +153,16 @@ main(int argc, char *argv[])
 	if (replay != NULL)
 		return replay_run(&daemon_config, replay, dump, score_at) == 0 ? 0 : 1;
 
+	/* Threads started from here on (the embedded broker's, libmicrohttpd's,
+	 * librdkafka's) must not take SIGTERM, SIGINT or SIGHUP: a handler run
+	 * on one of them interrupts its poll(), and the mock cluster's thread
+	 * dies of EINTR. They inherit this mask; the main thread, which runs the
+	 * work loop, takes the signals again once they are started. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, &oldsigs);
 	install_signals();
 	if (embedded) {
 		if (ensure_dir(daemon_config.state_directory) == -1)
@@ -170,6 +181,7 @@ main(int argc, char *argv[])
 	if ((kafka = kafka_new(&daemon_config, errbuf, sizeof(errbuf))) == NULL)
 		fatalx("kafka: %s", errbuf);
 
+	pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
 	log_info("retentiond %s started", RETENTIOND_VERSION);
 	if (kafka_run(kafka, pipeline, &stop_flag, &reload_flag) == -1) {
 		log_warnx("work loop failed; exiting so that the input is read again");

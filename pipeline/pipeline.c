@@ -168,7 +168,8 @@ shard_get(struct pipeline *p, int32_t partition)
 
 /* Emits one output; takes ownership of json (NULL marks a failure). */
 static void
-put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
+put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
+    int64_t event_time_ms)
 {
 	struct output o;
 
@@ -182,6 +183,7 @@ put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
 	o.keylen = strlen(key);
 	o.value = json;
 	o.len = strlen(json);
+	o.event_time_ms = event_time_ms;
 	if (p->msg != NULL) {
 		o.source_topic = p->msg->topic;
 		o.source_partition = p->msg->partition;
@@ -192,6 +194,12 @@ put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
 	else
 		p->stats.outputs[kind]++;
 	free(json);
+}
+
+static void
+put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
+{
+	put_at(p, kind, key, json, 0);
 }
 
 static void
@@ -229,7 +237,7 @@ publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
 		p->stats.alerts_open--;
 	}
 	model_note_alert(p->model, e, m->firing);
-	put(p, OUT_ALERT, e->id, encode_alert(m));
+	put_at(p, OUT_ALERT, e->id, encode_alert(m), m->event_time_ms);
 }
 
 static void

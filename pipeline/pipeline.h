@@ -80,6 +80,7 @@ struct output {
 	const char		*source_topic;
 	int32_t			 source_partition;
 	int64_t			 source_offset;
+	int64_t			 event_time_ms;	/* OUT_ALERT: the event time it is about */
 };
 
 /* Returns 0, or -1 to make pipeline_run() stop and return PIPE_ERROR. */

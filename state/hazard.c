@@ -1,41 +1,55 @@
 /*
  * hazard.c: piecewise-exponential proportional hazards (MODEL.md, relation
- * 3), fitted online.
+ * 3), fitted online from running moments.
  *
- *	lambda(t | z) = lambda0_k * exp(b . z),  k = band(tenure t)
+ *	lambda(t | x) = lambda0_k * exp(b . z),  k = band(tenure t),
+ *	z_j = (x_j - mu_j) / sd_j
  *
- * theta = [log lambda0_1..K, b_1..d] (rates per year of 365.25 days). An
- * exposure piece (band k, dt years, d in {0,1}, z) adds
+ * An exposure piece (band k, dt years, d in {0,1}, raw covariates x) adds
+ * d * (log lambda0_k + b . z) - dt * lambda0_k * exp(b . z) to the
+ * log-likelihood. Maximising over lambda0_k first (profiling) leaves
  *
- *	d * (theta . x) - dt * exp(theta . x),   x = [e_k, z]
+ *	l(b) = sum_exits b . z_i - sum_k D_k log sum_{pieces in k} dt exp(b . z)
  *
- * to the log-likelihood: a Poisson GLM with offset log dt. The online fit
- * is the extended Kalman filter / online Newton step for that GLM, with
- * forgetting f per piece, in its implicit (posterior-mode) form:
+ * with D_k the exits in band k. Its second-order (cumulant) expansion,
  *
- *	P <- P / f                      (forget; variances capped at the prior)
- *	theta' = theta + P x (d - mu'),  mu' = dt exp(theta' . x)
- *	P <- (P^-1 + mu' x x')^-1        (Sherman-Morrison, O(p^2))
+ *	log sum_k dt exp(b . z) ~ log W_k + b . m_k + b' C_k b / 2,
  *
- * theta' is the mode of the Gaussian N(theta, P) times the piece's
- * likelihood. It moves along P x, so only the scalar eta' = theta' . x
- * has to be solved (implicit_mu()); evaluating mu at the new point rather
- * than the old one (the explicit EKF step) cannot overshoot on a rare
- * exit and makes early, badly linearised steps far less sticky. A step
- * is still clipped to STEP_MAX per entry as a guard.
+ * needs only the exposure-weighted count W_k, mean m_k and covariance C_k
+ * of the covariates in each band, and the sum of z over exits. With the
+ * ridge l2 |b|^2 / 2 the maximiser is one linear solve:
  *
- * started from the prior mean with P = prior covariance: log lambda0_k ~
- * N(log 0.1, 4), b_j ~ N(0, 1/l2). With f = 1 this tracks the penalised
- * maximum-likelihood fit that hazard_fit_batch() computes exactly (tests
- * compare the two). Standard errors are sqrt(diag P).
+ *	(sum_k D_k C_k + l2 I) b = sum_exits z_i - sum_k D_k m_k
  *
- * Forgetting inflates P in directions that get no information; capping
- * each variance at its prior value (a congruence scaling D P D, which keeps
- * P positive semi-definite) stops that wind-up.
+ * It is exact when the covariates are Gaussian within a band and close to
+ * the exact penalised fit (hazard_fit_batch()) for moderate effects; the
+ * unit test compares the two. Why not a streaming Newton step: the
+ * Kalman/Newton update linearises each piece at the estimate of the moment
+ * it arrives. When exposure arrives long before the exits (a stream that
+ * starts with backfilled staff, or exits that come in bursts) the baseline
+ * is driven towards 0 before the first exit, those pieces leave almost no
+ * information behind, and the exits that follow move the coefficients
+ * without restraint (|b| > 100 per SD was measured). The moments here do
+ * not depend on the order of the pieces: the estimate after any stream is
+ * the same as after the same pieces in any other order.
  *
- * Memory for HAZARD_P_MAX parameters is taken at hazard_new(), so new
- * covariates (attributes registering late) join without allocation: their
- * coefficient starts at 0 with the prior variance and no covariance.
+ * Per piece the update is a weighted Welford step of the band's mean and
+ * scatter (O(dim^2)), with forgetting f per piece applied to every sum.
+ * The solve (Cholesky, O(dim^3)) runs after every exit and otherwise
+ * every max(256, pieces/16) pieces; hazard_refresh() forces it.
+ *
+ * Standardisation is exact and lives here: mu and sd are the pooled
+ * exposure-weighted mean and standard deviation of the same moments, so
+ * no running standardiser drifts under the fit. A covariate without
+ * spread gets b = 0. Baseline: lambda0_k = (D_k + a) / (W_k E_k + a / 0.1)
+ * with E_k = exp(b . m_k + b' C_k b / 2) and a = 1 / PRIOR_BASE_VAR
+ * pseudo-exits at 0.1 per year (a weak prior that keeps empty bands
+ * finite). Standard errors: Cov(b) = (sum_k D_k C_k + l2 I)^-1 and, for
+ * log lambda0_k, 1 / (D_k + a) + v' Cov(b) v with v = m_k + C_k b.
+ *
+ * Memory for FEATURES_MAX covariates is taken at hazard_new(), so new
+ * covariates (attributes registering late) join without allocation; the
+ * pieces before they registered count as 0 for them.
  */
 #include <errno.h>
 #include <math.h>
@@ -51,9 +65,9 @@
 
 #define PRIOR_LOG_RATE	(-2.302585092994046)	/* log 0.1 per year */
 #define PRIOR_BASE_VAR	4.0
-#define STEP_MAX	2.0	/* largest change of one parameter per piece */
 #define ETA_MAX		30.0	/* exp() argument clamp */
 #define L2_MIN		1e-4
+#define SOLVE_EVERY	256	/* pieces between solves, at least */
 
 /* 0-3 months, 3-12 months, 1-2 years, 2-5 years, 5 years+ */
 const double hazard_band_edge_days[HAZARD_BANDS] = {
@@ -61,18 +75,35 @@ const double hazard_band_edge_days[HAZARD_BANDS] = {
 	60 * DAYS_PER_MONTH
 };
 
+#define FM FEATURES_MAX
+
 struct hazard {
 	int	dim;		/* covariates */
 	double	l2;
 	double	forgetting;
-	double	theta[HAZARD_P_MAX];
-	double	*p;		/* HAZARD_P_MAX^2, row-major, stride HAZARD_P_MAX */
-	double	px[HAZARD_P_MAX];	/* scratch */
+	/* moments, forgotten by f per piece */
+	double	w[HAZARD_BANDS];		/* exposure years */
+	double	dk[HAZARD_BANDS];		/* exits */
+	double	mean[HAZARD_BANDS][FM];		/* exposure-weighted mean of x */
+	double	*scat;				/* [band][FM][FM] scatter about it */
+	double	gx[FM];				/* sum of x over exits */
+	/* the solution */
+	double	b[FM];				/* per SD */
+	double	bse[FM];
+	double	logbase[HAZARD_BANDS], basese[HAZARD_BANDS];
+	double	mu[FM], sd[FM];			/* pooled standardiser */
+	int	active[FM];
+	double	*cov;				/* FM x FM, Cov(b) */
+	double	*a;				/* FM x FM scratch */
+	double	g[FM], v[FM];
 	long	exits;
 	double	exposure_years;
+	long	pieces, pending, solved_pieces;
+	int	exit_pending;
 };
 
-#define P(h, i, j) ((h)->p[(size_t)(i) * HAZARD_P_MAX + (size_t)(j)])
+#define SC(h, k, i, j) ((h)->scat[((size_t)(k) * FM + (size_t)(i)) * FM + (size_t)(j)])
+#define CV(h, i, j) ((h)->cov[(size_t)(i) * FM + (size_t)(j)])
 
 /* Band of a tenure in days (negative counts as 0). */
 int
@@ -107,26 +138,21 @@ struct hazard *
 hazard_new(int dim, double l2, double forgetting)
 {
 	struct hazard *h;
-	int j;
 
 	if (dim < 0 || dim > FEATURES_MAX)
 		return NULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
-	h->p = calloc((size_t)HAZARD_P_MAX * HAZARD_P_MAX, sizeof(double));
-	if (h->p == NULL) {
-		free(h);
-		return NULL;
-	}
-	hazard_set_config(h, l2, forgetting);
-	for (j = 0; j < HAZARD_BANDS; j++) {
-		h->theta[j] = hazard_prior_mean(j);
-		P(h, j, j) = hazard_prior_var(j, h->l2);
-	}
-	if (hazard_grow(h, dim) != 0) {
+	h->scat = calloc((size_t)HAZARD_BANDS * FM * FM, sizeof(double));
+	h->cov = calloc((size_t)FM * FM, sizeof(double));
+	h->a = calloc((size_t)FM * FM, sizeof(double));
+	if (h->scat == NULL || h->cov == NULL || h->a == NULL) {
 		hazard_free(h);
 		return NULL;
 	}
+	hazard_set_config(h, l2, forgetting);
+	(void)hazard_grow(h, dim);
+	(void)hazard_refresh(h, 1);
 	return h;
 }
 
@@ -136,17 +162,19 @@ hazard_free(struct hazard *h)
 {
 	if (h == NULL)
 		return;
-	free(h->p);
+	free(h->scat);
+	free(h->cov);
+	free(h->a);
 	free(h);
 }
 
-/* New ridge and forgetting; the ridge applies to coefficients added later
- * and to the variance cap. */
+/* New ridge and forgetting; the next solve uses them. */
 void
 hazard_set_config(struct hazard *h, double l2, double forgetting)
 {
 	h->l2 = l2 > L2_MIN ? l2 : L2_MIN;
 	h->forgetting = forgetting > 0 && forgetting <= 1 ? forgetting : 1;
+	h->exit_pending = 1;
 }
 
 int
@@ -155,157 +183,253 @@ hazard_dim(const struct hazard *h)
 	return h->dim;
 }
 
-/* See model_internal.h. */
+/* See model_internal.h: new covariates have no moments (count as 0 in
+ * the pieces so far) and b = 0 until the next solve. */
 int
 hazard_grow(struct hazard *h, int dim)
 {
-	int j, i, p;
+	int j;
 
 	if (dim > FEATURES_MAX)
 		return -1;
 	for (j = h->dim; j < dim; j++) {
-		p = HAZARD_BANDS + j;
-		h->theta[p] = 0;
-		for (i = 0; i < HAZARD_P_MAX; i++)
-			P(h, i, p) = P(h, p, i) = 0;
-		P(h, p, p) = hazard_prior_var(p, h->l2);
+		h->b[j] = 0;
+		h->bse[j] = sqrt(hazard_prior_var(HAZARD_BANDS + j, h->l2));
+		h->mu[j] = 0;
+		h->sd[j] = NAN;
+		h->active[j] = 0;
 	}
 	if (dim > h->dim)
 		h->dim = dim;
 	return 0;
 }
 
-/* Forgetting step with the variance cap (see the file comment). */
+/* Forgetting: every sum (not the means) shrinks by f. */
 static void
-hazard_forget(struct hazard *h, int np)
+hazard_forget(struct hazard *h)
 {
-	double s[HAZARD_P_MAX], cap, inv = 1 / h->forgetting;
-	int i, j, scaled = 0;
+	double f = h->forgetting;
+	int k, i, j, n = h->dim;
 
-	for (i = 0; i < np; i++) {
-		cap = hazard_prior_var(i, h->l2);
-		s[i] = 1;
-		if (P(h, i, i) * inv > cap) {
-			s[i] = sqrt(cap / (P(h, i, i) * inv));
-			scaled = 1;
-		}
+	for (k = 0; k < HAZARD_BANDS; k++) {
+		h->w[k] *= f;
+		h->dk[k] *= f;
+		for (i = 0; i < n; i++)
+			for (j = 0; j < n; j++)
+				SC(h, k, i, j) *= f;
 	}
-	for (i = 0; i < np; i++)
-		for (j = 0; j < np; j++)
-			P(h, i, j) *= inv * (scaled ? s[i] * s[j] : 1);
-}
-
-/*
- * mu at the root eta' of  eta' = eta + s (d - dt exp(eta')): the mode of
- * N(eta, s) times one Poisson term. The left side minus the right grows
- * strictly in eta', so the root is unique and bracketed by eta and
- * eta + s (d - dt exp(eta)); Newton with bisection as a fallback.
- */
-static double
-implicit_mu(double eta, double s, double dt, int d)
-{
-	double lo, hi, x, f, fp, step;
-	int i;
-
-	if (dt <= 0)
-		return 0;
-	x = eta + s * (d - dt * exp(eta));
-	lo = x < eta ? x : eta;
-	hi = x < eta ? eta : x;
-	if (hi > ETA_MAX)
-		hi = ETA_MAX;
-	if (lo > hi)
-		lo = hi;
-	x = eta;
-	for (i = 0; i < 100; i++) {
-		f = x - eta - s * (d - dt * exp(x));
-		if (f > 0)
-			hi = x;
-		else
-			lo = x;
-		fp = 1 + s * dt * exp(x);
-		step = f / fp;
-		x -= step;
-		if (!(x > lo && x < hi))
-			x = 0.5 * (lo + hi);
-		if (fabs(step) < 1e-12 || hi - lo < 1e-12)
-			break;
-	}
-	return dt * exp(x > ETA_MAX ? ETA_MAX : x);
+	for (j = 0; j < n; j++)
+		h->gx[j] *= f;
 }
 
 /* See model_internal.h. */
 int
-hazard_update(struct hazard *h, int band, double dt_years, int d, const double *z)
+hazard_update(struct hazard *h, int band, double dt_years, int d, const double *x)
 {
-	int np = HAZARD_BANDS + h->dim, i, j;
-	double eta, mu, s, g, step, big;
+	double wn, r, dl[FM];
+	int i, j, n = h->dim;
 
 	if (band < 0 || band >= HAZARD_BANDS || !(dt_years >= 0) ||
 	    !isfinite(dt_years) || (d != 0 && d != 1))
 		return -1;
-	for (j = 0; j < h->dim; j++)
-		if (!isfinite(z[j]))
+	for (j = 0; j < n; j++)
+		if (!isfinite(x[j]))
 			return -1;
 	if (dt_years == 0 && d == 0)
 		return 0;	/* no information */
 	if (h->forgetting < 1)
-		hazard_forget(h, np);
-
-	eta = h->theta[band] + hazard_linear(h, z, h->dim);
-	if (eta > ETA_MAX)
-		eta = ETA_MAX;
-
-	/* px = P x, x = e_band + [0, z] */
-	for (i = 0; i < np; i++) {
-		double acc = P(h, i, band);
-		const double *row = &P(h, i, HAZARD_BANDS);
-
-		for (j = 0; j < h->dim; j++)
-			acc += row[j] * z[j];
-		h->px[i] = acc;
-	}
-	s = h->px[band];
-	for (j = 0; j < h->dim; j++)
-		s += z[j] * h->px[HAZARD_BANDS + j];
-	if (!(s >= 0) || !isfinite(s))
-		return -1;
-
-	/* implicit step: mu at the new linear predictor (see the file comment) */
-	mu = implicit_mu(eta, s, dt_years, d);
-	g = d - mu;
-	big = 0;
-	for (i = 0; i < np; i++)
-		if (fabs(h->px[i] * g) > big)
-			big = fabs(h->px[i] * g);
-	step = big > STEP_MAX ? STEP_MAX / big : 1;
-	for (i = 0; i < np; i++)
-		h->theta[i] += h->px[i] * g * step;
-
-	/* Sherman-Morrison */
-	g = mu / (1 + mu * s);
-	if (g > 0)
-		for (i = 0; i < np; i++) {
-			double gi = g * h->px[i];
-			double *row = &P(h, i, 0);
-
-			for (j = 0; j < np; j++)
-				row[j] -= gi * h->px[j];
+		hazard_forget(h);
+	if (dt_years > 0) {
+		/* weighted Welford step of band's mean and scatter */
+		wn = h->w[band] + dt_years;
+		r = dt_years / wn;
+		for (i = 0; i < n; i++) {
+			dl[i] = x[i] - h->mean[band][i];
+			h->mean[band][i] += dl[i] * r;
 		}
+		for (i = 0; i < n; i++) {
+			double wi = dt_years * (x[i] - h->mean[band][i]);
+
+			for (j = 0; j < n; j++)
+				SC(h, band, i, j) += wi * dl[j];
+		}
+		h->w[band] = wn;
+	}
+	if (d) {
+		h->dk[band] += 1;
+		for (j = 0; j < n; j++)
+			h->gx[j] += x[j];
+		h->exit_pending = 1;
+	}
 	h->exits += d;
 	h->exposure_years += dt_years;
+	h->pieces++;
+	h->pending++;
+	(void)hazard_refresh(h, 0);
+	return 0;
+}
+
+/* Pooled standardiser over the bands. */
+static void
+pool(struct hazard *h)
+{
+	double wt = 0, v, dm;
+	int k, j, n = h->dim;
+
+	for (k = 0; k < HAZARD_BANDS; k++)
+		wt += h->w[k];
+	for (j = 0; j < n; j++) {
+		h->mu[j] = 0;
+		h->active[j] = 0;
+		h->sd[j] = NAN;
+		if (!(wt > 0))
+			continue;
+		for (k = 0; k < HAZARD_BANDS; k++)
+			h->mu[j] += h->w[k] * h->mean[k][j];
+		h->mu[j] /= wt;
+		v = 0;
+		for (k = 0; k < HAZARD_BANDS; k++) {
+			dm = h->mean[k][j] - h->mu[j];
+			v += SC(h, k, j, j) + h->w[k] * dm * dm;
+		}
+		v /= wt;
+		if (v > 0 && sqrt(v) > 1e-9 * (1 + fabs(h->mu[j]))) {
+			h->sd[j] = sqrt(v);
+			h->active[j] = 1;
+		}
+	}
+}
+
+/* m_k in z units (the pooled mean where the band has no exposure). */
+static double
+band_mz(const struct hazard *h, int k, int j)
+{
+	if (!h->active[j] || !(h->w[k] > 0))
+		return 0;
+	return (h->mean[k][j] - h->mu[j]) / h->sd[j];
+}
+
+/* C_k in z units. */
+static double
+band_cz(const struct hazard *h, int k, int i, int j)
+{
+	if (!h->active[i] || !h->active[j] || !(h->w[k] > 0))
+		return 0;
+	return SC(h, k, i, j) / h->w[k] / (h->sd[i] * h->sd[j]);
+}
+
+/* See model_internal.h. */
+int
+hazard_refresh(struct hazard *h, int force)
+{
+	gsl_matrix_view av, cv;
+	gsl_vector_view gv, bv;
+	double q, acc, prior_a = 1 / PRIOR_BASE_VAR, lam;
+	int n = h->dim, i, j, k, due;
+
+	due = SOLVE_EVERY > h->solved_pieces / 16 ? SOLVE_EVERY : (int)(h->solved_pieces / 16);
+	if (!force && !h->exit_pending && h->pending < due)
+		return 0;
+	h->pending = 0;
+	h->exit_pending = 0;
+	h->solved_pieces = h->pieces;
+	pool(h);
+	/* A = sum_k D_k C_k + l2 I, g = sum_exits z - sum_k D_k m_k */
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n; j++) {
+			acc = 0;
+			if (h->active[i] && h->active[j])
+				for (k = 0; k < HAZARD_BANDS; k++)
+					if (h->dk[k] > 0)
+						acc += h->dk[k] * band_cz(h, k, i, j);
+			h->a[(size_t)i * FM + (size_t)j] = acc;
+		}
+		h->a[(size_t)i * FM + (size_t)i] += h->active[i] ? h->l2 : 1;
+		acc = 0;
+		if (h->active[i]) {
+			acc = h->gx[i];
+			for (k = 0; k < HAZARD_BANDS; k++)
+				acc -= h->dk[k] * (h->w[k] > 0 ? h->mean[k][i] : h->mu[i]);
+			acc /= h->sd[i];
+		}
+		h->g[i] = acc;
+	}
+	if (n > 0) {
+		av = gsl_matrix_view_array_with_tda(h->a, (size_t)n, (size_t)n, FM);
+		cv = gsl_matrix_view_array_with_tda(h->cov, (size_t)n, (size_t)n, FM);
+		gv = gsl_vector_view_array(h->g, (size_t)n);
+		bv = gsl_vector_view_array(h->v, (size_t)n);
+		if (gsl_linalg_cholesky_decomp1(&av.matrix) != GSL_SUCCESS ||
+		    gsl_linalg_cholesky_solve(&av.matrix, &gv.vector, &bv.vector) != GSL_SUCCESS ||
+		    gsl_matrix_memcpy(&cv.matrix, &av.matrix) != GSL_SUCCESS ||
+		    gsl_linalg_cholesky_invert(&cv.matrix) != GSL_SUCCESS)
+			return -1;	/* the previous solution stays */
+		for (j = 0; j < n; j++) {
+			h->b[j] = h->active[j] ? h->v[j] : 0;
+			h->bse[j] = h->active[j] ? sqrt(CV(h, j, j) > 0 ? CV(h, j, j) : 0) :
+			    sqrt(hazard_prior_var(HAZARD_BANDS + j, h->l2));
+		}
+	}
+	/* baselines at the pooled mean */
+	for (k = 0; k < HAZARD_BANDS; k++) {
+		q = 0;
+		for (i = 0; i < n; i++) {
+			if (!h->active[i] || h->b[i] == 0)
+				continue;
+			acc = band_mz(h, k, i);
+			for (j = 0; j < n; j++)
+				acc += 0.5 * band_cz(h, k, i, j) * h->b[j];
+			q += h->b[i] * acc;
+		}
+		q = q > ETA_MAX ? ETA_MAX : q < -ETA_MAX ? -ETA_MAX : q;
+		lam = (h->dk[k] + prior_a) /
+		    (h->w[k] * exp(q) + prior_a / exp(PRIOR_LOG_RATE));
+		h->logbase[k] = log(lam);
+		/* v = m_k + C_k b; var = 1 / (D_k + a) + v' Cov v */
+		for (i = 0; i < n; i++) {
+			acc = band_mz(h, k, i);
+			for (j = 0; j < n; j++)
+				acc += band_cz(h, k, i, j) * h->b[j];
+			h->v[i] = h->active[i] ? acc : 0;
+		}
+		acc = 1 / (h->dk[k] + prior_a);
+		for (i = 0; i < n; i++)
+			for (j = 0; j < n; j++)
+				if (h->active[i] && h->active[j])
+					acc += h->v[i] * CV(h, i, j) * h->v[j];
+		h->basese[k] = sqrt(acc);
+	}
 	return 0;
 }
 
 double
 hazard_log_baseline(const struct hazard *h, int band)
 {
-	return h->theta[band];
+	return h->logbase[band];
 }
 
 /* See model_internal.h. */
 double
-hazard_linear(const struct hazard *h, const double *z, int n)
+hazard_z(const struct hazard *h, int j, double x)
+{
+	if (j < 0 || j >= h->dim || !h->active[j] || !isfinite(x))
+		return 0;
+	return (x - h->mu[j]) / h->sd[j];
+}
+
+/* See model_internal.h. */
+void
+hazard_standardiser(const struct hazard *h, int j, double *mean, double *sd)
+{
+	int ok = j >= 0 && j < h->dim && h->active[j];
+
+	*mean = ok ? h->mu[j] : NAN;
+	*sd = ok ? h->sd[j] : NAN;
+}
+
+/* See model_internal.h. */
+double
+hazard_linear(const struct hazard *h, const double *x, int n)
 {
 	double acc = 0;
 	int j;
@@ -313,27 +437,34 @@ hazard_linear(const struct hazard *h, const double *z, int n)
 	if (n > h->dim)
 		n = h->dim;
 	for (j = 0; j < n; j++)
-		acc += h->theta[HAZARD_BANDS + j] * z[j];
+		if (h->active[j] && h->b[j] != 0)
+			acc += h->b[j] * hazard_z(h, j, x[j]);
 	return acc;
 }
 
 double
 hazard_coef(const struct hazard *h, int j)
 {
-	return j >= 0 && j < h->dim ? h->theta[HAZARD_BANDS + j] : 0;
+	return j >= 0 && j < h->dim ? h->b[j] : 0;
 }
 
 /* See model_internal.h. */
 void
 hazard_theta(const struct hazard *h, double *theta, double *se)
 {
-	int np = HAZARD_BANDS + h->dim, i;
+	int k, j;
 
-	for (i = 0; i < np; i++) {
+	for (k = 0; k < HAZARD_BANDS; k++) {
 		if (theta != NULL)
-			theta[i] = h->theta[i];
+			theta[k] = h->logbase[k];
 		if (se != NULL)
-			se[i] = sqrt(P(h, i, i) > 0 ? P(h, i, i) : 0);
+			se[k] = h->basese[k];
+	}
+	for (j = 0; j < h->dim; j++) {
+		if (theta != NULL)
+			theta[HAZARD_BANDS + j] = h->b[j];
+		if (se != NULL)
+			se[HAZARD_BANDS + j] = h->bse[j];
 	}
 }
 

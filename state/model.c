@@ -17,11 +17,20 @@
  * with d = 1) so no exit is lost. Provisional records (no hire) have no
  * tenure and add nothing.
  *
- * Standardisation. z_j = (x_j - mean_j) / sd_j, with mean and sd of each
- * raw covariate over person-time (Welford, weighted by the exposure of each
- * piece, updated after the piece is used: prequential). Unknown values
- * (NaN) and covariates without spread yet get z = 0, i.e. the running
- * mean; z is clipped to +-Z_CLIP so one absurd value cannot swamp the fit.
+ * Censored exposure. Staff who stay add time at risk without events: a
+ * score (the rescore sweep scores everyone as event time advances) closes
+ * an open interval of ACCRUE_MIN_DAYS or more with d = 0, so stayers are
+ * not under-counted against leavers, whose exit closes their last one.
+ *
+ * Left truncation. With observation_start_ms set, no exposure before it
+ * counts, and exits before it are ignored (histories backfilled when only
+ * recent exits are known).
+ *
+ * Covariates. Unknown values (NaN) are imputed with the running mean of
+ * the values seen for that covariate (over the records as events update
+ * them, known values only; 0 before the first), and values beyond +-Z_CLIP pooled SDs are clipped, so one
+ * absurd value cannot swamp the fit. hazard.c standardises: z_j = (x_j -
+ * mean_j) / sd_j with the pooled exposure-weighted moments of its own fit.
  *
  * Time. Rates are per year of 365.25 days (12 * DAYS_PER_MONTH); windows
  * are 365 days as in table.h. Everything runs on event time.
@@ -47,6 +56,7 @@
 #include "model_internal.h"
 
 #define PIECE_MAX_DAYS	91.0
+#define ACCRUE_MIN_DAYS	14.0	/* censored exposure closed at scores */
 #define DAYS_PER_YEAR_H	(12 * DAYS_PER_MONTH)	/* 365.25 */
 #define TENURE_CAP_DAYS	(40 * DAYS_PER_YEAR_H)	/* expected tenure horizon */
 #define Z_CLIP		8.0
@@ -64,7 +74,11 @@ struct model {
 	struct rls		 abil;		/* a ~ a0 + gamma v */
 	struct hazard		*hz;
 	struct quality		*q;
-	/* standardiser, weighted Welford per covariate */
+	/* the previous observation of the person whose event is applied,
+	 * taken in model_before_event() for rls_note_pair() */
+	double			 prev_x[3], prev_y;
+	int			 prev_ok;
+	/* imputation means, Welford per covariate (m2 unused but kept) */
 	double			 std_w[FEATURES_MAX];
 	double			 std_mean[FEATURES_MAX];
 	double			 std_m2[FEATURES_MAX];
@@ -150,31 +164,23 @@ model_dim(struct model *m)
 	return n;
 }
 
-static double
-std_sd(const struct model *m, int j)
-{
-	double v;
-
-	if (m->std_w[j] <= 0)
-		return NAN;
-	v = m->std_m2[j] / m->std_w[j];
-	return v > 0 ? sqrt(v) : NAN;
-}
-
+/* Raw x with unknowns imputed and outliers clipped, into z (raw units). */
 static void
-standardise(const struct model *m, const double *x, int n, double *z)
+prepare(const struct model *m, const double *x, int n, double *z)
 {
-	double sd, v;
+	double mean, sd, v;
 	int j;
 
 	for (j = 0; j < n; j++) {
-		sd = std_sd(m, j);
-		if (isnan(x[j]) || !isfinite(x[j]) || !(sd > 1e-12 * (1 + fabs(m->std_mean[j])))) {
-			z[j] = 0;
-			continue;
+		v = isfinite(x[j]) ? x[j] : m->std_w[j] > 0 ? m->std_mean[j] : 0;
+		hazard_standardiser(m->hz, j, &mean, &sd);
+		if (sd > 0) {
+			if (v > mean + Z_CLIP * sd)
+				v = mean + Z_CLIP * sd;
+			else if (v < mean - Z_CLIP * sd)
+				v = mean - Z_CLIP * sd;
 		}
-		v = (x[j] - m->std_mean[j]) / sd;
-		z[j] = v > Z_CLIP ? Z_CLIP : v < -Z_CLIP ? -Z_CLIP : v;
+		z[j] = v;
 	}
 }
 
@@ -213,10 +219,9 @@ expose_piece(struct model *m, struct employee *e, int n, int band,
 	double dt_years = (double)(t1 - t0) / (double)MS_PER_DAY / DAYS_PER_YEAR_H;
 
 	features_vector(m->feat, e, t0 + (t1 - t0) / 2, m->x);
-	standardise(m, m->x, n, m->z);
+	prepare(m, m->x, n, m->z);
 	if (hazard_update(m->hz, band, dt_years, d, m->z) == 0)
 		m->version++;
-	std_update(m, m->x, n, dt_years);
 }
 
 /* Exposure over [start, end), split at band edges and PIECE_MAX_DAYS. */
@@ -249,6 +254,24 @@ model_before_event(struct model *m, struct employee *e, const struct hr_event *e
 	int64_t start, end = ev->time_ms;
 	int vol = ev->type == EV_EXITED && ev->voluntary;
 
+	m->prev_ok = 0;
+	if (ev->type == EV_SURVEY && (e->flags & EMP_HAS_SURVEY) &&
+	    e->survey_ms < ev->time_ms) {
+		m->prev_x[0] = 1;
+		m->prev_x[1] = window_sum(&e->incentive, e->survey_ms - MS_PER_YEAR,
+		    e->survey_ms);
+		m->prev_x[2] = window_count(&e->care, e->survey_ms - MS_PER_YEAR,
+		    e->survey_ms);
+		m->prev_y = e->satisfaction;
+		m->prev_ok = 1;
+	} else if (ev->type == EV_TRAINING && (e->flags & EMP_HAS_ABILITY) &&
+	    e->ability_ms < ev->time_ms) {
+		m->prev_x[0] = 1;
+		m->prev_x[1] = window_sum(&e->training,
+		    e->ability_ms - MS_PER_YEAR + 1, e->ability_ms + 1);
+		m->prev_y = e->ability;
+		m->prev_ok = 1;
+	}
 	if (ev->type == EV_ERASED || e->hired_ms == 0 || (e->flags & EMP_EXITED))
 		return;
 	start = e->interval_start_ms > e->hired_ms ? e->interval_start_ms : e->hired_ms;
@@ -265,6 +288,27 @@ model_before_event(struct model *m, struct employee *e, const struct hr_event *e
 	if (vol)	/* late exit: its time at risk is already counted */
 		expose_piece(m, e, model_dim(m), hazard_band(tenure_days(e, end)),
 		    end, end, 1);
+}
+
+/* Censored exposure: an employee who stays active adds time at risk
+ * without any event. When a score at now_ms finds the open interval at
+ * least ACCRUE_MIN_DAYS long, it is closed there with d = 0 (the rescore
+ * sweep calls model_score() as event time advances), so stayers are not
+ * under-counted against leavers, whose last interval their exit closes. */
+static void
+accrue(struct model *m, struct employee *e, int64_t now_ms)
+{
+	int64_t start;
+
+	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
+		return;
+	start = e->interval_start_ms > e->hired_ms ? e->interval_start_ms : e->hired_ms;
+	if (start < m->cfg.observation_start_ms)
+		start = m->cfg.observation_start_ms;
+	if (now_ms - start < (int64_t)(ACCRUE_MIN_DAYS * MS_PER_DAY))
+		return;
+	expose(m, e, start, now_ms, 0);
+	e->interval_start_ms = now_ms;
 }
 
 /* Takes decide's alert fields into the per-employee bookkeeping. */
@@ -360,8 +404,12 @@ model_after_event(struct model *m, struct employee *e, const struct hr_event *ev
 		x[0] = 1;
 		x[1] = window_sum(&e->incentive, t - MS_PER_YEAR, t);
 		x[2] = window_count(&e->care, t - MS_PER_YEAR, t);
-		if (rls_update(&m->sat, x, ev->satisfaction) == 0)
+		if (rls_update(&m->sat, x, ev->satisfaction) == 0) {
 			m->version++;
+			if (m->prev_ok)
+				rls_note_pair(&m->sat, m->prev_x, m->prev_y, x,
+				    ev->satisfaction);
+		}
 		break;
 	case EV_TRAINING:
 		/* v: the 12 months up to and including it, (t - 365 d, t] */
@@ -369,14 +417,24 @@ model_after_event(struct model *m, struct employee *e, const struct hr_event *ev
 			break;
 		x[0] = 1;
 		x[1] = window_sum(&e->training, t - MS_PER_YEAR + 1, t + 1);
-		if (rls_update(&m->abil, x, ev->assessment) == 0)
+		if (rls_update(&m->abil, x, ev->assessment) == 0) {
 			m->version++;
+			if (m->prev_ok)
+				rls_note_pair(&m->abil, m->prev_x, m->prev_y, x,
+				    ev->assessment);
+		}
 		break;
 	case EV_EXITED:
 		model_exit(m, e, t, ev->voluntary);
 		break;
 	default:
 		break;
+	}
+	m->prev_ok = 0;
+	/* the imputation means: the record's known values after the event */
+	if (e->hired_ms != 0 && !(e->flags & EMP_EXITED)) {
+		features_vector(m->feat, e, t, m->x);
+		std_update(m, m->x, model_dim(m), 1.0);
 	}
 }
 
@@ -438,9 +496,15 @@ score_compute(struct model *m, const struct employee *e, int64_t now_ms,
 		return;
 	}
 	features_vector(m->feat, e, now_ms, x);
-	standardise(m, x, n, z);
+	prepare(m, x, n, z);
 	nz = n < hazard_dim(m->hz) ? n : hazard_dim(m->hz);
-	eta = hazard_linear(m->hz, z, nz);
+	for (j = 0; j < nz; j++)
+		z[j] = hazard_z(m->hz, j, z[j]);
+	for (; j < n; j++)
+		z[j] = 0;
+	eta = 0;
+	for (j = 0; j < nz; j++)
+		eta += hazard_coef(m->hz, j) * z[j];
 	eta = eta > ETA_CLAMP ? ETA_CLAMP : eta < -ETA_CLAMP ? -ETA_CLAMP : eta;
 	mult = exp(eta);
 	t0 = tenure_days(e, now_ms);
@@ -476,6 +540,7 @@ model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *o
 	struct score s;
 	int64_t h = horizon_ms(m);
 
+	accrue(m, e, now_ms);
 	score_compute(m, e, now_ms, model_dim(m), m->x, m->z, &s);
 	e->risk = s.risk;
 	e->expected_tenure_days = s.expected_tenure_days;
@@ -553,7 +618,7 @@ model_forget(struct model *m, const struct employee *e)
 void
 model_estimates(struct model *m, struct model_estimates *out)
 {
-	double theta[HAZARD_P_MAX], se[HAZARD_P_MAX], sd;
+	double theta[HAZARD_P_MAX], se[HAZARD_P_MAX], sd, mean;
 	int n, j, k;
 	const char *name;
 
@@ -565,6 +630,7 @@ model_estimates(struct model *m, struct model_estimates *out)
 	out->ability.n = m->abil.n;
 
 	n = model_dim(m);
+	(void)hazard_refresh(m->hz, 1);
 	hazard_theta(m->hz, theta, se);
 	for (k = 0; k < HAZARD_BANDS; k++)
 		out->hazard.per_year[k] = exp(theta[k]);
@@ -572,11 +638,11 @@ model_estimates(struct model *m, struct model_estimates *out)
 	out->kappa = out->kappa_se = NAN;
 	for (j = 0; j < n; j++) {
 		name = features_name(m->feat, j);
-		sd = std_sd(m, j);
+		hazard_standardiser(m->hz, j, &mean, &sd);
 		out->hazard.names[j] = name;
 		out->hazard.coef[j] = theta[HAZARD_BANDS + j];
 		out->hazard.coef_se[j] = se[HAZARD_BANDS + j];
-		out->hazard.mean[j] = m->std_w[j] > 0 ? m->std_mean[j] : NAN;
+		out->hazard.mean[j] = mean;
 		out->hazard.sd[j] = sd;
 		if (name != NULL && strcmp(name, "satisfaction") == 0 && sd > 0) {
 			/* E[T] ~ exp(-b . z): per raw point, undo the scaling */

@@ -23,6 +23,9 @@ struct rls {
 	double	yy;				/* sum f^(n-i) y^2 */
 	double	weight;				/* effective sample size */
 	long	n;				/* observations, no forgetting */
+	/* lag-1 products over consecutive observations of one person */
+	double	lag_ee, sq_ee;			/* residuals */
+	double	lag_xx[RLS_DIM_MAX], sq_xx[RLS_DIM_MAX];	/* centred x */
 };
 
 void	rls_init(struct rls *, int dim, double forgetting);
@@ -30,15 +33,22 @@ void	rls_set_forgetting(struct rls *, double forgetting);
 /* One observation y ~ theta . x[dim]. Returns 0, or -1 (nothing changed)
  * when x or y is not finite or the solve fails. */
 int	rls_update(struct rls *, const double *x, double y);
-/* coef[dim] and se[dim] (NaN while the effective sample <= dim). */
+/* Two consecutive observations of the same unit (x0, y0 the earlier),
+ * both already given to rls_update(): feeds the serial-correlation
+ * widening of the standard errors (see rls.c). Ignores non-finite input. */
+void	rls_note_pair(struct rls *, const double *x0, double y0,
+	    const double *x1, double y1);
+/* coef[dim] and se[dim] (NaN while the effective sample <= dim), the
+ * standard errors widened for serial correlation (rls.c). */
 void	rls_estimate(const struct rls *, double *coef, double *se);
 
-/* hazard.c: piecewise-exponential proportional hazards, theta =
- * [log lambda0_1..HAZARD_BANDS (per year), b_1..dim]. */
+/* hazard.c: piecewise-exponential proportional hazards fitted from running
+ * moments (see the file comment); theta = [log lambda0_1..HAZARD_BANDS (per
+ * year, at the pooled mean covariates), b_1..dim (per standard deviation)]. */
 #define HAZARD_P_MAX (HAZARD_BANDS + FEATURES_MAX)
 
-/* One exposure piece: band k, dt_years at risk, d = 1 when it ends in a
- * voluntary exit, z[dim] standardised covariates (borrowed). */
+/* One exposure piece for hazard_fit_batch(): band k, dt_years at risk,
+ * d = 1 when it ends in a voluntary exit, z[dim] covariates (borrowed). */
 struct hazard_piece {
 	int		 band;
 	double		 dt_years;
@@ -54,29 +64,40 @@ double	hazard_prior_mean(int j);
 double	hazard_prior_var(int j, double l2);
 
 struct hazard;
-/* new; NULL on ENOMEM. Memory for HAZARD_P_MAX parameters is taken here,
+/* new; NULL on ENOMEM. Memory for FEATURES_MAX covariates is taken here,
  * so growing the dimension later never allocates. */
 struct hazard	*hazard_new(int dim, double l2, double forgetting);
 void		 hazard_free(struct hazard *);	/* NULL is a no-op */
 void		 hazard_set_config(struct hazard *, double l2, double forgetting);
 int		 hazard_dim(const struct hazard *);
-/* Grows to dim covariates (new ones at 0 with prior variance 1/l2).
- * Returns 0, -1 when dim > FEATURES_MAX. Never shrinks. */
+/* Grows to dim covariates (b = 0, no moments yet). Returns 0, -1 when
+ * dim > FEATURES_MAX. Never shrinks. */
 int		 hazard_grow(struct hazard *, int dim);
-/* Online Newton (extended Kalman) step for one piece; z has hazard_dim()
- * entries. Returns 0, or -1 when the piece is invalid (nothing changed). */
+/* Adds one piece; x has hazard_dim() raw (unstandardised) finite values.
+ * Re-solves after an exit and every few hundred pieces. Returns 0, or -1
+ * when the piece is invalid (nothing changed). */
 int		 hazard_update(struct hazard *, int band, double dt_years, int d,
-		    const double *z);
+		    const double *x);
+/* Solves for b and the baselines now when force, or when due. Returns 0,
+ * -1 when the solve failed (the previous solution stays). */
+int		 hazard_refresh(struct hazard *, int force);
 double		 hazard_log_baseline(const struct hazard *, int band);
-/* b . z over the first n coefficients (n <= hazard_dim()). */
-double		 hazard_linear(const struct hazard *, const double *z, int n);
-double		 hazard_coef(const struct hazard *, int j);	/* b_j */
-/* theta[HAZARD_BANDS + dim] and its standard errors from P (may be NULL). */
+/* Standardised value of raw x for covariate j (0 when it has no spread). */
+double		 hazard_z(const struct hazard *, int j, double x);
+/* Pooled exposure-weighted mean and sd of covariate j (NaN if none). */
+void		 hazard_standardiser(const struct hazard *, int j, double *mean,
+		    double *sd);
+/* b . z(x) over the first n covariates (n <= hazard_dim()), x raw. */
+double		 hazard_linear(const struct hazard *, const double *x, int n);
+double		 hazard_coef(const struct hazard *, int j);	/* b_j per SD */
+/* theta[HAZARD_BANDS + dim] and its standard errors (may be NULL), as of
+ * the last solve. */
 void		 hazard_theta(const struct hazard *, double *theta, double *se);
 long		 hazard_exits(const struct hazard *);
 double		 hazard_exposure_years(const struct hazard *);
 /* Batch penalised Poisson fit (Newton / IRLS with step halving) of the
- * same likelihood and prior: theta[HAZARD_BANDS + dim], se (may be NULL).
+ * exact likelihood and prior, in the units of the pieces' z:
+ * theta[HAZARD_BANDS + dim], se (may be NULL). A reference for the tests.
  * Returns the number of iterations, or -1 with errbuf. Allocates. */
 int		 hazard_fit_batch(const struct hazard_piece *, size_t n, int dim,
 		    double l2, double *theta, double *se, char *errbuf, size_t errlen);

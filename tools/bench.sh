@@ -52,7 +52,8 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else 
 measure() {	# outfile command...
 	local out=$1; shift
 	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f '%e %M' -o "$tmp/time" "$@" >"$out" 2>>"$tmp/stderr"
+		/usr/bin/time -f '%e %M' -o "$tmp/time" "$@" >"$out" 2>>"$tmp/stderr" || {
+			echo "bench: $* failed:" >&2; tail -n 5 "$tmp/stderr" >&2; exit 1; }
 	else
 		"$PY" - "$tmp/time" "$out" "$@" <<'EOF'
 import resource, subprocess, sys, time

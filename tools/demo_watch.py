@@ -162,13 +162,17 @@ class Watch:
         return done, sum(ends)
 
     def outputs_drained(self):
-        """True when our position is at the high watermark of every output."""
-        assigned = self.out.assignment()
+        """True when our position is at the high watermark of every alert,
+        suggestion and DLQ partition (estimates keep coming on a timer).
+        The watermarks are the ones the last fetch responses carried."""
+        assigned = [tp for tp in self.out.assignment() if tp.topic != self.a.estimates]
         if not assigned:
             return False
         for tp in self.out.position(assigned):
-            hi = self.out.get_watermark_offsets(tp, timeout=5, cached=False)[1]
-            if hi > 0 and (tp.offset < 0 or tp.offset < hi):
+            hi = self.out.get_watermark_offsets(tp, cached=True)
+            if hi is None or hi[1] < 0:
+                return False
+            if hi[1] > 0 and tp.offset < hi[1]:
                 return False
         return True
 
@@ -293,8 +297,10 @@ def main():
             committed, max(produced, a.events), a.deadline), file=sys.stderr)
     if a.http:
         body = fetch("http://%s/metrics" % a.http)
-        keep = [ln for ln in body.splitlines()
-                if ln.startswith("retentiond_") and ("events" in ln or "alerts" in ln)][:6]
+        names = ("retentiond_consumed_total", "retentiond_produced_total",
+                 "retentiond_alerts_total", "retentiond_alerts_open", "retentiond_employees",
+                 "retentiond_erasures_total", "retentiond_consumer_lag", "retentiond_ready")
+        keep = [ln for ln in body.splitlines() if ln.startswith(names)][:12]
         print("\nGET /metrics (excerpt):")
         for ln in keep or [body[:200]]:
             print("  " + ln)

@@ -1,14 +1,20 @@
 #!/usr/bin/python3
 """Fast subset of `make eval`: fails when a model falls below its goal.
 
-Runs tools/eval.py with 2 folds on the IBM attrition set (goal: ROC AUC
->= 0.81) and on the Babushkin turnover set (goal: concordance >= 0.60), and
-a 500-employee, 24-month synthetic company whose estimates must recover
-the generator's truth (s0, alpha, care, a0, gamma, kappa within 2 standard
-errors or 10 %, right sign of the satisfaction effect on the hazard). The
-batch anchors are left to `make eval`. With 2 folds the batch anchors
-score as with 5 (logistic 0.836 / 0.828, Cox 0.610), so the goals are the
-same.
+Runs tools/eval.py as `make eval` does (5 folds on the IBM attrition set,
+goal ROC AUC >= 0.81; 5 folds on the Babushkin turnover set, goal
+concordance >= 0.60; the 2000-employee, 36-month synthetic company whose
+estimates must recover the generator's truth: s0, alpha, care, a0, gamma,
+kappa within 2 standard errors or 10 %, right sign of the satisfaction
+effect on the hazard) and leaves out only the batch anchors, which need
+numpy and do not gate anything. The replays take about 10 s in all.
+
+It used to run 2 folds and a 500-employee, 24-month company. Both were
+dropped on purpose, not to make a check easier: with half the data per
+fold the online model measures a different thing than the figure of
+record, and at 500 x 24 months the sampling spread of alpha (about 0.045
+over generator seeds 1..6 and 42, against a plain standard error of 0.03)
+made seed 42's draw of 0.89 fail by chance (docs/EVALUATION.md).
 
 Exit 0 pass, 1 fail, 77 skip (binary not built, or neither the data sets
 in ../shared/data nor the generator present).
@@ -34,8 +40,7 @@ def main():
         return 77
     argv = [sys.executable, os.path.join(REPO, "tools", "eval.py"),
             "--build", build, "--binary", binary,
-            "--ibm-folds", "2", "--turnover-folds", "2",
-            "--syn-employees", "500", "--syn-months", "24", "--no-anchors"]
+            "--no-anchors"]
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=600)
     out = p.stdout.decode("utf-8", "replace")

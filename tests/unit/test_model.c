@@ -346,10 +346,14 @@ main(void)
 	mc.horizon_days = 180;
 	model_set_config(m, &mc);
 
-	/* a late event adds no exposure and does not move the interval */
+	/* a late event adds no exposure and does not move the interval (the
+	 * score above may have closed censored exposure: read it after) */
 	{
 		int64_t start = probe->interval_start_ms;
-		double years = est.hazard.exposure_years;
+		double years;
+
+		model_estimates(m, &est);
+		years = est.hazard.exposure_years;
 
 		event_init(&ev);
 		ev.type = EV_CARE;
