@@ -79,6 +79,7 @@ static const struct config_key config_keys[] = {
 	{ "alerts", "threshold",	KT_DOUBLE, P(threshold), 0, 1, KF_LO_OPEN | KF_HI_OPEN },
 	{ "alerts", "clear_threshold",	KT_DOUBLE, P(clear_threshold), 0, 1, KF_HI_OPEN },
 	{ "alerts", "critical_threshold", KT_DOUBLE, P(critical_threshold), 0, 1, KF_LO_OPEN },
+	{ "alerts", "min_exits",	KT_INT, P(alert_min_exits), 0, 1000000, 0 },
 	{ "alerts", "horizon_days",	KT_INT, P(horizon_days), 1, 3650, 0 },
 	{ "suggestions", "training_hour_cost", KT_DOUBLE, P(training_hour_cost), 0, 1e9, 0 },
 	{ "suggestions", "care_action_cost", KT_DOUBLE, P(care_action_cost), 0, 1e9, 0 },

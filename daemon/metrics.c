@@ -232,6 +232,9 @@ render_pipeline(FILE *f, struct pipeline *p)
 	    (double)st.alerts_resolved);
 	put_u64(f, "retentiond_alerts_open", "gauge",
 	    "Alert episodes currently firing.", st.alerts_open);
+	put_u64(f, "retentiond_alerts_held_total", "counter",
+	    "Scores at or over the threshold during the model's warm-up "
+	    "([alerts] min_exits), when no alert opens.", st.alerts_held);
 	put_u64(f, "retentiond_plans_total", "counter",
 	    "Department budget plans published.", st.plans);
 

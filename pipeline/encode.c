@@ -157,7 +157,8 @@ quality_json(const struct quality_estimate *q)
 			json_object_set_new(ir, attr, g);
 		}
 		json_object_set_new(g, lvl, jreal(q->groups[i].impact_ratio));
-		if (isfinite(q->groups[i].impact_ratio) && q->groups[i].impact_ratio < 0.8)
+		if (isfinite(q->groups[i].impact_ratio) && q->groups[i].impact_ratio < 0.8 &&
+		    q->groups[i].n >= IMPACT_MIN_GROUP)
 			json_array_append_new(flagged, json_pack("{s:s, s:s}",
 			    "attribute", attr, "level", lvl));
 	}

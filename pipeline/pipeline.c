@@ -66,6 +66,7 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->threshold = 0.5;
 	c->clear_threshold = 0.4;
 	c->critical_threshold = 0.75;
+	c->alert_min_exits = 20;
 	c->horizon_days = 180;
 	c->training_hour_cost = 50;
 	c->care_action_cost = 200;
@@ -270,6 +271,14 @@ assess(struct pipeline *p, struct employee *e, int64_t now_ms, const char *cause
 	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
 		return;		/* provisional records have no tenure to score */
 	model_score(p->model, e, now_ms, &s);
+	/* Warm-up: a hazard fitted on a handful of exits ranks noise. Until
+	 * it has seen alert_min_exits, scores are kept but no episode opens
+	 * (open ones can still resolve). */
+	if (!(e->flags & EMP_FIRING) && model_exits(p->model) < p->cfg.alert_min_exits) {
+		if (s.risk >= p->cfg.threshold)
+			p->stats.alerts_held++;
+		return;
+	}
 	if (!decide_alert(&p->cfg, e, &s, now_ms, cause, model_version(p->model), &m))
 		return;
 	publish_alert(p, e, &m);

@@ -30,6 +30,8 @@ struct pipeline_config {
 	double	threshold;		/* alert fires when risk >= threshold */
 	double	clear_threshold;	/* and resolves when risk < clear_threshold */
 	double	critical_threshold;	/* severity "critical" at or above */
+	int	alert_min_exits;	/* no alert fires before the hazard model
+					 * has seen this many voluntary exits */
 	int	horizon_days;
 	/* suggestions */
 	double	training_hour_cost;	/* currency per hour */
@@ -105,6 +107,7 @@ struct pipeline_stats {
 	uint64_t	outputs[OUT__COUNT];
 	uint64_t	alerts_firing, alerts_resolved;
 	uint64_t	plans;
+	uint64_t	alerts_held;		/* would have fired during warm-up */
 	uint64_t	employees;		/* gauge: in state */
 	uint64_t	employees_active;	/* gauge */
 	uint64_t	alerts_open;		/* gauge */

@@ -151,6 +151,12 @@ model_version(const struct model *m)
 	return m->version;
 }
 
+long
+model_exits(const struct model *m)
+{
+	return hazard_exits(m->hz);
+}
+
 /* Current dimension, growing the hazard model to new covariates. */
 static int
 model_dim(struct model *m)

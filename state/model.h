@@ -24,6 +24,7 @@
 #define HAZARD_BANDS      5	/* 0-3 m, 3-12 m, 1-2 y, 2-5 y, 5 y+ */
 #define DRIVERS_MAX       5
 #define CALIBRATION_BINS  10
+#define IMPACT_MIN_GROUP  30	/* smaller groups are reported, never flagged */
 
 struct model_config {
 	double	forgetting_rls;		/* 0 < f <= 1, per observation */
@@ -114,5 +115,6 @@ void		 model_note_alert(struct model *, const struct employee *, int firing);
 void		 model_forget(struct model *, const struct employee *);
 void		 model_estimates(struct model *, struct model_estimates *);
 long		 model_version(const struct model *);	/* bumps on every update */
+long		 model_exits(const struct model *);	/* voluntary exits the hazard has seen */
 
 #endif

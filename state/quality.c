@@ -220,9 +220,17 @@ quality_estimate(const struct quality *q, const struct features *f,
 	if (nk > PROTECTED_MAX)
 		nk = PROTECTED_MAX;
 	for (k = 0; k < nk; k++) {
+		/* The reference is the highest rate among groups large enough
+		 * to estimate one (IMPACT_MIN_GROUP), or among all when none is:
+		 * a group of three must not set the bar for everyone else. */
+		int min_n = 0;
+
+		for (l = 1; l < QUALITY_LEVELS; l++)
+			if (q->group_n[k][l] >= IMPACT_MIN_GROUP)
+				min_n = IMPACT_MIN_GROUP;
 		best = 0;
 		for (l = 1; l < QUALITY_LEVELS; l++)
-			if (q->group_n[k][l] > 0 &&
+			if (q->group_n[k][l] > 0 && q->group_n[k][l] >= min_n &&
 			    (double)q->group_alerted[k][l] / (double)q->group_n[k][l] > best)
 				best = (double)q->group_alerted[k][l] / (double)q->group_n[k][l];
 		for (l = 1; l < QUALITY_LEVELS; l++) {

@@ -20,7 +20,7 @@ else fails (`fail(reason)`, or an uncaught exception).
 Typical use:
 
     with kafkatest.MockBroker(topics=kafkatest.default_topics()) as broker, \\
-         kafkatest.Daemon(broker.bootstrap, {"alerts": {"threshold": 0.02}}) as d:
+         kafkatest.Daemon(broker.bootstrap, {"alerts": {"threshold": 0.02, "min_exits": 0}}) as d:
         kafkatest.produce(broker.bootstrap, "hr.events", [(key, value, headers)])
         recs = kafkatest.consume(broker.bootstrap, "hr.attrition.alerts",
                                  until=lambda rs: len(rs) >= 1, timeout=30)

@@ -115,7 +115,7 @@ class Daemon:
             http_section = "listen = 127.0.0.1:%d\n" % self.port
         with open(self.conf, "w") as f:
             f.write("[state]\ndirectory = %s\n\n"
-                    "[alerts]\nthreshold = 0.02\nclear_threshold = 0.01\n\n"
+                    "[alerts]\nthreshold = 0.02\nclear_threshold = 0.01\nmin_exits = 0\n\n"
                     "[http]\n%s\n%s" % (self.state, http_section, extra))
 
     def start(self, wait=True):

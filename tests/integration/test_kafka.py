@@ -117,7 +117,7 @@ def main():
 
     with kt.MockBroker(topics=kt.default_topics()) as broker:
         bs = broker.bootstrap
-        cfg = {"alerts": {"threshold": 0.02, "clear_threshold": 0.01},
+        cfg = {"alerts": {"threshold": 0.02, "clear_threshold": 0.01, "min_exits": 0},
                "model": {"estimates_interval_seconds": 1}}
         with kt.Daemon(bs, cfg) as d:
             d.wait_log("assigned")

@@ -96,7 +96,7 @@ def main():
     recs = records()
     with kt.MockBroker(topics=kt.default_topics()) as broker:
         bs = broker.bootstrap
-        cfg = {"alerts": {"threshold": 0.02, "clear_threshold": 0.01}}
+        cfg = {"alerts": {"threshold": 0.02, "clear_threshold": 0.01, "min_exits": 0}}
         with kt.Daemon(bs, cfg) as d:
             d.wait_log("assigned")
             where = kt.produce(bs, IN, [(k, v, h) for _, k, v, h, _ in recs])

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
@@ -132,6 +133,74 @@ test_calibration(void)
 	quality_free(NULL);
 }
 
+/* Registers gender level `lvl` in f through a real hire. */
+static void
+hire_with_gender(struct features *f, const char *lvl)
+{
+	struct employee e;
+	struct hr_event ev;
+	char err[128];
+
+	memset(&e, 0, sizeof(e));
+	e.dept = -1;
+	e.flags = EMP_PROVISIONAL;
+	event_init(&ev);
+	ev.type = EV_HIRED;
+	ev.time_ms = 1700000000000LL;
+	snprintf(ev.department, sizeof(ev.department), "Ops");
+	ev.job_level = 1;
+	ev.salary = 1000;
+	snprintf(ev.attrs[0].name, sizeof(ev.attrs[0].name), "Gender");
+	snprintf(ev.attrs[0].str, sizeof(ev.attrs[0].str), "%s", lvl);
+	ev.nattrs = 1;
+	CHECK(state_apply(f, &e, &ev, err, sizeof(err)) == 0);
+	CHECK(e.protected_level[0] != 0);
+}
+
+static const struct quality_estimate *qe_group_est;
+
+static double
+ratio_of(const char *level)
+{
+	for (int i = 0; i < qe_group_est->ngroups; i++)
+		if (strcmp(qe_group_est->groups[i].level, level) == 0)
+			return qe_group_est->groups[i].impact_ratio;
+	return NAN;
+}
+
+/* Impact ratios: alert rate of each group over the highest rate among
+ * groups of at least IMPACT_MIN_GROUP; a tiny group does not set the bar. */
+static void
+test_impact_ratios(void)
+{
+	struct features_config fc = { .max_attr_features = 8, .max_levels = 8 };
+	struct features *f = features_new(&fc);
+	struct quality *q = quality_new();
+	struct quality_estimate est;
+
+	hire_with_gender(f, "f");
+	hire_with_gender(f, "m");
+	hire_with_gender(f, "x");
+	CHECK(features_protected_count(f) == 1);
+	quality_group(q, 0, 1, 100, 20);	/* f: 0.20 */
+	quality_group(q, 0, 2, 100, 10);	/* m: 0.10 */
+	quality_group(q, 0, 3, 3, 3);		/* x: 1.00, three people */
+	quality_estimate(q, f, &est);
+	qe_group_est = &est;
+	CHECK(est.ngroups == 3);
+	CHECK_NEAR(ratio_of("f"), 1.0, 1e-12);
+	CHECK_NEAR(ratio_of("m"), 0.5, 1e-12);
+	CHECK_NEAR(ratio_of("x"), 5.0, 1e-12);
+	/* once every group is small, the highest of all is the reference */
+	quality_group(q, 0, 1, -90, -18);	/* f: 10, 0.2 */
+	quality_group(q, 0, 2, -90, -9);	/* m: 10, 0.1 */
+	quality_estimate(q, f, &est);
+	CHECK_NEAR(ratio_of("x"), 1.0, 1e-12);
+	CHECK_NEAR(ratio_of("m"), 0.1, 1e-12);
+	quality_free(q);
+	features_free(f);
+}
+
 int
 main(void)
 {
@@ -143,6 +212,7 @@ main(void)
 	run_concordance(rng, 1000, 1e-12);	/* exact: many true ties */
 	run_concordance(rng, 0, 1e-3);		/* continuous: bin ties only */
 	test_calibration();
+	test_impact_ratios();
 	gsl_rng_free(rng);
 	return check_exit("test_quality");
 }
