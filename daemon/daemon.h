@@ -142,6 +142,9 @@ int	embedded_write_bootstrap(struct embedded *, const char *path,
 	    char *errbuf, size_t errlen);
 int	embedded_create_topic(struct embedded *, const char *topic, int partitions,
 	    char *errbuf, size_t errlen);
+/* Every broker down (0: clients disconnected, connections refused, data
+ * kept) or up again (1), for outage tests. 0 or -1 with errbuf. */
+int	embedded_set_brokers_up(struct embedded *, int up, char *errbuf, size_t errlen);
 
 /* http.c: libmicrohttpd, loopback by default. */
 struct http;

@@ -11,6 +11,11 @@
  *
  * The bootstrap list is written to a file (temporary file + rename, mode
  * 0644) so that other processes find the broker once the file appears.
+ *
+ * For outage tests the brokers can be taken down and brought back
+ * (embedded_set_brokers_up): down disconnects every client and refuses new
+ * connections while topics, records and committed offsets are kept, so
+ * clients see a broker outage and, once up, the same cluster again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +188,25 @@ embedded_create_topic(struct embedded *e, const char *topic, int partitions,
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
 	    err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
 		snprintf(errbuf, errlen, "%s: %s", topic, rd_kafka_err2str(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes every broker down (up 0: clients are disconnected and new
+ * connections refused; data and committed offsets are kept) or brings them
+ * back up (up 1). Leaders do not move. 0 or -1 with errbuf. */
+int
+embedded_set_brokers_up(struct embedded *e, int up, char *errbuf, size_t errlen)
+{
+	rd_kafka_resp_err_t err;
+
+	/* -1: every broker of the cluster. */
+	err = up ? rd_kafka_mock_broker_set_up(e->mcluster, -1) :
+	    rd_kafka_mock_broker_set_down(e->mcluster, -1);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(errbuf, errlen, "setting the brokers %s: %s",
+		    up ? "up" : "down", rd_kafka_err2str(err));
 		return -1;
 	}
 	return 0;

@@ -592,6 +592,28 @@ set_paused(struct kafka *k, int pause)
 
 /* ---- rebalance ------------------------------------------------------ */
 
+/* "0,1,5" from a partition list, truncated with "..." when long: the ids
+ * make the operator's (and the tests') view of the assignment. */
+static void
+format_parts(const rd_kafka_topic_partition_list_t *parts, char *buf, size_t len)
+{
+	size_t	off = 0;
+	int	i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < parts->cnt; i++) {
+		n = snprintf(buf + off, len - off, "%s%" PRId32, i > 0 ? "," : "",
+		    parts->elems[i].partition);
+		if (n < 0 || (size_t)n >= len - off) {
+			if (len > 4)
+				snprintf(buf + (off < len - 4 ? off : len - 4),
+				    len - (off < len - 4 ? off : len - 4), "...");
+			return;
+		}
+		off += (size_t)n;
+	}
+}
+
 /* Waits (bounded) for outstanding deliveries, stores complete offsets and
  * commits them synchronously. Skipped for a lost assignment, whose
  * partitions already belong to someone else. */
@@ -620,6 +642,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	rd_kafka_error_t	*error = NULL;
 	rd_kafka_resp_err_t	 aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 	int			 coop, i, lost;
+	char			 ids[256];
 
 	coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
 	switch (err) {
@@ -634,7 +657,9 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (k->paused)
 			rd_kafka_pause_partitions(rk, parts);
 		METRICS_SET(kafka_up, 1);
-		log_info("assigned %d partition(s) of %s", parts->cnt, k->topic_input);
+		format_parts(parts, ids, sizeof(ids));
+		log_info("assigned %d partition(s) of %s: [%s]", parts->cnt,
+		    k->topic_input, ids);
 		break;
 	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
 		lost = rd_kafka_assignment_lost(rk);
@@ -650,8 +675,9 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			error = rd_kafka_incremental_unassign(rk, parts);
 		else
 			aerr = rd_kafka_assign(rk, NULL);
-		log_info("%s %d partition(s) of %s", lost ? "lost" : "revoked",
-		    parts->cnt, k->topic_input);
+		format_parts(parts, ids, sizeof(ids));
+		log_info("%s %d partition(s) of %s: [%s]", lost ? "lost" : "revoked",
+		    parts->cnt, k->topic_input, ids);
 		break;
 	default:
 		log_warnx("rebalance failed: %s", rd_kafka_err2str(err));

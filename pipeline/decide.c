@@ -49,17 +49,6 @@ decide_action_parse(const char *s, enum action_kind *k)
 	return -1;
 }
 
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 static void
 hash_part(uint64_t h[2], const char *s)
 {
@@ -80,7 +69,8 @@ decide_make_id(char out[ID_HEX_LEN + 1], const char *a, const char *b, const cha
 	hash_part(h, b);
 	hash_part(h, c);
 	snprintf(out, ID_HEX_LEN + 1, "%016llx%016llx",
-	    (unsigned long long)mix64(h[0]), (unsigned long long)mix64(h[1] ^ h[0]));
+	    (unsigned long long)table_hash_mix(h[0]),
+	    (unsigned long long)table_hash_mix(h[1] ^ h[0]));
 }
 
 static void

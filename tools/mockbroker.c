@@ -10,6 +10,12 @@
  * Runs until SIGTERM or SIGINT, removes FILE and exits 0. The integration
  * tests run it so that the broker lives in another process than the
  * daemon under test.
+ *
+ * Outages on command: SIGUSR1 takes every broker down (clients are
+ * disconnected and new connections refused; topics, records and committed
+ * offsets are kept), SIGUSR2 brings them back up. Each change is
+ * acknowledged on stderr with a line "mockbroker: brokers down" or
+ * "mockbroker: brokers up" once it is in force, which a test waits for.
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,19 +31,25 @@
 #define TOPICS_MAX 64
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t want_down, want_up;	/* SIGUSR1, SIGUSR2 */
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		want_down = 1;
+	else if (sig == SIGUSR2)
+		want_up = 1;
+	else
+		stop = 1;
 }
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: mockbroker -f FILE [-b NBROKERS] "
-	    "[-t TOPIC:PARTITIONS ...]\n");
+	    "[-t TOPIC:PARTITIONS ...]\n"
+	    "  SIGUSR1: all brokers down, SIGUSR2: all brokers up again\n");
 	exit(2);
 }
 
@@ -114,9 +126,13 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 
 	/* Topics first, file last: once the file exists, the topics do. */
@@ -141,8 +157,25 @@ main(int argc, char *argv[])
 	fprintf(stderr, "mockbroker: %d broker(s) at %s\n", nbrokers,
 	    embedded_bootstrap(e));
 
-	while (!stop)
+	while (!stop) {
 		sigsuspend(&old);
+		/* Both pending: the later one is unknown, so down then up
+		 * (the cluster ends up reachable). */
+		if (want_down) {
+			want_down = 0;
+			if (embedded_set_brokers_up(e, 0, errbuf, sizeof(errbuf)) == -1)
+				fprintf(stderr, "mockbroker: %s\n", errbuf);
+			else
+				fprintf(stderr, "mockbroker: brokers down\n");
+		}
+		if (want_up) {
+			want_up = 0;
+			if (embedded_set_brokers_up(e, 1, errbuf, sizeof(errbuf)) == -1)
+				fprintf(stderr, "mockbroker: %s\n", errbuf);
+			else
+				fprintf(stderr, "mockbroker: brokers up\n");
+		}
+	}
 	embedded_stop(e);	/* removes FILE */
 	return 0;
 }

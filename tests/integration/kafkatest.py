@@ -31,6 +31,7 @@ Typical use:
 import atexit
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -195,6 +196,24 @@ class MockBroker:
         self.log.seek(0)
         return self.log.read()
 
+    def _set_brokers(self, up, timeout):
+        word = "brokers up" if up else "brokers down"
+        before = self.output().count("mockbroker: " + word)
+        self.proc.send_signal(signal.SIGUSR2 if up else signal.SIGUSR1)
+        wait_for(lambda: self.output().count("mockbroker: " + word) > before
+                 or self.proc.poll() is not None, timeout, "mockbroker: " + word)
+        check(self.proc.poll() is None, "mockbroker died: " + self.output())
+
+    def down(self, timeout=10):
+        """Takes every broker down (SIGUSR1): clients are disconnected and
+        refused; records and committed offsets are kept. Returns once the
+        broker has acknowledged it."""
+        self._set_brokers(False, timeout)
+
+    def up(self, timeout=10):
+        """Brings the brokers back (SIGUSR2), once acknowledged."""
+        self._set_brokers(True, timeout)
+
     def stop(self):
         """Stops the broker; returns its exit status (0 expected)."""
         return _kill(self.proc, 10.0) if self.proc else None
@@ -270,6 +289,27 @@ class Daemon:
                  "%r in the daemon's log" % text)
         check(text in self.output(), "daemon exited before logging %r:\n%s"
               % (text, self.output()))
+
+    def assignments(self):
+        """[(event, [partition ids])] from the log in order; event is
+        "assigned", "revoked" or "lost"."""
+        out = []
+        for m in re.finditer(r"\b(assigned|revoked|lost) \d+ partition\(s\) of \S+: "
+                             r"\[([0-9,]*)\]", self.output()):
+            ids = [int(x) for x in m.group(2).split(",") if x]
+            out.append((m.group(1), ids))
+        return out
+
+    def owned(self):
+        """The partitions the daemon holds by its log (eager protocol: each
+        assignment replaces the previous one; incremental ones add)."""
+        cur = set()
+        for ev, ids in self.assignments():
+            if ev == "assigned":
+                cur |= set(ids)
+            else:
+                cur -= set(ids)
+        return cur
 
     def stop(self, timeout=20):
         """SIGTERM; returns the exit status, or fails when the daemon needs
