@@ -539,3 +539,67 @@ def validate(validator, obj, what):
         e = errors[0]
         fail("%s does not match its schema at %s: %s\n%s"
              % (what, "/".join(map(str, e.path)), e.message, json.dumps(obj)[:2000]))
+
+
+# ---- workloads and the daemon's HTTP side ------------------------------------
+
+def workforce(ids, tag, year=2025, exits=True):
+    """A workload for `ids`: every hire first, then three rounds of low
+    surveys, then (exits=True) a voluntary exit for every seventh employee
+    (index % 7 == 3). Event ids are "<tag>-h-<id>", "<tag>-s<round>-<id>",
+    "<tag>-x-<id>". With [alerts] threshold 0.02 and min_exits 0 every hire
+    fires an alert (caused_by its hire) and every exit resolves it (reason
+    "exited"). Returns a list of event dicts in production order."""
+    evs = []
+
+    def when(month, i):
+        return "%d-%02d-%02dT09:00:00Z" % (year, month, 1 + i % 28)
+    for i, e in enumerate(ids):
+        evs.append(cloudevent("hr.employee.hired", e, "%s-h-%s" % (tag, e), when(1, i), {
+            "department": ["Sales", "Engineering", "Support"][i % 3],
+            "job_level": 1 + i % 4, "salary": 40000 + 1000 * (i % 20),
+            "manager_id": "M%d" % (i % 5), "location": "Berlin"}))
+    for r in range(3):
+        for i, e in enumerate(ids):
+            evs.append(cloudevent("hr.survey.submitted", e, "%s-s%d-%s" % (tag, r, e),
+                                  when(2 + 2 * r, i),
+                                  {"satisfaction": max(1, 30 - 8 * r - i % 10),
+                                   "engagement": 30, "intent_to_stay": max(1, 25 - 5 * r)}))
+    if exits:
+        evs += exits_of(ids, tag, year)
+    return evs
+
+
+def exits_of(ids, tag, year=2025):
+    """The exit events workforce() would add for ids (index % 7 == 3)."""
+    return [cloudevent("hr.employee.exited", e, "%s-x-%s" % (tag, e),
+                       "%d-09-%02dT09:00:00Z" % (year, 1 + i % 28),
+                       {"voluntary": True, "reason": "offer"})
+            for i, e in enumerate(ids) if i % 7 == 3]
+
+
+def http_get(port, path, timeout=5):
+    """(status, body str) of GET http://127.0.0.1:port/path; (None, reason)
+    when the connection fails."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                    timeout=timeout) as r:
+            return r.status, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+    except (OSError, urllib.error.URLError) as e:
+        return None, str(e)
+
+
+def metric(port, name):
+    """The value of an unlabelled sample `name` from /metrics, or None."""
+    status, body = http_get(port, "/metrics")
+    if status != 200:
+        return None
+    for line in body.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == name:
+            return float(parts[1])
+    return None
