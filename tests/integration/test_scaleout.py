@@ -156,11 +156,12 @@ def main():
                             "B's estimates to count its %d phase-1 events" % n_b1)
 
             # Phase 2: A leaves; B takes everything over.
-            a_end = {t: kt.end_offsets(bs, t) for t in outputs("a").values()}
             t1 = time.monotonic()
             rc = a.stop(timeout=20)
             kt.check(rc == 0, "A exited %s on SIGTERM:\n%s" % (rc, a.output()[-3000:]))
             t_stop = time.monotonic() - t1
+            # After its exit (it publishes estimates on the way out).
+            a_end = {t: kt.end_offsets(bs, t) for t in outputs("a").values()}
             kt.wait_for(lambda: b.owned() == ALL or not b.alive(), 40,
                         "B to be assigned all partitions")
             kt.check(b.alive(), "B died:\n" + b.output()[-3000:])
