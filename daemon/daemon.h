@@ -142,9 +142,15 @@ int	embedded_write_bootstrap(struct embedded *, const char *path,
 	    char *errbuf, size_t errlen);
 int	embedded_create_topic(struct embedded *, const char *topic, int partitions,
 	    char *errbuf, size_t errlen);
-/* Every broker down (0: clients disconnected, connections refused, data
- * kept) or up again (1), for outage tests. 0 or -1 with errbuf. */
-int	embedded_set_brokers_up(struct embedded *, int up, char *errbuf, size_t errlen);
+/* Outage tests: broker 1..N (-1 all) down (0: clients disconnected,
+ * connections refused, data kept) or up again (1); leaders of a topic's
+ * partitions and a group's coordinator placed on a broker. 0 or -1. */
+int	embedded_set_broker_up(struct embedded *, int32_t broker_id, int up,
+	    char *errbuf, size_t errlen);
+int	embedded_set_leader(struct embedded *, const char *topic, int partitions,
+	    int32_t broker_id, char *errbuf, size_t errlen);
+int	embedded_set_coordinator(struct embedded *, const char *group,
+	    int32_t broker_id, char *errbuf, size_t errlen);
 
 /* http.c: libmicrohttpd, loopback by default. */
 struct http;

@@ -12,10 +12,12 @@
  * The bootstrap list is written to a file (temporary file + rename, mode
  * 0644) so that other processes find the broker once the file appears.
  *
- * For outage tests the brokers can be taken down and brought back
- * (embedded_set_brokers_up): down disconnects every client and refuses new
- * connections while topics, records and committed offsets are kept, so
- * clients see a broker outage and, once up, the same cluster again.
+ * For outage tests brokers can be taken down and brought back
+ * (embedded_set_broker_up), partition leaders and group coordinators put
+ * on given brokers (embedded_set_leader, embedded_set_coordinator). Down
+ * disconnects every client and refuses new connections while topics,
+ * records and committed offsets are kept, so clients see an outage and,
+ * once up, the same cluster again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -193,20 +195,74 @@ embedded_create_topic(struct embedded *e, const char *topic, int partitions,
 	return 0;
 }
 
-/* Takes every broker down (up 0: clients are disconnected and new
- * connections refused; data and committed offsets are kept) or brings them
- * back up (up 1). Leaders do not move. 0 or -1 with errbuf. */
+/* Takes broker broker_id (1..N, or -1 for every broker) down (up 0:
+ * clients are disconnected and new connections refused; data and committed
+ * offsets are kept) or back up (up 1). Leaders do not move. 0 or -1 with
+ * errbuf. */
 int
-embedded_set_brokers_up(struct embedded *e, int up, char *errbuf, size_t errlen)
+embedded_set_broker_up(struct embedded *e, int32_t broker_id, int up,
+    char *errbuf, size_t errlen)
 {
 	rd_kafka_resp_err_t err;
 
-	/* -1: every broker of the cluster. */
-	err = up ? rd_kafka_mock_broker_set_up(e->mcluster, -1) :
-	    rd_kafka_mock_broker_set_down(e->mcluster, -1);
+	if (broker_id != -1 && (broker_id < 1 || broker_id > e->nbrokers)) {
+		snprintf(errbuf, errlen, "broker %d not in 1..%d", (int)broker_id,
+		    e->nbrokers);
+		return -1;
+	}
+	err = up ? rd_kafka_mock_broker_set_up(e->mcluster, broker_id) :
+	    rd_kafka_mock_broker_set_down(e->mcluster, broker_id);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		snprintf(errbuf, errlen, "setting the brokers %s: %s",
+		snprintf(errbuf, errlen, "setting broker(s) %s: %s",
 		    up ? "up" : "down", rd_kafka_err2str(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* Makes broker_id (1..N) the leader of every partition of topic, which
+ * must exist. 0 or -1 with errbuf. */
+int
+embedded_set_leader(struct embedded *e, const char *topic, int partitions,
+    int32_t broker_id, char *errbuf, size_t errlen)
+{
+	rd_kafka_resp_err_t	err;
+	int32_t			i;
+
+	if (broker_id < 1 || broker_id > e->nbrokers) {
+		snprintf(errbuf, errlen, "%s: leader %d not in 1..%d", topic,
+		    (int)broker_id, e->nbrokers);
+		return -1;
+	}
+	for (i = 0; i < partitions; i++) {
+		err = rd_kafka_mock_partition_set_leader(e->mcluster, topic, i,
+		    broker_id);
+		if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			snprintf(errbuf, errlen, "%s [%d]: leader: %s", topic,
+			    (int)i, rd_kafka_err2str(err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Makes broker_id (1..N) the coordinator of consumer group `group`. 0 or
+ * -1 with errbuf. */
+int
+embedded_set_coordinator(struct embedded *e, const char *group,
+    int32_t broker_id, char *errbuf, size_t errlen)
+{
+	rd_kafka_resp_err_t err;
+
+	if (broker_id < 1 || broker_id > e->nbrokers) {
+		snprintf(errbuf, errlen, "%s: coordinator %d not in 1..%d", group,
+		    (int)broker_id, e->nbrokers);
+		return -1;
+	}
+	err = rd_kafka_mock_coordinator_set(e->mcluster, "group", group, broker_id);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(errbuf, errlen, "%s: coordinator: %s", group,
+		    rd_kafka_err2str(err));
 		return -1;
 	}
 	return 0;

@@ -155,11 +155,15 @@ def default_topics(partitions=4):
 class MockBroker:
     """build/mockbroker in its own process and temp dir.
 
-    topics: {name: partitions}, created before the bootstrap file appears.
+    topics: {name: partitions or (partitions, leader broker id)}, created
+    before the bootstrap file appears. groups: {group id: coordinator broker
+    id}. target: the broker that down()/up() act on (default all).
     .bootstrap is the broker list once started."""
 
-    def __init__(self, topics=None, nbrokers=1, timeout=15):
+    def __init__(self, topics=None, nbrokers=1, timeout=15, groups=None, target=None):
         self.topics = topics or {}
+        self.groups = groups or {}
+        self.target = target
         self.nbrokers = nbrokers
         self.timeout = timeout
         self.proc = None
@@ -171,7 +175,14 @@ class MockBroker:
         path = os.path.join(self.tmp.name, "bootstrap.servers")
         argv = [binary("mockbroker"), "-f", path, "-b", str(self.nbrokers)]
         for t, n in self.topics.items():
-            argv += ["-t", "%s:%d" % (t, n)]
+            if isinstance(n, tuple):
+                argv += ["-t", "%s:%d@%d" % (t, n[0], n[1])]
+            else:
+                argv += ["-t", "%s:%d" % (t, n)]
+        for g, b in self.groups.items():
+            argv += ["-g", "%s@%d" % (g, b)]
+        if self.target is not None:
+            argv += ["-d", str(self.target)]
         self.log = open(os.path.join(self.tmp.name, "mockbroker.log"), "w+")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
@@ -547,9 +558,11 @@ def workforce(ids, tag, year=2025, exits=True):
     """A workload for `ids`: every hire first, then three rounds of low
     surveys, then (exits=True) a voluntary exit for every seventh employee
     (index % 7 == 3). Event ids are "<tag>-h-<id>", "<tag>-s<round>-<id>",
-    "<tag>-x-<id>". With [alerts] threshold 0.02 and min_exits 0 every hire
-    fires an alert (caused_by its hire) and every exit resolves it (reason
-    "exited"). Returns a list of event dicts in production order."""
+    "<tag>-x-<id>". With [alerts] threshold 0.02 and min_exits 0, and the
+    hires processed before any survey (produce them and wait for the
+    commit first: surveys move the model), every hire fires an alert
+    (caused_by its hire) and every exit resolves it (reason "exited").
+    Returns a list of event dicts in production order."""
     evs = []
 
     def when(month, i):

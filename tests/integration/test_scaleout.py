@@ -6,8 +6,8 @@ group.id but publish to their own output topics (hr.attrition.alerts.a,
 ...b, and so on), so every output names the instance that made it. Events
 are keyed by employee id, so an employee lives on one input partition.
 
-Phase 1 (both instances): hires and surveys for 50 employees, then exits
-for some. Checked:
+Phase 1 (both instances): hires for 50 employees, then surveys, then
+exits for some (each batch once the previous one is committed). Checked:
   - both instances hold partitions, disjoint, together all four (their logs
     "assigned N partition(s) of hr.events: [ids]");
   - every hire has its firing alert and every exit its resolved alert,
@@ -93,7 +93,9 @@ def main():
             # Phase 1: hires and surveys, then exits once those are done
             # (an exit seen first would refit the model before others' hires).
             evs1 = kt.workforce(ids1, "p1", exits=False)
-            part = produce(bs, evs1)
+            part = produce(bs, [e for e in evs1 if e["type"] == "hr.employee.hired"])
+            kt.wait_committed(bs, group, IN, timeout=40)
+            part.update(produce(bs, [e for e in evs1 if e["type"] != "hr.employee.hired"]))
             emp_part = {}
             for e in evs1:
                 p = emp_part.setdefault(e["subject"], part[e["id"]])
