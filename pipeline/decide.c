@@ -7,8 +7,8 @@
  *   incentive  -> satisfaction + alpha * (amount / salary * 100)
  *   care       -> satisfaction + care * n
  *   training   -> ability + gamma * hours
- *   promotion  -> job level + 1, salary * (1 + raise%), clocks reset,
- *                 satisfaction + alpha * raise%
+ *   promotion  -> job level + 1, salary * (1 + raise%), promotion clock
+ *                 reset (what the hr.promotion.granted event does)
  * and the hazard model rescoring a modified copy of the record. These are
  * associations learned from observational data, not causal effects; the
  * messages support a human decision and never are one.
@@ -193,14 +193,14 @@ apply_action(const struct model_estimates *est, const struct pipeline_config *cf
 			window_add(&c->care, now_ms, 1.0);
 		break;
 	case ACT_PROMOTION:
+		/* Exactly what state_apply() makes of the hr.promotion.granted
+		 * event that carries it out: level, salary (so relative pay)
+		 * and the promotion clock. Its pay rise is not a compensation
+		 * event, so it is not incentive u and moves no satisfaction. */
 		pct = cfg->promotion_raise_percent * a->amount;
-		ds = sat[1] * pct;
 		c->job_level += (int)a->amount;
 		c->salary *= 1.0 + pct / 100.0;
 		c->last_promotion_ms = now_ms;
-		c->last_raise_ms = now_ms;
-		c->last_raise_pct = pct;
-		window_add(&c->incentive, now_ms, pct);
 		break;
 	default:
 		break;
@@ -235,15 +235,18 @@ action_confidence(const struct model_estimates *est, enum action_kind k)
 {
 	const struct hazard_estimate *h = &est->hazard;
 	double via = 0.0, hz = 0.0;
-	const char *feature = k == ACT_TRAINING ? "ability" : "satisfaction";
+	const char *feature = k == ACT_TRAINING ? "ability" :
+	    k == ACT_PROMOTION ? "months_since_promotion" : "satisfaction";
 
 	for (int i = 0; i < h->dim; i++)
 		if (h->names[i] != NULL && strcmp(h->names[i], feature) == 0)
 			hz = confidence_of(h->coef[i], h->coef_se[i]);
 	switch (k) {
 	case ACT_INCENTIVE:
-	case ACT_PROMOTION:
 		via = confidence_of(est->satisfaction.coef[1], est->satisfaction.se[1]);
+		break;
+	case ACT_PROMOTION:
+		via = 1.0;	/* the change of record is the action itself */
 		break;
 	case ACT_CARE:
 		via = confidence_of(est->satisfaction.coef[2], est->satisfaction.se[2]);

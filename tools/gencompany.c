@@ -103,7 +103,9 @@ struct params {
 	double	involuntary;
 	int	erasures;
 	int	kafka_format;
+	int	crn;			/* keyed random streams (--crn, --actions) */
 	const char *truth_path;
+	const char *actions_path;
 };
 
 /* ---- random numbers: xoshiro256**, seeded by splitmix64 ---- */
@@ -139,6 +141,36 @@ rng_next(void)
 	rng_s[2] ^= t;
 	rng_s[3] = rotl(rng_s[3], 45);
 	return r;
+}
+
+/*
+ * Common random numbers (--crn, implied by --actions).  Every block of draws
+ * gets its own stream, keyed by (seed, employee, time, purpose), instead of
+ * continuing one generator: a run with retention actions and a run without
+ * then draw the same numbers for the same person on the same day, and differ
+ * only through the actions' effects.  Without --crn this does nothing and the
+ * output stays that of the single stream.
+ */
+enum stream { ST_OPEN = 1, ST_HIRE, ST_CYCLE, ST_EXIT, ST_EVENT, ST_PLAN = ST_EVENT + 32 };
+
+static int rng_crn;
+static uint64_t rng_base;
+
+static uint64_t
+mix64(uint64_t z)
+{
+	z += 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void
+rng_key(uint64_t emp, int64_t when, unsigned purpose)
+{
+	if (!rng_crn)
+		return;
+	rng_seed(mix64(mix64(mix64(rng_base ^ mix64(emp + 1)) ^ (uint64_t)when) ^ purpose));
 }
 
 /* Uniform in [0, 1). */
@@ -311,6 +343,17 @@ struct emp {
 	int64_t	survey_at, review_at, raise_at;	/* 0: none pending */
 };
 
+/* A retention action to carry out (--actions). */
+enum plan_kind { P_INCENTIVE, P_TRAINING, P_CARE, P_PROMOTION };
+
+struct plan_act {
+	int64_t	t;
+	int	emp, kind, line;
+	double	amount, cost;		/* cost < 0: the default for the kind */
+};
+
+#define PLAN_PER_DAY	16		/* actions per employee and day */
+
 struct out_ev {
 	int64_t	t;
 	uint64_t seq;
@@ -337,6 +380,10 @@ struct sim {
 	double		band_exposure_years[BANDS];
 	long		band_exits[BANDS];
 	FILE		*out;
+	struct plan_act	*plan;		/* sorted by time */
+	int		nplan, plan_lo, plan_hi;	/* today's: [lo, hi) */
+	long		plan_applied;
+	double		plan_spend;
 };
 
 static void *
@@ -524,6 +571,7 @@ hire(struct sim *sm, int64_t day)
 		sm->emps = xrealloc(sm->emps, (size_t)sm->cap * sizeof(*sm->emps));
 	}
 	i = sm->nemps++;
+	rng_key((uint64_t)i, 0, ST_HIRE);
 	e = &sm->emps[i];
 	memset(e, 0, sizeof(*e));
 	e->active = 1;
@@ -649,24 +697,34 @@ do_raise_cycle(struct sim *sm, int i, int64_t t)
 		do_comp(sm, i, t, "raise", pct);
 }
 
+/* A training of `hours` costing `cost`: the assessment (p 0.85) follows
+ * the true relation a = a0 + gamma * v + noise. */
 static void
-do_training(struct sim *sm, int i, int64_t t)
+do_training_hours(struct sim *sm, int i, int64_t t, double hours, double cost)
 {
 	struct emp *e = &sm->emps[i];
 	const struct params *p = &sm->p;
 	struct out_ev *ev;
 	size_t off = 0;
-	double hours = round(clip(exp(normal(2.5, 0.6)), 4, 40)), v;
+	double v;
 
 	ring_add(&e->training, t, hours);
 	v = ring_sum(&e->training, t - 365 * DAY_MS, t + 1);
 	ev = emit(sm, t, K_TRAINING, i);
 	add(ev->data, &off, "{\"hours\":%.0f,\"cost\":%.0f,\"skill\":\"%s\"",
-	    hours, hours * 60 + 200, skills[(int)(urand() * 8)]);
+	    hours, cost, skills[(int)(urand() * 8)]);
 	if (urand() < 0.85)
 		add(ev->data, &off, ",\"assessment\":%.1f",
 		    clip(p->a0 + p->gamma * v + normal(0, p->ability_noise), 0, 100));
 	add(ev->data, &off, "}");
+}
+
+static void
+do_training(struct sim *sm, int i, int64_t t)
+{
+	double hours = round(clip(exp(normal(2.5, 0.6)), 4, 40));
+
+	do_training_hours(sm, i, t, hours, hours * 60 + 200);
 }
 
 static void
@@ -759,12 +817,88 @@ do_exit(struct sim *sm, int i, int64_t t, int voluntary)
 	}
 }
 
+/*
+ * Carries out one retention action through the TRUE relations, and emits
+ * the event an HRIS would: a bonus of `amount` adds amount / salary (in
+ * percent) to u, so satisfaction rises by alpha times it at the next
+ * survey; care adds `amount` care events to c (the true care effect);
+ * training adds hours to v (ability a0 + gamma * v at the assessment);
+ * promotion raises the level by `amount`, the salary by 10% a level, and
+ * resets the promotion and raise clocks (months since a raise is in the
+ * true hazard).
+ */
+static void
+do_plan(struct sim *sm, int i, const struct plan_act *pa)
+{
+	struct emp *e = &sm->emps[i];
+	struct out_ev *ev;
+	size_t off = 0;
+	int64_t t = pa->t;
+	double amount = pa->amount, cost = pa->cost;
+
+	switch (pa->kind) {
+	case P_INCENTIVE:
+		amount = round(amount * 100.0) / 100.0;
+		if (amount <= 0 || e->salary <= 0)
+			return;
+		ring_add(&e->incentive, t, 100.0 * amount / e->salary);
+		ev = emit(sm, t, K_COMP, i);
+		add(ev->data, &off, "{\"kind\":\"bonus\",\"amount\":%.2f}", amount);
+		cost = amount;
+		break;
+	case P_TRAINING:
+		amount = round(amount);
+		if (amount <= 0)
+			return;
+		if (cost < 0)
+			cost = 60 * amount;
+		do_training_hours(sm, i, t, amount, cost);
+		break;
+	case P_CARE: {
+		int n = (int)clip(round(amount), 0, 12);
+
+		if (cost < 0)
+			cost = 200.0 * n;
+		for (int k = 0; k < n; k++) {
+			ring_add(&e->care, t, 1);
+			ev = emit(sm, t, K_CARE, i);
+			off = 0;
+			add(ev->data, &off, "{\"kind\":\"mentoring\",\"cost\":%.0f}",
+			    n > 0 ? cost / n : 0.0);
+		}
+		if (n == 0)
+			return;
+		break;
+	}
+	case P_PROMOTION: {
+		int n = (int)clip(round(amount), 0, 15 - e->level);
+
+		if (n <= 0)
+			return;
+		if (cost < 0)
+			cost = e->salary * 0.10 * n;
+		e->level += n;
+		e->salary = round(e->salary * (1 + 0.10 * n));
+		e->last_promo_ms = t;
+		e->last_raise_ms = t;
+		ev = emit(sm, t, K_PROMOTION, i);
+		add(ev->data, &off, "{\"job_level\":%d,\"new_salary\":%.2f}",
+		    e->level, e->salary);
+		break;
+	}
+	default:
+		return;
+	}
+	sm->plan_applied++;
+	sm->plan_spend += cost;
+}
+
 enum act { A_SURVEY, A_REVIEW, A_RAISE, A_BONUS, A_EQUITY, A_TRAINING, A_CARE,
-	A_MANAGER, A_PROFILE };
+	A_MANAGER, A_PROFILE, A_PLAN };
 
 struct action {
 	int64_t	t;
-	int	a;
+	int	a, idx;		/* idx: into sm->plan for A_PLAN */
 };
 
 static int
@@ -774,7 +908,9 @@ act_cmp(const void *x, const void *y)
 
 	if (a->t != b->t)
 		return a->t < b->t ? -1 : 1;
-	return a->a - b->a;
+	if (a->a != b->a)
+		return a->a - b->a;
+	return a->idx - b->idx;
 }
 
 /* Company-wide cycles that start on this calendar day. */
@@ -789,6 +925,8 @@ cycles(struct sim *sm, int64_t day)
 
 		if (!e->active)
 			continue;
+		if (d == 15 || d == 1)
+			rng_key((uint64_t)i, day, ST_CYCLE);
 		if (d == 15 && (m == 1 || m == 4 || m == 7 || m == 10) &&
 		    urand() < 0.85)
 			e->survey_at = at_hours(day + (int64_t)(urand() * 14) * DAY_MS, 8, 17);
@@ -804,12 +942,12 @@ step_employee(struct sim *sm, int i, int64_t day)
 {
 	struct emp *e = &sm->emps[i];
 	int64_t end = day + DAY_MS, t;
-	struct action acts[16];
-	int n = 0;
+	struct action acts[16 + PLAN_PER_DAY];
+	int n = 0, nplan = 0;
 	double lam, p;
 
 #define DUE(field, code) do { if (e->field && e->field < end) { \
-		acts[n].t = e->field; acts[n].a = code; n++; } } while (0)
+		acts[n].t = e->field; acts[n].a = code; acts[n].idx = 0; n++; } } while (0)
 	DUE(survey_at, A_SURVEY);
 	DUE(review_at, A_REVIEW);
 	DUE(raise_at, A_RAISE);
@@ -820,9 +958,22 @@ step_employee(struct sim *sm, int i, int64_t day)
 	DUE(next_manager, A_MANAGER);
 	DUE(next_profile, A_PROFILE);
 #undef DUE
+	for (int k = sm->plan_lo; k < sm->plan_hi; k++) {
+		if (sm->plan[k].emp != i)
+			continue;
+		if (nplan == PLAN_PER_DAY || sm->plan[k].t < e->hired_ms)
+			continue;
+		acts[n].t = sm->plan[k].t;
+		acts[n].a = A_PLAN;
+		acts[n].idx = k;
+		n++;
+		nplan++;
+	}
 	qsort(acts, (size_t)n, sizeof(acts[0]), act_cmp);
 	for (int k = 0; k < n; k++) {
 		t = acts[k].t;
+		rng_key((uint64_t)i, t, (acts[k].a == A_PLAN ? ST_PLAN : ST_EVENT) +
+		    (unsigned)acts[k].a);
 		switch (acts[k].a) {
 		case A_SURVEY:
 			e->survey_at = 0;
@@ -860,10 +1011,14 @@ step_employee(struct sim *sm, int i, int64_t day)
 			e->next_profile = business(t + DAY_MS + wait_ms(0.2));
 			do_profile(sm, i, t);
 			break;
+		case A_PLAN:
+			do_plan(sm, i, &sm->plan[acts[k].idx]);
+			break;
 		}
 	}
 
 	/* Exits after the day's other events, from the covariates now. */
+	rng_key((uint64_t)i, day, ST_EXIT);
 	t = at_hours(day, 17.5, 18.5);
 	lam = hazard(sm, e, t);
 	sm->band_exposure_years[band_of(e, t)] += 1.0 / 365.0;
@@ -890,6 +1045,7 @@ simulate(struct sim *sm)
 	sm->p_involuntary = 1 - exp(-p->involuntary / 365.0);
 
 	/* Opening: the initial staff join over the first 30 days. */
+	rng_key(UINT64_MAX - 1, 0, ST_OPEN);
 	for (int k = 0; k < p->employees; k++) {
 		if (sm->nhire == sm->caphire) {
 			sm->caphire = sm->caphire ? 2 * sm->caphire : 64;
@@ -902,6 +1058,12 @@ simulate(struct sim *sm)
 	for (int dd = 0; dd < ndays; dd++) {
 		int64_t day = p->start_ms + (int64_t)dd * DAY_MS;
 		int nbefore;
+
+		while (sm->plan_lo < sm->nplan && sm->plan[sm->plan_lo].t < day)
+			sm->plan_lo++;
+		sm->plan_hi = sm->plan_lo;
+		while (sm->plan_hi < sm->nplan && sm->plan[sm->plan_hi].t < day + DAY_MS)
+			sm->plan_hi++;
 
 		for (int k = 0; k < sm->nhire; ) {
 			if (sm->hire_queue[k] <= day) {
@@ -1004,6 +1166,26 @@ write_truth(const struct sim *sm, int64_t end_ms)
 	for (int k = 0; k < K__COUNT; k++)
 		fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", kind_type[k], sm->by_kind[k]);
 	fprintf(f, "}},\n");
+	if (p->crn) {
+		double ssum = 0, asum = 0;
+
+		for (int i = 0; i < sm->nemps; i++) {
+			const struct emp *e = &sm->emps[i];
+
+			if (!e->active)
+				continue;
+			ssum += clip(p->s0 + p->alpha * incentive_u(e, end_ms) +
+			    p->care * care_c(e, end_ms), 0, 100);
+			asum += clip(p->a0 + p->gamma *
+			    ring_sum(&e->training, end_ms - 365 * DAY_MS, end_ms + 1), 0, 100);
+		}
+		fprintf(f, "  \"closed_loop\": {\"common_random_numbers\": true, "
+		    "\"actions\": %d, \"actions_applied\": %ld, \"spend\": %.2f, "
+		    "\"mean_true_satisfaction_at_end\": %.4f, "
+		    "\"mean_true_ability_at_end\": %.4f},\n", sm->nplan, sm->plan_applied,
+		    sm->plan_spend, nactive ? ssum / nactive : 0.0,
+		    nactive ? asum / nactive : 0.0);
+	}
 	fprintf(f, "  \"true_risk_180d_at_end\": {\"n\": %d", nactive);
 	if (nactive > 0) {
 		static const double q[] = { 0.1, 0.25, 0.5, 0.75, 0.9, 0.99 };
@@ -1018,6 +1200,106 @@ write_truth(const struct sim *sm, int64_t end_ms)
 		fprintf(stderr, "gencompany: %s: %s\n", p->truth_path, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* ---- retention actions (--actions) ---- */
+
+static int
+plan_cmp(const void *a, const void *b)
+{
+	const struct plan_act *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->line - y->line;
+}
+
+/*
+ * Reads lines "WHEN EMPLOYEE ACTION AMOUNT [COST]" (whitespace between;
+ * blank lines and lines starting with '#' ignored). WHEN is YYYY-MM-DD
+ * (09:00 UTC that day) or YYYY-MM-DDTHH:MM:SSZ; EMPLOYEE is a subject as
+ * written ("E000123"); ACTION is incentive (or bonus), training, care or
+ * promotion; AMOUNT is in the action's unit (currency, hours, count,
+ * levels); COST, when given, is what the training or care events report.
+ */
+static int
+load_actions(struct sim *sm, const char *path)
+{
+	static const char *const names[] = { "incentive", "training", "care", "promotion" };
+	FILE *f = fopen(path, "r");
+	char line[512], when[64], who[64], what[64];
+	int cap = 0, ln = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "gencompany: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		struct plan_act pa = { .cost = -1 };
+		double amount, cost;
+		int k, n, hh = 9, mi = 0, ss = 0, y, mo, d;
+		char *sp = line, *end;
+		long id;
+
+		ln++;
+		while (*sp == ' ' || *sp == '\t')
+			sp++;
+		if (*sp == '#' || *sp == '\n' || *sp == '\0')
+			continue;
+		n = sscanf(sp, "%63s %63s %63s %lf %lf", when, who, what, &amount, &cost);
+		if (n < 4)
+			goto bad;
+		if (strlen(when) == 10) {
+			if (parse_date(when, &pa.t) < 0)
+				goto bad;
+		} else {
+			char z = 0, tail = 0;
+
+			if (sscanf(when, "%4d-%2d-%2dT%2d:%2d:%2d%c%c", &y, &mo, &d, &hh,
+			    &mi, &ss, &z, &tail) != 7 || z != 'Z' || hh > 23 || mi > 59 ||
+			    ss > 59 || hh < 0 || mi < 0 || ss < 0)
+				goto bad;
+			when[10] = '\0';
+			if (parse_date(when, &pa.t) < 0)
+				goto bad;
+		}
+		pa.t += hh * HOUR_MS + mi * 60000LL + ss * 1000LL;
+		if (who[0] != 'E')
+			goto bad;
+		errno = 0;
+		id = strtol(who + 1, &end, 10);
+		if (errno || *end || end == who + 1 || id < 1 || id > 100000000)
+			goto bad;
+		pa.emp = (int)(id - 1);
+		if (strcmp(what, "bonus") == 0)
+			snprintf(what, sizeof(what), "incentive");
+		for (k = 0; k < 4 && strcmp(what, names[k]) != 0; k++)
+			;
+		if (k == 4 || !isfinite(amount) || amount < 0 || amount > 1e9)
+			goto bad;
+		pa.kind = k;
+		pa.amount = amount;
+		if (n == 5) {
+			if (!isfinite(cost) || cost < 0)
+				goto bad;
+			pa.cost = cost;
+		}
+		pa.line = ln;
+		if (sm->nplan == cap) {
+			cap = cap ? 2 * cap : 256;
+			sm->plan = xrealloc(sm->plan, (size_t)cap * sizeof(*sm->plan));
+		}
+		sm->plan[sm->nplan++] = pa;
+		continue;
+bad:
+		fprintf(stderr, "gencompany: %s:%d: expected WHEN EMPLOYEE ACTION AMOUNT [COST]\n",
+		    path, ln);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	qsort(sm->plan, (size_t)sm->nplan, sizeof(*sm->plan), plan_cmp);
 	return 0;
 }
 
@@ -1042,7 +1324,16 @@ usage(FILE *f)
 	    "  --involuntary X      involuntary exits per year (0.03)\n"
 	    "  --erasures K         erase up to K leavers (0)\n"
 	    "  --kafka-format       lines are \"key<TAB>json\" (kcat -K '\\t')\n"
-	    "  --truth FILE         write the ground truth as JSON\n");
+	    "  --truth FILE         write the ground truth as JSON\n"
+	    "  --crn                common random numbers: a random stream per employee,\n"
+	    "                       time and purpose, so that runs that differ in actions\n"
+	    "                       differ only through their effects (other bytes than\n"
+	    "                       without --crn)\n"
+	    "  --actions FILE       carry out retention actions (implies --crn): lines\n"
+	    "                       \"WHEN EMPLOYEE ACTION AMOUNT [COST]\", WHEN YYYY-MM-DD\n"
+	    "                       (09:00) or YYYY-MM-DDTHH:MM:SSZ, ACTION incentive\n"
+	    "                       (currency), training (hours), care (count) or\n"
+	    "                       promotion (levels); see closedloop.py\n");
 }
 
 static int
@@ -1059,7 +1350,8 @@ int
 main(int argc, char **argv)
 {
 	enum { O_S0 = 256, O_ALPHA, O_CARE, O_A0, O_GAMMA, O_SATN, O_ABN, O_BASE,
-		O_BSAT, O_BOT, O_BMSR, O_INVOL, O_ERASE, O_KAFKA, O_TRUTH, O_START };
+		O_BSAT, O_BOT, O_BMSR, O_INVOL, O_ERASE, O_KAFKA, O_TRUTH, O_START,
+		O_CRN, O_ACTIONS };
 	static const struct option opts[] = {
 		{ "employees", required_argument, NULL, 'n' },
 		{ "months", required_argument, NULL, 'm' },
@@ -1080,6 +1372,8 @@ main(int argc, char **argv)
 		{ "erasures", required_argument, NULL, O_ERASE },
 		{ "kafka-format", no_argument, NULL, O_KAFKA },
 		{ "truth", required_argument, NULL, O_TRUTH },
+		{ "crn", no_argument, NULL, O_CRN },
+		{ "actions", required_argument, NULL, O_ACTIONS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1116,6 +1410,15 @@ main(int argc, char **argv)
 		}
 		if (c == O_TRUTH) {
 			p->truth_path = optarg;
+			continue;
+		}
+		if (c == O_CRN) {
+			p->crn = 1;
+			continue;
+		}
+		if (c == O_ACTIONS) {
+			p->actions_path = optarg;
+			p->crn = 1;
 			continue;
 		}
 		if (c == O_START) {
@@ -1174,7 +1477,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	if (p->actions_path != NULL && load_actions(sm, p->actions_path) < 0)
+		return 2;
 	rng_seed(p->seed);
+	rng_crn = p->crn;
+	rng_base = mix64(p->seed);
 	sm->out = stdout;
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	simulate(sm);
@@ -1193,5 +1500,6 @@ main(int argc, char **argv)
 	free(sm->day);
 	free(sm->hire_queue);
 	free(sm->erase_queue);
+	free(sm->plan);
 	return 0;
 }
