@@ -52,7 +52,7 @@ $(BUILD)/retentiond: $(BUILD)/obj/daemon/main.o $(BUILD)/libretentiond.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libretentiond.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libretentiond.a
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libretentiond.a $(LDLIBS)
@@ -113,4 +113,4 @@ install: all
 	install -m 0644 docs/retentiond.conf.5 $(DESTDIR)$(MANDIR)/man5/retentiond.conf.5
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-clang

@@ -12,46 +12,10 @@
 #define DAY MS_PER_DAY
 #define T0 1735689600000LL	/* 2025-01-01T00:00:00Z */
 
-/* Allocation counter: wraps glibc's allocator in plain builds; sanitizer
- * builds own malloc, so the no-allocation check is skipped there. */
-#if defined(__SANITIZE_ADDRESS__)
-#define COUNT_ALLOCS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define COUNT_ALLOCS 0
-#endif
-#endif
-#ifndef COUNT_ALLOCS
-#define COUNT_ALLOCS 1
-#endif
+#include "alloccount.h"
 
 #if COUNT_ALLOCS
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-static long nallocs;
 static void *volatile alloc_sink;	/* keeps the compiler from eliding malloc */
-
-void *
-malloc(size_t n)
-{
-	nallocs++;
-	return __libc_malloc(n);
-}
-
-void *
-calloc(size_t n, size_t sz)
-{
-	nallocs++;
-	return __libc_calloc(n, sz);
-}
-
-void *
-realloc(void *p, size_t n)
-{
-	nallocs++;
-	return __libc_realloc(p, n);
-}
 #endif
 
 static struct features *feat;
