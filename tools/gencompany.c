@@ -1299,7 +1299,8 @@ bad:
 		return -1;
 	}
 	fclose(f);
-	qsort(sm->plan, (size_t)sm->nplan, sizeof(*sm->plan), plan_cmp);
+	if (sm->nplan > 0)	/* qsort's base must not be NULL, even for 0 */
+		qsort(sm->plan, (size_t)sm->nplan, sizeof(*sm->plan), plan_cmp);
 	return 0;
 }
 
