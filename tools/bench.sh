@@ -31,12 +31,9 @@ done
 
 tmp=$(mktemp -d /tmp/retentiond-bench.XXXXXX)
 pid=""
+. tools/lib.sh
 cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-	fi
+	stop_daemon "$pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

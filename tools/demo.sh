@@ -32,12 +32,9 @@ conf="$state/demo.conf"
 log="$state/retentiond.log"
 pid=""
 
+. tools/lib.sh
 cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-	fi
+	stop_daemon "$pid"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
