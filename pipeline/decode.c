@@ -462,18 +462,28 @@ field(json_t *data, const char *name)
  * A finite number in lo..hi. Absent: -1 with DR_MISSING_FIELD when
  * required, else 0 leaving *out alone. Returns 0 or -1.
  */
+/* The field `name` of data into *v. Returns 1 when present, 0 when absent
+ * and optional, -1 (reported) when absent and required. */
+static int
+data_field(struct dctx *c, json_t *data, const char *name, int required, json_t **v)
+{
+	if ((*v = field(data, name)) != NULL)
+		return 1;
+	if (required)
+		return fail(c, DR_MISSING_FIELD, "data.%s: required field missing", name);
+	return 0;
+}
+
 static int
 get_number(struct dctx *c, json_t *data, const char *name, int required,
     double lo, double hi, double *out)
 {
-	json_t *v = field(data, name);
+	json_t *v;
+	int present;
 	double x;
 
-	if (v == NULL) {
-		if (required)
-			return fail(c, DR_MISSING_FIELD, "data.%s: required field missing", name);
-		return 0;
-	}
+	if ((present = data_field(c, data, name, required, &v)) <= 0)
+		return present;
 	if (!json_is_number(v))
 		return fail(c, DR_BAD_TYPE, "data.%s: must be a number", name);
 	x = json_number_value(v);
@@ -493,15 +503,13 @@ static int
 get_int(struct dctx *c, json_t *data, const char *name, int required,
     int lo, int hi, int *out)
 {
-	json_t *v = field(data, name);
+	json_t *v;
+	int present;
 	json_int_t i;
 	double x;
 
-	if (v == NULL) {
-		if (required)
-			return fail(c, DR_MISSING_FIELD, "data.%s: required field missing", name);
-		return 0;
-	}
+	if ((present = data_field(c, data, name, required, &v)) <= 0)
+		return present;
 	if (json_is_integer(v)) {
 		i = json_integer_value(v);
 		if (i < lo || i > hi)
@@ -528,14 +536,12 @@ static int
 get_string(struct dctx *c, json_t *data, const char *name, int required,
     char *dst, size_t cap)
 {
-	json_t *v = field(data, name);
+	json_t *v;
+	int present;
 	struct text t;
 
-	if (v == NULL) {
-		if (required)
-			return fail(c, DR_MISSING_FIELD, "data.%s: required field missing", name);
-		return 0;
-	}
+	if ((present = data_field(c, data, name, required, &v)) <= 0)
+		return present;
 	if (!json_is_string(v))
 		return fail(c, DR_BAD_TYPE, "data.%s: must be a string", name);
 	t.p = json_string_value(v);
@@ -555,14 +561,12 @@ static int
 get_employee_id(struct dctx *c, json_t *data, const char *name, int required,
     char *dst)
 {
-	json_t *v = field(data, name);
+	json_t *v;
+	int present;
 	size_t n;
 
-	if (v == NULL) {
-		if (required)
-			return fail(c, DR_MISSING_FIELD, "data.%s: required field missing", name);
-		return 0;
-	}
+	if ((present = data_field(c, data, name, required, &v)) <= 0)
+		return present;
 	if (!json_is_string(v))
 		return fail(c, DR_BAD_TYPE, "data.%s: must be a string", name);
 	n = json_string_length(v);
