@@ -124,7 +124,7 @@ main(int argc, char *argv[])
 			dump = 1;
 			break;
 		case 'S':
-			if (decode_rfc3339(optarg, &score_at) == -1) {
+			if (time_parse_rfc3339(optarg, &score_at) == -1) {
 				fprintf(stderr, "retentiond: --score-at: not an RFC 3339 time\n");
 				return 2;
 			}

@@ -30,7 +30,7 @@ jtime(int64_t ms)
 {
 	char buf[40];
 
-	decode_format_time(ms, buf, sizeof(buf));
+	time_format_rfc3339(ms, buf, sizeof(buf));
 	return json_string(buf);
 }
 

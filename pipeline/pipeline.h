@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "../state/model.h"
+#include "../state/timeutil.h"	/* times in and out are RFC 3339 */
 
 #define MESSAGE_MAX_BYTES (64 * 1024)	/* larger input goes to the DLQ */
 #define ERRBUF_MAX 256
@@ -157,8 +158,5 @@ int	decode_event(const struct message *, struct hr_event *,
 const char *decode_reason_name(int);
 /* 1 if s (len bytes) is a valid employee id: 1..128 bytes of printable UTF-8. */
 int	decode_valid_employee_id(const char *s, size_t len);
-/* RFC 3339 -> ms since epoch; 0 ok, -1 invalid. */
-int	decode_rfc3339(const char *s, int64_t *ms);
-void	decode_format_time(int64_t ms, char *buf, size_t len);	/* RFC 3339 UTC */
 
 #endif
