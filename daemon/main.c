@@ -100,6 +100,7 @@ main(int argc, char *argv[])
 	struct kafka	*kafka = NULL;
 	sigset_t	 sigs, oldsigs;
 
+	pipeline_global_init();		/* process-wide, before any other call */
 	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

@@ -333,16 +333,16 @@ arena_free(void *p)
 	free(p);
 }
 
+/* Set once by pipeline_global_init() before any thread decodes; until
+ * then (a program that skipped it) decoding still works, on malloc(). */
+static int			arena_hooked;
+
 /* Takes the arena for this thread if it is free. Returns 1 if taken. */
 static int
 arena_take(void)
 {
-	static atomic_int hooked;
-
-	if (!DECODE_ARENA)
+	if (!arena_hooked)
 		return 0;
-	if (!atomic_exchange(&hooked, 1))
-		json_set_alloc_funcs(arena_malloc, arena_free);
 	if (atomic_flag_test_and_set(&arena_busy))
 		return 0;
 	arena_used = 0;
@@ -356,6 +356,25 @@ arena_drop(void)
 	arena_mine = 0;
 	arena_used = 0;
 	atomic_flag_clear(&arena_busy);
+}
+
+/*
+ * Process-wide settings of the pipeline and the layer below, made once at
+ * start-up (pipeline.h): jansson's allocator hooks for the arena and the
+ * model's (GSL's error handler). jansson keeps its hooks in plain globals,
+ * so changing them while another thread (HTTP) is inside jansson would be
+ * a data race: hence once, before any thread uses the pipeline. Objects
+ * jansson allocated earlier are still freed correctly (arena_free() hands
+ * them to free()).
+ */
+void
+pipeline_global_init(void)
+{
+	if (DECODE_ARENA && !arena_hooked) {
+		json_set_alloc_funcs(arena_malloc, arena_free);
+		arena_hooked = 1;
+	}
+	model_global_init();
 }
 
 /* ---- the message ------------------------------------------------------- */

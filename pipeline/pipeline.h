@@ -116,6 +116,11 @@ struct pipeline_stats {
 	double		event_to_alert_ms_sum;	/* processing latency is the daemon's */
 };
 
+/* decode.c: the process-wide settings (jansson's allocator for the decode
+ * arena, model_global_init()). Call it once at start-up, before any other
+ * pipeline call and before any thread that uses the pipeline starts. */
+void	pipeline_global_init(void);
+
 /* pipeline.c */
 struct pipeline;
 struct pipeline	*pipeline_new(const struct pipeline_config *, char *errbuf, size_t errlen);

@@ -30,6 +30,7 @@
 
 #include "../../pipeline/pipeline.h"
 
+int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define NHDR 7
@@ -134,6 +135,17 @@ check_rejected(int reason, const char *err)
 	require(err[0] != '\0');
 	for (p = err; *p; p++)
 		require((unsigned char)*p >= 0x20);
+}
+
+/* The process-wide settings, as the daemon makes them: with the decode
+ * arena on (non-sanitizer replays), the fuzzer decodes through it. */
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	pipeline_global_init();
+	return 0;
 }
 
 int

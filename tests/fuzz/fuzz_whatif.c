@@ -45,6 +45,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	pipeline_global_init();
 	pipeline_config_defaults(&cfg);
 	if ((p = pipeline_new(&cfg, err, sizeof(err))) == NULL)
 		abort();

@@ -816,6 +816,7 @@ test_errbuf(void)
 int
 main(void)
 {
+	pipeline_global_init();
 	test_table();
 	test_fields();
 	test_attr_limit();

@@ -310,6 +310,7 @@ test_company(void)
 int
 main(void)
 {
+	pipeline_global_init();
 	test_hysteresis();
 	test_ids();
 	test_plan();
