@@ -501,6 +501,24 @@ decode_attrs(struct dctx *c, const struct message *msg, json_t *root,
 	return 0;
 }
 
+/* Structured mode: the `data` member of root (borrowed, NULL when absent)
+ * into *data, after checking that it is JSON. Returns 0 or -1. */
+static int
+structured_data(struct dctx *c, json_t *root, json_t **data)
+{
+	json_t *v = decode_field(root, "datacontenttype");
+
+	if (v != NULL && (!json_is_string(v) ||
+	    !media_type_is_json(json_string_value(v), json_string_length(v))))
+		return decode_fail(c, DR_BAD_TYPE, "datacontenttype: data must be JSON");
+	*data = decode_field(root, "data");
+	if (*data == NULL && decode_field(root, "data_base64") != NULL)
+		return decode_fail(c, DR_BAD_TYPE, "data_base64: data must be a JSON object");
+	if (*data != NULL && !json_is_object(*data))
+		return decode_fail(c, DR_BAD_TYPE, "data: must be a JSON object");
+	return 0;
+}
+
 /*
  * Decodes msg (borrowed) into *ev (caller's, initialised here). Returns 0,
  * or -1 with a one-line reason in errbuf and the enum decode_reason in
@@ -543,26 +561,8 @@ decode_event(const struct message *msg, struct hr_event *ev,
 				goto out;
 			data = parsed;
 		}
-	} else {
-		if (decode_field(root, "datacontenttype") != NULL) {
-			json_t *v = decode_field(root, "datacontenttype");
-
-			if (!json_is_string(v) ||
-			    !media_type_is_json(json_string_value(v), json_string_length(v))) {
-				decode_fail(&c, DR_BAD_TYPE, "datacontenttype: data must be JSON");
-				goto out;
-			}
-		}
-		data = decode_field(root, "data");
-		if (data == NULL && decode_field(root, "data_base64") != NULL) {
-			decode_fail(&c, DR_BAD_TYPE, "data_base64: data must be a JSON object");
-			goto out;
-		}
-		if (data != NULL && !json_is_object(data)) {
-			decode_fail(&c, DR_BAD_TYPE, "data: must be a JSON object");
-			goto out;
-		}
-	}
+	} else if (structured_data(&c, root, &data) < 0)
+		goto out;
 	if (data == NULL && ev->type != EV_ERASED) {
 		decode_fail(&c, DR_MISSING_FIELD, "data: required for this event type");
 		goto out;
