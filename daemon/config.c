@@ -652,7 +652,7 @@ set_key(struct config *cfg, const struct config_key *k, const char *v,
 			*(int64_t *)(void *)base = 0;
 			return 0;
 		}
-		if (decode_rfc3339(v, (int64_t *)(void *)base) == -1) {
+		if (time_parse_rfc3339(v, (int64_t *)(void *)base) == -1) {
 			snprintf(reason, rlen, "%s: expected an RFC 3339 time such as "
 			    "2026-01-01T00:00:00Z, not '%s'", k->name,
 			    excerpt(v, ex, sizeof(ex)));

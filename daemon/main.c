@@ -100,6 +100,7 @@ main(int argc, char *argv[])
 	struct kafka	*kafka = NULL;
 	sigset_t	 sigs, oldsigs;
 
+	pipeline_global_init();		/* process-wide, before any other call */
 	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -124,7 +125,7 @@ main(int argc, char *argv[])
 			dump = 1;
 			break;
 		case 'S':
-			if (decode_rfc3339(optarg, &score_at) == -1) {
+			if (time_parse_rfc3339(optarg, &score_at) == -1) {
 				fprintf(stderr, "retentiond: --score-at: not an RFC 3339 time\n");
 				return 2;
 			}

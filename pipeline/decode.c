@@ -7,14 +7,14 @@
  *   - binary: the attributes travel in `ce_<name>` headers, the value is the
  *     `data` JSON; a `ce_specversion` header selects this mode.
  *
- * Everything CONTRACT.md promises is checked here, so the state layer can
- * trust a decoded event: size, JSON well-formedness (UTF-8, no duplicate
- * keys, bounded depth: jansson's parser limit), attribute types, printable
- * employee ids, the key equal to `subject`, RFC 3339 times in 1970..9999,
- * and each type's data fields with their JSON types and ranges. Unknown
- * extra fields are ignored (forward compatibility); JSON null counts as
- * absent. A number field holding an integral real (3.0) counts as an
- * integer, as JSON Schema does.
+ * Everything CONTRACT.md promises is checked by the decoder, so the state
+ * layer can trust a decoded event. This file checks the envelope: size,
+ * JSON well-formedness (UTF-8, no duplicate keys, bounded depth: jansson's
+ * parser limit), attribute types, printable employee ids, the key equal
+ * to `subject`, RFC 3339 times in 1970..9999 (state/timeutil.c) and the
+ * content type; decode_data.c then reads each type's data fields with
+ * their JSON types and ranges. Unknown extra fields are ignored (forward
+ * compatibility); JSON null counts as absent.
  *
  * Reasons written to errbuf are one line, name the field and never quote
  * the offending value: they end up in a DLQ header and in logs, and values
@@ -24,7 +24,6 @@
  * arena_malloc below) and is gone before returning; strings are copied
  * into the fixed-size event. Decoding allocates nothing in steady state.
  */
-#include <math.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -32,28 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <jansson.h>
 
-#include "pipeline.h"
+#include "decode_internal.h"
 
 #define TIME_TEXT_MAX 64	/* longest accepted RFC 3339 string, bytes */
 #define TYPE_TEXT_MAX 64	/* longest event type name looked up */
-
-/* Where the current message's failure is reported. */
-struct dctx {
-	char	*errbuf;
-	size_t	 errlen;
-	int	 reason;
-	int	 binary;	/* binary content mode: attributes from headers */
-};
-
-/* A borrowed byte string (not NUL-terminated in binary mode). */
-struct text {
-	const char	*p;
-	size_t		 n;
-};
 
 static const char *const reason_names[DR__COUNT] = {
 	[DR_TOO_LARGE]     = "too_large",
@@ -68,15 +52,12 @@ static const char *const reason_names[DR__COUNT] = {
 	[DR_TOO_LONG]      = "too_long",
 };
 
-static int	fail(struct dctx *, int, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
 /*
  * Records the reason code and a one-line message; always returns -1 so
- * callers can `return fail(...)`.
+ * callers can `return decode_fail(...)`.
  */
-static int
-fail(struct dctx *c, int reason, const char *fmt, ...)
+int
+decode_fail(struct dctx *c, int reason, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -134,8 +115,8 @@ utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
  * disallows in strings: C0 and C1 controls, DEL, noncharacters. (Surrogates
  * cannot occur in valid UTF-8.)
  */
-static int
-text_ok(const char *p, size_t n)
+int
+decode_text_ok(const char *p, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)p;
 	unsigned long cp;
@@ -163,7 +144,7 @@ decode_valid_employee_id(const char *s, size_t len)
 	unsigned long cp;
 	size_t i, k;
 
-	if (s == NULL || len == 0 || len > EMPLOYEE_ID_MAX || !text_ok(s, len))
+	if (s == NULL || len == 0 || len > EMPLOYEE_ID_MAX || !decode_text_ok(s, len))
 		return 0;
 	/* Invisible format characters (soft hyphen, zero-width, bidi
 	 * controls, BOM) would let two ids look alike: not printable. */
@@ -178,161 +159,13 @@ decode_valid_employee_id(const char *s, size_t len)
 }
 
 /* Copies t into dst[cap] with a NUL; the caller checked t.n < cap. */
-static void
-text_copy(char *dst, size_t cap, struct text t)
+void
+decode_text_copy(char *dst, size_t cap, struct text t)
 {
 	size_t n = t.n < cap ? t.n : cap - 1;
 
 	memcpy(dst, t.p, n);
 	dst[n] = '\0';
-}
-
-/* ---- time ------------------------------------------------------------- */
-
-static int
-is_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-month_days(int y, int m)
-{
-	static const int d[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	return m == 2 && is_leap(y) ? 29 : d[m - 1];
-}
-
-/* Leap years in 1..y (proleptic Gregorian), y >= 0. */
-static int64_t
-leaps_through(int64_t y)
-{
-	return y / 4 - y / 100 + y / 400;
-}
-
-/* Days from 1970-01-01 to y-m-d, for y >= 1970 and a valid date. */
-static int64_t
-days_since_epoch(int y, int m, int d)
-{
-	static const int before[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
-	int64_t days;
-
-	days = 365 * (int64_t)(y - 1970) + leaps_through(y - 1) - leaps_through(1969);
-	days += before[m - 1] + (m > 2 && is_leap(y));
-	return days + d - 1;
-}
-
-/* Reads exactly n decimal digits at *s; advances *s. -1 if not digits. */
-static int
-digits(const char **s, int n)
-{
-	int v = 0;
-
-	while (n-- > 0) {
-		if (**s < '0' || **s > '9')
-			return -1;
-		v = v * 10 + (**s - '0');
-		(*s)++;
-	}
-	return v;
-}
-
-/*
- * Parses an RFC 3339 date-time (`T` or `t`, `Z`/`z` or a +hh:mm offset,
- * optional fraction, truncated to the millisecond) with a year in
- * 1970..9999 into ms since the epoch. Returns 0, or -1 when invalid.
- */
-int
-decode_rfc3339(const char *s, int64_t *ms)
-{
-	int y, mo, d, h, mi, sec, frac_ms = 0, ndig = 0, off = 0, oh, om;
-	int64_t t;
-
-	if (s == NULL)
-		return -1;
-	if ((y = digits(&s, 4)) < 0 || *s++ != '-' ||
-	    (mo = digits(&s, 2)) < 0 || *s++ != '-' ||
-	    (d = digits(&s, 2)) < 0 || (*s != 'T' && *s != 't'))
-		return -1;
-	s++;
-	if ((h = digits(&s, 2)) < 0 || *s++ != ':' ||
-	    (mi = digits(&s, 2)) < 0 || *s++ != ':' ||
-	    (sec = digits(&s, 2)) < 0)
-		return -1;
-	if (*s == '.') {
-		s++;
-		while (*s >= '0' && *s <= '9') {
-			if (ndig < 3)	/* truncate below the millisecond */
-				frac_ms = frac_ms * 10 + (*s - '0');
-			ndig++;
-			s++;
-		}
-		if (ndig == 0)
-			return -1;
-		for (; ndig < 3; ndig++)
-			frac_ms *= 10;
-	}
-	if (*s == 'Z' || *s == 'z')
-		s++;
-	else if (*s == '+' || *s == '-') {
-		int sign = *s++ == '-' ? -1 : 1;
-
-		if ((oh = digits(&s, 2)) < 0 || *s++ != ':' ||
-		    (om = digits(&s, 2)) < 0 || oh > 23 || om > 59)
-			return -1;
-		off = sign * (oh * 60 + om);
-	} else
-		return -1;
-	if (*s != '\0')
-		return -1;
-	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
-	    d > month_days(y, mo) || h > 23 || mi > 59 || sec > 60)
-		return -1;
-	/* A leap second (only ever at the end of a UTC minute) is held at the
-	 * last millisecond of that minute, so ordering is kept. */
-	if (sec == 60) {
-		if (((mi - off) % 60 + 60) % 60 != 59)
-			return -1;
-		sec = 59;
-		frac_ms = 999;
-	}
-	t = days_since_epoch(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	t -= (int64_t)off * 60;
-	if (t < 0)
-		return -1;
-	*ms = t * 1000 + frac_ms;
-	return 0;
-}
-
-/* Writes ms as "YYYY-MM-DDTHH:MM:SSZ" (UTC), with ".mmm" only when the
- * milliseconds are not zero, into the caller's buf (25 bytes suffice for
- * years up to 9999). */
-void
-decode_format_time(int64_t ms, char *buf, size_t len)
-{
-	int64_t secs = ms / 1000, rem = ms % 1000;
-	time_t tt;
-	struct tm tm;
-
-	if (buf == NULL || len == 0)
-		return;
-	if (rem < 0) {		/* floor, so times before 1970 format sanely */
-		rem += 1000;
-		secs--;
-	}
-	tt = (time_t)secs;
-	if (gmtime_r(&tt, &tm) == NULL) {
-		buf[0] = '\0';
-		return;
-	}
-	if (rem != 0)
-		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec, (int)rem);
-	else
-		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec);
 }
 
 /* Returns the static snake_case label of a decode_reason, "unknown" if out
@@ -386,7 +219,8 @@ attr_get(struct dctx *c, const struct message *msg, json_t *root,
 		if ((h = header_find(msg, hname, &dup)) == NULL || h->value == NULL)
 			return 0;
 		if (dup)
-			return fail(c, DR_BAD_TYPE, "%s: header occurs more than once", hname);
+			return decode_fail(c, DR_BAD_TYPE,
+			    "%s: header occurs more than once", hname);
 		out->p = h->value;
 		out->n = h->len;
 		return 1;
@@ -395,7 +229,7 @@ attr_get(struct dctx *c, const struct message *msg, json_t *root,
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return fail(c, DR_BAD_TYPE, "%s: must be a string", name);
+		return decode_fail(c, DR_BAD_TYPE, "%s: must be a string", name);
 	out->p = json_string_value(v);
 	out->n = json_string_length(v);
 	return 1;
@@ -409,7 +243,7 @@ attr_required(struct dctx *c, const struct message *msg, json_t *root,
 	int r = attr_get(c, msg, root, name, out);
 
 	if (r == 0)
-		return fail(c, DR_MISSING_FIELD, "%s%s: required attribute missing",
+		return decode_fail(c, DR_MISSING_FIELD, "%s%s: required attribute missing",
 		    c->binary ? "ce_" : "", name);
 	return r < 0 ? -1 : 0;
 }
@@ -421,13 +255,13 @@ attr_string(struct dctx *c, const char *name, struct text t, char *dst, size_t m
 	const char *pre = c->binary ? "ce_" : "";
 
 	if (t.n == 0)
-		return fail(c, DR_BAD_TYPE, "%s%s: must not be empty", pre, name);
+		return decode_fail(c, DR_BAD_TYPE, "%s%s: must not be empty", pre, name);
 	if (t.n > max)
-		return fail(c, DR_TOO_LONG, "%s%s: longer than %zu bytes", pre, name, max);
-	if (!text_ok(t.p, t.n))
-		return fail(c, DR_BAD_TYPE, "%s%s: invalid UTF-8 or control characters",
+		return decode_fail(c, DR_TOO_LONG, "%s%s: longer than %zu bytes", pre, name, max);
+	if (!decode_text_ok(t.p, t.n))
+		return decode_fail(c, DR_BAD_TYPE, "%s%s: invalid UTF-8 or control characters",
 		    pre, name);
-	text_copy(dst, max + 1, t);
+	decode_text_copy(dst, max + 1, t);
 	return 0;
 }
 
@@ -445,305 +279,6 @@ media_type_is_json(const char *p, size_t n)
 		return 1;
 	return end > 5 && memchr(p, '/', end) != NULL &&
 	    strncasecmp(p + end - 5, "+json", 5) == 0;
-}
-
-/* ---- data fields ------------------------------------------------------- */
-
-/* The field's JSON value, NULL when absent or null. */
-static json_t *
-field(json_t *data, const char *name)
-{
-	json_t *v = data != NULL ? json_object_get(data, name) : NULL;
-
-	return v == NULL || json_is_null(v) ? NULL : v;
-}
-
-/*
- * A finite number in lo..hi. Absent: -1 with DR_MISSING_FIELD when
- * required, else 0 leaving *out alone. Returns 0 or -1.
- */
-/* The field `name` of data into *v. Returns 1 when present, 0 when absent
- * and optional, -1 (reported) when absent and required. */
-static int
-data_field(struct dctx *c, json_t *data, const char *name, int required, json_t **v)
-{
-	if ((*v = field(data, name)) != NULL)
-		return 1;
-	if (required)
-		return fail(c, DR_MISSING_FIELD, "data.%s: required field missing", name);
-	return 0;
-}
-
-static int
-get_number(struct dctx *c, json_t *data, const char *name, int required,
-    double lo, double hi, double *out)
-{
-	json_t *v;
-	int present;
-	double x;
-
-	if ((present = data_field(c, data, name, required, &v)) <= 0)
-		return present;
-	if (!json_is_number(v))
-		return fail(c, DR_BAD_TYPE, "data.%s: must be a number", name);
-	x = json_number_value(v);
-	if (!isfinite(x))
-		return fail(c, DR_OUT_OF_RANGE, "data.%s: must be finite", name);
-	if (x < lo || x > hi) {
-		if (isinf(hi))
-			return fail(c, DR_OUT_OF_RANGE, "data.%s: must be >= %g", name, lo);
-		return fail(c, DR_OUT_OF_RANGE, "data.%s: out of range %g..%g", name, lo, hi);
-	}
-	*out = x;
-	return 0;
-}
-
-/* An integer (or integral real) in lo..hi; like get_number(). */
-static int
-get_int(struct dctx *c, json_t *data, const char *name, int required,
-    int lo, int hi, int *out)
-{
-	json_t *v;
-	int present;
-	json_int_t i;
-	double x;
-
-	if ((present = data_field(c, data, name, required, &v)) <= 0)
-		return present;
-	if (json_is_integer(v)) {
-		i = json_integer_value(v);
-		if (i < lo || i > hi)
-			return fail(c, DR_OUT_OF_RANGE, "data.%s: out of range %d..%d", name, lo, hi);
-		*out = (int)i;
-		return 0;
-	}
-	if (!json_is_real(v))
-		return fail(c, DR_BAD_TYPE, "data.%s: must be an integer", name);
-	x = json_real_value(v);
-	if (!isfinite(x) || x != floor(x))
-		return fail(c, DR_BAD_TYPE, "data.%s: must be an integer", name);
-	if (x < lo || x > hi)
-		return fail(c, DR_OUT_OF_RANGE, "data.%s: out of range %d..%d", name, lo, hi);
-	*out = (int)x;
-	return 0;
-}
-
-/*
- * A string of 1..cap-1 bytes of CloudEvents text, copied to dst[cap].
- * Absent: like get_number(); dst is left alone (event_init made it "").
- */
-static int
-get_string(struct dctx *c, json_t *data, const char *name, int required,
-    char *dst, size_t cap)
-{
-	json_t *v;
-	int present;
-	struct text t;
-
-	if ((present = data_field(c, data, name, required, &v)) <= 0)
-		return present;
-	if (!json_is_string(v))
-		return fail(c, DR_BAD_TYPE, "data.%s: must be a string", name);
-	t.p = json_string_value(v);
-	t.n = json_string_length(v);
-	if (t.n == 0)
-		return fail(c, DR_BAD_TYPE, "data.%s: must not be empty", name);
-	if (t.n >= cap)
-		return fail(c, DR_TOO_LONG, "data.%s: longer than %zu bytes", name, cap - 1);
-	if (!text_ok(t.p, t.n))
-		return fail(c, DR_BAD_TYPE, "data.%s: invalid UTF-8 or control characters", name);
-	text_copy(dst, cap, t);
-	return 0;
-}
-
-/* An employee id field (manager_id). */
-static int
-get_employee_id(struct dctx *c, json_t *data, const char *name, int required,
-    char *dst)
-{
-	json_t *v;
-	int present;
-	size_t n;
-
-	if ((present = data_field(c, data, name, required, &v)) <= 0)
-		return present;
-	if (!json_is_string(v))
-		return fail(c, DR_BAD_TYPE, "data.%s: must be a string", name);
-	n = json_string_length(v);
-	if (n > EMPLOYEE_ID_MAX)
-		return fail(c, DR_TOO_LONG, "data.%s: longer than %d bytes", name, EMPLOYEE_ID_MAX);
-	if (!decode_valid_employee_id(json_string_value(v), n))
-		return fail(c, DR_BAD_ID, "data.%s: not a valid employee id", name);
-	memcpy(dst, json_string_value(v), n);
-	dst[n] = '\0';
-	return 0;
-}
-
-/* One of names[0..count) -> *out (an index). */
-static int
-get_enum(struct dctx *c, json_t *data, const char *name,
-    const char *const *names, int count, int *out)
-{
-	json_t *v = field(data, name);
-	int i;
-
-	if (v == NULL)
-		return fail(c, DR_MISSING_FIELD, "data.%s: required field missing", name);
-	if (!json_is_string(v))
-		return fail(c, DR_BAD_TYPE, "data.%s: must be a string", name);
-	for (i = 0; i < count; i++) {
-		if (strcmp(json_string_value(v), names[i]) == 0 &&
-		    strlen(names[i]) == json_string_length(v)) {
-			*out = i;
-			return 0;
-		}
-	}
-	return fail(c, DR_OUT_OF_RANGE, "data.%s: not one of the allowed values", name);
-}
-
-/* `attributes`: object of name -> number | string, EVENT_ATTRS_MAX at most. */
-static int
-get_attrs(struct dctx *c, json_t *data, int required, struct hr_event *ev)
-{
-	json_t *obj = field(data, "attributes"), *v;
-	struct hr_attr *a;
-	const char *key;
-	size_t klen, vlen;
-	void *it;
-
-	if (obj == NULL) {
-		if (required)
-			return fail(c, DR_MISSING_FIELD, "data.attributes: required field missing");
-		return 0;
-	}
-	if (!json_is_object(obj))
-		return fail(c, DR_BAD_TYPE, "data.attributes: must be an object");
-	if (json_object_size(obj) > EVENT_ATTRS_MAX)
-		return fail(c, DR_OUT_OF_RANGE, "data.attributes: more than %d entries",
-		    EVENT_ATTRS_MAX);
-	for (it = json_object_iter(obj); it != NULL; it = json_object_iter_next(obj, it)) {
-		key = json_object_iter_key(it);
-		klen = json_object_iter_key_len(it);
-		v = json_object_iter_value(it);
-		if (klen == 0)
-			return fail(c, DR_BAD_TYPE, "data.attributes: empty name");
-		if (klen >= EVENT_STR_MAX)
-			return fail(c, DR_TOO_LONG, "data.attributes: name longer than %d bytes",
-			    EVENT_STR_MAX - 1);
-		if (!text_ok(key, klen))
-			return fail(c, DR_BAD_TYPE,
-			    "data.attributes: name with invalid UTF-8 or control characters");
-		a = &ev->attrs[ev->nattrs];
-		memset(a, 0, sizeof(*a));
-		memcpy(a->name, key, klen);
-		a->name[klen] = '\0';
-		if (json_is_number(v)) {
-			a->is_num = 1;
-			a->num = json_number_value(v);
-			if (!isfinite(a->num))
-				return fail(c, DR_OUT_OF_RANGE, "data.attributes: value must be finite");
-		} else if (json_is_string(v)) {
-			vlen = json_string_length(v);
-			if (vlen >= EVENT_STR_MAX)
-				return fail(c, DR_TOO_LONG,
-				    "data.attributes: value longer than %d bytes", EVENT_STR_MAX - 1);
-			if (!text_ok(json_string_value(v), vlen))
-				return fail(c, DR_BAD_TYPE,
-				    "data.attributes: value with invalid UTF-8 or control characters");
-			memcpy(a->str, json_string_value(v), vlen);
-			a->str[vlen] = '\0';
-		} else
-			return fail(c, DR_BAD_TYPE,
-			    "data.attributes: value must be a number or a string");
-		ev->nattrs++;
-	}
-	return 0;
-}
-
-static const char *const comp_names[] = { "raise", "bonus", "equity" };
-static const char *const care_names[] = {
-	"mentoring", "wellness", "recognition", "flexible_work",
-	"health_check", "team_activity", "other"
-};
-
-/* The data fields of ev->type (CONTRACT.md table). data may be NULL. */
-static int
-decode_data(struct dctx *c, json_t *data, struct hr_event *ev)
-{
-	int k;
-
-	switch (ev->type) {
-	case EV_HIRED:
-		if (get_string(c, data, "department", 1, ev->department, sizeof(ev->department)) ||
-		    get_int(c, data, "job_level", 1, 1, 15, &ev->job_level) ||
-		    get_number(c, data, "salary", 1, 0, INFINITY, &ev->salary) ||
-		    get_employee_id(c, data, "manager_id", 0, ev->manager_id) ||
-		    get_string(c, data, "location", 0, ev->location, sizeof(ev->location)) ||
-		    get_attrs(c, data, 0, ev))
-			return -1;
-		break;
-	case EV_REVIEW:
-		if (get_number(c, data, "rating", 1, 1, 5, &ev->rating) ||
-		    get_number(c, data, "potential", 0, 1, 3, &ev->potential))
-			return -1;
-		break;
-	case EV_SURVEY:
-		if (get_number(c, data, "satisfaction", 1, 0, 100, &ev->satisfaction) ||
-		    get_number(c, data, "engagement", 0, 0, 100, &ev->engagement) ||
-		    get_number(c, data, "intent_to_stay", 0, 0, 100, &ev->intent_to_stay) ||
-		    get_number(c, data, "work_life_balance", 0, 0, 100, &ev->work_life_balance))
-			return -1;
-		break;
-	case EV_COMPENSATION:
-		if (get_enum(c, data, "kind", comp_names, 3, &k) ||
-		    get_number(c, data, "amount", 1, -INFINITY, INFINITY, &ev->amount) ||
-		    get_number(c, data, "new_salary", 0, 0, INFINITY, &ev->new_salary))
-			return -1;
-		ev->comp_kind = (enum comp_kind)k;
-		break;
-	case EV_TRAINING:
-		if (get_number(c, data, "hours", 1, 0, INFINITY, &ev->hours) ||
-		    get_number(c, data, "cost", 0, 0, INFINITY, &ev->cost) ||
-		    get_string(c, data, "skill", 0, ev->skill, sizeof(ev->skill)) ||
-		    get_number(c, data, "assessment", 0, 0, 100, &ev->assessment))
-			return -1;
-		break;
-	case EV_PROMOTION:
-		if (get_int(c, data, "job_level", 1, 1, 15, &ev->job_level) ||
-		    get_number(c, data, "new_salary", 0, 0, INFINITY, &ev->new_salary))
-			return -1;
-		break;
-	case EV_CARE:
-		if (get_enum(c, data, "kind", care_names, 7, &k) ||
-		    get_number(c, data, "cost", 0, 0, INFINITY, &ev->cost))
-			return -1;
-		ev->care_kind = (enum care_kind)k;
-		break;
-	case EV_MANAGER:
-		if (get_employee_id(c, data, "manager_id", 1, ev->manager_id))
-			return -1;
-		break;
-	case EV_PROFILE:
-		if (get_attrs(c, data, 1, ev))
-			return -1;
-		break;
-	case EV_EXITED: {
-		json_t *v = field(data, "voluntary");
-
-		if (v == NULL)
-			return fail(c, DR_MISSING_FIELD, "data.voluntary: required field missing");
-		if (!json_is_boolean(v))
-			return fail(c, DR_BAD_TYPE, "data.voluntary: must be true or false");
-		ev->voluntary = json_is_true(v);
-		if (get_string(c, data, "reason", 0, ev->reason, sizeof(ev->reason)))
-			return -1;
-		break;
-	}
-	case EV_ERASED:	/* nothing to read; extra fields are ignored */
-	case EV__COUNT:
-		break;
-	}
-	return 0;
 }
 
 /* ---- jansson's memory ---------------------------------------------------- */
@@ -798,16 +333,16 @@ arena_free(void *p)
 	free(p);
 }
 
+/* Set once by pipeline_global_init() before any thread decodes; until
+ * then (a program that skipped it) decoding still works, on malloc(). */
+static int			arena_hooked;
+
 /* Takes the arena for this thread if it is free. Returns 1 if taken. */
 static int
 arena_take(void)
 {
-	static atomic_int hooked;
-
-	if (!DECODE_ARENA)
+	if (!arena_hooked)
 		return 0;
-	if (!atomic_exchange(&hooked, 1))
-		json_set_alloc_funcs(arena_malloc, arena_free);
 	if (atomic_flag_test_and_set(&arena_busy))
 		return 0;
 	arena_used = 0;
@@ -821,6 +356,25 @@ arena_drop(void)
 	arena_mine = 0;
 	arena_used = 0;
 	atomic_flag_clear(&arena_busy);
+}
+
+/*
+ * Process-wide settings of the pipeline and the layer below, made once at
+ * start-up (pipeline.h): jansson's allocator hooks for the arena and the
+ * model's (GSL's error handler). jansson keeps its hooks in plain globals,
+ * so changing them while another thread (HTTP) is inside jansson would be
+ * a data race: hence once, before any thread uses the pipeline. Objects
+ * jansson allocated earlier are still freed correctly (arena_free() hands
+ * them to free()).
+ */
+void
+pipeline_global_init(void)
+{
+	if (DECODE_ARENA && !arena_hooked) {
+		json_set_alloc_funcs(arena_malloc, arena_free);
+		arena_hooked = 1;
+	}
+	model_global_init();
 }
 
 /* ---- the message ------------------------------------------------------- */
@@ -837,28 +391,32 @@ parse_object(struct dctx *c, const char *what, const void *buf, size_t len,
 	if (j == NULL) {
 		switch (json_error_code(&err)) {
 		case json_error_invalid_utf8:
-			return fail(c, DR_NOT_JSON, "%s: invalid UTF-8", what);
+			return decode_fail(c, DR_NOT_JSON, "%s: invalid UTF-8", what);
 		case json_error_null_character:
 		case json_error_null_byte_in_key:
-			return fail(c, DR_NOT_JSON, "%s: NUL character in a string", what);
+			return decode_fail(c, DR_NOT_JSON, "%s: NUL character in a string", what);
 		case json_error_duplicate_key:
-			return fail(c, DR_NOT_JSON, "%s: duplicate object key (line %d, column %d)",
+			return decode_fail(c, DR_NOT_JSON,
+			    "%s: duplicate object key (line %d, column %d)",
 			    what, err.line, err.column);
 		case json_error_stack_overflow:
-			return fail(c, DR_NOT_JSON, "%s: nested too deeply", what);
+			return decode_fail(c, DR_NOT_JSON, "%s: nested too deeply", what);
 		case json_error_numeric_overflow:
-			return fail(c, DR_OUT_OF_RANGE, "%s: number too large (line %d, column %d)",
+			return decode_fail(c, DR_OUT_OF_RANGE,
+			    "%s: number too large (line %d, column %d)",
 			    what, err.line, err.column);
 		case json_error_out_of_memory:
-			return fail(c, DR_TOO_LARGE, "%s: out of memory while parsing", what);
+			return decode_fail(c, DR_TOO_LARGE,
+			    "%s: out of memory while parsing", what);
 		default:
-			return fail(c, DR_NOT_JSON, "%s: not valid JSON (line %d, column %d)",
+			return decode_fail(c, DR_NOT_JSON,
+			    "%s: not valid JSON (line %d, column %d)",
 			    what, err.line, err.column);
 		}
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		return fail(c, DR_BAD_TYPE, "%s: must be a JSON object", what);
+		return decode_fail(c, DR_BAD_TYPE, "%s: must be a JSON object", what);
 	}
 	*out = j;
 	return 0;
@@ -890,7 +448,7 @@ check_content_type(struct dctx *c, const struct message *msg)
 	if (h == NULL || h->value == NULL)
 		return 0;
 	if (!media_type_is_json(h->value, h->len))
-		return fail(c, DR_BAD_TYPE, "content-type: data must be JSON");
+		return decode_fail(c, DR_BAD_TYPE, "content-type: data must be JSON");
 	return 0;
 }
 
@@ -912,33 +470,52 @@ decode_attrs(struct dctx *c, const struct message *msg, json_t *root,
 	    attr_required(c, msg, root, "time", &when))
 		return -1;
 	if (spec.n != 3 || memcmp(spec.p, "1.0", 3) != 0)
-		return fail(c, DR_BAD_TYPE, "%sspecversion: must be \"1.0\"", pre);
+		return decode_fail(c, DR_BAD_TYPE, "%sspecversion: must be \"1.0\"", pre);
 	if (attr_string(c, "id", id, ev->id, EVENT_ID_MAX) ||
 	    attr_string(c, "source", source, ev->source, EVENT_SOURCE_MAX))
 		return -1;
 
 	if (subject.n > EMPLOYEE_ID_MAX)
-		return fail(c, DR_TOO_LONG, "%ssubject: longer than %d bytes", pre,
+		return decode_fail(c, DR_TOO_LONG, "%ssubject: longer than %d bytes", pre,
 		    EMPLOYEE_ID_MAX);
 	if (!decode_valid_employee_id(subject.p, subject.n))
-		return fail(c, DR_BAD_ID, "%ssubject: not a valid employee id", pre);
+		return decode_fail(c, DR_BAD_ID, "%ssubject: not a valid employee id", pre);
 	if (msg->key != NULL && msg->keylen > 0 &&
 	    (msg->keylen != subject.n || memcmp(msg->key, subject.p, subject.n) != 0))
-		return fail(c, DR_KEY_MISMATCH, "%ssubject: does not equal the message key", pre);
-	text_copy(ev->subject, sizeof(ev->subject), subject);
+		return decode_fail(c, DR_KEY_MISMATCH,
+		    "%ssubject: does not equal the message key", pre);
+	decode_text_copy(ev->subject, sizeof(ev->subject), subject);
 
 	if (when.n >= sizeof(buf) || memchr(when.p, '\0', when.n) != NULL)
-		return fail(c, DR_BAD_TIME, "%stime: not an RFC 3339 timestamp", pre);
-	text_copy(buf, sizeof(buf), when);
-	if (decode_rfc3339(buf, &ev->time_ms) < 0)
-		return fail(c, DR_BAD_TIME,
+		return decode_fail(c, DR_BAD_TIME, "%stime: not an RFC 3339 timestamp", pre);
+	decode_text_copy(buf, sizeof(buf), when);
+	if (time_parse_rfc3339(buf, &ev->time_ms) < 0)
+		return decode_fail(c, DR_BAD_TIME,
 		    "%stime: not an RFC 3339 timestamp in years 1970..9999", pre);
 
 	if (type.n >= TYPE_TEXT_MAX || memchr(type.p, '\0', type.n) != NULL)
-		return fail(c, DR_UNKNOWN_TYPE, "%stype: unknown event type", pre);
-	text_copy(buf, sizeof(buf), type);
+		return decode_fail(c, DR_UNKNOWN_TYPE, "%stype: unknown event type", pre);
+	decode_text_copy(buf, sizeof(buf), type);
 	if (event_type_parse(buf, &ev->type) < 0)
-		return fail(c, DR_UNKNOWN_TYPE, "%stype: unknown event type", pre);
+		return decode_fail(c, DR_UNKNOWN_TYPE, "%stype: unknown event type", pre);
+	return 0;
+}
+
+/* Structured mode: the `data` member of root (borrowed, NULL when absent)
+ * into *data, after checking that it is JSON. Returns 0 or -1. */
+static int
+structured_data(struct dctx *c, json_t *root, json_t **data)
+{
+	json_t *v = decode_field(root, "datacontenttype");
+
+	if (v != NULL && (!json_is_string(v) ||
+	    !media_type_is_json(json_string_value(v), json_string_length(v))))
+		return decode_fail(c, DR_BAD_TYPE, "datacontenttype: data must be JSON");
+	*data = decode_field(root, "data");
+	if (*data == NULL && decode_field(root, "data_base64") != NULL)
+		return decode_fail(c, DR_BAD_TYPE, "data_base64: data must be a JSON object");
+	if (*data != NULL && !json_is_object(*data))
+		return decode_fail(c, DR_BAD_TYPE, "data: must be a JSON object");
 	return 0;
 }
 
@@ -959,14 +536,14 @@ decode_event(const struct message *msg, struct hr_event *ev,
 	if (errbuf != NULL && errlen > 0)
 		errbuf[0] = '\0';
 	if (message_size(msg) > MESSAGE_MAX_BYTES) {
-		fail(&c, DR_TOO_LARGE, "message: larger than %d bytes", MESSAGE_MAX_BYTES);
+		decode_fail(&c, DR_TOO_LARGE, "message: larger than %d bytes", MESSAGE_MAX_BYTES);
 		goto out;
 	}
 	c.binary = header_find(msg, "ce_specversion", &dup) != NULL;
 
 	if (!c.binary) {
 		if (msg->value == NULL || msg->len == 0) {
-			fail(&c, DR_NOT_JSON, "message: empty value");
+			decode_fail(&c, DR_NOT_JSON, "message: empty value");
 			goto out;
 		}
 		if (parse_object(&c, "message", msg->value, msg->len, &parsed) < 0)
@@ -984,28 +561,10 @@ decode_event(const struct message *msg, struct hr_event *ev,
 				goto out;
 			data = parsed;
 		}
-	} else {
-		if (field(root, "datacontenttype") != NULL) {
-			json_t *v = field(root, "datacontenttype");
-
-			if (!json_is_string(v) ||
-			    !media_type_is_json(json_string_value(v), json_string_length(v))) {
-				fail(&c, DR_BAD_TYPE, "datacontenttype: data must be JSON");
-				goto out;
-			}
-		}
-		data = field(root, "data");
-		if (data == NULL && field(root, "data_base64") != NULL) {
-			fail(&c, DR_BAD_TYPE, "data_base64: data must be a JSON object");
-			goto out;
-		}
-		if (data != NULL && !json_is_object(data)) {
-			fail(&c, DR_BAD_TYPE, "data: must be a JSON object");
-			goto out;
-		}
-	}
+	} else if (structured_data(&c, root, &data) < 0)
+		goto out;
 	if (data == NULL && ev->type != EV_ERASED) {
-		fail(&c, DR_MISSING_FIELD, "data: required for this event type");
+		decode_fail(&c, DR_MISSING_FIELD, "data: required for this event type");
 		goto out;
 	}
 	if (decode_data(&c, data, ev) < 0)

@@ -1,6 +1,7 @@
 /*
- * encode.c: output messages as JSON (CONTRACT.md), and the what-if body
- * parser. jansson lives here and in decode.c only.
+ * encode.c: output messages as JSON (CONTRACT.md). jansson lives here, in
+ * the decoder (decode.c, decode_data.c) and in the what-if body parser
+ * (whatif.c) only.
  *
  * Numbers go out with 6 significant digits; a value that is not finite
  * (an estimate not yet defined) goes out as null.
@@ -30,7 +31,7 @@ jtime(int64_t ms)
 {
 	char buf[40];
 
-	decode_format_time(ms, buf, sizeof(buf));
+	time_format_rfc3339(ms, buf, sizeof(buf));
 	return json_string(buf);
 }
 
@@ -272,55 +273,4 @@ encode_score_line(const struct employee *e, int horizon_days)
 	    "horizon_days", horizon_days,
 	    "expected_tenure_days", jreal(round(e->expected_tenure_days)),
 	    "status", (e->flags & EMP_EXITED) ? "exited" : "active"));
-}
-
-int
-encode_parse_actions(const char *body, size_t len, struct action *out, int max,
-    char *errbuf, size_t errlen)
-{
-	json_error_t	 jerr;
-	json_t		*root, *arr, *it;
-	size_t		 i;
-	int		 n = 0;
-
-	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		snprintf(errbuf, errlen, "body is not JSON: %s", jerr.text);
-		return -1;
-	}
-	arr = json_is_array(root) ? root : json_object_get(root, "actions");
-	if (!json_is_array(arr)) {
-		snprintf(errbuf, errlen, "expected {\"actions\": [...]}");
-		goto fail;
-	}
-	json_array_foreach(arr, i, it) {
-		const char *name = json_string_value(json_object_get(it, "action"));
-		json_t *amount = json_object_get(it, "amount");
-
-		if (n == max) {
-			snprintf(errbuf, errlen, "at most %d actions", max);
-			goto fail;
-		}
-		memset(&out[n], 0, sizeof(out[n]));
-		if (name == NULL || decide_action_parse(name, &out[n].kind) == -1) {
-			snprintf(errbuf, errlen, "actions[%zu].action: expected one of "
-			    "incentive, training, care, promotion", i);
-			goto fail;
-		}
-		if (!json_is_number(amount) || !isfinite(json_number_value(amount)) ||
-		    json_number_value(amount) < 0 || json_number_value(amount) > 1e9) {
-			snprintf(errbuf, errlen, "actions[%zu].amount: expected a number >= 0", i);
-			goto fail;
-		}
-		out[n].amount = json_number_value(amount);
-		if (out[n].kind == ACT_PROMOTION && out[n].amount > 5) {
-			snprintf(errbuf, errlen, "actions[%zu].amount: at most 5 levels", i);
-			goto fail;
-		}
-		n++;
-	}
-	json_decref(root);
-	return n;
-fail:
-	json_decref(root);
-	return -1;
 }

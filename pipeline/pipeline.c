@@ -619,7 +619,7 @@ pipeline_whatif_json(struct pipeline *p, const char *id, const char *body, size_
 	errbuf[0] = '\0';
 	if ((e = find(p, id)) == NULL || e->hired_ms == 0 || (e->flags & EMP_EXITED))
 		return NULL;	/* errbuf empty: unknown */
-	if ((n = encode_parse_actions(body, len, acts, 16, errbuf, errlen)) == -1)
+	if ((n = whatif_parse_actions(body, len, acts, 16, errbuf, errlen)) == -1)
 		return NULL;
 	now = now_for(p, e);
 	model_score_copy(p->model, e, now, &before);

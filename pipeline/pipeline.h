@@ -1,7 +1,7 @@
 /*
  * pipeline.h: pure stages from one input message to its outputs.
  *
- *   message -> decode (decode.c) -> dedup -> state_apply + model (state/)
+ *   message -> decode (decode.c, decode_data.c) -> dedup -> state_apply + model (state/)
  *           -> decide (decide.c: alerts, suggestions, plans, estimates)
  *           -> encode (encode.c) -> emit callback
  *
@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "../state/model.h"
+#include "../state/timeutil.h"	/* times in and out are RFC 3339 */
 
 #define MESSAGE_MAX_BYTES (64 * 1024)	/* larger input goes to the DLQ */
 #define ERRBUF_MAX 256
@@ -115,6 +116,11 @@ struct pipeline_stats {
 	double		event_to_alert_ms_sum;	/* processing latency is the daemon's */
 };
 
+/* decode.c: the process-wide settings (jansson's allocator for the decode
+ * arena, model_global_init()). Call it once at start-up, before any other
+ * pipeline call and before any thread that uses the pipeline starts. */
+void	pipeline_global_init(void);
+
 /* pipeline.c */
 struct pipeline;
 struct pipeline	*pipeline_new(const struct pipeline_config *, char *errbuf, size_t errlen);
@@ -157,8 +163,5 @@ int	decode_event(const struct message *, struct hr_event *,
 const char *decode_reason_name(int);
 /* 1 if s (len bytes) is a valid employee id: 1..128 bytes of printable UTF-8. */
 int	decode_valid_employee_id(const char *s, size_t len);
-/* RFC 3339 -> ms since epoch; 0 ok, -1 invalid. */
-int	decode_rfc3339(const char *s, int64_t *ms);
-void	decode_format_time(int64_t ms, char *buf, size_t len);	/* RFC 3339 UTC */
 
 #endif

@@ -93,6 +93,17 @@ horizon_ms(const struct model *m)
 	return (int64_t)(m->cfg.horizon_days > 0 ? m->cfg.horizon_days : 180) * MS_PER_DAY;
 }
 
+/*
+ * Every GSL status is checked where it is returned; GSL must never abort
+ * the daemon on its own. Its error handler is process-wide, so it is set
+ * once at start-up rather than by each model.
+ */
+void
+model_global_init(void)
+{
+	gsl_set_error_handler_off();
+}
+
 /* new; NULL with errbuf on a bad config or ENOMEM. features: borrowed. */
 struct model *
 model_new(const struct model_config *cfg, struct features *feat,
@@ -100,9 +111,6 @@ model_new(const struct model_config *cfg, struct features *feat,
 {
 	struct model *m;
 
-	/* Every GSL status is checked where it is returned; GSL must never
-	 * abort the daemon on its own. */
-	gsl_set_error_handler_off();
 	if (feat == NULL) {
 		snprintf(errbuf, errlen, "model: no feature registry");
 		return NULL;

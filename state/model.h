@@ -94,6 +94,10 @@ struct model_estimates {
 };
 
 /* model.c */
+/* Process-wide settings of the estimators (GSL's error handler off). Call
+ * once at start-up, before any other model call (pipeline_global_init()
+ * does). */
+void		 model_global_init(void);
 struct model;
 struct model	*model_new(const struct model_config *, struct features *,
 		    char *errbuf, size_t errlen);	/* features: borrowed, outlives */

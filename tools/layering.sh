@@ -13,7 +13,7 @@ lib() {	# header pattern, allowed files (regex)
 	done
 }
 lib 'librdkafka/' '^daemon/(kafka|embedded|config)\.c$'
-lib 'jansson' '^pipeline/(decode|encode)\.c$|^daemon/replay\.c$'
+lib 'jansson' '^pipeline/(decode|decode_data|encode|whatif)\.c$|^daemon/replay\.c$'
 lib 'gsl/' '^state/(rls|hazard|model|quality)\.c$'
 lib 'systemd/' '^daemon/notify\.c$'
 lib 'microhttpd' '^daemon/http\.c$'

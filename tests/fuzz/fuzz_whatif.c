@@ -2,7 +2,7 @@
  * fuzz_whatif.c: libFuzzer target for POST /v1/employees/{id}/whatif below
  * the HTTP layer: the body goes to pipeline_whatif_json() for an employee
  * with a hire, surveys, training and a raise behind it, so the parser
- * (encode_parse_actions) and the what-if scoring (decide.c applying any
+ * (whatif_parse_actions) and the what-if scoring (decide.c applying any
  * amount the parser lets through) both run. Every body must give either a
  * JSON answer or a one-line error, never crash, hang or leak.
  */
@@ -45,6 +45,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	pipeline_global_init();
 	pipeline_config_defaults(&cfg);
 	if ((p = pipeline_new(&cfg, err, sizeof(err))) == NULL)
 		abort();

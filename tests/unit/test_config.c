@@ -10,8 +10,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <gsl/gsl_errno.h>
-
 #include "check.h"
 #include "../../daemon/daemon.h"
 
@@ -408,7 +406,7 @@ main(void)
 	struct config	*cfg = calloc(1, sizeof(*cfg));
 	char		 dir[] = "/tmp/test_config.XXXXXX";
 
-	gsl_set_error_handler_off();
+	pipeline_global_init();
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	test_defaults(cfg);

@@ -601,41 +601,41 @@ test_time(void)
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		ms = -1;
-		CHECK(decode_rfc3339(good[i].s, &ms) == 0);
+		CHECK(time_parse_rfc3339(good[i].s, &ms) == 0);
 		if (ms != good[i].ms)
 			fprintf(stderr, "time %s: got %lld, want %lld\n", good[i].s,
 			    (long long)ms, good[i].ms);
 		CHECK(ms == good[i].ms);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int r = decode_rfc3339(bad[i], &ms);
+		int r = time_parse_rfc3339(bad[i], &ms);
 
 		if (r != -1)
 			fprintf(stderr, "time %s: accepted\n", bad[i]);
 		CHECK(r == -1);
 	}
-	CHECK(decode_rfc3339(NULL, &ms) == -1);
+	CHECK(time_parse_rfc3339(NULL, &ms) == -1);
 
-	decode_format_time(0, buf, sizeof(buf));
+	time_format_rfc3339(0, buf, sizeof(buf));
 	CHECK_STR(buf, "1970-01-01T00:00:00Z");
-	decode_format_time(T0_MS, buf, sizeof(buf));
+	time_format_rfc3339(T0_MS, buf, sizeof(buf));
 	CHECK_STR(buf, T0);
-	decode_format_time(T0_MS + 7, buf, sizeof(buf));
+	time_format_rfc3339(T0_MS + 7, buf, sizeof(buf));
 	CHECK_STR(buf, "2026-03-01T00:00:00.007Z");
-	decode_format_time(1709208000123LL, buf, sizeof(buf));
+	time_format_rfc3339(1709208000123LL, buf, sizeof(buf));
 	CHECK_STR(buf, "2024-02-29T12:00:00.123Z");
-	decode_format_time(253402300799999LL, buf, sizeof(buf));
+	time_format_rfc3339(253402300799999LL, buf, sizeof(buf));
 	CHECK_STR(buf, "9999-12-31T23:59:59.999Z");
-	decode_format_time(-1, buf, sizeof(buf));
+	time_format_rfc3339(-1, buf, sizeof(buf));
 	CHECK_STR(buf, "1969-12-31T23:59:59.999Z");
-	decode_format_time(T0_MS, buf, 5);
+	time_format_rfc3339(T0_MS, buf, 5);
 	CHECK_STR(buf, "2026");
 	/* round trip over a spread of instants */
 	for (ms = 0; ms < 253402300799999LL; ms += 987654321987LL) {
 		int64_t back = -1;
 
-		decode_format_time(ms, buf, sizeof(buf));
-		CHECK(decode_rfc3339(buf, &back) == 0 && back == ms);
+		time_format_rfc3339(ms, buf, sizeof(buf));
+		CHECK(time_parse_rfc3339(buf, &back) == 0 && back == ms);
 	}
 
 	/* absurd times in an event are DR_BAD_TIME */
@@ -816,6 +816,7 @@ test_errbuf(void)
 int
 main(void)
 {
+	pipeline_global_init();
 	test_table();
 	test_fields();
 	test_attr_limit();

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
@@ -234,7 +233,7 @@ main(void)
 {
 	gsl_rng *rng;
 
-	gsl_set_error_handler_off();
+	model_global_init();
 	rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(rng, TEST_SEED);
 	test_online_vs_batch(rng);

@@ -58,6 +58,7 @@ main(void)
 	DIR *dp;
 	long n;
 
+	pipeline_global_init();
 	if ((dp = opendir(dir)) == NULL) {
 		fprintf(stderr, "%s: cannot open the hostile corpus\n", dir);
 		return 1;

@@ -10,8 +10,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <gsl/gsl_errno.h>
-
 #include "check.h"
 #include "../../daemon/daemon.h"
 
@@ -52,7 +50,7 @@ main(void)
 	char	*out, big[4000];
 	int	 fd, i;
 
-	gsl_set_error_handler_off();
+	pipeline_global_init();
 	if ((fd = mkstemp(path)) < 0)
 		return 1;
 	close(fd);

@@ -2,7 +2,6 @@
  * test_metrics.c: histogram bookkeeping and the Prometheus text rendering
  * of daemon/metrics.c, with and without a real pipeline behind it.
  */
-#include <gsl/gsl_errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -252,7 +251,7 @@ test_pipeline(void)
 int
 main(void)
 {
-	gsl_set_error_handler_off();
+	pipeline_global_init();
 	test_histograms();
 	test_daemon_gauges();
 	test_pipeline();

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
@@ -212,7 +211,7 @@ main(void)
 	long v0, gn = 0;
 	double prev, lo, hi, exp0;
 
-	gsl_set_error_handler_off();
+	model_global_init();
 	rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(rng, 2024);
 	for (i = 0; i < PEOPLE; i++)

@@ -103,7 +103,7 @@ test_plan(void)
 static int
 parse(const char *body, struct action *a, int max, char *err)
 {
-	return encode_parse_actions(body, strlen(body), a, max, err, 128);
+	return whatif_parse_actions(body, strlen(body), a, max, err, 128);
 }
 
 static void
@@ -114,7 +114,7 @@ test_parse_actions(void)
 	const char *ok = "{\"actions\":[{\"action\":\"incentive\",\"amount\":3000},"
 	    "{\"action\":\"promotion\",\"amount\":1}]}";
 
-	CHECK(encode_parse_actions(ok, strlen(ok), a, 4, err, sizeof(err)) == 2);
+	CHECK(whatif_parse_actions(ok, strlen(ok), a, 4, err, sizeof(err)) == 2);
 	CHECK(a[0].kind == ACT_INCENTIVE && a[0].amount == 3000);
 	CHECK(a[1].kind == ACT_PROMOTION);
 	CHECK(parse("[{\"action\":\"care\",\"amount\":2}]", a, 4, err) == 1);
@@ -310,6 +310,7 @@ test_company(void)
 int
 main(void)
 {
+	pipeline_global_init();
 	test_hysteresis();
 	test_ids();
 	test_plan();

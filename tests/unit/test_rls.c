@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdio.h>
 
-#include <gsl/gsl_errno.h>
 #include <gsl/gsl_multifit.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -130,7 +129,7 @@ main(void)
 {
 	gsl_rng *rng;
 
-	gsl_set_error_handler_off();
+	model_global_init();
 	rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(rng, 42);
 	test_equals_ols(rng);
