@@ -1,7 +1,6 @@
 /*
- * apply.c: the effect of one HR event on one employee record, and the
- * 12-month windows behind the incentive, training, care and
- * manager-change covariates.
+ * apply.c: the effect of one HR event on one employee record (the
+ * 12-month windows it feeds are in window.c).
  *
  * Event time decides: a late event still lands in its windows at its own
  * time, and each "latest" field (survey, review, ability, salary, job
@@ -20,57 +19,6 @@
 #include <string.h>
 
 #include "table.h"
-
-/* Adds (t_ms, v). While there is room entries are appended; when all
- * EMP_WINDOW_MAX are used the entry with the oldest event time is replaced,
- * or the new one dropped if it is the oldest, so the window always holds
- * the newest entries by event time whatever the arrival order. */
-void
-window_add(struct window *w, int64_t t_ms, double v)
-{
-	int i, min;
-
-	if (w->n < EMP_WINDOW_MAX) {
-		w->e[w->head].t_ms = t_ms;
-		w->e[w->head].v = v;
-		w->head = (uint8_t)((w->head + 1) % EMP_WINDOW_MAX);
-		w->n++;
-		return;
-	}
-	for (min = 0, i = 1; i < EMP_WINDOW_MAX; i++)
-		if (w->e[i].t_ms < w->e[min].t_ms)
-			min = i;
-	if (t_ms <= w->e[min].t_ms)
-		return;
-	w->e[min].t_ms = t_ms;
-	w->e[min].v = v;
-	w->head = (uint8_t)((min + 1) % EMP_WINDOW_MAX);
-}
-
-/* Returns the sum of the values with from_ms <= t < to_ms. */
-double
-window_sum(const struct window *w, int64_t from_ms, int64_t to_ms)
-{
-	double s = 0;
-	int i;
-
-	for (i = 0; i < w->n && i < EMP_WINDOW_MAX; i++)
-		if (w->e[i].t_ms >= from_ms && w->e[i].t_ms < to_ms)
-			s += w->e[i].v;
-	return s;
-}
-
-/* Returns the number of entries with from_ms <= t < to_ms. */
-int
-window_count(const struct window *w, int64_t from_ms, int64_t to_ms)
-{
-	int i, c = 0;
-
-	for (i = 0; i < w->n && i < EMP_WINDOW_MAX; i++)
-		if (w->e[i].t_ms >= from_ms && w->e[i].t_ms < to_ms)
-			c++;
-	return c;
-}
 
 static uint64_t
 manager_hash(const char *id)

@@ -9,6 +9,7 @@
  * in the right window: every sum is taken over event time, not arrival.
  *
  * Files: table.c (hash table of records), apply.c (event -> record),
+ * window.c (12-month windows),
  * features.c (record -> raw covariate vector, attribute registry, protected
  * names, pay quantiles), dedup.c (seen source+id), strtab.c (interning).
  */
@@ -137,7 +138,8 @@ int		 strtab_find(const struct strtab *, const char *); /* id or -1 */
 const char	*strtab_name(const struct strtab *, int id);	/* borrowed, NULL if bad */
 int		 strtab_count(const struct strtab *);
 
-/* window sums over event time (apply.c) */
+/* window.c: windows over event time. window_add() keeps the newest
+ * EMP_WINDOW_MAX entries by event time, whatever the arrival order. */
 void		 window_add(struct window *, int64_t t_ms, double v);
 /* Sum of entries with from_ms <= t < to_ms. */
 double		 window_sum(const struct window *, int64_t from_ms, int64_t to_ms);
