@@ -47,19 +47,11 @@ void	rls_estimate(const struct rls *, double *coef, double *se);
  * year, at the pooled mean covariates), b_1..dim (per standard deviation)]. */
 #define HAZARD_P_MAX (HAZARD_BANDS + FEATURES_MAX)
 
-/* One exposure piece for hazard_fit_batch(): band k, dt_years at risk,
- * d = 1 when it ends in a voluntary exit, z[dim] covariates (borrowed). */
-struct hazard_piece {
-	int		 band;
-	double		 dt_years;
-	int		 d;
-	const double	*z;
-};
-
 /* Band edges in days of tenure; the last band is open. */
 extern const double hazard_band_edge_days[HAZARD_BANDS];
 int	hazard_band(double tenure_days);	/* 0..HAZARD_BANDS-1 */
-/* Prior shared by the online and the batch fit. */
+/* Prior shared by the online fit and the tests' batch fit
+ * (tests/unit/hazard_batch.h). */
 double	hazard_prior_mean(int j);
 double	hazard_prior_var(int j, double l2);
 
@@ -95,12 +87,6 @@ double		 hazard_coef(const struct hazard *, int j);	/* b_j per SD */
 void		 hazard_theta(const struct hazard *, double *theta, double *se);
 long		 hazard_exits(const struct hazard *);
 double		 hazard_exposure_years(const struct hazard *);
-/* Batch penalised Poisson fit (Newton / IRLS with step halving) of the
- * exact likelihood and prior, in the units of the pieces' z:
- * theta[HAZARD_BANDS + dim], se (may be NULL). A reference for the tests.
- * Returns the number of iterations, or -1 with errbuf. Allocates. */
-int		 hazard_fit_batch(const struct hazard_piece *, size_t n, int dim,
-		    double l2, double *theta, double *se, char *errbuf, size_t errlen);
 
 /* quality.c: prequential concordance, calibration, alert precision/recall
  * and impact ratios; only anonymous aggregates. */
