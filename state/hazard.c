@@ -476,3 +476,32 @@ hazard_exposure_years(const struct hazard *h)
 {
 	return h->exposure_years;
 }
+
+/* See model_internal.h: the moments, the solution and the counters, not
+ * the solver's scratch (a, g, v). */
+uint64_t
+hazard_digest(const struct hazard *h, uint64_t d)
+{
+	d = STATE_DIGEST(d, h->dim);
+	d = STATE_DIGEST(d, h->l2);
+	d = STATE_DIGEST(d, h->forgetting);
+	d = STATE_DIGEST(d, h->w);
+	d = STATE_DIGEST(d, h->dk);
+	d = STATE_DIGEST(d, h->mean);
+	d = table_hash_bytes(d, h->scat, (size_t)HAZARD_BANDS * FM * FM * sizeof(double));
+	d = STATE_DIGEST(d, h->gx);
+	d = STATE_DIGEST(d, h->b);
+	d = STATE_DIGEST(d, h->bse);
+	d = STATE_DIGEST(d, h->logbase);
+	d = STATE_DIGEST(d, h->basese);
+	d = STATE_DIGEST(d, h->mu);
+	d = STATE_DIGEST(d, h->sd);
+	d = STATE_DIGEST(d, h->active);
+	d = table_hash_bytes(d, h->cov, (size_t)FM * FM * sizeof(double));
+	d = STATE_DIGEST(d, h->exits);
+	d = STATE_DIGEST(d, h->exposure_years);
+	d = STATE_DIGEST(d, h->pieces);
+	d = STATE_DIGEST(d, h->pending);
+	d = STATE_DIGEST(d, h->solved_pieces);
+	return STATE_DIGEST(d, h->exit_pending);
+}
