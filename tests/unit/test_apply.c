@@ -484,6 +484,7 @@ main(void)
 	    .l2 = 1, .horizon_days = 180, .alert_threshold = 0.5 };
 	char err[128];
 
+	model_global_init();
 	memset(&cfg, 0, sizeof(cfg));
 	feat = features_new(&cfg);
 	CHECK(feat != NULL);
