@@ -62,6 +62,21 @@ int	config_load_fp(FILE *, const char *name, struct config *, char *errbuf,
 	    size_t errlen);
 /* struct config points into itself: copy it with this, not memcpy. */
 void	config_copy(struct config *dst, const struct config *src);
+
+/* config_keys.c: the table of keys ([kafka] aside) and their setters. */
+#define CONFIG_KEYS_MAX 64			/* rows of the table, at most */
+int	config_key_index(const char *section, const char *name);	/* -1 none */
+int	config_section_known(const char *section);	/* has a row */
+/* Parses value into row i's field. 0, or -1 with reason (no file:line). */
+int	config_key_set(struct config *, int i, const char *value, char *reason,
+	    size_t rlen);
+/* A [kafka] value with @credential:NAME, @file:/PATH and
+ * ${CREDENTIALS_DIRECTORY} resolved. 0, or -1 with a reason that never
+ * shows the value. */
+int	config_kafka_resolve(const char *value, char *out, size_t outlen,
+	    char *reason, size_t rlen);
+/* Points the pipeline's extra protected names at cfg's own buffers. */
+void	config_fix_pointers(struct config *);
 /* "HOST:PORT" (IPv4, [IPv6] or localhost; port 0..65535) -> host without
  * brackets and port. 0, or -1 if malformed. */
 int	config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
