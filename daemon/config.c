@@ -513,7 +513,7 @@ config_validate(const struct config *cfg, char *errbuf, size_t errlen)
 	return 0;
 }
 
-/* Every default; [kafka] starts empty (kafka.c adds its own settings). */
+/* Every default; [kafka] starts empty (kafka_conf.c adds its own settings). */
 void
 config_defaults(struct config *cfg)
 {

@@ -124,6 +124,53 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		track_delivered(e, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
+/* ---- offsets -------------------------------------------------------- */
+
+/* The tracker's store callback: last is the partition's last complete
+ * input; what gets committed is the next one to read. */
+static void
+store_offset(void *arg, int32_t partition, int64_t last)
+{
+	struct kafka		*k = arg;
+	rd_kafka_resp_err_t	 err;
+
+	/* rd_kafka_offset_store() stores last + 1, the next one to read. */
+	err = rd_kafka_offset_store(k->input, partition, last);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warn_limited("kafka-store", "storing offset of %s [%" PRId32
+		    "] failed: %s", k->topic_input, partition,
+		    rd_kafka_err2str(err));
+	else
+		k->stored++;
+}
+
+/* Stores, per partition, the offset of the last input whose outputs (and
+ * every earlier input's) are all delivered. */
+void
+kafka_store_complete(struct kafka *k)
+{
+	track_advance(k->track, store_offset, k);
+}
+
+/* Waits (bounded) for outstanding deliveries, stores complete offsets and
+ * commits them synchronously. Skipped for a lost assignment, whose
+ * partitions already belong to someone else. */
+void
+kafka_commit_complete(struct kafka *k, int flush_ms)
+{
+	rd_kafka_resp_err_t err;
+
+	if (rd_kafka_flush(k->producer, flush_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warnx("producer flush: %d outputs still without a delivery "
+		    "report after %d ms", rd_kafka_outq_len(k->producer), flush_ms);
+	kafka_store_complete(k);
+	err = rd_kafka_commit(k->consumer, NULL, 0);
+	/* commit_cb counts it: librdkafka reports synchronous commits there
+	 * too. */
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		log_warnx("offset commit failed: %s", rd_kafka_err2str(err));
+}
+
 /* ---- flow control --------------------------------------------------- */
 
 /* Pauses or resumes the whole assignment; k->paused follows on success. */
@@ -170,25 +217,6 @@ format_parts(const rd_kafka_topic_partition_list_t *parts, char *buf, size_t len
 		}
 		off += (size_t)n;
 	}
-}
-
-/* Waits (bounded) for outstanding deliveries, stores complete offsets and
- * commits them synchronously. Skipped for a lost assignment, whose
- * partitions already belong to someone else. */
-void
-kafka_commit_complete(struct kafka *k, int flush_ms)
-{
-	rd_kafka_resp_err_t err;
-
-	if (rd_kafka_flush(k->producer, flush_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_warnx("producer flush: %d outputs still without a delivery "
-		    "report after %d ms", rd_kafka_outq_len(k->producer), flush_ms);
-	kafka_store_complete(k);
-	err = rd_kafka_commit(k->consumer, NULL, 0);
-	/* commit_cb counts it: librdkafka reports synchronous commits there
-	 * too. */
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-		log_warnx("offset commit failed: %s", rd_kafka_err2str(err));
 }
 
 static void
@@ -556,30 +584,4 @@ kafka_publish_estimates(struct kafka *k, struct pipeline *p)
 	daemon_unlock();
 	if (rc == -1 && !k->aborted)
 		log_warnx("publishing model estimates failed");
-}
-
-
-/* The tracker's store callback: the offset after the last complete one. */
-static void
-store_offset(void *arg, int32_t partition, int64_t last)
-{
-	struct kafka		*k = arg;
-	rd_kafka_resp_err_t	 err;
-
-	/* rd_kafka_offset_store() stores last + 1, the next one to read. */
-	err = rd_kafka_offset_store(k->input, partition, last);
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_warn_limited("kafka-store", "storing offset of %s [%" PRId32
-		    "] failed: %s", k->topic_input, partition,
-		    rd_kafka_err2str(err));
-	else
-		k->stored++;
-}
-
-/* Stores, per partition, the offset of the last input whose outputs (and
- * every earlier input's) are all delivered. */
-void
-kafka_store_complete(struct kafka *k)
-{
-	track_advance(k->track, store_offset, k);
 }

@@ -1,7 +1,7 @@
 /*
  * metrics.c: the daemon's own counters and the /metrics page.
  *
- * Two threads meet here. The work loop (kafka.c) writes the plain fields of
+ * Two threads meet here. The work loop (loop.c) writes the plain fields of
  * `metrics` and calls metrics_observe_*(); the HTTP thread renders. The
  * rules that keep that sound without a lock on the hot path:
  *
