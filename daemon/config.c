@@ -234,7 +234,7 @@ parse_handler(void *user, const char *section, const char *name,
 {
 	struct parse	*p = user;
 	char		 reason[PATH_MAX + 128];
-	int		 i;
+	int		 i, rc;
 
 	if (p->long_line == p->lineno && p->lineno > 0) {
 		if (p->long_too_long) {
@@ -271,8 +271,10 @@ parse_handler(void *user, const char *section, const char *name,
 	p->key_line[i] = p->lineno;
 	if (p->record_only)
 		return 1;
-	if (config_key_set(p->cfg, i, value, reason, sizeof(reason)) < 0)
+	if ((rc = config_key_set(p->cfg, i, value, reason, sizeof(reason))) < 0)
 		parse_error(p, p->lineno, "%s", reason);
+	else if (rc > 0)
+		log_warnx("%s:%d: %s", p->file, p->lineno, reason);
 	return 1;
 }
 
@@ -531,7 +533,7 @@ config_defaults(struct config *cfg)
 	    "/var/lib/retentiond");
 	snprintf(cfg->http_listen, sizeof(cfg->http_listen), "127.0.0.1:9464");
 	cfg->http_allow_remote = 0;
-	cfg->estimates_interval_s = 60;
+	cfg->idle_seconds = 30;
 	cfg->log_level = LOG_INFO;
 	cfg->pipeline.model.horizon_days = cfg->pipeline.horizon_days;
 	cfg->pipeline.model.alert_threshold = cfg->pipeline.threshold;

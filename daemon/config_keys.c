@@ -34,7 +34,8 @@
 
 enum key_type {
 	KT_DOUBLE, KT_INT, KT_SIZE, KT_BOOL, KT_LOGLEVEL, KT_TIME,
-	KT_TOPIC, KT_PATH, KT_LISTEN, KT_LIST
+	KT_TOPIC, KT_PATH, KT_LISTEN, KT_LIST,
+	KT_IGNORED	/* deprecated: an integer in range, checked and ignored */
 };
 
 #define KF_LO_OPEN	0x01	/* value must be > lo (else >= lo) */
@@ -85,8 +86,11 @@ static const struct config_key config_keys[] = {
 	{ "model", "max_levels",	KT_INT, P(features.max_levels), 2, 64, 0 },
 	{ "model", "protected_extra",	KT_LIST, FIELD(extra_protected_buf), 0, 0, 0 },
 	{ "model", "rescore_interval_hours", KT_INT, P(rescore_interval_hours), 1, 8760, 0 },
-	{ "model", "estimates_interval_events", KT_INT, P(estimates_interval_events), 1, 1e9, 0 },
-	{ "model", "estimates_interval_seconds", KT_INT, FIELD(estimates_interval_s), 1, 86400, 0 },
+	{ "model", "epoch_hours",	KT_INT, P(epoch_hours), 1, 8760, 0 },
+	{ "model", "idle_seconds",	KT_INT, FIELD(idle_seconds), 1, 86400, 0 },
+	/* estimates are published at epoch boundaries now (DESIGN.md) */
+	{ "model", "estimates_interval_events", KT_IGNORED, FIELD(ignored), 1, 1e9, 0 },
+	{ "model", "estimates_interval_seconds", KT_IGNORED, FIELD(ignored), 1, 86400, 0 },
 	{ "model", "observation_start",	KT_TIME, P(model.observation_start_ms), 0, 0, 0 },
 	{ "model", "dedup_capacity",	KT_SIZE, P(dedup_capacity), 1024, 1 << 28, 0 },
 	{ "log", "level",		KT_LOGLEVEL, FIELD(log_level), 0, 0, 0 },
@@ -589,8 +593,8 @@ config_section_known(const char *section)
 	return 0;
 }
 
-/* Parses value v of row i (config_key_index()) into cfg. 0, or -1 with
- * reason. */
+/* Parses value v of row i (config_key_index()) into cfg. 0, -1 with
+ * reason, or 1 with a warning in reason (a deprecated key, ignored). */
 int
 config_key_set(struct config *cfg, int i, const char *v, char *reason,
     size_t rlen)
@@ -614,6 +618,12 @@ config_key_set(struct config *cfg, int i, const char *v, char *reason,
 			return -1;
 		config_fix_pointers(cfg);
 		return 0;
+	case KT_IGNORED:
+		if (set_integer(field, k, v, reason, rlen) < 0)
+			return -1;
+		snprintf(reason, rlen, "%s is deprecated and ignored: estimates are "
+		    "published at each epoch boundary ([model] epoch_hours)", k->name);
+		return 1;
 	case KT_TOPIC:
 	case KT_LISTEN:
 	case KT_PATH:

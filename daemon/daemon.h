@@ -42,7 +42,9 @@ struct config {
 	char			http_listen[256];	/* "" disables */
 	char			http_token_file[PATH_MAX];	/* bearer token */
 	int			http_allow_remote;	/* non-loopback without token */
-	int			estimates_interval_s;	/* wall-clock publishing */
+	int			idle_seconds;	/* a silent caught-up partition
+						 * counts as past a boundary */
+	int			ignored;	/* deprecated keys land here */
 	int			log_level;		/* syslog priority, default LOG_INFO */
 	char			extra_protected_buf[PROTECTED_MAX][64];
 };
@@ -112,6 +114,7 @@ struct daemon_metrics {
 	uint64_t	consumed, produced, delivery_failed;
 	uint64_t	commits, commit_failed;
 	int64_t		consumer_lag;			/* gauge, -1 unknown */
+	int64_t		held_messages;			/* gauge: the epoch gate's */
 	int		kafka_up;			/* gauge: brokers reachable */
 	int		ready;				/* consuming */
 	double		proc_hist[16];			/* processing seconds, cumulative buckets */
@@ -152,6 +155,31 @@ void	kafka_free(struct kafka *);			/* close, then destroy */
  * pipeline calls (HTTP shares the pipeline). */
 int	kafka_run(struct kafka *, struct pipeline *, volatile int *stop,
 	    volatile int *reload);
+
+/* gate.c: the epoch gate's bookkeeping (held messages, idle partitions). */
+#define GATE_QUEUE_MAX	256	/* held messages of a partition before its pause */
+#define GATE_HELD_MAX	2048	/* held messages in all before pauses */
+struct gate;
+struct gate *gate_new(void);
+void	gate_free(struct gate *);
+void	gate_assign(struct gate *, int32_t partition, int64_t now_ms);
+void	gate_revoke(struct gate *, int32_t partition, void (*drop)(void *arg,
+	    void *item), void *arg);
+void	gate_revoke_all(struct gate *, void (*drop)(void *arg, void *item),
+	    void *arg);
+void	gate_seen(struct gate *, int32_t partition, int64_t now_ms, int eof);
+int	gate_holding(const struct gate *, int32_t partition);
+size_t	gate_held(const struct gate *);
+void	gate_hold(struct gate *, int32_t partition, void *item, long epoch,
+	    int front);
+void	*gate_pop(struct gate *, int32_t partition);
+int	gate_due(const struct gate *, int64_t now_ms, int64_t idle_ms, long *epoch);
+int32_t	gate_next_holding(const struct gate *, int32_t after);
+int32_t	gate_next_idle(const struct gate *, int32_t after, int64_t now_ms,
+	    int64_t idle_ms);
+size_t	gate_queued(const struct gate *, int32_t partition);
+void	gate_set_paused(struct gate *, int32_t partition, int paused);
+int	gate_paused(const struct gate *, int32_t partition);
 
 /* track.c: the in-order offset tracker (at least once), no Kafka inside. */
 struct track;

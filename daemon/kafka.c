@@ -37,6 +37,16 @@ struct emit_ctx {
 	struct track_entry	*entry;
 };
 
+/* Monotonic ms, for the epoch gate's idle rule. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static double
 now_s(void)
 {
@@ -45,6 +55,8 @@ now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static void	drop_held(void *, void *);
 
 /* ---- callbacks ---------------------------------------------------------- */
 
@@ -173,17 +185,25 @@ kafka_commit_complete(struct kafka *k, int flush_ms)
 
 /* ---- flow control --------------------------------------------------- */
 
-/* Pauses or resumes the whole assignment; k->paused follows on success. */
+/* Pauses or resumes the whole assignment (resuming skips the partitions
+ * the epoch gate paused); k->paused follows on success. */
 void
 kafka_set_paused(struct kafka *k, int pause)
 {
-	rd_kafka_topic_partition_list_t	*parts = NULL;
+	rd_kafka_topic_partition_list_t	*parts = NULL, *l;
 	rd_kafka_resp_err_t		 err;
+	int				 i;
 
 	if (rd_kafka_assignment(k->consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return;
-	err = pause ? rd_kafka_pause_partitions(k->consumer, parts) :
-	    rd_kafka_resume_partitions(k->consumer, parts);
+	l = rd_kafka_topic_partition_list_new(parts->cnt > 0 ? parts->cnt : 1);
+	for (i = 0; i < parts->cnt; i++)
+		if (pause || !gate_paused(k->gate, parts->elems[i].partition))
+			rd_kafka_topic_partition_list_add(l, parts->elems[i].topic,
+			    parts->elems[i].partition);
+	err = pause ? rd_kafka_pause_partitions(k->consumer, l) :
+	    rd_kafka_resume_partitions(k->consumer, l);
+	rd_kafka_topic_partition_list_destroy(l);
 	rd_kafka_topic_partition_list_destroy(parts);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		log_warnx("%s consumer failed: %s", pause ? "pausing" : "resuming",
@@ -232,8 +252,10 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-		for (i = 0; i < parts->cnt; i++)
+		for (i = 0; i < parts->cnt; i++) {
 			track_assign(k->track, parts->elems[i].partition);
+			gate_assign(k->gate, parts->elems[i].partition, mono_ms());
+		}
 		if (coop)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
@@ -249,8 +271,13 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		lost = rd_kafka_assignment_lost(rk);
 		if (!lost)
 			kafka_commit_complete(k, FLUSH_REVOKE_MS);
-		for (i = 0; i < parts->cnt; i++)	/* orphans what is in flight */
+		for (i = 0; i < parts->cnt; i++) {	/* orphans what is in flight */
+			int orphan = 0;
+
 			track_revoke(k->track, parts->elems[i].partition);
+			gate_revoke(k->gate, parts->elems[i].partition, drop_held,
+			    &orphan);
+		}
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
 		else
@@ -262,6 +289,11 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	default:
 		log_warnx("rebalance failed: %s", rd_kafka_err2str(err));
 		track_revoke_all(k->track);
+		{
+			int orphan = 0;
+
+			gate_revoke_all(k->gate, drop_held, &orphan);
+		}
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
 		else
@@ -289,6 +321,7 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 
 	k = xcalloc(1, sizeof(*k));
 	k->track = track_new(TRACK_POOL);
+	k->gate = gate_new();
 	snprintf(k->topic_input, sizeof(k->topic_input), "%s", cfg->topic_input);
 	snprintf(k->topics[OUT_ALERT], sizeof(k->topics[0]), "%s", cfg->topic_alerts);
 	snprintf(k->topics[OUT_SUGGESTION], sizeof(k->topics[0]), "%s",
@@ -296,7 +329,7 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	snprintf(k->topics[OUT_ESTIMATES], sizeof(k->topics[0]), "%s",
 	    cfg->topic_estimates);
 	snprintf(k->topics[OUT_DLQ], sizeof(k->topics[0]), "%s", cfg->topic_dlq);
-	k->estimates_interval_s = cfg->estimates_interval_s;
+	k->idle_ms = (int64_t)cfg->idle_seconds * 1000;
 	METRICS_SET(consumer_lag, -1);
 
 	if (kafka_build_confs(cfg, &cc, &pc, errbuf, errlen) == -1)
@@ -360,6 +393,8 @@ kafka_free(struct kafka *k)
 		rd_kafka_flush(k->producer, FLUSH_STOP_MS);
 		rd_kafka_destroy(k->producer);
 	}
+	kafka_drop_held(k);
+	gate_free(k->gate);
 	track_free(k->track);
 	free(k);
 }
@@ -500,41 +535,24 @@ kafka_update_lag(struct kafka *k)
 	rd_kafka_topic_partition_list_destroy(parts);
 }
 
-/* Processes one consumed message; destroys it. */
-void
-kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
+/* The pipeline's view of a consumed message; headers borrowed into
+ * k->headers. */
+static void
+to_message(struct kafka *k, const rd_kafka_message_t *rm, struct message *m)
 {
-	struct emit_ctx		 ctx;
-	struct message		 m;
 	rd_kafka_headers_t	*hdrs;
-	enum pipeline_result	 r;
 	const char		*name;
 	const void		*val;
 	size_t			 vlen, n = 0;
-	double			 t0;
 
-	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		if (rm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-			log_warn_limited("kafka-consume", "consume: %s",
-			    rd_kafka_message_errstr(rm));
-		rd_kafka_message_destroy(rm);
-		return;
-	}
-	ctx.k = k;
-	if ((ctx.entry = track_begin(k->track, rm->partition, rm->offset)) == NULL) {
-		rd_kafka_message_destroy(rm);
-		return;
-	}
-	METRICS_SET(kafka_up, 1);
-
-	memset(&m, 0, sizeof(m));
-	m.key = rm->key;
-	m.keylen = rm->key_len;
-	m.value = rm->payload;
-	m.len = rm->len;
-	m.topic = rd_kafka_topic_name(rm->rkt);
-	m.partition = rm->partition;
-	m.offset = rm->offset;
+	memset(m, 0, sizeof(*m));
+	m->key = rm->key;
+	m->keylen = rm->key_len;
+	m->value = rm->payload;
+	m->len = rm->len;
+	m->topic = rd_kafka_topic_name(rm->rkt);
+	m->partition = rm->partition;
+	m->offset = rm->offset;
 	if (rd_kafka_message_headers(rm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		while (n < HEADERS_MAX && rd_kafka_header_get_all(hdrs, n, &name,
 		    &val, &vlen) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -547,29 +565,212 @@ kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 			log_warn_limited("kafka-headers", "message with more than "
 			    "%d headers: the rest are ignored", HEADERS_MAX);
 	}
-	m.headers = n > 0 ? k->headers : NULL;
-	m.nheaders = n;
+	m->headers = n > 0 ? k->headers : NULL;
+	m->nheaders = n;
+}
 
+/* A message the gate holds, with its tracker entry (still open). */
+struct held {
+	rd_kafka_message_t	*rm;
+	struct track_entry	*entry;
+};
+
+/* Pauses (1) or resumes (0) one partition of the input. */
+static void
+pause_one(struct kafka *k, int32_t partition, int pause)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_resp_err_t err;
+
+	rd_kafka_topic_partition_list_add(l, k->topic_input, partition);
+	err = pause ? rd_kafka_pause_partitions(k->consumer, l) :
+	    rd_kafka_resume_partitions(k->consumer, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warn_limited("kafka-pause", "%s partition %" PRId32 ": %s",
+		    pause ? "pausing" : "resuming", partition, rd_kafka_err2str(err));
+}
+
+/* Offers a consumed message to the pipeline under the daemon lock. On
+ * PIPE_BLOCKED the message stays (the caller holds it, entry open); else
+ * its entry ends and it is destroyed. Returns the result. */
+static enum pipeline_result
+offer(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
+    struct track_entry *entry)
+{
+	struct emit_ctx		 ctx = { k, entry };
+	struct message		 m;
+	enum pipeline_result	 r;
+	double			 t0;
+
+	to_message(k, rm, &m);
 	k->current = rm;
 	t0 = now_s();
 	daemon_lock();
 	r = pipeline_run(p, &m, emit_cb, &ctx);
 	daemon_unlock();
-	metrics_observe_processing(now_s() - t0);
 	k->current = NULL;
+	if (r == PIPE_BLOCKED)
+		return r;
+	metrics_observe_processing(now_s() - t0);
 	METRICS_ADD(consumed, 1);
 	/* On an error outputs may be missing: the offset must never be
 	 * stored. */
-	track_end(ctx.entry, r == PIPE_ERROR);
-	if (r == PIPE_ERROR) {
-		if (!k->aborted) {
-			log_msg(LOG_ERR, "processing %s [%" PRId32 "] offset %" PRId64
-			    " failed; stopping so that it is read again",
-			    m.topic, m.partition, m.offset);
-			k->failed = 1;
-		}
+	track_end(entry, r == PIPE_ERROR);
+	if (r == PIPE_ERROR && !k->aborted) {
+		log_msg(LOG_ERR, "processing %s [%" PRId32 "] offset %" PRId64
+		    " failed; stopping so that it is read again",
+		    m.topic, m.partition, m.offset);
+		k->failed = 1;
 	}
 	rd_kafka_message_destroy(rm);
+	return r;
+}
+
+/* Holds a message the pipeline refused as too early (front) or one behind
+ * it; pauses its partition when the queue is long (gate.c). */
+static void
+hold(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
+    struct track_entry *entry, int front)
+{
+	struct held *h = xcalloc(1, sizeof(*h));
+	int32_t part = rm->partition;
+
+	h->rm = rm;
+	h->entry = entry;
+	gate_hold(k->gate, part, h, front ? pipeline_blocked_epoch(p) : 0, front);
+	if (!gate_paused(k->gate, part) && (gate_queued(k->gate, part) >= GATE_QUEUE_MAX ||
+	    gate_held(k->gate) >= GATE_HELD_MAX)) {
+		pause_one(k, part, 1);
+		gate_set_paused(k->gate, part, 1);
+	}
+	METRICS_SET(held_messages, (int64_t)gate_held(k->gate));
+}
+
+/* Processes one consumed message; destroys it, or holds it (epoch gate). */
+void
+kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
+{
+	struct track_entry	*entry;
+
+	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			gate_seen(k->gate, rm->partition, mono_ms(), 1);
+		else
+			log_warn_limited("kafka-consume", "consume: %s",
+			    rd_kafka_message_errstr(rm));
+		rd_kafka_message_destroy(rm);
+		return;
+	}
+	if ((entry = track_begin(k->track, rm->partition, rm->offset)) == NULL) {
+		rd_kafka_message_destroy(rm);
+		return;
+	}
+	METRICS_SET(kafka_up, 1);
+	gate_seen(k->gate, rm->partition, mono_ms(), 0);
+	if (gate_holding(k->gate, rm->partition))
+		hold(k, p, rm, entry, 0);	/* in order, behind the held one */
+	else if (offer(k, p, rm, entry) == PIPE_BLOCKED)
+		hold(k, p, rm, entry, 1);
+}
+
+/* Offers a partition's held messages again, in order, until one is still
+ * too early; resumes the partition when none is left. */
+static void
+release(struct kafka *k, struct pipeline *p, int32_t part)
+{
+	struct held *h;
+
+	while (!k->failed && (h = gate_pop(k->gate, part)) != NULL) {
+		if (offer(k, p, h->rm, h->entry) == PIPE_BLOCKED) {
+			gate_hold(k->gate, part, h, pipeline_blocked_epoch(p), 1);
+			break;
+		}
+		free(h);
+	}
+	if (!gate_holding(k->gate, part) && gate_paused(k->gate, part)) {
+		gate_set_paused(k->gate, part, 0);
+		if (!k->paused)
+			pause_one(k, part, 0);
+	}
+}
+
+/* 1 when the broker confirms that the consumer has read the partition to
+ * its end; 0 (and the partition is no longer idle) when more is there, or
+ * when the broker cannot say now. */
+static int
+caught_up(struct kafka *k, int32_t part)
+{
+	rd_kafka_topic_partition_list_t *l;
+	int64_t lo, hi, pos;
+
+	if (rd_kafka_query_watermark_offsets(k->consumer, k->topic_input, part, &lo,
+	    &hi, WATERMARK_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return 0;	/* asked again at the next step */
+	l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, k->topic_input, part);
+	pos = rd_kafka_position(k->consumer, l) == RD_KAFKA_RESP_ERR_NO_ERROR ?
+	    l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
+	rd_kafka_topic_partition_list_destroy(l);
+	if ((pos >= 0 ? pos : lo) >= hi)
+		return 1;
+	gate_seen(k->gate, part, mono_ms(), 0);	/* a burst is on its way */
+	return 0;
+}
+
+/* See kafka.h. */
+void
+kafka_gate_step(struct kafka *k, struct pipeline *p)
+{
+	struct emit_ctx	ctx = { k, NULL };
+	long		epoch;
+	int		rc;
+	int32_t		part;
+	int64_t		now = mono_ms();
+
+	if (!gate_due(k->gate, now, k->idle_ms, &epoch))
+		return;
+	for (part = gate_next_idle(k->gate, -1, now, k->idle_ms); part >= 0;
+	    part = gate_next_idle(k->gate, part, now, k->idle_ms))
+		if (!caught_up(k, part))
+			return;
+	daemon_lock();
+	rc = pipeline_advance(p, epoch, emit_cb, &ctx);
+	daemon_unlock();
+	if (rc == -1) {
+		if (!k->aborted)
+			log_msg(LOG_ERR, "entering epoch %ld failed; stopping", epoch);
+		k->failed = 1;
+		return;
+	}
+	for (part = gate_next_holding(k->gate, -1); part >= 0 && !k->failed;
+	    part = gate_next_holding(k->gate, part))
+		release(k, p, part);
+	METRICS_SET(held_messages, (int64_t)gate_held(k->gate));
+}
+
+/* gate_revoke()'s drop: the message is not processed; an orphaned entry
+ * (after track_revoke()) leaves the tracker without storing, and at
+ * shutdown (failed) it keeps its offset from being stored. */
+static void
+drop_held(void *arg, void *item)
+{
+	struct held *h = item;
+	int *failed = arg;
+
+	track_end(h->entry, *failed);
+	rd_kafka_message_destroy(h->rm);
+	free(h);
+}
+
+/* See kafka.h. */
+void
+kafka_drop_held(struct kafka *k)
+{
+	int failed = 1;
+
+	gate_revoke_all(k->gate, drop_held, &failed);
+	METRICS_SET(held_messages, 0);
 }
 
 /* Publishes the model estimates (timer, shutdown) under the lock. */

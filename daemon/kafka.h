@@ -17,16 +17,18 @@
 #define HEADERS_MAX		64	/* input headers passed to the pipeline */
 #define FLUSH_REVOKE_MS		10000
 #define FLUSH_STOP_MS		10000
+#define WATERMARK_MS		500	/* an idle partition's end, asked of the broker */
 
 struct kafka {
 	rd_kafka_t		*consumer, *producer;
 	rd_kafka_topic_t	*input;		/* for rd_kafka_offset_store() */
 	char			 topic_input[256];
 	char			 topics[OUT__COUNT][256];
-	int			 estimates_interval_s;
+	int64_t			 idle_ms;	/* [model] idle_seconds */
 	int			 auto_commit;	/* enable.auto.commit in force */
 
 	struct track		*track;		/* TRACK_POOL entries */
+	struct gate		*gate;		/* epoch gate: held messages */
 	int			 paused;
 
 	struct msg_header	 headers[HEADERS_MAX];
@@ -49,7 +51,14 @@ int	kafka_build_confs(const struct config *, rd_kafka_conf_t **cc,
 /* Runs one consumed message through the pipeline under the daemon lock;
  * destroys it. The caller made sure a tracker entry is free. */
 void	kafka_consume(struct kafka *, struct pipeline *, rd_kafka_message_t *);
-/* The model estimates to their topic (timer, shutdown), under the lock. */
+/* The epoch gate: when every assigned partition holds a message of a
+ * later epoch or is idle, enters the next epoch and offers the held
+ * messages again. */
+void	kafka_gate_step(struct kafka *, struct pipeline *);
+/* Drops every held message unprocessed (shutdown): their offsets are
+ * never stored. */
+void	kafka_drop_held(struct kafka *);
+/* The model estimates to their topic (shutdown), under the lock. */
 void	kafka_publish_estimates(struct kafka *, struct pipeline *);
 /* Stores the offsets whose outputs are all delivered. */
 void	kafka_store_complete(struct kafka *);

@@ -144,7 +144,8 @@ kafka_build_confs(const struct config *cfg, rd_kafka_conf_t **cc,
 	/* Ours last: at-least-once depends on them. */
 	if (rd_kafka_conf_set(c, "enable.auto.offset.store", "false", errc,
 	    sizeof(errc)) != RD_KAFKA_CONF_OK ||
-	    rd_kafka_conf_set(c, "enable.partition.eof", "false", errc,
+	    /* the epoch gate's idle rule needs the end-of-partition events */
+	    rd_kafka_conf_set(c, "enable.partition.eof", "true", errc,
 	    sizeof(errc)) != RD_KAFKA_CONF_OK) {
 		snprintf(errbuf, errlen, "kafka: %s", errc);
 		goto fail;

@@ -4,8 +4,9 @@
  * One thread (the caller of kafka_run) polls the consumer, runs each
  * message through the pipeline under the daemon lock (kafka_consume()),
  * serves the producer's delivery reports and stores input offsets once the
- * tracker finds them complete (track.c). It also acts on SIGHUP's flag,
- * publishes the estimates on their timer and keeps systemd's status line.
+ * tracker finds them complete (track.c), and lets the epoch gate (kafka.c,
+ * gate.c) enter the next epoch when every partition has reached it. It
+ * also acts on SIGHUP's flag and keeps systemd's status line.
  *
  * Commits: librdkafka's auto-commit (enable.auto.commit, every
  * auto.commit.interval.ms) writes the *stored* offsets, which suits this
@@ -31,7 +32,7 @@
 
 /* When each periodic task last ran (monotonic ms). */
 struct timers {
-	int64_t		last_status, last_est, last_commit;
+	int64_t		last_status, last_commit;
 	uint64_t	consumed_at_status;
 };
 
@@ -81,7 +82,8 @@ step(struct kafka *k, struct pipeline *p, volatile int *reload)
 	}
 	rd_kafka_poll(k->producer, 0);
 	kafka_store_complete(k);
-	inflight = track_inflight(k->track);
+	/* held messages wait for other partitions, not for deliveries */
+	inflight = track_inflight(k->track) - gate_held(k->gate);
 	if (!k->paused && inflight >= TRACK_PAUSE_AT)
 		kafka_set_paused(k, 1);
 	else if (k->paused && inflight < TRACK_RESUME_AT)
@@ -91,6 +93,7 @@ step(struct kafka *k, struct pipeline *p, volatile int *reload)
 		rd_kafka_poll(k->producer, POLL_MS);
 	else if ((rm = rd_kafka_consumer_poll(k->consumer, POLL_MS)) != NULL)
 		kafka_consume(k, p, rm);
+	kafka_gate_step(k, p);
 }
 
 /* systemd's status line: rate, counters, lag; refreshes the lag gauge. */
@@ -111,18 +114,13 @@ report_status(struct kafka *k, struct timers *tm, int64_t t)
 	    metrics.consumer_lag, k->paused ? ", paused" : "");
 }
 
-/* The periodic tasks that are due: estimates, explicit commits, status. */
+/* The periodic tasks that are due: explicit commits, status. */
 static void
 run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 {
 	rd_kafka_resp_err_t	err;
 	int64_t			t = now_ms();
 
-	if (k->estimates_interval_s > 0 &&
-	    t - tm->last_est >= (int64_t)k->estimates_interval_s * 1000) {
-		tm->last_est = t;
-		kafka_publish_estimates(k, p);
-	}
 	if (!k->auto_commit && t - tm->last_commit >= COMMIT_INTERVAL_MS) {
 		tm->last_commit = t;
 		err = rd_kafka_commit(k->consumer, NULL, 1);
@@ -145,6 +143,7 @@ finish(struct kafka *k, struct pipeline *p)
 	METRICS_SET(ready, 0);
 	if (!k->failed && !k->aborted)
 		kafka_publish_estimates(k, p);
+	kafka_drop_held(k);	/* read again after a restart */
 	log_info("stopping: delivering outputs and committing offsets");
 	kafka_commit_complete(k, FLUSH_STOP_MS);
 	/* Close leaves the group; its revoke commits what completed since. */
@@ -173,7 +172,7 @@ kafka_run(struct kafka *k, struct pipeline *p, volatile int *stop,
 	k->stop = stop;
 	if (subscribe(k) == -1)
 		return -1;
-	tm.last_status = tm.last_est = tm.last_commit = now_ms();
+	tm.last_status = tm.last_commit = now_ms();
 	while (!*stop && !k->failed) {
 		step(k, p, reload);
 		run_timers(k, p, &tm);

@@ -303,6 +303,9 @@ render_pipeline(FILE *f, struct pipeline *p)
 	render_inputs(f, &st);
 	render_outputs(f, &st);
 	render_model(f, p);
+	put_double(f, "retentiond_model_epoch", "gauge",
+	    "Event-time epoch of the scoring model (-1 before the first).",
+	    (double)pipeline_epoch(p));
 }
 
 /* Prometheus text format 0.0.4 of the daemon's metrics and, when p is not
@@ -357,6 +360,9 @@ metrics_render(struct pipeline *p)
 	    "1 when the brokers are reachable.", LOAD(kafka_up) ? 1 : 0);
 	put_double(f, "retentiond_ready", "gauge",
 	    "1 when consuming.", LOAD(ready) ? 1 : 0);
+	put_double(f, "retentiond_messages_held", "gauge",
+	    "Input messages held until every partition reaches their epoch.",
+	    (double)LOAD(held_messages));
 
 	put_histogram(f, "retentiond_processing_seconds",
 	    "Wall-clock time to process one input message.",

@@ -132,7 +132,8 @@ replay_run(const struct config *cfg, const char *path, int dump_scores,
 		m.len = (size_t)len;
 		m.topic = "replay";
 		m.offset = lineno;
-		if (pipeline_run(p, &m, emit, &r) == PIPE_ERROR) {
+		/* one file in order: never held, epochs entered as they come */
+		if (pipeline_run_all(p, &m, emit, &r) == PIPE_ERROR) {
 			log_warnx("replay: output failed at line %lld", lineno);
 			goto done;
 		}
@@ -141,7 +142,7 @@ replay_run(const struct config *cfg, const char *path, int dump_scores,
 		log_warn("replay: reading %s", path);
 		goto done;
 	}
-	if (pipeline_publish_estimates(p, emit, &r) == -1)
+	if (pipeline_finish(p, emit, &r) == -1)
 		goto done;
 	if (dump_scores) {
 		r.dumping = 1;

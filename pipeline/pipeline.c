@@ -1,11 +1,20 @@
 /*
  * pipeline.c: pipeline_run() strings the stages together.
  *
- * Per message: decode -> dedup -> (state_erase | state_apply: record and
- * model in one call) -> score -> decide -> encode -> emit. Then, in event
- * time: a rescoring sweep of the shard when its clock has moved
- * rescore_interval_hours, budget plans when the global clock enters a new
- * calendar month, estimates every estimates_interval_events events.
+ * Per message: decode -> epoch gate -> dedup -> (state_erase | state_apply:
+ * record and the shard's statistics in one call) -> score -> decide ->
+ * encode -> emit. Then, in event time: a rescoring sweep of the shard when
+ * its clock has moved rescore_interval_hours.
+ *
+ * Epochs (DESIGN.md, "The determinism rule"). Event time is cut into
+ * epochs of epoch_hours; the pipeline is in one epoch at a time and scores
+ * with that epoch's fit (state/fit.c). A message of a later epoch is
+ * refused with PIPE_BLOCKED, before anything changes: the caller holds it
+ * until every partition has reached that epoch and then calls
+ * pipeline_advance(), which refits from every shard's statistics in
+ * partition order and publishes the boundary's estimates, and the month's
+ * budget plans when the boundary starts a calendar month. Events of the
+ * current or an earlier epoch (late ones) apply at once.
  *
  * Invariants: an employee lives in exactly one shard (its events share a
  * partition because the key is the employee id); every output is encoded
@@ -27,6 +36,7 @@
 struct shard {
 	struct table	*table;
 	struct dedup	*dedup;
+	struct model	*model;		/* the shard's statistics */
 	int64_t		 clock_ms;	/* latest event time applied here */
 	int64_t		 swept_ms;	/* clock at the last rescoring sweep */
 };
@@ -34,13 +44,15 @@ struct shard {
 struct pipeline {
 	struct pipeline_config	 cfg;
 	struct features		*features;
-	struct model		*model;
+	struct model		*model;		/* owns the fit; no statistics */
 	struct shard		*shards[SHARDS_MAX];
+	struct model		*models[SHARDS_MAX];	/* shards[i]->model */
+	int			 nshards;	/* highest shard index + 1 */
+	long			 epoch;		/* current; -1 before the first */
+	long			 blocked_epoch;	/* of the last PIPE_BLOCKED */
 	struct pipeline_stats	 stats;
 	uint64_t		 exited;	/* employees in state that left */
 	int64_t			 clock_ms;	/* max over shards */
-	int			 plan_month;	/* year * 12 + month - 1; -1 none */
-	uint64_t		 since_estimates;
 	struct hr_event		 ev;		/* reused per message */
 	/* the emit context of the current call */
 	pipeline_emit_fn	 emit;
@@ -77,7 +89,7 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->department_budget_per_month = 50000;
 	c->suggestions_max = 3;
 	c->rescore_interval_hours = 24;
-	c->estimates_interval_events = 10000;
+	c->epoch_hours = 24;
 	c->dedup_capacity = 1 << 20;
 }
 
@@ -100,7 +112,9 @@ pipeline_new(const struct pipeline_config *cfg, char *errbuf, size_t errlen)
 	}
 	p->cfg = *cfg;
 	sync_model_config(&p->cfg);
-	p->plan_month = -1;
+	p->epoch = p->blocked_epoch = -1;
+	if (p->cfg.epoch_hours < 1)
+		p->cfg.epoch_hours = 24;
 	if ((p->features = features_new(&p->cfg.features)) == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
 		goto fail;
@@ -123,6 +137,7 @@ pipeline_free(struct pipeline *p)
 			continue;
 		table_free(p->shards[i]->table);
 		dedup_free(p->shards[i]->dedup);
+		model_free(p->shards[i]->model);
 		free(p->shards[i]);
 	}
 	model_free(p->model);
@@ -138,10 +153,12 @@ pipeline_reconfigure(struct pipeline *p, const struct pipeline_config *cfg)
 	/* The structure (features, dedup size) stays; decisions change. */
 	struct features_config keep = p->cfg.features;
 	size_t dedup = p->cfg.dedup_capacity;
+	int epoch_hours = p->cfg.epoch_hours;
 
 	p->cfg = *cfg;
 	p->cfg.features = keep;
 	p->cfg.dedup_capacity = dedup;
+	p->cfg.epoch_hours = epoch_hours;	/* epochs are numbered by it */
 	sync_model_config(&p->cfg);
 	model_set_config(p->model, &p->cfg.model);
 }
@@ -151,19 +168,25 @@ shard_get(struct pipeline *p, int32_t partition)
 {
 	int i = partition < 0 ? 0 : partition % SHARDS_MAX;
 	struct shard *s;
+	char why[ERRBUF_MAX];
 
 	if ((s = p->shards[i]) != NULL)
 		return s;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->table = table_new()) == NULL ||
-	    (s->dedup = dedup_new(p->cfg.dedup_capacity)) == NULL) {
+	    (s->dedup = dedup_new(p->cfg.dedup_capacity)) == NULL ||
+	    (s->model = model_new_shard(p->model, why, sizeof(why))) == NULL) {
 		if (s != NULL) {
 			table_free(s->table);
+			dedup_free(s->dedup);
 			free(s);
 		}
 		return NULL;
 	}
 	p->shards[i] = s;
+	p->models[i] = s->model;
+	if (i + 1 > p->nshards)
+		p->nshards = i + 1;
 	return s;
 }
 
@@ -228,7 +251,8 @@ reject(struct pipeline *p, const struct message *m, const char *why, int reason)
 }
 
 static void
-publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
+publish_alert(struct pipeline *p, struct shard *sh, struct employee *e,
+    const struct alert_msg *m)
 {
 	if (m->firing) {
 		p->stats.alerts_firing++;
@@ -237,7 +261,7 @@ publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
 		p->stats.alerts_resolved++;
 		p->stats.alerts_open--;
 	}
-	model_note_alert(p->model, e, m->firing);
+	model_note_alert(sh->model, e, m->firing);
 	put_at(p, OUT_ALERT, e->id, encode_alert(m), m->event_time_ms);
 }
 
@@ -263,14 +287,15 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
 
 /* Scores e at now_ms and publishes what changes. */
 static void
-assess(struct pipeline *p, struct employee *e, int64_t now_ms, const char *cause)
+assess(struct pipeline *p, struct shard *sh, struct employee *e, int64_t now_ms,
+    const char *cause)
 {
 	struct score		s;
 	struct alert_msg	m;
 
 	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
 		return;		/* provisional records have no tenure to score */
-	model_score(p->model, e, now_ms, &s);
+	model_score(sh->model, e, now_ms, &s);
 	/* Warm-up: a hazard fitted on a handful of exits ranks noise. Until
 	 * it has seen alert_min_exits, scores are kept but no episode opens
 	 * (open ones can still resolve). */
@@ -281,7 +306,7 @@ assess(struct pipeline *p, struct employee *e, int64_t now_ms, const char *cause
 	}
 	if (!decide_alert(&p->cfg, e, &s, now_ms, cause, model_version(p->model), &m))
 		return;
-	publish_alert(p, e, &m);
+	publish_alert(p, sh, e, &m);
 	if (m.firing)
 		publish_suggestion(p, e, &s, m.alert_id, now_ms);
 }
@@ -293,7 +318,7 @@ sweep(struct pipeline *p, struct shard *sh)
 	size_t it = 0;
 
 	while ((e = table_next(sh->table, &it)) != NULL && !p->failed)
-		assess(p, e, sh->clock_ms, "clock");
+		assess(p, sh, e, sh->clock_ms, "clock");
 	sh->swept_ms = sh->clock_ms;
 }
 
@@ -330,83 +355,173 @@ grow_plan_scratch(struct pipeline *p, size_t need)
 	return 0;
 }
 
-/* One plan per department with at-risk employees, for the month now_ms is in. */
+/* Department ids in name order (ids are interned in arrival order);
+ * into order[], returns how many. */
+static int
+departments_by_name(struct strtab *depts, int *order)
+{
+	int n = strtab_count(depts), i, j, t;
+
+	for (i = 0; i < n; i++) {
+		t = i;
+		for (j = i; j > 0 && strcmp(strtab_name(depts, order[j - 1]),
+		    strtab_name(depts, t)) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = t;
+	}
+	return n;
+}
+
+/* The candidates of department d: each at-risk employee's best action,
+ * shards in partition order. Returns how many, or -1 on ENOMEM. */
+static int
+plan_candidates(struct pipeline *p, int d, int64_t now_ms)
+{
+	struct employee	*e;
+	struct score	 s;
+	struct action	 best;
+	size_t		 n = 0;
+
+	for (int i = 0; i < p->nshards; i++) {
+		size_t it = 0;
+
+		if (p->shards[i] == NULL)
+			continue;
+		while ((e = table_next(p->shards[i]->table, &it)) != NULL) {
+			if (e->dept != d || !(e->flags & EMP_FIRING) ||
+			    (e->flags & EMP_EXITED))
+				continue;
+			s.risk = e->risk;
+			s.expected_tenure_days = e->expected_tenure_days;
+			if (decide_actions(&p->cfg, p->model, e, now_ms, &s, &best, 1) != 1)
+				continue;
+			if (grow_plan_scratch(p, n + 1) == -1)
+				return -1;
+			p->cand[n].employee_id = e->id;
+			p->cand[n].action = best;
+			p->cand[n].risk_before = e->risk;
+			n++;
+		}
+	}
+	return (int)n;
+}
+
+/* One plan per department with at-risk employees, for the month now_ms
+ * is in, departments in name order. */
 static void
 publish_plans(struct pipeline *p, int64_t now_ms)
 {
 	struct strtab	*depts = features_departments(p->features);
 	struct plan_msg	 m;
-	struct employee	*e;
-	struct score	 s;
-	struct action	 best;
-	char		 month[8];
+	char		 month[8], key[EVENT_STR_MAX + 8];
+	int		 order[DEPARTMENTS_MAX], nd, n;
 
 	month_index(now_ms, month);
-	for (int d = 0; d < strtab_count(depts) && !p->failed; d++) {
-		size_t n = 0;
-
-		for (int i = 0; i < SHARDS_MAX; i++) {
-			size_t it = 0;
-
-			if (p->shards[i] == NULL)
-				continue;
-			while ((e = table_next(p->shards[i]->table, &it)) != NULL) {
-				if (e->dept != d || !(e->flags & EMP_FIRING) ||
-				    (e->flags & EMP_EXITED))
-					continue;
-				s.risk = e->risk;
-				s.expected_tenure_days = e->expected_tenure_days;
-				if (decide_actions(&p->cfg, p->model, e, now_ms, &s, &best, 1) != 1)
-					continue;
-				if (grow_plan_scratch(p, n + 1) == -1) {
-					p->failed = 1;
-					return;
-				}
-				p->cand[n].employee_id = e->id;
-				p->cand[n].action = best;
-				p->cand[n].risk_before = e->risk;
-				n++;
-			}
+	nd = departments_by_name(depts, order);
+	for (int x = 0; x < nd && !p->failed; x++) {
+		if ((n = plan_candidates(p, order[x], now_ms)) == -1) {
+			p->failed = 1;
+			return;
 		}
 		if (n == 0)
 			continue;
 		memset(&m, 0, sizeof(m));
-		m.department = strtab_name(depts, d);
+		m.department = strtab_name(depts, order[x]);
 		memcpy(m.month, month, sizeof(m.month));
 		m.budget = p->cfg.department_budget_per_month;
 		m.allocations = p->alloc;
-		m.nallocations = decide_plan(m.budget, p->cand, (int)n, p->alloc,
+		m.nallocations = decide_plan(m.budget, p->cand, n, p->alloc,
 		    &m.spend, &m.expected_retained);
 		m.model_version = model_version(p->model);
 		decide_make_id(m.plan_id, "plan", m.department, month);
-		{
-			char key[EVENT_STR_MAX + 8];
-
-			snprintf(key, sizeof(key), "dept:%s", m.department);
-			put(p, OUT_SUGGESTION, key, encode_plan(&m));
-		}
+		snprintf(key, sizeof(key), "dept:%s", m.department);
+		put(p, OUT_SUGGESTION, key, encode_plan(&m));
 		p->stats.plans++;
 	}
+}
+
+static uint64_t
+events_applied(const struct pipeline *p)
+{
+	uint64_t events = 0;
+
+	for (int i = 0; i < EV__COUNT; i++)
+		events += p->stats.events_by_type[i];
+	return events;
+}
+
+/* The epoch's estimates, as of event time at_ms. */
+static void
+put_estimates(struct pipeline *p, int64_t at_ms)
+{
+	struct model_estimates *est;
+
+	if ((est = malloc(sizeof(*est))) == NULL) {
+		p->failed = 1;
+		return;
+	}
+	model_estimates(p->model, est);
+	put(p, OUT_ESTIMATES, ESTIMATES_KEY, encode_estimates(est,
+	    model_version(p->model), at_ms, events_applied(p), p->cfg.horizon_days));
+	free(est);
+}
+
+static int64_t
+epoch_start_ms(const struct pipeline *p, long k)
+{
+	return (int64_t)k * p->cfg.epoch_hours * 3600000;
+}
+
+static long
+epoch_of(const struct pipeline *p, int64_t t_ms)
+{
+	return (long)(t_ms / ((int64_t)p->cfg.epoch_hours * 3600000));
+}
+
+long
+pipeline_epoch(const struct pipeline *p)
+{
+	return p->epoch;
+}
+
+long
+pipeline_blocked_epoch(const struct pipeline *p)
+{
+	return p->blocked_epoch;
+}
+
+/* See pipeline.h. */
+int
+pipeline_advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *arg)
+{
+	long prev = p->epoch;
+	int64_t at = epoch_start_ms(p, epoch);
+
+	if (epoch <= prev)
+		return 0;
+	p->emit = emit;
+	p->arg = arg;
+	p->msg = NULL;
+	p->failed = 0;
+	if (model_advance(p->model, p->models, p->nshards, epoch) == -1)
+		return -1;
+	p->epoch = epoch;
+	if (prev < 0)
+		return 0;	/* the first boundary: nothing to report yet */
+	put_estimates(p, at);
+	if (month_index(epoch_start_ms(p, prev), NULL) != month_index(at, NULL))
+		publish_plans(p, at);
+	return p->failed ? -1 : 0;
 }
 
 int
 pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 {
-	struct model_estimates *est;
-	uint64_t events = 0;
-
-	if ((est = malloc(sizeof(*est))) == NULL)
-		return -1;
-	for (int i = 0; i < EV__COUNT; i++)
-		events += p->stats.events_by_type[i];
-	model_estimates(p->model, est);
 	p->emit = emit;
 	p->arg = arg;
+	p->msg = NULL;
 	p->failed = 0;
-	put(p, OUT_ESTIMATES, ESTIMATES_KEY, encode_estimates(est,
-	    model_version(p->model), p->clock_ms, events, p->cfg.horizon_days));
-	free(est);
-	p->since_estimates = 0;
+	put_estimates(p, p->clock_ms);
 	return p->failed ? -1 : 0;
 }
 
@@ -423,7 +538,7 @@ erase(struct pipeline *p, struct shard *sh, const char *id)
 		p->stats.alerts_open--;		/* the episode ends silently */
 	if (e->flags & EMP_EXITED)
 		p->exited--;
-	(void)state_erase(p->model, sh->table, id);
+	(void)state_erase(sh->model, sh->table, id);
 }
 
 static void
@@ -445,7 +560,7 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 		p->stats.late_events++;
 	was_exited = (e->flags & EMP_EXITED) != 0;
 	/* all or nothing: a refused event leaves record and model as they were */
-	if (state_apply(p->model, e, ev, why, sizeof(why)) == -1) {
+	if (state_apply(sh->model, e, ev, why, sizeof(why)) == -1) {
 		reject(p, msg, why, REASON_NOT_APPLICABLE);
 		if (created)
 			table_erase(sh->table, ev->subject);
@@ -457,11 +572,11 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 	if (!was_exited && (e->flags & EMP_EXITED)) {
 		p->exited++;
 		if (decide_exit(&p->cfg, e, sh->clock_ms, ev->id, model_version(p->model), &m))
-			publish_alert(p, e, &m);
+			publish_alert(p, sh, e, &m);
 	} else if (was_exited && !(e->flags & EMP_EXITED))
 		p->exited--;	/* rehired */
 	else
-		assess(p, e, sh->clock_ms, ev->id);
+		assess(p, sh, e, sh->clock_ms, ev->id);
 }
 
 enum pipeline_result
@@ -470,7 +585,8 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 {
 	struct shard	*sh;
 	char		 why[ERRBUF_MAX];
-	int		 reason = -1, month;
+	int		 reason = -1;
+	long		 k;
 	enum pipeline_result rc = PIPE_OK;
 
 	p->emit = emit;
@@ -481,6 +597,11 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 		reject(p, msg, why, reason);
 		rc = PIPE_REJECTED;
 		goto out;
+	}
+	if ((k = epoch_of(p, p->ev.time_ms)) > p->epoch) {
+		p->blocked_epoch = k;	/* nothing else changed */
+		p->msg = NULL;
+		return PIPE_BLOCKED;
 	}
 	if ((sh = shard_get(p, msg->partition)) == NULL) {
 		p->failed = 1;
@@ -501,20 +622,34 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 	else if (sh->clock_ms - sh->swept_ms >=
 	    (int64_t)p->cfg.rescore_interval_hours * 3600000)
 		sweep(p, sh);
-	if (sh->clock_ms > p->clock_ms) {
+	if (sh->clock_ms > p->clock_ms)
 		p->clock_ms = sh->clock_ms;
-		month = month_index(p->clock_ms, NULL);
-		if (p->plan_month >= 0 && month != p->plan_month)
-			publish_plans(p, p->clock_ms);
-		p->plan_month = month;
-	}
-	if (p->cfg.estimates_interval_events > 0 &&
-	    ++p->since_estimates >= (uint64_t)p->cfg.estimates_interval_events &&
-	    pipeline_publish_estimates(p, emit, arg) == -1)
-		p->failed = 1;
 out:
 	p->msg = NULL;
 	return p->failed ? PIPE_ERROR : rc;
+}
+
+/* See pipeline.h. */
+enum pipeline_result
+pipeline_run_all(struct pipeline *p, const struct message *msg,
+    pipeline_emit_fn emit, void *arg)
+{
+	enum pipeline_result rc = pipeline_run(p, msg, emit, arg);
+
+	if (rc != PIPE_BLOCKED)
+		return rc;
+	if (pipeline_advance(p, p->blocked_epoch, emit, arg) == -1)
+		return PIPE_ERROR;
+	return pipeline_run(p, msg, emit, arg);
+}
+
+/* See pipeline.h. */
+int
+pipeline_finish(struct pipeline *p, pipeline_emit_fn emit, void *arg)
+{
+	if (p->epoch < 0)
+		return pipeline_publish_estimates(p, emit, arg);
+	return pipeline_advance(p, p->epoch + 1, emit, arg);
 }
 
 void
@@ -583,16 +718,13 @@ char *
 pipeline_model_json(struct pipeline *p)
 {
 	struct model_estimates *est;
-	uint64_t events = 0;
 	char *s;
 
 	if ((est = malloc(sizeof(*est))) == NULL)
 		return NULL;
-	for (int i = 0; i < EV__COUNT; i++)
-		events += p->stats.events_by_type[i];
 	model_estimates(p->model, est);
-	s = encode_estimates(est, model_version(p->model), p->clock_ms, events,
-	    p->cfg.horizon_days);
+	s = encode_estimates(est, model_version(p->model), p->clock_ms,
+	    events_applied(p), p->cfg.horizon_days);
 	free(est);
 	return s;
 }
@@ -640,7 +772,8 @@ pipeline_dump_scores(struct pipeline *p, int64_t at_ms, pipeline_emit_fn emit, v
 			continue;
 		while ((e = table_next(p->shards[i]->table, &it)) != NULL && !p->failed) {
 			if (e->hired_ms != 0 && !(e->flags & EMP_EXITED))
-				model_score(p->model, e, at_ms > 0 ? at_ms : now_for(p, e), NULL);
+				model_score(p->shards[i]->model, e,
+				    at_ms > 0 ? at_ms : now_for(p, e), NULL);
 			put(p, OUT_ESTIMATES, e->id, encode_score_line(e, p->cfg.horizon_days));
 		}
 	}

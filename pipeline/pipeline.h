@@ -44,7 +44,8 @@ struct pipeline_config {
 	int	suggestions_max;	/* actions per suggestion */
 	/* cadence, in event time */
 	int	rescore_interval_hours;	/* rescoring of the whole shard */
-	int	estimates_interval_events;	/* publish estimates every N events */
+	int	epoch_hours;		/* the scoring model changes at these
+					 * boundaries (from 00:00 UTC) */
 	size_t	dedup_capacity;		/* source+id pairs remembered per shard */
 };
 
@@ -94,7 +95,10 @@ enum pipeline_result {
 	PIPE_OK,		/* applied; outputs (if any) emitted */
 	PIPE_DUPLICATE,		/* source+id seen before: no effect */
 	PIPE_REJECTED,		/* invalid: sent to the DLQ output */
-	PIPE_ERROR		/* emit failed or out of memory */
+	PIPE_ERROR,		/* emit failed or out of memory */
+	PIPE_BLOCKED		/* of a later epoch than the pipeline's: not
+				 * applied, nothing changed; offer it again
+				 * after pipeline_advance() */
 };
 
 /* Counters for metrics; monotonic unless named otherwise. */
@@ -130,7 +134,28 @@ void		 pipeline_free(struct pipeline *);
 void		 pipeline_reconfigure(struct pipeline *, const struct pipeline_config *);
 enum pipeline_result pipeline_run(struct pipeline *, const struct message *,
 		    pipeline_emit_fn, void *arg);
-/* Publishes model estimates now (shutdown, timer). */
+/* Epochs (see pipeline.c): the epoch the pipeline is in (messages of it or
+ * earlier apply; -1 before the first), and the epoch the message that
+ * pipeline_run() last refused with PIPE_BLOCKED belongs to. */
+long		 pipeline_epoch(const struct pipeline *);
+long		 pipeline_blocked_epoch(const struct pipeline *);
+/* Moves to epoch (> the current one; else no-op) once every partition has
+ * reached it (its next message is of epoch or later, or it is idle): the
+ * scoring model is refitted from every shard's statistics in partition
+ * order; the boundary's estimates (event time = the boundary), and plans
+ * when it starts a month, are emitted. 0, or -1 (emit failed, ENOMEM). */
+int		 pipeline_advance(struct pipeline *, long epoch, pipeline_emit_fn,
+		    void *arg);
+/* For one stream in order that is the whole input (replay, tests): runs
+ * msg, entering its epoch first when pipeline_run() blocks. Never
+ * PIPE_BLOCKED. */
+enum pipeline_result pipeline_run_all(struct pipeline *, const struct message *,
+		    pipeline_emit_fn, void *arg);
+/* The end of such an input: every partition has crossed the next boundary,
+ * so the pipeline enters it (estimates of everything applied; before any
+ * event, the empty model's). 0 or -1. */
+int		 pipeline_finish(struct pipeline *, pipeline_emit_fn, void *arg);
+/* Publishes the current epoch's estimates now, as of the clock (shutdown). */
 int		 pipeline_publish_estimates(struct pipeline *, pipeline_emit_fn, void *arg);
 void		 pipeline_stats(const struct pipeline *, struct pipeline_stats *);
 const char	*pipeline_reject_reason_name(int i);	/* label for rejected_by_reason[i] */

@@ -17,15 +17,17 @@
  * only. Numeric ages (and dates of birth, as age at the event's time) are
  * put into bands so that groups are coarse and no birth date is kept.
  *
- * Pay medians: one P-square estimator (Jain & Chlamtac, 1985) per
- * (department, job level): five markers track the minimum, the quartile
- * neighbourhood and the median of the stream of salaries seen and are
- * nudged towards their ideal ranks with a piecewise-parabolic step. That is
- * 15 doubles per key whatever the stream length, accurate to about a
- * percent for smooth distributions, and updates in O(1) without sorting.
- * A log-spaced histogram would need ~1000 bins per key for the same
- * precision, too much for 1024 departments x 16 levels. The whole array
- * is allocated at features_new() (calloc: untouched pages cost nothing).
+ * Pay medians: the registry holds the median salary per (department, job
+ * level) of the current epoch, written at each epoch boundary from the
+ * shards' mergeable histograms (pay.c) and read by features_vector() for
+ * relative pay; features_set_pay_median() is the only writer.
+ *
+ * Registries are order-free where the output depends on them: attribute
+ * features and departments are interned in arrival order (their ids are
+ * internal), but the model solves and reports covariates in name order
+ * (model.c) and plans iterate departments by name (pipeline.c). Only when
+ * more attributes or levels arrive than max_attr_features / max_levels
+ * allow does arrival order pick which ones get a slot.
  *
  * Nothing here allocates after features_new(). Not thread-safe: the
  * pipeline owns one instance.
@@ -37,11 +39,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "table.h"
+#include "model_internal.h"
 
-#define DEPT_MAX		1024	/* departments interned */
-#define PAY_LEVELS		16	/* job levels 1..15 */
-#define PAY_MIN_SAMPLES		5	/* fewer: relative pay is 1.0 */
+#define DEPT_MAX		PAY_DEPT_MAX	/* departments interned */
 #define PROT_LEVELS_MAX		254	/* levels per protected name (uint8 - 1) */
 #define FNAME_MAX		(2 * EVENT_STR_MAX)
 
@@ -74,14 +74,6 @@ static const struct {
 #define NPROTECTED_BUILTIN \
 	(sizeof(protected_builtin) / sizeof(protected_builtin[0]))
 
-/* P-square median estimator. */
-struct p2 {
-	double		q[5];		/* marker heights */
-	double		n[5];		/* marker positions, 1-based */
-	double		np[5];		/* desired positions */
-	uint32_t	count;
-};
-
 /* An attribute that owns feature slots. */
 struct attr_def {
 	int	is_num;
@@ -111,7 +103,7 @@ struct features {
 	int		 nprot;
 	/* departments and pay */
 	struct strtab	*depts;
-	struct p2	*pay;			/* DEPT_MAX * PAY_LEVELS */
+	double		*pay_median;		/* PAY_CELLS; 0 unknown */
 };
 
 /* Writes the normalised form of s (lowercase, no '_' '-' ' ') to out. */
@@ -159,9 +151,9 @@ features_new(const struct features_config *cfg)
 	f->attr_keys = strtab_new(ATTR_FEATURES_MAX);
 	f->slot_levels = strtab_new(ATTR_FEATURES_MAX);
 	f->depts = strtab_new(DEPT_MAX);
-	f->pay = calloc((size_t)DEPT_MAX * PAY_LEVELS, sizeof(*f->pay));
+	f->pay_median = calloc(PAY_CELLS, sizeof(*f->pay_median));
 	if (f->attr_keys == NULL || f->slot_levels == NULL || f->depts == NULL ||
-	    f->pay == NULL)
+	    f->pay_median == NULL)
 		goto fail;
 	for (i = 0; i < PROTECTED_MAX; i++)
 		if ((f->prot_levels[i] = strtab_new(PROT_LEVELS_MAX)) == NULL)
@@ -185,7 +177,7 @@ features_free(struct features *f)
 	strtab_free(f->depts);
 	for (i = 0; i < PROTECTED_MAX; i++)
 		strtab_free(f->prot_levels[i]);
-	free(f->pay);
+	free(f->pay_median);
 	free(f);
 }
 
@@ -194,6 +186,12 @@ int
 features_dim(const struct features *f)
 {
 	return F_BUILTIN + f->nslots;
+}
+
+int
+features_builtin_dim(void)
+{
+	return F_BUILTIN;
 }
 
 /* Returns the name of covariate i (borrowed), NULL if out of range. */
@@ -509,96 +507,28 @@ features_set_attrs(struct features *f, struct employee *e,
 	}
 }
 
-/* --- P-square median --- */
+/* --- pay medians of the epoch --- */
 
-static void
-p2_add(struct p2 *p, double x)
-{
-	static const double dn[5] = { 0, 0.25, 0.5, 0.75, 1 };
-	double tmp, d, qp;
-	int i, k, sgn;
-
-	if (p->count < 5) {
-		/* keep the first five sorted */
-		for (i = (int)p->count; i > 0 && p->q[i - 1] > x; i--)
-			p->q[i] = p->q[i - 1];
-		p->q[i] = x;
-		if (++p->count == 5) {
-			for (i = 0; i < 5; i++) {
-				p->n[i] = i + 1;
-				p->np[i] = 1 + 4 * dn[i];
-			}
-		}
-		return;
-	}
-	p->count++;
-	if (x < p->q[0]) {
-		p->q[0] = x;
-		k = 0;
-	} else if (x >= p->q[4]) {
-		p->q[4] = x;
-		k = 3;
-	} else {
-		for (k = 0; k < 3 && x >= p->q[k + 1]; k++)
-			;
-	}
-	for (i = k + 1; i < 5; i++)
-		p->n[i] += 1;
-	for (i = 0; i < 5; i++)
-		p->np[i] += dn[i];
-	for (i = 1; i < 4; i++) {
-		d = p->np[i] - p->n[i];
-		if (!((d >= 1 && p->n[i + 1] - p->n[i] > 1) ||
-		    (d <= -1 && p->n[i - 1] - p->n[i] < -1)))
-			continue;
-		sgn = d > 0 ? 1 : -1;
-		/* piecewise-parabolic prediction of the marker's new height */
-		qp = p->q[i] + sgn / (p->n[i + 1] - p->n[i - 1]) *
-		    ((p->n[i] - p->n[i - 1] + sgn) * (p->q[i + 1] - p->q[i]) /
-		    (p->n[i + 1] - p->n[i]) +
-		    (p->n[i + 1] - p->n[i] - sgn) * (p->q[i] - p->q[i - 1]) /
-		    (p->n[i] - p->n[i - 1]));
-		if (!(p->q[i - 1] < qp && qp < p->q[i + 1])) {
-			/* parabola overshoots: linear step instead */
-			tmp = p->q[i + sgn];
-			qp = p->q[i] + sgn * (tmp - p->q[i]) /
-			    (p->n[i + sgn] - p->n[i]);
-		}
-		p->q[i] = qp;
-		p->n[i] += sgn;
-	}
-}
-
-static struct p2 *
-pay_cell(const struct features *f, int dept, int job_level)
-{
-	if (dept < 0 || dept >= DEPT_MAX || job_level < 1 ||
-	    job_level >= PAY_LEVELS)
-		return NULL;
-	return &f->pay[(size_t)dept * PAY_LEVELS + (size_t)job_level];
-}
-
-/* Adds one salary observation to the pay median of (dept, job_level);
- * ignored when the key is unknown or the salary is not positive. */
+/* See table.h: NaN (or not positive) makes the median unknown. */
 void
-features_note_salary(struct features *f, int dept, int job_level, double salary)
+features_set_pay_median(struct features *f, int dept, int job_level, double median)
 {
-	struct p2 *p = pay_cell(f, dept, job_level);
+	int c = pay_cell_index(dept, job_level);
 
-	if (p != NULL && isfinite(salary) && salary > 0)
-		p2_add(p, salary);
+	if (c >= 0)
+		f->pay_median[c] = isfinite(median) && median > 0 ? median : 0;
 }
 
-/* Returns the online median salary of (dept, job_level), or NaN when the
- * key is unknown or has fewer than PAY_MIN_SAMPLES observations. */
+/* Returns the median salary of (dept, job_level) of the current epoch, or
+ * NaN when the key is unknown or had too few observations. */
 double
 features_pay_median(const struct features *f, int dept, int job_level)
 {
-	const struct p2 *p = pay_cell(f, dept, job_level);
+	int c = pay_cell_index(dept, job_level);
 
-	if (p == NULL || p->count < PAY_MIN_SAMPLES)
+	if (c < 0 || !(f->pay_median[c] > 0))
 		return NAN;
-	return p->q[2];
+	return f->pay_median[c];
 }
 
 /* --- the vector --- */

@@ -34,7 +34,7 @@ feed(const char *json)
 	memset(&m, 0, sizeof(m));
 	m.value = json;
 	m.len = strlen(json);
-	pipeline_run(p, &m, drop, NULL);
+	pipeline_run_all(p, &m, drop, NULL);
 }
 
 int

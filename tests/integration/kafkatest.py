@@ -265,6 +265,9 @@ class Daemon:
                       "session.timeout.ms": 6000},
             "state": {"directory": self.state},
             "http": {"listen": ""},
+            # a caught-up silent partition counts as past an epoch
+            # boundary after this long (the default is 30 s)
+            "model": {"idle_seconds": 1},
         }
         for sec, kv in (sections or {}).items():
             cfg.setdefault(sec, {}).update(kv)

@@ -116,6 +116,7 @@ class Daemon:
         with open(self.conf, "w") as f:
             f.write("[state]\ndirectory = %s\n\n"
                     "[alerts]\nthreshold = 0.02\nclear_threshold = 0.01\nmin_exits = 0\n\n"
+                    "[model]\nidle_seconds = 1\n\n"
                     "[http]\n%s\n%s" % (self.state, http_section, extra))
 
     def start(self, wait=True):

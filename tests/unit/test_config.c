@@ -57,7 +57,7 @@ test_defaults(struct config *cfg)
 	CHECK_STR(cfg->state_directory, "/var/lib/retentiond");
 	CHECK_STR(cfg->http_listen, "127.0.0.1:9464");
 	CHECK(cfg->log_level == LOG_INFO);
-	CHECK(cfg->estimates_interval_s == 60);
+	CHECK(cfg->idle_seconds == 30);
 	CHECK(cfg->nkafka == 0);
 	CHECK(cfg->pipeline.clear_threshold < cfg->pipeline.threshold);
 	CHECK(cfg->pipeline.threshold <= cfg->pipeline.critical_threshold);
@@ -374,7 +374,7 @@ test_example(struct config *cfg)
 	CHECK_STR(cfg->http_listen, def->http_listen);
 	CHECK_STR(cfg->http_token_file, def->http_token_file);
 	CHECK(cfg->http_allow_remote == def->http_allow_remote);
-	CHECK(cfg->estimates_interval_s == def->estimates_interval_s);
+	CHECK(cfg->idle_seconds == def->idle_seconds);
 	CHECK(cfg->log_level == def->log_level);
 	if (memcmp(&cfg->pipeline, &def->pipeline, sizeof(def->pipeline)) != 0)
 		fprintf(stderr, "  threshold %g/%g clear %g/%g crit %g/%g "

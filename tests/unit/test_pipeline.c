@@ -222,7 +222,7 @@ feed(struct pipeline *p, struct sink *k, const char *key, const char *fmt, ...)
 	m.len = strlen(buf);
 	m.topic = "hr.events";
 	m.offset = offset++;
-	return pipeline_run(p, &m, collect, k);
+	return pipeline_run_all(p, &m, collect, k);
 }
 
 #define EV "{\"specversion\":\"1.0\",\"id\":\"%s-%d\",\"source\":\"t\",\"type\":\"%s\"," \
