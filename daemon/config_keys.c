@@ -93,6 +93,9 @@ static const struct config_key config_keys[] = {
 	{ "model", "estimates_interval_seconds", KT_IGNORED, FIELD(ignored), 1, 86400, 0 },
 	{ "model", "observation_start",	KT_TIME, P(model.observation_start_ms), 0, 0, 0 },
 	{ "model", "dedup_capacity",	KT_SIZE, P(dedup_capacity), 1024, 1 << 28, 0 },
+	{ "time", "future_tolerance_seconds", KT_INT, P(future_tolerance_s), 0, 86400 * 31, 0 },
+	{ "time", "future_horizon_days", KT_INT, P(future_horizon_days), 1, 36500, 0 },
+	{ "time", "max_held",		KT_SIZE, P(max_held), 0, 1 << 24, 0 },
 	{ "log", "level",		KT_LOGLEVEL, FIELD(log_level), 0, 0, 0 },
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -37,6 +37,16 @@ struct emit_ctx {
 	struct track_entry	*entry;
 };
 
+/* Wall-clock ms since the epoch: how far in the future an event is. */
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Monotonic ms, for the epoch gate's idle rule. */
 static int64_t
 mono_ms(void)
@@ -553,6 +563,7 @@ to_message(struct kafka *k, const rd_kafka_message_t *rm, struct message *m)
 	m->topic = rd_kafka_topic_name(rm->rkt);
 	m->partition = rm->partition;
 	m->offset = rm->offset;
+	m->wall_ms = wall_ms();
 	if (rd_kafka_message_headers(rm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		while (n < HEADERS_MAX && rd_kafka_header_get_all(hdrs, n, &name,
 		    &val, &vlen) == RD_KAFKA_RESP_ERR_NO_ERROR) {

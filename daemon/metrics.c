@@ -201,6 +201,12 @@ render_inputs(FILE *f, const struct pipeline_stats *st)
 	put_u64(f, "retentiond_events_duplicate_total", "counter",
 	    "Input events whose source and id were seen before (applied once).",
 	    st->duplicates);
+	put_u64(f, "retentiond_events_held_total", "counter",
+	    "Future-dated input events held until their time ([time]).",
+	    st->held_total);
+	put_double(f, "retentiond_events_held", "gauge",
+	    "Future-dated input events held now, over all shards.",
+	    (double)st->events_held);
 	put_u64(f, "retentiond_events_late_total", "counter",
 	    "Input events older than the employee's latest applied event.",
 	    st->late_events);

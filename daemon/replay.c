@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -110,6 +111,7 @@ replay_run(const struct config *cfg, const char *path, int dump_scores,
 	ssize_t			 len;
 	long long		 lineno = 0;
 	int			 rc = -1;
+	int64_t			 now_ms = (int64_t)time(NULL) * 1000;
 
 	if (strcmp(path, "-") == 0)
 		in = stdin;
@@ -132,6 +134,7 @@ replay_run(const struct config *cfg, const char *path, int dump_scores,
 		m.len = (size_t)len;
 		m.topic = "replay";
 		m.offset = lineno;
+		m.wall_ms = now_ms;	/* a replay of history holds nothing */
 		/* one file in order: never held, epochs entered as they come */
 		if (pipeline_run_all(p, &m, emit, &r) == PIPE_ERROR) {
 			log_warnx("replay: output failed at line %lld", lineno);

@@ -31,12 +31,15 @@
 
 #define SHARDS_MAX 4096			/* partitions of the input topic */
 #define REASON_NOT_APPLICABLE DR__COUNT	/* state_apply refused the event */
+#define REASON_FUTURE	(DR__COUNT + 1)	/* beyond future_horizon_days */
+#define REASON_HELD_FULL (DR__COUNT + 2)	/* in the future, max_held held */
 #define ESTIMATES_KEY "retentiond"	/* key of hr.model.estimates: the model name */
 
 struct shard {
 	struct table	*table;
 	struct dedup	*dedup;
 	struct model	*model;		/* the shard's statistics */
+	struct heldq	*held;		/* future-dated messages */
 	int64_t		 clock_ms;	/* latest event time applied here */
 	int64_t		 swept_ms;	/* clock at the last rescoring sweep */
 };
@@ -90,6 +93,9 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->suggestions_max = 3;
 	c->rescore_interval_hours = 24;
 	c->epoch_hours = 24;
+	c->future_tolerance_s = 3600;
+	c->future_horizon_days = 400;
+	c->max_held = 10000;
 	c->dedup_capacity = 1 << 20;
 }
 
@@ -138,6 +144,7 @@ pipeline_free(struct pipeline *p)
 		table_free(p->shards[i]->table);
 		dedup_free(p->shards[i]->dedup);
 		model_free(p->shards[i]->model);
+		heldq_free(p->shards[i]->held);
 		free(p->shards[i]);
 	}
 	model_free(p->model);
@@ -175,10 +182,12 @@ shard_get(struct pipeline *p, int32_t partition)
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->table = table_new()) == NULL ||
 	    (s->dedup = dedup_new(p->cfg.dedup_capacity)) == NULL ||
+	    (s->held = heldq_new()) == NULL ||
 	    (s->model = model_new_shard(p->model, why, sizeof(why))) == NULL) {
 		if (s != NULL) {
 			table_free(s->table);
 			dedup_free(s->dedup);
+			heldq_free(s->held);
 			free(s);
 		}
 		return NULL;
@@ -579,6 +588,77 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 		assess(p, sh, e, sh->clock_ms, ev->id);
 }
 
+/* Time that cannot be poisoned (DESIGN.md): an event dated after the
+ * wall clock plus the tolerance would move the shard's clock into the
+ * future. Within the horizon it is held in its shard (duplicates dropped
+ * first) and applied once the shard's clock reaches it; beyond the horizon,
+ * or with max_held already held, it goes to the DLQ. Returns 1 when msg
+ * was handled here (*rc set), 0 when it applies now. */
+static int
+future(struct pipeline *p, const struct message *msg, enum pipeline_result *rc)
+{
+	int64_t w = msg->wall_ms, t = p->ev.time_ms;
+	struct shard *sh;
+
+	if (w <= 0 || t <= w + (int64_t)p->cfg.future_tolerance_s * 1000)
+		return 0;
+	*rc = PIPE_REJECTED;
+	if (t > w + (int64_t)p->cfg.future_horizon_days * MS_PER_DAY) {
+		reject(p, msg, "time: later than future_horizon_days after now",
+		    REASON_FUTURE);
+		return 1;
+	}
+	if ((sh = shard_get(p, msg->partition)) == NULL) {
+		p->failed = 1;
+		return 1;
+	}
+	if (heldq_count(sh->held) >= p->cfg.max_held) {
+		reject(p, msg, "time: in the future, and max_held events are held",
+		    REASON_HELD_FULL);
+		return 1;
+	}
+	*rc = PIPE_DUPLICATE;
+	if (dedup_check(sh->dedup, p->ev.source, p->ev.id)) {
+		p->stats.duplicates++;
+		return 1;
+	}
+	*rc = PIPE_OK;
+	if (heldq_push(sh->held, msg, t) == -1)
+		p->failed = 1;
+	else
+		p->stats.held_total++;
+	return 1;
+}
+
+/* Applies the held messages the shard's clock has reached, in time order
+ * (the clock does not move: they are not later than it). */
+static void
+release_held(struct pipeline *p, struct shard *sh, const struct message *cur)
+{
+	struct msg_header hdrs[HELD_HEADERS_MAX];
+	struct message m;
+	char why[ERRBUF_MAX];
+	int reason = -1;
+
+	while (!p->failed && heldq_next_ms(sh->held) <= sh->clock_ms) {
+		memset(&m, 0, sizeof(m));
+		if (!heldq_first_due(sh->held, sh->clock_ms, &m, hdrs))
+			break;
+		m.topic = cur->topic;
+		m.partition = cur->partition;
+		p->msg = &m;
+		if (decode_event(&m, &p->ev, why, sizeof(why), &reason) == -1)
+			reject(p, &m, why, reason);	/* it decoded when held */
+		else if (p->ev.type == EV_ERASED) {
+			p->stats.events_by_type[EV_ERASED]++;
+			erase(p, sh, p->ev.subject);
+		} else
+			apply(p, sh, &m);
+		heldq_drop_first(sh->held);
+	}
+	p->msg = cur;
+}
+
 enum pipeline_result
 pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emit,
     void *arg)
@@ -598,6 +678,8 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 		rc = PIPE_REJECTED;
 		goto out;
 	}
+	if (future(p, msg, &rc))
+		goto out;
 	if ((k = epoch_of(p, p->ev.time_ms)) > p->epoch) {
 		p->blocked_epoch = k;	/* nothing else changed */
 		p->msg = NULL;
@@ -617,6 +699,7 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 		erase(p, sh, p->ev.subject);
 	} else
 		apply(p, sh, msg);
+	release_held(p, sh, msg);
 	if (sh->swept_ms == 0)
 		sh->swept_ms = sh->clock_ms;
 	else if (sh->clock_ms - sh->swept_ms >=
@@ -657,9 +740,12 @@ pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 {
 	*out = p->stats;
 	out->employees = 0;
+	out->events_held = 0;
 	for (int i = 0; i < SHARDS_MAX; i++)
-		if (p->shards[i] != NULL)
+		if (p->shards[i] != NULL) {
 			out->employees += table_count(p->shards[i]->table);
+			out->events_held += heldq_count(p->shards[i]->held);
+		}
 	out->employees_active = out->employees - p->exited;
 	out->clock_ms = p->clock_ms;
 }
@@ -671,6 +757,10 @@ pipeline_reject_reason_name(int i)
 		return decode_reason_name(i);
 	if (i == REASON_NOT_APPLICABLE)
 		return "not_applicable";
+	if (i == REASON_FUTURE)
+		return "future";
+	if (i == REASON_HELD_FULL)
+		return "held_full";
 	return NULL;
 }
 

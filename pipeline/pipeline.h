@@ -47,6 +47,10 @@ struct pipeline_config {
 	int	epoch_hours;		/* the scoring model changes at these
 					 * boundaries (from 00:00 UTC) */
 	size_t	dedup_capacity;		/* source+id pairs remembered per shard */
+	/* time that cannot be poisoned (wall clock: struct message.wall_ms) */
+	int	future_tolerance_s;	/* later than wall + this: held */
+	int	future_horizon_days;	/* later than wall + this: DLQ */
+	size_t	max_held;		/* held events per shard, at most */
 };
 
 void	pipeline_config_defaults(struct pipeline_config *);
@@ -68,6 +72,8 @@ struct message {
 	const char		*topic;
 	int32_t			 partition;
 	int64_t			 offset;
+	int64_t			 wall_ms;	/* wall clock when consumed (ms since
+						 * the epoch); 0: no future check */
 };
 
 enum output_kind { OUT_ALERT, OUT_SUGGESTION, OUT_ESTIMATES, OUT_DLQ, OUT__COUNT };
@@ -109,6 +115,8 @@ struct pipeline_stats {
 	uint64_t	duplicates;
 	uint64_t	provisional_created;
 	uint64_t	late_events;		/* older than the record's latest */
+	uint64_t	held_total;		/* future-dated, held */
+	uint64_t	events_held;		/* gauge: held now, over shards */
 	uint64_t	erasures;		/* the anonymous count */
 	uint64_t	outputs[OUT__COUNT];
 	uint64_t	alerts_firing, alerts_resolved;
