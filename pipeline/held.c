@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "stages.h"
+#include "../state/serial.h"
 
 /* One message's bytes in one allocation: key, value, then each header's
  * name (NUL-terminated) and value. */
@@ -76,6 +77,8 @@ heldq_push(struct heldq *q, const struct message *msg, int64_t time_ms)
 	char *w;
 
 	memset(&h, 0, sizeof(h));
+	if ((msg->key == NULL && msg->keylen > 0) || (msg->value == NULL && msg->len > 0))
+		return -1;
 	need = msg->keylen + msg->len;
 	for (i = 0; i < nh; i++)
 		need += strlen(msg->headers[i].name) + 1 + msg->headers[i].len;
@@ -160,4 +163,91 @@ heldq_drop_first(struct heldq *q)
 	free(q->m[0].blob);
 	memmove(&q->m[0], &q->m[1], (q->n - 1) * sizeof(*q->m));
 	q->n--;
+}
+
+/* Checkpoint bytes (state/serial.h): the held messages in order. */
+void
+heldq_save(const struct heldq *q, struct wbuf *w)
+{
+	wbuf_u32(w, (uint32_t)q->n);
+	for (size_t i = 0; i < q->n; i++) {
+		const struct held_msg *h = &q->m[i];
+		const char *r = h->blob;
+
+		wbuf_i64(w, h->time_ms);
+		wbuf_i64(w, h->offset);
+		wbuf_u8(w, (uint8_t)(h->has_key | h->has_value << 1));
+		wbuf_u32(w, (uint32_t)h->keylen);
+		wbuf_bytes(w, r, h->keylen);
+		r += h->keylen;
+		wbuf_u32(w, (uint32_t)h->len);
+		wbuf_bytes(w, r, h->len);
+		r += h->len;
+		wbuf_u8(w, (uint8_t)h->nheaders);
+		for (size_t j = 0; j < h->nheaders; j++) {
+			wbuf_str(w, r);
+			r += strlen(r) + 1;
+			wbuf_u32(w, (uint32_t)h->hlen[j]);
+			wbuf_bytes(w, r, h->hlen[j]);
+			r += h->hlen[j];
+		}
+	}
+}
+
+/* Into an empty queue, at most max messages, each within the input's
+ * limits and in time order. 0, or -1 with the reader failed. */
+int
+heldq_load(struct heldq *q, struct rbuf *r, size_t max)
+{
+	struct msg_header hdrs[HELD_HEADERS_MAX];
+	char names[HELD_HEADERS_MAX][256];
+	struct message m;
+	uint32_t n = rbuf_u32(r), kl, vl, hl;
+	int64_t t, prev = INT64_MIN;
+	uint8_t flags, nh;
+
+	if (r->failed || q->n != 0 || n > max)
+		return rbuf_fail(r) - 1;
+	for (uint32_t i = 0; i < n; i++) {
+		memset(&m, 0, sizeof(m));
+		t = rbuf_i64(r);
+		m.offset = rbuf_i64(r);
+		flags = rbuf_u8(r);
+		kl = rbuf_u32(r);
+		if (r->failed || t < prev || flags > 3 || kl > MESSAGE_MAX_BYTES)
+			return rbuf_fail(r) - 1;
+		m.key = rbuf_take(r, kl);
+		m.keylen = kl;
+		vl = rbuf_u32(r);
+		if (r->failed || vl > MESSAGE_MAX_BYTES)
+			return rbuf_fail(r) - 1;
+		m.value = rbuf_take(r, vl);
+		m.len = vl;
+		nh = rbuf_u8(r);
+		if (r->failed || nh > HELD_HEADERS_MAX)
+			return rbuf_fail(r) - 1;
+		for (uint8_t j = 0; j < nh; j++) {
+			rbuf_str(r, names[j], sizeof(names[j]));
+			hl = rbuf_u32(r);
+			if (r->failed || hl > MESSAGE_MAX_BYTES)
+				return rbuf_fail(r) - 1;
+			hdrs[j].name = names[j];
+			hdrs[j].value = rbuf_take(r, hl);
+			hdrs[j].len = hl;
+		}
+		if (r->failed)
+			return -1;
+		if ((!(flags & 1) && kl > 0) || (!(flags & 2) && vl > 0))
+			return rbuf_fail(r) - 1;
+		if (!(flags & 1))
+			m.key = NULL;
+		if (!(flags & 2))
+			m.value = NULL;
+		m.headers = nh > 0 ? hdrs : NULL;
+		m.nheaders = nh;
+		if (heldq_push(q, &m, t) == -1)
+			return rbuf_fail(r) - 1;
+		prev = t;
+	}
+	return 0;
 }

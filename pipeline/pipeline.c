@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "stages.h"
+#include "../state/serial.h"
 
 #define SHARDS_MAX 4096			/* partitions of the input topic */
 #define REASON_NOT_APPLICABLE DR__COUNT	/* state_apply refused the event */
@@ -733,6 +734,74 @@ pipeline_finish(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 	if (p->epoch < 0)
 		return pipeline_publish_estimates(p, emit, arg);
 	return pipeline_advance(p, p->epoch + 1, emit, arg);
+}
+
+/* See pipeline.h: the shard's statistics, then its held messages. */
+int
+pipeline_shard_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
+{
+	const struct shard *sh = p->shards[partition < 0 ? 0 : partition % SHARDS_MAX];
+
+	if (sh == NULL)
+		return -1;
+	if (model_shard_save(sh->model, w) == -1)
+		return -1;
+	heldq_save(sh->held, w);
+	return w->failed ? -1 : 0;
+}
+
+/* See pipeline.h. */
+int
+pipeline_shard_load(struct pipeline *p, int32_t partition, struct rbuf *r,
+    char *errbuf, size_t errlen)
+{
+	int i = partition < 0 ? 0 : partition % SHARDS_MAX;
+	struct shard *sh;
+
+	if (p->shards[i] != NULL) {
+		snprintf(errbuf, errlen, "shard %d: already in use", i);
+		return -1;
+	}
+	if ((sh = shard_get(p, partition)) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	if (model_shard_load(sh->model, r, errbuf, errlen) == -1)
+		return -1;
+	if (heldq_load(sh->held, r, p->cfg.max_held) == -1) {
+		snprintf(errbuf, errlen, "held events: invalid");
+		return -1;
+	}
+	return 0;
+}
+
+/* See pipeline.h: the epoch and the model's epoch state. */
+int
+pipeline_epoch_save(const struct pipeline *p, struct wbuf *w)
+{
+	wbuf_i64(w, p->epoch);
+	return model_epoch_save(p->model, w);
+}
+
+/* See pipeline.h. */
+int
+pipeline_epoch_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
+{
+	int64_t epoch = rbuf_i64(r);
+
+	if (p->epoch != -1 || p->nshards != 0 || epoch < -1 || r->failed) {
+		snprintf(errbuf, errlen, "epoch state: %s", r->failed ? "truncated" :
+		    "bad epoch, or the pipeline is not fresh");
+		return -1;
+	}
+	if (model_epoch_load(p->model, r, errbuf, errlen) == -1)
+		return -1;
+	if (model_version(p->model) != (long)epoch) {
+		snprintf(errbuf, errlen, "epoch state: epochs disagree");
+		return -1;
+	}
+	p->epoch = (long)epoch;
+	return 0;
 }
 
 void

@@ -163,6 +163,24 @@ enum pipeline_result pipeline_run_all(struct pipeline *, const struct message *,
  * so the pipeline enters it (estimates of everything applied; before any
  * event, the empty model's). 0 or -1. */
 int		 pipeline_finish(struct pipeline *, pipeline_emit_fn, void *arg);
+/* Checkpoint hooks (state/serial.h bytes) for the daemon's checkpoints.
+ * A shard's model side: its statistics (its contribution at the last
+ * boundary and its delta since, one cumulative image) and its held
+ * events; and the epoch state: the current epoch (every shard has crossed
+ * it), its fit and the feature registry the shards' ids refer to. Write
+ * the epoch state and the shards at the same moment; load into a fresh
+ * pipeline, the epoch state first, then each shard before its first
+ * message. Loaders validate everything: 0, or -1 with errbuf (free the
+ * pipeline then). Saves return 0, or -1 (unknown shard, ENOMEM). */
+struct wbuf;
+struct rbuf;
+int		 pipeline_shard_save(const struct pipeline *, int32_t partition,
+		    struct wbuf *);
+int		 pipeline_shard_load(struct pipeline *, int32_t partition,
+		    struct rbuf *, char *errbuf, size_t errlen);
+int		 pipeline_epoch_save(const struct pipeline *, struct wbuf *);
+int		 pipeline_epoch_load(struct pipeline *, struct rbuf *, char *errbuf,
+		    size_t errlen);
 /* Publishes the current epoch's estimates now, as of the clock (shutdown). */
 int		 pipeline_publish_estimates(struct pipeline *, pipeline_emit_fn, void *arg);
 void		 pipeline_stats(const struct pipeline *, struct pipeline_stats *);

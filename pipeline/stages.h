@@ -119,5 +119,7 @@ int		 heldq_push(struct heldq *, const struct message *, int64_t time_ms);
 int		 heldq_first_due(const struct heldq *, int64_t clock_ms,
 		    struct message *, struct msg_header *hdrs);
 void		 heldq_drop_first(struct heldq *);
+void		 heldq_save(const struct heldq *, struct wbuf *);
+int		 heldq_load(struct heldq *, struct rbuf *, size_t max);
 
 #endif

@@ -111,9 +111,10 @@ fit_std(struct model_fit *f, struct model *const *shards, int n, int dim)
 	}
 }
 
-/* The estimates of the fit, in fit order; names borrowed from feat. */
-static void
-fit_estimates(struct model_fit *f, const struct features *feat)
+/* See model_internal.h: the estimates of the fit, in fit order; names
+ * borrowed from feat. */
+void
+model_fit_estimates(struct model_fit *f, const struct features *feat)
 {
 	struct model_estimates *out = &f->est;
 	double theta[HAZARD_P_MAX], se[HAZARD_P_MAX], sd, mean;
@@ -200,7 +201,7 @@ model_advance(struct model *base, struct model *const *shards, int n, long epoch
 	quality_sum(f->q, src->q, n);
 	f->dim = dim;
 	f->epoch = epoch;
-	fit_estimates(f, base->feat);
+	model_fit_estimates(f, base->feat);
 	free(src);
 	return 0;
 }

@@ -126,6 +126,20 @@ void		 model_score_copy(struct model *, const struct employee *,
 void		 model_note_alert(struct model *, const struct employee *, int firing);
 /* The fit's estimates, as made at its boundary (names borrowed). */
 void		 model_estimates(struct model *, struct model_estimates *);
+/* Checkpoints (state/serial.h bytes; see contrib.c and fit.c). A shard's
+ * statistics (its contribution so far), and the epoch state of base: the
+ * epoch, its fit and the feature registry the shards' ids refer to. Load
+ * into a model fresh from model_new() / model_new_shard(), the epoch state
+ * first; a loader validates everything and returns 0, or -1 with errbuf
+ * (the model is then unusable: free it). */
+struct wbuf;
+struct rbuf;
+int		 model_shard_save(const struct model *, struct wbuf *);
+int		 model_shard_load(struct model *, struct rbuf *, char *errbuf,
+		    size_t errlen);
+int		 model_epoch_save(const struct model *base, struct wbuf *);
+int		 model_epoch_load(struct model *base, struct rbuf *, char *errbuf,
+		    size_t errlen);
 /* The fit's epoch (-1 before the first boundary): outputs' model_version. */
 long		 model_version(const struct model *);
 long		 model_exits(const struct model *);	/* voluntary exits in the fit */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "serial.h"
 
 /* A digest of one field or array v (its bytes), continuing from d; the
  * *_digest() functions below let the tests see whether any statistic
@@ -89,6 +90,12 @@ void	rls_decay(struct rls *, double factor);
  * that order, then dst is solved; 0, or -1 when the solve failed (the
  * previous solution stays). */
 int	rls_merge(struct rls *dst, const struct rls *const *src, int n);
+/* Solves from the sums (after rls_load()); 0 or -1 as rls_merge(). */
+int	rls_refit(struct rls *);
+/* Checkpoint bytes (serial.h) of the sums; a loader validates all it
+ * reads and returns 0, or -1 with the reader failed. */
+void	rls_save(const struct rls *, struct wbuf *);
+int	rls_load(struct rls *, struct rbuf *);
 
 /* hazard.c: piecewise-exponential proportional hazards fitted from running
  * moments (see the file comment); theta = [log lambda0_1..HAZARD_BANDS (per
@@ -147,6 +154,10 @@ void		 hazard_decay(struct hazard *, double factor);
  * source's covariate perm[i], i < dim. Call hazard_refresh(dst, 1) next. */
 void		 hazard_merge(struct hazard *dst, const struct hazard *const *src,
 		    int n, const int *perm, int dim);
+/* The moments and counters as checkpoint bytes; load grows the dimension
+ * (never below the current one). 0, or -1 with the reader failed. */
+void		 hazard_save(const struct hazard *, struct wbuf *);
+int		 hazard_load(struct hazard *, struct rbuf *);
 
 /* quality.c: prequential concordance, calibration, alert precision/recall
  * and impact ratios; only anonymous aggregates. */
@@ -179,6 +190,10 @@ uint64_t	 quality_digest(const struct quality *, uint64_t d);	/* see STATE_DIGES
  * order (NULL entries skipped). */
 void		 quality_sum(struct quality *dst, const struct quality *const *src,
 		    int n);
+/* Checkpoint bytes of the histogram and counts; load into an empty one.
+ * 0, or -1 with the reader failed. */
+void		 quality_save(const struct quality *, struct wbuf *);
+int		 quality_load(struct quality *, struct rbuf *);
 
 /* pay.c: mergeable pay histograms per (department, job level). */
 #define PAY_DEPT_MAX	DEPARTMENTS_MAX
@@ -197,6 +212,10 @@ int		 pay_note(struct pay *, int dept, int job_level, double salary);
  * of them changed since the last call. */
 void		 pay_publish(struct pay *const *src, int n, struct features *f);
 uint64_t	 pay_digest(const struct pay *, uint64_t d);	/* see STATE_DIGEST */
+/* Checkpoint bytes of the cells in use; load into an empty one. 0, or -1
+ * with the reader failed. */
+void		 pay_save(const struct pay *, struct wbuf *);
+int		 pay_load(struct pay *, struct rbuf *);
 
 /* The scoring model of one epoch, shared by every shard's struct model
  * (fit.c makes it at each boundary from the shards' statistics; see the
@@ -239,5 +258,14 @@ struct model {
 /* fit.c */
 struct model_fit *model_fit_new(const struct model_config *, struct features *);
 void		 model_fit_free(struct model_fit *);
+/* f->est from the fit as it stands. */
+void		 model_fit_estimates(struct model_fit *, const struct features *);
+
+/* features.c: the registry's checkpoint bytes (attribute features,
+ * levels, protected names and levels, departments, the epoch's pay
+ * medians), so that ids in shards' statistics keep their meaning. Load
+ * into an empty registry; 0, or -1 with the reader failed. */
+void		 features_save(const struct features *, struct wbuf *);
+int		 features_load(struct features *, struct rbuf *);
 
 #endif

@@ -156,3 +156,67 @@ pay_digest(const struct pay *p, uint64_t d)
 		}
 	return d;
 }
+
+/* See model_internal.h: each cell in use, its bins in use. */
+void
+pay_save(const struct pay *p, struct wbuf *w)
+{
+	size_t at = wbuf_mark_u32(w), bat;
+	uint32_t n = 0, nb;
+
+	for (int c = 0; c < PAY_CELLS; c++) {
+		const struct pay_cell *pc = p->cell[c];
+
+		if (pc == NULL)
+			continue;
+		wbuf_u32(w, (uint32_t)c);
+		wbuf_u8(w, (uint8_t)pc->dirty);
+		bat = wbuf_mark_u32(w);
+		nb = 0;
+		for (int b = 0; b < PAY_BINS; b++)
+			if (pc->bin[b] != 0) {
+				wbuf_u16(w, (uint16_t)b);
+				wbuf_u32(w, pc->bin[b]);
+				nb++;
+			}
+		wbuf_patch_u32(w, bat, nb);
+		n++;
+	}
+	wbuf_patch_u32(w, at, n);
+}
+
+/* See model_internal.h: into a pay with no cell yet. */
+int
+pay_load(struct pay *p, struct rbuf *r)
+{
+	uint32_t n = rbuf_u32(r), i, c, nb, j, cnt;
+	struct pay_cell *pc;
+	int prev = -1, pb;
+
+	if (n > PAY_CELLS)
+		return rbuf_fail(r) - 1;
+	for (i = 0; i < n && !r->failed; i++) {
+		c = rbuf_u32(r);
+		if (r->failed || (int64_t)c <= prev || c >= PAY_CELLS || p->cell[c] != NULL)
+			return rbuf_fail(r) - 1;
+		prev = (int)c;
+		if ((pc = p->cell[c] = calloc(1, sizeof(*pc))) == NULL)
+			return rbuf_fail(r) - 1;
+		pc->dirty = rbuf_u8(r) != 0;
+		nb = rbuf_u32(r);
+		if (nb > PAY_BINS)
+			return rbuf_fail(r) - 1;
+		for (j = 0, pb = -1; j < nb && !r->failed; j++) {
+			uint16_t b = rbuf_u16(r);
+
+			cnt = rbuf_u32(r);
+			if ((int)b <= pb || b >= PAY_BINS || cnt == 0 ||
+			    pc->total > UINT32_MAX - cnt)
+				return rbuf_fail(r) - 1;
+			pb = b;
+			pc->bin[b] = cnt;
+			pc->total += cnt;
+		}
+	}
+	return r->failed ? -1 : 0;
+}

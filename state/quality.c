@@ -357,3 +357,104 @@ quality_digest(const struct quality *q, uint64_t d)
 	d = STATE_DIGEST(d, q->group_n);
 	return STATE_DIGEST(d, q->group_alerted);
 }
+
+/* See model_internal.h: the histogram sparsely (bins in use), then every
+ * count; groups as their non-zero (attribute, level) cells. */
+void
+quality_save(const struct quality *q, struct wbuf *w)
+{
+	size_t at;
+	uint32_t n = 0;
+	int b, k, l;
+
+	at = wbuf_mark_u32(w);
+	for (b = 0; b < QUALITY_RISK_BINS; b++)
+		if (q->count[b] != 0) {
+			wbuf_u32(w, (uint32_t)b);
+			wbuf_u32(w, (uint32_t)q->count[b]);
+			n++;
+		}
+	wbuf_patch_u32(w, at, n);
+	wbuf_f64(w, q->conc);
+	wbuf_i64(w, q->pairs);
+	for (b = 0; b < CALIBRATION_BINS; b++) {
+		wbuf_f64(w, q->cal_pred[b]);
+		wbuf_f64(w, q->cal_obs[b]);
+		wbuf_i64(w, q->cal_n[b]);
+	}
+	wbuf_i64(w, q->alerts_hit);
+	wbuf_i64(w, q->alerts_resolved);
+	wbuf_i64(w, q->exits_alerted);
+	wbuf_i64(w, q->exits);
+	at = wbuf_mark_u32(w);
+	n = 0;
+	for (k = 0; k < PROTECTED_MAX; k++)
+		for (l = 0; l < QUALITY_LEVELS; l++)
+			if (q->group_n[k][l] != 0 || q->group_alerted[k][l] != 0) {
+				wbuf_u16(w, (uint16_t)(k * QUALITY_LEVELS + l));
+				wbuf_i64(w, q->group_n[k][l]);
+				wbuf_i64(w, q->group_alerted[k][l]);
+				n++;
+			}
+	wbuf_patch_u32(w, at, n);
+}
+
+/* See model_internal.h: into a quality with nothing in it yet. */
+int
+quality_load(struct quality *q, struct rbuf *r)
+{
+	uint32_t n = rbuf_u32(r), i, bin, c;
+	long active = 0;
+	int b, prev = -1;
+
+	if (q->active != 0 || n > QUALITY_RISK_BINS)
+		return rbuf_fail(r) - 1;
+	for (i = 0; i < n && !r->failed; i++) {
+		bin = rbuf_u32(r);
+		c = rbuf_u32(r);
+		/* ascending, in range, and no bin above INT32_MAX */
+		if ((int64_t)bin <= prev || bin >= QUALITY_RISK_BINS || c == 0 ||
+		    c > INT32_MAX || active + (long)c > INT32_MAX) {
+			rbuf_fail(r);
+			break;
+		}
+		prev = (int)bin;
+		tree_add(q, (int)bin, (int32_t)c);
+		active += (long)c;
+	}
+	q->active = active;
+	q->conc = rbuf_f64(r);
+	q->pairs = rbuf_i64(r);
+	for (b = 0; b < CALIBRATION_BINS; b++) {
+		q->cal_pred[b] = rbuf_f64(r);
+		q->cal_obs[b] = rbuf_f64(r);
+		q->cal_n[b] = rbuf_i64(r);
+		if (!isfinite(q->cal_pred[b]) || !isfinite(q->cal_obs[b]) ||
+		    q->cal_n[b] < 0)
+			rbuf_fail(r);
+	}
+	q->alerts_hit = rbuf_i64(r);
+	q->alerts_resolved = rbuf_i64(r);
+	q->exits_alerted = rbuf_i64(r);
+	q->exits = rbuf_i64(r);
+	if (!isfinite(q->conc) || q->conc < 0 || q->pairs < 0 || q->alerts_hit < 0 ||
+	    q->alerts_hit > q->alerts_resolved || q->exits_alerted < 0 ||
+	    q->exits_alerted > q->exits)
+		rbuf_fail(r);
+	n = rbuf_u32(r);
+	if (n > PROTECTED_MAX * QUALITY_LEVELS)
+		rbuf_fail(r);
+	for (i = 0; i < n && !r->failed; i++) {
+		uint16_t kl = rbuf_u16(r);
+		long gn = (long)rbuf_i64(r), ga = (long)rbuf_i64(r);
+
+		if (kl >= PROTECTED_MAX * QUALITY_LEVELS) {
+			rbuf_fail(r);
+			break;
+		}
+		/* counts may go below 0 only transiently: erasure keeps them >= 0 */
+		q->group_n[kl / QUALITY_LEVELS][kl % QUALITY_LEVELS] = gn;
+		q->group_alerted[kl / QUALITY_LEVELS][kl % QUALITY_LEVELS] = ga;
+	}
+	return r->failed ? -1 : 0;
+}

@@ -327,3 +327,59 @@ rls_digest(const struct rls *r, uint64_t d)
 	d = STATE_DIGEST(d, r->lag_xx);
 	return STATE_DIGEST(d, r->sq_xx);
 }
+
+/* See model_internal.h. */
+int
+rls_refit(struct rls *r)
+{
+	return r->n > 0 ? rls_solve(r) : 0;
+}
+
+/* See model_internal.h: the sums (the solution is made again). */
+void
+rls_save(const struct rls *r, struct wbuf *w)
+{
+	int i, j, d = r->dim;
+
+	for (i = 0; i < d; i++) {
+		for (j = 0; j < d; j++)
+			wbuf_f64(w, r->a[i][j]);
+		wbuf_f64(w, r->b[i]);
+		wbuf_f64(w, r->lag_xx[i]);
+		wbuf_f64(w, r->sq_xx[i]);
+	}
+	wbuf_f64(w, r->yy);
+	wbuf_f64(w, r->weight);
+	wbuf_f64(w, r->lag_ee);
+	wbuf_f64(w, r->sq_ee);
+	wbuf_i64(w, r->n);
+}
+
+/* See model_internal.h. */
+int
+rls_load(struct rls *r, struct rbuf *rb)
+{
+	int i, j, d = r->dim;
+
+	for (i = 0; i < d; i++) {
+		for (j = 0; j < d; j++)
+			r->a[i][j] = rbuf_f64(rb);
+		r->b[i] = rbuf_f64(rb);
+		r->lag_xx[i] = rbuf_f64(rb);
+		r->sq_xx[i] = rbuf_f64(rb);
+	}
+	r->yy = rbuf_f64(rb);
+	r->weight = rbuf_f64(rb);
+	r->lag_ee = rbuf_f64(rb);
+	r->sq_ee = rbuf_f64(rb);
+	r->n = rbuf_i64(rb);
+	for (i = 0; i < d; i++)
+		for (j = 0; j < d; j++)
+			if (!isfinite(r->a[i][j]) || !isfinite(r->b[i]) ||
+			    !isfinite(r->lag_xx[i]) || !isfinite(r->sq_xx[i]))
+				rbuf_fail(rb);
+	if (!isfinite(r->yy) || !(r->weight >= 0) || !isfinite(r->weight) ||
+	    !isfinite(r->lag_ee) || !isfinite(r->sq_ee) || r->n < 0)
+		rbuf_fail(rb);
+	return rb->failed ? -1 : 0;
+}
