@@ -60,7 +60,8 @@ const char page_css[] =
 	"th[aria-sort=descending] button::after{content:\" \\25BC\"}\n"
 	"dl.figs{display:grid;grid-template-columns:max-content auto;gap:2px 12px}"
 	"dl.figs dt{color:var(--muted)}dl.figs dd{margin:0}\n"
-	"form.whatif{display:grid;grid-template-columns:max-content 12em;gap:4px 8px}\n"
+	"form.whatif{display:grid;grid-template-columns:max-content 12em;gap:4px 8px}"
+	"form.whatif button{grid-column:2}\n"
 	"@media print{nav,form,.noprint{display:none}body{max-width:none;font-size:11pt}"
 	".grid,.grid3{display:block}figure,section{break-inside:avoid}a{color:inherit;text-decoration:none}}\n";
 
@@ -411,7 +412,7 @@ whatif_form(FILE *f, int token_required)
 	if (token_required)
 		fputs("<label for=\"wi-tok\">Bearer token</label><input id=\"wi-tok\" "
 		    "name=\"token\" type=\"password\" autocomplete=\"off\">\n", f);
-	fputs("<span></span><button type=\"submit\">Predict</button>\n</form>\n"
+	fputs("<button type=\"submit\">Predict</button>\n</form>\n"
 	    "<p>Result: <output id=\"whatif-out\" for=\"wi-id\">none yet</output>"
 	    "</p>\n</section>\n", f);
 }
