@@ -182,6 +182,8 @@ plot_axis_y_labels(struct plot *p, const char *const *names, int n)
 	fputc('\n', p->f);
 }
 
+static void title_v(FILE *, const char *, va_list) __attribute__((format(printf, 2, 0)));
+
 static void
 title_v(FILE *f, const char *fmt, va_list ap)
 {
