@@ -184,7 +184,7 @@ static void
 test_page(void)
 {
 	struct pipeline	*p;
-	char		*html, id[16];
+	char		*html, id[32];
 	int		 alerts = 0, named = 0;
 
 	p = company(&alerts);
