@@ -44,16 +44,16 @@ chart_risk(FILE *f, const struct report *r)
 	double		w = 1.0 / REPORT_RISK_BINS, step;
 
 	plot_begin(&p, f, "risk", "Risk distribution of active employees", 640, 300);
-	if (r->scored == 0) {
+	if (r->risk.scored == 0) {
 		plot_empty(&p, "no active employee scored yet");
 		plot_end(&p);
 		return;
 	}
 	for (int b = 0; b < REPORT_RISK_BINS; b++) {
-		if (r->risk[b] > top)
-			top = r->risk[b];
-		if (r->has_prev && r->risk_prev[b] > top)
-			top = r->risk_prev[b];
+		if (r->risk.bins[b] > top)
+			top = r->risk.bins[b];
+		if (r->has_prev && r->risk_prev.bins[b] > top)
+			top = r->risk_prev.bins[b];
 	}
 	step = svg_nice_step((double)top, 5);
 	plot_range(&p, 0, 1, 0, round_up((double)top, step));
@@ -63,13 +63,14 @@ chart_risk(FILE *f, const struct report *r)
 		double lo = b * w, half = r->has_prev ? w / 2 : w;
 
 		if (r->has_prev)
-			plot_rect(&p, lo + 0.05 * w, lo + half, 0, (double)r->risk_prev[b],
-			    "s1", "risk %.2f-%.2f: %ld employees at the last estimates",
-			    lo, lo + w, r->risk_prev[b]);
+			plot_rect(&p, lo + 0.05 * w, lo + half, 0,
+			    (double)r->risk_prev.bins[b], "s1", "risk %.2f-%.2f: %ld "
+			    "employees at the last estimates", lo, lo + w,
+			    r->risk_prev.bins[b]);
 		plot_rect(&p, lo + (r->has_prev ? half : 0.05 * w), lo + 0.95 * w, 0,
-		    (double)r->risk[b], "s0", "risk %.2f-%.2f: %ld employees now "
-		    "(change %+ld)", lo, lo + w, r->risk[b],
-		    r->has_prev ? r->risk[b] - r->risk_prev[b] : 0);
+		    (double)r->risk.bins[b], "s0", "risk %.2f-%.2f: %ld employees "
+		    "now (change %+ld)", lo, lo + w, r->risk.bins[b],
+		    r->has_prev ? r->risk.bins[b] - r->risk_prev.bins[b] : 0);
 	}
 	plot_rule_x(&p, r->threshold, "rule", "alert threshold");
 	if (r->has_prev)

@@ -208,7 +208,8 @@ void	chart_sparkline(FILE *, const struct report *, int dept);
  * daemon lock. New strings (free()), NULL on ENOMEM. */
 char	*page_render(struct pipeline *);
 char	*page_render_employees(struct pipeline *, int token_required);
-extern const char page_css[], page_js[];
+/* /page.css or /page.js and its media type, NULL for other urls. */
+const char *page_asset(const char *url, const char **type);
 
 /* control.c: the configuration in force, the lock every thread takes
  * around the pipeline, and reload. */

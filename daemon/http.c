@@ -500,29 +500,6 @@ route_page(struct http *h, struct MHD_Connection *conn, int employees)
 	    strlen(html), 1);
 }
 
-/* The page's stylesheet and script: code, no data, so served without the
- * token. 0 when url is neither. */
-static int
-route_asset(struct MHD_Connection *conn, const char *url, const char *method,
-    const char **route, enum MHD_Result *ret)
-{
-	const char	*body, *type;
-
-	if (strcmp(url, "/page.css") == 0) {
-		body = page_css;
-		type = "text/css; charset=utf-8";
-	} else if (strcmp(url, "/page.js") == 0) {
-		body = page_js;
-		type = "text/javascript; charset=utf-8";
-	} else
-		return 0;
-	*route = "asset";
-	*ret = is_get(method) ? respond(conn, MHD_HTTP_OK, type,
-	    (char *)(uintptr_t)body, strlen(body), 0) :
-	    respond_method(conn, "GET, HEAD");
-	return 1;
-}
-
 /* /v1/employees/{id}[/whatif] */
 static enum MHD_Result
 route_employees(struct http *h, struct MHD_Connection *conn, const char *rest,
@@ -564,7 +541,7 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
     const char *method, const struct request *req, const char **route)
 {
 	static const char	prefix[] = "/v1/employees/";
-	enum MHD_Result		ret;
+	const char		*asset, *type;
 
 	if (strcmp(url, "/healthz") == 0) {
 		*route = "healthz";
@@ -581,8 +558,14 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
 		return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "not ready\n");
 	}
-	if (route_asset(conn, url, method, route, &ret))
-		return ret;
+	/* The page's stylesheet and script are code, not data: no token. */
+	if ((asset = page_asset(url, &type)) != NULL) {
+		*route = "asset";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return respond(conn, MHD_HTTP_OK, type, (char *)(uintptr_t)asset,
+		    strlen(asset), 0);
+	}
 	if (!authorized(h, conn)) {
 		*route = "unauthorized";
 		return respond_error(conn, MHD_HTTP_UNAUTHORIZED,

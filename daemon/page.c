@@ -27,7 +27,7 @@
 #define PAGE_REFRESH_S	60
 #define PAGE_AT_RISK_MAX 200	/* employees listed on /employees */
 
-const char page_css[] =
+static const char page_css[] =
 	":root{--fg:#1a1a1a;--muted:#555;--line:#bbb;--bg:#fff}\n"
 	"body{font:15px/1.45 system-ui,sans-serif;color:var(--fg);background:var(--bg);"
 	"margin:0 auto;max-width:1320px;padding:0 16px 32px}\n"
@@ -67,7 +67,7 @@ const char page_css[] =
 
 /* Sorts any table.sortable by a header click (numbers by data-v, else by
  * text) and sends the what-if form to the existing JSON endpoint. */
-const char page_js[] =
+static const char page_js[] =
 	"'use strict';\n"
 	"function cellKey(td){const v=td.getAttribute('data-v');"
 	"return v!==null?parseFloat(v):td.textContent.trim().toLowerCase();}\n"
@@ -99,6 +99,22 @@ const char page_js[] =
 	"', expected tenure '+a[1].expected_tenure_days+' days'"
 	":'error '+a[0]+': '+(a[1].error||'');})"
 	".catch(function(e){out.textContent='error: '+e;});});}\n";
+
+/* The stylesheet or the script for url ("/page.css", "/page.js"), with its
+ * media type; NULL for any other url. Borrowed, static. */
+const char *
+page_asset(const char *url, const char **type)
+{
+	if (strcmp(url, "/page.css") == 0) {
+		*type = "text/css; charset=utf-8";
+		return page_css;
+	}
+	if (strcmp(url, "/page.js") == 0) {
+		*type = "text/javascript; charset=utf-8";
+		return page_js;
+	}
+	return NULL;
+}
 
 static void
 head(FILE *f, const char *title, int refresh)
@@ -208,24 +224,38 @@ overview(FILE *f, const struct report *r)
 	fputs("</div>\n</section>\n", f);
 }
 
+/* The change beside the histogram, in numbers. */
+static void
+risk_change(FILE *f, const struct report *r)
+{
+	const struct report_risk *now = &r->risk, *then = &r->risk_prev;
+	char	when[40];
+
+	fprintf(f, "<figcaption>Now: %ld employees scored, mean risk ", now->scored);
+	put_num(f, now->mean, 3);
+	fprintf(f, ", %ld at or above the alert threshold.", now->above);
+	if (!r->has_prev) {
+		fputs(" No estimates published yet: the change appears after the "
+		    "first publication.</figcaption>\n</figure>\n", f);
+		return;
+	}
+	format_time(then->clock_ms, when, sizeof(when));
+	fprintf(f, " At the last estimates published (event time %s, model "
+	    "version %ld): %ld scored, mean risk ", when, then->model_version,
+	    then->scored);
+	put_num(f, then->mean, 3);
+	fprintf(f, ", %ld at or above (change %+ld). The model has no epochs "
+	    "yet, so that publication is the reference.</figcaption>\n</figure>\n",
+	    then->above, now->above - then->above);
+}
+
 static void
 risk_section(FILE *f, const struct report *r)
 {
-	char	when[40], caption[256];
-
 	fputs("<section id=\"risk\">\n<h2>Risk</h2>\n<div class=\"grid\">\n", f);
 	figure_open(f);
 	chart_risk(f, r);
-	if (r->has_prev) {
-		format_time(r->prev_clock_ms, when, sizeof(when));
-		snprintf(caption, sizeof(caption), "Now against the last model "
-		    "estimates published (event time %s, model version %ld): the "
-		    "model has no epochs yet, so that publication is the reference.",
-		    when, r->prev_model_version);
-	} else
-		snprintf(caption, sizeof(caption), "No estimates published yet: "
-		    "the change appears after the first publication.");
-	figure_close(f, caption);
+	risk_change(f, r);
 	figure_open(f);
 	chart_calibration(f, r);
 	figure_close(f, "Dots: resolved predictions per decile of risk; bars: "

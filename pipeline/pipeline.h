@@ -167,6 +167,16 @@ struct report_dept {
 	int		 plan_allocations;
 };
 
+/* The risks of active, scored employees at one moment. */
+struct report_risk {
+	long	bins[REPORT_RISK_BINS];		/* counts per 0.05 of risk */
+	long	scored;				/* employees counted */
+	long	above;				/* at or above the alert threshold */
+	double	mean;				/* NaN when none */
+	int64_t	clock_ms;			/* event-time clock then */
+	long	model_version;
+};
+
 struct report {
 	int64_t		 clock_ms;		/* event-time clock */
 	long		 model_version;
@@ -174,14 +184,12 @@ struct report {
 	int		 alert_min_exits;	/* ... needed before alerts */
 	double		 threshold, clear_threshold;
 	int		 horizon_days;
-	long		 active, scored, at_risk;
+	long		 active, at_risk;
 	int		 nmonths;		/* oldest first, to the clock's month */
 	struct report_month months[REPORT_MONTHS];
-	long		 risk[REPORT_RISK_BINS];	/* active, scored employees */
-	int		 has_prev;		/* the histogram at the last estimates */
-	long		 risk_prev[REPORT_RISK_BINS];
-	int64_t		 prev_clock_ms;
-	long		 prev_model_version;
+	struct report_risk risk;		/* now */
+	int		 has_prev;
+	struct report_risk risk_prev;		/* at the last estimates published */
 	int		 ndepts;
 	struct report_dept *depts;		/* ndepts, in first-seen order */
 	struct pipeline_stats stats;

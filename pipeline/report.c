@@ -43,9 +43,7 @@ struct report_state {
 	uint32_t		 exits_vol[REPORT_MONTHS], exits_other[REPORT_MONTHS];
 	struct dept_series	*dept;				/* REPORT_DEPTS_MAX */
 	int			 has_prev;
-	long			 risk_prev[REPORT_RISK_BINS];
-	int64_t			 prev_clock_ms;
-	long			 prev_model_version;
+	struct report_risk	 risk_prev;
 };
 
 struct report_state *
@@ -193,36 +191,39 @@ risk_bin(double risk)
 	return b >= REPORT_RISK_BINS ? REPORT_RISK_BINS - 1 : b;
 }
 
-/* The histogram of the last scores of active, scored employees. */
+/* The last scores of active, scored employees, now. */
 static void
-risk_histogram(struct pipeline *p, long hist[REPORT_RISK_BINS], long *scored)
+risk_snapshot(struct pipeline *p, const struct report_source *src,
+    struct report_risk *out)
 {
 	struct employee	*e;
 	size_t		 sh = 0, it = 0;
+	double		 sum = 0;
 
-	memset(hist, 0, REPORT_RISK_BINS * sizeof(hist[0]));
-	*scored = 0;
+	memset(out, 0, sizeof(*out));
 	while ((e = pipeline_each(p, &sh, &it)) != NULL) {
 		if (!is_active(e) || e->scored_ms == 0 || isnan(e->risk))
 			continue;
-		hist[risk_bin(e->risk)]++;
-		(*scored)++;
+		out->bins[risk_bin(e->risk)]++;
+		out->scored++;
+		out->above += e->risk >= src->cfg->threshold;
+		sum += e->risk;
 	}
+	out->mean = out->scored > 0 ? sum / (double)out->scored : NAN;
+	out->clock_ms = src->clock_ms;
+	out->model_version = model_version(src->model);
 }
 
 void
 report_note_estimates(struct pipeline *p)
 {
 	struct report_source	src;
-	long			scored;
 
 	pipeline_source(p, &src);
 	if (src.rs == NULL)
 		return;
-	risk_histogram(p, src.rs->risk_prev, &scored);
+	risk_snapshot(p, &src, &src.rs->risk_prev);
 	src.rs->has_prev = 1;
-	src.rs->prev_clock_ms = src.clock_ms;
-	src.rs->prev_model_version = model_version(src.model);
 }
 
 /* Months from the first with data to the latest, at most REPORT_MONTHS,
@@ -319,12 +320,9 @@ pipeline_report(struct pipeline *p)
 	fill_departments(p, r);
 	fill_months(src.rs, r);
 	fill_plans(src.rs, r);
-	risk_histogram(p, r->risk, &r->scored);
-	if ((r->has_prev = src.rs->has_prev)) {
-		memcpy(r->risk_prev, src.rs->risk_prev, sizeof(r->risk_prev));
-		r->prev_clock_ms = src.rs->prev_clock_ms;
-		r->prev_model_version = src.rs->prev_model_version;
-	}
+	risk_snapshot(p, &src, &r->risk);
+	if ((r->has_prev = src.rs->has_prev))
+		r->risk_prev = src.rs->risk_prev;
 	pipeline_stats(p, &r->stats);
 	model_estimates(src.model, &r->est);
 	return r;

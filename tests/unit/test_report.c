@@ -134,8 +134,10 @@ test_counts(void)
 	CHECK(m != NULL && m->exits_voluntary == 1);
 	CHECK(s->exits[2] == 2 && d->exits[4] == 1 && d->exits[5] == 1);
 	for (int b = 0; b < REPORT_RISK_BINS; b++)
-		hist += r->risk[b];
-	CHECK(hist == r->scored && r->scored == 6);
+		hist += r->risk.bins[b];
+	CHECK(hist == r->risk.scored && r->risk.scored == 6);
+	CHECK(r->risk.above == r->risk.scored);	/* threshold 0.001 */
+	CHECK(r->risk.mean > 0 && r->risk.mean < 1);
 	long fired = 0, resolved = 0;
 	for (int i = 0; i < r->nmonths; i++) {
 		fired += r->months[i].alerts_firing;
@@ -151,8 +153,8 @@ out:
 	pipeline_report_free(r);
 	CHECK(pipeline_publish_estimates(p, sink, &alerts) == 0);
 	r = pipeline_report(p);
-	CHECK(r != NULL && r->has_prev && r->prev_clock_ms == r->clock_ms);
-	CHECK(memcmp(r->risk, r->risk_prev, sizeof(r->risk)) == 0);
+	CHECK(r != NULL && r->has_prev && r->risk_prev.clock_ms == r->clock_ms);
+	CHECK(memcmp(&r->risk, &r->risk_prev, sizeof(r->risk)) == 0);
 	pipeline_report_free(r);
 	pipeline_free(p);
 }
