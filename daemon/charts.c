@@ -392,6 +392,7 @@ chart_fairness(FILE *f, const struct report *r)
 	for (int i = 0; i < n; i++) {
 		snprintf(label[i], sizeof(label[i]), "%s = %s", q->groups[i].attribute,
 		    q->groups[i].level);
+		html_trim_utf8(label[i]);
 		names[i] = label[i];
 	}
 	plot_range(&p, 0, 1.1, 0, n);

@@ -165,6 +165,7 @@ struct plot {
 	double	 x0, x1, y0, y1;		/* data range */
 };
 void	html_escape(FILE *, const char *);
+void	html_trim_utf8(char *);
 double	svg_nice_step(double range, int ticks);
 void	plot_begin(struct plot *, FILE *, const char *id, const char *label,
 	    double width, double height);

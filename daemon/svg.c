@@ -34,6 +34,23 @@ html_escape(FILE *f, const char *s)
 	}
 }
 
+/* Cuts a UTF-8 sequence that truncation by snprintf left incomplete at
+ * the end of s, so that the page stays valid UTF-8. */
+void
+html_trim_utf8(char *s)
+{
+	size_t	n = strlen(s), i = n, need;
+
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80 && n - i < 3)
+		i--;
+	if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
+		return;		/* ends in ASCII (or is all continuation) */
+	need = ((unsigned char)s[i - 1] & 0xe0) == 0xc0 ? 2 :
+	    ((unsigned char)s[i - 1] & 0xf0) == 0xe0 ? 3 : 4;
+	if (n - (i - 1) < need)
+		s[i - 1] = '\0';
+}
+
 /* A round step (1, 2 or 5 times a power of ten) that cuts range into
  * about ticks pieces. */
 double
@@ -190,6 +207,7 @@ title_v(FILE *f, const char *fmt, va_list ap)
 	char	buf[512];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	html_trim_utf8(buf);
 	fputs("<title>", f);
 	html_escape(f, buf);
 	fputs("</title>", f);

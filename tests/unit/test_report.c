@@ -7,7 +7,8 @@
  * risk per department, exits and alerts per month, the latest plan, the
  * risk histogram), the monthly ring must stay bounded and drop what falls
  * out of it, and the aggregate page must name every department but no
- * employee, while the employee view names the employees at risk.
+ * employee, while the employee view names the employees at risk; text cut
+ * short for a title or label stays valid UTF-8.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -216,9 +217,31 @@ test_page(void)
 	pipeline_free(p);
 }
 
+/* Truncation must not leave half a UTF-8 character on the page. */
+static void
+test_trim(void)
+{
+	char	a[] = "ab\xc3", b[] = "ab\xe2\x82", c[] = "ab\xe2\x82\xac",
+		d[] = "ab\xc3\xa9", e[] = "abc", f[] = "\xf0\x9f\x98";
+
+	html_trim_utf8(a);
+	html_trim_utf8(b);
+	html_trim_utf8(c);
+	html_trim_utf8(d);
+	html_trim_utf8(e);
+	html_trim_utf8(f);
+	CHECK_STR(a, "ab");
+	CHECK_STR(b, "ab");
+	CHECK_STR(c, "ab\xe2\x82\xac");
+	CHECK_STR(d, "ab\xc3\xa9");
+	CHECK_STR(e, "abc");
+	CHECK_STR(f, "");
+}
+
 int
 main(void)
 {
+	test_trim();
 	test_counts();
 	test_ring();
 	test_page();
