@@ -291,13 +291,17 @@ plot_band(struct plot *p, const double *xs, const double *lo,
 	fputs("</title></polygon>\n", p->f);
 }
 
-/* Legend in a row above the plot: a swatch in each class and its name. */
+/* Legend in a row above the plot, flush right (reference-line labels sit
+ * at the top left of their line): a swatch in each class and its name.
+ * Widths are estimated at 7.5 px a character. */
 void
 plot_legend(struct plot *p, const char *const *names,
     const char *const *classes, int n)
 {
-	double	x = p->left + 8;
+	double	x = p->right;
 
+	for (int i = 0; i < n; i++)
+		x -= 24 + 7.5 * (double)strlen(names[i]);
 	for (int i = 0; i < n; i++) {
 		fprintf(p->f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"10\" "
 		    "height=\"10\"/>", classes[i], x, p->top - 12);

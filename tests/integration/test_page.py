@@ -155,6 +155,13 @@ def check_aggregate(d, b, depts, ids):
     check(not [i for i in ids if i in dom], "rendered DOM names no employee")
     check_sort(b)
     b.screenshot(os.path.join(ARTIFACTS, "page.png"))
+    b.call("Emulation.setScriptExecutionDisabled", {"value": True})
+    b.load(d.base + "/")
+    rows = b.evaluate("document.querySelectorAll('#dept-table tbody tr').length")
+    buttons = b.evaluate("document.querySelectorAll('#dept-table th button').length")
+    b.call("Emulation.setScriptExecutionDisabled", {"value": False})
+    check(rows == len(depts) and buttons == 0,
+          "without JavaScript the table is all there (%s rows, %s sort buttons)" % (rows, buttons))
     b.screenshot(os.path.join(ARTIFACTS, "page-print.png"), media="print")
     b.call("Emulation.setEmulatedMedia", {"media": "print"})
     nav = b.evaluate("getComputedStyle(document.querySelector('nav')).display")
@@ -175,9 +182,7 @@ def check_employees(d, b, ids):
     b.evaluate("document.getElementById('wi-id').value = %s;"
                "document.getElementById('wi-inc').value = '5000';"
                "document.querySelector('#whatif button').click()" % json.dumps(listed[0]))
-    out = wait_for(lambda: (b.evaluate("document.getElementById('whatif-out').textContent")
-                            or "").startswith(("risk ", "error")) and
-                   b.evaluate("document.getElementById('whatif-out').textContent"), "what-if answer")
+    out = whatif_answer(b)
     check(out and out.startswith("risk "), "what-if form gets a prediction (%s)" % out)
     check(not b.errors(), "what-if: no console error (%s)" % b.errors()[:3])
     b.screenshot(os.path.join(ARTIFACTS, "employees.png"))
@@ -196,6 +201,33 @@ def test_open(b, records, depts, ids):
         if failures:
             print("--- daemon stderr (tail) ---\n" + d.stderr()[-3000:])
         d.cleanup()
+
+
+def whatif_answer(b):
+    def got():
+        t = b.evaluate("document.getElementById('whatif-out').textContent") or ""
+        return t if t.startswith(("risk ", "error")) else None
+    return wait_for(got, "what-if answer")
+
+
+def check_whatif_token(b):
+    """The form sends the token typed into it; without it the endpoint says 401."""
+    listed = b.evaluate("Array.from(document.querySelectorAll('#at-risk-ids option'))"
+                        ".map(o => o.value)")
+    if not check(listed, "token: the employee view lists employees at risk"):
+        return
+    b.call("Network.setExtraHTTPHeaders", {"headers": {}})   # only the form's header now
+    fill = ("document.getElementById('whatif-out').textContent = '';"
+            "document.getElementById('wi-id').value = %s;"
+            "document.getElementById('wi-tr').value = '20';"
+            "document.getElementById('wi-tok').value = %s;"
+            "document.querySelector('#whatif button').click()")
+    b.evaluate(fill % (json.dumps(listed[0]), json.dumps("")))
+    out = whatif_answer(b)
+    check(out and out.startswith("error 401"), "token: what-if without the token: 401 (%s)" % out)
+    b.evaluate(fill % (json.dumps(listed[0]), json.dumps(TOKEN)))
+    out = whatif_answer(b)
+    check(out and out.startswith("risk "), "token: what-if with the typed token (%s)" % out)
 
 
 def test_token(b, records, ids):
@@ -224,6 +256,7 @@ def test_token(b, records, ids):
             check(d.get(path)[0] == 200, "token: %s needs no token" % path)
         check(b.load(d.base + "/employees", headers=auth) == 200,
               "token: chromium with the bearer header loads /employees")
+        check_whatif_token(b)
         check(b.load(d.base + "/", headers={}) == 401, "token: chromium without it gets 401")
     finally:
         if failures:

@@ -217,6 +217,28 @@ test_page(void)
 	pipeline_free(p);
 }
 
+/* Before any event every chart says why it is empty. */
+static void
+test_empty(void)
+{
+	struct pipeline_config	cfg;
+	struct pipeline		*p;
+	char			err[256], *html;
+
+	pipeline_config_defaults(&cfg);
+	p = pipeline_new(&cfg, err, sizeof(err));
+	CHECK(p != NULL);
+	html = page_render(p);
+	CHECK(html != NULL && strstr(html, "no active employee scored yet") != NULL);
+	CHECK(html != NULL && strstr(html, "No department seen yet") != NULL);
+	free(html);
+	html = page_render_employees(p, 0);
+	CHECK(html != NULL && strstr(html, "No employee has an open alert") != NULL);
+	CHECK(html != NULL && strstr(html, "type=\"password\"") == NULL);
+	free(html);
+	pipeline_free(p);
+}
+
 /* Truncation must not leave half a UTF-8 character on the page. */
 static void
 test_trim(void)
@@ -242,6 +264,7 @@ int
 main(void)
 {
 	test_trim();
+	test_empty();
 	test_counts();
 	test_ring();
 	test_page();
