@@ -202,6 +202,7 @@ chart_relation(FILE *f, const struct relation *rel)
 {
 	struct plot	p;
 	double		xs[21], ys[21], lo[21], hi[21], top = rel->y1;
+	int		i0, n;
 
 	plot_begin(&p, f, rel->id, rel->title, 420, 260);
 	if (rel->n == 0 || !isfinite(rel->b)) {
@@ -233,10 +234,17 @@ chart_relation(FILE *f, const struct relation *rel)
 	    rel->hazard ? 1 : 0);
 	plot_axis_x(&p, rel->xlabel, svg_nice_step(rel->x1 - rel->x0, 5), 0);
 	plot_band(&p, xs, lo, hi, 21, "band", "approximate 95% band");
-	plot_polyline(&p, xs, ys, 21, "fit");
+	/* The curves are monotone: the part inside the frame is one run. */
+	for (i0 = 0; i0 <= 20 && !(ys[i0] >= p.y0 && ys[i0] <= p.y1); i0++)
+		;
+	for (n = 0; i0 + n <= 20 && ys[i0 + n] >= p.y0 && ys[i0 + n] <= p.y1; n++)
+		;
+	plot_polyline(&p, xs + i0, ys + i0, n, "fit");
 	for (int i = 0; i <= 20; i += 5)
-		plot_point(&p, xs[i], ys[i], "s0", "%s %.1f: %s %.2f (95%% %.2f-%.2f)",
-		    rel->xlabel, xs[i], rel->ylabel, ys[i], lo[i], hi[i]);
+		if (i >= i0 && i < i0 + n)
+			plot_point(&p, xs[i], ys[i], "s0", "%s %.1f: %s %.2f (95%% "
+			    "%.2f-%.2f)", rel->xlabel, xs[i], rel->ylabel, ys[i],
+			    lo[i], hi[i]);
 	plot_end(&p);
 }
 

@@ -143,7 +143,7 @@ format_time(int64_t ms, char *buf, size_t len)
 }
 
 static void
-header(FILE *f, const struct report *r, const char *h1)
+header(FILE *f, const struct report *r, const char *h1, int refresh)
 {
 	char	clock[40];
 
@@ -152,12 +152,14 @@ header(FILE *f, const struct report *r, const char *h1)
 	html_escape(f, h1);
 	fprintf(f, "</h1>\n<p class=\"meta\">Event-time clock %s &middot; model "
 	    "version %ld &middot; %ld active employees &middot; risk horizon %d "
-	    "days. The page refreshes every %d s.</p>\n<nav><a href=\"/\">"
-	    "Overview</a> &middot; <a href=\"/employees\">Employees at risk</a> "
-	    "(named: needs the token when one is configured) &middot; <a "
-	    "href=\"/v1/model\">model estimates (JSON)</a> &middot; <a "
-	    "href=\"/metrics\">metrics</a></nav>\n</header>\n<main>\n", clock,
-	    r->model_version, r->active, r->horizon_days, PAGE_REFRESH_S);
+	    "days.", clock, r->model_version, r->active, r->horizon_days);
+	if (refresh)
+		fprintf(f, " The page refreshes every %d s.", PAGE_REFRESH_S);
+	fputs("</p>\n<nav><a href=\"/\">Overview</a> &middot; <a "
+	    "href=\"/employees\">Employees at risk</a> (named: needs the token "
+	    "when one is configured) &middot; <a href=\"/v1/model\">model "
+	    "estimates (JSON)</a> &middot; <a href=\"/metrics\">metrics</a></nav>\n"
+	    "</header>\n<main>\n", f);
 }
 
 static void
@@ -386,7 +388,7 @@ page_render(struct pipeline *p)
 		return NULL;
 	}
 	head(f, "retentiond: attrition risk", 1);
-	header(f, r, "Attrition risk");
+	header(f, r, "Attrition risk", 1);
 	overview(f, r);
 	risk_section(f, r);
 	departments(f, r);
@@ -495,7 +497,7 @@ page_render_employees(struct pipeline *p, int token_required)
 	}
 	n = pipeline_report_at_risk(p, list, PAGE_AT_RISK_MAX);
 	head(f, "retentiond: employees at risk", 0);
-	header(f, r, "Employees at risk");
+	header(f, r, "Employees at risk", 0);
 	employees_body(f, list, n);
 	whatif_form(f, token_required);
 	fputs("</main>\n</body>\n</html>\n", f);
