@@ -18,7 +18,9 @@
  * hook allocates.
  *
  * Everything here is anonymous except pipeline_report_at_risk(), which the
- * daemon serves only on the employee view.
+ * daemon serves only on the employee view. The monthly counts, like the
+ * counters of /metrics, survive an erasure: they name nobody, and the
+ * record they came from is gone.
  */
 #include <math.h>
 #include <stdlib.h>
