@@ -50,6 +50,7 @@ struct pipeline {
 	/* plan scratch, grown as needed (monthly, not per event) */
 	struct allocation	*cand, *alloc;
 	size_t			 cap;
+	struct report_state	*report;	/* the page's series (report.c) */
 };
 
 void
@@ -107,6 +108,10 @@ pipeline_new(const struct pipeline_config *cfg, char *errbuf, size_t errlen)
 	}
 	if ((p->model = model_new(&p->cfg.model, p->features, errbuf, errlen)) == NULL)
 		goto fail;
+	if ((p->report = report_state_new()) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
 	return p;
 fail:
 	pipeline_free(p);
@@ -129,6 +134,7 @@ pipeline_free(struct pipeline *p)
 	features_free(p->features);
 	free(p->cand);
 	free(p->alloc);
+	report_state_free(p->report);
 	free(p);
 }
 
@@ -238,6 +244,7 @@ publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
 		p->stats.alerts_open--;
 	}
 	model_note_alert(p->model, e, m->firing);
+	report_note_alert(p->report, m->firing, m->event_time_ms);
 	put_at(p, OUT_ALERT, e->id, encode_alert(m), m->event_time_ms);
 }
 
@@ -386,6 +393,7 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 			put(p, OUT_SUGGESTION, key, encode_plan(&m));
 		}
 		p->stats.plans++;
+		report_note_plan(p->report, d, &m);
 	}
 }
 
@@ -400,6 +408,7 @@ pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 	for (int i = 0; i < EV__COUNT; i++)
 		events += p->stats.events_by_type[i];
 	model_estimates(p->model, est);
+	report_note_estimates(p);
 	p->emit = emit;
 	p->arg = arg;
 	p->failed = 0;
@@ -456,6 +465,8 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 		sh->clock_ms = ev->time_ms;
 	if (!was_exited && (e->flags & EMP_EXITED)) {
 		p->exited++;
+		report_note_exit(p->report, e->dept, (e->flags & EMP_VOLUNTARY) != 0,
+		    ev->time_ms);
 		if (decide_exit(&p->cfg, e, sh->clock_ms, ev->id, model_version(p->model), &m))
 			publish_alert(p, e, &m);
 	} else if (was_exited && !(e->flags & EMP_EXITED))
@@ -645,4 +656,27 @@ pipeline_dump_scores(struct pipeline *p, int64_t at_ms, pipeline_emit_fn emit, v
 		}
 	}
 	return p->failed ? -1 : 0;
+}
+
+/* For report.c. */
+void
+pipeline_source(struct pipeline *p, struct report_source *src)
+{
+	src->rs = p->report;
+	src->features = p->features;
+	src->model = p->model;
+	src->cfg = &p->cfg;
+	src->clock_ms = p->clock_ms;
+}
+
+struct employee *
+pipeline_each(struct pipeline *p, size_t *shard, size_t *it)
+{
+	struct employee *e;
+
+	for (; *shard < SHARDS_MAX; (*shard)++, *it = 0)
+		if (p->shards[*shard] != NULL &&
+		    (e = table_next(p->shards[*shard]->table, it)) != NULL)
+			return e;
+	return NULL;
 }

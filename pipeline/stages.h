@@ -108,4 +108,27 @@ char	*encode_score_line(const struct employee *, int horizon_days);
 int	whatif_parse_actions(const char *body, size_t len, struct action *out,
 	    int max, char *errbuf, size_t errlen);
 
+/* report.c: the page's monthly series, fed where pipeline.c publishes. */
+struct report_state;
+struct report_state *report_state_new(void);		/* new; NULL on ENOMEM */
+void	report_state_free(struct report_state *);	/* NULL is a no-op */
+void	report_note_alert(struct report_state *, int firing, int64_t t_ms);
+void	report_note_exit(struct report_state *, int dept, int voluntary,
+	    int64_t t_ms);
+void	report_note_plan(struct report_state *, int dept, const struct plan_msg *);
+/* Keeps the risk histogram of this moment as "previous" (at estimates). */
+void	report_note_estimates(struct pipeline *);
+
+/* pipeline.c: what report.c reads, all borrowed. */
+struct report_source {
+	struct report_state		*rs;
+	struct features			*features;
+	struct model			*model;
+	const struct pipeline_config	*cfg;
+	int64_t				 clock_ms;
+};
+void	pipeline_source(struct pipeline *, struct report_source *);
+/* Every record of every shard: *shard and *it start at 0; NULL at the end. */
+struct employee *pipeline_each(struct pipeline *, size_t *shard, size_t *it);
+
 #endif
