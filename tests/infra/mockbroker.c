@@ -30,7 +30,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "../daemon/daemon.h"
+#include "../../daemon/daemon.h"
 
 #define TOPICS_MAX 64
 

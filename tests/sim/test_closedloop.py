@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_closedloop: the closed-loop experiment's mechanics (tools/closedloop.py
+"""test_closedloop: the closed-loop experiment's mechanics (tools/sim/closedloop.py
 and gencompany --actions / --crn).
 
 Checks, on a small company (seconds, not minutes):
@@ -29,7 +29,7 @@ BUILD = os.environ.get("BUILD", "build")
 BUILD_DIR = BUILD if os.path.isabs(BUILD) else os.path.join(ROOT, BUILD)
 GEN = os.path.join(BUILD_DIR, "gencompany")
 RETENTIOND = os.path.join(BUILD_DIR, "retentiond")
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "sim"))
 
 failures = []
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_gencompany: the synthetic company generator (tools/gencompany.c).
+"""test_gencompany: the synthetic company generator (tools/sim/gencompany.c).
 
 Checks that its output is a valid, time-ordered CloudEvents stream with the
 requested staff, deterministic for a seed and different for another, that

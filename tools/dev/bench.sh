@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # bench.sh: `make bench`. Prints figures, never pass/fail.
 #
-#   tools/bench.sh [BUILD]
+#   tools/dev/bench.sh [BUILD]
 #
-# Generates a synthetic company (tools/gencompany, about 200k events) and
+# Generates a synthetic company (tools/sim/gencompany.c, about 200k events) and
 # measures, in the same run and on the same file:
 #   (a) replay: `retentiond --replay FILE` through the real pipeline, no
 #       Kafka: events/s, wall time, max RSS, memory per employee (max RSS
 #       minus that of a one-event replay, over the employees in state);
-#   (b) the ceiling: jansson parse-only of every line (tools/bench_parse.c);
+#   (b) the ceiling: jansson parse-only of every line (tools/dev/bench_parse.c);
 #   (c) end to end: `retentiond --embedded-broker`, events produced with
 #       kcat, timed until the daemon's committed offsets reach the end of
 #       hr.events (so every output was delivered too).
 # Environment: BENCH_EMPLOYEES (3600), BENCH_MONTHS (60), BENCH_SEED (1),
 # BENCH_E2E=0 skips (c), BENCH_DEADLINE (seconds for (c), 300).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 BUILD=${1:-${BUILD:-build}}
 EMPLOYEES=${BENCH_EMPLOYEES:-3600}
@@ -31,7 +31,7 @@ done
 
 tmp=$(mktemp -d /tmp/retentiond-bench.XXXXXX)
 pid=""
-. tools/lib.sh
+. tools/dev/lib.sh
 cleanup() {
 	stop_daemon "$pid"
 	rm -rf "$tmp"

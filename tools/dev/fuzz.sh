@@ -1,5 +1,5 @@
 #!/bin/sh
-# tools/fuzz.sh [SECONDS]: runs every libFuzzer target tests/fuzz/fuzz_*.c for
+# tools/dev/fuzz.sh [SECONDS]: runs every libFuzzer target tests/fuzz/fuzz_*.c for
 # SECONDS each (default 60) under AddressSanitizer and UBSan, then prints a
 # summary line per target (runs, exec/s, coverage, corpus) and exits non-zero
 # if any target crashed, leaked or timed out.
@@ -14,7 +14,7 @@
 # seed corpus by hand. A tests/fuzz/<target>.dict is used when present.
 # FUZZ_TARGETS="fuzz_decode" limits the targets; FUZZ_MAX_LEN the input size.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 secs=${1:-60}
 B=${FUZZ_BUILD:-build-fuzz}
 maxlen=${FUZZ_MAX_LEN:-16384}

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Includes point downwards (daemon -> pipeline -> state) and each third-party
 # library stays in its own files. Prints the offending lines and fails.
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 bad=0
 up() { grep -n "$1" $2 2>/dev/null && bad=1; }
 up '#include *"\.\./\(pipeline\|daemon\)/' 'state/*.[ch]'

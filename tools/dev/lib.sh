@@ -1,4 +1,4 @@
-# tools/lib.sh: shell helpers shared by tools/demo.sh and tools/bench.sh
+# tools/dev/lib.sh: shell helpers shared by tools/demo.sh and tools/dev/bench.sh
 # (sourced, not run).
 
 # stop_daemon PID: SIGTERM, up to 10 s for the flush and commit, then SIGKILL.

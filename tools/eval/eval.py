@@ -45,7 +45,7 @@ import evallib  # noqa: E402
 import ibm2events  # noqa: E402
 import turnover2events  # noqa: E402
 
-REPO = os.path.dirname(HERE)
+REPO = os.path.dirname(os.path.dirname(HERE))
 IBM_CSV = "WA_Fn-UseC_-HR-Employee-Attrition.csv"
 TURNOVER_CSV = "turnover.csv"
 IBM_GOAL = 0.81
@@ -103,7 +103,7 @@ def eval_conf(a, tmp, name, max_levels, framing=()):
         return a.conf
     path = os.path.join(tmp, "%s.conf" % name)
     with open(path, "w", encoding="utf-8") as f:
-        f.write("# written by tools/eval.py\n[model]\n"
+        f.write("# written by tools/eval/eval.py\n[model]\n"
                 "max_attribute_features = 40\nmax_levels = %d\n" % max_levels)
         for line in framing:
             f.write(line + "\n")

@@ -1,4 +1,4 @@
-"""Shared helpers for the model evaluation (tools/eval.py, tools/*2events.py).
+"""Shared helpers for the model evaluation (tools/eval/eval.py, tools/eval/*2events.py).
 
 Standard library only, except the batch anchors (logistic regression, Cox),
 which use numpy when it is installed and report "n/a" otherwise.

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """closedloop.py: carry out retentiond's monthly department budget plans in
-the synthetic company (tools/gencompany.c) and compare the outcome with
+the synthetic company (tools/sim/gencompany.c) and compare the outcome with
 spending the same money uniformly and with spending nothing.
 
 Three arms, all on the same seed with common random numbers (gencompany
@@ -25,7 +25,7 @@ voluntarily, all voluntary exits in the period, and at its end the mean true
 satisfaction s0 + alpha*u + care*c and mean true ability a0 + gamma*v of the
 staff (noise-free, from the generator's truth file), and the money spent.
 
-Usage: tools/closedloop.py [--build build] [--scenario case|large|test]
+Usage: tools/sim/closedloop.py [--build build] [--scenario case|large|test]
        [--seeds 1,2,3] [--json out.json]   (--help for the rest)
 Prints a table; with --json writes every run's figures.
 """
@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 START = "2024-01-01"
 
 # Scenarios. "case" is the seed document's case study: 100 employees,
