@@ -32,8 +32,11 @@ LIB_SRC      := $(STATE_SRC) $(PIPELINE_SRC) $(DAEMON_SRC)
 LIB_OBJ      := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_SRC     := $(wildcard tools/*.c)
-TOOL_BIN     := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
+# Programs beside the daemon, each built as $(BUILD)/<name>: developer
+# tools, the simulator, and what the tests run (tests/infra).
+TOOL_DIRS    := tools/dev tools/sim tests/infra
+TOOL_SRC     := $(wildcard $(addsuffix /*.c,$(TOOL_DIRS)))
+TOOL_BIN     := $(addprefix $(BUILD)/,$(notdir $(TOOL_SRC:.c=)))
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all test check bench fuzz eval demo install clean layering tests-build
@@ -57,9 +60,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libretentio
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libretentiond.a $(LDLIBS)
 
-$(BUILD)/%: tools/%.c $(BUILD)/libretentiond.a
-	@echo "  CCLD    $@"
-	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libretentiond.a $(LDLIBS)
+define tool_rule
+$$(BUILD)/%: $(1)/%.c $$(BUILD)/libretentiond.a
+	@echo "  CCLD    $$@"
+	@$$(CC) $$(CPPFLAGS) $$(CFLAGS) $$(WARN) $$(LDFLAGS) -o $$@ $$< $$(BUILD)/libretentiond.a $$(LDLIBS)
+endef
+$(foreach d,$(TOOL_DIRS),$(eval $(call tool_rule,$(d))))
 
 # Fuzz targets built as plain programs that replay their corpus (for `make
 # test`); `make fuzz` builds them with libFuzzer.
@@ -79,13 +85,13 @@ check:
 
 FUZZ_SECONDS ?= 60
 fuzz:
-	tools/fuzz.sh $(FUZZ_SECONDS)
+	tools/dev/fuzz.sh $(FUZZ_SECONDS)
 
 bench: all
-	tools/bench.sh $(BUILD)
+	tools/dev/bench.sh $(BUILD)
 
 eval: all
-	/usr/bin/python3 tools/eval.py --build $(BUILD)
+	/usr/bin/python3 tools/eval/eval.py --build $(BUILD)
 
 demo:
 	tools/demo.sh
@@ -93,7 +99,7 @@ demo:
 # Includes point downwards only (daemon -> pipeline -> state) and each
 # library stays in its files.
 layering:
-	@tools/layering.sh
+	@tools/dev/layering.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/retentiond \

@@ -273,7 +273,7 @@ def main():
         skip("python3-confluent-kafka not installed")
     chromium = cdp.find_chromium()
     if chromium is None or shutil.which("tidy") is None:
-        skip("chromium or tidy not installed (tools/deps.sh)")
+        skip("chromium or tidy not installed (tools/dev/deps.sh)")
     os.makedirs(ARTIFACTS, exist_ok=True)
     records, depts, ids = company()
     b = cdp.Browser(chromium, deadline_s=DEADLINE_S,
