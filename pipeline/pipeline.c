@@ -79,6 +79,8 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->rescore_interval_hours = 24;
 	c->estimates_interval_events = 10000;
 	c->dedup_capacity = 1 << 20;
+	c->output_format = OUTPUT_PLAIN;
+	snprintf(c->output_source, sizeof(c->output_source), "%s", OUTPUT_SOURCE_DEFAULT);
 }
 
 /* The model sees the alert settings it needs for its bookkeeping. */
@@ -185,6 +187,8 @@ put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
 	o.value = json;
 	o.len = strlen(json);
 	o.event_time_ms = event_time_ms;
+	o.content_type = p->cfg.output_format == OUTPUT_CLOUDEVENTS ?
+	    "application/cloudevents+json" : "application/json";
 	if (p->msg != NULL) {
 		o.source_topic = p->msg->topic;
 		o.source_partition = p->msg->partition;
@@ -201,6 +205,18 @@ static void
 put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
 {
 	put_at(p, kind, key, json, 0);
+}
+
+/* The CloudEvents envelope for an output about time_ms (0: unknown), in
+ * *buf; NULL when outputs are plain. */
+static const struct envelope *
+envelope(const struct pipeline *p, struct envelope *buf, int64_t time_ms)
+{
+	if (p->cfg.output_format != OUTPUT_CLOUDEVENTS)
+		return NULL;
+	buf->source = p->cfg.output_source;
+	buf->time_ms = time_ms;
+	return buf;
 }
 
 static void
@@ -237,8 +253,11 @@ publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
 		p->stats.alerts_resolved++;
 		p->stats.alerts_open--;
 	}
+	struct envelope env;
+
 	model_note_alert(p->model, e, m->firing);
-	put_at(p, OUT_ALERT, e->id, encode_alert(m), m->event_time_ms);
+	put_at(p, OUT_ALERT, e->id, encode_alert(m, envelope(p, &env, m->event_time_ms)),
+	    m->event_time_ms);
 }
 
 static void
@@ -246,6 +265,7 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
     const char *alert_id, int64_t now_ms)
 {
 	struct suggestion_msg m;
+	struct envelope env;
 	int max = p->cfg.suggestions_max;
 
 	memset(&m, 0, sizeof(m));
@@ -258,7 +278,7 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
 	m.employee_id = e->id;
 	m.risk_before = s->risk;
 	m.model_version = model_version(p->model);
-	put(p, OUT_SUGGESTION, e->id, encode_suggestion(&m));
+	put(p, OUT_SUGGESTION, e->id, encode_suggestion(&m, envelope(p, &env, now_ms)));
 }
 
 /* Scores e at now_ms and publishes what changes. */
@@ -336,6 +356,7 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 {
 	struct strtab	*depts = features_departments(p->features);
 	struct plan_msg	 m;
+	struct envelope	 env;
 	struct employee	*e;
 	struct score	 s;
 	struct action	 best;
@@ -383,7 +404,7 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 			char key[EVENT_STR_MAX + 8];
 
 			snprintf(key, sizeof(key), "dept:%s", m.department);
-			put(p, OUT_SUGGESTION, key, encode_plan(&m));
+			put(p, OUT_SUGGESTION, key, encode_plan(&m, envelope(p, &env, now_ms)));
 		}
 		p->stats.plans++;
 	}
@@ -393,6 +414,7 @@ int
 pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 {
 	struct model_estimates *est;
+	struct envelope env;
 	uint64_t events = 0;
 
 	if ((est = malloc(sizeof(*est))) == NULL)
@@ -404,7 +426,8 @@ pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 	p->arg = arg;
 	p->failed = 0;
 	put(p, OUT_ESTIMATES, ESTIMATES_KEY, encode_estimates(est,
-	    model_version(p->model), p->clock_ms, events, p->cfg.horizon_days));
+	    model_version(p->model), p->clock_ms, events, p->cfg.horizon_days,
+	    envelope(p, &env, p->clock_ms)));
 	free(est);
 	p->since_estimates = 0;
 	return p->failed ? -1 : 0;
@@ -594,7 +617,7 @@ pipeline_model_json(struct pipeline *p)
 		events += p->stats.events_by_type[i];
 	model_estimates(p->model, est);
 	s = encode_estimates(est, model_version(p->model), p->clock_ms, events,
-	    p->cfg.horizon_days);
+	    p->cfg.horizon_days, NULL);
 	free(est);
 	return s;
 }
