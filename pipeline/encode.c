@@ -10,8 +10,9 @@
  * With an envelope (struct envelope, stages.h: the `[output] format =
  * cloudevents` setting), a published message is a CloudEvent in the
  * structured content mode, JSON format: the plain payload becomes `data`
- * unchanged, `id` is the payload's own id (alert_id, suggestion_id,
- * plan_id; a hash of the payload for estimates, which have none), `type`
+ * unchanged, `id` is the payload's own id (alert_id and the status, since
+ * an episode's two messages share alert_id; suggestion_id, plan_id; a hash
+ * of the payload for estimates, which have none), `type`
  * names the kind, `subject` the employee where there is one, and `time`
  * is the occurrence in event time, left out when unknown.
  */
@@ -120,10 +121,17 @@ drivers_json(const struct score *s)
 char *
 encode_alert(const struct alert_msg *m, const struct envelope *env)
 {
+	const char *status = m->firing ? "firing" : "resolved";
+	char id[ID_HEX_LEN + 16];
+
+	/* An episode's firing and resolved messages share alert_id, but
+	 * CloudEvents consumers may drop a second event with the same source
+	 * and id as a duplicate: the status makes the two distinct. */
+	snprintf(id, sizeof(id), "%s-%s", m->alert_id, status);
 	return finish_as(json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:s, s:o, s:s, s:I}",
 	    "alert_id", m->alert_id,
 	    "employee_id", m->employee_id,
-	    "status", m->firing ? "firing" : "resolved",
+	    "status", status,
 	    "severity", m->critical ? "critical" : "warning",
 	    "risk", jreal(m->score.risk),
 	    "horizon_days", m->horizon_days,
@@ -133,7 +141,7 @@ encode_alert(const struct alert_msg *m, const struct envelope *env)
 	    "event_time", jtime(m->event_time_ms),
 	    "caused_by", m->caused_by,
 	    "model_version", (json_int_t)m->model_version),
-	    env, CE_TYPE_ALERT, m->alert_id, m->employee_id);
+	    env, CE_TYPE_ALERT, id, m->employee_id);
 }
 
 static json_t *

@@ -311,7 +311,7 @@ test_company(void)
 /* ---- output framing: plain and CloudEvents ---------------------------- */
 
 struct framing {
-	int	 n[OUT__COUNT], plans, bad;
+	int	 n[OUT__COUNT], plans, resolved, bad;
 	char	 est_id[3][ID_HEX_LEN + 1];	/* the estimates' ids, in order */
 	int	 nest;
 	json_t	*last_estimates;		/* plain mode: the last one */
@@ -385,11 +385,18 @@ collect_ce(void *arg, const struct output *o)
 	type = str_of(j, "type");
 	kind = str_of(d, "type");
 	switch (o->kind) {
-	case OUT_ALERT:
+	case OUT_ALERT: {
+		char want[128];
+
 		FRAME_CHECK(k, strcmp(type, "com.retentiond.attrition.alert") == 0);
-		id_field = "alert_id";
+		/* firing and resolved share alert_id: the status tells them apart */
+		snprintf(want, sizeof(want), "%s-%s", str_of(d, "alert_id"), str_of(d, "status"));
+		FRAME_CHECK(k, strcmp(str_of(j, "id"), want) == 0 && str_of(d, "alert_id")[0]);
 		FRAME_CHECK(k, strcmp(str_of(j, "time"), str_of(d, "event_time")) == 0);
+		if (strcmp(str_of(d, "status"), "resolved") == 0)
+			k->resolved++;
 		break;
+	}
 	case OUT_SUGGESTION:
 		if (strcmp(kind, "plan") == 0) {
 			k->plans++;
@@ -516,7 +523,8 @@ test_output_framing(void)
 	feed_framing(p, collect_ce, &k);
 	CHECK(pipeline_publish_estimates(p, collect_ce, &k) == 0);
 	CHECK(pipeline_publish_estimates(p, collect_ce, &k) == 0);
-	CHECK(k.n[OUT_ALERT] > 0 && k.n[OUT_SUGGESTION] > k.plans && k.plans > 0);
+	CHECK(k.n[OUT_ALERT] > k.resolved && k.resolved > 0);
+	CHECK(k.n[OUT_SUGGESTION] > k.plans && k.plans > 0);
 	CHECK(k.nest == 3);
 	/* a hash of the payload: new content, new id; the same, the same */
 	CHECK(strcmp(k.est_id[0], k.est_id[1]) != 0);
