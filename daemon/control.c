@@ -25,6 +25,16 @@ daemon_unlock(void)
 	pthread_mutex_unlock(&pipeline_mutex);
 }
 
+/* Every check of a loaded configuration: its own rules, then the [kafka]
+ * keys through librdkafka. 0 or -1 with "file:line: reason". */
+static int
+validate(const struct config *cfg, char *errbuf, size_t errlen)
+{
+	if (config_validate(cfg, errbuf, errlen) == -1)
+		return -1;
+	return kafka_check_config(cfg, errbuf, errlen);
+}
+
 /* Loads and validates path into cfg (defaults first). 0 or -1 with errbuf. */
 int
 daemon_load_config(const char *path, struct config *cfg, int embedded, char *errbuf,
@@ -35,7 +45,7 @@ daemon_load_config(const char *path, struct config *cfg, int embedded, char *err
 		return -1;
 	if (embedded && config_kafka_get(cfg, "bootstrap.servers") == NULL)
 		config_kafka_set(cfg, "bootstrap.servers", "embedded");
-	return config_validate(cfg, errbuf, errlen);
+	return validate(cfg, errbuf, errlen);
 }
 
 void
@@ -58,7 +68,7 @@ daemon_reload(struct pipeline *p)
 	if (config_kafka_get(next, "bootstrap.servers") == NULL &&
 	    (bootstrap = config_kafka_get(&daemon_config, "bootstrap.servers")) != NULL)
 		config_kafka_set(next, "bootstrap.servers", bootstrap);
-	if (config_validate(next, errbuf, sizeof(errbuf)) == -1)
+	if (validate(next, errbuf, sizeof(errbuf)) == -1)
 		goto reject;
 	/* Thresholds, costs, weights and the log level apply now; Kafka,
 	 * topics and HTTP settings need a restart. */

@@ -51,8 +51,9 @@ struct config {
 void	config_defaults(struct config *);
 /* Loads path over the defaults. Returns 0, or -1 with "file:line: reason". */
 int	config_load(const char *path, struct config *, char *errbuf, size_t errlen);
-/* Checks what only makes sense once all keys are read (kafka settings through
- * librdkafka, files that must exist). 0 or -1 with "file:line: reason". */
+/* Checks what only makes sense once all keys are read (cross-key rules, the
+ * token file); the [kafka] keys are kafka_check_config()'s. 0 or -1 with
+ * "file:line: reason". */
 int	config_validate(const struct config *, char *errbuf, size_t errlen);
 const char *config_kafka_get(const struct config *, const char *key);	/* NULL if unset */
 int	config_kafka_set(struct config *, const char *key, const char *value);
@@ -61,6 +62,21 @@ int	config_load_fp(FILE *, const char *name, struct config *, char *errbuf,
 	    size_t errlen);
 /* struct config points into itself: copy it with this, not memcpy. */
 void	config_copy(struct config *dst, const struct config *src);
+
+/* config_keys.c: the table of keys ([kafka] aside) and their setters. */
+#define CONFIG_KEYS_MAX 64			/* rows of the table, at most */
+int	config_key_index(const char *section, const char *name);	/* -1 none */
+int	config_section_known(const char *section);	/* has a row */
+/* Parses value into row i's field. 0, or -1 with reason (no file:line). */
+int	config_key_set(struct config *, int i, const char *value, char *reason,
+	    size_t rlen);
+/* A [kafka] value with @credential:NAME, @file:/PATH and
+ * ${CREDENTIALS_DIRECTORY} resolved. 0, or -1 with a reason that never
+ * shows the value. */
+int	config_kafka_resolve(const char *value, char *out, size_t outlen,
+	    char *reason, size_t rlen);
+/* Points the pipeline's extra protected names at cfg's own buffers. */
+void	config_fix_pointers(struct config *);
 /* "HOST:PORT" (IPv4, [IPv6] or localhost; port 0..65535) -> host without
  * brackets and port. 0, or -1 if malformed. */
 int	config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
@@ -119,38 +135,50 @@ void	metrics_observe_event_to_alert(double seconds);
 /* Prometheus text format 0.0.4; new string (free()). */
 char	*metrics_render(struct pipeline *);
 
-/* kafka.c: the consumer and producer adapters and the work loop. */
+/* kafka_conf.c: the clients' librdkafka configuration. */
+/* Checks [kafka] keys with librdkafka's own parser, the files they name and
+ * the SASL settings, without creating handles (for -t and reload). 0, or
+ * -1 with "file:line: reason". */
+int	kafka_check_config(const struct config *, char *errbuf, size_t errlen);
+
+/* kafka.c: the consumer and producer adapters (kafka.h: their insides). */
 struct kafka;
 struct kafka *kafka_new(const struct config *, char *errbuf, size_t errlen);
 void	kafka_free(struct kafka *);			/* close, then destroy */
+
+/* loop.c: the work loop. */
 /* Runs until *stop is set: poll, pipeline_run, produce, store offsets after
- * delivery. lock/unlock around pipeline calls (HTTP shares the pipeline). */
+ * delivery; acts on *reload (SIGHUP). The daemon lock is taken around
+ * pipeline calls (HTTP shares the pipeline). */
 int	kafka_run(struct kafka *, struct pipeline *, volatile int *stop,
 	    volatile int *reload);
-/* Checks [kafka] keys with librdkafka's own parser (for -t). */
-int	kafka_check_config(const struct config *, char *errbuf, size_t errlen);
+
+/* track.c: the in-order offset tracker (at least once), no Kafka inside. */
+struct track;
+struct track_entry;
+typedef void (*track_store_fn)(void *arg, int32_t partition, int64_t offset);
+struct track *track_new(size_t npool);
+void	track_free(struct track *);
+/* NULL for partition < 0; the caller made sure an entry is free. */
+struct track_entry *track_begin(struct track *, int32_t partition, int64_t offset);
+void	track_end(struct track_entry *, int failed);	/* all outputs emitted */
+void	track_output(struct track_entry *);		/* one more to deliver */
+void	track_delivered(struct track_entry *, int ok);
+void	track_assign(struct track *, int32_t partition);
+void	track_revoke(struct track *, int32_t partition);	/* orphans in flight */
+void	track_revoke_all(struct track *);
+/* Frees complete entries; store() gets each assigned partition's last
+ * complete offset. */
+void	track_advance(struct track *, track_store_fn store, void *arg);
+size_t	track_inflight(const struct track *);
+int	track_full(const struct track *);		/* no free entry */
 
 /* embedded.c: librdkafka's mock cluster as an in-process broker. */
 struct embedded;
 struct embedded *embedded_start(const char *state_dir, char *errbuf, size_t errlen);
 const char *embedded_bootstrap(const struct embedded *);
 void	embedded_stop(struct embedded *);
-/* tools/mockbroker: a cluster of nbrokers, topics created explicitly (the
- * mock has no CreateTopics), then the bootstrap list written to a file. */
-struct embedded *embedded_new(int nbrokers, char *errbuf, size_t errlen);
-int	embedded_write_bootstrap(struct embedded *, const char *path,
-	    char *errbuf, size_t errlen);
-int	embedded_create_topic(struct embedded *, const char *topic, int partitions,
-	    char *errbuf, size_t errlen);
-/* Outage tests: broker 1..N (-1 all) down (0: clients disconnected,
- * connections refused, data kept) or up again (1); leaders of a topic's
- * partitions and a group's coordinator placed on a broker. 0 or -1. */
-int	embedded_set_broker_up(struct embedded *, int32_t broker_id, int up,
-	    char *errbuf, size_t errlen);
-int	embedded_set_leader(struct embedded *, const char *topic, int partitions,
-	    int32_t broker_id, char *errbuf, size_t errlen);
-int	embedded_set_coordinator(struct embedded *, const char *group,
-	    int32_t broker_id, char *errbuf, size_t errlen);
+/* embedded.h: more of embedded.c, for tools and tests only. */
 
 /* http.c: libmicrohttpd, loopback by default. */
 struct http;

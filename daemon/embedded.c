@@ -33,6 +33,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "daemon.h"
+#include "embedded.h"
 
 struct embedded {
 	rd_kafka_t		*rk;		/* owns the mock cluster's threads */

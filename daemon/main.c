@@ -1,10 +1,13 @@
 /*
  * main.c: command line, start-up and shutdown of retentiond.
  *
- * Order at start: configuration (fatal when invalid), embedded broker if
- * asked, pipeline, HTTP, Kafka; READY=1 comes from the work loop once it has
- * subscribed. SIGTERM/SIGINT set `stop`, SIGHUP sets `reload`; the work loop
- * acts on both in its own thread, so signal handlers only store flags.
+ * main() reads as its steps: parse the options, load the configuration
+ * (fatal when invalid; -t stops here, --replay runs and stops), start the
+ * subsystems (embedded broker if asked, pipeline, HTTP, Kafka), run the
+ * work loop, stop them in reverse order. READY=1 comes from the work loop
+ * once it has subscribed. SIGTERM/SIGINT set `stop`, SIGHUP sets `reload`;
+ * the work loop acts on both in its own thread, so signal handlers only
+ * store flags.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -76,8 +79,25 @@ ensure_dir(const char *dir)
 	return mkdir(dir, 0750);
 }
 
-int
-main(int argc, char *argv[])
+/* What the command line asks for. */
+struct options {
+	const char	*path, *replay;		/* -c, --replay; NULL if not given */
+	int		 test, embedded, dump;	/* -t, --embedded-broker, --dump-scores */
+	int64_t		 score_at;		/* --score-at, ms; 0 unset */
+};
+
+/* What runs between start and stop (NULL: not started). */
+struct running {
+	struct embedded	*broker;
+	struct pipeline	*pipeline;
+	struct http	*http;
+	struct kafka	*kafka;
+};
+
+/* Reads the options into o. Returns -1 to go on, or the exit status (-V,
+ * -h, a usage error). */
+static int
+parse_options(int argc, char *argv[], struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "config",		required_argument,	NULL, 'c' },
@@ -90,24 +110,16 @@ main(int argc, char *argv[])
 		{ "score-at",		required_argument,	NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char	*path = NULL, *replay = NULL;
-	int		 ch, test = 0, embedded = 0, dump = 0, rc = 0;
-	int64_t		 score_at = 0;
-	char		 errbuf[512];
-	struct embedded	*broker = NULL;
-	struct pipeline	*pipeline = NULL;
-	struct http	*http = NULL;
-	struct kafka	*kafka = NULL;
-	sigset_t	 sigs, oldsigs;
+	int	ch;
 
-	pipeline_global_init();		/* process-wide, before any other call */
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			path = optarg;
+			o->path = optarg;
 			break;
 		case 't':
-			test = 1;
+			o->test = 1;
 			break;
 		case 'V':
 			printf("retentiond %s\n", RETENTIOND_VERSION);
@@ -116,16 +128,16 @@ main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		case 'E':
-			embedded = 1;
+			o->embedded = 1;
 			break;
 		case 'R':
-			replay = optarg;
+			o->replay = optarg;
 			break;
 		case 'D':
-			dump = 1;
+			o->dump = 1;
 			break;
 		case 'S':
-			if (time_parse_rfc3339(optarg, &score_at) == -1) {
+			if (time_parse_rfc3339(optarg, &o->score_at) == -1) {
 				fprintf(stderr, "retentiond: --score-at: not an RFC 3339 time\n");
 				return 2;
 			}
@@ -139,20 +151,32 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
 
-	log_init(LOG_INFO, isatty(STDERR_FILENO));
-	if (daemon_load_config(path, &daemon_config, embedded || replay != NULL, errbuf,
-	    sizeof(errbuf)) == -1) {
-		fprintf(stderr, "%s\n", errbuf);
-		return test ? EXIT_CONFIG : 1;
-	}
-	if (test) {
-		printf("configuration ok\n");
-		return 0;
-	}
-	log_set_level(daemon_config.log_level);
-	if (replay != NULL)
-		return replay_run(&daemon_config, replay, dump, score_at) == 0 ? 0 : 1;
+/* The embedded broker, into the configuration's bootstrap.servers. */
+static struct embedded *
+start_broker(void)
+{
+	struct embedded	*broker;
+	char		 errbuf[512];
+
+	if (ensure_dir(daemon_config.state_directory) == -1)
+		fatal("state directory %s", daemon_config.state_directory);
+	if ((broker = embedded_start(daemon_config.state_directory, errbuf,
+	    sizeof(errbuf))) == NULL)
+		fatalx("embedded broker: %s", errbuf);
+	config_kafka_set(&daemon_config, "bootstrap.servers", embedded_bootstrap(broker));
+	log_info("embedded broker at %s", embedded_bootstrap(broker));
+	return broker;
+}
+
+/* Embedded broker if asked, pipeline, HTTP, Kafka; fatal on any failure. */
+static void
+start(const struct options *o, struct running *r)
+{
+	char		errbuf[512];
+	sigset_t	sigs, oldsigs;
 
 	/* Threads started from here on (the embedded broker's, libmicrohttpd's,
 	 * librdkafka's) must not take SIGTERM, SIGINT or SIGHUP: a handler run
@@ -165,34 +189,70 @@ main(int argc, char *argv[])
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, &oldsigs);
 	install_signals();
-	if (embedded) {
-		if (ensure_dir(daemon_config.state_directory) == -1)
-			fatal("state directory %s", daemon_config.state_directory);
-		if ((broker = embedded_start(daemon_config.state_directory, errbuf,
-		    sizeof(errbuf))) == NULL)
-			fatalx("embedded broker: %s", errbuf);
-		config_kafka_set(&daemon_config, "bootstrap.servers", embedded_bootstrap(broker));
-		log_info("embedded broker at %s", embedded_bootstrap(broker));
-	}
-	if ((pipeline = pipeline_new(&daemon_config.pipeline, errbuf, sizeof(errbuf))) == NULL)
+	if (o->embedded)
+		r->broker = start_broker();
+	if ((r->pipeline = pipeline_new(&daemon_config.pipeline, errbuf,
+	    sizeof(errbuf))) == NULL)
 		fatalx("pipeline: %s", errbuf);
-	if ((http = http_start(&daemon_config, pipeline, errbuf, sizeof(errbuf))) == NULL &&
-	    errbuf[0] != '\0')
+	if ((r->http = http_start(&daemon_config, r->pipeline, errbuf,
+	    sizeof(errbuf))) == NULL && errbuf[0] != '\0')
 		fatalx("http: %s", errbuf);
-	if ((kafka = kafka_new(&daemon_config, errbuf, sizeof(errbuf))) == NULL)
+	if ((r->kafka = kafka_new(&daemon_config, errbuf, sizeof(errbuf))) == NULL)
 		fatalx("kafka: %s", errbuf);
-
 	pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
+}
+
+/* The work loop until a signal or a permanent error. The exit status. */
+static int
+run(struct running *r)
+{
 	log_info("retentiond %s started", RETENTIOND_VERSION);
-	if (kafka_run(kafka, pipeline, &stop_flag, &reload_flag) == -1) {
+	if (kafka_run(r->kafka, r->pipeline, &stop_flag, &reload_flag) == -1) {
 		log_warnx("work loop failed; exiting so that the input is read again");
-		rc = 1;
+		return 1;
 	}
+	return 0;
+}
+
+/* Everything start() started, in reverse order. */
+static void
+stop(struct running *r)
+{
 	notify_stopping();
-	kafka_free(kafka);
-	http_stop(http);
-	pipeline_free(pipeline);
-	embedded_stop(broker);
+	kafka_free(r->kafka);
+	http_stop(r->http);
+	pipeline_free(r->pipeline);
+	embedded_stop(r->broker);
 	log_info("retentiond stopped");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options	o;
+	struct running	r = { NULL, NULL, NULL, NULL };
+	char		errbuf[512];
+	int		rc;
+
+	pipeline_global_init();
+	if ((rc = parse_options(argc, argv, &o)) != -1)
+		return rc;
+	log_init(LOG_INFO, isatty(STDERR_FILENO));
+	if (daemon_load_config(o.path, &daemon_config, o.embedded || o.replay != NULL,
+	    errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "%s\n", errbuf);
+		return o.test ? EXIT_CONFIG : 1;
+	}
+	if (o.test) {
+		printf("configuration ok\n");
+		return 0;
+	}
+	log_set_level(daemon_config.log_level);
+	if (o.replay != NULL)
+		return replay_run(&daemon_config, o.replay, o.dump, o.score_at) == 0 ? 0 : 1;
+
+	start(&o, &r);
+	rc = run(&r);
+	stop(&r);
 	return rc;
 }

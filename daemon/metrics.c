@@ -1,7 +1,7 @@
 /*
  * metrics.c: the daemon's own counters and the /metrics page.
  *
- * Two threads meet here. The work loop (kafka.c) writes the plain fields of
+ * Two threads meet here. The work loop (loop.c) writes the plain fields of
  * `metrics` and calls metrics_observe_*(); the HTTP thread renders. The
  * rules that keep that sound without a lock on the hot path:
  *
@@ -185,81 +185,94 @@ put_histogram(FILE *f, const char *name, const char *help,
 	fprintf(f, "\n%s_count %" PRIu64 "\n", name, count);
 }
 
+/* What came in: events by type, rejects by reason, duplicates, late
+ * events, provisional records, erasures. */
 static void
-render_pipeline(FILE *f, struct pipeline *p)
+render_inputs(FILE *f, const struct pipeline_stats *st)
 {
-	static struct model_estimates	 est;	/* large; under the daemon lock */
-	struct pipeline_stats		 st;
-	const char			*name;
-	long				 version;
-	int				 i;
-	static const char *const	 kinds[OUT__COUNT] = {
-		[OUT_ALERT] = "alert", [OUT_SUGGESTION] = "suggestion",
-		[OUT_ESTIMATES] = "estimates", [OUT_DLQ] = "dlq"
-	};
-
-	memset(&st, 0, sizeof(st));
-	pipeline_stats(p, &st);
+	const char	*name;
+	int		 i;
 
 	family(f, "retentiond_events_total", "counter",
 	    "Valid input events applied, by CloudEvents type.");
 	for (i = 0; i < EV__COUNT; i++)
 		put_labelled(f, "retentiond_events_total", "type",
 		    event_type_name((enum event_type)i),
-		    (double)st.events_by_type[i]);
+		    (double)st->events_by_type[i]);
 
 	family(f, "retentiond_events_rejected_total", "counter",
 	    "Input messages sent to the dead-letter queue, by reason.");
-	for (i = 0; i < (int)(sizeof(st.rejected_by_reason) /
-	    sizeof(st.rejected_by_reason[0])); i++) {
+	for (i = 0; i < (int)(sizeof(st->rejected_by_reason) /
+	    sizeof(st->rejected_by_reason[0])); i++) {
 		if ((name = pipeline_reject_reason_name(i)) == NULL)
 			break;
 		put_labelled(f, "retentiond_events_rejected_total", "reason",
-		    name, (double)st.rejected_by_reason[i]);
+		    name, (double)st->rejected_by_reason[i]);
 	}
 
 	put_u64(f, "retentiond_events_duplicate_total", "counter",
 	    "Input events whose source and id were seen before (applied once).",
-	    st.duplicates);
+	    st->duplicates);
 	put_u64(f, "retentiond_events_late_total", "counter",
 	    "Input events older than the employee's latest applied event.",
-	    st.late_events);
+	    st->late_events);
 	put_u64(f, "retentiond_employees_provisional_total", "counter",
 	    "Employee records created by an event before their hire.",
-	    st.provisional_created);
+	    st->provisional_created);
 	put_u64(f, "retentiond_erasures_total", "counter",
-	    "Right-to-erasure events applied.", st.erasures);
+	    "Right-to-erasure events applied.", st->erasures);
+}
+
+/* What went out and what is held: outputs by kind, alerts, plans, the
+ * employee table and the event clock. */
+static void
+render_outputs(FILE *f, const struct pipeline_stats *st)
+{
+	int				 i;
+	static const char *const	 kinds[OUT__COUNT] = {
+		[OUT_ALERT] = "alert", [OUT_SUGGESTION] = "suggestion",
+		[OUT_ESTIMATES] = "estimates", [OUT_DLQ] = "dlq"
+	};
 
 	family(f, "retentiond_outputs_total", "counter",
 	    "Records handed to the producer, by kind.");
 	for (i = 0; i < OUT__COUNT; i++)
 		put_labelled(f, "retentiond_outputs_total", "kind", kinds[i],
-		    (double)st.outputs[i]);
+		    (double)st->outputs[i]);
 
 	family(f, "retentiond_alerts_total", "counter",
 	    "Alert transitions, by status.");
 	put_labelled(f, "retentiond_alerts_total", "status", "firing",
-	    (double)st.alerts_firing);
+	    (double)st->alerts_firing);
 	put_labelled(f, "retentiond_alerts_total", "status", "resolved",
-	    (double)st.alerts_resolved);
+	    (double)st->alerts_resolved);
 	put_u64(f, "retentiond_alerts_open", "gauge",
-	    "Alert episodes currently firing.", st.alerts_open);
+	    "Alert episodes currently firing.", st->alerts_open);
 	put_u64(f, "retentiond_alerts_held_total", "counter",
 	    "Scores at or over the threshold during the model's warm-up "
-	    "([alerts] min_exits), when no alert opens.", st.alerts_held);
+	    "([alerts] min_exits), when no alert opens.", st->alerts_held);
 	put_u64(f, "retentiond_plans_total", "counter",
-	    "Department budget plans published.", st.plans);
+	    "Department budget plans published.", st->plans);
 
 	family(f, "retentiond_employees", "gauge",
 	    "Employee records in state.");
 	put_labelled(f, "retentiond_employees", "status", "all",
-	    (double)st.employees);
+	    (double)st->employees);
 	put_labelled(f, "retentiond_employees", "status", "active",
-	    (double)st.employees_active);
+	    (double)st->employees_active);
 
 	put_double(f, "retentiond_event_clock_seconds", "gauge",
 	    "Event-time clock (latest event time applied), seconds since the epoch.",
-	    st.clock_ms > 0 ? (double)st.clock_ms / 1000.0 : NAN);
+	    st->clock_ms > 0 ? (double)st->clock_ms / 1000.0 : NAN);
+}
+
+/* The fitted model: version, quality and the fairness impact ratios. */
+static void
+render_model(FILE *f, struct pipeline *p)
+{
+	static struct model_estimates	 est;	/* large; under the daemon lock */
+	long				 version;
+	int				 i;
 
 	version = pipeline_estimates(p, &est);
 	put_double(f, "retentiond_model_version", "gauge",
@@ -289,6 +302,18 @@ render_pipeline(FILE *f, struct pipeline *p)
 		put_value(f, est.quality.groups[i].impact_ratio);
 		fputc('\n', f);
 	}
+}
+
+static void
+render_pipeline(FILE *f, struct pipeline *p)
+{
+	struct pipeline_stats	st;
+
+	memset(&st, 0, sizeof(st));
+	pipeline_stats(p, &st);
+	render_inputs(f, &st);
+	render_outputs(f, &st);
+	render_model(f, p);
 }
 
 /* Prometheus text format 0.0.4 of the daemon's metrics and, when p is not

@@ -1,8 +1,8 @@
 /*
  * pipeline.c: pipeline_run() strings the stages together.
  *
- * Per message: decode -> dedup -> (erase | model_before_event, state_apply,
- * model_after_event) -> score -> decide -> encode -> emit. Then, in event
+ * Per message: decode -> dedup -> (state_erase | state_apply: record and
+ * model in one call) -> score -> decide -> encode -> emit. Then, in event
  * time: a rescoring sweep of the shard when its clock has moved
  * rescore_interval_hours, budget plans when the global clock enters a new
  * calendar month, estimates every estimates_interval_events events.
@@ -446,8 +446,7 @@ erase(struct pipeline *p, struct shard *sh, const char *id)
 		p->stats.alerts_open--;		/* the episode ends silently */
 	if (e->flags & EMP_EXITED)
 		p->exited--;
-	model_forget(p->model, e);
-	table_erase(sh->table, id);
+	(void)state_erase(p->model, sh->table, id);
 }
 
 static void
@@ -468,14 +467,13 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 	if (!created && ev->time_ms < e->last_event_ms)
 		p->stats.late_events++;
 	was_exited = (e->flags & EMP_EXITED) != 0;
-	model_before_event(p->model, e, ev);
-	if (state_apply(p->features, e, ev, why, sizeof(why)) == -1) {
+	/* all or nothing: a refused event leaves record and model as they were */
+	if (state_apply(p->model, e, ev, why, sizeof(why)) == -1) {
 		reject(p, msg, why, REASON_NOT_APPLICABLE);
 		if (created)
 			table_erase(sh->table, ev->subject);
 		return;
 	}
-	model_after_event(p->model, e, ev);
 	p->stats.events_by_type[ev->type]++;
 	if (ev->time_ms > sh->clock_ms)
 		sh->clock_ms = ev->time_ms;

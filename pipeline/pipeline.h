@@ -1,7 +1,8 @@
 /*
  * pipeline.h: pure stages from one input message to its outputs.
  *
- *   message -> decode (decode.c, decode_data.c) -> dedup -> state_apply + model (state/)
+ *   message -> decode (decode.c, decode_data.c) -> dedup -> state_apply (state/:
+ *           record and model in one call)
  *           -> decide (decide.c: alerts, suggestions, plans, estimates)
  *           -> encode (encode.c) -> emit callback
  *

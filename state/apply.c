@@ -1,76 +1,34 @@
 /*
- * apply.c: the effect of one HR event on one employee record, and the
- * 12-month windows behind the incentive, training, care and
- * manager-change covariates.
+ * apply.c: one HR event on the state: state_apply() changes one employee
+ * record (the 12-month windows it feeds are in window.c) and the model's
+ * statistics together; state_erase() removes a record from both.
+ *
+ * All or nothing. refusal() checks every reason to refuse an event before
+ * anything is written; only an event that passes reaches the model's first
+ * half (model_pre_apply(): the exposure interval up to the event closes
+ * with the record's covariates as they were), the record change (change())
+ * and the model's second half (model_post_apply(): RLS updates, quality at
+ * an exit). The model's halves are internal to this call, and what passes
+ * from the first to the second lives on this call's stack.
+ *
+ * Refused (-1, record and model untouched): an exit of an employee who has
+ * already exited, a hire of an employee already hired (a rehire is
+ * accepted when it is dated after the exit), events missing the field that
+ * defines them (the decoder rejects those first; this is a second line),
+ * and an unknown type. hr.employee.erased is not applied here: see
+ * state_erase().
  *
  * Event time decides: a late event still lands in its windows at its own
  * time, and each "latest" field (survey, review, ability, salary, job
  * level, manager) only takes a value whose time is at least that of the
  * value it replaces. Nothing here allocates: a record is fixed-size and
- * the feature registry is preallocated.
- *
- * Rejected (-1, record untouched): an exit of an employee who has already
- * exited, a hire of an employee already hired (a rehire is accepted when
- * it is dated after the exit), and events missing the field that defines
- * them (the decoder rejects those first; this is a second line).
- * hr.employee.erased is a no-op here: the caller calls table_erase().
+ * the feature registry and the model are preallocated.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "table.h"
-
-/* Adds (t_ms, v). While there is room entries are appended; when all
- * EMP_WINDOW_MAX are used the entry with the oldest event time is replaced,
- * or the new one dropped if it is the oldest, so the window always holds
- * the newest entries by event time whatever the arrival order. */
-void
-window_add(struct window *w, int64_t t_ms, double v)
-{
-	int i, min;
-
-	if (w->n < EMP_WINDOW_MAX) {
-		w->e[w->head].t_ms = t_ms;
-		w->e[w->head].v = v;
-		w->head = (uint8_t)((w->head + 1) % EMP_WINDOW_MAX);
-		w->n++;
-		return;
-	}
-	for (min = 0, i = 1; i < EMP_WINDOW_MAX; i++)
-		if (w->e[i].t_ms < w->e[min].t_ms)
-			min = i;
-	if (t_ms <= w->e[min].t_ms)
-		return;
-	w->e[min].t_ms = t_ms;
-	w->e[min].v = v;
-	w->head = (uint8_t)((min + 1) % EMP_WINDOW_MAX);
-}
-
-/* Returns the sum of the values with from_ms <= t < to_ms. */
-double
-window_sum(const struct window *w, int64_t from_ms, int64_t to_ms)
-{
-	double s = 0;
-	int i;
-
-	for (i = 0; i < w->n && i < EMP_WINDOW_MAX; i++)
-		if (w->e[i].t_ms >= from_ms && w->e[i].t_ms < to_ms)
-			s += w->e[i].v;
-	return s;
-}
-
-/* Returns the number of entries with from_ms <= t < to_ms. */
-int
-window_count(const struct window *w, int64_t from_ms, int64_t to_ms)
-{
-	int i, c = 0;
-
-	for (i = 0; i < w->n && i < EMP_WINDOW_MAX; i++)
-		if (w->e[i].t_ms >= from_ms && w->e[i].t_ms < to_ms)
-			c++;
-	return c;
-}
+#include "model_internal.h"
 
 static uint64_t
 manager_hash(const char *id)
@@ -152,20 +110,32 @@ salary_before(const struct employee *e, const struct hr_event *ev, double amount
 	return 0;
 }
 
+/* The amount of a compensation event: given, or for a raise that gives
+ * only new_salary, its difference to the salary in force. Returns 0, or
+ * -1 when neither is known. */
 static int
+comp_amount(const struct employee *e, const struct hr_event *ev, double *amount)
+{
+	if (ev_has(ev->amount)) {
+		*amount = ev->amount;
+		return 0;
+	}
+	if (ev->comp_kind == COMP_RAISE && ev_has(ev->new_salary) && e->salary > 0) {
+		*amount = ev->new_salary - e->salary;
+		return 0;
+	}
+	return -1;
+}
+
+/* A compensation event that passed refusal(), so its amount is known. */
+static void
 apply_compensation(struct features *f, struct employee *e,
-    const struct hr_event *ev, char *errbuf, size_t errlen)
+    const struct hr_event *ev)
 {
 	int64_t t = ev->time_ms;
-	double amount = ev->amount, before, pct = NAN, ns;
+	double amount = 0, before, pct = NAN, ns;
 
-	if (!ev_has(amount)) {
-		if (ev->comp_kind == COMP_RAISE && ev_has(ev->new_salary) &&
-		    e->salary > 0)
-			amount = ev->new_salary - e->salary;
-		else
-			return fail(errbuf, errlen, "compensation without amount");
-	}
+	(void)comp_amount(e, ev, &amount);
 	/* A late raise is taken against the current salary: the salary
 	 * history is not kept, and the error is the raises in between. */
 	if ((before = salary_before(e, ev, amount)) > 0) {
@@ -173,7 +143,7 @@ apply_compensation(struct features *f, struct employee *e,
 		window_add(&e->incentive, t, pct);
 	}
 	if (ev->comp_kind != COMP_RAISE || t < salary_time(e))
-		return 0;
+		return;
 	ns = ev_has(ev->new_salary) ? ev->new_salary :
 	    e->salary > 0 ? e->salary + amount : 0;
 	if (ns > 0) {
@@ -182,7 +152,6 @@ apply_compensation(struct features *f, struct employee *e,
 	}
 	e->last_raise_ms = t;
 	e->last_raise_pct = pct;
-	return 0;
 }
 
 static void
@@ -205,24 +174,60 @@ apply_manager(struct employee *e, const struct hr_event *ev)
 	}
 }
 
-/* Applies ev to e (see the file comment). Returns 0, or -1 with the reason
- * in errbuf (caller-owned) when ev cannot apply; e is then unchanged. */
-int
-state_apply(struct features *f, struct employee *e, const struct hr_event *ev,
-    char *errbuf, size_t errlen)
+/* Every reason to refuse ev on e, checked before anything is written.
+ * Returns 0 when ev applies, else -1 with the reason in errbuf. */
+static int
+refusal(const struct employee *e, const struct hr_event *ev, char *errbuf,
+    size_t errlen)
+{
+	double amount;
+
+	switch (ev->type) {
+	case EV_HIRED:
+		if (!(e->flags & EMP_PROVISIONAL) &&
+		    !(e->flags & EMP_EXITED && ev->time_ms > e->exit_ms))
+			return fail(errbuf, errlen, "employee already hired");
+		return 0;
+	case EV_REVIEW:
+		return ev_has(ev->rating) ? 0 :
+		    fail(errbuf, errlen, "review without rating");
+	case EV_SURVEY:
+		return ev_has(ev->satisfaction) ? 0 :
+		    fail(errbuf, errlen, "survey without satisfaction");
+	case EV_COMPENSATION:
+		return comp_amount(e, ev, &amount) == 0 ? 0 :
+		    fail(errbuf, errlen, "compensation without amount");
+	case EV_TRAINING:
+		return ev_has(ev->hours) ? 0 :
+		    fail(errbuf, errlen, "training without hours");
+	case EV_MANAGER:
+		return ev->manager_id[0] != '\0' ? 0 :
+		    fail(errbuf, errlen, "manager change without manager_id");
+	case EV_EXITED:
+		return !(e->flags & EMP_EXITED) ? 0 :
+		    fail(errbuf, errlen, "employee already exited");
+	case EV_PROMOTION:
+	case EV_CARE:
+	case EV_PROFILE:
+	case EV_ERASED:
+		return 0;
+	case EV__COUNT:
+	default:
+		return fail(errbuf, errlen, "unknown event type");
+	}
+}
+
+/* The record's part of an event that passed refusal(). */
+static void
+change(struct features *f, struct employee *e, const struct hr_event *ev)
 {
 	int64_t t = ev->time_ms;
 
 	switch (ev->type) {
 	case EV_HIRED:
-		if (!(e->flags & EMP_PROVISIONAL) &&
-		    !(e->flags & EMP_EXITED && t > e->exit_ms))
-			return fail(errbuf, errlen, "employee already hired");
 		apply_hired(f, e, ev);
 		break;
 	case EV_REVIEW:
-		if (!ev_has(ev->rating))
-			return fail(errbuf, errlen, "review without rating");
 		if (!(e->flags & EMP_HAS_REVIEW) || t >= e->review_ms) {
 			e->rating = ev->rating;
 			e->potential = ev->potential;
@@ -231,8 +236,6 @@ state_apply(struct features *f, struct employee *e, const struct hr_event *ev,
 		}
 		break;
 	case EV_SURVEY:
-		if (!ev_has(ev->satisfaction))
-			return fail(errbuf, errlen, "survey without satisfaction");
 		if (!(e->flags & EMP_HAS_SURVEY) || t >= e->survey_ms) {
 			e->satisfaction = ev->satisfaction;
 			e->engagement = ev->engagement;
@@ -243,12 +246,9 @@ state_apply(struct features *f, struct employee *e, const struct hr_event *ev,
 		}
 		break;
 	case EV_COMPENSATION:
-		if (apply_compensation(f, e, ev, errbuf, errlen) == -1)
-			return -1;
+		apply_compensation(f, e, ev);
 		break;
 	case EV_TRAINING:
-		if (!ev_has(ev->hours))
-			return fail(errbuf, errlen, "training without hours");
 		window_add(&e->training, t, ev->hours);
 		if (ev_has(ev->assessment) &&
 		    (!(e->flags & EMP_HAS_ABILITY) || t >= e->ability_ms)) {
@@ -271,28 +271,52 @@ state_apply(struct features *f, struct employee *e, const struct hr_event *ev,
 		window_add(&e->care, t, 1);
 		break;
 	case EV_MANAGER:
-		if (ev->manager_id[0] == '\0')
-			return fail(errbuf, errlen, "manager change without manager_id");
 		apply_manager(e, ev);
 		break;
 	case EV_PROFILE:
 		features_set_attrs(f, e, ev->attrs, ev->nattrs, t);
 		break;
 	case EV_EXITED:
-		if (e->flags & EMP_EXITED)
-			return fail(errbuf, errlen, "employee already exited");
 		e->flags |= EMP_EXITED;
 		if (ev->voluntary)
 			e->flags |= EMP_VOLUNTARY;
 		e->exit_ms = t;
 		break;
 	case EV_ERASED:
-		return 0;	/* the caller erases the record */
 	case EV__COUNT:
 	default:
-		return fail(errbuf, errlen, "unknown event type");
+		return;		/* refusal() and state_apply() keep these out */
 	}
 	if (t > e->last_event_ms)
 		e->last_event_ms = t;
+}
+
+/* See model.h and the file comment. */
+int
+state_apply(struct model *m, struct employee *e, const struct hr_event *ev,
+    char *errbuf, size_t errlen)
+{
+	struct model_prev prev;
+
+	if (refusal(e, ev, errbuf, errlen) == -1)
+		return -1;
+	if (ev->type == EV_ERASED)
+		return 0;	/* state_erase() */
+	model_pre_apply(m, e, ev, &prev);
+	change(model_features(m), e, ev);
+	model_post_apply(m, e, ev, &prev);
 	return 0;
+}
+
+/* See model.h: the model first, while the record still says what it
+ * contributed; then the table wipes the record's memory. */
+int
+state_erase(struct model *m, struct table *t, const char *id)
+{
+	struct employee *e = table_get(t, id);
+
+	if (e == NULL)
+		return 0;
+	model_forget(m, e);
+	return table_erase(t, id);
 }

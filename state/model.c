@@ -5,8 +5,15 @@
  *
  * Design notes.
  *
+ * One event. state_apply() (apply.c) checks an event against the record
+ * first and calls the model only for an event that applies, in two
+ * halves around the change of the record: model_pre_apply() closes the
+ * exposure interval with the covariates as they were, model_post_apply()
+ * feeds the RLS relations and quality from the record as it is now. A
+ * refused event therefore leaves every statistic here untouched.
+ *
  * Exposure. Each hired, not exited employee has an open interval
- * [interval_start_ms, next event). model_before_event() closes it with the
+ * [interval_start_ms, next event). model_pre_apply() closes it with the
  * covariates the record has before the event applies, split at tenure-band
  * edges and into pieces of at most PIECE_MAX_DAYS (time-dependent
  * covariates such as months since a raise are evaluated at each piece's
@@ -37,7 +44,8 @@
  *
  * Per-employee bookkeeping lives in the model fields of struct employee
  * (table.h); the model itself keeps only anonymous aggregates, so
- * model_forget() just takes an erased record's contribution out of them.
+ * model_forget() (from state_erase()) just takes an erased record's
+ * contribution out of them.
  * model_note_alert() gets a const record, so alert outcomes are synced
  * lazily from decide's fields (alert_fired_ms, EMP_FIRING,
  * EMP_EVER_ALERTED) whenever the model next sees the record mutable: at
@@ -74,10 +82,6 @@ struct model {
 	struct rls		 abil;		/* a ~ a0 + gamma v */
 	struct hazard		*hz;
 	struct quality		*q;
-	/* the previous observation of the person whose event is applied,
-	 * taken in model_before_event() for rls_note_pair() */
-	double			 prev_x[3], prev_y;
-	int			 prev_ok;
 	/* imputation means, Welford per covariate (m2 unused but kept) */
 	double			 std_w[FEATURES_MAX];
 	double			 std_mean[FEATURES_MAX];
@@ -163,6 +167,12 @@ long
 model_exits(const struct model *m)
 {
 	return hazard_exits(m->hz);
+}
+
+struct features *
+model_features(const struct model *m)
+{
+	return m->feat;
 }
 
 /* Current dimension, growing the hazard model to new covariates. */
@@ -261,31 +271,56 @@ expose(struct model *m, struct employee *e, int64_t start, int64_t end, int d_la
 	}
 }
 
-/* See model.h: closes the exposure interval up to ev. */
+/* x of the satisfaction relation for a survey at t: 1, then incentives
+ * (% of salary) and care events over the 12 months before, [t - 365 d, t). */
+static void
+sat_x(const struct employee *e, int64_t t, double x[3])
+{
+	x[0] = 1;
+	x[1] = window_sum(&e->incentive, t - MS_PER_YEAR, t);
+	x[2] = window_count(&e->care, t - MS_PER_YEAR, t);
+}
+
+/* x of the ability relation for an assessment at t: 1, then training
+ * hours over the 12 months up to and including it, (t - 365 d, t]. */
+static void
+abil_x(const struct employee *e, int64_t t, double x[3])
+{
+	x[0] = 1;
+	x[1] = window_sum(&e->training, t - MS_PER_YEAR + 1, t + 1);
+	x[2] = 0;	/* the ability relation has two terms */
+}
+
+/* The person's previous observation of the relation ev feeds, while the
+ * record still holds it, for rls_note_pair() once ev is learnt. */
+static void
+take_prev(const struct employee *e, const struct hr_event *ev,
+    struct model_prev *prev)
+{
+	prev->ok = 0;
+	if (ev->type == EV_SURVEY && (e->flags & EMP_HAS_SURVEY) &&
+	    e->survey_ms < ev->time_ms) {
+		sat_x(e, e->survey_ms, prev->x);
+		prev->y = e->satisfaction;
+		prev->ok = 1;
+	} else if (ev->type == EV_TRAINING && (e->flags & EMP_HAS_ABILITY) &&
+	    e->ability_ms < ev->time_ms) {
+		abil_x(e, e->ability_ms, prev->x);
+		prev->y = e->ability;
+		prev->ok = 1;
+	}
+}
+
+/* See model_internal.h: closes the exposure interval up to ev with the
+ * covariates the record has before ev changes it. */
 void
-model_before_event(struct model *m, struct employee *e, const struct hr_event *ev)
+model_pre_apply(struct model *m, struct employee *e, const struct hr_event *ev,
+    struct model_prev *prev)
 {
 	int64_t start, end = ev->time_ms;
 	int vol = ev->type == EV_EXITED && ev->voluntary;
 
-	m->prev_ok = 0;
-	if (ev->type == EV_SURVEY && (e->flags & EMP_HAS_SURVEY) &&
-	    e->survey_ms < ev->time_ms) {
-		m->prev_x[0] = 1;
-		m->prev_x[1] = window_sum(&e->incentive, e->survey_ms - MS_PER_YEAR,
-		    e->survey_ms);
-		m->prev_x[2] = window_count(&e->care, e->survey_ms - MS_PER_YEAR,
-		    e->survey_ms);
-		m->prev_y = e->satisfaction;
-		m->prev_ok = 1;
-	} else if (ev->type == EV_TRAINING && (e->flags & EMP_HAS_ABILITY) &&
-	    e->ability_ms < ev->time_ms) {
-		m->prev_x[0] = 1;
-		m->prev_x[1] = window_sum(&e->training,
-		    e->ability_ms - MS_PER_YEAR + 1, e->ability_ms + 1);
-		m->prev_y = e->ability;
-		m->prev_ok = 1;
-	}
+	take_prev(e, ev, prev);
 	if (ev->type == EV_ERASED || e->hired_ms == 0 || (e->flags & EMP_EXITED))
 		return;
 	start = e->interval_start_ms > e->hired_ms ? e->interval_start_ms : e->hired_ms;
@@ -399,9 +434,11 @@ model_exit(struct model *m, struct employee *e, int64_t t, int voluntary)
 	e->alert_eval_ms = 0;
 }
 
-/* See model.h: RLS updates and quality at exits, after ev applied. */
+/* See model_internal.h: what the model learns from ev once the record
+ * holds it: the RLS relations, quality at an exit, the imputation means. */
 void
-model_after_event(struct model *m, struct employee *e, const struct hr_event *ev)
+model_post_apply(struct model *m, struct employee *e, const struct hr_event *ev,
+    const struct model_prev *prev)
 {
 	int64_t t = ev->time_ms;
 	double x[3];
@@ -412,29 +449,24 @@ model_after_event(struct model *m, struct employee *e, const struct hr_event *ev
 			e->interval_start_ms = e->hired_ms;
 		break;
 	case EV_SURVEY:
-		/* u, c: the 12 months before the survey, [t - 365 d, t) */
 		if (!ev_has(ev->satisfaction))
 			break;
-		x[0] = 1;
-		x[1] = window_sum(&e->incentive, t - MS_PER_YEAR, t);
-		x[2] = window_count(&e->care, t - MS_PER_YEAR, t);
+		sat_x(e, t, x);
 		if (rls_update(&m->sat, x, ev->satisfaction) == 0) {
 			m->version++;
-			if (m->prev_ok)
-				rls_note_pair(&m->sat, m->prev_x, m->prev_y, x,
+			if (prev->ok)
+				rls_note_pair(&m->sat, prev->x, prev->y, x,
 				    ev->satisfaction);
 		}
 		break;
 	case EV_TRAINING:
-		/* v: the 12 months up to and including it, (t - 365 d, t] */
 		if (!ev_has(ev->assessment))
 			break;
-		x[0] = 1;
-		x[1] = window_sum(&e->training, t - MS_PER_YEAR + 1, t + 1);
+		abil_x(e, t, x);
 		if (rls_update(&m->abil, x, ev->assessment) == 0) {
 			m->version++;
-			if (m->prev_ok)
-				rls_note_pair(&m->abil, m->prev_x, m->prev_y, x,
+			if (prev->ok)
+				rls_note_pair(&m->abil, prev->x, prev->y, x,
 				    ev->assessment);
 		}
 		break;
@@ -444,7 +476,6 @@ model_after_event(struct model *m, struct employee *e, const struct hr_event *ev
 	default:
 		break;
 	}
-	m->prev_ok = 0;
 	/* the imputation means: the record's known values after the event */
 	if (e->hired_ms != 0 && !(e->flags & EMP_EXITED)) {
 		features_vector(m->feat, e, t, m->x);
@@ -611,11 +642,11 @@ model_note_alert(struct model *m, const struct employee *e, int firing)
 		m->alerts_cleared++;
 }
 
-/* See model.h. Call once, before the record is wiped: e's contribution to
- * the risk histogram and to the fairness counts is taken out; an open
- * calibration snapshot or pending alert outcome lives in e and goes with
- * it. Resolved aggregates (concordance pairs, calibration sums) stay: they
- * no longer name anyone. */
+/* See model_internal.h. Called once, by state_erase() before the record
+ * is wiped: e's contribution to the risk histogram and to the fairness
+ * counts is taken out; an open calibration snapshot or pending alert
+ * outcome lives in e and goes with it. Resolved aggregates (concordance
+ * pairs, calibration sums) stay: they no longer name anyone. */
 void
 model_forget(struct model *m, const struct employee *e)
 {
@@ -667,4 +698,22 @@ model_estimates(struct model *m, struct model_estimates *out)
 	out->hazard.exits = hazard_exits(m->hz);
 	out->hazard.exposure_years = hazard_exposure_years(m->hz);
 	quality_estimate(m->q, m->feat, &out->quality);
+}
+
+/* See model_internal.h: every statistic, none of the scratch. */
+uint64_t
+model_digest(const struct model *m)
+{
+	uint64_t h = TABLE_HASH_INIT;
+
+	h = rls_digest(&m->sat, h);
+	h = rls_digest(&m->abil, h);
+	h = hazard_digest(m->hz, h);
+	h = quality_digest(m->q, h);
+	h = STATE_DIGEST(h, m->std_w);
+	h = STATE_DIGEST(h, m->std_mean);
+	h = STATE_DIGEST(h, m->std_m2);
+	h = STATE_DIGEST(h, m->alerts_fired);
+	h = STATE_DIGEST(h, m->alerts_cleared);
+	return STATE_DIGEST(h, m->version);
 }

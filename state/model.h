@@ -4,12 +4,13 @@
  *   satisfaction = s0 + alpha * u + care * c     RLS with forgetting (rls.c)
  *   ability      = a0 + gamma * v                RLS with forgetting (rls.c)
  *   hazard(t|x)  = lambda0(band(t)) * exp(b . z) piecewise-exponential PH,
- *                                                 online Newton (hazard.c)
+ *                                                 running moments (hazard.c)
  *   z = standardised x (features.c gives x; model.c standardises online)
  *
- * The pipeline calls model_before_event() before an event changes a record
- * (the exposure interval up to the event closes with the old covariates),
- * model_after_event() after it (RLS updates, quality at exits), and
+ * One call per event: state_apply() (apply.c) checks the event against
+ * the record and then changes the record and the model's statistics
+ * together, or, when it refuses the event, changes nothing; state_erase()
+ * is the same for an erasure. Between events the pipeline calls
  * model_score() whenever it needs a risk. The facade owns quality.c too.
  * GSL lives in this layer only.
  */
@@ -103,10 +104,6 @@ struct model	*model_new(const struct model_config *, struct features *,
 		    char *errbuf, size_t errlen);	/* features: borrowed, outlives */
 void		 model_free(struct model *);
 void		 model_set_config(struct model *, const struct model_config *);
-void		 model_before_event(struct model *, struct employee *,
-		    const struct hr_event *);
-void		 model_after_event(struct model *, struct employee *,
-		    const struct hr_event *);
 /* Scores e at now_ms, stores risk/tenure/scored_ms in e, fills *out (may be NULL). */
 void		 model_score(struct model *, struct employee *, int64_t now_ms,
 		    struct score *out);
@@ -115,10 +112,19 @@ void		 model_score_copy(struct model *, const struct employee *,
 		    int64_t now_ms, struct score *out);
 /* Alert bookkeeping for precision/recall and impact ratios. */
 void		 model_note_alert(struct model *, const struct employee *, int firing);
-/* Erasure: forget e in every model-side structure that names it. */
-void		 model_forget(struct model *, const struct employee *);
 void		 model_estimates(struct model *, struct model_estimates *);
 long		 model_version(const struct model *);	/* bumps on every update */
 long		 model_exits(const struct model *);	/* voluntary exits the hazard has seen */
+
+/* apply.c: one event on the record and the model together. Checks ev
+ * against e first (every reason to refuse it); returns -1 with the reason
+ * in errbuf (caller-owned), e and the model untouched, or 0 once ev has
+ * changed e and the model's statistics. hr.employee.erased is not applied
+ * here (0, no change): see state_erase(). Never allocates. */
+int		 state_apply(struct model *, struct employee *,
+		    const struct hr_event *, char *errbuf, size_t errlen);
+/* Erasure: takes the record's contribution out of the model, then wipes
+ * and removes it from the table. Returns 1 if id had a record, else 0. */
+int		 state_erase(struct model *, struct table *, const char *id);
 
 #endif

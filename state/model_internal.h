@@ -1,6 +1,7 @@
 /*
  * model_internal.h: the estimators behind state/model.c, one section per
- * file. Private to state/ (and its unit tests); callers use model.h.
+ * file, and model.c's steps inside state_apply(). Private to state/ (and
+ * its unit tests); callers use model.h.
  */
 #ifndef RETENTIOND_MODEL_INTERNAL_H
 #define RETENTIOND_MODEL_INTERNAL_H
@@ -9,6 +10,36 @@
 #include <stdint.h>
 
 #include "model.h"
+
+/* A digest of one field or array v (its bytes), continuing from d; the
+ * *_digest() functions below let the tests see whether any statistic
+ * moved (state_apply() of a refused event must move none). */
+#define STATE_DIGEST(d, v) table_hash_bytes((d), &(v), sizeof(v))
+
+/* model.c: the model's halves of state_apply() (apply.c), which calls
+ * them only for an event that passed every check, in this order around
+ * the change of the record. prev carries the person's previous RLS
+ * observation (taken before the record changes) to the update after. */
+struct model_prev {
+	double	x[3], y;
+	int	ok;
+};
+
+struct features	*model_features(const struct model *);	/* borrowed */
+/* Closes e's exposure interval up to ev with e's covariates before ev
+ * (see model.c), and fills *prev. */
+void		 model_pre_apply(struct model *, struct employee *,
+		    const struct hr_event *, struct model_prev *prev);
+/* After e holds ev: RLS updates, quality at an exit, imputation means. */
+void		 model_post_apply(struct model *, struct employee *,
+		    const struct hr_event *, const struct model_prev *prev);
+/* Erasure (state_erase()): forget e in every model-side structure that
+ * names it; call before the record is wiped. */
+void		 model_forget(struct model *, const struct employee *);
+/* Digest of every statistic the model keeps (RLS sums, hazard moments
+ * and solution, quality counts, imputation means, counters), none of its
+ * scratch. For tests. */
+uint64_t	 model_digest(const struct model *);
 
 /* rls.c: recursive least squares with a forgetting factor, dim <= 3. */
 #define RLS_DIM_MAX 3
@@ -41,25 +72,18 @@ void	rls_note_pair(struct rls *, const double *x0, double y0,
 /* coef[dim] and se[dim] (NaN while the effective sample <= dim), the
  * standard errors widened for serial correlation (rls.c). */
 void	rls_estimate(const struct rls *, double *coef, double *se);
+uint64_t rls_digest(const struct rls *, uint64_t d);	/* see STATE_DIGEST */
 
 /* hazard.c: piecewise-exponential proportional hazards fitted from running
  * moments (see the file comment); theta = [log lambda0_1..HAZARD_BANDS (per
  * year, at the pooled mean covariates), b_1..dim (per standard deviation)]. */
 #define HAZARD_P_MAX (HAZARD_BANDS + FEATURES_MAX)
 
-/* One exposure piece for hazard_fit_batch(): band k, dt_years at risk,
- * d = 1 when it ends in a voluntary exit, z[dim] covariates (borrowed). */
-struct hazard_piece {
-	int		 band;
-	double		 dt_years;
-	int		 d;
-	const double	*z;
-};
-
 /* Band edges in days of tenure; the last band is open. */
 extern const double hazard_band_edge_days[HAZARD_BANDS];
 int	hazard_band(double tenure_days);	/* 0..HAZARD_BANDS-1 */
-/* Prior shared by the online and the batch fit. */
+/* Prior shared by the online fit and the tests' batch fit
+ * (tests/unit/hazard_batch.h). */
 double	hazard_prior_mean(int j);
 double	hazard_prior_var(int j, double l2);
 
@@ -95,12 +119,7 @@ double		 hazard_coef(const struct hazard *, int j);	/* b_j per SD */
 void		 hazard_theta(const struct hazard *, double *theta, double *se);
 long		 hazard_exits(const struct hazard *);
 double		 hazard_exposure_years(const struct hazard *);
-/* Batch penalised Poisson fit (Newton / IRLS with step halving) of the
- * exact likelihood and prior, in the units of the pieces' z:
- * theta[HAZARD_BANDS + dim], se (may be NULL). A reference for the tests.
- * Returns the number of iterations, or -1 with errbuf. Allocates. */
-int		 hazard_fit_batch(const struct hazard_piece *, size_t n, int dim,
-		    double l2, double *theta, double *se, char *errbuf, size_t errlen);
+uint64_t	 hazard_digest(const struct hazard *, uint64_t d);	/* see STATE_DIGEST */
 
 /* quality.c: prequential concordance, calibration, alert precision/recall
  * and impact ratios; only anonymous aggregates. */
@@ -128,5 +147,6 @@ void		 quality_exit_alerted(struct quality *, int had_alert);
 void		 quality_group(struct quality *, int k, int level, long dn, long dalerted);
 void		 quality_estimate(const struct quality *, const struct features *,
 		    struct quality_estimate *);
+uint64_t	 quality_digest(const struct quality *, uint64_t d);	/* see STATE_DIGEST */
 
 #endif

@@ -258,3 +258,23 @@ quality_estimate(const struct quality *q, const struct features *f,
 		}
 	}
 }
+
+/* See model_internal.h: the risk histogram and every count. */
+uint64_t
+quality_digest(const struct quality *q, uint64_t d)
+{
+	d = table_hash_bytes(d, q->tree, (QUALITY_RISK_BINS + 1) * sizeof(int32_t));
+	d = table_hash_bytes(d, q->count, QUALITY_RISK_BINS * sizeof(int32_t));
+	d = STATE_DIGEST(d, q->active);
+	d = STATE_DIGEST(d, q->conc);
+	d = STATE_DIGEST(d, q->pairs);
+	d = STATE_DIGEST(d, q->cal_pred);
+	d = STATE_DIGEST(d, q->cal_obs);
+	d = STATE_DIGEST(d, q->cal_n);
+	d = STATE_DIGEST(d, q->alerts_hit);
+	d = STATE_DIGEST(d, q->alerts_resolved);
+	d = STATE_DIGEST(d, q->exits_alerted);
+	d = STATE_DIGEST(d, q->exits);
+	d = STATE_DIGEST(d, q->group_n);
+	return STATE_DIGEST(d, q->group_alerted);
+}

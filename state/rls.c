@@ -218,3 +218,22 @@ rls_estimate(const struct rls *r, double *coef, double *se)
 			se[i] = sqrt(sigma2 * r->p[i][i] * rls_inflation(r, i));
 	}
 }
+
+/* See model_internal.h: field by field, so padding never counts. */
+uint64_t
+rls_digest(const struct rls *r, uint64_t d)
+{
+	d = STATE_DIGEST(d, r->dim);
+	d = STATE_DIGEST(d, r->forgetting);
+	d = STATE_DIGEST(d, r->a);
+	d = STATE_DIGEST(d, r->b);
+	d = STATE_DIGEST(d, r->theta);
+	d = STATE_DIGEST(d, r->p);
+	d = STATE_DIGEST(d, r->yy);
+	d = STATE_DIGEST(d, r->weight);
+	d = STATE_DIGEST(d, r->n);
+	d = STATE_DIGEST(d, r->lag_ee);
+	d = STATE_DIGEST(d, r->sq_ee);
+	d = STATE_DIGEST(d, r->lag_xx);
+	return STATE_DIGEST(d, r->sq_xx);
+}

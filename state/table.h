@@ -8,9 +8,12 @@
  * EMP_WINDOW_MAX timed entries in a ring, so late, out-of-order events land
  * in the right window: every sum is taken over event time, not arrival.
  *
- * Files: table.c (hash table of records), apply.c (event -> record),
+ * Files: table.c (hash table of records), window.c (12-month windows),
  * features.c (record -> raw covariate vector, attribute registry, protected
  * names, pay quantiles), dedup.c (seen source+id), strtab.c (interning).
+ * What an event does to a record is state_apply() (apply.c), declared in
+ * model.h because it changes the record and the model's statistics in one
+ * call.
  */
 #ifndef RETENTIOND_TABLE_H
 #define RETENTIOND_TABLE_H
@@ -137,7 +140,8 @@ int		 strtab_find(const struct strtab *, const char *); /* id or -1 */
 const char	*strtab_name(const struct strtab *, int id);	/* borrowed, NULL if bad */
 int		 strtab_count(const struct strtab *);
 
-/* window sums over event time (apply.c) */
+/* window.c: windows over event time. window_add() keeps the newest
+ * EMP_WINDOW_MAX entries by event time, whatever the arrival order. */
 void		 window_add(struct window *, int64_t t_ms, double v);
 /* Sum of entries with from_ms <= t < to_ms. */
 double		 window_sum(const struct window *, int64_t from_ms, int64_t to_ms);
@@ -185,10 +189,5 @@ void		 features_note_salary(struct features *, int dept, int job_level,
 		    double salary);
 /* Online median pay of (dept, job_level), NaN when unknown or too few samples. */
 double		 features_pay_median(const struct features *, int dept, int job_level);
-
-/* apply.c: the effect of one event on one record. Returns 0, or -1 with a
- * reason in errbuf when the event cannot apply (it is then not applied). */
-int		 state_apply(struct features *, struct employee *,
-		    const struct hr_event *, char *errbuf, size_t errlen);
 
 #endif

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "../daemon/daemon.h"
+#include "../daemon/embedded.h"
 
 #define TOPICS_MAX 64
 

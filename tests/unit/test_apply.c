@@ -1,12 +1,14 @@
 /*
  * test_apply.c: event effects on a record (state_apply) and the 12-month
- * windows, including late and out-of-order events; apply never allocates.
+ * windows, including late and out-of-order events; apply never allocates;
+ * a refused event leaves the record and the model's statistics
+ * byte-identical.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../state/table.h"
+#include "../../state/model_internal.h"
 #include "check.h"
 
 #define DAY MS_PER_DAY
@@ -19,6 +21,7 @@ static void *volatile alloc_sink;	/* keeps the compiler from eliding malloc */
 #endif
 
 static struct features *feat;
+static struct model *mdl;	/* over feat */
 
 static void
 ev_new(struct hr_event *ev, enum event_type type, int64_t t_ms)
@@ -36,7 +39,7 @@ apply(struct employee *e, const struct hr_event *ev)
 	char err[128];
 
 	err[0] = '\0';
-	return state_apply(feat, e, ev, err, sizeof(err));
+	return state_apply(mdl, e, ev, err, sizeof(err));
 }
 
 static void
@@ -184,7 +187,7 @@ test_compensation(void)
 		struct employee before = e;
 		char err[64] = "";
 
-		CHECK(state_apply(feat, &e, &ev, err, sizeof(err)) == -1);
+		CHECK(state_apply(mdl, &e, &ev, err, sizeof(err)) == -1);
 		CHECK(err[0] != '\0');
 		CHECK(memcmp(&before, &e, sizeof(e)) == 0);
 	}
@@ -292,14 +295,14 @@ test_latest_and_windows(void)
 		char err[64] = "";
 
 		ev.voluntary = 0;
-		CHECK(state_apply(feat, &e, &ev, err, sizeof(err)) == -1);
+		CHECK(state_apply(mdl, &e, &ev, err, sizeof(err)) == -1);
 		CHECK(strstr(err, "exited") != NULL);
 		CHECK(memcmp(&before, &e, sizeof(e)) == 0);
 		/* a hire dated before the exit is a duplicate */
 		ev_new(&ev, EV_HIRED, T0 + 10 * DAY);
 		ev.job_level = 1;
 		ev.salary = 1;
-		CHECK(state_apply(feat, &e, &ev, err, sizeof(err)) == -1);
+		CHECK(state_apply(mdl, &e, &ev, err, sizeof(err)) == -1);
 		CHECK(memcmp(&before, &e, sizeof(e)) == 0);
 	}
 	hire(&e, T0 + 500 * DAY, "R&D", 4, 85000);
@@ -315,6 +318,108 @@ test_latest_and_windows(void)
 	hire(&e, T0, "R&D", 2, 60000);
 	CHECK((e.flags & EMP_EXITED) && !(e.flags & EMP_PROVISIONAL));
 	CHECK(e.exit_ms == T0 + 50 * DAY && e.hired_ms == T0);
+}
+
+/* One refused event: false with err empty or when the record or any of
+ * the model's statistics moved. */
+static int
+refused_untouched(struct employee *e, const struct hr_event *ev, const char *why)
+{
+	static struct employee before;	/* memcpy: padding bytes count too */
+	uint64_t d0 = model_digest(mdl);
+	long v0 = model_version(mdl);
+	char err[128] = "";
+	int ok;
+
+	memcpy(&before, e, sizeof(before));
+	ok = state_apply(mdl, e, ev, err, sizeof(err)) == -1 &&
+	    strstr(err, why) != NULL &&
+	    memcmp(&before, e, sizeof(before)) == 0 &&
+	    model_digest(mdl) == d0 && model_version(mdl) == v0;
+	if (!ok)
+		fprintf(stderr, "refusal \"%s\": got \"%s\"\n", why, err);
+	return ok;
+}
+
+/* Every refusal in apply.c, on a record whose next accepted event moves
+ * the model (hired, active, an open exposure interval, a survey and an
+ * assessment for the RLS pairs), and again once it has exited. Each
+ * refused event is a day after the one before, so that applying any part
+ * of it would close exposure; accepted events at the end show that the
+ * digest notices. */
+static void
+test_refusals(void)
+{
+	struct employee e;
+	struct hr_event ev;
+	uint64_t d0;
+	int64_t t = T0 + 100 * DAY;	/* each refusal a day later */
+
+	emp_new(&e);
+	hire(&e, T0, "Ops", 2, 40000);
+	ev_new(&ev, EV_SURVEY, T0 + 30 * DAY);
+	ev.satisfaction = 60;
+	CHECK(apply(&e, &ev) == 0);
+	ev_new(&ev, EV_TRAINING, T0 + 40 * DAY);
+	ev.hours = 5;
+	ev.assessment = 50;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(e.interval_start_ms == T0 + 40 * DAY);
+
+	/* a second hire of an active employee */
+	ev_new(&ev, EV_HIRED, t += DAY);
+	snprintf(ev.department, sizeof(ev.department), "Sales");
+	ev.job_level = 3;
+	ev.salary = 50000;
+	ev.nattrs = 1;
+	snprintf(ev.attrs[0].name, EVENT_STR_MAX, "overtime");
+	snprintf(ev.attrs[0].str, EVENT_STR_MAX, "yes");
+	CHECK(refused_untouched(&e, &ev, "already hired"));
+	ev_new(&ev, EV_REVIEW, t += DAY);
+	ev.potential = 2;
+	CHECK(refused_untouched(&e, &ev, "review without rating"));
+	ev_new(&ev, EV_SURVEY, t += DAY);
+	ev.engagement = 40;
+	CHECK(refused_untouched(&e, &ev, "survey without satisfaction"));
+	ev_new(&ev, EV_COMPENSATION, t += DAY);
+	ev.comp_kind = COMP_BONUS;
+	CHECK(refused_untouched(&e, &ev, "compensation without amount"));
+	ev.comp_kind = COMP_RAISE;	/* neither amount nor new_salary */
+	ev.time_ms = t += DAY;
+	CHECK(refused_untouched(&e, &ev, "compensation without amount"));
+	ev_new(&ev, EV_TRAINING, t += DAY);
+	ev.assessment = 90;
+	CHECK(refused_untouched(&e, &ev, "training without hours"));
+	ev_new(&ev, EV_MANAGER, t += DAY);
+	CHECK(refused_untouched(&e, &ev, "manager change without manager_id"));
+	ev_new(&ev, EV__COUNT, t += DAY);
+	CHECK(refused_untouched(&e, &ev, "unknown event type"));
+
+	/* the control: accepted, the model moves (exposure up to t, the
+	 * satisfaction relation) */
+	d0 = model_digest(mdl);
+	ev_new(&ev, EV_CARE, t);
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(model_digest(mdl) != d0 && e.interval_start_ms == t);
+	d0 = model_digest(mdl);
+	ev_new(&ev, EV_SURVEY, t + DAY);
+	ev.satisfaction = 40;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(model_digest(mdl) != d0);
+
+	/* exited: a second exit, and a hire dated before the exit */
+	d0 = model_digest(mdl);
+	ev_new(&ev, EV_EXITED, T0 + 200 * DAY);
+	ev.voluntary = 1;
+	CHECK(apply(&e, &ev) == 0);
+	CHECK(model_digest(mdl) != d0);
+	ev_new(&ev, EV_EXITED, T0 + 250 * DAY);
+	ev.voluntary = 1;
+	CHECK(refused_untouched(&e, &ev, "already exited"));
+	ev_new(&ev, EV_HIRED, T0 + 150 * DAY);
+	ev.job_level = 1;
+	ev.salary = 1;
+	CHECK(refused_untouched(&e, &ev, "already hired"));
 }
 
 static void
@@ -375,14 +480,24 @@ int
 main(void)
 {
 	struct features_config cfg;
+	struct model_config mc = { .forgetting_rls = 0.9999, .forgetting_hazard = 1,
+	    .l2 = 1, .horizon_days = 180, .alert_threshold = 0.5 };
+	char err[128];
 
+	model_global_init();
 	memset(&cfg, 0, sizeof(cfg));
 	feat = features_new(&cfg);
 	CHECK(feat != NULL);
+	if (feat == NULL || (mdl = model_new(&mc, feat, err, sizeof(err))) == NULL) {
+		CHECK(!"model_new");
+		return check_exit("test_apply");
+	}
 	test_window();
 	test_compensation();
 	test_latest_and_windows();
+	test_refusals();
 	test_no_alloc();
+	model_free(mdl);
 	features_free(feat);
 	return check_exit("test_apply");
 }

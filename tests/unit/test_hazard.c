@@ -15,6 +15,7 @@
 
 #include "../../state/model_internal.h"
 #include "check.h"
+#include "hazard_batch.h"
 
 #define DIM	3
 #define PEOPLE	6000

@@ -132,9 +132,9 @@ test_calibration(void)
 	quality_free(NULL);
 }
 
-/* Registers gender level `lvl` in f through a real hire. */
+/* Registers gender level `lvl` in m's feature registry through a real hire. */
 static void
-hire_with_gender(struct features *f, const char *lvl)
+hire_with_gender(struct model *m, const char *lvl)
 {
 	struct employee e;
 	struct hr_event ev;
@@ -152,7 +152,7 @@ hire_with_gender(struct features *f, const char *lvl)
 	snprintf(ev.attrs[0].name, sizeof(ev.attrs[0].name), "Gender");
 	snprintf(ev.attrs[0].str, sizeof(ev.attrs[0].str), "%s", lvl);
 	ev.nattrs = 1;
-	CHECK(state_apply(f, &e, &ev, err, sizeof(err)) == 0);
+	CHECK(state_apply(m, &e, &ev, err, sizeof(err)) == 0);
 	CHECK(e.protected_level[0] != 0);
 }
 
@@ -173,13 +173,22 @@ static void
 test_impact_ratios(void)
 {
 	struct features_config fc = { .max_attr_features = 8, .max_levels = 8 };
+	struct model_config mc = { .forgetting_rls = 1, .forgetting_hazard = 1, .l2 = 1,
+	    .horizon_days = 180, .alert_threshold = 0.5 };
 	struct features *f = features_new(&fc);
 	struct quality *q = quality_new();
 	struct quality_estimate est;
+	struct model *m;
+	char err[128];
 
-	hire_with_gender(f, "f");
-	hire_with_gender(f, "m");
-	hire_with_gender(f, "x");
+	CHECK(f != NULL && q != NULL);
+	m = model_new(&mc, f, err, sizeof(err));
+	CHECK(m != NULL);
+	if (f == NULL || q == NULL || m == NULL)
+		return;
+	hire_with_gender(m, "f");
+	hire_with_gender(m, "m");
+	hire_with_gender(m, "x");
 	CHECK(features_protected_count(f) == 1);
 	quality_group(q, 0, 1, 100, 20);	/* f: 0.20 */
 	quality_group(q, 0, 2, 100, 10);	/* m: 0.10 */
@@ -197,6 +206,7 @@ test_impact_ratios(void)
 	CHECK_NEAR(ratio_of("x"), 1.0, 1e-12);
 	CHECK_NEAR(ratio_of("m"), 0.1, 1e-12);
 	quality_free(q);
+	model_free(m);
 	features_free(f);
 }
 

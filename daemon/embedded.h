@@ -1,0 +1,32 @@
+/*
+ * embedded.h: the rest of embedded.c, for tools and tests only
+ * (tools/mockbroker.c): a cluster of several brokers, topics created
+ * explicitly, the bootstrap list in a file, and outages on demand. The
+ * daemon itself needs only what daemon.h lists under embedded.c.
+ */
+#ifndef RETENTIOND_EMBEDDED_H
+#define RETENTIOND_EMBEDDED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct embedded;
+
+/* A cluster of nbrokers, topics created explicitly (the mock has no
+ * CreateTopics), then the bootstrap list written to a file. */
+struct embedded *embedded_new(int nbrokers, char *errbuf, size_t errlen);
+int	embedded_write_bootstrap(struct embedded *, const char *path,
+	    char *errbuf, size_t errlen);
+int	embedded_create_topic(struct embedded *, const char *topic, int partitions,
+	    char *errbuf, size_t errlen);
+/* Outage tests: broker 1..N (-1 all) down (0: clients disconnected,
+ * connections refused, data kept) or up again (1); leaders of a topic's
+ * partitions and a group's coordinator placed on a broker. 0 or -1. */
+int	embedded_set_broker_up(struct embedded *, int32_t broker_id, int up,
+	    char *errbuf, size_t errlen);
+int	embedded_set_leader(struct embedded *, const char *topic, int partitions,
+	    int32_t broker_id, char *errbuf, size_t errlen);
+int	embedded_set_coordinator(struct embedded *, const char *group,
+	    int32_t broker_id, char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * loop.c: the work loop, kafka_run().
+ *
+ * One thread (the caller of kafka_run) polls the consumer, runs each
+ * message through the pipeline under the daemon lock (kafka_consume()),
+ * serves the producer's delivery reports and stores input offsets once the
+ * tracker finds them complete (track.c). It also acts on SIGHUP's flag,
+ * publishes the estimates on their timer and keeps systemd's status line.
+ *
+ * Commits: librdkafka's auto-commit (enable.auto.commit, every
+ * auto.commit.interval.ms) writes the *stored* offsets, which suits this
+ * scheme: storing is the decision, committing is mere transport, and one
+ * commit request per second costs less than one per message. Synchronous
+ * commits happen where it matters: before giving partitions up in a
+ * rebalance (kafka.c) and at shutdown (here). A configuration with
+ * enable.auto.commit=false gets an explicit asynchronous commit every
+ * second instead.
+ *
+ * Flow control: the consumer is paused at TRACK_PAUSE_AT input messages in
+ * flight and resumed below TRACK_RESUME_AT, and never polled without a
+ * free tracker entry, so the tracker's pool bounds memory.
+ */
+#include <inttypes.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "kafka.h"
+
+#define STATUS_INTERVAL_MS	5000
+#define COMMIT_INTERVAL_MS	1000	/* only with enable.auto.commit=false */
+
+/* When each periodic task last ran (monotonic ms). */
+struct timers {
+	int64_t		last_status, last_est, last_commit;
+	uint64_t	consumed_at_status;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Subscribes to the input topic and says so to systemd. 0 or -1 (logged). */
+static int
+subscribe(struct kafka *k)
+{
+	rd_kafka_topic_partition_list_t	*sub;
+	rd_kafka_resp_err_t		 err;
+
+	sub = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(sub, k->topic_input, RD_KAFKA_PARTITION_UA);
+	err = rd_kafka_subscribe(k->consumer, sub);
+	rd_kafka_topic_partition_list_destroy(sub);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_msg(LOG_ERR, "subscribing to %s: %s", k->topic_input,
+		    rd_kafka_err2str(err));
+		return -1;
+	}
+	METRICS_SET(ready, 1);
+	notify_ready();
+	log_info("consuming %s", k->topic_input);
+	return 0;
+}
+
+/* One turn: reload if asked, deliveries and offsets, flow control, then
+ * at most one message (or a wait for deliveries when the tracker is full). */
+static void
+step(struct kafka *k, struct pipeline *p, volatile int *reload)
+{
+	rd_kafka_message_t	*rm;
+	size_t			 inflight;
+
+	notify_watchdog();
+	if (*reload) {
+		*reload = 0;
+		daemon_reload(p);
+	}
+	rd_kafka_poll(k->producer, 0);
+	kafka_store_complete(k);
+	inflight = track_inflight(k->track);
+	if (!k->paused && inflight >= TRACK_PAUSE_AT)
+		kafka_set_paused(k, 1);
+	else if (k->paused && inflight < TRACK_RESUME_AT)
+		kafka_set_paused(k, 0);
+
+	if (track_full(k->track))	/* never poll without an entry */
+		rd_kafka_poll(k->producer, POLL_MS);
+	else if ((rm = rd_kafka_consumer_poll(k->consumer, POLL_MS)) != NULL)
+		kafka_consume(k, p, rm);
+}
+
+/* systemd's status line: rate, counters, lag; refreshes the lag gauge. */
+static void
+report_status(struct kafka *k, struct timers *tm, int64_t t)
+{
+	double	rate;
+
+	kafka_update_lag(k);
+	rate = (double)(metrics.consumed - tm->consumed_at_status) * 1000.0 /
+	    (double)(t - tm->last_status);
+	tm->consumed_at_status = metrics.consumed;
+	tm->last_status = t;
+	notify_status("%s %s: %.1f msg/s, %" PRIu64 " consumed, %"
+	    PRIu64 " produced, lag %" PRId64 "%s",
+	    metrics.kafka_up ? "consuming" : "brokers unreachable,",
+	    k->topic_input, rate, metrics.consumed, metrics.produced,
+	    metrics.consumer_lag, k->paused ? ", paused" : "");
+}
+
+/* The periodic tasks that are due: estimates, explicit commits, status. */
+static void
+run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
+{
+	rd_kafka_resp_err_t	err;
+	int64_t			t = now_ms();
+
+	if (k->estimates_interval_s > 0 &&
+	    t - tm->last_est >= (int64_t)k->estimates_interval_s * 1000) {
+		tm->last_est = t;
+		kafka_publish_estimates(k, p);
+	}
+	if (!k->auto_commit && t - tm->last_commit >= COMMIT_INTERVAL_MS) {
+		tm->last_commit = t;
+		err = rd_kafka_commit(k->consumer, NULL, 1);
+		if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+			log_warn_limited("kafka-commit", "offset commit: %s",
+			    rd_kafka_err2str(err));
+	}
+	if (t - tm->last_status >= STATUS_INTERVAL_MS)
+		report_status(k, tm, t);
+}
+
+/* Last estimates, deliveries and a synchronous commit, then the consumer
+ * leaves the group. 0, or -1 after a permanent error. */
+static int
+finish(struct kafka *k, struct pipeline *p)
+{
+	rd_kafka_resp_err_t	err;
+
+	METRICS_SET(ready, 0);
+	if (!k->failed && !k->aborted)
+		kafka_publish_estimates(k, p);
+	log_info("stopping: delivering outputs and committing offsets");
+	kafka_commit_complete(k, FLUSH_STOP_MS);
+	/* Close leaves the group; its revoke commits what completed since. */
+	err = rd_kafka_consumer_close(k->consumer);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warnx("closing the consumer: %s", rd_kafka_err2str(err));
+	if (k->failed) {
+		log_msg(LOG_ERR, "stopped after a permanent error: %" PRIu64
+		    " deliveries failed", metrics.delivery_failed);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Subscribes to the input topic and runs until *stop (returns 0) or a
+ * permanent error (a failed delivery, a fatal producer error, a failed
+ * pipeline run: returns -1, offsets after the failure not committed).
+ */
+int
+kafka_run(struct kafka *k, struct pipeline *p, volatile int *stop,
+    volatile int *reload)
+{
+	struct timers	tm = { 0 };
+
+	k->stop = stop;
+	if (subscribe(k) == -1)
+		return -1;
+	tm.last_status = tm.last_est = tm.last_commit = now_ms();
+	while (!*stop && !k->failed) {
+		step(k, p, reload);
+		run_timers(k, p, &tm);
+	}
+	return finish(k, p);
+}

@@ -1,0 +1,101 @@
+/* test_serial.c: the checkpoint byte format (state/serial.c). */
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+#include "../../state/serial.h"
+
+static void
+test_round_trip(void)
+{
+	struct wbuf w;
+	struct rbuf r;
+	char s[16];
+	uint8_t raw[3];
+	size_t mark;
+
+	wbuf_init(&w);
+	wbuf_u8(&w, 0xab);
+	wbuf_u16(&w, 0xbeef);
+	wbuf_u32(&w, 0xdeadbeefu);
+	wbuf_u64(&w, 0x0123456789abcdefULL);
+	wbuf_i64(&w, -42);
+	wbuf_f64(&w, -0.125);
+	wbuf_f64(&w, NAN);
+	wbuf_str(&w, "dept");
+	wbuf_bytes(&w, "xyz", 3);
+	mark = wbuf_mark_u32(&w);
+	wbuf_patch_u32(&w, mark, 7);
+	CHECK(!w.failed);
+	CHECK(w.len == 1 + 2 + 4 + 8 + 8 + 8 + 8 + 4 + 4 + 3 + 4);
+	/* little-endian on the wire, whatever the host */
+	CHECK(w.p[1] == 0xef && w.p[2] == 0xbe);
+
+	rbuf_init(&r, w.p, w.len);
+	CHECK(rbuf_u8(&r) == 0xab);
+	CHECK(rbuf_u16(&r) == 0xbeef);
+	CHECK(rbuf_u32(&r) == 0xdeadbeefu);
+	CHECK(rbuf_u64(&r) == 0x0123456789abcdefULL);
+	CHECK(rbuf_i64(&r) == -42);
+	CHECK(rbuf_f64(&r) == -0.125);
+	CHECK(isnan(rbuf_f64(&r)));
+	rbuf_str(&r, s, sizeof(s));
+	CHECK_STR(s, "dept");
+	rbuf_bytes(&r, raw, 3);
+	CHECK(memcmp(raw, "xyz", 3) == 0);
+	CHECK(rbuf_u32(&r) == 7);
+	CHECK(!r.failed && rbuf_left(&r) == 0);
+	/* past the end: sticky failure, zeros */
+	CHECK(rbuf_u32(&r) == 0 && r.failed);
+	CHECK(rbuf_u8(&r) == 0);
+	wbuf_free(&w);
+}
+
+static void
+test_bad_strings(void)
+{
+	struct wbuf w;
+	struct rbuf r;
+	char s[4];
+
+	wbuf_init(&w);
+	wbuf_str(&w, "long");		/* 4 bytes do not fit in 4 with the NUL */
+	rbuf_init(&r, w.p, w.len);
+	rbuf_str(&r, s, sizeof(s));
+	CHECK(r.failed && s[0] == '\0');
+	wbuf_free(&w);
+
+	wbuf_init(&w);
+	wbuf_u32(&w, 3);
+	wbuf_bytes(&w, "a\0b", 3);	/* an embedded NUL is refused */
+	rbuf_init(&r, w.p, w.len);
+	rbuf_str(&r, s, sizeof(s));
+	CHECK(r.failed);
+	wbuf_free(&w);
+
+	wbuf_init(&w);
+	wbuf_u32(&w, 0xffffffffu);	/* a length beyond the input */
+	rbuf_init(&r, w.p, w.len);
+	rbuf_str(&r, s, sizeof(s));
+	CHECK(r.failed);
+	wbuf_free(&w);
+}
+
+static void
+test_crc(void)
+{
+	/* The standard check value of CRC-32C over "123456789". */
+	CHECK(serial_crc32c(0, "123456789", 9) == 0xe3069283u);
+	/* Continuation equals one pass. */
+	CHECK(serial_crc32c(serial_crc32c(0, "1234", 4), "56789", 5) == 0xe3069283u);
+	CHECK(serial_crc32c(0, "", 0) == 0);
+}
+
+int
+main(void)
+{
+	test_round_trip();
+	test_bad_strings();
+	test_crc();
+	return check_exit("test_serial");
+}
