@@ -458,7 +458,7 @@ feed_one(struct pipeline *p, pipeline_emit_fn emit, struct framing *k,
 static void
 feed_framing(struct pipeline *p, pipeline_emit_fn emit, struct framing *k)
 {
-	char id[8], when[32];
+	char id[16], when[32];
 	int i;
 
 	for (i = 0; i < 60; i++) {
