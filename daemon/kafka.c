@@ -400,6 +400,23 @@ dlq_headers(const struct kafka *k, const struct output *o)
 	return hdrs;
 }
 
+/* The headers of any record: the DLQ's, or the value's content-type (plain
+ * JSON or a structured-mode CloudEvent, as the pipeline framed it). New
+ * list or NULL; rd_kafka_producev() steals it on success. */
+static rd_kafka_headers_t *
+output_headers(const struct kafka *k, const struct output *o)
+{
+	rd_kafka_headers_t *hdrs;
+
+	if (o->kind == OUT_DLQ)
+		return dlq_headers(k, o);
+	if (o->content_type == NULL)
+		return NULL;
+	hdrs = rd_kafka_headers_new(1);
+	rd_kafka_header_add(hdrs, "content-type", -1, o->content_type, -1);
+	return hdrs;
+}
+
 /* The event-to-alert histogram, from the alert's event time to now. */
 static void
 observe_alert(const struct output *o)
@@ -431,7 +448,7 @@ emit_cb(void *arg, const struct output *o)
 	key = o->keylen > 0 ? (void *)(uintptr_t)o->key : NULL;
 	value = o->len > 0 ? (void *)(uintptr_t)o->value : NULL;
 	for (;;) {
-		hdrs = o->kind == OUT_DLQ ? dlq_headers(k, o) : NULL;
+		hdrs = output_headers(k, o);
 		err = rd_kafka_producev(k->producer,
 		    RD_KAFKA_V_TOPIC(k->topics[o->kind]),
 		    RD_KAFKA_V_KEY(key, o->keylen),

@@ -80,6 +80,8 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->rescore_interval_hours = 24;
 	c->estimates_interval_events = 10000;
 	c->dedup_capacity = 1 << 20;
+	c->output_format = OUTPUT_PLAIN;
+	snprintf(c->output_source, sizeof(c->output_source), "%s", OUTPUT_SOURCE_DEFAULT);
 }
 
 /* The model sees the alert settings it needs for its bookkeeping. */
@@ -191,6 +193,8 @@ put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
 	o.value = json;
 	o.len = strlen(json);
 	o.event_time_ms = event_time_ms;
+	o.content_type = p->cfg.output_format == OUTPUT_CLOUDEVENTS ?
+	    "application/cloudevents+json" : "application/json";
 	if (p->msg != NULL) {
 		o.source_topic = p->msg->topic;
 		o.source_partition = p->msg->partition;
@@ -207,6 +211,18 @@ static void
 put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
 {
 	put_at(p, kind, key, json, 0);
+}
+
+/* The CloudEvents envelope for an output about time_ms (0: unknown), in
+ * *buf; NULL when outputs are plain. */
+static const struct envelope *
+envelope(const struct pipeline *p, struct envelope *buf, int64_t time_ms)
+{
+	if (p->cfg.output_format != OUTPUT_CLOUDEVENTS)
+		return NULL;
+	buf->source = p->cfg.output_source;
+	buf->time_ms = time_ms;
+	return buf;
 }
 
 static void
@@ -236,6 +252,8 @@ reject(struct pipeline *p, const struct message *m, const char *why, int reason)
 static void
 publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
 {
+	struct envelope env;
+
 	if (m->firing) {
 		p->stats.alerts_firing++;
 		p->stats.alerts_open++;
@@ -245,7 +263,8 @@ publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
 	}
 	model_note_alert(p->model, e, m->firing);
 	report_note_alert(p->report, m->firing, m->event_time_ms);
-	put_at(p, OUT_ALERT, e->id, encode_alert(m), m->event_time_ms);
+	put_at(p, OUT_ALERT, e->id, encode_alert(m, envelope(p, &env, m->event_time_ms)),
+	    m->event_time_ms);
 }
 
 static void
@@ -253,6 +272,7 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
     const char *alert_id, int64_t now_ms)
 {
 	struct suggestion_msg m;
+	struct envelope env;
 	int max = p->cfg.suggestions_max;
 
 	memset(&m, 0, sizeof(m));
@@ -265,7 +285,7 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
 	m.employee_id = e->id;
 	m.risk_before = s->risk;
 	m.model_version = model_version(p->model);
-	put(p, OUT_SUGGESTION, e->id, encode_suggestion(&m));
+	put(p, OUT_SUGGESTION, e->id, encode_suggestion(&m, envelope(p, &env, now_ms)));
 }
 
 /* Scores e at now_ms and publishes what changes. */
@@ -343,6 +363,7 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 {
 	struct strtab	*depts = features_departments(p->features);
 	struct plan_msg	 m;
+	struct envelope	 env;
 	struct employee	*e;
 	struct score	 s;
 	struct action	 best;
@@ -390,7 +411,7 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 			char key[EVENT_STR_MAX + 8];
 
 			snprintf(key, sizeof(key), "dept:%s", m.department);
-			put(p, OUT_SUGGESTION, key, encode_plan(&m));
+			put(p, OUT_SUGGESTION, key, encode_plan(&m, envelope(p, &env, now_ms)));
 		}
 		p->stats.plans++;
 		report_note_plan(p->report, d, &m);
@@ -401,6 +422,7 @@ int
 pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 {
 	struct model_estimates *est;
+	struct envelope env;
 	uint64_t events = 0;
 
 	if ((est = malloc(sizeof(*est))) == NULL)
@@ -413,7 +435,8 @@ pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 	p->arg = arg;
 	p->failed = 0;
 	put(p, OUT_ESTIMATES, ESTIMATES_KEY, encode_estimates(est,
-	    model_version(p->model), p->clock_ms, events, p->cfg.horizon_days));
+	    model_version(p->model), p->clock_ms, events, p->cfg.horizon_days,
+	    envelope(p, &env, p->clock_ms)));
 	free(est);
 	p->since_estimates = 0;
 	return p->failed ? -1 : 0;
@@ -603,7 +626,7 @@ pipeline_model_json(struct pipeline *p)
 		events += p->stats.events_by_type[i];
 	model_estimates(p->model, est);
 	s = encode_estimates(est, model_version(p->model), p->clock_ms, events,
-	    p->cfg.horizon_days);
+	    p->cfg.horizon_days, NULL);
 	free(est);
 	return s;
 }

@@ -46,7 +46,18 @@ struct pipeline_config {
 	int	rescore_interval_hours;	/* rescoring of the whole shard */
 	int	estimates_interval_events;	/* publish estimates every N events */
 	size_t	dedup_capacity;		/* source+id pairs remembered per shard */
+	/* outputs */
+	int	output_format;		/* enum output_format */
+	char	output_source[EVENT_SOURCE_MAX + 1];	/* CloudEvents `source` */
 };
+
+/* How alerts, suggestions, plans and estimates are framed on their topics. */
+enum output_format {
+	OUTPUT_PLAIN,		/* the payload JSON itself, application/json */
+	OUTPUT_CLOUDEVENTS	/* structured-mode CloudEvent, payload as `data` */
+};
+#define OUTPUT_SOURCE_DEFAULT "/retentiond"
+
 
 void	pipeline_config_defaults(struct pipeline_config *);
 
@@ -85,6 +96,7 @@ struct output {
 	int32_t			 source_partition;
 	int64_t			 source_offset;
 	int64_t			 event_time_ms;	/* OUT_ALERT: the event time it is about */
+	const char		*content_type;	/* media type of value; NULL for OUT_DLQ */
 };
 
 /* Returns 0, or -1 to make pipeline_run() stop and return PIPE_ERROR. */

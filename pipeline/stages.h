@@ -90,12 +90,28 @@ void	decide_whatif(const struct pipeline_config *, struct model *,
 int	decide_plan(double budget, struct allocation *cand, int ncand,
 	    struct allocation *out, double *spend, double *retained);
 
-/* encode.c: new JSON text (free()), NULL on ENOMEM. */
-char	*encode_alert(const struct alert_msg *);
-char	*encode_suggestion(const struct suggestion_msg *);
-char	*encode_plan(const struct plan_msg *);
+/* The CloudEvents `type` of each published kind. */
+#define CE_TYPE_ALERT		"com.retentiond.attrition.alert"
+#define CE_TYPE_SUGGESTION	"com.retentiond.retention.suggestion"
+#define CE_TYPE_PLAN		"com.retentiond.retention.plan"
+#define CE_TYPE_ESTIMATES	"com.retentiond.model.estimates"
+
+/* What a CloudEvents envelope needs beyond the message itself; encode_*
+ * take NULL for the plain payload. */
+struct envelope {
+	const char	*source;	/* borrowed: pipeline_config.output_source */
+	int64_t		 time_ms;	/* the occurrence in event time; 0 unknown */
+};
+
+/* encode.c: new JSON text (free()), NULL on ENOMEM; env NULL: plain JSON,
+ * else a structured-mode CloudEvent with the plain payload as `data`. */
+char	*encode_alert(const struct alert_msg *, const struct envelope *env);
+char	*encode_suggestion(const struct suggestion_msg *, const struct envelope *env);
+char	*encode_plan(const struct plan_msg *, const struct envelope *env);
+/* event_time_ms 0 (no event yet) goes out as null. */
 char	*encode_estimates(const struct model_estimates *, long model_version,
-	    int64_t event_time_ms, uint64_t events, int horizon_days);
+	    int64_t event_time_ms, uint64_t events, int horizon_days,
+	    const struct envelope *env);
 char	*encode_employee(const struct employee *, const struct score *,
 	    const struct features *, int64_t now_ms, int horizon_days,
 	    const char *department);

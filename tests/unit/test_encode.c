@@ -89,7 +89,7 @@ test_alert(void)
 	m.event_time_ms = T_MAR1 + 1500;	/* milliseconds kept when there are any */
 	m.caused_by = "ev-9";
 	m.model_version = 12;
-	if ((j = parse(encode_alert(&m))) == NULL)
+	if ((j = parse(encode_alert(&m, NULL))) == NULL)
 		return;
 	CHECK(HAS_KEYS(j, "alert_id", "employee_id", "status", "severity", "risk",
 	    "horizon_days", "expected_tenure_days", "drivers", "reason", "event_time",
@@ -118,7 +118,7 @@ test_alert(void)
 	m.firing = 1;
 	m.critical = 0;
 	m.score.risk = 0.123456789;
-	if ((j = parse(encode_alert(&m))) == NULL)
+	if ((j = parse(encode_alert(&m, NULL))) == NULL)
 		return;
 	CHECK_STR(str(j, "status"), "firing");
 	CHECK_STR(str(j, "severity"), "warning");
@@ -155,7 +155,7 @@ test_suggestion(void)
 	fill_action(&m.actions[1], ACT_TRAINING, 24, 1200);
 	m.actions[1].confidence = 0.5;
 	m.model_version = 3;
-	if ((j = parse(encode_suggestion(&m))) == NULL)
+	if ((j = parse(encode_suggestion(&m, NULL))) == NULL)
 		return;
 	CHECK(HAS_KEYS(j, "type", "suggestion_id", "employee_id", "model_version",
 	    "risk_before", "actions", "note"));
@@ -182,7 +182,7 @@ test_suggestion(void)
 	json_decref(j);
 
 	m.nactions = 0;		/* an empty list is still a list */
-	if ((j = parse(encode_suggestion(&m))) == NULL)
+	if ((j = parse(encode_suggestion(&m, NULL))) == NULL)
 		return;
 	CHECK(json_is_array(json_object_get(j, "actions")));
 	CHECK(json_array_size(json_object_get(j, "actions")) == 0);
@@ -213,7 +213,7 @@ test_plan(void)
 	m.nallocations = 2;
 	m.allocations = al;
 	m.model_version = 44;
-	if ((j = parse(encode_plan(&m))) == NULL)
+	if ((j = parse(encode_plan(&m, NULL))) == NULL)
 		return;
 	CHECK(HAS_KEYS(j, "type", "plan_id", "department", "month", "budget",
 	    "allocations", "spend", "expected_retained", "model_version"));
@@ -291,7 +291,7 @@ test_estimates(void)
 	m.quality.calib_observed[0] = NAN;
 	m.quality.calib_n[0] = 4;
 
-	if ((j = parse(encode_estimates(&m, 77, T_MAR1, 1000, 180))) == NULL)
+	if ((j = parse(encode_estimates(&m, 77, T_MAR1, 1000, 180, NULL))) == NULL)
 		return;
 	CHECK(HAS_KEYS(j, "model_version", "event_time", "events", "horizon_days",
 	    "satisfaction", "ability", "hazard", "kappa", "kappa_se", "quality"));

@@ -7,6 +7,9 @@ PKGS="build-essential pkg-config librdkafka-dev libjansson-dev libgsl-dev
 libsystemd-dev libinih-dev libmicrohttpd-dev kcat python3 python3-confluent-kafka
 python3-jsonschema python3-prometheus-client clang libclang-rt-14-dev systemd
 curl python3-numpy time make gcc chromium tidy"
+# Tests drive the CloudEvents SDK and linters through node and npm; a machine
+# whose node came from elsewhere (it bundles npm) keeps it.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
