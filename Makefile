@@ -29,7 +29,7 @@ STATE_SRC    := $(wildcard state/*.c)
 PIPELINE_SRC := $(wildcard pipeline/*.c)
 DAEMON_SRC   := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 LIB_SRC      := $(STATE_SRC) $(PIPELINE_SRC) $(DAEMON_SRC)
-LIB_OBJ      := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ      := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/openapi.o
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC     := $(wildcard tools/*.c)
@@ -43,6 +43,27 @@ $(BUILD)/obj/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+# The OpenAPI document the daemon serves at /v1/openapi.json: docs/openapi.json
+# with the docs/schemas/ files it names inlined, embedded as a C array. The
+# bundler is a build-machine tool: plain flags, never sanitizer or fuzzer ones.
+HOST_CC     ?= $(CC)
+HOST_CFLAGS ?= -O2 -g
+$(BUILD)/gen/openapi_bundle: tools/gen/openapi_bundle.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(HOST_CC) -std=c11 -D_GNU_SOURCE $(HOST_CFLAGS) $(WARN) \
+		$(shell $(PKG_CONFIG) --cflags jansson) -o $@ $< $(shell $(PKG_CONFIG) --libs jansson)
+
+$(BUILD)/gen/openapi.json $(BUILD)/gen/openapi.c &: $(BUILD)/gen/openapi_bundle \
+    docs/openapi.json $(wildcard docs/schemas/*.json)
+	@echo "  GEN     $(BUILD)/gen/openapi.c"
+	@$< $(VERSION) docs/openapi.json $(BUILD)/gen/openapi.json $(BUILD)/gen/openapi.c
+
+$(BUILD)/obj/gen/openapi.o: $(BUILD)/gen/openapi.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(WARN) -c -o $@ $<
 
 $(BUILD)/libretentiond.a: $(LIB_OBJ)
 	@rm -f $@

@@ -157,6 +157,11 @@ struct http;
 struct http *http_start(const struct config *, struct pipeline *, char *errbuf, size_t errlen);
 void	http_stop(struct http *);
 
+/* openapi.c, generated at build time from docs/openapi.json (Makefile):
+ * the self-contained OpenAPI document that http.c serves, NUL-terminated. */
+extern const char	openapi_json[];
+extern const size_t	openapi_json_len;
+
 /* control.c: the configuration in force, the lock every thread takes
  * around the pipeline, and reload. */
 extern struct config daemon_config;

@@ -8,6 +8,8 @@ LISTEN_FDS=1 and LISTEN_PID set ([http] listen in the file names a port
 that is not used, so answers prove the passed socket is served). Then
 scrapes GET /metrics and checks that every retentiond_* metric in the
 dashboard's queries is there (histograms through their _bucket series).
+Each response must agree with docs/openapi.json (tests/integration/
+openapi_check.py).
 """
 import json
 import os
@@ -21,7 +23,16 @@ import time
 import urllib.error
 import urllib.request
 
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+try:
+    import openapi_check
+except ImportError:
+    print("python3-jsonschema is not installed")
+    sys.exit(77)
+
 BIN = os.environ.get("RETENTIOND", "build/retentiond")
+api_problems = []
 DEADLINE_S = 60.0
 HERE = os.path.dirname(os.path.abspath(__file__))
 DASHBOARD = os.path.join(HERE, "..", "..", "deploy", "grafana-dashboard.json")
@@ -39,13 +50,17 @@ def dashboard_metrics():
 
 
 def get(url):
+    """(status, body); every response is checked against docs/openapi.json
+    and what is wrong lands in api_problems."""
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read().decode()
+            got = r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, ""
+        got = e.code, e.headers, e.read()
     except OSError:
         return None, ""
+    api_problems.extend(openapi_check.checker().problems("GET", url, *got))
+    return got[0], got[2].decode()
 
 
 def main():
@@ -101,7 +116,9 @@ def main():
             print("".join(errlog.readlines()[-30:]))
         errlog.close()
         tmp.cleanup()
-    return 0 if ok else 1
+    for p in api_problems:
+        print("FAIL OpenAPI: " + p)
+    return 0 if ok and not api_problems else 1
 
 
 def check(proc, port, names):
