@@ -119,6 +119,17 @@ void	metrics_observe_event_to_alert(double seconds);
 /* Prometheus text format 0.0.4; new string (free()). */
 char	*metrics_render(struct pipeline *);
 
+/* procstat.c: the standard process_* series, from /proc/self. */
+struct procstat_raw {
+	unsigned long long	utime_ticks, stime_ticks;	/* clock ticks */
+	unsigned long long	start_ticks;			/* after boot */
+	unsigned long long	vsize_bytes, rss_pages;
+};
+/* The text of /proc/<pid>/stat -> *out. 0, or -1 when malformed. */
+int	procstat_parse_stat(const char *text, struct procstat_raw *out);
+/* The process_* families (text format 0.0.4), each that could be read. */
+void	procstat_render(FILE *);
+
 /* kafka.c: the consumer and producer adapters and the work loop. */
 struct kafka;
 struct kafka *kafka_new(const struct config *, char *errbuf, size_t errlen);
