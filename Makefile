@@ -1,5 +1,6 @@
 # retentiond: see README.md. `make`, `make test`, `make check`, `make bench`,
-# `make fuzz`, `make eval`, `make demo`, `make install`.
+# `make fuzz`, `make eval`, `make demo`, `make install`, `make uninstall`,
+# `make deb`.
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -7,6 +8,8 @@ BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+DATADIR   ?= $(PREFIX)/share
+PKGDATADIR = $(DATADIR)/retentiond
 BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
@@ -25,6 +28,8 @@ CPPFLAGS += -std=c11 -D_GNU_SOURCE -DRETENTIOND_VERSION='"$(VERSION)"' \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS))
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(PKGS)) -lpthread -lm
 
+SCHEMAS      := $(wildcard docs/schemas/*.json)
+SHARED       := $(BUILD)/gen/openapi.json deploy/grafana-dashboard.json deploy/retentiond.rules.yml
 STATE_SRC    := $(wildcard state/*.c)
 PIPELINE_SRC := $(wildcard pipeline/*.c)
 DAEMON_SRC   := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
@@ -36,7 +41,7 @@ TOOL_SRC     := $(wildcard tools/*.c)
 TOOL_BIN     := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all test check bench fuzz eval demo install clean layering tests-build
+.PHONY: all test check bench fuzz eval demo install uninstall deb clean layering tests-build
 all: $(BUILD)/retentiond $(TOOL_BIN)
 
 $(BUILD)/obj/%.o: %.c $(wildcard */*.h)
@@ -120,7 +125,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/retentiond \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BUILD)/retentiond $(DESTDIR)$(BINDIR)/retentiond
-	sed 's|@BINDIR@|$(BINDIR)|g' deploy/retentiond.service > $(DESTDIR)$(UNITDIR)/retentiond.service
+	sed 's|@BINDIR@|$(BINDIR)|g' deploy/retentiond.service.in > $(DESTDIR)$(UNITDIR)/retentiond.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/retentiond.service
 	if [ -f deploy/retentiond.socket ]; then install -m 0644 deploy/retentiond.socket $(DESTDIR)$(UNITDIR)/; fi
 	# The service runs as a dynamic user: the config must be world-readable
@@ -132,6 +137,30 @@ install: all
 		install -m 0600 /dev/null $(DESTDIR)$(SYSCONFDIR)/retentiond/sasl-password
 	install -m 0644 docs/retentiond.8 $(DESTDIR)$(MANDIR)/man8/retentiond.8
 	install -m 0644 docs/retentiond.conf.5 $(DESTDIR)$(MANDIR)/man5/retentiond.conf.5
+	# For operators and consumers: the wire contract's schemas, the OpenAPI
+	# document as served, the Grafana dashboard, the Prometheus rules.
+	install -d $(DESTDIR)$(PKGDATADIR)/schemas
+	install -m 0644 $(SCHEMAS) $(DESTDIR)$(PKGDATADIR)/schemas/
+	install -m 0644 $(SHARED) $(DESTDIR)$(PKGDATADIR)/
+
+# Removes what install put in place, file by file (no rm -r of a path made
+# of variables). /etc/retentiond is the administrator's and stays.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/retentiond $(DESTDIR)$(UNITDIR)/retentiond.service \
+		$(DESTDIR)$(UNITDIR)/retentiond.socket \
+		$(DESTDIR)$(MANDIR)/man8/retentiond.8 $(DESTDIR)$(MANDIR)/man5/retentiond.conf.5 \
+		$(addprefix $(DESTDIR)$(PKGDATADIR)/schemas/,$(notdir $(SCHEMAS))) \
+		$(addprefix $(DESTDIR)$(PKGDATADIR)/,$(notdir $(SHARED)))
+	-rmdir $(DESTDIR)$(PKGDATADIR)/schemas $(DESTDIR)$(PKGDATADIR) 2>/dev/null
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/retentiond (configuration and credentials)"
+
+# The Debian package (debian/), binary only and unsigned, into $(DEBDIR);
+# dpkg-buildpackage writes beside the source tree, so the build runs in a
+# copy under $(DEBDIR) and the checkout stays clean. tests/ops/test_deb.sh
+# lints and inspects the result.
+DEBDIR ?= $(BUILD)/deb
+deb:
+	tools/deb.sh $(DEBDIR)
 
 clean:
 	rm -rf build build-san build-fuzz build-clang
