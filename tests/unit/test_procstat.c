@@ -47,6 +47,9 @@ test_parse(void)
 	CHECK(procstat_parse_stat(buf, &raw) == -1);
 }
 
+/* Where the CPU burner writes, so that no compiler drops the loop. */
+static volatile double burn_sink;
+
 /* The value of an unlabelled sample `name` on a page, or -1 when absent;
  * its HELP and TYPE lines must come first. */
 static double
@@ -90,7 +93,6 @@ test_live(double started_before)
 	struct rlimit	 rl, low;
 	char		*a, *b;
 	int		 fds[5], i;
-	volatile double	 x = 0;
 	size_t		 big = 64u << 20;
 	char		*mem;
 	double		 start;
@@ -100,7 +102,7 @@ test_live(double started_before)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	/* work for the CPU counter, touched memory for the RSS */
 	for (i = 0; i < 50000000; i++)
-		x += i * 0.5;
+		burn_sink += i * 0.5;
 	mem = malloc(big);
 	if (mem != NULL)
 		memset(mem, 1, big);
