@@ -5,9 +5,10 @@ Starts `retentiond --embedded-broker` in a temp directory with [http] on a
 free loopback port, produces HR events with confluent_kafka, and checks
 every route of CONTRACT.md "HTTP": health, readiness, employees (404 when
 unknown or erased, ids with an encoded '/'), model, what-if, errors (400,
-404, 405, 413), bearer-token authentication (401), and that the daemon
-refuses a non-loopback address without a token. The daemon's log must not
-name any employee. Every response is checked against docs/openapi.json
+404, 405, 413), bearer-token authentication (401), a reload that changes
+settings only a restart applies, and that the daemon refuses a
+non-loopback address without a token. The daemon's log must not name any
+employee. Every response is checked against docs/openapi.json
 (openapi_check.py), and GET /v1/openapi.json against the build's bundle.
 
 test_metrics.py imports the helpers below (Daemon, http, wait_for, ...).
@@ -15,6 +16,7 @@ Exit 0 pass, 1 fail, 77 skip (no binary or no confluent_kafka).
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -405,6 +407,38 @@ def test_token():
         d.cleanup()
 
 
+def test_reload_needs_restart():
+    """A SIGHUP that changes settings read only at start ([http] listen,
+    [kafka] bootstrap.servers) applies the rest and says, at warning
+    priority, which ones need a restart; the old listener keeps serving, and
+    a second SIGHUP says so again (the running values are what the reload
+    compares with)."""
+    d = Daemon()
+    try:
+        d.start()
+        d.bootstrap()
+        new_port = free_port()
+        d.write_conf("listen = 127.0.0.1:%d\n" % new_port,
+                     "[kafka]\nbootstrap.servers = 127.0.0.1:9\n")
+        warning = re.compile(r"^<4>.*reload: .*\[kafka\] bootstrap\.servers.*\[http\] listen"
+                             r".* need a restart", re.M)
+        for n in (1, 2):
+            d.proc.send_signal(signal.SIGHUP)
+            check(wait_for(lambda: len(warning.findall(d.stderr())) >= n and
+                           d.stderr().count("configuration reloaded") >= n,
+                           "reload %d" % n, proc=d.proc),
+                  "SIGHUP %d with a new listen and broker list: a warning names both" % n)
+        check("127.0.0.1:9" not in d.stderr(), "the warning names keys, not values")
+        check(d.get("/healthz")[0] == 200, "the running listener still serves")
+        check(http("http://127.0.0.1:%d/healthz" % new_port, timeout=2)[0] == 0,
+              "the new listen address is not opened by a reload")
+        check(d.stop() == 0, "SIGTERM after the reloads: exit 0")
+    finally:
+        if failures:
+            print("--- daemon stderr (tail) ---\n" + d.stderr()[-3000:])
+        d.cleanup()
+
+
 def test_refuse_remote():
     d = Daemon(http_section="listen = 0.0.0.0:%d\n" % free_port())
     try:
@@ -484,6 +518,7 @@ def main():
         skip("python3-jsonschema not installed")
     test_api()
     test_token()
+    test_reload_needs_restart()
     test_refuse_remote()
     test_socket_activation()
     n = openapi_check.checker().count
