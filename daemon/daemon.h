@@ -135,6 +135,17 @@ void	metrics_observe_event_to_alert(double seconds);
 /* Prometheus text format 0.0.4; new string (free()). */
 char	*metrics_render(struct pipeline *);
 
+/* procstat.c: the standard process_* series, from /proc/self. */
+struct procstat_raw {
+	unsigned long long	utime_ticks, stime_ticks;	/* clock ticks */
+	unsigned long long	start_ticks;			/* after boot */
+	unsigned long long	vsize_bytes, rss_pages;
+};
+/* The text of /proc/<pid>/stat -> *out. 0, or -1 when malformed. */
+int	procstat_parse_stat(const char *text, struct procstat_raw *out);
+/* The process_* families (text format 0.0.4), each that could be read. */
+void	procstat_render(FILE *);
+
 /* kafka_conf.c: the clients' librdkafka configuration. */
 /* Checks [kafka] keys with librdkafka's own parser, the files they name and
  * the SASL settings, without creating handles (for -t and reload). 0, or
@@ -239,6 +250,11 @@ char	*page_render(struct pipeline *);
 char	*page_render_employees(struct pipeline *, int token_required);
 /* /page.css or /page.js and its media type, NULL for other urls. */
 const char *page_asset(const char *url, const char **type);
+
+/* openapi.c, generated at build time from docs/openapi.json (Makefile):
+ * the self-contained OpenAPI document that http.c serves, NUL-terminated. */
+extern const char	openapi_json[];
+extern const size_t	openapi_json_len;
 
 /* control.c: the configuration in force, the lock every thread takes
  * around the pipeline, and reload. */

@@ -589,6 +589,13 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
 			return respond_method(conn, "GET, HEAD");
 		return route_page(h, conn, url[1] != '\0');
 	}
+	if (strcmp(url, "/v1/openapi.json") == 0) {	/* built in: gen/openapi.c */
+		*route = "openapi";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return respond(conn, MHD_HTTP_OK, "application/json",
+		    (char *)(uintptr_t)openapi_json, openapi_json_len, 0);
+	}
 	if (strncmp(url, prefix, sizeof(prefix) - 1) == 0)
 		return route_employees(h, conn, url + sizeof(prefix) - 1, method,
 		    req, route);
