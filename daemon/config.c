@@ -92,6 +92,9 @@ static const struct config_key config_keys[] = {
 	{ "http", "listen",		KT_LISTEN, FIELD(http_listen), 0, 0, 0 },
 	{ "http", "token_file",		KT_PATH, FIELD(http_token_file), 0, 0, KF_CRED },
 	{ "http", "allow_remote",	KT_BOOL, FIELD(http_allow_remote), 0, 1, 0 },
+	{ "http", "max_connections",	KT_INT, FIELD(http_max_connections), 1, 4096, 0 },
+	{ "http", "max_connections_per_address", KT_INT, FIELD(http_max_per_address), 1, 4096, 0 },
+	{ "http", "request_timeout_seconds", KT_INT, FIELD(http_request_timeout_s), 1, 3600, 0 },
 	{ "model", "forgetting_rls",	KT_DOUBLE, P(model.forgetting_rls), 0.9, 1, 0 },
 	{ "model", "forgetting_hazard",	KT_DOUBLE, P(model.forgetting_hazard), 0.9, 1, 0 },
 	{ "model", "l2",		KT_DOUBLE, P(model.l2), 0, 1e6, 0 },
@@ -1077,6 +1080,9 @@ config_defaults(struct config *cfg)
 	    "/var/lib/retentiond");
 	snprintf(cfg->http_listen, sizeof(cfg->http_listen), "127.0.0.1:9464");
 	cfg->http_allow_remote = 0;
+	cfg->http_max_connections = 128;
+	cfg->http_max_per_address = 8;
+	cfg->http_request_timeout_s = 5;
 	cfg->estimates_interval_s = 60;
 	cfg->log_level = LOG_INFO;
 	cfg->pipeline.model.horizon_days = cfg->pipeline.horizon_days;

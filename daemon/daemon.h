@@ -42,6 +42,9 @@ struct config {
 	char			http_listen[256];	/* "" disables */
 	char			http_token_file[PATH_MAX];	/* bearer token */
 	int			http_allow_remote;	/* non-loopback without token */
+	int			http_max_connections;	/* in all */
+	int			http_max_per_address;	/* per client address */
+	int			http_request_timeout_s;	/* open to answered, per request */
 	int			estimates_interval_s;	/* wall-clock publishing */
 	int			log_level;		/* syslog priority, default LOG_INFO */
 	char			extra_protected_buf[PROTECTED_MAX][64];

@@ -9,10 +9,25 @@
  *   GET  /v1/model                   the latest model estimates
  *   POST /v1/employees/{id}/whatif   predicted risk after some actions
  *
- * One MHD polling thread serves every connection; each pipeline call is
- * made under daemon_lock(), so the work loop and HTTP never touch the
- * pipeline at once. Requests are short (a render or a lookup), so one
- * thread is enough and keeps the lock's holders to two.
+ * A small pool of MHD threads (HTTP_THREADS) serves the connections; each
+ * pipeline call is made under daemon_lock(), so the work loop and HTTP
+ * never touch the pipeline at once. More than one thread so that /healthz
+ * and /readyz, which take no lock, are answered while another request
+ * waits for the lock.
+ *
+ * Slow clients. MHD's connection timeout is an idle timeout: a client
+ * that sends a header line every few seconds is never idle and would
+ * hold its connection for ever; enough of them fill every slot and blind
+ * monitoring. So each connection is also timed here: from the moment it
+ * is accepted (or its previous request was answered) the next request
+ * must be read and answered within request_timeout_seconds. A watchdog
+ * thread shuts down (shutdown(2)) the sockets that overrun; MHD then
+ * sees the end of the stream and closes the connection itself. The
+ * watchdog only touches a socket while its entry is in the list, and MHD
+ * removes the entry (NOTIFY_CONNECTION, CLOSED) before it closes the fd,
+ * both under h->mu, so a recycled fd number is never shut down. The
+ * number of connections is bounded in all (max_connections) and per
+ * client address (max_connections_per_address).
  *
  * Security, because the API hands out personal data:
  *   - loopback by default; a non-loopback address needs a bearer token
@@ -20,7 +35,9 @@
  *   - with a token, every path but /healthz and /readyz needs
  *     "Authorization: Bearer <token>", compared in constant time;
  *   - the token file must be private to the daemon's user (mode 0600);
- *   - connections, their lifetime and request bodies are bounded;
+ *   - connections (in all and per address), the time a request may take
+ *     and request bodies are bounded; conflicting Content-Length headers
+ *     (or one beside Transfer-Encoding) are refused, not guessed at;
  *   - logs carry the route's name and status, never the path (it may hold
  *     an employee id) nor a body.
  *
@@ -38,12 +55,14 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -52,22 +71,36 @@
 
 #define HTTP_BODY_MAX		MESSAGE_MAX_BYTES	/* what-if bodies */
 #define HTTP_TOKEN_MAX		1024
-#define HTTP_CONNECTIONS	64
-#define HTTP_PER_IP		16
-#define HTTP_TIMEOUT_S		10u
+#define HTTP_THREADS		2u	/* MHD worker threads */
+#define HTTP_WATCH_MS		200	/* watchdog period */
+
+/* A connection the watchdog times (MHD's socket_context). */
+struct conn {
+	struct conn	*prev, *next;
+	int		 fd;
+	int64_t		 deadline_ms;		/* CLOCK_MONOTONIC */
+	int		 cut;			/* shut down already */
+};
 
 struct http {
 	struct MHD_Daemon	*mhd;
 	struct pipeline		*pipeline;
 	char			 token[HTTP_TOKEN_MAX + 1];
 	size_t			 token_len;		/* 0: no token required */
+	int			 timeout_ms;		/* per request */
+	pthread_mutex_t		 mu;			/* conns, stopping */
+	pthread_cond_t		 wake;
+	struct conn		*conns;
+	int			 stopping;
+	int			 watching;		/* watchdog started */
+	pthread_t		 watchdog;
 };
 
 /* Per request, MHD's con_cls: the body being received. */
 struct request {
 	char	*body;
 	size_t	 len;
-	int	 too_large;
+	int	 answered;	/* refused after the headers: drop the body */
 };
 
 /* ---- listening socket ---------------------------------------------- */
@@ -555,6 +588,69 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
 	return respond_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
 }
 
+/* ---- request checks ------------------------------------------------ */
+
+/* What the framing headers say; MHD itself reads only the first
+ * Content-Length and lets Transfer-Encoding win, where a proxy in front
+ * may read another: two readings of one request are refused. */
+struct framing {
+	const char	*length;	/* the first Content-Length */
+	int		 lengths;	/* how many, and */
+	int		 differ;	/* whether their values differ */
+	int		 chunked;	/* Transfer-Encoding present */
+};
+
+static enum MHD_Result
+scan_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct framing	*f = cls;
+
+	if (value == NULL)
+		value = "";
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->lengths++ == 0)
+			f->length = value;
+		else if (strcmp(f->length, value) != 0)
+			f->differ = 1;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->chunked = 1;
+	return MHD_YES;
+}
+
+/* Checks the headers of a request before its body is read. Returns 0, or
+ * the status to refuse it with and *why. */
+static unsigned int
+check_framing(struct MHD_Connection *conn, const char **why)
+{
+	struct framing	 f;
+	const char	*p;
+
+	memset(&f, 0, sizeof(f));
+	(void)MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_framing, &f);
+	if (f.differ) {
+		*why = "conflicting Content-Length headers";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (f.lengths > 0 && f.chunked) {
+		*why = "both Content-Length and Transfer-Encoding";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (f.length == NULL)
+		return 0;
+	for (p = f.length; *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == f.length || *p != '\0') {
+		*why = "invalid Content-Length";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (p - f.length > 12 || strtoull(f.length, NULL, 10) > HTTP_BODY_MAX) {
+		*why = "body larger than 64 KiB";
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	}
+	return 0;
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -562,27 +658,25 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http	*h = cls;
 	struct request	*req = *con_cls;
-	const char	*route = "?", *cl;
+	const char	*route = "?", *why = NULL;
 	enum MHD_Result	 ret;
+	unsigned int	 status;
 	size_t		 n;
 
 	if (req == NULL) {		/* headers are in; the body follows */
 		if ((req = calloc(1, sizeof(*req))) == NULL)
 			return MHD_NO;
 		*con_cls = req;
-		/* A declared length over the limit is refused before the
-		 * body is read (MHD then closes the connection). */
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
-			req->too_large = 1;
-			log_debug("http: %s body too large", method);
-			return respond_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-			    "body larger than 64 KiB");
+		/* Refused before the body is read (MHD then closes the
+		 * connection rather than read what follows). */
+		if ((status = check_framing(conn, &why)) != 0) {
+			req->answered = 1;
+			log_debug("http: %s refused: %s", method, why);
+			return respond_error(conn, status, why);
 		}
 		return MHD_YES;
 	}
-	if (req->too_large) {		/* answered already: drop the rest */
+	if (req->answered) {		/* answered already: drop the rest */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -608,12 +702,115 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	return ret;
 }
 
+/* ---- slow clients: the watchdog ------------------------------------- */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection starts its first deadline,
+ * or leaves the list before MHD closes its socket. */
+static void
+notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http			*h = cls;
+	struct conn			*c = *socket_ctx;
+	const union MHD_ConnectionInfo	*ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci == NULL || (c = calloc(1, sizeof(*c))) == NULL)
+			return;		/* untimed; MHD's idle timeout holds */
+		c->fd = ci->connect_fd;
+		pthread_mutex_lock(&h->mu);
+		c->deadline_ms = now_ms() + h->timeout_ms;
+		c->next = h->conns;
+		if (h->conns != NULL)
+			h->conns->prev = c;
+		h->conns = c;
+		pthread_mutex_unlock(&h->mu);
+		*socket_ctx = c;
+		return;
+	}
+	if (code != MHD_CONNECTION_NOTIFY_CLOSED || c == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&h->mu);
+	free(c);
+	*socket_ctx = NULL;
+}
+
+/* Shuts down the sockets past their deadline until http_stop(). */
+static void *
+watchdog(void *arg)
+{
+	struct http	*h = arg;
+	struct timespec	 ts;
+	struct conn	*c;
+	int64_t		 now;
+	int		 cut;
+
+	pthread_mutex_lock(&h->mu);
+	while (!h->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += HTTP_WATCH_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		(void)pthread_cond_timedwait(&h->wake, &h->mu, &ts);
+		now = now_ms();
+		cut = 0;
+		for (c = h->conns; c != NULL; c = c->next) {
+			if (c->cut || now < c->deadline_ms)
+				continue;
+			(void)shutdown(c->fd, SHUT_RDWR);
+			c->cut = 1;
+			cut++;
+		}
+		if (cut > 0)
+			log_warn_limited("http-timeout", "http: closed %d "
+			    "connection(s) that took longer than %d s for a "
+			    "request", cut, h->timeout_ms / 1000);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+/* A request was answered (or abandoned): the next one on the connection
+ * gets a deadline of its own. */
+static void
+restart_deadline(struct http *h, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct conn			*c;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci == NULL || (c = ci->socket_context) == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	c->deadline_ms = now_ms() + h->timeout_ms;
+	pthread_mutex_unlock(&h->mu);
+}
+
 static void
 completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct request	*req = *con_cls;
 
+	restart_deadline(cls, conn);
 	if (req != NULL) {
 		free(req->body);
 		free(req);
@@ -645,6 +842,69 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start / stop -------------------------------------------------- */
 
+static void
+stop_watchdog(struct http *h)
+{
+	if (!h->watching)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->stopping = 1;
+	pthread_cond_signal(&h->wake);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->watchdog, NULL);
+	h->watching = 0;
+}
+
+/* Starts the watchdog and MHD on the listening socket fd. Returns the
+ * daemon, or NULL (the watchdog is then stopped again). */
+static struct MHD_Daemon *
+start_mhd(struct http *h, const struct config *cfg, int fd)
+{
+	struct MHD_Daemon	*mhd = NULL;
+	pthread_condattr_t	 ca;
+	int			 rc;
+
+	if (pthread_mutex_init(&h->mu, NULL) != 0)
+		return NULL;
+	if (pthread_condattr_init(&ca) != 0)
+		goto fail_mu;
+	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(&h->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0)
+		goto fail_mu;
+	if (pthread_create(&h->watchdog, NULL, watchdog, h) != 0)
+		goto fail_cond;
+	h->watching = 1;
+	/* MHD's own idle timeout stays as a backstop for an untimed
+	 * connection (no memory for its entry). */
+	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_ITC | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    handle, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, HTTP_THREADS,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)cfg->http_max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)cfg->http_max_per_address,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)cfg->http_request_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+	    MHD_OPTION_END);
+	if (mhd != NULL)
+		return mhd;
+	stop_watchdog(h);
+fail_cond:
+	pthread_cond_destroy(&h->wake);
+fail_mu:
+	pthread_mutex_destroy(&h->mu);
+	return NULL;
+}
+
 /* Starts the endpoint on cfg->http_listen, or on the socket systemd
  * passed. Returns a new handle (http_stop() it); NULL with errbuf[0] ==
  * '\0' when HTTP is disabled (listen ""), NULL with a reason otherwise.
@@ -666,6 +926,7 @@ http_start(const struct config *cfg, struct pipeline *pipeline, char *errbuf,
 		return NULL;
 	}
 	h->pipeline = pipeline;
+	h->timeout_ms = cfg->http_request_timeout_s * 1000;
 	if (cfg->http_token_file[0] != '\0' &&
 	    read_token(h, cfg->http_token_file, errbuf, errlen) == -1)
 		goto fail;
@@ -689,19 +950,7 @@ http_start(const struct config *cfg, struct pipeline *pipeline, char *errbuf,
 		    "token (allow_remote): employee data is readable by anyone "
 		    "who can connect");
 	}
-	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_ITC | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    handle, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP,
-	    MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
-	    MHD_OPTION_END);
-	if (h->mhd == NULL) {
+	if ((h->mhd = start_mhd(h, cfg, fd)) == NULL) {
 		/* MHD may or may not have closed fd by now: leave it (the
 		 * daemon exits on this error). */
 		snprintf(errbuf, errlen, "cannot start the HTTP server");
@@ -730,7 +979,10 @@ http_stop(struct http *h)
 {
 	if (h == NULL)
 		return;
-	MHD_stop_daemon(h->mhd);
+	stop_watchdog(h);
+	MHD_stop_daemon(h->mhd);	/* CLOSED for each: the list empties */
+	pthread_cond_destroy(&h->wake);
+	pthread_mutex_destroy(&h->mu);
 	explicit_bzero(h->token, sizeof(h->token));
 	free(h);
 }

@@ -287,7 +287,8 @@ encode_parse_actions(const char *body, size_t len, struct action *out, int max,
 		snprintf(errbuf, errlen, "body is not JSON: %s", jerr.text);
 		return -1;
 	}
-	arr = json_is_array(root) ? root : json_object_get(root, "actions");
+	/* CONTRACT.md: an object with "actions"; a bare array is not one */
+	arr = json_is_object(root) ? json_object_get(root, "actions") : NULL;
 	if (!json_is_array(arr)) {
 		snprintf(errbuf, errlen, "expected {\"actions\": [...]}");
 		goto fail;
@@ -308,7 +309,8 @@ encode_parse_actions(const char *body, size_t len, struct action *out, int max,
 		}
 		if (!json_is_number(amount) || !isfinite(json_number_value(amount)) ||
 		    json_number_value(amount) < 0 || json_number_value(amount) > 1e9) {
-			snprintf(errbuf, errlen, "actions[%zu].amount: expected a number >= 0", i);
+			snprintf(errbuf, errlen, "actions[%zu].amount: expected a "
+			    "number from 0 to 1000000000", i);
 			goto fail;
 		}
 		out[n].amount = json_number_value(amount);

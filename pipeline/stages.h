@@ -102,8 +102,9 @@ char	*encode_employee(const struct employee *, const struct score *,
 char	*encode_whatif(const char *employee_id, double risk_before,
 	    const struct score *after, int horizon_days);
 char	*encode_score_line(const struct employee *, int horizon_days);
-/* Parses a what-if body ({"actions": [{"action":..., "amount":...}, ...]}
- * or a bare array). Returns the count or -1 with errbuf. */
+/* Parses a what-if body, {"actions": [{"action":..., "amount":...}, ...]}
+ * (a bare array is refused). Returns the count or -1 with errbuf, which
+ * names the bound an amount broke. */
 int	encode_parse_actions(const char *body, size_t len, struct action *out,
 	    int max, char *errbuf, size_t errlen);
 
