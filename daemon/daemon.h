@@ -159,6 +159,7 @@ int	embedded_set_coordinator(struct embedded *, const char *group,
 struct http;
 struct http *http_start(const struct config *, struct pipeline *, char *errbuf, size_t errlen);
 void	http_stop(struct http *);
+int	http_add_connection(struct http *, int fd);	/* for the fuzzer */
 
 /* control.c: the configuration in force, the lock every thread takes
  * around the pipeline, and reload. */

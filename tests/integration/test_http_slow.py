@@ -136,10 +136,37 @@ def test_attack():
         check(max(c.n for c in slow) >= 1, "the slow clients kept sending header lines")
         check(not any(c.answered for c in slow), "no slow request was answered")
         check(probe(d, "127.0.0.1") == 200, "/healthz after the attack: 200")
+        check_keepalive(d)
         check(d.proc.poll() is None, "the daemon kept running")
         check("longer than 5 s" in d.stderr(), "the closing is logged (rate-limited warning)")
     finally:
         finish(d, slow)
+
+
+def check_keepalive(d, timeout_s=5):
+    """The deadline is per request: one keep-alive connection that keeps
+    asking, each request whole, outlives the timeout."""
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
+    start, n, ok = time.monotonic(), 0, True
+    buf = b""
+    try:
+        while ok and time.monotonic() < start + timeout_s + 1.5:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            while b"\r\n\r\nok\n" not in buf:
+                chunk = s.recv(4096)
+                if not chunk:
+                    ok = False
+                    break
+                buf += chunk
+            if ok:
+                buf = buf.split(b"\r\n\r\nok\n", 1)[1]
+                n += 1
+    except OSError:
+        ok = False
+    finally:
+        s.close()
+    check(ok and n > 1, "a keep-alive connection asking again and again outlives "
+          "request_timeout_seconds (%d answers)" % n)
 
 
 def test_limits():
