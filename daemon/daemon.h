@@ -155,6 +155,17 @@ int	embedded_set_leader(struct embedded *, const char *topic, int partitions,
 int	embedded_set_coordinator(struct embedded *, const char *group,
 	    int32_t broker_id, char *errbuf, size_t errlen);
 
+/* deadline.c: sockets shut down when their deadline passes (HTTP's slow
+ * clients); no HTTP in it. */
+struct deadlines;
+struct deadline;
+struct deadlines *deadlines_new(int timeout_ms, const char *what, char *errbuf,
+	    size_t errlen);
+void	deadlines_free(struct deadlines *);
+struct deadline *deadline_add(struct deadlines *, int fd);	/* NULL: ENOMEM */
+void	deadline_restart(struct deadlines *, struct deadline *);
+void	deadline_remove(struct deadlines *, struct deadline *);	/* before close(fd) */
+
 /* http.c: libmicrohttpd, loopback by default. */
 struct http;
 struct http *http_start(const struct config *, struct pipeline *, char *errbuf, size_t errlen);

@@ -18,16 +18,13 @@
  * Slow clients. MHD's connection timeout is an idle timeout: a client
  * that sends a header line every few seconds is never idle and would
  * hold its connection for ever; enough of them fill every slot and blind
- * monitoring. So each connection is also timed here: from the moment it
- * is accepted (or its previous request was answered) the next request
- * must be read and answered within request_timeout_seconds. A watchdog
- * thread shuts down (shutdown(2)) the sockets that overrun; MHD then
- * sees the end of the stream and closes the connection itself. The
- * watchdog only touches a socket while its entry is in the list, and MHD
- * removes the entry (NOTIFY_CONNECTION, CLOSED) before it closes the fd,
- * both under h->mu, so a recycled fd number is never shut down. The
- * number of connections is bounded in all (max_connections) and per
- * client address (max_connections_per_address).
+ * monitoring. So each connection is also timed (deadline.c): from the
+ * moment it is accepted (or its previous request was answered) the next
+ * request must be read and answered within request_timeout_seconds, or
+ * its socket is shut down and MHD closes it. Its entry is made in
+ * NOTIFY_CONNECTION STARTED and removed in CLOSED, which MHD calls before
+ * it closes the fd. The number of connections is bounded in all
+ * (max_connections) and per client address (max_connections_per_address).
  *
  * Security, because the API hands out personal data:
  *   - loopback by default; a non-loopback address needs a bearer token
@@ -55,14 +52,12 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -72,28 +67,13 @@
 #define HTTP_BODY_MAX		MESSAGE_MAX_BYTES	/* what-if bodies */
 #define HTTP_TOKEN_MAX		1024
 #define HTTP_THREADS		2u	/* MHD worker threads */
-#define HTTP_WATCH_MS		200	/* watchdog period */
-
-/* A connection the watchdog times (MHD's socket_context). */
-struct conn {
-	struct conn	*prev, *next;
-	int		 fd;
-	int64_t		 deadline_ms;		/* CLOCK_MONOTONIC */
-	int		 cut;			/* shut down already */
-};
 
 struct http {
 	struct MHD_Daemon	*mhd;
 	struct pipeline		*pipeline;
 	char			 token[HTTP_TOKEN_MAX + 1];
 	size_t			 token_len;		/* 0: no token required */
-	int			 timeout_ms;		/* per request */
-	pthread_mutex_t		 mu;			/* conns, stopping */
-	pthread_cond_t		 wake;
-	struct conn		*conns;
-	int			 stopping;
-	int			 watching;		/* watchdog started */
-	pthread_t		 watchdog;
+	struct deadlines	*deadlines;		/* per connection */
 };
 
 /* Per request, MHD's con_cls: the body being received. */
@@ -702,93 +682,27 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	return ret;
 }
 
-/* ---- slow clients: the watchdog ------------------------------------- */
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* ---- slow clients: a deadline per connection ----------------------- */
 
 /* MHD_OPTION_NOTIFY_CONNECTION: a connection starts its first deadline,
- * or leaves the list before MHD closes its socket. */
+ * or leaves the watch before MHD closes its socket. */
 static void
 notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
     enum MHD_ConnectionNotificationCode code)
 {
 	struct http			*h = cls;
-	struct conn			*c = *socket_ctx;
 	const union MHD_ConnectionInfo	*ci;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
-		if (ci == NULL || (c = calloc(1, sizeof(*c))) == NULL)
-			return;		/* untimed; MHD's idle timeout holds */
-		c->fd = ci->connect_fd;
-		pthread_mutex_lock(&h->mu);
-		c->deadline_ms = now_ms() + h->timeout_ms;
-		c->next = h->conns;
-		if (h->conns != NULL)
-			h->conns->prev = c;
-		h->conns = c;
-		pthread_mutex_unlock(&h->mu);
-		*socket_ctx = c;
-		return;
+		/* NULL (no memory): untimed, MHD's idle timeout holds */
+		*socket_ctx = ci == NULL ? NULL :
+		    deadline_add(h->deadlines, ci->connect_fd);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_ctx != NULL) {
+		deadline_remove(h->deadlines, *socket_ctx);
+		*socket_ctx = NULL;
 	}
-	if (code != MHD_CONNECTION_NOTIFY_CLOSED || c == NULL)
-		return;
-	pthread_mutex_lock(&h->mu);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		h->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	pthread_mutex_unlock(&h->mu);
-	free(c);
-	*socket_ctx = NULL;
-}
-
-/* Shuts down the sockets past their deadline until http_stop(). */
-static void *
-watchdog(void *arg)
-{
-	struct http	*h = arg;
-	struct timespec	 ts;
-	struct conn	*c;
-	int64_t		 now;
-	int		 cut;
-
-	pthread_mutex_lock(&h->mu);
-	while (!h->stopping) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += HTTP_WATCH_MS * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		(void)pthread_cond_timedwait(&h->wake, &h->mu, &ts);
-		now = now_ms();
-		cut = 0;
-		for (c = h->conns; c != NULL; c = c->next) {
-			if (c->cut || now < c->deadline_ms)
-				continue;
-			(void)shutdown(c->fd, SHUT_RDWR);
-			c->cut = 1;
-			cut++;
-		}
-		if (cut == 0)
-			continue;
-		pthread_mutex_unlock(&h->mu);	/* not logging under it */
-		log_warn_limited("http-timeout", "http: closed %d "
-		    "connection(s) that took longer than %d s for a request",
-		    cut, h->timeout_ms / 1000);
-		pthread_mutex_lock(&h->mu);
-	}
-	pthread_mutex_unlock(&h->mu);
-	return NULL;
 }
 
 /* A request was answered (or abandoned): the next one on the connection
@@ -797,14 +711,10 @@ static void
 restart_deadline(struct http *h, struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo	*ci;
-	struct conn			*c;
 
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (ci == NULL || (c = ci->socket_context) == NULL)
-		return;
-	pthread_mutex_lock(&h->mu);
-	c->deadline_ms = now_ms() + h->timeout_ms;
-	pthread_mutex_unlock(&h->mu);
+	if (ci != NULL && ci->socket_context != NULL)
+		deadline_restart(h->deadlines, ci->socket_context);
 }
 
 static void
@@ -845,46 +755,22 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start / stop -------------------------------------------------- */
 
-static void
-stop_watchdog(struct http *h)
-{
-	if (!h->watching)
-		return;
-	pthread_mutex_lock(&h->mu);
-	h->stopping = 1;
-	pthread_cond_signal(&h->wake);
-	pthread_mutex_unlock(&h->mu);
-	pthread_join(h->watchdog, NULL);
-	h->watching = 0;
-}
-
-/* Starts the watchdog and MHD on the listening socket fd. Returns the
- * daemon, or NULL (the watchdog is then stopped again). */
+/* Starts MHD on the listening socket fd, with a deadline per connection.
+ * Returns the daemon, or NULL. */
 static struct MHD_Daemon *
 start_mhd(struct http *h, const struct config *cfg, int fd)
 {
-	struct MHD_Daemon	*mhd = NULL;
-	pthread_condattr_t	 ca;
-	int			 rc;
+	char	errbuf[ERRBUF_MAX];
 
-	if (pthread_mutex_init(&h->mu, NULL) != 0)
+	if ((h->deadlines = deadlines_new(cfg->http_request_timeout_s * 1000,
+	    "http", errbuf, sizeof(errbuf))) == NULL)
 		return NULL;
-	if (pthread_condattr_init(&ca) != 0)
-		goto fail_mu;
-	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	rc = pthread_cond_init(&h->wake, &ca);
-	pthread_condattr_destroy(&ca);
-	if (rc != 0)
-		goto fail_mu;
-	if (pthread_create(&h->watchdog, NULL, watchdog, h) != 0)
-		goto fail_cond;
-	h->watching = 1;
 	/* MHD's own idle timeout stays as a backstop for an untimed
 	 * connection (no memory for its entry). poll(2), level-triggered:
 	 * with edge-triggered epoll MHD missed the end of a stream that
 	 * came with the last bytes of an unfinished request and kept the
 	 * connection until the deadline; the connections are few. */
-	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_ITC | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	    handle, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
@@ -901,14 +787,6 @@ start_mhd(struct http *h, const struct config *cfg, int fd)
 	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
 	    MHD_OPTION_END);
-	if (mhd != NULL)
-		return mhd;
-	stop_watchdog(h);
-fail_cond:
-	pthread_cond_destroy(&h->wake);
-fail_mu:
-	pthread_mutex_destroy(&h->mu);
-	return NULL;
 }
 
 /* Starts the endpoint on cfg->http_listen, or on the socket systemd
@@ -932,7 +810,6 @@ http_start(const struct config *cfg, struct pipeline *pipeline, char *errbuf,
 		return NULL;
 	}
 	h->pipeline = pipeline;
-	h->timeout_ms = cfg->http_request_timeout_s * 1000;
 	if (cfg->http_token_file[0] != '\0' &&
 	    read_token(h, cfg->http_token_file, errbuf, errlen) == -1)
 		goto fail;
@@ -973,6 +850,7 @@ fail_fd:
 	if (own)
 		close(fd);
 fail:
+	deadlines_free(h->deadlines);
 	explicit_bzero(h->token, sizeof(h->token));
 	free(h);
 	return NULL;
@@ -1001,10 +879,8 @@ http_stop(struct http *h)
 {
 	if (h == NULL)
 		return;
-	stop_watchdog(h);
-	MHD_stop_daemon(h->mhd);	/* CLOSED for each: the list empties */
-	pthread_cond_destroy(&h->wake);
-	pthread_mutex_destroy(&h->mu);
+	MHD_stop_daemon(h->mhd);	/* CLOSED for each connection */
+	deadlines_free(h->deadlines);
 	explicit_bzero(h->token, sizeof(h->token));
 	free(h);
 }
