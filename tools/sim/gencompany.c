@@ -105,6 +105,7 @@ struct params {
 	int	kafka_format;
 	int	crn;			/* keyed random streams (--crn, --actions) */
 	const char *truth_path;
+	const char *monthly_path;	/* --truth-monthly */
 	const char *actions_path;
 };
 
@@ -380,6 +381,8 @@ struct sim {
 	double		band_exposure_years[BANDS];
 	long		band_exits[BANDS];
 	FILE		*out;
+	FILE		*monthly;	/* --truth-monthly, NULL without */
+	int		month_k;	/* next month to write, from 1 */
 	struct plan_act	*plan;		/* sorted by time */
 	int		nplan, plan_lo, plan_hi;	/* today's: [lo, hi) */
 	long		plan_applied;
@@ -555,6 +558,23 @@ hazard(const struct sim *sm, const struct emp *e, int64_t t)
 	    p->b_overtime * e->overtime + p->b_msr * months_since_raise(e, t);
 
 	return p->baseline[band_of(e, t)] * exp(lp);
+}
+
+/*
+ * The true P(voluntary exit within 180 days) from t, with the covariates
+ * as they are at t and the clock running (tenure band, months since the
+ * last raise, the incentive window): one hazard value a day, as the daily
+ * exit draw uses. It knows no future raise, survey or profile change, so
+ * it is what an observer with the true model and today's data would say.
+ */
+static double
+true_risk_180d(const struct sim *sm, const struct emp *e, int64_t t)
+{
+	double cum = 0;
+
+	for (int d = 0; d < 180; d++)
+		cum += hazard(sm, e, t + (int64_t)d * DAY_MS) / 365.0;
+	return 1 - exp(-cum);
 }
 
 static void
@@ -1029,6 +1049,81 @@ step_employee(struct sim *sm, int i, int64_t day)
 		do_exit(sm, i, t, 0);
 }
 
+/*
+ * ---- monthly truth (--truth-monthly) ----
+ *
+ * At 00:00 UTC of the first day of each month k = 1 .. M-1 after --start
+ * (the state after the previous day's events), one CSV row per employee
+ * then on staff: the true voluntary hazard per year and the true 180-day
+ * risk (true_risk_180d). Writing draws no random number, so the event
+ * stream is the same with and without it.
+ */
+static int64_t
+month_start(const struct params *p, int k)
+{
+	int y, m, d;
+
+	civil_from_days(p->start_ms / DAY_MS, &y, &m, &d);
+	m += k;
+	y += (m - 1) / 12;
+	m = (m - 1) % 12 + 1;
+	return days_from_civil(y, (unsigned)m, (unsigned)d) * DAY_MS;
+}
+
+static void
+write_month(struct sim *sm, int k, int64_t t)
+{
+	char tbuf[40];
+
+	format_time(t, tbuf, sizeof(tbuf));
+	for (int i = sm->first_active; i < sm->nemps; i++) {
+		const struct emp *e = &sm->emps[i];
+
+		if (!e->active || e->hired_ms >= t)
+			continue;
+		fprintf(sm->monthly, "E%06d,%d,%s,%.3f,%.6g,%.6g\n", i + 1, k, tbuf,
+		    (double)(t - e->hired_ms) / DAY_MS, hazard(sm, e, t),
+		    true_risk_180d(sm, e, t));
+	}
+}
+
+static int
+open_monthly(struct sim *sm)
+{
+	if ((sm->monthly = fopen(sm->p.monthly_path, "w")) == NULL) {
+		fprintf(stderr, "gencompany: %s: %s\n", sm->p.monthly_path, strerror(errno));
+		return -1;
+	}
+	fputs("employee,month,time,tenure_days,hazard_per_year,risk_180d\n", sm->monthly);
+	return 0;
+}
+
+static int
+close_monthly(struct sim *sm)
+{
+	int bad = ferror(sm->monthly);
+
+	if (fclose(sm->monthly) != 0 || bad) {
+		fprintf(stderr, "gencompany: %s: write error\n", sm->p.monthly_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes the monthly truth when day is the first day of month k. */
+static void
+monthly_tick(struct sim *sm, int64_t day)
+{
+	if (sm->monthly == NULL || sm->month_k >= sm->p.months)
+		return;
+	if (sm->month_k == 0)
+		sm->month_k = 1;
+	if (day >= month_start(&sm->p, sm->month_k)) {
+		write_month(sm, sm->month_k, day);
+		sm->month_k++;
+	}
+}
+
 static void
 simulate(struct sim *sm)
 {
@@ -1059,6 +1154,7 @@ simulate(struct sim *sm)
 		int64_t day = p->start_ms + (int64_t)dd * DAY_MS;
 		int nbefore;
 
+		monthly_tick(sm, day);
 		while (sm->plan_lo < sm->nplan && sm->plan[sm->plan_lo].t < day)
 			sm->plan_lo++;
 		sm->plan_hi = sm->plan_lo;
@@ -1123,15 +1219,10 @@ write_truth(const struct sim *sm, int64_t end_ms)
 	risk = xrealloc(NULL, (size_t)(sm->nemps + 1) * sizeof(double));
 	for (int i = 0; i < sm->nemps; i++) {
 		const struct emp *e = &sm->emps[i];
-		double cum = 0;
 
 		if (!e->active)
 			continue;
-		for (int d = 0; d < 180; d++) {
-			int64_t t = end_ms + (int64_t)d * DAY_MS;
-			cum += hazard(sm, e, t) / 365.0;
-		}
-		risk[nactive++] = 1 - exp(-cum);
+		risk[nactive++] = true_risk_180d(sm, e, end_ms);
 	}
 	qsort(risk, (size_t)nactive, sizeof(double), cmp_double);
 	for (int b = 0; b < BANDS; b++)
@@ -1326,6 +1417,17 @@ usage(FILE *f)
 	    "  --erasures K         erase up to K leavers (0)\n"
 	    "  --kafka-format       lines are \"key<TAB>json\" (kcat -K '\\t')\n"
 	    "  --truth FILE         write the ground truth as JSON\n"
+	    "  --truth-monthly FILE write each employee's true hazard each month as CSV:\n"
+	    "                       a header, then one row per employee on staff at\n"
+	    "                       00:00 UTC of the first day of month k = 1..M-1\n"
+	    "                       (the same day of the month as --start):\n"
+	    "                       employee,month,time,tenure_days,hazard_per_year,risk_180d\n"
+	    "                       hazard_per_year: true voluntary hazard then;\n"
+	    "                       risk_180d: true P(voluntary exit within 180 days),\n"
+	    "                       integrating the hazard a day at a time with the\n"
+	    "                       covariates as they are (no future raise or survey)\n"
+	    "                       and the tenure band and months since raise advancing;\n"
+	    "                       the event stream is the same with or without it\n"
 	    "  --crn                common random numbers: a random stream per employee,\n"
 	    "                       time and purpose, so that runs that differ in actions\n"
 	    "                       differ only through their effects (other bytes than\n"
@@ -1352,7 +1454,7 @@ main(int argc, char **argv)
 {
 	enum { O_S0 = 256, O_ALPHA, O_CARE, O_A0, O_GAMMA, O_SATN, O_ABN, O_BASE,
 		O_BSAT, O_BOT, O_BMSR, O_INVOL, O_ERASE, O_KAFKA, O_TRUTH, O_START,
-		O_CRN, O_ACTIONS };
+		O_CRN, O_ACTIONS, O_MONTHLY };
 	static const struct option opts[] = {
 		{ "employees", required_argument, NULL, 'n' },
 		{ "months", required_argument, NULL, 'm' },
@@ -1373,6 +1475,7 @@ main(int argc, char **argv)
 		{ "erasures", required_argument, NULL, O_ERASE },
 		{ "kafka-format", no_argument, NULL, O_KAFKA },
 		{ "truth", required_argument, NULL, O_TRUTH },
+		{ "truth-monthly", required_argument, NULL, O_MONTHLY },
 		{ "crn", no_argument, NULL, O_CRN },
 		{ "actions", required_argument, NULL, O_ACTIONS },
 		{ "help", no_argument, NULL, 'h' },
@@ -1415,6 +1518,10 @@ main(int argc, char **argv)
 		}
 		if (c == O_CRN) {
 			p->crn = 1;
+			continue;
+		}
+		if (c == O_MONTHLY) {
+			p->monthly_path = optarg;
 			continue;
 		}
 		if (c == O_ACTIONS) {
@@ -1485,7 +1592,11 @@ main(int argc, char **argv)
 	rng_base = mix64(p->seed);
 	sm->out = stdout;
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	if (p->monthly_path != NULL && open_monthly(sm) < 0)
+		return 1;
 	simulate(sm);
+	if (sm->monthly != NULL && close_monthly(sm) < 0)
+		return 1;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "gencompany: write error\n");
 		return 1;
