@@ -21,6 +21,17 @@ Three checks, each run through the real pipeline with `retentiond --replay`:
              2 standard errors or 10 %, and the satisfaction coefficient of
              the hazard must have the right sign.
 
+  truth      against the truth's own limit (tools/eval/oracle.py): over
+             several generator seeds (--truth-seeds, default 1..5), AUC of
+             the risk at landmarks (--truth-landmarks, months 12, 18, 24)
+             for "leaves voluntarily within 180 days" beside the AUC of the
+             true risk; alert precision and recall beside an oracle that
+             alerts as many employees by the true risk; reliability tables,
+             ECE and Hosmer-Lemeshow for retentiond and for the truth.
+             Goals: AUC >= 0.95 of the truth's, precision and recall >= 0.8
+             of the oracle's, Hosmer-Lemeshow p >= 0.05. With --truth-goals
+             report they are shown but do not fail the run.
+
 Also: the estimates must not name a protected attribute as a covariate;
 no input event may land in the DLQ; wall time and events/s of every run.
 
@@ -30,6 +41,7 @@ See docs/EVALUATION.md for the method and the latest figures.
 """
 
 import argparse
+import io
 import json
 import math
 import os
@@ -43,6 +55,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import evallib  # noqa: E402
 import ibm2events  # noqa: E402
+import oracle  # noqa: E402
 import turnover2events  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -417,6 +430,18 @@ def run_synthetic(tab, a, binary, gencompany, tmp):
     speed_rows(tab, "synthetic", [res])
 
 
+# ---------------------------------------------------------------- truth
+
+extra = io.StringIO()       # blocks printed after the table
+
+
+def run_truth(tab, a, binary, gencompany, tmp):
+    try:
+        oracle.run(tab, a, binary, gencompany, tmp, extra)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        tab.add("truth: measurement", str(e), "runs", "FAIL")
+
+
 # ----------------------------------------------------------------- main
 
 def main():
@@ -426,7 +451,7 @@ def main():
     ap.add_argument("--gencompany", help="generator (default BUILD/gencompany)")
     ap.add_argument("--data", help="data folder (default ../shared/data beside the repo)")
     ap.add_argument("-c", "--conf", help="retentiond configuration for the replays")
-    ap.add_argument("--only", default="ibm,turnover,synthetic")
+    ap.add_argument("--only", default="ibm,turnover,synthetic,truth")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--ibm-folds", type=int, default=5)
     ap.add_argument("--turnover-folds", type=int, default=5)
@@ -435,6 +460,13 @@ def main():
                     "(observation_start = T - this; 0: from each hire)")
     ap.add_argument("--syn-employees", type=int, default=2000)
     ap.add_argument("--syn-months", type=int, default=36)
+    ap.add_argument("--truth-seeds", default="1,2,3,4,5",
+                    help="generator seeds of the truth measurement (comma-separated)")
+    ap.add_argument("--truth-landmarks", default="12,18,24",
+                    help="landmark months of the truth measurement")
+    ap.add_argument("--truth-goals", choices=("gate", "report"), default="gate",
+                    help="gate: a missed truth goal fails the run; report: "
+                    "shown as 'fail (not gated)'")
     ap.add_argument("--model-set", action="append", metavar="KEY=VALUE",
                     help="extra [model] key for the generated configurations "
                     "(diagnosis only: the figures of record use the defaults)")
@@ -472,11 +504,13 @@ def main():
                                % (part, csv_name, datadir or "../shared/data"))
                 continue
             (run_ibm if part == "ibm" else run_turnover)(tab, a, binary, datadir, tmp)
-        if "synthetic" in only:
+        for part, fn in (("synthetic", run_synthetic), ("truth", run_truth)):
+            if part not in only:
+                continue
             if os.access(gencompany, os.X_OK):
-                run_synthetic(tab, a, binary, gencompany, tmp)
+                fn(tab, a, binary, gencompany, tmp)
             else:
-                skipped.append("synthetic: %s not built" % gencompany)
+                skipped.append("%s: %s not built" % (part, gencompany))
     finally:
         if tmpobj:
             tmpobj.cleanup()
@@ -487,6 +521,7 @@ def main():
         print("SKIP: nothing to evaluate: " + "; ".join(skipped))
         return 77
     tab.print()
+    sys.stdout.write(extra.getvalue())
     nf = len(tab.failed())
     print("eval: %d checks passed, %d failed, %.1f s" %
           (len(tab.passed_or_failed()) - nf, nf, time.monotonic() - t0))
