@@ -20,6 +20,8 @@ Hosmer-Lemeshow p >= 0.05) are shown as "fail (not gated)" / "pass (not
 gated)" until TRUTH_GATE is switched on: to be switched on when the model
 meets them (set RETENTIOND_EVAL_TRUTH_GATE=1 to try it now). One seed is a
 smoke test of the figures, not their record: make eval reports five.
+The IBM framing check of make eval (four more sets of IBM folds, reported
+and not gated) is left out here to keep the run short.
 
 It used to run 2 folds and a 500-employee, 24-month company. Both were
 dropped on purpose, not to make a check easier: with half the data per
@@ -56,7 +58,8 @@ def main():
         return 77
     argv = [sys.executable, os.path.join(REPO, "tools", "eval", "eval.py"),
             "--build", build, "--binary", binary,
-            "--no-anchors", "--truth-seeds", TRUTH_SEEDS,
+            "--no-anchors", "--only", "ibm,turnover,synthetic,truth",
+            "--truth-seeds", TRUTH_SEEDS,
             "--truth-goals", "gate" if TRUTH_GATE else "report"]
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=600)

@@ -97,14 +97,18 @@ class Company:
         self.path = path
         self.vol, self.invol = {}, {}       # employee -> exit time ms
         self.end = 0
+        last = None
         with open(path, encoding="utf-8") as f:
             for line in f:
+                last = line
+                if '"hr.employee.exited"' not in line:
+                    continue        # only exits need parsing
                 ev = json.loads(line)
-                t = ms_of(ev["time"])
-                self.end = max(self.end, t)
-                if ev["type"] == "hr.employee.exited":
-                    d = ev.get("data") or {}
-                    (self.vol if d.get("voluntary") else self.invol)[ev["subject"]] = t
+                d = ev.get("data") or {}
+                (self.vol if d.get("voluntary") else self.invol)[ev["subject"]] = \
+                    ms_of(ev["time"])
+        if last is not None:        # time-ordered: the last line is the end
+            self.end = ms_of(json.loads(last)["time"])
 
     def prefix(self, out, before_ms):
         """Writes the events before before_ms (the file is time-ordered and
@@ -275,7 +279,8 @@ def report(tab, seeds, landmarks, gate, out):
         ratio = [a / t for a, t in zip(auc, tru)]
         lift = [(a - 0.5) / (t - 0.5) for a, t in zip(auc, tru)]
         tab.add("truth m%d: retentiond AUC, %d seeds" % (lm, k), ms_text(auc),
-                "n %d, %d exits a seed" % (per[0]["n"], per[0]["events"]), "info")
+                "n %.0f, %.0f exits a seed" % (mean_sd([p["n"] for p in per])[0],
+                                              mean_sd([p["events"] for p in per])[0]), "info")
         tab.add("truth m%d: true-risk AUC (true hazard)" % lm,
                 "%s (%s)" % (ms_text(tru), ms_text([p["auc_hazard"] for p in per])), "", "info")
         tab.add("truth m%d: lift over chance, of the truth's" % lm, ms_text(lift), "", "info")
