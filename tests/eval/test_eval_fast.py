@@ -59,7 +59,7 @@ def main():
     argv = [sys.executable, os.path.join(REPO, "tools", "eval", "eval.py"),
             "--build", build, "--binary", binary,
             "--no-anchors", "--only", "ibm,turnover,synthetic,truth",
-            "--truth-seeds", TRUTH_SEEDS,
+            "--truth-seeds", TRUTH_SEEDS, "--truth-paths", "8",
             "--truth-goals", "gate" if TRUTH_GATE else "report"]
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=600)

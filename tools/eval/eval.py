@@ -515,6 +515,9 @@ def main():
                     help="generator seeds of the truth measurement (comma-separated)")
     ap.add_argument("--truth-landmarks", default="12,18,24",
                     help="landmark months of the truth measurement")
+    ap.add_argument("--truth-paths", type=int, default=16,
+                    help="simulated futures per employee and month for the true "
+                    "risk (gencompany --truth-paths; 0: today's covariates held)")
     ap.add_argument("--truth-goals", choices=("gate", "report"), default="gate",
                     help="gate: a missed truth goal fails the run; report: "
                     "shown as 'fail (not gated)'")

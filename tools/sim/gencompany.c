@@ -106,6 +106,7 @@ struct params {
 	int	crn;			/* keyed random streams (--crn, --actions) */
 	const char *truth_path;
 	const char *monthly_path;	/* --truth-monthly */
+	int	truth_paths;		/* --truth-paths: futures per row */
 	const char *actions_path;
 };
 
@@ -957,14 +958,14 @@ cycles(struct sim *sm, int64_t day)
 	}
 }
 
+/* The day's events of employee i (everything but the exit draw). */
 static void
-step_employee(struct sim *sm, int i, int64_t day)
+step_events(struct sim *sm, int i, int64_t day)
 {
 	struct emp *e = &sm->emps[i];
 	int64_t end = day + DAY_MS, t;
 	struct action acts[16 + PLAN_PER_DAY];
 	int n = 0, nplan = 0;
-	double lam, p;
 
 #define DUE(field, code) do { if (e->field && e->field < end) { \
 		acts[n].t = e->field; acts[n].a = code; acts[n].idx = 0; n++; } } while (0)
@@ -1036,7 +1037,16 @@ step_employee(struct sim *sm, int i, int64_t day)
 			break;
 		}
 	}
+}
 
+static void
+step_employee(struct sim *sm, int i, int64_t day)
+{
+	struct emp *e = &sm->emps[i];
+	int64_t t;
+	double lam, p;
+
+	step_events(sm, i, day);
 	/* Exits after the day's other events, from the covariates now. */
 	rng_key((uint64_t)i, day, ST_EXIT);
 	t = at_hours(day, 17.5, 18.5);
@@ -1070,6 +1080,56 @@ month_start(const struct params *p, int k)
 	return days_from_civil(y, (unsigned)m, (unsigned)d) * DAY_MS;
 }
 
+/*
+ * The true 180-day risk of employee i at t (month k) over simulated
+ * futures (--truth-paths R). true_risk_180d holds today's covariates; this
+ * runs the employee's next 180 days R times, on a copy, through the same
+ * company cycles and step functions (surveys, reviews, raises, bonuses,
+ * care, profile changes; no --actions plan), on its own random stream and
+ * with every event discarded, and averages 1 - exp(-sum of the daily
+ * hazard at 18:00) over the futures. No exit is drawn: the sum is what
+ * the exit draw would face. The main stream (and --crn keying) is saved
+ * and restored, so the event stream does not change.
+ */
+static double
+paths_risk_180d(const struct sim *sm, int i, int64_t t, int k)
+{
+	struct sim dry = *sm;
+	struct emp copy;
+	uint64_t saved[4];
+	int saved_crn = rng_crn;
+	double sum = 0;
+
+	memcpy(saved, rng_s, sizeof(saved));
+	rng_crn = 0;
+	dry.emps = &copy;
+	dry.nemps = dry.cap = 1;
+	dry.first_active = 0;
+	dry.day = NULL;
+	dry.nday = dry.capday = 0;
+	dry.nplan = dry.plan_lo = dry.plan_hi = 0;
+	for (int r = 0; r < sm->p.truth_paths; r++) {
+		double cum = 0;
+
+		copy = sm->emps[i];
+		rng_seed(mix64(rng_base ^ mix64((uint64_t)i + 1)) ^
+		    mix64(((uint64_t)k << 32) | (uint64_t)r));
+		for (int d = 0; d < 180; d++) {
+			int64_t day = t + (int64_t)d * DAY_MS;
+
+			cycles(&dry, day);
+			step_events(&dry, 0, day);
+			dry.nday = 0;
+			cum += hazard(&dry, &copy, day + 18 * HOUR_MS) / 365.0;
+		}
+		sum += 1 - exp(-cum);
+	}
+	free(dry.day);
+	memcpy(rng_s, saved, sizeof(saved));
+	rng_crn = saved_crn;
+	return sum / sm->p.truth_paths;
+}
+
 static void
 write_month(struct sim *sm, int k, int64_t t)
 {
@@ -1081,9 +1141,12 @@ write_month(struct sim *sm, int k, int64_t t)
 
 		if (!e->active || e->hired_ms >= t)
 			continue;
-		fprintf(sm->monthly, "E%06d,%d,%s,%.3f,%.6g,%.6g\n", i + 1, k, tbuf,
+		fprintf(sm->monthly, "E%06d,%d,%s,%.3f,%.6g,%.6g,", i + 1, k, tbuf,
 		    (double)(t - e->hired_ms) / DAY_MS, hazard(sm, e, t),
 		    true_risk_180d(sm, e, t));
+		if (sm->p.truth_paths > 0)
+			fprintf(sm->monthly, "%.6g", paths_risk_180d(sm, i, t, k));
+		fputc('\n', sm->monthly);
 	}
 }
 
@@ -1094,7 +1157,8 @@ open_monthly(struct sim *sm)
 		fprintf(stderr, "gencompany: %s: %s\n", sm->p.monthly_path, strerror(errno));
 		return -1;
 	}
-	fputs("employee,month,time,tenure_days,hazard_per_year,risk_180d\n", sm->monthly);
+	fputs("employee,month,time,tenure_days,hazard_per_year,risk_180d,risk_180d_paths\n",
+	    sm->monthly);
 	return 0;
 }
 
@@ -1421,13 +1485,18 @@ usage(FILE *f)
 	    "                       a header, then one row per employee on staff at\n"
 	    "                       00:00 UTC of the first day of month k = 1..M-1\n"
 	    "                       (the same day of the month as --start):\n"
-	    "                       employee,month,time,tenure_days,hazard_per_year,risk_180d\n"
+	    "                       employee,month,time,tenure_days,hazard_per_year,\n"
+	    "                       risk_180d,risk_180d_paths\n"
 	    "                       hazard_per_year: true voluntary hazard then;\n"
-	    "                       risk_180d: true P(voluntary exit within 180 days),\n"
-	    "                       integrating the hazard a day at a time with the\n"
-	    "                       covariates as they are (no future raise or survey)\n"
-	    "                       and the tenure band and months since raise advancing;\n"
-	    "                       the event stream is the same with or without it\n"
+	    "                       risk_180d: P(voluntary exit within 180 days) with\n"
+	    "                       the covariates as they are (no future raise or\n"
+	    "                       survey), the tenure band and months since raise\n"
+	    "                       advancing, the hazard integrated a day at a time;\n"
+	    "                       risk_180d_paths: the true P(voluntary exit within\n"
+	    "                       180 days), the mean over --truth-paths simulated\n"
+	    "                       futures (empty without); the event stream is the\n"
+	    "                       same with or without these files\n"
+	    "  --truth-paths R      futures per row of --truth-monthly (0: none)\n"
 	    "  --crn                common random numbers: a random stream per employee,\n"
 	    "                       time and purpose, so that runs that differ in actions\n"
 	    "                       differ only through their effects (other bytes than\n"
@@ -1454,7 +1523,7 @@ main(int argc, char **argv)
 {
 	enum { O_S0 = 256, O_ALPHA, O_CARE, O_A0, O_GAMMA, O_SATN, O_ABN, O_BASE,
 		O_BSAT, O_BOT, O_BMSR, O_INVOL, O_ERASE, O_KAFKA, O_TRUTH, O_START,
-		O_CRN, O_ACTIONS, O_MONTHLY };
+		O_CRN, O_ACTIONS, O_MONTHLY, O_PATHS };
 	static const struct option opts[] = {
 		{ "employees", required_argument, NULL, 'n' },
 		{ "months", required_argument, NULL, 'm' },
@@ -1476,6 +1545,7 @@ main(int argc, char **argv)
 		{ "kafka-format", no_argument, NULL, O_KAFKA },
 		{ "truth", required_argument, NULL, O_TRUTH },
 		{ "truth-monthly", required_argument, NULL, O_MONTHLY },
+		{ "truth-paths", required_argument, NULL, O_PATHS },
 		{ "crn", no_argument, NULL, O_CRN },
 		{ "actions", required_argument, NULL, O_ACTIONS },
 		{ "help", no_argument, NULL, 'h' },
@@ -1566,6 +1636,7 @@ main(int argc, char **argv)
 			case O_BOT: p->b_overtime = v; break;
 			case O_BMSR: p->b_msr = v; break;
 			case O_INVOL: bad = v < 0; p->involuntary = v; break;
+			case O_PATHS: bad = v < 0 || v > 10000 || v != floor(v); p->truth_paths = (int)v; break;
 			case O_ERASE: bad = v < 0 || v > 1e9 || v != floor(v); p->erasures = (int)v; break;
 			default: bad = 1; break;
 			}
