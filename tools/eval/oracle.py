@@ -2,7 +2,10 @@
 
 On companies simulated by gencompany, whose true voluntary hazard of every
 employee is known each month (`gencompany --truth-monthly`), retentiond is
-compared with an oracle that knows that hazard. Per seed:
+compared with an oracle that knows that hazard. "The true risk" is the
+generator's P(voluntary exit within 180 days) averaged over --truth-paths
+simulated futures (column risk_180d_paths); risk_180d, which holds today's
+covariates, is shown beside it. Per seed:
 
   ranking      at each landmark L (months after --start), the people on
                staff at L are scored by retentiond after replaying only the
