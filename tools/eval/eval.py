@@ -292,7 +292,7 @@ def run_framing(tab, a, binary, datadir, tmp):
     got = {}
     for undated in ibm2events.UNDATED:
         for window in (a.ibm_window_days, 0):
-            tag = "framing-%s-%s" % (undated, "window" if window else "hire")
+            tag = "framing-%s-%s" % (undated, "obs" if window else "noobs")
             r = ibm_fold_aucs(tab, a, binary, tmp, rows, folds,
                               ibm_conf(a, tmp, window, tag), undated, tag)
             if r is None:

@@ -41,8 +41,8 @@ over seeds of the per-seed ratio); alert precision and recall at least 0.8
 of the oracle's at equal volume (ratio of the means over seeds); calibration
 within sampling error (Hosmer-Lemeshow p >= 0.05 on the table pooled over
 seeds and landmarks). Sanity checks, always gated: every employee on staff
-at a landmark got a score, the truth's AUC is well above chance (>= 0.55),
-and the oracle's figures are defined.
+at a landmark got a score, no replay sent an event to the DLQ, the truth's
+AUC is well above chance (>= 0.55), and the oracle's figures are defined.
 """
 
 import csv
@@ -297,7 +297,8 @@ def report(tab, seeds, landmarks, gate, out):
                 "%s (%s; %s)" % (ms_text(tru), ms_text([p["auc_frozen"] for p in per]),
                                  ms_text([p["auc_hazard"] for p in per])), "", "info")
         tab.add("truth m%d: lift over chance, of the truth's" % lm, ms_text(lift), "", "info")
-        goal(tab, gate, "truth m%d: AUC / truth's AUC" % lm, ms_text(ratio),
+        goal(tab, gate, "truth m%d: AUC / truth's AUC (lowest seed)" % lm,
+             "%s (%.3f)" % (ms_text(ratio), min(ratio)),
              ">= %.2f" % AUC_GOAL, mean_sd(ratio)[0] >= AUC_GOAL)
         ok = min(tru) >= TRUTH_AUC_SANE
         sane = sane and ok
@@ -380,6 +381,8 @@ def run(tab, a, binary, gencompany, tmp, out):
                         r["alerts"]["oracle_recall"]))
     report(tab, results, landmarks, a.truth_goals == "gate", out)
     runs = [res for r in results for res in r["runs"]]
+    dlq = sum(len(res.dlq) for res in runs)
+    tab.add("truth: events in DLQ, all replays", str(dlq), "0", "PASS" if dlq == 0 else "FAIL")
     tab.add("truth: %d seeds, %d replays, %d events" % (
         len(seeds), len(runs), sum(res.events for res in runs)),
         "%.1f s" % (time.monotonic() - t0), "", "info")
