@@ -110,6 +110,8 @@ int	notify_listen_fd(void);
 /* metrics.c: counters the daemon itself owns, and the /metrics rendering. */
 struct daemon_metrics {
 	uint64_t	consumed, produced, delivery_failed;
+	uint64_t	dlq_truncated;			/* DLQ records cut to fit */
+	uint64_t	outputs_refused;		/* outputs rerouted to the DLQ */
 	uint64_t	commits, commit_failed;
 	int64_t		consumer_lag;			/* gauge, -1 unknown */
 	int		kafka_up;			/* gauge: brokers reachable */
@@ -145,6 +147,18 @@ int	kafka_check_config(const struct config *, char *errbuf, size_t errlen);
 struct kafka;
 struct kafka *kafka_new(const struct config *, char *errbuf, size_t errlen);
 void	kafka_free(struct kafka *);			/* close, then destroy */
+
+/* dlq.c: cutting a dead-letter record to the producer's limit. */
+#define DLQ_KEY_MAX	1024	/* key bytes kept in a cut record */
+#define DLQ_NUM_MAX	24	/* a decimal size, NUL included */
+#define DLQ_HASH_MAX	17	/* 16 hex digits and NUL */
+size_t	dlq_header_cost(size_t namelen, size_t vallen);
+int	dlq_fits(size_t max_bytes, size_t keylen, size_t hdr_bytes, size_t len);
+size_t	dlq_prefix_len(size_t max_bytes, size_t keylen, size_t hdr_bytes,
+	    size_t len);
+/* Size (decimal) and FNV-1a 64 (hex) of the whole original value. */
+void	dlq_describe(const void *value, size_t len, char size[DLQ_NUM_MAX],
+	    char hash[DLQ_HASH_MAX]);
 
 /* loop.c: the work loop. */
 /* Runs until *stop is set: poll, pipeline_run, produce, store offsets after

@@ -25,6 +25,7 @@ struct kafka {
 	char			 topics[OUT__COUNT][256];
 	int			 estimates_interval_s;
 	int			 auto_commit;	/* enable.auto.commit in force */
+	size_t			 max_msg_bytes;	/* the producer's message.max.bytes */
 
 	struct track		*track;		/* TRACK_POOL entries */
 	int			 paused;

@@ -345,6 +345,12 @@ metrics_render(struct pipeline *p)
 	    "Records acknowledged by the broker.", LOAD(produced));
 	put_u64(f, "retentiond_delivery_failed_total", "counter",
 	    "Records the broker failed to acknowledge.", LOAD(delivery_failed));
+	put_u64(f, "retentiond_dlq_truncated_total", "counter",
+	    "DLQ records cut to fit the producer's message.max.bytes.",
+	    LOAD(dlq_truncated));
+	put_u64(f, "retentiond_outputs_refused_total", "counter",
+	    "Outputs the producer refused (too large), sent to the DLQ instead.",
+	    LOAD(outputs_refused));
 	put_u64(f, "retentiond_commits_total", "counter",
 	    "Offset commits that succeeded.", LOAD(commits));
 	put_u64(f, "retentiond_commit_failed_total", "counter",

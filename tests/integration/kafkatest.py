@@ -351,13 +351,14 @@ class Daemon:
 
 # ---- Kafka clients ---------------------------------------------------------
 
-def produce(bootstrap, topic, records, timeout=30):
+def produce(bootstrap, topic, records, timeout=30, conf=None):
     """Produces [(key, value, headers)] in order (one partition per key by
     the default partitioner) and waits for every delivery report. Returns
     [(partition, offset)] in the order given; fails on a delivery error.
-    key/value: str, bytes or None; headers: list of (name, bytes) or None."""
-    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                  "linger.ms": 5})
+    key/value: str, bytes or None; headers: list of (name, bytes) or None.
+    conf: more producer settings (e.g. a larger message.max.bytes)."""
+    p = Producer(dict({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                       "linger.ms": 5}, **(conf or {})))
     results = [None] * len(records)
 
     def report(i):
