@@ -14,7 +14,8 @@
  * $CREDENTIALS_DIRECTORY/NAME (systemd LoadCredential=), "@file:/PATH" by
  * the content of that file, and "${CREDENTIALS_DIRECTORY}" inside a [kafka]
  * value or [http] token_file by the directory itself. Values of [kafka]
- * keys never appear in error messages.
+ * keys never appear in error messages. A file behind @file: or
+ * @credential: must be private to its owner (secrets.c).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -168,7 +169,8 @@ toolong:
 
 /*
  * The content of a secret file into out (one line; trailing newlines
- * dropped). Only regular files: never blocks on a FIFO or a device.
+ * dropped). Only private regular files (secrets.c): never blocks on a FIFO
+ * or a device, never reads a secret others can read too.
  * Returns 0, or -1 with a reason that names the file, not its content.
  */
 static int
@@ -185,10 +187,9 @@ read_secret(const char *path, char *out, size_t outlen, char *reason,
 		snprintf(reason, rlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(reason, rlen, "%s: not a regular file", path);
+	if (fstat(fd, &st) < 0 || secret_file_private(path, &st, reason,
+	    rlen) < 0)
 		goto fail;
-	}
 	while (len < outlen) {
 		n = read(fd, out + len, outlen - len);
 		if (n < 0 && errno == EINTR)

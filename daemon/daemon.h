@@ -81,6 +81,15 @@ void	config_fix_pointers(struct config *);
  * brackets and port. 0, or -1 if malformed. */
 int	config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
 
+/* secrets.c: the one rule for every file that holds a secret. */
+struct stat;
+int	config_secret_key(const char *key);	/* [kafka] value is a secret */
+int	config_secret_file_key(const char *key);	/* names a secret file */
+/* A regular file without group or other permission bits. 0, or -1 with a
+ * reason that starts with path. */
+int	secret_file_private(const char *path, const struct stat *, char *reason,
+	    size_t rlen);
+
 /* log.c: stderr with <N> priority prefixes for journald; no personal data. */
 void	log_init(int level, int to_tty);
 void	log_set_level(int level);
