@@ -221,6 +221,9 @@ void	daemon_unlock(void);
  * weights to the pipeline, keeps state; a bad file is rejected and the old
  * configuration kept. Called from the work loop's thread. */
 void	daemon_reload(struct pipeline *);
+/* A warning (rate-limited, no ids) when [state] max_employees refused
+ * events since *seen; updates *seen. Under the lock. */
+void	daemon_report_limits(struct pipeline *, uint64_t *seen);
 
 /* replay.c: JSONL file of events through the pipeline, outputs as JSONL.
  * path "-" is stdin. score_at_ms > 0: with dump_scores, scores at that

@@ -209,6 +209,12 @@ render_inputs(FILE *f, const struct pipeline_stats *st)
 	    st->provisional_created);
 	put_u64(f, "retentiond_erasures_total", "counter",
 	    "Right-to-erasure events applied.", st->erasures);
+	put_u64(f, "retentiond_employees_refused_total", "counter",
+	    "Events for new employees refused: [state] max_employees reached.",
+	    st->employees_refused);
+	put_u64(f, "retentiond_leavers_expired_total", "counter",
+	    "Leavers' records removed [state] keep_exited_days after the exit.",
+	    st->leavers_expired);
 }
 
 /* What went out and what is held: outputs by kind, alerts, plans, the
