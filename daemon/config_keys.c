@@ -34,8 +34,8 @@
 #include "daemon.h"
 
 enum key_type {
-	KT_DOUBLE, KT_INT, KT_SIZE, KT_BOOL, KT_LOGLEVEL, KT_TIME,
-	KT_TOPIC, KT_PATH, KT_LISTEN, KT_LIST
+	KT_DOUBLE, KT_INT, KT_SIZE, KT_BOOL, KT_LOGLEVEL, KT_FORMAT, KT_TIME,
+	KT_TOPIC, KT_PATH, KT_LISTEN, KT_URIREF, KT_LIST
 };
 
 #define KF_LO_OPEN	0x01	/* value must be > lo (else >= lo) */
@@ -93,6 +93,8 @@ static const struct config_key config_keys[] = {
 	{ "model", "observation_start",	KT_TIME, P(model.observation_start_ms), 0, 0, 0 },
 	{ "model", "dedup_capacity",	KT_SIZE, P(dedup_capacity), 1024, 1 << 28, 0 },
 	{ "log", "level",		KT_LOGLEVEL, FIELD(log_level), 0, 0, 0 },
+	{ "output", "format",		KT_FORMAT, P(output_format), 0, 0, 0 },
+	{ "output", "source",		KT_URIREF, P(output_source), 0, 0, KF_NONEMPTY },
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 _Static_assert(NKEYS <= CONFIG_KEYS_MAX, "config_keys[]: raise CONFIG_KEYS_MAX");
@@ -327,6 +329,28 @@ parse_loglevel(const char *v)
 	return -1;
 }
 
+/* [output] format: enum output_format, or -1. */
+static int
+parse_format(const char *v)
+{
+	if (strcasecmp(v, "plain") == 0)
+		return OUTPUT_PLAIN;
+	if (strcasecmp(v, "cloudevents") == 0)
+		return OUTPUT_CLOUDEVENTS;
+	return -1;
+}
+
+/* 1 if v can be a CloudEvents source, a URI-reference: printable ASCII
+ * without spaces (the syntax beyond that is the operator's). */
+static int
+valid_uriref(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if (*v <= ' ' || *v >= 0x7f)
+			return 0;
+	return 1;
+}
+
 /* Kafka's legal topic names: 1..249 of [A-Za-z0-9._-], not "." or "..". */
 static int
 valid_topic(const char *v)
@@ -485,7 +509,7 @@ set_integer(void *field, const struct config_key *k, const char *v,
 	return 0;
 }
 
-/* KT_BOOL, KT_LOGLEVEL: one of a few words, into an int. */
+/* KT_BOOL, KT_LOGLEVEL, KT_FORMAT: one of a few words, into an int. */
 static int
 set_word(void *field, const struct config_key *k, const char *v,
     char *reason, size_t rlen)
@@ -493,9 +517,15 @@ set_word(void *field, const struct config_key *k, const char *v,
 	char	ex[48];
 	int	b;
 
-	b = k->type == KT_BOOL ? parse_bool(v) : parse_loglevel(v);
+	b = k->type == KT_BOOL ? parse_bool(v) : k->type == KT_FORMAT ?
+	    parse_format(v) : parse_loglevel(v);
 	if (b < 0 && k->type == KT_BOOL) {
 		snprintf(reason, rlen, "%s: expected yes or no, not '%s'",
+		    k->name, excerpt(v, ex, sizeof(ex)));
+		return -1;
+	}
+	if (b < 0 && k->type == KT_FORMAT) {
+		snprintf(reason, rlen, "%s: expected plain or cloudevents, not '%s'",
 		    k->name, excerpt(v, ex, sizeof(ex)));
 		return -1;
 	}
@@ -529,7 +559,8 @@ set_time(void *field, const struct config_key *k, const char *v,
 	return 0;
 }
 
-/* KT_TOPIC, KT_LISTEN, KT_PATH: a checked string into the row's buffer. */
+/* KT_TOPIC, KT_LISTEN, KT_PATH, KT_URIREF: a checked string into the row's
+ * buffer. */
 static int
 set_string(char *field, const struct config_key *k, const char *v,
     char *reason, size_t rlen)
@@ -540,6 +571,12 @@ set_string(char *field, const struct config_key *k, const char *v,
 	if (k->type == KT_TOPIC && !valid_topic(v)) {
 		snprintf(reason, rlen, "%s: invalid topic name '%s' "
 		    "(1 to 249 of A-Z a-z 0-9 . _ -)", k->name,
+		    excerpt(v, ex, sizeof(ex)));
+		return -1;
+	}
+	if (k->type == KT_URIREF && !valid_uriref(v)) {
+		snprintf(reason, rlen, "%s: expected a URI reference such as "
+		    "/retentiond (printable ASCII, no spaces), not '%s'", k->name,
 		    excerpt(v, ex, sizeof(ex)));
 		return -1;
 	}
@@ -609,6 +646,7 @@ config_key_set(struct config *cfg, int i, const char *v, char *reason,
 		return set_integer(field, k, v, reason, rlen);
 	case KT_BOOL:
 	case KT_LOGLEVEL:
+	case KT_FORMAT:
 		return set_word(field, k, v, reason, rlen);
 	case KT_TIME:
 		return set_time(field, k, v, reason, rlen);
@@ -620,6 +658,7 @@ config_key_set(struct config *cfg, int i, const char *v, char *reason,
 	case KT_TOPIC:
 	case KT_LISTEN:
 	case KT_PATH:
+	case KT_URIREF:
 		break;
 	}
 	return set_string(field, k, v, reason, rlen);

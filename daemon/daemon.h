@@ -146,6 +146,17 @@ void	metrics_observe_event_to_alert(double seconds);
 /* Prometheus text format 0.0.4; new string (free()). */
 char	*metrics_render(struct pipeline *);
 
+/* procstat.c: the standard process_* series, from /proc/self. */
+struct procstat_raw {
+	unsigned long long	utime_ticks, stime_ticks;	/* clock ticks */
+	unsigned long long	start_ticks;			/* after boot */
+	unsigned long long	vsize_bytes, rss_pages;
+};
+/* The text of /proc/<pid>/stat -> *out. 0, or -1 when malformed. */
+int	procstat_parse_stat(const char *text, struct procstat_raw *out);
+/* The process_* families (text format 0.0.4), each that could be read. */
+void	procstat_render(FILE *);
+
 /* kafka_conf.c: the clients' librdkafka configuration. */
 /* Checks [kafka] keys with librdkafka's own parser, the files they name and
  * the SASL settings, without creating handles (for -t and reload). 0, or
@@ -207,6 +218,66 @@ void	embedded_stop(struct embedded *);
 struct http;
 struct http *http_start(const struct config *, struct pipeline *, char *errbuf, size_t errlen);
 void	http_stop(struct http *);
+
+/* svg.c: chart primitives for the page, inline SVG on a stream. */
+struct plot {
+	FILE	*f;
+	double	 width, height;			/* viewBox, px */
+	double	 left, right, top, bottom;	/* plot area, px */
+	double	 x0, x1, y0, y1;		/* data range */
+};
+void	html_escape(FILE *, const char *);
+void	html_trim_utf8(char *);
+double	svg_nice_step(double range, int ticks);
+void	plot_begin(struct plot *, FILE *, const char *id, const char *label,
+	    double width, double height);
+void	plot_end(struct plot *);
+void	plot_range(struct plot *, double x0, double x1, double y0, double y1);
+double	plot_x(const struct plot *, double);
+double	plot_y(const struct plot *, double);
+void	plot_axis_x(struct plot *, const char *label, double step, int decimals);
+void	plot_axis_y(struct plot *, const char *label, double step, int decimals);
+void	plot_axis_x_labels(struct plot *, const char *label,
+	    const char *const *names, int n, int every);
+void	plot_axis_y_labels(struct plot *, const char *const *names, int n);
+void	plot_rect(struct plot *, double x0, double x1, double y0, double y1,
+	    const char *cls, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+void	plot_point(struct plot *, double x, double y, const char *cls,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void	plot_segment(struct plot *, double x0, double y0, double x1, double y1,
+	    const char *cls);
+void	plot_rule_x(struct plot *, double x, const char *cls, const char *label);
+void	plot_polyline(struct plot *, const double *xs, const double *ys, int n,
+	    const char *cls);
+void	plot_band(struct plot *, const double *xs, const double *lo,
+	    const double *hi, int n, const char *cls, const char *title);
+void	plot_legend(struct plot *, const char *const *names,
+	    const char *const *classes, int n);
+void	plot_empty(struct plot *, const char *why);
+
+/* charts.c: the page's charts, one function each, from a report. */
+void	chart_risk(FILE *, const struct report *);
+void	chart_calibration(FILE *, const struct report *);
+void	chart_coefficients(FILE *, const struct report *);
+void	chart_relations(FILE *, const struct report *);
+void	chart_exits(FILE *, const struct report *);
+void	chart_alerts(FILE *, const struct report *);
+void	chart_quality(FILE *, const struct report *);
+void	chart_fairness(FILE *, const struct report *);
+void	chart_warmup(FILE *, const struct report *);
+void	chart_sparkline(FILE *, const struct report *, int dept);
+
+/* page.c: the HTML page at / and the employee view; the caller holds the
+ * daemon lock. New strings (free()), NULL on ENOMEM. */
+char	*page_render(struct pipeline *);
+char	*page_render_employees(struct pipeline *, int token_required);
+/* /page.css or /page.js and its media type, NULL for other urls. */
+const char *page_asset(const char *url, const char **type);
+
+/* openapi.c, generated at build time from docs/openapi.json (Makefile):
+ * the self-contained OpenAPI document that http.c serves, NUL-terminated. */
+extern const char	openapi_json[];
+extern const size_t	openapi_json_len;
 
 /* control.c: the configuration in force, the lock every thread takes
  * around the pipeline, and reload. */

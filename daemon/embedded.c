@@ -1,7 +1,7 @@
 /*
  * embedded.c: librdkafka's mock cluster as an in-process Kafka broker.
  *
- * `retentiond --embedded-broker` and tools/mockbroker use it for a
+ * `retentiond --embedded-broker` and tests/infra/mockbroker use it for a
  * zero-setup demo and for tests: a real Kafka-protocol listener on
  * 127.0.0.1 (ports picked by the kernel) that any client can reach. The
  * mock cluster keeps everything in memory, serves produce, fetch,

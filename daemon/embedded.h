@@ -1,6 +1,6 @@
 /*
  * embedded.h: the rest of embedded.c, for tools and tests only
- * (tools/mockbroker.c): a cluster of several brokers, topics created
+ * (tests/infra/mockbroker.c): a cluster of several brokers, topics created
  * explicitly, the bootstrap list in a file, and outages on demand. The
  * daemon itself needs only what daemon.h lists under embedded.c.
  */

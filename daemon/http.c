@@ -8,6 +8,9 @@
  *   GET  /v1/employees/{id}          an employee's score and state
  *   GET  /v1/model                   the latest model estimates
  *   POST /v1/employees/{id}/whatif   predicted risk after some actions
+ *   GET  /                           the page for HR analysts (page.c)
+ *   GET  /employees                  the page's employee view
+ *   GET  /page.css, /page.js         the page's stylesheet and script
  *
  * One MHD polling thread serves every connection; each pipeline call is
  * made under daemon_lock(), so the work loop and HTTP never touch the
@@ -55,6 +58,10 @@
 #define HTTP_CONNECTIONS	64
 #define HTTP_PER_IP		16
 #define HTTP_TIMEOUT_S		10u
+/* Nothing from elsewhere, no inline script or style: page.c keeps to it. */
+#define HTTP_CSP	"default-src 'none'; script-src 'self'; style-src 'self'; " \
+			"img-src data:; connect-src 'self'; form-action 'self'; " \
+			"base-uri 'none'; frame-ancestors 'none'"
 
 struct http {
 	struct MHD_Daemon	*mhd;
@@ -287,6 +294,8 @@ respond(struct MHD_Connection *conn, unsigned int status, const char *type,
 	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	(void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	(void)MHD_add_response_header(r, "Content-Security-Policy", HTTP_CSP);
+	(void)MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		(void)MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer realm=\"retentiond\"");
@@ -474,6 +483,23 @@ route_whatif(struct http *h, struct MHD_Connection *conn, const char *id,
 	return respond_json(conn, MHD_HTTP_OK, json);
 }
 
+/* / and /employees: HTML rendered under the lock. */
+static enum MHD_Result
+route_page(struct http *h, struct MHD_Connection *conn, int employees)
+{
+	char	*html;
+
+	daemon_lock();
+	html = employees ? page_render_employees(h->pipeline, h->token_len > 0) :
+	    page_render(h->pipeline);
+	daemon_unlock();
+	if (html == NULL)
+		return respond_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "out of memory");
+	return respond(conn, MHD_HTTP_OK, "text/html; charset=utf-8", html,
+	    strlen(html), 1);
+}
+
 /* /v1/employees/{id}[/whatif] */
 static enum MHD_Result
 route_employees(struct http *h, struct MHD_Connection *conn, const char *rest,
@@ -515,6 +541,7 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
     const char *method, const struct request *req, const char **route)
 {
 	static const char	prefix[] = "/v1/employees/";
+	const char		*asset, *type;
 
 	if (strcmp(url, "/healthz") == 0) {
 		*route = "healthz";
@@ -530,6 +557,14 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
 			return respond_text(conn, MHD_HTTP_OK, "ready\n");
 		return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "not ready\n");
+	}
+	/* The page's stylesheet and script are code, not data: no token. */
+	if ((asset = page_asset(url, &type)) != NULL) {
+		*route = "asset";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return respond(conn, MHD_HTTP_OK, type, (char *)(uintptr_t)asset,
+		    strlen(asset), 0);
 	}
 	if (!authorized(h, conn)) {
 		*route = "unauthorized";
@@ -547,6 +582,19 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
 		if (!is_get(method))
 			return respond_method(conn, "GET, HEAD");
 		return route_model(h, conn);
+	}
+	if (strcmp(url, "/") == 0 || strcmp(url, "/employees") == 0) {
+		*route = url[1] == '\0' ? "page" : "page_employees";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return route_page(h, conn, url[1] != '\0');
+	}
+	if (strcmp(url, "/v1/openapi.json") == 0) {	/* built in: gen/openapi.c */
+		*route = "openapi";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return respond(conn, MHD_HTTP_OK, "application/json",
+		    (char *)(uintptr_t)openapi_json, openapi_json_len, 0);
 	}
 	if (strncmp(url, prefix, sizeof(prefix) - 1) == 0)
 		return route_employees(h, conn, url + sizeof(prefix) - 1, method,

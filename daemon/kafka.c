@@ -577,6 +577,21 @@ emit_dlq(struct emit_ctx *ctx, const struct output *o, const char *why,
 	return rc;
 }
 
+/* The headers of an output other than the DLQ's: the value's content-type
+ * (plain JSON or a structured-mode CloudEvent, as the pipeline framed it).
+ * New list or NULL; rd_kafka_producev() steals it on success. */
+static rd_kafka_headers_t *
+output_headers(const struct output *o)
+{
+	rd_kafka_headers_t *hdrs;
+
+	if (o->content_type == NULL)
+		return NULL;
+	hdrs = rd_kafka_headers_new(1);
+	rd_kafka_header_add(hdrs, "content-type", -1, o->content_type, -1);
+	return hdrs;
+}
+
 /* The event-to-alert histogram, from the alert's event time to now. */
 static void
 observe_alert(const struct output *o)
@@ -618,6 +633,7 @@ emit_cb(void *arg, const struct output *o)
 	r.keylen = o->keylen;
 	r.value = o->value;
 	r.len = o->len;
+	r.hdrs = output_headers(o);
 	if ((rc = produce_rec(ctx, &r, &err)) == 0)
 		observe_alert(o);
 	if (rc != 1)

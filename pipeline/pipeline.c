@@ -55,6 +55,7 @@ struct pipeline {
 	/* plan scratch, grown as needed (monthly, not per event) */
 	struct allocation	*cand, *alloc;
 	size_t			 cap;
+	struct report_state	*report;	/* the page's series (report.c) */
 };
 
 void
@@ -86,6 +87,8 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->dedup_capacity = 1 << 20;
 	c->max_employees = 500000;
 	c->keep_exited_days = 730;
+	c->output_format = OUTPUT_PLAIN;
+	snprintf(c->output_source, sizeof(c->output_source), "%s", OUTPUT_SOURCE_DEFAULT);
 }
 
 /* The model sees the alert settings it needs for its bookkeeping. */
@@ -114,6 +117,10 @@ pipeline_new(const struct pipeline_config *cfg, char *errbuf, size_t errlen)
 	}
 	if ((p->model = model_new(&p->cfg.model, p->features, errbuf, errlen)) == NULL)
 		goto fail;
+	if ((p->report = report_state_new()) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
 	return p;
 fail:
 	pipeline_free(p);
@@ -136,6 +143,7 @@ pipeline_free(struct pipeline *p)
 	features_free(p->features);
 	free(p->cand);
 	free(p->alloc);
+	report_state_free(p->report);
 	free(p);
 }
 
@@ -192,6 +200,8 @@ put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
 	o.value = json;
 	o.len = strlen(json);
 	o.event_time_ms = event_time_ms;
+	o.content_type = p->cfg.output_format == OUTPUT_CLOUDEVENTS ?
+	    "application/cloudevents+json" : "application/json";
 	if (p->msg != NULL) {
 		o.source_topic = p->msg->topic;
 		o.source_partition = p->msg->partition;
@@ -208,6 +218,18 @@ static void
 put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
 {
 	put_at(p, kind, key, json, 0);
+}
+
+/* The CloudEvents envelope for an output about time_ms (0: unknown), in
+ * *buf; NULL when outputs are plain. */
+static const struct envelope *
+envelope(const struct pipeline *p, struct envelope *buf, int64_t time_ms)
+{
+	if (p->cfg.output_format != OUTPUT_CLOUDEVENTS)
+		return NULL;
+	buf->source = p->cfg.output_source;
+	buf->time_ms = time_ms;
+	return buf;
 }
 
 static void
@@ -237,6 +259,8 @@ reject(struct pipeline *p, const struct message *m, const char *why, int reason)
 static void
 publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
 {
+	struct envelope env;
+
 	if (m->firing) {
 		p->stats.alerts_firing++;
 		p->stats.alerts_open++;
@@ -245,7 +269,9 @@ publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
 		p->stats.alerts_open--;
 	}
 	model_note_alert(p->model, e, m->firing);
-	put_at(p, OUT_ALERT, e->id, encode_alert(m), m->event_time_ms);
+	report_note_alert(p->report, m->firing, m->event_time_ms);
+	put_at(p, OUT_ALERT, e->id, encode_alert(m, envelope(p, &env, m->event_time_ms)),
+	    m->event_time_ms);
 }
 
 static void
@@ -253,6 +279,7 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
     const char *alert_id, int64_t now_ms)
 {
 	struct suggestion_msg m;
+	struct envelope env;
 	int max = p->cfg.suggestions_max;
 
 	memset(&m, 0, sizeof(m));
@@ -265,7 +292,7 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
 	m.employee_id = e->id;
 	m.risk_before = s->risk;
 	m.model_version = model_version(p->model);
-	put(p, OUT_SUGGESTION, e->id, encode_suggestion(&m));
+	put(p, OUT_SUGGESTION, e->id, encode_suggestion(&m, envelope(p, &env, now_ms)));
 }
 
 /* Scores e at now_ms and publishes what changes. */
@@ -343,6 +370,7 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 {
 	struct strtab	*depts = features_departments(p->features);
 	struct plan_msg	 m;
+	struct envelope	 env;
 	struct employee	*e;
 	struct score	 s;
 	struct action	 best;
@@ -390,9 +418,10 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 			char key[EVENT_STR_MAX + 8];
 
 			snprintf(key, sizeof(key), "dept:%s", m.department);
-			put(p, OUT_SUGGESTION, key, encode_plan(&m));
+			put(p, OUT_SUGGESTION, key, encode_plan(&m, envelope(p, &env, now_ms)));
 		}
 		p->stats.plans++;
+		report_note_plan(p->report, d, &m);
 	}
 }
 
@@ -400,6 +429,7 @@ int
 pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 {
 	struct model_estimates *est;
+	struct envelope env;
 	uint64_t events = 0;
 
 	if ((est = malloc(sizeof(*est))) == NULL)
@@ -407,11 +437,13 @@ pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 	for (int i = 0; i < EV__COUNT; i++)
 		events += p->stats.events_by_type[i];
 	model_estimates(p->model, est);
+	report_note_estimates(p);
 	p->emit = emit;
 	p->arg = arg;
 	p->failed = 0;
 	put(p, OUT_ESTIMATES, ESTIMATES_KEY, encode_estimates(est,
-	    model_version(p->model), p->clock_ms, events, p->cfg.horizon_days));
+	    model_version(p->model), p->clock_ms, events, p->cfg.horizon_days,
+	    envelope(p, &env, p->clock_ms)));
 	free(est);
 	p->since_estimates = 0;
 	return p->failed ? -1 : 0;
@@ -532,6 +564,8 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 		sh->clock_ms = ev->time_ms;
 	if (!was_exited && (e->flags & EMP_EXITED)) {
 		p->exited++;
+		report_note_exit(p->report, e->dept, (e->flags & EMP_VOLUNTARY) != 0,
+		    ev->time_ms);
 		if (decide_exit(&p->cfg, e, sh->clock_ms, ev->id, model_version(p->model), &m))
 			publish_alert(p, e, &m);
 	} else if (was_exited && !(e->flags & EMP_EXITED))
@@ -672,7 +706,7 @@ pipeline_model_json(struct pipeline *p)
 		events += p->stats.events_by_type[i];
 	model_estimates(p->model, est);
 	s = encode_estimates(est, model_version(p->model), p->clock_ms, events,
-	    p->cfg.horizon_days);
+	    p->cfg.horizon_days, NULL);
 	free(est);
 	return s;
 }
@@ -725,4 +759,27 @@ pipeline_dump_scores(struct pipeline *p, int64_t at_ms, pipeline_emit_fn emit, v
 		}
 	}
 	return p->failed ? -1 : 0;
+}
+
+/* For report.c. */
+void
+pipeline_source(struct pipeline *p, struct report_source *src)
+{
+	src->rs = p->report;
+	src->features = p->features;
+	src->model = p->model;
+	src->cfg = &p->cfg;
+	src->clock_ms = p->clock_ms;
+}
+
+struct employee *
+pipeline_each(struct pipeline *p, size_t *shard, size_t *it)
+{
+	struct employee *e;
+
+	for (; *shard < SHARDS_MAX; (*shard)++, *it = 0)
+		if (p->shards[*shard] != NULL &&
+		    (e = table_next(p->shards[*shard]->table, it)) != NULL)
+			return e;
+	return NULL;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Fast subset of `make eval`: fails when a model falls below its goal.
 
-Runs tools/eval.py as `make eval` does (5 folds on the IBM attrition set,
+Runs tools/eval/eval.py as `make eval` does (5 folds on the IBM attrition set,
 goal ROC AUC >= 0.81; 5 folds on the Babushkin turnover set, goal
 concordance >= 0.60; the 2000-employee, 36-month synthetic company whose
 estimates must recover the generator's truth: s0, alpha, care, a0, gamma,
@@ -38,7 +38,7 @@ def main():
     if not os.access(binary, os.X_OK):
         print("SKIP: %s not built" % binary)
         return 77
-    argv = [sys.executable, os.path.join(REPO, "tools", "eval.py"),
+    argv = [sys.executable, os.path.join(REPO, "tools", "eval", "eval.py"),
             "--build", build, "--binary", binary,
             "--no-anchors"]
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
