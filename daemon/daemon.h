@@ -172,6 +172,7 @@ void	kafka_free(struct kafka *);			/* close, then destroy */
 #define DLQ_KEY_MAX	1024	/* key bytes kept in a cut record */
 #define DLQ_NUM_MAX	24	/* a decimal size, NUL included */
 #define DLQ_HASH_MAX	17	/* 16 hex digits and NUL */
+#define DLQ_STUB_BYTES	1024	/* value kept when the broker refused a cut one */
 size_t	dlq_header_cost(size_t namelen, size_t vallen);
 int	dlq_fits(size_t max_bytes, size_t keylen, size_t hdr_bytes, size_t len);
 size_t	dlq_prefix_len(size_t max_bytes, size_t keylen, size_t hdr_bytes,
@@ -198,6 +199,8 @@ struct track_entry *track_begin(struct track *, int32_t partition, int64_t offse
 void	track_end(struct track_entry *, int failed);	/* all outputs emitted */
 void	track_output(struct track_entry *);		/* one more to deliver */
 void	track_delivered(struct track_entry *, int ok);
+void	track_entry_source(const struct track_entry *, int32_t *partition,
+	    int64_t *offset);
 void	track_assign(struct track *, int32_t partition);
 void	track_revoke(struct track *, int32_t partition);	/* orphans in flight */
 void	track_revoke_all(struct track *);

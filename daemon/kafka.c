@@ -1,6 +1,7 @@
 /*
  * kafka.c: the Kafka consumer and producer adapters: handles, callbacks,
- * rebalances, consuming one message, producing and delivery reports.
+ * rebalances, consuming one message and delivery reports; producing is
+ * produce.c's.
  *
  * Every librdkafka callback (rebalance, delivery, error, stats, commit) is
  * served from the work loop's polls (loop.c), on its thread; only the log
@@ -13,12 +14,9 @@
  * the loop failed, so that it stops, commits what is complete and returns
  * -1: that is an outage, retried by a restart.
  *
- * No single input may stop the daemon (docs/DESIGN.md, "Delivery"): a DLQ
- * copy too large for message.max.bytes is cut to fit (dlq.c), and an
- * output the producer refuses for its size goes to the DLQ in its place.
- *
- * A full producer queue is answered by serving delivery reports and
- * retrying the same record (backpressure), so memory stays bounded.
+ * No single input may stop the daemon (docs/DESIGN.md, "Delivery"): a
+ * record the broker refuses at delivery for itself goes to the DLQ
+ * (produce.c), and its input completes when that is delivered.
  *
  * Revoked partitions: the producer is flushed (bounded), complete offsets
  * are stored and committed synchronously, then the partitions are given
@@ -33,13 +31,6 @@
 #include <time.h>
 
 #include "kafka.h"
-
-/* What emit_cb needs: the adapter and the entry of the input (NULL for
- * outputs not caused by a message, such as timed estimates). */
-struct emit_ctx {
-	struct kafka		*k;
-	struct track_entry	*entry;
-};
 
 static double
 now_s(void)
@@ -107,21 +98,30 @@ commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
-/* Delivery report: served by rd_kafka_poll(producer) on the work loop. */
+/* Delivery report: served by rd_kafka_poll(producer) on the work loop. A
+ * record the broker refused for itself goes to the DLQ (produce.c)
+ * and its input completes once that is delivered; any other failure is an
+ * outage and stops the loop. */
 static void
 dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct kafka		*k = opaque;
 	struct track_entry	*e = m->_private;
 
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && kafka_refused_record(m->err) &&
+	    !k->failed && kafka_redirect_refused(k, m, e) == 0) {
+		if (e != NULL)
+			track_delivered(e, 1);	/* the redirect is pending now */
+		return;
+	}
 	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		METRICS_ADD(delivery_failed, 1);
 		log_msg(LOG_ERR, "delivery to %s [%" PRId32 "] failed: %s%s",
 		    rd_kafka_topic_name(m->rkt), m->partition,
 		    rd_kafka_err2str(m->err),
 		    m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ?
-		    " (the topic's max.message.bytes must be at least the "
-		    "producer's message.max.bytes)" : "");
+		    " (the DLQ topic refuses even a 1 KiB record: check its "
+		    "max.message.bytes)" : "");
 		k->failed = 1;
 	} else {
 		METRICS_ADD(produced, 1);
@@ -387,268 +387,6 @@ kafka_free(struct kafka *k)
 	free(k);
 }
 
-/* ---- producing ------------------------------------------------------ */
-
-/* A record on its way to the producer: key and value (borrowed, possibly
- * cut) and, for the DLQ, its headers and their size on the wire. */
-struct rec {
-	const char		*topic;
-	const void		*key, *value;
-	size_t			 keylen, len;
-	rd_kafka_headers_t	*hdrs;		/* new, or NULL */
-	size_t			 hbytes;
-};
-
-static void
-rec_header(struct rec *r, const char *name, const void *val, size_t vlen)
-{
-	rd_kafka_header_add(r->hdrs, name, -1, val, (ssize_t)vlen);
-	r->hbytes += dlq_header_cost(strlen(name), vlen);
-}
-
-/* Headers a DLQ record sets itself; an input's header by one of these
- * names is not copied. */
-static int
-dlq_own_header(const char *name)
-{
-	return strcmp(name, "error") == 0 || strcmp(name, "truncated") == 0 ||
-	    strcmp(name, "output.topic") == 0 || strncmp(name, "source.", 7) == 0 ||
-	    strncmp(name, "original.", 9) == 0;
-}
-
-/*
- * The headers of a DLQ record into r (a new list): why and where from,
- * the topic a refused output was meant for (out_topic; NULL for a rejected
- * input), then the input's own (binary-mode ce_* make the record
- * repairable) while they take at most copy_max bytes.
- */
-static void
-dlq_headers(const struct kafka *k, const struct output *o, const char *why,
-    const char *out_topic, size_t copy_max, struct rec *r)
-{
-	rd_kafka_headers_t	*orig;
-	char			 part[16], off[24];
-	const char		*name, *src;
-	const void		*val;
-	size_t			 vlen, i, cost, copied = 0;
-
-	r->hdrs = rd_kafka_headers_new(8);
-	r->hbytes = 0;
-	src = o->source_topic != NULL ? o->source_topic : "";
-	snprintf(part, sizeof(part), "%" PRId32, o->source_partition);
-	snprintf(off, sizeof(off), "%" PRId64, o->source_offset);
-	rec_header(r, "error", why, strlen(why));
-	rec_header(r, "source.topic", src, strlen(src));
-	rec_header(r, "source.partition", part, strlen(part));
-	rec_header(r, "source.offset", off, strlen(off));
-	if (out_topic != NULL) {	/* the value is an output, not the input */
-		rec_header(r, "output.topic", out_topic, strlen(out_topic));
-		return;
-	}
-	if (k->current == NULL || k->current->offset != o->source_offset ||
-	    k->current->partition != o->source_partition ||
-	    rd_kafka_message_headers(k->current, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		return;
-	for (i = 0; rd_kafka_header_get_all(orig, i, &name, &val, &vlen) ==
-	    RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
-		cost = dlq_header_cost(strlen(name), vlen);
-		if (dlq_own_header(name) || cost > copy_max - copied)
-			continue;
-		copied += cost;
-		rec_header(r, name, val, vlen);
-	}
-}
-
-/*
- * Cuts a DLQ record that does not fit message.max.bytes (dlq.c): the
- * input's headers at most a quarter of the limit, the key to DLQ_KEY_MAX
- * bytes, the value to what is left, and headers that say so.
- */
-static void
-dlq_cut(struct kafka *k, const struct output *o, const char *why,
-    const char *out_topic, struct rec *r)
-{
-	char size[DLQ_NUM_MAX], hash[DLQ_HASH_MAX], ksize[DLQ_NUM_MAX];
-
-	rd_kafka_headers_destroy(r->hdrs);
-	dlq_headers(k, o, why, out_topic, k->max_msg_bytes / 4, r);
-	dlq_describe(o->value, o->len, size, hash);
-	rec_header(r, "truncated", "true", 4);
-	rec_header(r, "original.size", size, strlen(size));
-	rec_header(r, "original.fnv1a64", hash, strlen(hash));
-	if (r->keylen > DLQ_KEY_MAX) {
-		snprintf(ksize, sizeof(ksize), "%zu", r->keylen);
-		rec_header(r, "original.key_size", ksize, strlen(ksize));
-		r->keylen = DLQ_KEY_MAX;
-	}
-	r->len = dlq_prefix_len(k->max_msg_bytes, r->keylen, r->hbytes, r->len);
-	METRICS_ADD(dlq_truncated, 1);
-	log_warn_limited("dlq-truncated", "a DLQ record of %zu bytes does not "
-	    "fit message.max.bytes (%zu): its first %zu bytes are kept", o->len,
-	    k->max_msg_bytes, r->len);
-}
-
-/*
- * Produces r; its headers belong to the message, or are destroyed. On a
- * full queue, serves delivery reports and retries (backpressure). Returns
- * 0; 1 when the producer refuses this record for its size (*errp; the
- * caller decides); -1 to stop (a permanent error, logged, or a stop while
- * the queue was full).
- */
-static int
-produce_rec(struct emit_ctx *ctx, struct rec *r, rd_kafka_resp_err_t *errp)
-{
-	struct kafka		*k = ctx->k;
-	rd_kafka_resp_err_t	 err;
-	void			*key, *value;	/* librdkafka copies them */
-
-	/* The macros below do not parenthesise their arguments. */
-	key = r->keylen > 0 ? (void *)(uintptr_t)r->key : NULL;
-	value = r->len > 0 ? (void *)(uintptr_t)r->value : NULL;
-	for (;;) {
-		err = rd_kafka_producev(k->producer,
-		    RD_KAFKA_V_TOPIC(r->topic),
-		    RD_KAFKA_V_KEY(key, r->keylen),
-		    RD_KAFKA_V_VALUE(value, r->len),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_OPAQUE(ctx->entry),
-		    RD_KAFKA_V_HEADERS(r->hdrs),
-		    RD_KAFKA_V_END);
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			r->hdrs = NULL;		/* the message's now */
-			if (ctx->entry != NULL)
-				track_output(ctx->entry);
-			return 0;
-		}
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			break;
-		/* Full: let deliveries drain the queue, then retry. */
-		log_warn_limited("kafka-queue-full", "producer queue full, "
-		    "waiting for deliveries");
-		notify_watchdog();
-		rd_kafka_poll(k->producer, POLL_MS);
-		if (k->failed || *k->stop)
-			break;
-	}
-	if (r->hdrs != NULL)
-		rd_kafka_headers_destroy(r->hdrs);
-	r->hdrs = NULL;
-	*errp = err;
-	if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
-		return 1;
-	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-		if (!k->failed)
-			k->aborted = 1;
-	} else {
-		log_msg(LOG_ERR, "producing to %s failed: %s", r->topic,
-		    rd_kafka_err2str(err));
-		k->failed = 1;
-	}
-	return -1;
-}
-
-/* One DLQ record for o with the reason why; cut to fit when it does not.
- * 0, or -1 to stop (a cut record refused too is a configuration error). */
-static int
-emit_dlq(struct emit_ctx *ctx, const struct output *o, const char *why,
-    const char *out_topic)
-{
-	struct kafka		*k = ctx->k;
-	struct rec		 r;
-	rd_kafka_resp_err_t	 err;
-	int			 rc;
-
-	memset(&r, 0, sizeof(r));
-	r.topic = k->topics[OUT_DLQ];
-	r.key = o->key;
-	r.keylen = o->keylen;
-	r.value = o->value;
-	r.len = o->len;
-	dlq_headers(k, o, why, out_topic, SIZE_MAX, &r);
-	if (!dlq_fits(k->max_msg_bytes, r.keylen, r.hbytes, r.len))
-		dlq_cut(k, o, why, out_topic, &r);
-	if ((rc = produce_rec(ctx, &r, &err)) == 1) {
-		log_msg(LOG_ERR, "producing to %s failed: %s (message.max.bytes "
-		    "%zu is too small for a DLQ record)", r.topic,
-		    rd_kafka_err2str(err), k->max_msg_bytes);
-		k->failed = 1;
-		rc = -1;
-	}
-	return rc;
-}
-
-/* The headers of an output other than the DLQ's: the value's content-type
- * (plain JSON or a structured-mode CloudEvent, as the pipeline framed it).
- * New list or NULL; rd_kafka_producev() steals it on success. */
-static rd_kafka_headers_t *
-output_headers(const struct output *o)
-{
-	rd_kafka_headers_t *hdrs;
-
-	if (o->content_type == NULL)
-		return NULL;
-	hdrs = rd_kafka_headers_new(1);
-	rd_kafka_header_add(hdrs, "content-type", -1, o->content_type, -1);
-	return hdrs;
-}
-
-/* The event-to-alert histogram, from the alert's event time to now. */
-static void
-observe_alert(const struct output *o)
-{
-	struct timespec now;
-
-	if (o->kind != OUT_ALERT || o->event_time_ms <= 0)
-		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	metrics_observe_event_to_alert((double)now.tv_sec +
-	    now.tv_nsec / 1e9 - (double)o->event_time_ms / 1000.0);
-}
-
-/*
- * The pipeline's emit callback: one record to the topic of its kind.
- * Rejected inputs go to the DLQ (cut to fit when too large); an output the
- * producer refuses for its size goes to the DLQ in its place, so that no
- * single input can stop the daemon. Returns 0, or -1 (pipeline_run then
- * returns PIPE_ERROR) on a real outage or a stop.
- */
-static int
-emit_cb(void *arg, const struct output *o)
-{
-	struct emit_ctx		*ctx = arg;
-	struct kafka		*k = ctx->k;
-	struct rec		 r;
-	rd_kafka_resp_err_t	 err;
-	char			 why[512];
-	int			 rc;
-
-	if ((int)o->kind < 0 || (int)o->kind >= OUT__COUNT)
-		return -1;
-	if (o->kind == OUT_DLQ)
-		return emit_dlq(ctx, o, o->error != NULL ? o->error : "rejected",
-		    NULL);
-	memset(&r, 0, sizeof(r));
-	r.topic = k->topics[o->kind];
-	r.key = o->key;
-	r.keylen = o->keylen;
-	r.value = o->value;
-	r.len = o->len;
-	r.hdrs = output_headers(o);
-	if ((rc = produce_rec(ctx, &r, &err)) == 0)
-		observe_alert(o);
-	if (rc != 1)
-		return rc;
-	METRICS_ADD(outputs_refused, 1);
-	log_warn_limited("output-refused", "an output of %zu bytes to %s was "
-	    "refused (%s)%s", o->len, r.topic, rd_kafka_err2str(err),
-	    o->source_topic != NULL ? ": it goes to the DLQ" : "");
-	if (o->source_topic == NULL)
-		return 0;	/* a timed publication: the next one replaces it */
-	snprintf(why, sizeof(why), "output to %s refused by the producer: %s",
-	    r.topic, rd_kafka_err2str(err));
-	return emit_dlq(ctx, o, why, r.topic);
-}
-
 /* ---- consuming ------------------------------------------------------ */
 
 /* Consumer lag: high watermark minus position, summed over the assigned
@@ -734,7 +472,7 @@ kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 	k->current = rm;
 	t0 = now_s();
 	daemon_lock();
-	r = pipeline_run(p, &m, emit_cb, &ctx);
+	r = pipeline_run(p, &m, kafka_emit, &ctx);
 	daemon_unlock();
 	metrics_observe_processing(now_s() - t0);
 	k->current = NULL;
@@ -761,7 +499,7 @@ kafka_publish_estimates(struct kafka *k, struct pipeline *p)
 	int		rc;
 
 	daemon_lock();
-	rc = pipeline_publish_estimates(p, emit_cb, &ctx);
+	rc = pipeline_publish_estimates(p, kafka_emit, &ctx);
 	daemon_unlock();
 	if (rc == -1 && !k->aborted)
 		log_warnx("publishing model estimates failed");

@@ -17,6 +17,10 @@ limit that bites is the daemon's producer's, as in production. Checked:
   - the daemon never exits, and SIGTERM ends it with status 0.
 Then the same with a 100 KB record and message.max.bytes = 80000 set in
 [kafka], and a key longer than the DLQ keeps (original.key_size).
+A broker that refuses a record at delivery (as a real one does over a
+topic's max.message.bytes; the mock is told to with SIGHUP) is per
+message too: the refused DLQ record goes again as a 1 KiB stub that says
+so, and the daemon carries on and commits.
 Last, message.max.bytes = 1000 (librdkafka's least) makes the producer
 refuse the model estimates (published every 2 events) for their size:
 each goes to the DLQ in its place with
@@ -122,8 +126,36 @@ def main():
              r.headers.get("original.key_size") == b"5000",
              "long key: kept %d key bytes, original.key_size %r"
              % (len(r.key_bytes or b""), r.headers.get("original.key_size")))
+    broker_refuses()
     refused_outputs()
     print("ok: poison pills cut to fit the DLQ, the daemon carried on")
+
+
+def broker_refuses():
+    bad = b"<not json>" + b"z" * 5000
+    with kt.MockBroker(topics=kt.default_topics(partitions=1)) as broker:
+        bs = broker.bootstrap
+        where = kt.produce(bs, IN, [("E1", bad, None), hire("E1", "b-1", 1),
+                                    hire("E2", "b-last", 2)])
+        broker.refuse_next_produce()    # the daemon's first: the DLQ record
+        with kt.Daemon(bs, {}) as d:
+            kt.wait_committed(bs, d.group, IN, timeout=60)
+            kt.check(d.alive(), "daemon died:\n" + d.output()[-3000:])
+            kt.check("refused by the broker" in d.output(),
+                     "no refusal logged:\n" + d.output()[-2000:])
+            dlq = kt.consume(bs, DLQ)
+            kt.check(len(dlq) == 1, "%d DLQ records, expected 1" % len(dlq))
+            r = dlq[0]
+            h = {k: x.decode() for k, x in r.headers.items()}
+            kt.validate(kt.load_schemas(["dlq-headers"])["dlq-headers"], h, "stub headers")
+            kt.check(h["source.offset"] == str(where[0][1]) and h.get("truncated") == "true"
+                     and h.get("original.size") == str(len(bad))
+                     and h.get("original.fnv1a64") == fnv1a64(bad)
+                     and r.value_bytes == bad[:1024] and "error" in h,
+                     "stub: %d bytes, headers %s" % (len(r.value_bytes or b""), h))
+            rc = d.stop(timeout=20)
+            kt.check(rc == 0, "exit %s on SIGTERM:\n%s" % (rc, d.output()[-3000:]))
+            kt.log("broker refusal: stub of %d bytes on the DLQ" % len(r.value_bytes))
 
 
 def refused_outputs():
