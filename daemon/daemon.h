@@ -42,6 +42,9 @@ struct config {
 	char			http_listen[256];	/* "" disables */
 	char			http_token_file[PATH_MAX];	/* bearer token */
 	int			http_allow_remote;	/* non-loopback without token */
+	int			http_max_connections;	/* in all */
+	int			http_max_per_address;	/* per client address */
+	int			http_request_timeout_s;	/* open to answered, per request */
 	int			estimates_interval_s;	/* wall-clock publishing */
 	int			log_level;		/* syslog priority, default LOG_INFO */
 	char			extra_protected_buf[PROTECTED_MAX][64];
@@ -217,10 +220,22 @@ const char *embedded_bootstrap(const struct embedded *);
 void	embedded_stop(struct embedded *);
 /* embedded.h: more of embedded.c, for tools and tests only. */
 
+/* deadline.c: sockets shut down when their deadline passes (HTTP's slow
+ * clients); no HTTP in it. */
+struct deadlines;
+struct deadline;
+struct deadlines *deadlines_new(int timeout_ms, const char *what, char *errbuf,
+	    size_t errlen);
+void	deadlines_free(struct deadlines *);
+struct deadline *deadline_add(struct deadlines *, int fd);	/* NULL: ENOMEM */
+void	deadline_restart(struct deadlines *, struct deadline *);
+void	deadline_remove(struct deadlines *, struct deadline *);	/* before close(fd) */
+
 /* http.c: libmicrohttpd, loopback by default. */
 struct http;
 struct http *http_start(const struct config *, struct pipeline *, char *errbuf, size_t errlen);
 void	http_stop(struct http *);
+int	http_add_connection(struct http *, int fd);	/* for the fuzzer */
 
 /* svg.c: chart primitives for the page, inline SVG on a stream. */
 struct plot {

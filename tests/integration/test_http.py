@@ -97,6 +97,33 @@ def http(url, method="GET", data=None, headers=None, timeout=10):
     return got
 
 
+def raw_http(port, request, source="127.0.0.1", timeout=10):
+    """Sends request bytes as they are (no client library to tidy them up)
+    and returns (status, body bytes) read until the server closes or the
+    timeout; status 0 when there was no status line."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    data = b""
+    try:
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", port))
+        s.sendall(request)
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    finally:
+        s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    parts = head.split(b" ", 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+        return 0, data
+    return int(parts[1]), body
+
+
 def event(eid, etype, subject, when, data=None, source="test/http"):
     e = {"specversion": "1.0", "id": str(eid), "source": source, "type": etype,
          "subject": subject, "time": when}
@@ -318,6 +345,8 @@ def test_api():
         check(st == 413, "whatif, body over 64 KiB: 413")
         st, hdr, _ = d.get(url)
         check(st == 405 and "POST" in hdr.get("Allow", ""), "GET on whatif: 405 with Allow: POST")
+        check_whatif_bounds(d, url)
+        check_framing(d, url)
 
         st, hdr, _ = d.get("/metrics", method="DELETE")
         check(st == 405 and "GET" in hdr.get("Allow", ""), "DELETE /metrics: 405")
@@ -376,6 +405,50 @@ def check_openapi_document(d):
     check(mine == theirs, "served document, expanded == docs/openapi.json, expanded")
     st, hdr, _ = d.get("/v1/openapi.json", method="POST", data=b"{}")
     check(st == 405, "POST /v1/openapi.json: 405")
+
+
+def check_whatif_bounds(d, url):
+    """Issue 10 item 6: the body is the documented object, and an amount
+    out of its bound is told the bound."""
+    arr = json.dumps([{"action": "care", "amount": 1}]).encode()
+    st, _, body = d.get(url, method="POST", data=arr)
+    check(st == 400 and "actions" in (jbody(body) or {}).get("error", ""),
+          "whatif, bare JSON array: 400 naming the expected object")
+    big = json.dumps({"actions": [{"action": "incentive", "amount": 1e12}]}).encode()
+    st, _, body = d.get(url, method="POST", data=big)
+    err = (jbody(body) or {}).get("error", "")
+    check(st == 400 and "1000000000" in err, "whatif, amount over its bound: 400 naming the bound (%r)" % err)
+    promo = json.dumps({"actions": [{"action": "promotion", "amount": 9}]}).encode()
+    st, _, body = d.get(url, method="POST", data=promo)
+    err = (jbody(body) or {}).get("error", "")
+    check(st == 400 and "5" in err, "whatif, promotion over 5 levels: 400 naming the bound (%r)" % err)
+
+
+def check_framing(d, url):
+    """Issue 10 item 6: a request whose length can be read two ways is
+    refused. Raw sockets: a client library would not send these."""
+    body = b'{"actions": [{"action": "care", "amount": 1}]}'
+    path = url.encode()
+
+    def post(headers):
+        return raw_http(d.port, b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n" + headers +
+                        b"Connection: close\r\n\r\n" + body)
+    st, resp = post(b"Content-Length: %d\r\n" % len(body))
+    check(st == 200, "raw POST with one Content-Length: 200 (%d)" % st)
+    st, resp = post(b"Content-Length: %d\r\nContent-Length: 5\r\n" % len(body))
+    check(st == 400 and b"Content-Length" in resp, "two conflicting Content-Length headers: 400 (%d)" % st)
+    st, resp = post(b"Content-Length: 5\r\nContent-Length: %d\r\n" % len(body))
+    check(st == 400, "conflicting Content-Length, shorter first: 400 (%d)" % st)
+    st, _ = post(b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(body), len(body)))
+    check(st == 200, "the same Content-Length twice: accepted (%d)" % st)
+    st, _ = post(b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n" % len(body))
+    check(st == 400, "Content-Length beside Transfer-Encoding: 400 (%d)" % st)
+    st, _ = post(b"Content-Length: +%d\r\n" % len(body))
+    check(st == 400, "Content-Length with a sign: 400 (%d)" % st)
+    st, _ = post(b"Content-Length: 99999999999999999999999\r\n")
+    check(st in (400, 413), "Content-Length past 64 bits: refused (%d)" % st)
+    st, _, _ = d.get("/healthz")
+    check(st == 200, "... and the server still serves")
 
 
 def test_token():
