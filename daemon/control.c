@@ -3,6 +3,7 @@
  * the lock around the pipeline (the work loop and the HTTP thread both call
  * into it), and reloading on SIGHUP.
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,4 +163,21 @@ reject:
 done:
 	free(next);
 	notify_ready();
+}
+
+/* Logs, rate-limited and without ids, that events for new employees were
+ * refused since *seen (the count last reported), then updates *seen. The
+ * caller holds the daemon lock or is the pipeline's only user. */
+void
+daemon_report_limits(struct pipeline *p, uint64_t *seen)
+{
+	struct pipeline_stats	st;
+
+	pipeline_stats(p, &st);
+	if (st.employees_refused > *seen)
+		log_warn_limited("employee-limit", "%" PRIu64 " event(s) for new "
+		    "employees sent to the DLQ: [state] max_employees (%zu) is "
+		    "reached", st.employees_refused - *seen,
+		    daemon_config.pipeline.max_employees);
+	*seen = st.employees_refused;
 }
