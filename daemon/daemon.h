@@ -231,6 +231,21 @@ struct deadline *deadline_add(struct deadlines *, int fd);	/* NULL: ENOMEM */
 void	deadline_restart(struct deadlines *, struct deadline *);
 void	deadline_remove(struct deadlines *, struct deadline *);	/* before close(fd) */
 
+/* http_listen.c: the endpoint's socket and bearer token, no MHD inside. */
+#define HTTP_TOKEN_MAX 1024
+/* Opens a listening socket for "HOST:PORT"; *loopback tells whether it is
+ * bound to loopback only. The fd, or -1 with errbuf. */
+int	http_open_listen(const char *listen_addr, int *loopback, char *errbuf,
+	    size_t errlen);
+int	http_fd_is_loopback(int fd);	/* 1 if bound to a loopback address */
+/* Reads the token file (one printable word, the secrets rule applies) into
+ * token (HTTP_TOKEN_MAX + 1 bytes). 0, or -1 with errbuf. */
+int	http_read_token(const char *path, char *token, size_t *token_len,
+	    char *errbuf, size_t errlen);
+/* 1 if got equals want, in time that depends only on gotlen. */
+int	http_token_equal(const char *want, size_t wantlen, const char *got,
+	    size_t gotlen);
+
 /* http.c: libmicrohttpd, loopback by default. */
 struct http;
 struct http *http_start(const struct config *, struct pipeline *, char *errbuf, size_t errlen);
