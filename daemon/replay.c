@@ -110,6 +110,7 @@ replay_run(const struct config *cfg, const char *path, int dump_scores,
 	size_t			 cap = 0;
 	ssize_t			 len;
 	long long		 lineno = 0;
+	uint64_t		 refused = 0;	/* employees_refused logged */
 	int			 rc = -1;
 	int64_t			 now_ms = (int64_t)time(NULL) * 1000;
 
@@ -145,6 +146,7 @@ replay_run(const struct config *cfg, const char *path, int dump_scores,
 		log_warn("replay: reading %s", path);
 		goto done;
 	}
+	daemon_report_limits(p, &refused);
 	if (pipeline_finish(p, emit, &r) == -1)
 		goto done;
 	if (dump_scores) {

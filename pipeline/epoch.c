@@ -104,6 +104,7 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 {
 	struct strtab	*depts = features_departments(p->features);
 	struct plan_msg	 m;
+	struct envelope	 env;
 	char		 month[8], key[EVENT_STR_MAX + 8];
 	int		 order[DEPARTMENTS_MAX], nd, n;
 
@@ -126,8 +127,10 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 		m.model_version = model_version(p->model);
 		decide_make_id(m.plan_id, "plan", m.department, month);
 		snprintf(key, sizeof(key), "dept:%s", m.department);
-		pipeline_put(p, OUT_SUGGESTION, key, encode_plan(&m));
+		pipeline_put(p, OUT_SUGGESTION, key,
+		    encode_plan(&m, pipeline_envelope(p, &env, now_ms)));
 		p->stats.plans++;
+		report_note_plan(p->report, order[x], &m);
 	}
 }
 
@@ -147,14 +150,17 @@ static void
 put_estimates(struct pipeline *p, int64_t at_ms)
 {
 	struct model_estimates *est;
+	struct envelope env;
 
 	if ((est = malloc(sizeof(*est))) == NULL) {
 		p->failed = 1;
 		return;
 	}
 	model_estimates(p->model, est);
+	report_note_estimates(p);
 	pipeline_put(p, OUT_ESTIMATES, ESTIMATES_KEY, encode_estimates(est,
-	    model_version(p->model), at_ms, pipeline_events_applied(p), p->cfg.horizon_days));
+	    model_version(p->model), at_ms, pipeline_events_applied(p),
+	    p->cfg.horizon_days, pipeline_envelope(p, &env, at_ms)));
 	free(est);
 }
 

@@ -4,7 +4,9 @@
  * Per message: decode -> epoch gate -> dedup -> (state_erase | state_apply:
  * record and the shard's statistics in one call) -> score -> decide ->
  * encode -> emit. Then, in event time: a rescoring sweep of the shard when
- * its clock has moved rescore_interval_hours.
+ * its clock has moved rescore_interval_hours, and a pass that removes
+ * leavers older than keep_exited_days once per day of the shard's clock. A
+ * new employee over max_employees goes to the DLQ.
  *
  * Epochs (DESIGN.md, "The determinism rule"). Event time is cut into
  * epochs of epoch_hours; the pipeline is in one epoch at a time and scores
@@ -61,6 +63,10 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->future_horizon_days = 400;
 	c->max_held = 10000;
 	c->dedup_capacity = 1 << 20;
+	c->max_employees = 500000;
+	c->keep_exited_days = 730;
+	c->output_format = OUTPUT_PLAIN;
+	snprintf(c->output_source, sizeof(c->output_source), "%s", OUTPUT_SOURCE_DEFAULT);
 }
 
 /* The model sees the alert settings it needs for its bookkeeping. */
@@ -91,6 +97,10 @@ pipeline_new(const struct pipeline_config *cfg, char *errbuf, size_t errlen)
 	}
 	if ((p->model = model_new(&p->cfg.model, p->features, errbuf, errlen)) == NULL)
 		goto fail;
+	if ((p->report = report_state_new()) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
 	return p;
 fail:
 	pipeline_free(p);
@@ -115,6 +125,7 @@ pipeline_free(struct pipeline *p)
 	features_free(p->features);
 	free(p->cand);
 	free(p->alloc);
+	report_state_free(p->report);
 	free(p);
 }
 
@@ -181,6 +192,8 @@ put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
 	o.value = json;
 	o.len = strlen(json);
 	o.event_time_ms = event_time_ms;
+	o.content_type = p->cfg.output_format == OUTPUT_CLOUDEVENTS ?
+	    "application/cloudevents+json" : "application/json";
 	if (p->msg != NULL) {
 		o.source_topic = p->msg->topic;
 		o.source_partition = p->msg->partition;
@@ -197,6 +210,18 @@ void
 pipeline_put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
 {
 	put_at(p, kind, key, json, 0);
+}
+
+/* The CloudEvents envelope for an output about time_ms (0: unknown), in
+ * *buf; NULL when outputs are plain. */
+const struct envelope *
+pipeline_envelope(const struct pipeline *p, struct envelope *buf, int64_t time_ms)
+{
+	if (p->cfg.output_format != OUTPUT_CLOUDEVENTS)
+		return NULL;
+	buf->source = p->cfg.output_source;
+	buf->time_ms = time_ms;
+	return buf;
 }
 
 static void
@@ -227,6 +252,8 @@ static void
 publish_alert(struct pipeline *p, struct shard *sh, struct employee *e,
     const struct alert_msg *m)
 {
+	struct envelope env;
+
 	if (m->firing) {
 		p->stats.alerts_firing++;
 		p->stats.alerts_open++;
@@ -235,7 +262,9 @@ publish_alert(struct pipeline *p, struct shard *sh, struct employee *e,
 		p->stats.alerts_open--;
 	}
 	model_note_alert(sh->model, e, m->firing);
-	put_at(p, OUT_ALERT, e->id, encode_alert(m), m->event_time_ms);
+	report_note_alert(p->report, m->firing, m->event_time_ms);
+	put_at(p, OUT_ALERT, e->id, encode_alert(m, pipeline_envelope(p, &env, m->event_time_ms)),
+	    m->event_time_ms);
 }
 
 static void
@@ -243,6 +272,7 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
     const char *alert_id, int64_t now_ms)
 {
 	struct suggestion_msg m;
+	struct envelope env;
 	int max = p->cfg.suggestions_max;
 
 	memset(&m, 0, sizeof(m));
@@ -255,7 +285,8 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
 	m.employee_id = e->id;
 	m.risk_before = s->risk;
 	m.model_version = model_version(p->model);
-	pipeline_put(p, OUT_SUGGESTION, e->id, encode_suggestion(&m));
+	pipeline_put(p, OUT_SUGGESTION, e->id,
+	    encode_suggestion(&m, pipeline_envelope(p, &env, now_ms)));
 }
 
 /* Scores e at now_ms and publishes what changes. */
@@ -295,6 +326,23 @@ sweep(struct pipeline *p, struct shard *sh)
 	sh->swept_ms = sh->clock_ms;
 }
 
+/* Removes e as an erasure does (state_erase(): the shard's statistics
+ * first, then the record's memory is wiped) and keeps the counters true. */
+static void
+forget(struct pipeline *p, struct shard *sh, struct employee *e)
+{
+	char id[EMPLOYEE_ID_MAX + 1];
+
+	memcpy(id, e->id, sizeof(id));	/* e is wiped on the way */
+	if (e->flags & EMP_FIRING)
+		p->stats.alerts_open--;		/* the episode ends silently */
+	if (e->flags & EMP_EXITED)
+		p->exited--;
+	if (state_erase(sh->model, sh->table, id) == 1)
+		p->nemployees--;
+	explicit_bzero(id, sizeof(id));
+}
+
 /* Erasure: every trace of the employee goes; only the count remains. */
 static void
 erase(struct pipeline *p, struct shard *sh, const char *id)
@@ -302,13 +350,67 @@ erase(struct pipeline *p, struct shard *sh, const char *id)
 	struct employee *e = table_get(sh->table, id);
 
 	p->stats.erasures++;
-	if (e == NULL)
+	if (e != NULL)
+		forget(p, sh, e);
+}
+
+/*
+ * Limits: what the state may hold is bounded, whatever the input.
+ *
+ * Storage limitation: keep_exited_days after the exit, in event time (a
+ * replay removes the same records at the same point), a leaver's record
+ * is removed as an erasure removes it; only leavers_expired counts it.
+ * One pass over the shard per day of its clock. table_erase() leaves a
+ * tombstone, so removing the record just returned keeps the iteration
+ * valid.
+ */
+static void
+expire_leavers(struct pipeline *p, struct shard *sh)
+{
+	struct employee	*e;
+	size_t		 it = 0;
+	int64_t		 cutoff;
+
+	sh->expired_ms = sh->clock_ms;
+	if (p->cfg.keep_exited_days <= 0)
 		return;
-	if (e->flags & EMP_FIRING)
-		p->stats.alerts_open--;		/* the episode ends silently */
-	if (e->flags & EMP_EXITED)
-		p->exited--;
-	(void)state_erase(sh->model, sh->table, id);
+	cutoff = sh->clock_ms - (int64_t)p->cfg.keep_exited_days * MS_PER_DAY;
+	while ((e = table_next(sh->table, &it)) != NULL)
+		if ((e->flags & EMP_EXITED) && e->exit_ms <= cutoff) {
+			p->stats.leavers_expired++;
+			forget(p, sh, e);
+		}
+}
+
+/*
+ * The record of the event's subject, created when new, unless that would
+ * pass max_employees: then the event goes to the DLQ with the reason and
+ * is counted (memory per employee is bounded, so the limit bounds the
+ * state). NULL when refused, or out of memory (p->failed).
+ */
+static struct employee *
+admit(struct pipeline *p, struct shard *sh, const struct message *msg,
+    int *created)
+{
+	struct employee	*e;
+	char		 why[ERRBUF_MAX];
+
+	if (p->cfg.max_employees > 0 && p->nemployees >= p->cfg.max_employees &&
+	    (e = table_get(sh->table, p->ev.subject)) == NULL) {
+		p->stats.employees_refused++;
+		snprintf(why, sizeof(why), "employee limit reached ([state] "
+		    "max_employees = %zu): a new employee is not admitted",
+		    p->cfg.max_employees);
+		reject(p, msg, why, REASON_EMPLOYEE_LIMIT);
+		return NULL;
+	}
+	if ((e = table_put(sh->table, p->ev.subject, created)) == NULL) {
+		p->failed = 1;
+		return NULL;
+	}
+	if (*created)
+		p->nemployees++;
+	return e;
 }
 
 static void
@@ -320,10 +422,8 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 	char		 why[ERRBUF_MAX];
 	int		 created, was_exited;
 
-	if ((e = table_put(sh->table, ev->subject, &created)) == NULL) {
-		p->failed = 1;
+	if ((e = admit(p, sh, msg, &created)) == NULL)
 		return;
-	}
 	if (created && ev->type != EV_HIRED)
 		p->stats.provisional_created++;
 	if (!created && ev->time_ms < e->last_event_ms)
@@ -332,8 +432,8 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 	/* all or nothing: a refused event leaves record and model as they were */
 	if (state_apply(sh->model, e, ev, why, sizeof(why)) == -1) {
 		reject(p, msg, why, REASON_NOT_APPLICABLE);
-		if (created)
-			table_erase(sh->table, ev->subject);
+		if (created && table_erase(sh->table, ev->subject) == 1)
+			p->nemployees--;
 		return;
 	}
 	p->stats.events_by_type[ev->type]++;
@@ -341,6 +441,8 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 		sh->clock_ms = ev->time_ms;
 	if (!was_exited && (e->flags & EMP_EXITED)) {
 		p->exited++;
+		report_note_exit(p->report, e->dept, (e->flags & EMP_VOLUNTARY) != 0,
+		    ev->time_ms);
 		if (decide_exit(&p->cfg, e, sh->clock_ms, ev->id, model_version(p->model), &m))
 			publish_alert(p, sh, e, &m);
 	} else if (was_exited && !(e->flags & EMP_EXITED))
@@ -461,6 +563,8 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 	} else
 		apply(p, sh, msg);
 	release_held(p, sh, msg);
+	if (sh->clock_ms - sh->expired_ms >= MS_PER_DAY)
+		expire_leavers(p, sh);
 	if (sh->swept_ms == 0)
 		sh->swept_ms = sh->clock_ms;
 	else if (sh->clock_ms - sh->swept_ms >=
@@ -499,6 +603,8 @@ pipeline_reject_reason_name(int i)
 		return "future";
 	if (i == REASON_HELD_FULL)
 		return "held_full";
+	if (i == REASON_EMPLOYEE_LIMIT)
+		return "employee_limit";
 	return NULL;
 }
 
@@ -552,7 +658,7 @@ pipeline_model_json(struct pipeline *p)
 		return NULL;
 	model_estimates(p->model, est);
 	s = encode_estimates(est, model_version(p->model), p->clock_ms,
-	    pipeline_events_applied(p), p->cfg.horizon_days);
+	    pipeline_events_applied(p), p->cfg.horizon_days, NULL);
 	free(est);
 	return s;
 }
@@ -606,4 +712,27 @@ pipeline_dump_scores(struct pipeline *p, int64_t at_ms, pipeline_emit_fn emit, v
 		}
 	}
 	return p->failed ? -1 : 0;
+}
+
+/* For report.c. */
+void
+pipeline_source(struct pipeline *p, struct report_source *src)
+{
+	src->rs = p->report;
+	src->features = p->features;
+	src->model = p->model;
+	src->cfg = &p->cfg;
+	src->clock_ms = p->clock_ms;
+}
+
+struct employee *
+pipeline_each(struct pipeline *p, size_t *shard, size_t *it)
+{
+	struct employee *e;
+
+	for (; *shard < SHARDS_MAX; (*shard)++, *it = 0)
+		if (p->shards[*shard] != NULL &&
+		    (e = table_next(p->shards[*shard]->table, it)) != NULL)
+			return e;
+	return NULL;
 }

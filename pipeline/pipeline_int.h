@@ -12,6 +12,7 @@
 #define REASON_NOT_APPLICABLE DR__COUNT	/* state_apply refused the event */
 #define REASON_FUTURE	(DR__COUNT + 1)	/* beyond future_horizon_days */
 #define REASON_HELD_FULL (DR__COUNT + 2)	/* in the future, max_held held */
+#define REASON_EMPLOYEE_LIMIT (DR__COUNT + 3)	/* max_employees reached */
 #define ESTIMATES_KEY "retentiond"	/* key of hr.model.estimates: the model name */
 
 struct shard {
@@ -21,6 +22,7 @@ struct shard {
 	struct heldq	*held;		/* future-dated messages */
 	int64_t		 clock_ms;	/* latest event time applied here */
 	int64_t		 swept_ms;	/* clock at the last rescoring sweep */
+	int64_t		 expired_ms;	/* clock at the last pass for leavers */
 };
 
 struct pipeline {
@@ -34,6 +36,7 @@ struct pipeline {
 	long			 blocked_epoch;	/* of the last PIPE_BLOCKED */
 	struct pipeline_stats	 stats;
 	uint64_t		 exited;	/* employees in state that left */
+	size_t			 nemployees;	/* records in all shards */
 	int64_t			 clock_ms;	/* max over shards */
 	struct hr_event		 ev;		/* reused per message */
 	/* the emit context of the current call */
@@ -44,6 +47,7 @@ struct pipeline {
 	/* plan scratch, grown as needed (monthly, not per event) */
 	struct allocation	*cand, *alloc;
 	size_t			 cap;
+	struct report_state	*report;	/* the page's series (report.c) */
 };
 
 /* pipeline.c */
@@ -53,6 +57,11 @@ struct shard	*pipeline_shard_get(struct pipeline *, int32_t partition);
  * marks a failure). */
 void		 pipeline_put(struct pipeline *, enum output_kind, const char *key,
 		    char *json);
+
+/* The CloudEvents envelope for an output about time_ms (0: unknown), in
+ * *buf; NULL when outputs are plain. */
+const struct envelope *pipeline_envelope(const struct pipeline *,
+		    struct envelope *buf, int64_t time_ms);
 
 /* epoch.c */
 long		 pipeline_epoch_of(const struct pipeline *, int64_t t_ms);
