@@ -287,8 +287,9 @@ read_events(const char *path, long n, struct events *ev)
 		if ((tab = strchr(line, '\t')) == NULL)
 			continue;
 		*tab = '\0';
-		ev->key[ev->n] = strdup(line);
-		ev->value[ev->n] = strdup(tab + 1);
+		if ((ev->key[ev->n] = strdup(line)) == NULL ||
+		    (ev->value[ev->n] = strdup(tab + 1)) == NULL)
+			die(path, "out of memory");
 		/* The id is the first "id" member gencompany writes. */
 		id = strstr(tab + 1, "\"id\":\"");
 		ev->number[ev->n] = id != NULL ? strtol(id + 10, NULL, 10) : -1;
@@ -298,6 +299,18 @@ read_events(const char *path, long n, struct events *ev)
 	}
 	free(line);
 	fclose(f);
+}
+
+static void
+free_events(struct events *ev)
+{
+	for (long i = 0; i < ev->n; i++) {
+		free(ev->key[i]);
+		free(ev->value[i]);
+	}
+	free(ev->key);
+	free(ev->value);
+	free(ev->number);
 }
 
 /* Samples: consumed messages naming a sent event. */
@@ -403,11 +416,13 @@ cmd_latency(const struct opts *o)
 	rd_kafka_destroy(p);
 	qsort(lat, (size_t)nlat, sizeof(double), cmp_double);
 	printf("sent %ld\nwarmup %ld\nsamples %ld\n", ev.n, o->warmup, nlat);
-	if (nlat == 0)
-		return 1;
-	printf("p50_ms %.2f\np99_ms %.2f\nmax_ms %.2f\n", lat[(nlat - 1) / 2],
-	    lat[(long)((double)(nlat - 1) * 0.99)], lat[nlat - 1]);
-	return 0;
+	if (nlat > 0)
+		printf("p50_ms %.2f\np99_ms %.2f\nmax_ms %.2f\n", lat[(nlat - 1) / 2],
+		    lat[(long)((double)(nlat - 1) * 0.99)], lat[nlat - 1]);
+	free_events(&ev);
+	free(sent);
+	free(lat);
+	return nlat > 0 ? 0 : 1;
 }
 
 static void
