@@ -19,7 +19,7 @@
 #define RETENTIOND_VERSION "0.1.0"
 #endif
 
-#define EXIT_CONFIG 6		/* -t: invalid configuration (LSB "not configured") */
+#define EXIT_CONFIG 6		/* invalid configuration (LSB "not configured") */
 
 #define CONFIG_KAFKA_MAX 64
 #define CONFIG_STR_MAX   1024
@@ -81,10 +81,20 @@ void	config_fix_pointers(struct config *);
  * brackets and port. 0, or -1 if malformed. */
 int	config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
 
-/* log.c: stderr with <N> priority prefixes for journald; no personal data. */
+/* log.c: stderr with <N> priority prefixes for journald, or the journal's
+ * native protocol when stderr is the journal; no personal data. */
+struct log_field {			/* a journal field of one record */
+	const char	*name;		/* upper case: CONFIG_FILE, KAFKA_TOPIC */
+	const char	*value;		/* NULL: left out */
+};
 void	log_init(int level, int to_tty);
 void	log_set_level(int level);
 void	log_msg(int pri, const char *, ...) __attribute__((format(printf, 2, 3)));
+void	log_fields(int pri, const struct log_field *, size_t nfields,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
+/* With KAFKA_TOPIC and KAFKA_PARTITION. */
+void	log_partition(int pri, const char *topic, int32_t partition,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -93,9 +103,17 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));	/* + str
 void	log_warn_limited(const char *key, const char *, ...) __attribute__((format(printf, 2, 3)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Logs at LOG_ERR with fields and exits EXIT_CONFIG. */
+void	fatalx_config(const struct log_field *, size_t nfields, const char *, ...)
+	    __attribute__((format(printf, 3, 4), noreturn));
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 char	*xstrdup(const char *);
+
+/* journal.c: libsystemd's sd_journal_sendv, for log.c. */
+int	journal_stream_is(int fd);	/* fd is $JOURNAL_STREAM's stream */
+int	journal_send(int pri, const char *msg, const struct log_field *,
+	    size_t nfields);		/* 0, or -1: write the line instead */
 
 /* notify.c: libsystemd's sd_notify, a no-op without NOTIFY_SOCKET. */
 void	notify_ready(void);

@@ -21,6 +21,7 @@
  * up. Entries still pending after the flush are orphaned by the tracker
  * and store nothing on delivery.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +113,8 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		METRICS_ADD(delivery_failed, 1);
-		log_msg(LOG_ERR, "delivery to %s [%" PRId32 "] failed: %s",
+		log_partition(LOG_ERR, rd_kafka_topic_name(m->rkt), m->partition,
+		    "delivery to %s [%" PRId32 "] failed: %s",
 		    rd_kafka_topic_name(m->rkt), m->partition,
 		    rd_kafka_err2str(m->err));
 		k->failed = 1;
@@ -278,7 +280,8 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 /* ---- handles -------------------------------------------------------- */
 
 /* Creates the consumer and producer from cfg (topic names are copied;
- * a reload does not change them). New handle or NULL with errbuf. */
+ * a reload does not change them). New handle or NULL with errbuf and
+ * errno EINVAL when librdkafka refused the configuration. */
 struct kafka *
 kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 {
@@ -286,6 +289,7 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	rd_kafka_conf_t	*cc = NULL, *pc = NULL;
 	char		 err[512], val[16];
 	size_t		 vlen = sizeof(val);
+	int		 saved;
 
 	k = xcalloc(1, sizeof(*k));
 	k->track = track_new(TRACK_POOL);
@@ -334,11 +338,14 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	}
 	return k;
 fail:
+	saved = rd_kafka_last_error() == RD_KAFKA_RESP_ERR__INVALID_ARG ?
+	    EINVAL : EIO;
 	if (cc != NULL)
 		rd_kafka_conf_destroy(cc);
 	if (pc != NULL)
 		rd_kafka_conf_destroy(pc);
 	kafka_free(k);
+	errno = saved;
 	return NULL;
 }
 
@@ -580,9 +587,9 @@ kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 	track_end(ctx.entry, r == PIPE_ERROR);
 	if (r == PIPE_ERROR) {
 		if (!k->aborted) {
-			log_msg(LOG_ERR, "processing %s [%" PRId32 "] offset %" PRId64
-			    " failed; stopping so that it is read again",
-			    m.topic, m.partition, m.offset);
+			log_partition(LOG_ERR, m.topic, m.partition, "processing %s "
+			    "[%" PRId32 "] offset %" PRId64 " failed; stopping so "
+			    "that it is read again", m.topic, m.partition, m.offset);
 			k->failed = 1;
 		}
 	}
