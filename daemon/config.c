@@ -531,6 +531,7 @@ config_defaults(struct config *cfg)
 	    "/var/lib/retentiond");
 	snprintf(cfg->http_listen, sizeof(cfg->http_listen), "127.0.0.1:9464");
 	cfg->http_allow_remote = 0;
+	cfg->ready_max_lag = 1000;
 	cfg->estimates_interval_s = 60;
 	cfg->log_level = LOG_INFO;
 	cfg->pipeline.model.horizon_days = cfg->pipeline.horizon_days;

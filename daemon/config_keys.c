@@ -78,6 +78,7 @@ static const struct config_key config_keys[] = {
 	{ "http", "listen",		KT_LISTEN, FIELD(http_listen), 0, 0, 0 },
 	{ "http", "token_file",		KT_PATH, FIELD(http_token_file), 0, 0, KF_CRED },
 	{ "http", "allow_remote",	KT_BOOL, FIELD(http_allow_remote), 0, 1, 0 },
+	{ "http", "ready_max_lag",	KT_INT, FIELD(ready_max_lag), 0, 1e9, 0 },
 	{ "model", "forgetting_rls",	KT_DOUBLE, P(model.forgetting_rls), 0.9, 1, 0 },
 	{ "model", "forgetting_hazard",	KT_DOUBLE, P(model.forgetting_hazard), 0.9, 1, 0 },
 	{ "model", "l2",		KT_DOUBLE, P(model.l2), 0, 1e6, 0 },

@@ -42,6 +42,7 @@ struct config {
 	char			http_listen[256];	/* "" disables */
 	char			http_token_file[PATH_MAX];	/* bearer token */
 	int			http_allow_remote;	/* non-loopback without token */
+	int			ready_max_lag;		/* messages, for /readyz */
 	int			estimates_interval_s;	/* wall-clock publishing */
 	int			log_level;		/* syslog priority, default LOG_INFO */
 	char			extra_protected_buf[PROTECTED_MAX][64];
@@ -131,7 +132,7 @@ struct daemon_metrics {
 	uint64_t	commits, commit_failed;
 	int64_t		consumer_lag;			/* gauge, -1 unknown */
 	int		kafka_up;			/* gauge: brokers reachable */
-	int		ready;				/* consuming */
+	int		ready;				/* ready.c's verdict */
 	double		proc_hist[16];			/* processing seconds, cumulative buckets */
 	uint64_t	proc_count;
 	double		proc_sum;
@@ -152,6 +153,15 @@ void	metrics_observe_processing(double seconds);
 void	metrics_observe_event_to_alert(double seconds);
 /* Prometheus text format 0.0.4; new string (free()). */
 char	*metrics_render(struct pipeline *);
+
+/* ready.c: readiness (/readyz, retentiond_ready), from the work loop. */
+void	ready_group(int in_group);	/* rebalance: assigned (1), lost (0) */
+/* connected: a broker reachable; npartitions assigned and their lag, -1
+ * when unknown. */
+void	ready_update(int connected, int npartitions, int64_t lag,
+	    int64_t max_lag);
+void	ready_stopping(void);
+int	ready_get(const char **text);	/* 1 ready; text: the /readyz body */
 
 /* kafka_conf.c: the clients' librdkafka configuration. */
 /* Checks [kafka] keys with librdkafka's own parser, the files they name and

@@ -199,6 +199,15 @@ kafka_set_paused(struct kafka *k, int pause)
 
 /* ---- rebalance ------------------------------------------------------ */
 
+/* Drops the cached committed offsets (kafka_update_lag fetches them). */
+static void
+forget_committed(struct kafka *k)
+{
+	if (k->committed != NULL)
+		rd_kafka_topic_partition_list_destroy(k->committed);
+	k->committed = NULL;
+}
+
 /* "0,1,5" from a partition list, truncated with "..." when long: the ids
  * make the operator's (and the tests') view of the assignment. */
 static void
@@ -232,6 +241,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	char			 ids[256];
 
 	coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	forget_committed(k);		/* the assignment changes */
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
 		for (i = 0; i < parts->cnt; i++)
@@ -243,13 +253,16 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (k->paused)
 			rd_kafka_pause_partitions(rk, parts);
 		METRICS_SET(kafka_up, 1);
+		ready_group(1);
 		format_parts(parts, ids, sizeof(ids));
 		log_info("assigned %d partition(s) of %s: [%s]", parts->cnt,
 		    k->topic_input, ids);
 		break;
 	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
 		lost = rd_kafka_assignment_lost(rk);
-		if (!lost)
+		if (lost)
+			ready_group(0);
+		else
 			kafka_commit_complete(k, FLUSH_REVOKE_MS);
 		for (i = 0; i < parts->cnt; i++)	/* orphans what is in flight */
 			track_revoke(k->track, parts->elems[i].partition);
@@ -263,6 +276,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		break;
 	default:
 		log_warnx("rebalance failed: %s", rd_kafka_err2str(err));
+		ready_group(0);
 		track_revoke_all(k->track);
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
@@ -356,6 +370,7 @@ kafka_free(struct kafka *k)
 {
 	if (k == NULL)
 		return;
+	forget_committed(k);
 	if (k->input != NULL)
 		rd_kafka_topic_destroy(k->input);
 	if (k->consumer != NULL) {
@@ -494,13 +509,43 @@ emit_cb(void *arg, const struct output *o)
 
 /* ---- consuming ------------------------------------------------------ */
 
+/*
+ * Where a partition's lag counts from when nothing was read from it since
+ * it was assigned (its position is unknown): the group's committed offset,
+ * fetched from the coordinator once per assignment (a restart with nothing
+ * new to read is not behind by the whole topic), else the low watermark
+ * (auto.offset.reset=earliest).
+ */
+static int64_t
+lag_start(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
+    const rd_kafka_topic_partition_t *p, int64_t lo)
+{
+	rd_kafka_topic_partition_list_t	*c;
+	rd_kafka_topic_partition_t	*e;
+
+	if (k->committed == NULL) {
+		c = rd_kafka_topic_partition_list_copy(parts);
+		if (rd_kafka_committed(k->consumer, c, COMMITTED_MS) ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR)
+			k->committed = c;	/* else: again next time */
+		else
+			rd_kafka_topic_partition_list_destroy(c);
+	}
+	e = k->committed == NULL ? NULL : rd_kafka_topic_partition_list_find(
+	    k->committed, p->topic, p->partition);
+	if (e != NULL && e->err == RD_KAFKA_RESP_ERR_NO_ERROR && e->offset >= 0)
+		return e->offset;
+	return lo;
+}
+
 /* Consumer lag: high watermark minus position, summed over the assigned
- * partitions whose both ends are known (cached, no request). */
+ * partitions whose both ends are known (cached; the committed offsets are
+ * fetched once per assignment). */
 void
 kafka_update_lag(struct kafka *k)
 {
 	rd_kafka_topic_partition_list_t	*parts = NULL;
-	int64_t				 lag = 0, lo, hi;
+	int64_t				 lag = 0, lo, hi, from;
 	int				 known = 0, i;
 
 	if (rd_kafka_assignment(k->consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -514,9 +559,9 @@ kafka_update_lag(struct kafka *k)
 			    p->partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
 			    hi < 0)
 				continue;
-			/* Nothing consumed yet: from the low watermark
-			 * (auto.offset.reset=earliest). */
-			lag += hi - (p->offset >= 0 ? p->offset : (lo >= 0 ? lo : hi));
+			from = p->offset >= 0 ? p->offset :
+			    lag_start(k, parts, p, lo >= 0 ? lo : hi);
+			lag += hi > from ? hi - from : 0;	/* stale hi: 0 */
 			known++;
 		}
 	}
