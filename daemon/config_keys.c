@@ -661,3 +661,35 @@ config_key_set(struct config *cfg, int i, const char *v, char *reason,
 	}
 	return set_string(field, k, v, reason, rlen);
 }
+
+/* 1 if row i's field holds a string (compared up to its NUL). */
+static int
+key_is_string(const struct config_key *k)
+{
+	return k->type == KT_TOPIC || k->type == KT_LISTEN ||
+	    k->type == KT_PATH || k->type == KT_URIREF;
+}
+
+/* 1 if row i's value differs between a and b (reload: what changed). */
+int
+config_key_differs(const struct config *a, const struct config *b, int i)
+{
+	const struct config_key	*k = &config_keys[i];
+	const char		*fa = (const char *)a + k->off;
+	const char		*fb = (const char *)b + k->off;
+
+	if (key_is_string(k))
+		return strncmp(fa, fb, k->size) != 0;
+	return memcmp(fa, fb, k->size) != 0;
+}
+
+/* Row i's value from src into dst (reload: keep the running value). */
+void
+config_key_copy(struct config *dst, const struct config *src, int i)
+{
+	const struct config_key *k = &config_keys[i];
+
+	memcpy((char *)dst + k->off, (const char *)src + k->off, k->size);
+	if (k->type == KT_LIST)
+		config_fix_pointers(dst);
+}

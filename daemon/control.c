@@ -2,6 +2,13 @@
  * control.c: what the daemon's threads share: the configuration in force,
  * the lock around the pipeline (the work loop and the HTTP thread both call
  * into it), and reloading on SIGHUP.
+ *
+ * A reload applies what the running daemon can change (thresholds, costs,
+ * weights, model settings the pipeline reads on each event, the log level,
+ * the readiness bound). A setting read only at start (restart_keys[] and
+ * every [kafka] key) keeps its running value: each one that changed gets
+ * a warning naming the key, never the value (it may be a secret), and is
+ * warned about again on every reload until a restart.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +31,17 @@ daemon_unlock(void)
 {
 	pthread_mutex_unlock(&pipeline_mutex);
 }
+
+/* Keys read only at start, besides [kafka]; retentiond(8), SIGHUP. */
+static const char *const restart_keys[][2] = {
+	{ "topics", "input" }, { "topics", "alerts" }, { "topics", "suggestions" },
+	{ "topics", "estimates" }, { "topics", "dlq" },
+	{ "state", "directory" },
+	{ "http", "listen" }, { "http", "token_file" }, { "http", "allow_remote" },
+	{ "model", "max_attribute_features" }, { "model", "max_levels" },
+	{ "model", "protected_extra" }, { "model", "dedup_capacity" },
+	{ "model", "estimates_interval_seconds" },
+};
 
 /* Every check of a loaded configuration: its own rules, then the [kafka]
  * keys through librdkafka. 0 or -1 with "file:line: reason". */
@@ -48,12 +66,63 @@ daemon_load_config(const char *path, struct config *cfg, int embedded, char *err
 	return validate(cfg, errbuf, errlen);
 }
 
+/* Warns about each [kafka] key that next adds, changes or drops against
+ * the running cfg. The number of keys warned about. */
+static int
+kafka_changes(const struct config *cfg, const struct config *next)
+{
+	const char	*old;
+	int		 i, n = 0;
+
+	for (i = 0; i < next->nkafka; i++) {
+		old = config_kafka_get(cfg, next->kafka[i].key);
+		if (old != NULL && strcmp(old, next->kafka[i].value) == 0)
+			continue;
+		log_warnx("reload: [kafka] %s %s; it needs a restart, the running "
+		    "value is kept", next->kafka[i].key, old == NULL ? "added" :
+		    "changed");
+		n++;
+	}
+	for (i = 0; i < cfg->nkafka; i++) {
+		if (config_kafka_get(next, cfg->kafka[i].key) != NULL)
+			continue;
+		log_warnx("reload: [kafka] %s removed; it needs a restart, the "
+		    "running value is kept", cfg->kafka[i].key);
+		n++;
+	}
+	return n;
+}
+
+/* Puts the running value of every setting read only at start back into
+ * next, warning about each that the file changed. The number changed. */
+static int
+keep_restart_keys(const struct config *cfg, struct config *next)
+{
+	size_t	i;
+	int	k, n;
+
+	n = kafka_changes(cfg, next);
+	next->nkafka = cfg->nkafka;
+	memcpy(next->kafka, cfg->kafka, sizeof(next->kafka));
+	for (i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++) {
+		k = config_key_index(restart_keys[i][0], restart_keys[i][1]);
+		if (k < 0 || !config_key_differs(cfg, next, k))
+			continue;
+		log_warnx("reload: [%s] %s changed; it needs a restart, the "
+		    "running value is kept", restart_keys[i][0], restart_keys[i][1]);
+		config_key_copy(next, cfg, k);
+		n++;
+	}
+	return n;
+}
+
 void
 daemon_reload(struct pipeline *p)
 {
 	struct config	*next;
 	char		 errbuf[512];
 	const char	*bootstrap;
+	int		 kept;
 
 	notify_reloading();
 	next = xmalloc(sizeof(*next));
@@ -70,16 +139,17 @@ daemon_reload(struct pipeline *p)
 		config_kafka_set(next, "bootstrap.servers", bootstrap);
 	if (validate(next, errbuf, sizeof(errbuf)) == -1)
 		goto reject;
-	/* Thresholds, costs, weights and the log level apply now; Kafka,
-	 * topics and HTTP settings need a restart. */
+	kept = keep_restart_keys(&daemon_config, next);
 	daemon_lock();
 	pipeline_reconfigure(p, &next->pipeline);
 	daemon_unlock();
 	log_set_level(next->log_level);
-	next->nkafka = daemon_config.nkafka;
-	memcpy(next->kafka, daemon_config.kafka, sizeof(next->kafka));
 	config_copy(&daemon_config, next);
-	log_info("configuration reloaded");
+	if (kept > 0)
+		log_info("configuration reloaded; %d setting(s) wait for a restart",
+		    kept);
+	else
+		log_info("configuration reloaded");
 	goto done;
 reject:
 	log_warnx("reload rejected, keeping the running configuration: %s", errbuf);

@@ -76,6 +76,9 @@ int	config_key_set(struct config *, int i, const char *value, char *reason,
  * shows the value. */
 int	config_kafka_resolve(const char *value, char *out, size_t outlen,
 	    char *reason, size_t rlen);
+/* Reload: 1 if row i differs between two configurations; copying one row. */
+int	config_key_differs(const struct config *, const struct config *, int i);
+void	config_key_copy(struct config *dst, const struct config *src, int i);
 /* Points the pipeline's extra protected names at cfg's own buffers. */
 void	config_fix_pointers(struct config *);
 /* "HOST:PORT" (IPv4, [IPv6] or localhost; port 0..65535) -> host without

@@ -220,7 +220,4 @@ def inner():
 
 
 if __name__ == "__main__":
-    try:
-        inner() if os.environ.get(NS_ENV) else outer()
-    except kt.Timeout as e:
-        kt.fail(str(e))
+    kt.run(inner if os.environ.get(NS_ENV) else outer)
