@@ -38,6 +38,8 @@ static const char *const restart_keys[][2] = {
 	{ "topics", "estimates" }, { "topics", "dlq" },
 	{ "state", "directory" },
 	{ "http", "listen" }, { "http", "token_file" }, { "http", "allow_remote" },
+	{ "http", "max_connections" }, { "http", "max_connections_per_address" },
+	{ "http", "request_timeout_seconds" },
 	{ "model", "max_attribute_features" }, { "model", "max_levels" },
 	{ "model", "protected_extra" }, { "model", "dedup_capacity" },
 	{ "model", "estimates_interval_seconds" },

@@ -43,6 +43,9 @@ struct config {
 	char			http_token_file[PATH_MAX];	/* bearer token */
 	int			http_allow_remote;	/* non-loopback without token */
 	int			ready_max_lag;		/* messages, for /readyz */
+	int			http_max_connections;	/* in all */
+	int			http_max_per_address;	/* per client address */
+	int			http_request_timeout_s;	/* open to answered, per request */
 	int			estimates_interval_s;	/* wall-clock publishing */
 	int			log_level;		/* syslog priority, default LOG_INFO */
 	char			extra_protected_buf[PROTECTED_MAX][64];
@@ -165,6 +168,16 @@ void	ready_update(int connected, int npartitions, int64_t lag,
 	    int64_t max_lag);
 void	ready_stopping(void);
 int	ready_get(const char **text);	/* 1 ready; text: the /readyz body */
+/* procstat.c: the standard process_* series, from /proc/self. */
+struct procstat_raw {
+	unsigned long long	utime_ticks, stime_ticks;	/* clock ticks */
+	unsigned long long	start_ticks;			/* after boot */
+	unsigned long long	vsize_bytes, rss_pages;
+};
+/* The text of /proc/<pid>/stat -> *out. 0, or -1 when malformed. */
+int	procstat_parse_stat(const char *text, struct procstat_raw *out);
+/* The process_* families (text format 0.0.4), each that could be read. */
+void	procstat_render(FILE *);
 
 /* kafka_conf.c: the clients' librdkafka configuration. */
 /* Checks [kafka] keys with librdkafka's own parser, the files they name and
@@ -211,10 +224,22 @@ const char *embedded_bootstrap(const struct embedded *);
 void	embedded_stop(struct embedded *);
 /* embedded.h: more of embedded.c, for tools and tests only. */
 
+/* deadline.c: sockets shut down when their deadline passes (HTTP's slow
+ * clients); no HTTP in it. */
+struct deadlines;
+struct deadline;
+struct deadlines *deadlines_new(int timeout_ms, const char *what, char *errbuf,
+	    size_t errlen);
+void	deadlines_free(struct deadlines *);
+struct deadline *deadline_add(struct deadlines *, int fd);	/* NULL: ENOMEM */
+void	deadline_restart(struct deadlines *, struct deadline *);
+void	deadline_remove(struct deadlines *, struct deadline *);	/* before close(fd) */
+
 /* http.c: libmicrohttpd, loopback by default. */
 struct http;
 struct http *http_start(const struct config *, struct pipeline *, char *errbuf, size_t errlen);
 void	http_stop(struct http *);
+int	http_add_connection(struct http *, int fd);	/* for the fuzzer */
 
 /* svg.c: chart primitives for the page, inline SVG on a stream. */
 struct plot {
@@ -270,6 +295,11 @@ char	*page_render(struct pipeline *);
 char	*page_render_employees(struct pipeline *, int token_required);
 /* /page.css or /page.js and its media type, NULL for other urls. */
 const char *page_asset(const char *url, const char **type);
+
+/* openapi.c, generated at build time from docs/openapi.json (Makefile):
+ * the self-contained OpenAPI document that http.c serves, NUL-terminated. */
+extern const char	openapi_json[];
+extern const size_t	openapi_json_len;
 
 /* control.c: the configuration in force, the lock every thread takes
  * around the pipeline, and reload. */

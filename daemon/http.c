@@ -13,10 +13,22 @@
  *   GET  /employees                  the page's employee view
  *   GET  /page.css, /page.js         the page's stylesheet and script
  *
- * One MHD polling thread serves every connection; each pipeline call is
- * made under daemon_lock(), so the work loop and HTTP never touch the
- * pipeline at once. Requests are short (a render or a lookup), so one
- * thread is enough and keeps the lock's holders to two.
+ * A small pool of MHD threads (HTTP_THREADS) serves the connections; each
+ * pipeline call is made under daemon_lock(), so the work loop and HTTP
+ * never touch the pipeline at once. More than one thread so that /healthz
+ * and /readyz, which take no lock, are answered while another request
+ * waits for the lock.
+ *
+ * Slow clients. MHD's connection timeout is an idle timeout: a client
+ * that sends a header line every few seconds is never idle and would
+ * hold its connection for ever; enough of them fill every slot and blind
+ * monitoring. So each connection is also timed (deadline.c): from the
+ * moment it is accepted (or its previous request was answered) the next
+ * request must be read and answered within request_timeout_seconds, or
+ * its socket is shut down and MHD closes it. Its entry is made in
+ * NOTIFY_CONNECTION STARTED and removed in CLOSED, which MHD calls before
+ * it closes the fd. The number of connections is bounded in all
+ * (max_connections) and per client address (max_connections_per_address).
  *
  * Security, because the API hands out personal data:
  *   - loopback by default; a non-loopback address needs a bearer token
@@ -24,7 +36,9 @@
  *   - with a token, every path but /healthz and /readyz needs
  *     "Authorization: Bearer <token>", compared in constant time;
  *   - the token file must be private to the daemon's user (mode 0600);
- *   - connections, their lifetime and request bodies are bounded;
+ *   - connections (in all and per address), the time a request may take
+ *     and request bodies are bounded; conflicting Content-Length headers
+ *     (or one beside Transfer-Encoding) are refused, not guessed at;
  *   - logs carry the route's name and status, never the path (it may hold
  *     an employee id) nor a body.
  *
@@ -56,9 +70,7 @@
 
 #define HTTP_BODY_MAX		MESSAGE_MAX_BYTES	/* what-if bodies */
 #define HTTP_TOKEN_MAX		1024
-#define HTTP_CONNECTIONS	64
-#define HTTP_PER_IP		16
-#define HTTP_TIMEOUT_S		10u
+#define HTTP_THREADS		2u	/* MHD worker threads */
 /* Nothing from elsewhere, no inline script or style: page.c keeps to it. */
 #define HTTP_CSP	"default-src 'none'; script-src 'self'; style-src 'self'; " \
 			"img-src data:; connect-src 'self'; form-action 'self'; " \
@@ -69,13 +81,14 @@ struct http {
 	struct pipeline		*pipeline;
 	char			 token[HTTP_TOKEN_MAX + 1];
 	size_t			 token_len;		/* 0: no token required */
+	struct deadlines	*deadlines;		/* per connection */
 };
 
 /* Per request, MHD's con_cls: the body being received. */
 struct request {
 	char	*body;
 	size_t	 len;
-	int	 too_large;
+	int	 answered;	/* refused after the headers: drop the body */
 };
 
 /* ---- listening socket ---------------------------------------------- */
@@ -592,11 +605,81 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
 			return respond_method(conn, "GET, HEAD");
 		return route_page(h, conn, url[1] != '\0');
 	}
+	if (strcmp(url, "/v1/openapi.json") == 0) {	/* built in: gen/openapi.c */
+		*route = "openapi";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return respond(conn, MHD_HTTP_OK, "application/json",
+		    (char *)(uintptr_t)openapi_json, openapi_json_len, 0);
+	}
 	if (strncmp(url, prefix, sizeof(prefix) - 1) == 0)
 		return route_employees(h, conn, url + sizeof(prefix) - 1, method,
 		    req, route);
 	*route = "notfound";
 	return respond_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
+}
+
+/* ---- request checks ------------------------------------------------ */
+
+/* What the framing headers say; MHD itself reads only the first
+ * Content-Length and lets Transfer-Encoding win, where a proxy in front
+ * may read another: two readings of one request are refused. */
+struct framing {
+	const char	*length;	/* the first Content-Length */
+	int		 lengths;	/* how many, and */
+	int		 differ;	/* whether their values differ */
+	int		 chunked;	/* Transfer-Encoding present */
+};
+
+static enum MHD_Result
+scan_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct framing	*f = cls;
+
+	if (value == NULL)
+		value = "";
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->lengths++ == 0)
+			f->length = value;
+		else if (strcmp(f->length, value) != 0)
+			f->differ = 1;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->chunked = 1;
+	return MHD_YES;
+}
+
+/* Checks the headers of a request before its body is read. Returns 0, or
+ * the status to refuse it with and *why. */
+static unsigned int
+check_framing(struct MHD_Connection *conn, const char **why)
+{
+	struct framing	 f;
+	const char	*p;
+
+	memset(&f, 0, sizeof(f));
+	(void)MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_framing, &f);
+	if (f.differ) {
+		*why = "conflicting Content-Length headers";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (f.lengths > 0 && f.chunked) {
+		*why = "both Content-Length and Transfer-Encoding";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (f.length == NULL)
+		return 0;
+	for (p = f.length; *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == f.length || *p != '\0') {
+		*why = "invalid Content-Length";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (p - f.length > 12 || strtoull(f.length, NULL, 10) > HTTP_BODY_MAX) {
+		*why = "body larger than 64 KiB";
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	}
+	return 0;
 }
 
 static enum MHD_Result
@@ -606,27 +689,25 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http	*h = cls;
 	struct request	*req = *con_cls;
-	const char	*route = "?", *cl;
+	const char	*route = "?", *why = NULL;
 	enum MHD_Result	 ret;
+	unsigned int	 status;
 	size_t		 n;
 
 	if (req == NULL) {		/* headers are in; the body follows */
 		if ((req = calloc(1, sizeof(*req))) == NULL)
 			return MHD_NO;
 		*con_cls = req;
-		/* A declared length over the limit is refused before the
-		 * body is read (MHD then closes the connection). */
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
-			req->too_large = 1;
-			log_debug("http: %s body too large", method);
-			return respond_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-			    "body larger than 64 KiB");
+		/* Refused before the body is read (MHD then closes the
+		 * connection rather than read what follows). */
+		if ((status = check_framing(conn, &why)) != 0) {
+			req->answered = 1;
+			log_debug("http: %s refused: %s", method, why);
+			return respond_error(conn, status, why);
 		}
 		return MHD_YES;
 	}
-	if (req->too_large) {		/* answered already: drop the rest */
+	if (req->answered) {		/* answered already: drop the rest */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -652,12 +733,48 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	return ret;
 }
 
+/* ---- slow clients: a deadline per connection ----------------------- */
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection starts its first deadline,
+ * or leaves the watch before MHD closes its socket. */
+static void
+notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http			*h = cls;
+	const union MHD_ConnectionInfo	*ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		/* NULL (no memory): untimed, MHD's idle timeout holds */
+		*socket_ctx = ci == NULL ? NULL :
+		    deadline_add(h->deadlines, ci->connect_fd);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_ctx != NULL) {
+		deadline_remove(h->deadlines, *socket_ctx);
+		*socket_ctx = NULL;
+	}
+}
+
+/* A request was answered (or abandoned): the next one on the connection
+ * gets a deadline of its own. */
+static void
+restart_deadline(struct http *h, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci != NULL && ci->socket_context != NULL)
+		deadline_restart(h->deadlines, ci->socket_context);
+}
+
 static void
 completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct request	*req = *con_cls;
 
+	restart_deadline(cls, conn);
 	if (req != NULL) {
 		free(req->body);
 		free(req);
@@ -688,6 +805,40 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* ---- start / stop -------------------------------------------------- */
+
+/* Starts MHD on the listening socket fd, with a deadline per connection.
+ * Returns the daemon, or NULL. */
+static struct MHD_Daemon *
+start_mhd(struct http *h, const struct config *cfg, int fd)
+{
+	char	errbuf[ERRBUF_MAX];
+
+	if ((h->deadlines = deadlines_new(cfg->http_request_timeout_s * 1000,
+	    "http", errbuf, sizeof(errbuf))) == NULL)
+		return NULL;
+	/* MHD's own idle timeout stays as a backstop for an untimed
+	 * connection (no memory for its entry). poll(2), level-triggered:
+	 * with edge-triggered epoll MHD missed the end of a stream that
+	 * came with the last bytes of an unfinished request and kept the
+	 * connection until the deadline; the connections are few. */
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_ITC | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    handle, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, HTTP_THREADS,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)cfg->http_max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)cfg->http_max_per_address,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)cfg->http_request_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+	    MHD_OPTION_END);
+}
 
 /* Starts the endpoint on cfg->http_listen, or on the socket systemd
  * passed. Returns a new handle (http_stop() it); NULL with errbuf[0] ==
@@ -733,19 +884,7 @@ http_start(const struct config *cfg, struct pipeline *pipeline, char *errbuf,
 		    "token (allow_remote): employee data is readable by anyone "
 		    "who can connect");
 	}
-	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_ITC | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    handle, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP,
-	    MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
-	    MHD_OPTION_END);
-	if (h->mhd == NULL) {
+	if ((h->mhd = start_mhd(h, cfg, fd)) == NULL) {
 		/* MHD may or may not have closed fd by now: leave it (the
 		 * daemon exits on this error). */
 		snprintf(errbuf, errlen, "cannot start the HTTP server");
@@ -762,9 +901,26 @@ fail_fd:
 	if (own)
 		close(fd);
 fail:
+	deadlines_free(h->deadlines);
 	explicit_bzero(h->token, sizeof(h->token));
 	free(h);
 	return NULL;
+}
+
+/* Serves fd, a connected stream socket (one end of a socketpair, say), as
+ * a connection accepted from 127.0.0.1: the way in for tests/fuzz/fuzz_http.c,
+ * with no TCP handshake per input. MHD owns fd from here on, and closes it
+ * on failure too. Returns 0, or -1. */
+int
+http_add_connection(struct http *h, int fd)
+{
+	struct sockaddr_in	sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return MHD_add_connection(h->mhd, fd, (const struct sockaddr *)&sin,
+	    sizeof(sin)) == MHD_YES ? 0 : -1;
 }
 
 /* Stops serving (waits for the request in progress) and frees h; NULL is
@@ -774,7 +930,8 @@ http_stop(struct http *h)
 {
 	if (h == NULL)
 		return;
-	MHD_stop_daemon(h->mhd);
+	MHD_stop_daemon(h->mhd);	/* CLOSED for each connection */
+	deadlines_free(h->deadlines);
 	explicit_bzero(h->token, sizeof(h->token));
 	free(h);
 }

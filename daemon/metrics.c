@@ -384,6 +384,8 @@ metrics_render(struct pipeline *p)
 		    ((double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6 -
 		    (double)ckpt_ms) / 1000.0);
 
+	procstat_render(f);
+
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);

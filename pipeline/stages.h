@@ -119,8 +119,9 @@ char	*encode_whatif(const char *employee_id, double risk_before,
 	    const struct score *after, int horizon_days);
 char	*encode_score_line(const struct employee *, int horizon_days);
 
-/* whatif.c: parses a what-if body ({"actions": [{"action":..., "amount":...},
- * ...]} or a bare array). Returns the count or -1 with errbuf. */
+/* whatif.c: parses a what-if body, {"actions": [{"action":..., "amount":...},
+ * ...]} (a bare array is refused). Returns the count or -1 with errbuf,
+ * which names the bound an amount broke. */
 int	whatif_parse_actions(const char *body, size_t len, struct action *out,
 	    int max, char *errbuf, size_t errlen);
 

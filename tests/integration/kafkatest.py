@@ -602,17 +602,25 @@ def exits_of(ids, tag, year=2025):
 
 def http_get(port, path, timeout=5):
     """(status, body str) of GET http://127.0.0.1:port/path; (None, reason)
-    when the connection fails."""
+    when the connection fails. The response must agree with
+    docs/openapi.json (openapi_check.py), or the test fails."""
     import urllib.error
     import urllib.request
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
-                                    timeout=timeout) as r:
-            return r.status, r.read().decode("utf-8", "replace")
+        import openapi_check
+    except ImportError:
+        skip("python3-jsonschema is not installed")
+    url = "http://127.0.0.1:%d%s" % (port, path)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            status, headers, body = r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
+        status, headers, body = e.code, e.headers, e.read()
     except (OSError, urllib.error.URLError) as e:
         return None, str(e)
+    bad = openapi_check.checker().problems("GET", url, status, headers, body)
+    check(not bad, "OpenAPI: GET %s: %s" % (path, "; ".join(bad)))
+    return status, body.decode("utf-8", "replace")
 
 
 def metric(port, name):

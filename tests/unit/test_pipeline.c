@@ -118,15 +118,24 @@ test_parse_actions(void)
 	CHECK(whatif_parse_actions(ok, strlen(ok), a, 4, err, sizeof(err)) == 2);
 	CHECK(a[0].kind == ACT_INCENTIVE && a[0].amount == 3000);
 	CHECK(a[1].kind == ACT_PROMOTION);
-	CHECK(parse("[{\"action\":\"care\",\"amount\":2}]", a, 4, err) == 1);
-	CHECK(parse("[{\"action\":\"bribe\",\"amount\":2}]", a, 4, err) == -1);
+	CHECK(parse("{\"actions\":[{\"action\":\"care\",\"amount\":2}]}", a, 4, err) == 1);
+	/* the contract's body is an object: a bare array is refused */
+	CHECK(parse("[{\"action\":\"care\",\"amount\":2}]", a, 4, err) == -1);
+	CHECK(strstr(err, "actions") != NULL);
+	CHECK(parse("{\"actions\":[{\"action\":\"bribe\",\"amount\":2}]}", a, 4, err) == -1);
 	CHECK(strstr(err, "action") != NULL);
-	CHECK(parse("[{\"action\":\"care\",\"amount\":-2}]", a, 4, err) == -1);
-	CHECK(parse("[{\"action\":\"care\"}]", a, 4, err) == -1);
+	CHECK(parse("{\"actions\":[{\"action\":\"care\",\"amount\":-2}]}", a, 4, err) == -1);
+	CHECK(parse("{\"actions\":[{\"action\":\"care\"}]}", a, 4, err) == -1);
+	/* an amount over its bound is told the bound */
+	CHECK(parse("{\"actions\":[{\"action\":\"incentive\",\"amount\":1e12}]}", a, 4, err) == -1);
+	CHECK(strstr(err, "1000000000") != NULL);
+	CHECK(parse("{\"actions\":[{\"action\":\"incentive\",\"amount\":1e9}]}", a, 4, err) == 1);
+	CHECK(parse("{\"actions\":[{\"action\":\"promotion\",\"amount\":6}]}", a, 4, err) == -1);
+	CHECK(strstr(err, "at most 5") != NULL);
 	CHECK(parse("{\"actions\":5}", a, 4, err) == -1);
 	CHECK(parse("not json", a, 4, err) == -1);
-	CHECK(parse("[{\"action\":\"care\",\"amount\":1},"
-	    "{\"action\":\"care\",\"amount\":1}]", a, 1, err) == -1);
+	CHECK(parse("{\"actions\":[{\"action\":\"care\",\"amount\":1},"
+	    "{\"action\":\"care\",\"amount\":1}]}", a, 1, err) == -1);
 }
 
 static void

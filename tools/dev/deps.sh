@@ -6,14 +6,19 @@ set -e
 PKGS="build-essential pkg-config librdkafka-dev libjansson-dev libgsl-dev
 libsystemd-dev libinih-dev libmicrohttpd-dev kcat python3 python3-confluent-kafka
 python3-jsonschema python3-prometheus-client clang libclang-rt-14-dev systemd
-curl python3-numpy time make gcc chromium tidy"
-# Tests drive the CloudEvents SDK and linters through node and npm; a machine
-# whose node came from elsewhere (it bundles npm) keeps it.
-command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+curl python3-numpy time make gcc chromium tidy
+debhelper dpkg-dev lintian prometheus"
+# Commands that may come from another package than Debian's (nodesource's
+# nodejs ships npm itself): the package is installed only when the command
+# is missing. npm fetches the pinned npm tools of tests/node.
+CMDS="node:nodejs npm:npm"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
+done
+for c in $CMDS; do
+	command -v "${c%%:*}" >/dev/null 2>&1 || missing="$missing ${c#*:}"
 done
 [ -z "$missing" ] && exit 0
 echo "installing:$missing" >&2
