@@ -518,12 +518,16 @@ emit_cb(void *arg, const struct output *o)
  */
 static int64_t
 lag_start(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
-    const rd_kafka_topic_partition_t *p, int64_t lo)
+    const rd_kafka_topic_partition_t *p, int64_t lo, int *tried)
 {
 	rd_kafka_topic_partition_list_t	*c;
 	rd_kafka_topic_partition_t	*e;
 
-	if (k->committed == NULL) {
+	/* One blocking request per evaluation at most, and none while no
+	 * broker is reachable (it could only time out). */
+	if (k->committed == NULL && !*tried &&
+	    __atomic_load_n(&metrics.kafka_up, __ATOMIC_RELAXED)) {
+		*tried = 1;
 		c = rd_kafka_topic_partition_list_copy(parts);
 		if (rd_kafka_committed(k->consumer, c, COMMITTED_MS) ==
 		    RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -546,7 +550,7 @@ kafka_update_lag(struct kafka *k)
 {
 	rd_kafka_topic_partition_list_t	*parts = NULL;
 	int64_t				 lag = 0, lo, hi, from;
-	int				 known = 0, i;
+	int				 known = 0, tried = 0, i;
 
 	if (rd_kafka_assignment(k->consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return;
@@ -560,7 +564,7 @@ kafka_update_lag(struct kafka *k)
 			    hi < 0)
 				continue;
 			from = p->offset >= 0 ? p->offset :
-			    lag_start(k, parts, p, lo >= 0 ? lo : hi);
+			    lag_start(k, parts, p, lo >= 0 ? lo : hi, &tried);
 			lag += hi > from ? hi - from : 0;	/* stale hi: 0 */
 			known++;
 		}
