@@ -2,10 +2,10 @@
  * main.c: command line, start-up and shutdown of retentiond.
  *
  * main() reads as its steps: parse the options, load the configuration
- * (fatal when invalid, exit 6; -t stops here, --replay runs and stops), start the
- * subsystems (embedded broker if asked, pipeline, HTTP, Kafka), run the
- * work loop, stop them in reverse order. READY=1 comes from the work loop
- * once it has subscribed. SIGTERM/SIGINT set `stop`, SIGHUP sets `reload`;
+ * (fatal when invalid, exit 6; -t stops here, --replay runs and stops),
+ * start the subsystems (embedded broker if asked, pipeline, HTTP, Kafka),
+ * run the work loop, stop them in reverse order. READY=1 comes from the
+ * work loop once it has subscribed (readiness to serve is ready.c's). SIGTERM/SIGINT set `stop`, SIGHUP sets `reload`;
  * the work loop acts on both in its own thread, so signal handlers only
  * store flags.
  */
@@ -81,11 +81,12 @@ config_fatal(const char *path, const char *errbuf)
 				    { "CONFIG_LINE", NULL } };
 	char			 line[16];
 	size_t			 plen = path != NULL ? strlen(path) : 0;
-	const char		*s = errbuf + plen + 1;
+	const char		*s;
 	size_t			 digits;
 
 	if (path != NULL && strncmp(errbuf, path, plen) == 0 &&
 	    errbuf[plen] == ':') {
+		s = errbuf + plen + 1;
 		digits = strspn(s, "0123456789");
 		if (digits > 0 && digits < sizeof(line) && s[digits] == ':') {
 			memcpy(line, s, digits);
