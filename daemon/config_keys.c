@@ -14,7 +14,8 @@
  * $CREDENTIALS_DIRECTORY/NAME (systemd LoadCredential=), "@file:/PATH" by
  * the content of that file, and "${CREDENTIALS_DIRECTORY}" inside a [kafka]
  * value or [http] token_file by the directory itself. Values of [kafka]
- * keys never appear in error messages.
+ * keys never appear in error messages. A file behind @file: or
+ * @credential: must be private to its owner (secrets.c).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -62,6 +63,8 @@ static const struct config_key config_keys[] = {
 	{ "topics", "estimates",	KT_TOPIC, FIELD(topic_estimates), 0, 0, 0 },
 	{ "topics", "dlq",		KT_TOPIC, FIELD(topic_dlq), 0, 0, 0 },
 	{ "state", "directory",		KT_PATH, FIELD(state_directory), 0, 0, KF_NONEMPTY },
+	{ "state", "max_employees",	KT_SIZE, P(max_employees), 0, 1e9, 0 },
+	{ "state", "keep_exited_days",	KT_INT, P(keep_exited_days), 0, 36500, 0 },
 	{ "alerts", "threshold",	KT_DOUBLE, P(threshold), 0, 1, KF_LO_OPEN | KF_HI_OPEN },
 	{ "alerts", "clear_threshold",	KT_DOUBLE, P(clear_threshold), 0, 1, KF_HI_OPEN },
 	{ "alerts", "critical_threshold", KT_DOUBLE, P(critical_threshold), 0, 1, KF_LO_OPEN },
@@ -174,7 +177,8 @@ toolong:
 
 /*
  * The content of a secret file into out (one line; trailing newlines
- * dropped). Only regular files: never blocks on a FIFO or a device.
+ * dropped). Only private regular files (secrets.c): never blocks on a FIFO
+ * or a device, never reads a secret others can read too.
  * Returns 0, or -1 with a reason that names the file, not its content.
  */
 static int
@@ -191,10 +195,9 @@ read_secret(const char *path, char *out, size_t outlen, char *reason,
 		snprintf(reason, rlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(reason, rlen, "%s: not a regular file", path);
+	if (fstat(fd, &st) < 0 || secret_file_private(path, &st, reason,
+	    rlen) < 0)
 		goto fail;
-	}
 	while (len < outlen) {
 		n = read(fd, out + len, outlen - len);
 		if (n < 0 && errno == EINTR)

@@ -10,6 +10,7 @@
  * a warning naming the key, never the value (it may be a secret), and is
  * warned about again on every reload until a restart.
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,4 +159,21 @@ reject:
 done:
 	free(next);
 	notify_ready();
+}
+
+/* Logs, rate-limited and without ids, that events for new employees were
+ * refused since *seen (the count last reported), then updates *seen. The
+ * caller holds the daemon lock or is the pipeline's only user. */
+void
+daemon_report_limits(struct pipeline *p, uint64_t *seen)
+{
+	struct pipeline_stats	st;
+
+	pipeline_stats(p, &st);
+	if (st.employees_refused > *seen)
+		log_warn_limited("employee-limit", "%" PRIu64 " event(s) for new "
+		    "employees sent to the DLQ: [state] max_employees (%zu) is "
+		    "reached", st.employees_refused - *seen,
+		    daemon_config.pipeline.max_employees);
+	*seen = st.employees_refused;
 }

@@ -88,6 +88,15 @@ void	config_fix_pointers(struct config *);
  * brackets and port. 0, or -1 if malformed. */
 int	config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
 
+/* secrets.c: the one rule for every file that holds a secret. */
+struct stat;
+int	config_secret_key(const char *key);	/* [kafka] value is a secret */
+int	config_secret_file_key(const char *key);	/* names a secret file */
+/* A regular file without group or other permission bits. 0, or -1 with a
+ * reason that starts with path. */
+int	secret_file_private(const char *path, const struct stat *, char *reason,
+	    size_t rlen);
+
 /* log.c: stderr with <N> priority prefixes for journald, or the journal's
  * native protocol when stderr is the journal; no personal data. */
 struct log_field {			/* a journal field of one record */
@@ -135,6 +144,8 @@ int	notify_listen_fd(void);
 /* metrics.c: counters the daemon itself owns, and the /metrics rendering. */
 struct daemon_metrics {
 	uint64_t	consumed, produced, delivery_failed;
+	uint64_t	dlq_truncated;			/* DLQ records cut to fit */
+	uint64_t	outputs_refused;		/* outputs rerouted to the DLQ */
 	uint64_t	commits, commit_failed;
 	int64_t		consumer_lag;			/* gauge, -1 unknown */
 	int		kafka_up;			/* gauge: brokers reachable */
@@ -190,6 +201,19 @@ struct kafka;
 struct kafka *kafka_new(const struct config *, char *errbuf, size_t errlen);
 void	kafka_free(struct kafka *);			/* close, then destroy */
 
+/* dlq.c: cutting a dead-letter record to the producer's limit. */
+#define DLQ_KEY_MAX	1024	/* key bytes kept in a cut record */
+#define DLQ_NUM_MAX	24	/* a decimal size, NUL included */
+#define DLQ_HASH_MAX	17	/* 16 hex digits and NUL */
+#define DLQ_STUB_BYTES	1024	/* value kept when the broker refused a cut one */
+size_t	dlq_header_cost(size_t namelen, size_t vallen);
+int	dlq_fits(size_t max_bytes, size_t keylen, size_t hdr_bytes, size_t len);
+size_t	dlq_prefix_len(size_t max_bytes, size_t keylen, size_t hdr_bytes,
+	    size_t len);
+/* Size (decimal) and FNV-1a 64 (hex) of the whole original value. */
+void	dlq_describe(const void *value, size_t len, char size[DLQ_NUM_MAX],
+	    char hash[DLQ_HASH_MAX]);
+
 /* loop.c: the work loop. */
 /* Runs until *stop is set: poll, pipeline_run, produce, store offsets after
  * delivery; acts on *reload (SIGHUP). The daemon lock is taken around
@@ -208,6 +232,8 @@ struct track_entry *track_begin(struct track *, int32_t partition, int64_t offse
 void	track_end(struct track_entry *, int failed);	/* all outputs emitted */
 void	track_output(struct track_entry *);		/* one more to deliver */
 void	track_delivered(struct track_entry *, int ok);
+void	track_entry_source(const struct track_entry *, int32_t *partition,
+	    int64_t *offset);
 void	track_assign(struct track *, int32_t partition);
 void	track_revoke(struct track *, int32_t partition);	/* orphans in flight */
 void	track_revoke_all(struct track *);
@@ -234,6 +260,21 @@ void	deadlines_free(struct deadlines *);
 struct deadline *deadline_add(struct deadlines *, int fd);	/* NULL: ENOMEM */
 void	deadline_restart(struct deadlines *, struct deadline *);
 void	deadline_remove(struct deadlines *, struct deadline *);	/* before close(fd) */
+
+/* http_listen.c: the endpoint's socket and bearer token, no MHD inside. */
+#define HTTP_TOKEN_MAX 1024
+/* Opens a listening socket for "HOST:PORT"; *loopback tells whether it is
+ * bound to loopback only. The fd, or -1 with errbuf. */
+int	http_open_listen(const char *listen_addr, int *loopback, char *errbuf,
+	    size_t errlen);
+int	http_fd_is_loopback(int fd);	/* 1 if bound to a loopback address */
+/* Reads the token file (one printable word, the secrets rule applies) into
+ * token (HTTP_TOKEN_MAX + 1 bytes). 0, or -1 with errbuf. */
+int	http_read_token(const char *path, char *token, size_t *token_len,
+	    char *errbuf, size_t errlen);
+/* 1 if got equals want, in time that depends only on gotlen. */
+int	http_token_equal(const char *want, size_t wantlen, const char *got,
+	    size_t gotlen);
 
 /* http.c: libmicrohttpd, loopback by default. */
 struct http;
@@ -314,6 +355,9 @@ void	daemon_unlock(void);
  * weights to the pipeline, keeps state; a bad file is rejected and the old
  * configuration kept. Called from the work loop's thread. */
 void	daemon_reload(struct pipeline *);
+/* A warning (rate-limited, no ids) when [state] max_employees refused
+ * events since *seen; updates *seen. Under the lock. */
+void	daemon_report_limits(struct pipeline *, uint64_t *seen);
 
 /* replay.c: JSONL file of events through the pipeline, outputs as JSONL.
  * path "-" is stdin. score_at_ms > 0: with dump_scores, scores at that

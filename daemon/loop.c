@@ -34,6 +34,7 @@
 struct timers {
 	int64_t		last_status, last_est, last_commit, last_ready;
 	uint64_t	consumed_at_status;
+	uint64_t	refused_reported;	/* employees_refused logged */
 };
 
 static int64_t
@@ -150,8 +151,12 @@ run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 			log_warn_limited("kafka-commit", "offset commit: %s",
 			    rd_kafka_err2str(err));
 	}
-	if (t - tm->last_status >= STATUS_INTERVAL_MS)
+	if (t - tm->last_status >= STATUS_INTERVAL_MS) {
 		report_status(k, tm, t);
+		daemon_lock();
+		daemon_report_limits(p, &tm->refused_reported);
+		daemon_unlock();
+	}
 	if (t - tm->last_ready >= READY_INTERVAL_MS) {
 		tm->last_ready = t;
 		check_ready(k);

@@ -221,6 +221,12 @@ render_inputs(FILE *f, const struct pipeline_stats *st)
 	    st->provisional_created);
 	put_u64(f, "retentiond_erasures_total", "counter",
 	    "Right-to-erasure events applied.", st->erasures);
+	put_u64(f, "retentiond_employees_refused_total", "counter",
+	    "Events for new employees refused: [state] max_employees reached.",
+	    st->employees_refused);
+	put_u64(f, "retentiond_leavers_expired_total", "counter",
+	    "Leavers' records removed [state] keep_exited_days after the exit.",
+	    st->leavers_expired);
 }
 
 /* What went out and what is held: outputs by kind, alerts, plans, the
@@ -356,6 +362,12 @@ metrics_render(struct pipeline *p)
 	    "Records acknowledged by the broker.", LOAD(produced));
 	put_u64(f, "retentiond_delivery_failed_total", "counter",
 	    "Records the broker failed to acknowledge.", LOAD(delivery_failed));
+	put_u64(f, "retentiond_dlq_truncated_total", "counter",
+	    "DLQ records cut to fit the producer's message.max.bytes.",
+	    LOAD(dlq_truncated));
+	put_u64(f, "retentiond_outputs_refused_total", "counter",
+	    "Outputs the producer refused (too large), sent to the DLQ instead.",
+	    LOAD(outputs_refused));
 	put_u64(f, "retentiond_commits_total", "counter",
 	    "Offset commits that succeeded.", LOAD(commits));
 	put_u64(f, "retentiond_commit_failed_total", "counter",

@@ -3,9 +3,11 @@
  *
  * Per message: decode -> dedup -> (state_erase | state_apply: record and
  * model in one call) -> score -> decide -> encode -> emit. Then, in event
- * time: a rescoring sweep of the shard when its clock has moved
- * rescore_interval_hours, budget plans when the global clock enters a new
- * calendar month, estimates every estimates_interval_events events.
+ * time: a pass that removes leavers older than keep_exited_days once per
+ * day of the shard's clock, a rescoring sweep of the shard when its clock
+ * has moved rescore_interval_hours, budget plans when the global clock
+ * enters a new calendar month, estimates every estimates_interval_events
+ * events. A new employee over max_employees goes to the DLQ.
  *
  * Invariants: an employee lives in exactly one shard (its events share a
  * partition because the key is the employee id); every output is encoded
@@ -22,6 +24,7 @@
 
 #define SHARDS_MAX 4096			/* partitions of the input topic */
 #define REASON_NOT_APPLICABLE DR__COUNT	/* state_apply refused the event */
+#define REASON_EMPLOYEE_LIMIT (DR__COUNT + 1)	/* max_employees reached */
 #define ESTIMATES_KEY "retentiond"	/* key of hr.model.estimates: the model name */
 
 struct shard {
@@ -29,6 +32,7 @@ struct shard {
 	struct dedup	*dedup;
 	int64_t		 clock_ms;	/* latest event time applied here */
 	int64_t		 swept_ms;	/* clock at the last rescoring sweep */
+	int64_t		 expired_ms;	/* clock at the last pass for leavers */
 };
 
 struct pipeline {
@@ -38,6 +42,7 @@ struct pipeline {
 	struct shard		*shards[SHARDS_MAX];
 	struct pipeline_stats	 stats;
 	uint64_t		 exited;	/* employees in state that left */
+	size_t			 nemployees;	/* records in all shards */
 	int64_t			 clock_ms;	/* max over shards */
 	int			 plan_month;	/* year * 12 + month - 1; -1 none */
 	uint64_t		 since_estimates;
@@ -80,6 +85,8 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->rescore_interval_hours = 24;
 	c->estimates_interval_events = 10000;
 	c->dedup_capacity = 1 << 20;
+	c->max_employees = 500000;
+	c->keep_exited_days = 730;
 	c->output_format = OUTPUT_PLAIN;
 	snprintf(c->output_source, sizeof(c->output_source), "%s", OUTPUT_SOURCE_DEFAULT);
 }
@@ -442,6 +449,23 @@ pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 	return p->failed ? -1 : 0;
 }
 
+/* Removes e as an erasure does (state_erase(): model first, then the
+ * record's memory is wiped) and keeps the counters true. */
+static void
+forget(struct pipeline *p, struct shard *sh, struct employee *e)
+{
+	char id[EMPLOYEE_ID_MAX + 1];
+
+	memcpy(id, e->id, sizeof(id));	/* e is wiped on the way */
+	if (e->flags & EMP_FIRING)
+		p->stats.alerts_open--;		/* the episode ends silently */
+	if (e->flags & EMP_EXITED)
+		p->exited--;
+	if (state_erase(p->model, sh->table, id) == 1)
+		p->nemployees--;
+	explicit_bzero(id, sizeof(id));
+}
+
 /* Erasure: every trace of the employee goes; only the count remains. */
 static void
 erase(struct pipeline *p, struct shard *sh, const char *id)
@@ -449,13 +473,67 @@ erase(struct pipeline *p, struct shard *sh, const char *id)
 	struct employee *e = table_get(sh->table, id);
 
 	p->stats.erasures++;
-	if (e == NULL)
+	if (e != NULL)
+		forget(p, sh, e);
+}
+
+/*
+ * Limits: what the state may hold is bounded, whatever the input.
+ *
+ * Storage limitation: keep_exited_days after the exit, in event time (a
+ * replay removes the same records at the same point), a leaver's record
+ * is removed as an erasure removes it; only leavers_expired counts it.
+ * One pass over the shard per day of its clock. table_erase() leaves a
+ * tombstone, so removing the record just returned keeps the iteration
+ * valid.
+ */
+static void
+expire_leavers(struct pipeline *p, struct shard *sh)
+{
+	struct employee	*e;
+	size_t		 it = 0;
+	int64_t		 cutoff;
+
+	sh->expired_ms = sh->clock_ms;
+	if (p->cfg.keep_exited_days <= 0)
 		return;
-	if (e->flags & EMP_FIRING)
-		p->stats.alerts_open--;		/* the episode ends silently */
-	if (e->flags & EMP_EXITED)
-		p->exited--;
-	(void)state_erase(p->model, sh->table, id);
+	cutoff = sh->clock_ms - (int64_t)p->cfg.keep_exited_days * MS_PER_DAY;
+	while ((e = table_next(sh->table, &it)) != NULL)
+		if ((e->flags & EMP_EXITED) && e->exit_ms <= cutoff) {
+			p->stats.leavers_expired++;
+			forget(p, sh, e);
+		}
+}
+
+/*
+ * The record of the event's subject, created when new, unless that would
+ * pass max_employees: then the event goes to the DLQ with the reason and
+ * is counted (memory per employee is bounded, so the limit bounds the
+ * state). NULL when refused, or out of memory (p->failed).
+ */
+static struct employee *
+admit(struct pipeline *p, struct shard *sh, const struct message *msg,
+    int *created)
+{
+	struct employee	*e;
+	char		 why[ERRBUF_MAX];
+
+	if (p->cfg.max_employees > 0 && p->nemployees >= p->cfg.max_employees &&
+	    (e = table_get(sh->table, p->ev.subject)) == NULL) {
+		p->stats.employees_refused++;
+		snprintf(why, sizeof(why), "employee limit reached ([state] "
+		    "max_employees = %zu): a new employee is not admitted",
+		    p->cfg.max_employees);
+		reject(p, msg, why, REASON_EMPLOYEE_LIMIT);
+		return NULL;
+	}
+	if ((e = table_put(sh->table, p->ev.subject, created)) == NULL) {
+		p->failed = 1;
+		return NULL;
+	}
+	if (*created)
+		p->nemployees++;
+	return e;
 }
 
 static void
@@ -467,10 +545,8 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 	char		 why[ERRBUF_MAX];
 	int		 created, was_exited;
 
-	if ((e = table_put(sh->table, ev->subject, &created)) == NULL) {
-		p->failed = 1;
+	if ((e = admit(p, sh, msg, &created)) == NULL)
 		return;
-	}
 	if (created && ev->type != EV_HIRED)
 		p->stats.provisional_created++;
 	if (!created && ev->time_ms < e->last_event_ms)
@@ -479,8 +555,8 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 	/* all or nothing: a refused event leaves record and model as they were */
 	if (state_apply(p->model, e, ev, why, sizeof(why)) == -1) {
 		reject(p, msg, why, REASON_NOT_APPLICABLE);
-		if (created)
-			table_erase(sh->table, ev->subject);
+		if (created && table_erase(sh->table, ev->subject) == 1)
+			p->nemployees--;
 		return;
 	}
 	p->stats.events_by_type[ev->type]++;
@@ -530,6 +606,8 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 		erase(p, sh, p->ev.subject);
 	} else
 		apply(p, sh, msg);
+	if (sh->clock_ms - sh->expired_ms >= MS_PER_DAY)
+		expire_leavers(p, sh);
 	if (sh->swept_ms == 0)
 		sh->swept_ms = sh->clock_ms;
 	else if (sh->clock_ms - sh->swept_ms >=
@@ -570,6 +648,8 @@ pipeline_reject_reason_name(int i)
 		return decode_reason_name(i);
 	if (i == REASON_NOT_APPLICABLE)
 		return "not_applicable";
+	if (i == REASON_EMPLOYEE_LIMIT)
+		return "employee_limit";
 	return NULL;
 }
 

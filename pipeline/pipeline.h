@@ -46,6 +46,10 @@ struct pipeline_config {
 	int	rescore_interval_hours;	/* rescoring of the whole shard */
 	int	estimates_interval_events;	/* publish estimates every N events */
 	size_t	dedup_capacity;		/* source+id pairs remembered per shard */
+	/* [state]: bounds on what is kept (pipeline.c, "Limits") */
+	size_t	max_employees;		/* records in all shards; 0: no limit */
+	int	keep_exited_days;	/* a leaver's record goes this long after
+					 * the exit, in event time; 0: kept */
 	/* outputs */
 	int	output_format;		/* enum output_format */
 	char	output_source[EVENT_SOURCE_MAX + 1];	/* CloudEvents `source` */
@@ -118,6 +122,9 @@ struct pipeline_stats {
 	uint64_t	provisional_created;
 	uint64_t	late_events;		/* older than the record's latest */
 	uint64_t	erasures;		/* the anonymous count */
+	uint64_t	employees_refused;	/* events for new ids over max_employees */
+	uint64_t	leavers_expired;	/* records removed keep_exited_days
+						 * after the exit: the anonymous count */
 	uint64_t	outputs[OUT__COUNT];
 	uint64_t	alerts_firing, alerts_resolved;
 	uint64_t	plans;

@@ -234,6 +234,17 @@ class MockBroker:
         """Brings the brokers back (SIGUSR2), once acknowledged."""
         self._set_brokers(True, timeout)
 
+    def refuse_next_produce(self, timeout=10):
+        """The next Produce request (from any client) is refused with
+        MSG_SIZE_TOO_LARGE, as a real broker refuses a record over a
+        topic's max.message.bytes (SIGHUP); returns once acknowledged."""
+        word = "mockbroker: next produce refused"
+        before = self.output().count(word)
+        self.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.output().count(word) > before
+                 or self.proc.poll() is not None, timeout, word)
+        check(self.proc.poll() is None, "mockbroker died: " + self.output())
+
     def stop(self):
         """Stops the broker; returns its exit status (0 expected)."""
         return _kill(self.proc, 10.0) if self.proc else None
@@ -360,13 +371,14 @@ class Daemon:
 
 # ---- Kafka clients ---------------------------------------------------------
 
-def produce(bootstrap, topic, records, timeout=30):
+def produce(bootstrap, topic, records, timeout=30, conf=None):
     """Produces [(key, value, headers)] in order (one partition per key by
     the default partitioner) and waits for every delivery report. Returns
     [(partition, offset)] in the order given; fails on a delivery error.
-    key/value: str, bytes or None; headers: list of (name, bytes) or None."""
-    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                  "linger.ms": 5})
+    key/value: str, bytes or None; headers: list of (name, bytes) or None.
+    conf: more producer settings (e.g. a larger message.max.bytes)."""
+    p = Producer(dict({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                       "linger.ms": 5}, **(conf or {})))
     results = [None] * len(records)
 
     def report(i):

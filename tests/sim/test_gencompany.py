@@ -180,6 +180,60 @@ def replay_accepts(path, tmp):
     print("replay: %d output lines, %d DLQ" % (lines, dlq))
 
 
+def check_monthly(path, events, months):
+    """--truth-monthly with --truth-paths: one row per employee on staff at
+    each month start, hazard and risks in range, the risk consistent with
+    the hazard, and both risks adding up to the exits that follow."""
+    with open(path) as f:
+        lines = f.read().splitlines()
+    check(lines and lines[0] == "employee,month,time,tenure_days,hazard_per_year,"
+          "risk_180d,risk_180d_paths", "monthly truth header")
+    rows = [ln.split(",") for ln in lines[1:]]
+    by_month = {}
+    for r in rows:
+        by_month.setdefault(int(r[1]), []).append(r)
+    check(sorted(by_month) == list(range(1, months)),
+          "monthly truth has months 1..%d (got %s)" % (months - 1, sorted(by_month)[:3]))
+    hired = {e["subject"]: e["_t"] for e in events if e["type"] == "hr.employee.hired"}
+    gone = {e["subject"]: e["_t"] for e in events if e["type"] == "hr.employee.exited"}
+    for k, rs in sorted(by_month.items()):
+        t = ms(rs[0][2])
+        staff = {s for s, h in hired.items() if h < t and gone.get(s, t + 1) > t}
+        check({r[0] for r in rs} == staff and len(rs) == len(staff),
+              "month %d: the rows are the staff at %s (%d rows, %d staff)"
+              % (k, rs[0][2], len(rs), len(staff)))
+        for r in rs[:50]:
+            ten, haz, risk = float(r[3]), float(r[4]), float(r[5])
+            check(abs(ten - (t - hired[r[0]]) / 86400000) < 0.01, "tenure_days of %s" % r[0])
+            check(0 < haz < 5 and 0 < risk < 1 and 0 < float(r[6]) < 1,
+                  "hazard and risks in range (%s)" % r)
+            # Over 180 days the hazard moves with the tenure band (x0.4..x2
+            # at the defaults) and months since a raise (x1.2): a wide band
+            # around the constant-hazard risk.
+            h = haz * 180 / 365
+            check(1 - np.exp(-0.4 * h) <= risk <= 1 - np.exp(-3 * h),
+                  "risk_180d within reach of 1 - exp(-hazard * 180/365) (%s)" % r)
+    # Calibration in the large: the true risks add up to the voluntary
+    # exits that follow within 180 days (months whose horizon is observed).
+    end = max(e["_t"] for e in events)
+    vol = {e["subject"]: e["_t"] for e in events
+           if e["type"] == "hr.employee.exited" and e["data"]["voluntary"]}
+    for col, name in ((5, "risk_180d"), (6, "risk_180d_paths")):
+        expected = observed = 0.0
+        for k, rs in by_month.items():
+            t = ms(rs[0][2])
+            if t + 180 * 86400000 > end:
+                continue
+            for r in rs:
+                expected += float(r[col])
+                observed += 1 if t < vol.get(r[0], 0) <= t + 180 * 86400000 else 0
+        print("monthly truth: %s: %.1f voluntary exits expected within 180 days, %d seen"
+              % (name, expected, observed))
+        check(expected > 20 and abs(observed - expected) < 0.25 * expected,
+              "%s adds up to the exits that follow (%.1f expected, %d seen)"
+              % (name, expected, observed))
+
+
 def main():
     if not os.access(GEN, os.X_OK):
         print("%s not built" % GEN)
@@ -192,6 +246,10 @@ def main():
         print("events:", len(events))
 
         check(gen(*args) == raw, "same seed, same bytes")
+        monthly = os.path.join(tmp, "monthly.csv")
+        check(gen(*args, "--truth-monthly", monthly, "--truth-paths", "4") == raw,
+              "--truth-monthly and --truth-paths leave the stream as they are")
+        check_monthly(monthly, events, 18)
         other = gen("--employees", "200", "--months", "18", "--seed", "8", "--erasures", "3")
         check(other != raw and len(other) > 0, "another seed, another company")
 

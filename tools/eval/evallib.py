@@ -9,8 +9,10 @@ Contents:
     CONTRACT.md;
   - a stratified k-fold split driven by random.Random(seed);
   - metrics written out here so that nothing hides behind a library:
-    ROC AUC as the Mann-Whitney statistic (ties count one half) and
-    Harrell's concordance for right-censored times;
+    ROC AUC as the Mann-Whitney statistic (ties count one half),
+    Harrell's concordance for right-censored times, and calibration: a
+    reliability table over equal-count bins with Wilson intervals, the
+    expected calibration error and the Hosmer-Lemeshow test;
   - the replay runner: feeds a JSONL file through `retentiond --replay` and
     collects scores, estimates and DLQ records;
   - batch anchors: ridge logistic regression by IRLS and a Cox model
@@ -19,6 +21,7 @@ Contents:
 
 import datetime
 import json
+import math
 import os
 import random
 import subprocess
@@ -147,9 +150,81 @@ def concordance(risk, times, events):
     return conc / comparable if comparable else float("nan")
 
 
+def wilson(k, n, z=1.96):
+    """Wilson score interval (default 95 %) of a proportion k / n:
+    (low, high); (nan, nan) when n is 0."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
+def reliability(pred, outcome, bins=10):
+    """Reliability table: items sorted by prediction and cut into `bins`
+    groups of equal count (sizes differ by at most one). Per bin a dict
+    with n, events, mean predicted p, observed rate and its Wilson 95 %
+    interval (lo, hi)."""
+    order = sorted(range(len(pred)), key=lambda i: pred[i])
+    n = len(order)
+    rows = []
+    for b in range(bins):
+        idx = order[b * n // bins:(b + 1) * n // bins]
+        if not idx:
+            continue
+        k = sum(1 for i in idx if outcome[i])
+        lo, hi = wilson(k, len(idx))
+        rows.append({"n": len(idx), "events": k,
+                     "pred": sum(pred[i] for i in idx) / len(idx),
+                     "obs": k / len(idx), "lo": lo, "hi": hi})
+    return rows
+
+
+def ece(table):
+    """Expected calibration error of a reliability table: the mean over
+    items of |mean predicted - observed| of their bin."""
+    n = sum(r["n"] for r in table)
+    return sum(r["n"] * abs(r["pred"] - r["obs"]) for r in table) / n if n else float("nan")
+
+
+def chi2_sf(x, df):
+    """P(chi-square with df degrees of freedom > x), df even (the series
+    exp(-x/2) * sum_{j < df/2} (x/2)^j / j! is then exact)."""
+    if df <= 0 or df % 2:
+        raise ValueError("chi2_sf: df must be even and positive")
+    h = x / 2.0
+    term, tot = 1.0, 1.0
+    for j in range(1, df // 2):
+        term *= h / j
+        tot += term
+    return math.exp(-h) * tot
+
+
+def hosmer_lemeshow(table):
+    """Hosmer-Lemeshow statistic of a reliability table, sum over bins of
+    (O - E)^2 / (E (1 - E / n)), with as many degrees of freedom as bins
+    (the predictions were not fitted to these outcomes). Returns
+    (statistic, df, p); p is nan for an odd number of bins."""
+    stat = 0.0
+    for r in table:
+        e = r["pred"] * r["n"]
+        v = e * (1 - r["pred"])
+        if v > 0:
+            stat += (r["events"] - e) ** 2 / v
+    df = len(table)
+    p = chi2_sf(stat, df) if df > 0 and df % 2 == 0 else float("nan")
+    return stat, df, p
+
+
+ALERTS_TOPIC = "hr.attrition.alerts"      # the default [kafka] topic of alerts
+
+
 class ReplayResult:
     def __init__(self):
         self.scores = {}        # employee id -> value dict of the "scores" topic
+        self.alerts = []        # values of the alerts topic, in order
         self.estimates = []     # values of hr.model.estimates, in order
         self.dlq = []           # (key, error)
         self.counts = {}        # topic -> records
@@ -190,6 +265,8 @@ def replay(binary, path, score_at=None, conf=None, timeout=600):
         res.counts[topic] = res.counts.get(topic, 0) + 1
         if topic == "scores":
             res.scores[rec.get("key")] = rec.get("value") or {}
+        elif topic == ALERTS_TOPIC:
+            res.alerts.append(rec.get("value") or {})
         elif topic == "hr.model.estimates":
             res.estimates.append(rec.get("value") or {})
         elif topic == "hr.events.dlq":

@@ -77,12 +77,20 @@ PerformanceRating, JobLevel, YearsAtCompany, YearsSinceLastPromotion,
 YearsWithCurrManager, TrainingTimesLastYear, JobSatisfaction, JobInvolvement,
 WorkLifeBalance, Department (all carried by the events above).
 
+The placement can be changed for the framing check of make eval
+(--undated snapshot, `undated="snapshot"`): the raise, the review and the
+survey then happen UNDATED_NEAR_DAYS (60) days before T instead of at the
+hire, as a converter that reads "current values" as "recent" would do.
+This is the framing the docstring above warns against; the evaluation
+measures what it costs (docs/EVALUATION.md, framing).
+
 No leak of the label into a test history: apart from the exit, every event
 and every time offset is a function of the non-label columns only, and the
 same for leavers and stayers; a test history is the training history minus
 the exit. Training leavers and stayers both run to T.
 
 Usage: ibm2events.py CSV [-o OUT] [--no-exits] [--snapshot RFC3339]
+                        [--undated hire|snapshot]
 """
 
 import argparse
@@ -101,6 +109,8 @@ NUMERIC_ATTRS = ["DailyRate", "DistanceFromHome", "Education",
 CATEGORICAL_ATTRS = ["BusinessTravel", "EducationField", "JobRole", "OverTime"]
 PROTECTED_ATTRS = ["Age", "Gender", "MaritalStatus"]
 SOURCE = "urn:retentiond:eval:ibm"
+UNDATED = ("hire", "snapshot")      # where the undated values are placed
+UNDATED_NEAR_DAYS = 60              # "near the snapshot": T minus this
 
 
 def load(path):
@@ -124,8 +134,9 @@ def scale_1_4(v):
     return round((float(v) - 1.0) * 100.0 / 3.0, 3)
 
 
-def add_employee(w, row, snapshot, with_exit):
-    """Adds one employee's events to the EventWriter w."""
+def add_employee(w, row, snapshot, with_exit, undated="hire"):
+    """Adds one employee's events to the EventWriter w; undated is where
+    the values without a date go (UNDATED)."""
     eid = employee_id(row)
     yac = int(row["YearsAtCompany"])
     yslp = int(row["YearsSinceLastPromotion"])
@@ -152,12 +163,13 @@ def add_employee(w, row, snapshot, with_exit):
     # Snapshot values without a date hold from the hire on (see the
     # docstring: anything that appeared only near T would coincide with
     # every training exit and teach the model an artefact).
-    w.add("hr.compensation.changed", eid, hire,
+    at = hire if undated == "hire" else evallib.before(snapshot, UNDATED_NEAR_DAYS)
+    w.add("hr.compensation.changed", eid, at,
           {"kind": "raise", "amount": round(salary_now - salary_before, 2),
            "new_salary": round(salary_now, 2)})
-    w.add("hr.review.completed", eid, hire,
+    w.add("hr.review.completed", eid, at,
           {"rating": round(1.0 + (float(row["PerformanceRating"]) - 1.0) * 4.0 / 3.0, 4)})
-    w.add("hr.survey.submitted", eid, hire,
+    w.add("hr.survey.submitted", eid, at,
           {"satisfaction": scale_1_4(row["JobSatisfaction"]),
            "engagement": scale_1_4(row["JobInvolvement"]),
            "work_life_balance": scale_1_4(row["WorkLifeBalance"])})
@@ -185,11 +197,13 @@ def add_employee(w, row, snapshot, with_exit):
               {"voluntary": True, "reason": "attrition"})
 
 
-def events(rows, snapshot, with_exit, source=SOURCE):
+def events(rows, snapshot, with_exit, source=SOURCE, undated="hire"):
     """JSONL lines (sorted by event time) for the given rows."""
+    if undated not in UNDATED:
+        raise ValueError("undated must be one of %s" % (UNDATED,))
     w = evallib.EventWriter(source)
     for r in rows:
-        add_employee(w, r, snapshot, with_exit)
+        add_employee(w, r, snapshot, with_exit, undated)
     return w.lines()
 
 
@@ -200,10 +214,12 @@ def main():
     ap.add_argument("--no-exits", action="store_true",
                     help="leave out the exits (as for a test fold)")
     ap.add_argument("--snapshot", default=evallib.rfc3339(evallib.SNAPSHOT))
+    ap.add_argument("--undated", choices=UNDATED, default="hire",
+                    help="where the values without a date go (default: the hire)")
     a = ap.parse_args()
     snap = datetime.datetime.strptime(a.snapshot, "%Y-%m-%dT%H:%M:%SZ").replace(
         tzinfo=datetime.timezone.utc)
-    lines = events(load(a.csv), snap, not a.no_exits)
+    lines = events(load(a.csv), snap, not a.no_exits, undated=a.undated)
     if a.out == "-":
         sys.stdout.write("".join(x + "\n" for x in lines))
     else:

@@ -105,6 +105,8 @@ struct params {
 	int	kafka_format;
 	int	crn;			/* keyed random streams (--crn, --actions) */
 	const char *truth_path;
+	const char *monthly_path;	/* --truth-monthly */
+	int	truth_paths;		/* --truth-paths: futures per row */
 	const char *actions_path;
 };
 
@@ -380,6 +382,8 @@ struct sim {
 	double		band_exposure_years[BANDS];
 	long		band_exits[BANDS];
 	FILE		*out;
+	FILE		*monthly;	/* --truth-monthly, NULL without */
+	int		month_k;	/* next month to write, from 1 */
 	struct plan_act	*plan;		/* sorted by time */
 	int		nplan, plan_lo, plan_hi;	/* today's: [lo, hi) */
 	long		plan_applied;
@@ -555,6 +559,23 @@ hazard(const struct sim *sm, const struct emp *e, int64_t t)
 	    p->b_overtime * e->overtime + p->b_msr * months_since_raise(e, t);
 
 	return p->baseline[band_of(e, t)] * exp(lp);
+}
+
+/*
+ * The true P(voluntary exit within 180 days) from t, with the covariates
+ * as they are at t and the clock running (tenure band, months since the
+ * last raise, the incentive window): one hazard value a day, as the daily
+ * exit draw uses. It knows no future raise, survey or profile change, so
+ * it is what an observer with the true model and today's data would say.
+ */
+static double
+true_risk_180d(const struct sim *sm, const struct emp *e, int64_t t)
+{
+	double cum = 0;
+
+	for (int d = 0; d < 180; d++)
+		cum += hazard(sm, e, t + (int64_t)d * DAY_MS) / 365.0;
+	return 1 - exp(-cum);
 }
 
 static void
@@ -937,14 +958,14 @@ cycles(struct sim *sm, int64_t day)
 	}
 }
 
+/* The day's events of employee i (everything but the exit draw). */
 static void
-step_employee(struct sim *sm, int i, int64_t day)
+step_events(struct sim *sm, int i, int64_t day)
 {
 	struct emp *e = &sm->emps[i];
 	int64_t end = day + DAY_MS, t;
 	struct action acts[16 + PLAN_PER_DAY];
 	int n = 0, nplan = 0;
-	double lam, p;
 
 #define DUE(field, code) do { if (e->field && e->field < end) { \
 		acts[n].t = e->field; acts[n].a = code; acts[n].idx = 0; n++; } } while (0)
@@ -1016,7 +1037,16 @@ step_employee(struct sim *sm, int i, int64_t day)
 			break;
 		}
 	}
+}
 
+static void
+step_employee(struct sim *sm, int i, int64_t day)
+{
+	struct emp *e = &sm->emps[i];
+	int64_t t;
+	double lam, p;
+
+	step_events(sm, i, day);
 	/* Exits after the day's other events, from the covariates now. */
 	rng_key((uint64_t)i, day, ST_EXIT);
 	t = at_hours(day, 17.5, 18.5);
@@ -1027,6 +1057,135 @@ step_employee(struct sim *sm, int i, int64_t day)
 		do_exit(sm, i, t, 1);
 	else if (urand() < sm->p_involuntary)
 		do_exit(sm, i, t, 0);
+}
+
+/*
+ * ---- monthly truth (--truth-monthly) ----
+ *
+ * At 00:00 UTC of the first day of each month k = 1 .. M-1 after --start
+ * (the state after the previous day's events), one CSV row per employee
+ * then on staff: the true voluntary hazard per year and the true 180-day
+ * risk (true_risk_180d). Writing draws no random number, so the event
+ * stream is the same with and without it.
+ */
+static int64_t
+month_start(const struct params *p, int k)
+{
+	int y, m, d;
+
+	civil_from_days(p->start_ms / DAY_MS, &y, &m, &d);
+	m += k;
+	y += (m - 1) / 12;
+	m = (m - 1) % 12 + 1;
+	return days_from_civil(y, (unsigned)m, (unsigned)d) * DAY_MS;
+}
+
+/*
+ * The true 180-day risk of employee i at t (month k) over simulated
+ * futures (--truth-paths R). true_risk_180d holds today's covariates; this
+ * runs the employee's next 180 days R times, on a copy, through the same
+ * company cycles and step functions (surveys, reviews, raises, bonuses,
+ * care, profile changes; no --actions plan), on its own random stream and
+ * with every event discarded, and averages 1 - exp(-sum of the daily
+ * hazard at 18:00) over the futures. No exit is drawn: the sum is what
+ * the exit draw would face. The main stream (and --crn keying) is saved
+ * and restored, so the event stream does not change.
+ */
+static double
+paths_risk_180d(const struct sim *sm, int i, int64_t t, int k)
+{
+	struct sim dry = *sm;
+	struct emp copy;
+	uint64_t saved[4];
+	int saved_crn = rng_crn;
+	double sum = 0;
+
+	memcpy(saved, rng_s, sizeof(saved));
+	rng_crn = 0;
+	dry.emps = &copy;
+	dry.nemps = dry.cap = 1;
+	dry.first_active = 0;
+	dry.day = NULL;
+	dry.nday = dry.capday = 0;
+	dry.nplan = dry.plan_lo = dry.plan_hi = 0;
+	for (int r = 0; r < sm->p.truth_paths; r++) {
+		double cum = 0;
+
+		copy = sm->emps[i];
+		rng_seed(mix64(rng_base ^ mix64((uint64_t)i + 1)) ^
+		    mix64(((uint64_t)k << 32) | (uint64_t)r));
+		for (int d = 0; d < 180; d++) {
+			int64_t day = t + (int64_t)d * DAY_MS;
+
+			cycles(&dry, day);
+			step_events(&dry, 0, day);
+			dry.nday = 0;
+			cum += hazard(&dry, &copy, day + 18 * HOUR_MS) / 365.0;
+		}
+		sum += 1 - exp(-cum);
+	}
+	free(dry.day);
+	memcpy(rng_s, saved, sizeof(saved));
+	rng_crn = saved_crn;
+	return sum / sm->p.truth_paths;
+}
+
+static void
+write_month(struct sim *sm, int k, int64_t t)
+{
+	char tbuf[40];
+
+	format_time(t, tbuf, sizeof(tbuf));
+	for (int i = sm->first_active; i < sm->nemps; i++) {
+		const struct emp *e = &sm->emps[i];
+
+		if (!e->active || e->hired_ms >= t)
+			continue;
+		fprintf(sm->monthly, "E%06d,%d,%s,%.3f,%.6g,%.6g,", i + 1, k, tbuf,
+		    (double)(t - e->hired_ms) / DAY_MS, hazard(sm, e, t),
+		    true_risk_180d(sm, e, t));
+		if (sm->p.truth_paths > 0)
+			fprintf(sm->monthly, "%.6g", paths_risk_180d(sm, i, t, k));
+		fputc('\n', sm->monthly);
+	}
+}
+
+static int
+open_monthly(struct sim *sm)
+{
+	if ((sm->monthly = fopen(sm->p.monthly_path, "w")) == NULL) {
+		fprintf(stderr, "gencompany: %s: %s\n", sm->p.monthly_path, strerror(errno));
+		return -1;
+	}
+	fputs("employee,month,time,tenure_days,hazard_per_year,risk_180d,risk_180d_paths\n",
+	    sm->monthly);
+	return 0;
+}
+
+static int
+close_monthly(struct sim *sm)
+{
+	int bad = ferror(sm->monthly);
+
+	if (fclose(sm->monthly) != 0 || bad) {
+		fprintf(stderr, "gencompany: %s: write error\n", sm->p.monthly_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes the monthly truth when day is the first day of month k. */
+static void
+monthly_tick(struct sim *sm, int64_t day)
+{
+	if (sm->monthly == NULL || sm->month_k >= sm->p.months)
+		return;
+	if (sm->month_k == 0)
+		sm->month_k = 1;
+	if (day >= month_start(&sm->p, sm->month_k)) {
+		write_month(sm, sm->month_k, day);
+		sm->month_k++;
+	}
 }
 
 static void
@@ -1059,6 +1218,7 @@ simulate(struct sim *sm)
 		int64_t day = p->start_ms + (int64_t)dd * DAY_MS;
 		int nbefore;
 
+		monthly_tick(sm, day);
 		while (sm->plan_lo < sm->nplan && sm->plan[sm->plan_lo].t < day)
 			sm->plan_lo++;
 		sm->plan_hi = sm->plan_lo;
@@ -1123,15 +1283,10 @@ write_truth(const struct sim *sm, int64_t end_ms)
 	risk = xrealloc(NULL, (size_t)(sm->nemps + 1) * sizeof(double));
 	for (int i = 0; i < sm->nemps; i++) {
 		const struct emp *e = &sm->emps[i];
-		double cum = 0;
 
 		if (!e->active)
 			continue;
-		for (int d = 0; d < 180; d++) {
-			int64_t t = end_ms + (int64_t)d * DAY_MS;
-			cum += hazard(sm, e, t) / 365.0;
-		}
-		risk[nactive++] = 1 - exp(-cum);
+		risk[nactive++] = true_risk_180d(sm, e, end_ms);
 	}
 	qsort(risk, (size_t)nactive, sizeof(double), cmp_double);
 	for (int b = 0; b < BANDS; b++)
@@ -1326,6 +1481,22 @@ usage(FILE *f)
 	    "  --erasures K         erase up to K leavers (0)\n"
 	    "  --kafka-format       lines are \"key<TAB>json\" (kcat -K '\\t')\n"
 	    "  --truth FILE         write the ground truth as JSON\n"
+	    "  --truth-monthly FILE write each employee's true hazard each month as CSV:\n"
+	    "                       a header, then one row per employee on staff at\n"
+	    "                       00:00 UTC of the first day of month k = 1..M-1\n"
+	    "                       (the same day of the month as --start):\n"
+	    "                       employee,month,time,tenure_days,hazard_per_year,\n"
+	    "                       risk_180d,risk_180d_paths\n"
+	    "                       hazard_per_year: true voluntary hazard then;\n"
+	    "                       risk_180d: P(voluntary exit within 180 days) with\n"
+	    "                       the covariates as they are (no future raise or\n"
+	    "                       survey), the tenure band and months since raise\n"
+	    "                       advancing, the hazard integrated a day at a time;\n"
+	    "                       risk_180d_paths: the true P(voluntary exit within\n"
+	    "                       180 days), the mean over --truth-paths simulated\n"
+	    "                       futures (empty without); the event stream is the\n"
+	    "                       same with or without these files\n"
+	    "  --truth-paths R      futures per row of --truth-monthly (0: none)\n"
 	    "  --crn                common random numbers: a random stream per employee,\n"
 	    "                       time and purpose, so that runs that differ in actions\n"
 	    "                       differ only through their effects (other bytes than\n"
@@ -1352,7 +1523,7 @@ main(int argc, char **argv)
 {
 	enum { O_S0 = 256, O_ALPHA, O_CARE, O_A0, O_GAMMA, O_SATN, O_ABN, O_BASE,
 		O_BSAT, O_BOT, O_BMSR, O_INVOL, O_ERASE, O_KAFKA, O_TRUTH, O_START,
-		O_CRN, O_ACTIONS };
+		O_CRN, O_ACTIONS, O_MONTHLY, O_PATHS };
 	static const struct option opts[] = {
 		{ "employees", required_argument, NULL, 'n' },
 		{ "months", required_argument, NULL, 'm' },
@@ -1373,6 +1544,8 @@ main(int argc, char **argv)
 		{ "erasures", required_argument, NULL, O_ERASE },
 		{ "kafka-format", no_argument, NULL, O_KAFKA },
 		{ "truth", required_argument, NULL, O_TRUTH },
+		{ "truth-monthly", required_argument, NULL, O_MONTHLY },
+		{ "truth-paths", required_argument, NULL, O_PATHS },
 		{ "crn", no_argument, NULL, O_CRN },
 		{ "actions", required_argument, NULL, O_ACTIONS },
 		{ "help", no_argument, NULL, 'h' },
@@ -1417,6 +1590,10 @@ main(int argc, char **argv)
 			p->crn = 1;
 			continue;
 		}
+		if (c == O_MONTHLY) {
+			p->monthly_path = optarg;
+			continue;
+		}
 		if (c == O_ACTIONS) {
 			p->actions_path = optarg;
 			p->crn = 1;
@@ -1459,6 +1636,7 @@ main(int argc, char **argv)
 			case O_BOT: p->b_overtime = v; break;
 			case O_BMSR: p->b_msr = v; break;
 			case O_INVOL: bad = v < 0; p->involuntary = v; break;
+			case O_PATHS: bad = v < 0 || v > 10000 || v != floor(v); p->truth_paths = (int)v; break;
 			case O_ERASE: bad = v < 0 || v > 1e9 || v != floor(v); p->erasures = (int)v; break;
 			default: bad = 1; break;
 			}
@@ -1485,7 +1663,11 @@ main(int argc, char **argv)
 	rng_base = mix64(p->seed);
 	sm->out = stdout;
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	if (p->monthly_path != NULL && open_monthly(sm) < 0)
+		return 1;
 	simulate(sm);
+	if (sm->monthly != NULL && close_monthly(sm) < 0)
+		return 1;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "gencompany: write error\n");
 		return 1;
