@@ -17,6 +17,7 @@
 #define HEADERS_MAX		64	/* input headers passed to the pipeline */
 #define FLUSH_REVOKE_MS		10000
 #define FLUSH_STOP_MS		10000
+#define COMMITTED_MS		1000	/* the committed offsets for the lag */
 
 struct kafka {
 	rd_kafka_t		*consumer, *producer;
@@ -29,6 +30,9 @@ struct kafka {
 	int			 in_dr;		/* producing from a delivery report */
 
 	struct track		*track;		/* TRACK_POOL entries */
+	/* The assignment's committed offsets, fetched once per assignment
+	 * for the lag of partitions not read from yet; NULL: not fetched. */
+	rd_kafka_topic_partition_list_t *committed;
 	int			 paused;
 
 	struct msg_header	 headers[HEADERS_MAX];
