@@ -18,6 +18,7 @@
 #define FLUSH_REVOKE_MS		10000
 #define FLUSH_STOP_MS		10000
 #define WATERMARK_MS		500	/* an idle partition's end, asked of the broker */
+#define COMMITTED_MS		1000	/* the committed offsets for the lag */
 
 struct kafka {
 	rd_kafka_t		*consumer, *producer;
@@ -31,6 +32,9 @@ struct kafka {
 
 	struct track		*track;		/* TRACK_POOL entries */
 	struct gate		*gate;		/* epoch gate: held messages */
+	/* The assignment's committed offsets, fetched once per assignment
+	 * for the lag of partitions not read from yet; NULL: not fetched. */
+	rd_kafka_topic_partition_list_t *committed;
 	int			 paused;
 
 	struct msg_header	 headers[HEADERS_MAX];

@@ -29,10 +29,11 @@
 
 #define STATUS_INTERVAL_MS	5000
 #define COMMIT_INTERVAL_MS	1000	/* only with enable.auto.commit=false */
+#define READY_INTERVAL_MS	1000
 
 /* When each periodic task last ran (monotonic ms). */
 struct timers {
-	int64_t		last_status, last_commit;
+	int64_t		last_status, last_commit, last_ready;
 	uint64_t	consumed_at_status;
 	uint64_t	refused_reported;	/* employees_refused logged */
 };
@@ -62,7 +63,6 @@ subscribe(struct kafka *k)
 		    rd_kafka_err2str(err));
 		return -1;
 	}
-	METRICS_SET(ready, 1);
 	notify_ready();
 	log_info("consuming %s", k->topic_input);
 	return 0;
@@ -115,7 +115,25 @@ report_status(struct kafka *k, struct timers *tm, int64_t t)
 	    metrics.consumer_lag, k->paused ? ", paused" : "");
 }
 
-/* The periodic tasks that are due: explicit commits, status. */
+/* Readiness (ready.c) from what the consumer knows: brokers, assignment,
+ * lag (cached watermarks, no request). */
+static void
+check_ready(struct kafka *k)
+{
+	rd_kafka_topic_partition_list_t	*parts = NULL;
+	int				 n = -1;
+
+	kafka_update_lag(k);
+	if (rd_kafka_assignment(k->consumer, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		n = parts->cnt;
+		rd_kafka_topic_partition_list_destroy(parts);
+	}
+	ready_update(__atomic_load_n(&metrics.kafka_up, __ATOMIC_RELAXED), n,
+	    __atomic_load_n(&metrics.consumer_lag, __ATOMIC_RELAXED),
+	    daemon_config.ready_max_lag);
+}
+
+/* The periodic tasks that are due: explicit commits, status, readiness. */
 static void
 run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 {
@@ -136,6 +154,10 @@ run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 		daemon_report_limits(p, &tm->refused_reported);
 		daemon_unlock();
 	}
+	if (t - tm->last_ready >= READY_INTERVAL_MS) {
+		tm->last_ready = t;
+		check_ready(k);
+	}
 }
 
 /* Last estimates, deliveries and a synchronous commit, then the consumer
@@ -145,7 +167,7 @@ finish(struct kafka *k, struct pipeline *p)
 {
 	rd_kafka_resp_err_t	err;
 
-	METRICS_SET(ready, 0);
+	ready_stopping();
 	if (!k->failed && !k->aborted)
 		kafka_publish_estimates(k, p);
 	kafka_drop_held(k);	/* read again after a restart */

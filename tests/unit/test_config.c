@@ -471,6 +471,7 @@ test_example(struct config *cfg)
 	CHECK_STR(cfg->http_token_file, def->http_token_file);
 	CHECK(cfg->http_allow_remote == def->http_allow_remote);
 	CHECK(cfg->idle_seconds == def->idle_seconds);
+	CHECK(cfg->ready_max_lag == def->ready_max_lag);
 	CHECK(cfg->log_level == def->log_level);
 	if (memcmp(&cfg->pipeline, &def->pipeline, sizeof(def->pipeline)) != 0)
 		fprintf(stderr, "  threshold %g/%g clear %g/%g crit %g/%g "
