@@ -43,7 +43,7 @@ static const char *const restart_keys[][2] = {
 	{ "http", "request_timeout_seconds" },
 	{ "model", "max_attribute_features" }, { "model", "max_levels" },
 	{ "model", "protected_extra" }, { "model", "dedup_capacity" },
-	{ "model", "estimates_interval_seconds" },
+	{ "model", "epoch_hours" },
 };
 
 /* Every check of a loaded configuration: its own rules, then the [kafka]

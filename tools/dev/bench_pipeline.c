@@ -13,7 +13,7 @@
  *
  * replay: the pipeline itself, as `retentiond --replay` runs it but
  * without the file reading and the output printing: every line through
- * pipeline_run() (partition 0, so one shard) with an emit callback that
+ * pipeline_run_all() (partition 0, so one shard) with an emit callback that
  * only counts. With -c, the pipeline's settings come from CONF as the
  * daemon would load them. Then, on the records it built:
  *   - memory: resident set before the first event and after the last
@@ -172,7 +172,9 @@ load(struct pipeline *p, const struct lines *l, struct counts *c, long *events)
 		m.len = n;
 		m.topic = "replay";
 		m.offset = ++*events;
-		if (pipeline_run(p, &m, count_output, c) == PIPE_ERROR) {
+		/* one partition: it enters each epoch as it reaches it, as
+		 * replay mode does */
+		if (pipeline_run_all(p, &m, count_output, c) == PIPE_ERROR) {
 			fprintf(stderr, "bench_pipeline: pipeline failed at event %ld\n",
 			    *events);
 			return -1;
