@@ -18,18 +18,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "shard.h"
 #include "stages.h"
 
 #define SHARDS_MAX 4096			/* partitions of the input topic */
 #define REASON_NOT_APPLICABLE DR__COUNT	/* state_apply refused the event */
 #define ESTIMATES_KEY "retentiond"	/* key of hr.model.estimates: the model name */
-
-struct shard {
-	struct table	*table;
-	struct dedup	*dedup;
-	int64_t		 clock_ms;	/* latest event time applied here */
-	int64_t		 swept_ms;	/* clock at the last rescoring sweep */
-};
 
 struct pipeline {
 	struct pipeline_config	 cfg;
@@ -118,13 +112,8 @@ pipeline_free(struct pipeline *p)
 {
 	if (p == NULL)
 		return;
-	for (int i = 0; i < SHARDS_MAX; i++) {
-		if (p->shards[i] == NULL)
-			continue;
-		table_free(p->shards[i]->table);
-		dedup_free(p->shards[i]->dedup);
-		free(p->shards[i]);
-	}
+	for (int i = 0; i < SHARDS_MAX; i++)
+		shard_free(p->shards[i]);
 	model_free(p->model);
 	features_free(p->features);
 	free(p->cand);
@@ -138,33 +127,70 @@ pipeline_reconfigure(struct pipeline *p, const struct pipeline_config *cfg)
 	/* The structure (features, dedup size) stays; decisions change. */
 	struct features_config keep = p->cfg.features;
 	size_t dedup = p->cfg.dedup_capacity;
+	uint8_t key[ERASURE_KEY_BYTES];
 
+	/* the erasure key too: the erased sets are hashed under it */
+	memcpy(key, p->cfg.erasure_key, sizeof(key));
 	p->cfg = *cfg;
 	p->cfg.features = keep;
 	p->cfg.dedup_capacity = dedup;
+	memcpy(p->cfg.erasure_key, key, sizeof(key));
 	sync_model_config(&p->cfg);
 	model_set_config(p->model, &p->cfg.model);
+}
+
+/* Returns a new empty shard for partition, NULL on ENOMEM. */
+struct shard *
+shard_new(const struct pipeline_config *cfg, int32_t partition)
+{
+	struct shard *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->partition = partition;
+	s->next_offset = -1;
+	if ((s->table = table_new()) == NULL ||
+	    (s->dedup = dedup_new(cfg->dedup_capacity)) == NULL ||
+	    (s->erased = erased_new()) == NULL) {
+		shard_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Frees s; NULL is a no-op. */
+void
+shard_free(struct shard *s)
+{
+	if (s == NULL)
+		return;
+	table_free(s->table);
+	dedup_free(s->dedup);
+	erased_free(s->erased);
+	free(s);
+}
+
+/* The keyed hash under which an erased id is remembered. */
+uint64_t
+shard_erasure_hash(const struct pipeline_config *cfg, const char *id)
+{
+	return siphash24(cfg->erasure_key, id, strlen(id));
+}
+
+static int
+shard_index(int32_t partition)
+{
+	return partition < 0 ? 0 : partition % SHARDS_MAX;
 }
 
 static struct shard *
 shard_get(struct pipeline *p, int32_t partition)
 {
-	int i = partition < 0 ? 0 : partition % SHARDS_MAX;
-	struct shard *s;
+	int i = shard_index(partition);
 
-	if ((s = p->shards[i]) != NULL)
-		return s;
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->table = table_new()) == NULL ||
-	    (s->dedup = dedup_new(p->cfg.dedup_capacity)) == NULL) {
-		if (s != NULL) {
-			table_free(s->table);
-			free(s);
-		}
-		return NULL;
-	}
-	p->shards[i] = s;
-	return s;
+	if (p->shards[i] == NULL)
+		p->shards[i] = shard_new(&p->cfg, partition);
+	return p->shards[i];
 }
 
 /* Emits one output; takes ownership of json (NULL marks a failure). */
@@ -410,13 +436,16 @@ pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 	return p->failed ? -1 : 0;
 }
 
-/* Erasure: every trace of the employee goes; only the count remains. */
+/* Erasure: every trace of the employee goes; only the count remains, and
+ * the keyed hash that keeps later events for the id out. */
 static void
 erase(struct pipeline *p, struct shard *sh, const char *id)
 {
 	struct employee *e = table_get(sh->table, id);
 
 	p->stats.erasures++;
+	if (erased_add(sh->erased, shard_erasure_hash(&p->cfg, id)) == -1)
+		p->failed = 1;
 	if (e == NULL)
 		return;
 	if (e->flags & EMP_FIRING)
@@ -464,6 +493,17 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 		assess(p, e, sh->clock_ms, ev->id);
 }
 
+/* The shard's state will reflect msg: its checkpoint resumes after it. */
+static void
+note_position(struct shard *sh, const struct message *msg)
+{
+	if (sh->topic[0] == '\0' && msg->topic != NULL)
+		snprintf(sh->topic, sizeof(sh->topic), "%s", msg->topic);
+	if (msg->offset >= 0)
+		sh->next_offset = msg->offset + 1;
+	sh->messages++;
+}
+
 enum pipeline_result
 pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emit,
     void *arg)
@@ -477,13 +517,23 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 	p->arg = arg;
 	p->msg = msg;
 	p->failed = 0;
+	if ((sh = shard_get(p, msg->partition)) == NULL) {
+		p->failed = 1;
+		goto out;
+	}
+	note_position(sh, msg);
 	if (decode_event(msg, &p->ev, why, sizeof(why), &reason) == -1) {
 		reject(p, msg, why, reason);
 		rc = PIPE_REJECTED;
 		goto out;
 	}
-	if ((sh = shard_get(p, msg->partition)) == NULL) {
-		p->failed = 1;
+	/* Erasure sticks: a later or late event for an erased id is dropped,
+	 * not sent to the DLQ, whose copy would keep what erasure removed. */
+	if (p->ev.type != EV_ERASED && erased_count(sh->erased) > 0 &&
+	    erased_has(sh->erased, shard_erasure_hash(&p->cfg, p->ev.subject))) {
+		sh->erased_dropped++;
+		p->stats.erased_dropped++;
+		rc = PIPE_ERASED;
 		goto out;
 	}
 	if (dedup_check(sh->dedup, p->ev.source, p->ev.id)) {
@@ -645,4 +695,86 @@ pipeline_dump_scores(struct pipeline *p, int64_t at_ms, pipeline_emit_fn emit, v
 		}
 	}
 	return p->failed ? -1 : 0;
+}
+
+/* --- Checkpoints: the shard-level work is snapshot.c's --- */
+
+int
+pipeline_shard_save(struct pipeline *p, int32_t partition, struct wbuf *w)
+{
+	struct shard *sh = p->shards[shard_index(partition)];
+	struct shard *empty = NULL;
+	int rc;
+
+	if (sh == NULL && (sh = empty = shard_new(&p->cfg, partition)) == NULL)
+		return -1;
+	rc = shard_save(sh, p->features, w);
+	shard_free(empty);
+	return rc;
+}
+
+int
+pipeline_shard_load(struct pipeline *p, int32_t partition, const char *topic,
+    const void *body, size_t len, char *errbuf, size_t errlen)
+{
+	struct shard	*ns, **slot = &p->shards[shard_index(partition)];
+	uint64_t	 exited, firing;
+
+	if ((ns = shard_load(&p->cfg, p->features, partition, topic, body, len,
+	    errbuf, errlen)) == NULL)
+		return -1;
+	if (*slot != NULL) {
+		shard_census(*slot, &exited, &firing);
+		p->exited -= exited;
+		p->stats.alerts_open -= firing;
+		shard_free(*slot);
+	}
+	*slot = ns;
+	shard_census(ns, &exited, &firing);
+	p->exited += exited;
+	p->stats.alerts_open += firing;
+	if (ns->clock_ms > p->clock_ms)
+		p->clock_ms = ns->clock_ms;
+	return 0;
+}
+
+int
+pipeline_shard_info(struct pipeline *p, int32_t partition, struct shard_info *out)
+{
+	const struct shard *sh = p->shards[shard_index(partition)];
+
+	memset(out, 0, sizeof(*out));
+	if (sh == NULL)
+		return -1;
+	memcpy(out->topic, sh->topic, sizeof(out->topic));
+	out->partition = sh->partition;
+	out->next_offset = sh->next_offset;
+	out->clock_ms = sh->clock_ms;
+	out->messages = sh->messages;
+	out->employees = table_count(sh->table);
+	out->erased = erased_count(sh->erased);
+	return 0;
+}
+
+void
+pipeline_shard_drop(struct pipeline *p, int32_t partition)
+{
+	struct shard	**slot = &p->shards[shard_index(partition)];
+	uint64_t	  exited, firing;
+
+	if (*slot == NULL)
+		return;
+	shard_census(*slot, &exited, &firing);
+	p->exited -= exited;
+	p->stats.alerts_open -= firing;
+	shard_free(*slot);
+	*slot = NULL;
+}
+
+char *
+pipeline_shard_json(struct pipeline *p, int32_t partition)
+{
+	const struct shard *sh = p->shards[shard_index(partition)];
+
+	return sh == NULL ? NULL : shard_json(sh, p->features);
 }

@@ -25,6 +25,8 @@
 
 #define MESSAGE_MAX_BYTES (64 * 1024)	/* larger input goes to the DLQ */
 #define ERRBUF_MAX 256
+#define PIPELINE_TOPIC_MAX 256		/* bytes of an input topic name, with NUL */
+#define ERASURE_KEY_BYTES 16		/* SipHash-2-4 key of erased ids */
 
 struct pipeline_config {
 	struct model_config	model;
@@ -46,6 +48,9 @@ struct pipeline_config {
 	int	rescore_interval_hours;	/* rescoring of the whole shard */
 	int	estimates_interval_events;	/* publish estimates every N events */
 	size_t	dedup_capacity;		/* source+id pairs remembered per shard */
+	/* erased ids are kept as SipHash values under this key (a secret:
+	 * [state] erasure_key_file); all zero unless the daemon sets it */
+	uint8_t	erasure_key[ERASURE_KEY_BYTES];
 };
 
 void	pipeline_config_defaults(struct pipeline_config *);
@@ -94,6 +99,7 @@ enum pipeline_result {
 	PIPE_OK,		/* applied; outputs (if any) emitted */
 	PIPE_DUPLICATE,		/* source+id seen before: no effect */
 	PIPE_REJECTED,		/* invalid: sent to the DLQ output */
+	PIPE_ERASED,		/* about an erased employee: dropped, counted */
 	PIPE_ERROR		/* emit failed or out of memory */
 };
 
@@ -106,6 +112,7 @@ struct pipeline_stats {
 	uint64_t	provisional_created;
 	uint64_t	late_events;		/* older than the record's latest */
 	uint64_t	erasures;		/* the anonymous count */
+	uint64_t	erased_dropped;		/* later events for erased ids */
 	uint64_t	outputs[OUT__COUNT];
 	uint64_t	alerts_firing, alerts_resolved;
 	uint64_t	plans;
@@ -150,6 +157,35 @@ int		 pipeline_dump_scores(struct pipeline *, int64_t at_ms,
  * from the model, valid until the next pipeline call) and returns the
  * model version. */
 long		 pipeline_estimates(struct pipeline *, struct model_estimates *out);
+
+/* pipeline.c, snapshot.c: a shard as checkpoint sections (META, RECORDS, DEDUP,
+ * ERASED; STATS once the model is per shard), the body of a file that
+ * daemon/checkpoint.c frames. Save appends the body of the partition's
+ * shard to w (an empty shard if the partition has none); returns 0, or -1
+ * on ENOMEM (w failed). Load validates everything (counts, lengths,
+ * strings, ranges, the partition and topic against the expected ones;
+ * topic NULL: any) and replaces the partition's shard only when all of it
+ * is valid: returns 0, or -1 with a reason in errbuf that names no
+ * employee, the running shard untouched. */
+struct wbuf;
+struct shard_info {
+	char		topic[PIPELINE_TOPIC_MAX];
+	int32_t		partition;
+	int64_t		next_offset;		/* -1: no message run yet */
+	int64_t		clock_ms;
+	uint64_t	messages;
+	size_t		employees, erased;
+};
+int	pipeline_shard_save(struct pipeline *, int32_t partition, struct wbuf *w);
+int	pipeline_shard_load(struct pipeline *, int32_t partition, const char *topic,
+	    const void *body, size_t len, char *errbuf, size_t errlen);
+/* Fills *out; returns 0, or -1 when the pipeline holds no such shard. */
+int	pipeline_shard_info(struct pipeline *, int32_t partition, struct shard_info *out);
+/* Frees a partition's shard (revoked); no-op when absent. */
+void	pipeline_shard_drop(struct pipeline *, int32_t partition);
+/* The checkpoint's contents as JSON for an operator (--dump-checkpoint):
+ * new string (free()), NULL on ENOMEM. Holds personal data: stdout only. */
+char	*pipeline_shard_json(struct pipeline *, int32_t partition);
 
 /* decode.c: CloudEvents (structured or binary mode) -> typed event.
  * Returns 0, or -1 with a one-line reason in errbuf. reason_code (may be

@@ -668,3 +668,89 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
 		x[F_BUILTIN + s] = v;
 	}
 }
+
+/* --- Checkpoints (state/record_io.c): slots and levels by name --- */
+
+/* Describes attribute slot s (an index of employee->attr): *name is the
+ * attribute's name as first seen, *level its level for a one-hot slot or
+ * NULL for a numeric one (both borrowed). Returns 0, or -1 for a slot that
+ * is not registered. */
+int
+features_attr_slot_describe(const struct features *f, int s, const char **name,
+    const char **level)
+{
+	const struct attr_def *d;
+
+	if (s < 0 || s >= f->nslots)
+		return -1;
+	d = &f->defs[f->slot_def[s]];
+	*name = d->name;
+	*level = f->slot_onehot[s] ? f->fname[s] + strlen(d->name) + 1 : NULL;
+	return 0;
+}
+
+/* Returns the attribute slot of name (level NULL: numeric) or of its
+ * one-hot level, registering it as an event would when new; -1 when it
+ * cannot be a slot (protected, a built-in, no room, a type clash, a level
+ * not in normal form). Never allocates. */
+int
+features_attr_slot_find(struct features *f, const char *name, const char *level)
+{
+	struct employee	scratch;
+	struct hr_attr	a;
+	char		key[EVENT_STR_MAX];
+	int		di;
+
+	memset(&a, 0, sizeof(a));
+	if (strlen(name) >= sizeof(a.name) ||
+	    (level != NULL && strlen(level) >= sizeof(a.str)))
+		return -1;
+	memcpy(a.name, name, strlen(name) + 1);
+	a.is_num = level == NULL;
+	if (level != NULL)
+		memcpy(a.str, level, strlen(level) + 1);
+	memset(&scratch, 0, sizeof(scratch));
+	features_set_attrs(f, &scratch, &a, 1, 0);
+	normalise(name, key, sizeof(key));
+	if (key[0] == '\0' || protected_canonical(f, key) != NULL ||
+	    is_builtin_key(f, key) || (di = strtab_find(f->attr_keys, key)) < 0 ||
+	    f->defs[di].is_num != a.is_num)
+		return -1;
+	return a.is_num ? f->defs[di].slot[0] : level_slot(f, key, level);
+}
+
+/* Finds (or registers) protected name canon and, when level is not NULL,
+ * its level: *k receives the name's index, *lvl the level's value for
+ * employee->protected_level (1-based; 0 when level is NULL). Returns 0, or
+ * -1 when canon is not a canonical protected name or there is no room. */
+int
+features_protected_find(struct features *f, const char *canon, const char *level,
+    int *k, int *lvl)
+{
+	char key[EVENT_STR_MAX];
+	const char *c;
+	int i, id;
+
+	if (strlen(canon) >= EVENT_STR_MAX)
+		return -1;
+	normalise(canon, key, sizeof(key));
+	if ((c = protected_canonical(f, key)) == NULL || strcmp(c, canon) != 0)
+		return -1;
+	for (i = 0; i < f->nprot; i++)
+		if (strcmp(f->prot_name[i], canon) == 0)
+			break;
+	if (i == f->nprot) {
+		if (f->nprot >= PROTECTED_MAX)
+			return -1;
+		snprintf(f->prot_name[i], EVENT_STR_MAX, "%s", canon);
+		f->nprot++;
+	}
+	*k = i;
+	*lvl = 0;
+	if (level == NULL)
+		return 0;
+	if (level[0] == '\0' || (id = strtab_intern(f->prot_levels[i], level)) < 0)
+		return -1;
+	*lvl = id + 1;
+	return 0;
+}
