@@ -121,6 +121,10 @@ struct daemon_metrics {
 	uint64_t	e2a_count;
 	double		e2a_sum;
 	int64_t		last_checkpoint_ms;		/* 0 never */
+	uint64_t	checkpoints_written, checkpoint_corrupt;
+	uint64_t	checkpoint_bytes;		/* gauge: size of the last one */
+	uint64_t	checkpoint_write_us;		/* gauge: the last write took */
+	uint64_t	checkpoint_restore_us;		/* gauge: the last restore took */
 };
 extern struct daemon_metrics metrics;
 /* The work loop writes the scalar fields above, the HTTP thread reads them:
@@ -172,6 +176,22 @@ void	track_revoke_all(struct track *);
 void	track_advance(struct track *, track_store_fn store, void *arg);
 size_t	track_inflight(const struct track *);
 int	track_full(const struct track *);		/* no free entry */
+
+/* checkpoint.c: checkpoint files (the body is pipeline/snapshot.c's) and
+ * the safe writer for every file in the state directory. */
+struct wbuf;
+int	state_dir_check(const char *dir, char *errbuf, size_t errlen);
+int	state_write_file(const char *dir, const char *name, const char *prev,
+	    const void *, size_t, char *errbuf, size_t errlen);
+void	checkpoint_frame(const void *body, size_t len, struct wbuf *out);
+int	checkpoint_unframe(const void *, size_t, const void **body, size_t *len,
+	    char *errbuf, size_t errlen);
+int	checkpoint_save(struct pipeline *, const char *state_dir, const char *topic,
+	    int32_t partition, int drop_prev, int64_t *next_offset, char *errbuf,
+	    size_t errlen);
+int	checkpoint_restore(struct pipeline *, const char *state_dir, const char *topic,
+	    int32_t partition, int64_t *next_offset);
+int	checkpoint_dump(const char *path, FILE *out, char *errbuf, size_t errlen);
 
 /* embedded.c: librdkafka's mock cluster as an in-process broker. */
 struct embedded;

@@ -179,6 +179,9 @@ struct shard_info {
 int	pipeline_shard_save(struct pipeline *, int32_t partition, struct wbuf *w);
 int	pipeline_shard_load(struct pipeline *, int32_t partition, const char *topic,
 	    const void *body, size_t len, char *errbuf, size_t errlen);
+/* The partition a body is of (from its META). 0, or -1 with errbuf. */
+int	pipeline_shard_peek(const void *body, size_t len, int32_t *partition,
+	    char *errbuf, size_t errlen);
 /* Fills *out; returns 0, or -1 when the pipeline holds no such shard. */
 int	pipeline_shard_info(struct pipeline *, int32_t partition, struct shard_info *out);
 /* Frees a partition's shard (revoked); no-op when absent. */

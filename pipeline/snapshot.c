@@ -299,6 +299,24 @@ shard_load(const struct pipeline_config *cfg, struct features *f, int32_t partit
 	return load_once(cfg, f, partition, topic, body, len, errbuf, errlen);
 }
 
+/* See pipeline.h. */
+int
+pipeline_shard_peek(const void *body, size_t len, int32_t *partition,
+    char *errbuf, size_t errlen)
+{
+	struct rbuf	r, m;
+	char		topic[PIPELINE_TOPIC_MAX];
+
+	rbuf_init(&r, body, len);
+	if (section_open(&r, TAG_META, &m) == -1 ||
+	    (rbuf_str(&m, topic, sizeof(topic)), *partition = (int32_t)rbuf_u32(&m),
+	    m.failed)) {
+		snprintf(errbuf, errlen, "META section missing or truncated");
+		return -1;
+	}
+	return 0;
+}
+
 /* Counts the shard's records that left and that have an episode open. */
 void
 shard_census(const struct shard *sh, uint64_t *exited, uint64_t *firing)
