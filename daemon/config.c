@@ -532,6 +532,8 @@ config_defaults(struct config *cfg)
 	snprintf(cfg->http_listen, sizeof(cfg->http_listen), "127.0.0.1:9464");
 	cfg->http_allow_remote = 0;
 	cfg->estimates_interval_s = 60;
+	cfg->checkpoint_events = 10000;
+	cfg->checkpoint_seconds = 60;
 	cfg->log_level = LOG_INFO;
 	cfg->pipeline.model.horizon_days = cfg->pipeline.horizon_days;
 	cfg->pipeline.model.alert_threshold = cfg->pipeline.threshold;

@@ -38,6 +38,9 @@ struct config {
 				topic_suggestions[256], topic_estimates[256],
 				topic_dlq[256];
 	char			state_directory[PATH_MAX];
+	int			checkpoint_events;	/* per shard, at most between two */
+	int			checkpoint_seconds;	/* and at most this long */
+	char			erasure_key_file[PATH_MAX];	/* "" <state>/erasure.key */
 	struct pipeline_config	pipeline;
 	char			http_listen[256];	/* "" disables */
 	char			http_token_file[PATH_MAX];	/* bearer token */
@@ -174,6 +177,9 @@ void	track_revoke_all(struct track *);
 /* Frees complete entries; store() gets each assigned partition's last
  * complete offset. */
 void	track_advance(struct track *, track_store_fn store, void *arg);
+/* Stored offsets of partition stay below next_offset (its checkpoint). */
+void	track_set_cap(struct track *, int32_t partition, int64_t next_offset,
+	    track_store_fn store, void *arg);
 size_t	track_inflight(const struct track *);
 int	track_full(const struct track *);		/* no free entry */
 
@@ -192,6 +198,20 @@ int	checkpoint_save(struct pipeline *, const char *state_dir, const char *topic,
 int	checkpoint_restore(struct pipeline *, const char *state_dir, const char *topic,
 	    int32_t partition, int64_t *next_offset);
 int	checkpoint_dump(const char *path, FILE *out, char *errbuf, size_t errlen);
+
+/* durable.c: when partitions are checkpointed, where they resume; the
+ * erasure key. */
+struct durable;
+struct durable *durable_new(const struct config *);
+void	durable_free(struct durable *);
+int64_t	durable_assign(struct durable *, struct pipeline *, int32_t partition);
+int64_t	durable_cap(struct durable *, int32_t partition);
+void	durable_revoke(struct durable *, struct pipeline *, int32_t partition);
+int	durable_due(struct durable *, struct pipeline *);
+int	durable_save(struct durable *, struct pipeline *, int32_t only, int force,
+	    void (*saved)(void *, int32_t, int64_t), void *arg);
+int	durable_erasure_key(const struct config *, uint8_t key[ERASURE_KEY_BYTES],
+	    char *errbuf, size_t errlen);
 
 /* embedded.c: librdkafka's mock cluster as an in-process broker. */
 struct embedded;

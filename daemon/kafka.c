@@ -16,10 +16,16 @@
  * A full producer queue is answered by serving delivery reports and
  * retrying the same record (backpressure), so memory stays bounded.
  *
- * Revoked partitions: the producer is flushed (bounded), complete offsets
- * are stored and committed synchronously, then the partitions are given
- * up. Entries still pending after the flush are orphaned by the tracker
- * and store nothing on delivery.
+ * Revoked partitions: the producer is flushed (bounded), the partitions
+ * are checkpointed, complete offsets are stored and committed
+ * synchronously, then the partitions and their state are given up.
+ * Entries still pending after the flush are orphaned by the tracker and
+ * store nothing on delivery.
+ *
+ * Checkpoints (durable.c): an assigned partition is read from the offset
+ * its checkpoint reflects (an explicit offset in the assignment), not from
+ * the group's committed offset, and the offsets stored for commit never
+ * pass its latest durable checkpoint (track_set_cap()).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -171,6 +177,33 @@ kafka_commit_complete(struct kafka *k, int flush_ms)
 		log_warnx("offset commit failed: %s", rd_kafka_err2str(err));
 }
 
+/* A checkpoint of partition is durable: offsets up to it may be stored. */
+static void
+checkpoint_saved(void *arg, int32_t partition, int64_t next_offset)
+{
+	struct kafka *k = arg;
+
+	track_set_cap(k->track, partition, next_offset, store_offset, k);
+}
+
+/* See kafka.h. A checkpoint may only reflect inputs whose outputs are all
+ * acknowledged, and never after a permanent failure. */
+int
+kafka_checkpoint(struct kafka *k, int32_t only, int force, int flush_ms)
+{
+	if (k->failed || k->aborted || k->pipeline == NULL)
+		return -1;
+	if (rd_kafka_flush(k->producer, flush_ms) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    k->failed) {
+		log_warn_limited("checkpoint-flush", "checkpoint postponed: %d "
+		    "outputs without a delivery report after %d ms",
+		    rd_kafka_outq_len(k->producer), flush_ms);
+		return -1;
+	}
+	kafka_store_complete(k);
+	return durable_save(k->durable, k->pipeline, only, force, checkpoint_saved, k);
+}
+
 /* ---- flow control --------------------------------------------------- */
 
 /* Pauses or resumes the whole assignment; k->paused follows on success. */
@@ -232,8 +265,17 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-		for (i = 0; i < parts->cnt; i++)
-			track_assign(k->track, parts->elems[i].partition);
+		for (i = 0; i < parts->cnt; i++) {
+			int32_t part = parts->elems[i].partition;
+			int64_t from = k->pipeline != NULL ?
+			    durable_assign(k->durable, k->pipeline, part) : -1;
+
+			track_assign(k->track, part);
+			track_set_cap(k->track, part, from, store_offset, k);
+			/* resume where the state is, not where the group is */
+			if (from >= 0)
+				parts->elems[i].offset = from;
+		}
 		if (coop)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
@@ -247,10 +289,17 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		break;
 	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
 		lost = rd_kafka_assignment_lost(rk);
+		for (i = 0; !lost && i < parts->cnt; i++)
+			(void)kafka_checkpoint(k, parts->elems[i].partition, 1,
+			    FLUSH_REVOKE_MS);
 		if (!lost)
 			kafka_commit_complete(k, FLUSH_REVOKE_MS);
-		for (i = 0; i < parts->cnt; i++)	/* orphans what is in flight */
+		for (i = 0; i < parts->cnt; i++) {	/* orphans what is in flight */
 			track_revoke(k->track, parts->elems[i].partition);
+			if (k->pipeline != NULL)
+				durable_revoke(k->durable, k->pipeline,
+				    parts->elems[i].partition);
+		}
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
 		else
@@ -289,6 +338,7 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 
 	k = xcalloc(1, sizeof(*k));
 	k->track = track_new(TRACK_POOL);
+	k->durable = durable_new(cfg);
 	snprintf(k->topic_input, sizeof(k->topic_input), "%s", cfg->topic_input);
 	snprintf(k->topics[OUT_ALERT], sizeof(k->topics[0]), "%s", cfg->topic_alerts);
 	snprintf(k->topics[OUT_SUGGESTION], sizeof(k->topics[0]), "%s",
@@ -361,6 +411,7 @@ kafka_free(struct kafka *k)
 		rd_kafka_destroy(k->producer);
 	}
 	track_free(k->track);
+	durable_free(k->durable);
 	free(k);
 }
 

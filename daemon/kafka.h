@@ -17,6 +17,7 @@
 #define HEADERS_MAX		64	/* input headers passed to the pipeline */
 #define FLUSH_REVOKE_MS		10000
 #define FLUSH_STOP_MS		10000
+#define FLUSH_CHECKPOINT_MS	10000
 
 struct kafka {
 	rd_kafka_t		*consumer, *producer;
@@ -27,6 +28,8 @@ struct kafka {
 	int			 auto_commit;	/* enable.auto.commit in force */
 
 	struct track		*track;		/* TRACK_POOL entries */
+	struct durable		*durable;	/* checkpoints (durable.c) */
+	struct pipeline		*pipeline;	/* kafka_run()'s, for rebalances */
 	int			 paused;
 
 	struct msg_header	 headers[HEADERS_MAX];
@@ -55,6 +58,11 @@ void	kafka_publish_estimates(struct kafka *, struct pipeline *);
 void	kafka_store_complete(struct kafka *);
 /* Waits (bounded) for deliveries, stores and commits synchronously. */
 void	kafka_commit_complete(struct kafka *, int flush_ms);
+/* Checkpoints the due partitions (force: every changed one; only >= 0:
+ * that partition) once every output so far is delivered, and lets their
+ * offsets be committed up to there. 0, or -1 when outputs are still
+ * undelivered after flush_ms (nothing written, tried again later). */
+int	kafka_checkpoint(struct kafka *, int32_t only, int force, int flush_ms);
 /* Pauses (1) or resumes (0) every assigned partition. */
 void	kafka_set_paused(struct kafka *, int pause);
 /* The consumer_lag gauge from cached watermarks. */

@@ -131,6 +131,8 @@ run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 			log_warn_limited("kafka-commit", "offset commit: %s",
 			    rd_kafka_err2str(err));
 	}
+	if (durable_due(k->durable, p))
+		(void)kafka_checkpoint(k, -1, 0, FLUSH_CHECKPOINT_MS);
 	if (t - tm->last_status >= STATUS_INTERVAL_MS)
 		report_status(k, tm, t);
 }
@@ -145,7 +147,8 @@ finish(struct kafka *k, struct pipeline *p)
 	METRICS_SET(ready, 0);
 	if (!k->failed && !k->aborted)
 		kafka_publish_estimates(k, p);
-	log_info("stopping: delivering outputs and committing offsets");
+	log_info("stopping: delivering outputs, checkpointing and committing offsets");
+	(void)kafka_checkpoint(k, -1, 1, FLUSH_STOP_MS);
 	kafka_commit_complete(k, FLUSH_STOP_MS);
 	/* Close leaves the group; its revoke commits what completed since. */
 	err = rd_kafka_consumer_close(k->consumer);
@@ -171,6 +174,7 @@ kafka_run(struct kafka *k, struct pipeline *p, volatile int *stop,
 	struct timers	tm = { 0 };
 
 	k->stop = stop;
+	k->pipeline = p;
 	if (subscribe(k) == -1)
 		return -1;
 	tm.last_status = tm.last_est = tm.last_commit = now_ms();

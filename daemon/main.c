@@ -187,6 +187,9 @@ start(const struct options *o, struct running *r)
 	/* checkpoints and the broker's address live here: ours alone */
 	if (state_dir_check(daemon_config.state_directory, errbuf, sizeof(errbuf)) == -1)
 		fatalx("state directory: %s", errbuf);
+	if (durable_erasure_key(&daemon_config, daemon_config.pipeline.erasure_key,
+	    errbuf, sizeof(errbuf)) == -1)
+		fatalx("%s", errbuf);
 	if (o->embedded)
 		r->broker = start_broker();
 	if ((r->pipeline = pipeline_new(&daemon_config.pipeline, errbuf,
