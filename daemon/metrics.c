@@ -237,6 +237,9 @@ render_outputs(FILE *f, const struct pipeline_stats *st)
 	    (double)st->alerts_firing);
 	put_labelled(f, "retentiond_alerts_total", "status", "resolved",
 	    (double)st->alerts_resolved);
+	put_u64(f, "retentiond_tombstones_total", "counter",
+	    "Records without a value that delete an erased employee's key from "
+	    "the alerts and suggestions topics.", st->tombstones);
 	put_u64(f, "retentiond_alerts_open", "gauge",
 	    "Alert episodes currently firing.", st->alerts_open);
 	put_u64(f, "retentiond_alerts_held_total", "counter",

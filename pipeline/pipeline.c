@@ -229,6 +229,28 @@ put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
 	put_at(p, kind, key, json, 0);
 }
 
+/* A record with the key and no value: on a compacted topic it deletes
+ * what was published under the key. */
+static void
+put_tombstone(struct pipeline *p, enum output_kind kind, const char *key)
+{
+	struct output o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = kind;
+	o.key = key;
+	o.keylen = strlen(key);
+	if (p->msg != NULL) {
+		o.source_topic = p->msg->topic;
+		o.source_partition = p->msg->partition;
+		o.source_offset = p->msg->offset;
+	}
+	if (p->emit(p->arg, &o) == -1)
+		p->failed = 1;
+	else
+		p->stats.tombstones++;
+}
+
 static void
 reject(struct pipeline *p, const struct message *m, const char *why, int reason)
 {
@@ -446,6 +468,9 @@ erase(struct pipeline *p, struct shard *sh, const char *id)
 	p->stats.erasures++;
 	if (erased_add(sh->erased, shard_erasure_hash(&p->cfg, id)) == -1)
 		p->failed = 1;
+	/* the employee's alerts and suggestions leave the compacted topics */
+	put_tombstone(p, OUT_ALERT, id);
+	put_tombstone(p, OUT_SUGGESTION, id);
 	if (e == NULL)
 		return;
 	if (e->flags & EMP_FIRING)

@@ -78,7 +78,9 @@ enum output_kind { OUT_ALERT, OUT_SUGGESTION, OUT_ESTIMATES, OUT_DLQ, OUT__COUNT
 
 /* One record to publish. All pointers are borrowed and valid only during
  * the emit call. For OUT_DLQ, value is the original bytes and error the
- * reason; source_* name where the input came from. */
+ * reason; source_* name where the input came from. value NULL (len 0) is
+ * a tombstone: an erasure deletes the employee's key from the alerts and
+ * suggestions topics. */
 struct output {
 	enum output_kind	 kind;
 	const char		*key;
@@ -113,7 +115,8 @@ struct pipeline_stats {
 	uint64_t	late_events;		/* older than the record's latest */
 	uint64_t	erasures;		/* the anonymous count */
 	uint64_t	erased_dropped;		/* later events for erased ids */
-	uint64_t	outputs[OUT__COUNT];
+	uint64_t	outputs[OUT__COUNT];	/* tombstones aside */
+	uint64_t	tombstones;		/* on the alerts and suggestions topics */
 	uint64_t	alerts_firing, alerts_resolved;
 	uint64_t	plans;
 	uint64_t	alerts_held;		/* would have fired during warm-up */
