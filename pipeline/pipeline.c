@@ -193,23 +193,20 @@ shard_get(struct pipeline *p, int32_t partition)
 	return p->shards[i];
 }
 
-/* Emits one output; takes ownership of json (NULL marks a failure). */
+/* Emits a record of kind under key (value NULL: a tombstone) and counts
+ * it in *count once the emit call took it. */
 static void
-put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
-    int64_t event_time_ms)
+send(struct pipeline *p, enum output_kind kind, const char *key,
+    const char *value, int64_t event_time_ms, uint64_t *count)
 {
 	struct output o;
 
-	if (json == NULL) {
-		p->failed = 1;
-		return;
-	}
 	memset(&o, 0, sizeof(o));
 	o.kind = kind;
 	o.key = key;
 	o.keylen = strlen(key);
-	o.value = json;
-	o.len = strlen(json);
+	o.value = value;
+	o.len = value != NULL ? strlen(value) : 0;
 	o.event_time_ms = event_time_ms;
 	if (p->msg != NULL) {
 		o.source_topic = p->msg->topic;
@@ -219,7 +216,19 @@ put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
 	if (p->emit(p->arg, &o) == -1)
 		p->failed = 1;
 	else
-		p->stats.outputs[kind]++;
+		(*count)++;
+}
+
+/* Emits one output; takes ownership of json (NULL marks a failure). */
+static void
+put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
+    int64_t event_time_ms)
+{
+	if (json == NULL) {
+		p->failed = 1;
+		return;
+	}
+	send(p, kind, key, json, event_time_ms, &p->stats.outputs[kind]);
 	free(json);
 }
 
@@ -234,21 +243,7 @@ put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
 static void
 put_tombstone(struct pipeline *p, enum output_kind kind, const char *key)
 {
-	struct output o;
-
-	memset(&o, 0, sizeof(o));
-	o.kind = kind;
-	o.key = key;
-	o.keylen = strlen(key);
-	if (p->msg != NULL) {
-		o.source_topic = p->msg->topic;
-		o.source_partition = p->msg->partition;
-		o.source_offset = p->msg->offset;
-	}
-	if (p->emit(p->arg, &o) == -1)
-		p->failed = 1;
-	else
-		p->stats.tombstones++;
+	send(p, kind, key, NULL, 0, &p->stats.tombstones);
 }
 
 static void
