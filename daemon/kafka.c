@@ -541,8 +541,10 @@ kafka_update_lag(struct kafka *k)
 			    p->partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
 			    hi < 0)
 				continue;
-			/* Nothing consumed yet: from the low watermark
-			 * (auto.offset.reset=earliest). */
+			/* Nothing consumed yet: from the checkpoint's offset,
+			 * else the low watermark (auto.offset.reset=earliest). */
+			if (p->offset < 0)
+				p->offset = durable_cap(k->durable, p->partition);
 			lag += hi - (p->offset >= 0 ? p->offset : (lo >= 0 ? lo : hi));
 			known++;
 		}
