@@ -14,7 +14,8 @@
  * $CREDENTIALS_DIRECTORY/NAME (systemd LoadCredential=), "@file:/PATH" by
  * the content of that file, and "${CREDENTIALS_DIRECTORY}" inside a [kafka]
  * value or [http] token_file by the directory itself. Values of [kafka]
- * keys never appear in error messages.
+ * keys never appear in error messages. A file behind @file: or
+ * @credential: must be private to its owner (secrets.c).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -33,8 +34,8 @@
 #include "daemon.h"
 
 enum key_type {
-	KT_DOUBLE, KT_INT, KT_SIZE, KT_BOOL, KT_LOGLEVEL, KT_TIME,
-	KT_TOPIC, KT_PATH, KT_LISTEN, KT_LIST
+	KT_DOUBLE, KT_INT, KT_SIZE, KT_BOOL, KT_LOGLEVEL, KT_FORMAT, KT_TIME,
+	KT_TOPIC, KT_PATH, KT_LISTEN, KT_URIREF, KT_LIST
 };
 
 #define KF_LO_OPEN	0x01	/* value must be > lo (else >= lo) */
@@ -65,6 +66,8 @@ static const struct config_key config_keys[] = {
 	{ "state", "checkpoint_events",	KT_INT, FIELD(checkpoint_events), 1, 1e9, 0 },
 	{ "state", "checkpoint_seconds", KT_INT, FIELD(checkpoint_seconds), 1, 86400, 0 },
 	{ "state", "erasure_key_file",	KT_PATH, FIELD(erasure_key_file), 0, 0, KF_CRED },
+	{ "state", "max_employees",	KT_SIZE, P(max_employees), 0, 1e9, 0 },
+	{ "state", "keep_exited_days",	KT_INT, P(keep_exited_days), 0, 36500, 0 },
 	{ "alerts", "threshold",	KT_DOUBLE, P(threshold), 0, 1, KF_LO_OPEN | KF_HI_OPEN },
 	{ "alerts", "clear_threshold",	KT_DOUBLE, P(clear_threshold), 0, 1, KF_HI_OPEN },
 	{ "alerts", "critical_threshold", KT_DOUBLE, P(critical_threshold), 0, 1, KF_LO_OPEN },
@@ -81,6 +84,9 @@ static const struct config_key config_keys[] = {
 	{ "http", "listen",		KT_LISTEN, FIELD(http_listen), 0, 0, 0 },
 	{ "http", "token_file",		KT_PATH, FIELD(http_token_file), 0, 0, KF_CRED },
 	{ "http", "allow_remote",	KT_BOOL, FIELD(http_allow_remote), 0, 1, 0 },
+	{ "http", "max_connections",	KT_INT, FIELD(http_max_connections), 1, 4096, 0 },
+	{ "http", "max_connections_per_address", KT_INT, FIELD(http_max_per_address), 1, 4096, 0 },
+	{ "http", "request_timeout_seconds", KT_INT, FIELD(http_request_timeout_s), 1, 3600, 0 },
 	{ "model", "forgetting_rls",	KT_DOUBLE, P(model.forgetting_rls), 0.9, 1, 0 },
 	{ "model", "forgetting_hazard",	KT_DOUBLE, P(model.forgetting_hazard), 0.9, 1, 0 },
 	{ "model", "l2",		KT_DOUBLE, P(model.l2), 0, 1e6, 0 },
@@ -93,6 +99,8 @@ static const struct config_key config_keys[] = {
 	{ "model", "observation_start",	KT_TIME, P(model.observation_start_ms), 0, 0, 0 },
 	{ "model", "dedup_capacity",	KT_SIZE, P(dedup_capacity), 1024, 1 << 28, 0 },
 	{ "log", "level",		KT_LOGLEVEL, FIELD(log_level), 0, 0, 0 },
+	{ "output", "format",		KT_FORMAT, P(output_format), 0, 0, 0 },
+	{ "output", "source",		KT_URIREF, P(output_source), 0, 0, KF_NONEMPTY },
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 _Static_assert(NKEYS <= CONFIG_KEYS_MAX, "config_keys[]: raise CONFIG_KEYS_MAX");
@@ -171,7 +179,8 @@ toolong:
 
 /*
  * The content of a secret file into out (one line; trailing newlines
- * dropped). Only regular files: never blocks on a FIFO or a device.
+ * dropped). Only private regular files (secrets.c): never blocks on a FIFO
+ * or a device, never reads a secret others can read too.
  * Returns 0, or -1 with a reason that names the file, not its content.
  */
 static int
@@ -188,10 +197,9 @@ read_secret(const char *path, char *out, size_t outlen, char *reason,
 		snprintf(reason, rlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(reason, rlen, "%s: not a regular file", path);
+	if (fstat(fd, &st) < 0 || secret_file_private(path, &st, reason,
+	    rlen) < 0)
 		goto fail;
-	}
 	while (len < outlen) {
 		n = read(fd, out + len, outlen - len);
 		if (n < 0 && errno == EINTR)
@@ -325,6 +333,28 @@ parse_loglevel(const char *v)
 		if (strcasecmp(v, levels[i].name) == 0)
 			return levels[i].pri;
 	return -1;
+}
+
+/* [output] format: enum output_format, or -1. */
+static int
+parse_format(const char *v)
+{
+	if (strcasecmp(v, "plain") == 0)
+		return OUTPUT_PLAIN;
+	if (strcasecmp(v, "cloudevents") == 0)
+		return OUTPUT_CLOUDEVENTS;
+	return -1;
+}
+
+/* 1 if v can be a CloudEvents source, a URI-reference: printable ASCII
+ * without spaces (the syntax beyond that is the operator's). */
+static int
+valid_uriref(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if (*v <= ' ' || *v >= 0x7f)
+			return 0;
+	return 1;
 }
 
 /* Kafka's legal topic names: 1..249 of [A-Za-z0-9._-], not "." or "..". */
@@ -485,7 +515,7 @@ set_integer(void *field, const struct config_key *k, const char *v,
 	return 0;
 }
 
-/* KT_BOOL, KT_LOGLEVEL: one of a few words, into an int. */
+/* KT_BOOL, KT_LOGLEVEL, KT_FORMAT: one of a few words, into an int. */
 static int
 set_word(void *field, const struct config_key *k, const char *v,
     char *reason, size_t rlen)
@@ -493,9 +523,15 @@ set_word(void *field, const struct config_key *k, const char *v,
 	char	ex[48];
 	int	b;
 
-	b = k->type == KT_BOOL ? parse_bool(v) : parse_loglevel(v);
+	b = k->type == KT_BOOL ? parse_bool(v) : k->type == KT_FORMAT ?
+	    parse_format(v) : parse_loglevel(v);
 	if (b < 0 && k->type == KT_BOOL) {
 		snprintf(reason, rlen, "%s: expected yes or no, not '%s'",
+		    k->name, excerpt(v, ex, sizeof(ex)));
+		return -1;
+	}
+	if (b < 0 && k->type == KT_FORMAT) {
+		snprintf(reason, rlen, "%s: expected plain or cloudevents, not '%s'",
 		    k->name, excerpt(v, ex, sizeof(ex)));
 		return -1;
 	}
@@ -529,7 +565,8 @@ set_time(void *field, const struct config_key *k, const char *v,
 	return 0;
 }
 
-/* KT_TOPIC, KT_LISTEN, KT_PATH: a checked string into the row's buffer. */
+/* KT_TOPIC, KT_LISTEN, KT_PATH, KT_URIREF: a checked string into the row's
+ * buffer. */
 static int
 set_string(char *field, const struct config_key *k, const char *v,
     char *reason, size_t rlen)
@@ -540,6 +577,12 @@ set_string(char *field, const struct config_key *k, const char *v,
 	if (k->type == KT_TOPIC && !valid_topic(v)) {
 		snprintf(reason, rlen, "%s: invalid topic name '%s' "
 		    "(1 to 249 of A-Z a-z 0-9 . _ -)", k->name,
+		    excerpt(v, ex, sizeof(ex)));
+		return -1;
+	}
+	if (k->type == KT_URIREF && !valid_uriref(v)) {
+		snprintf(reason, rlen, "%s: expected a URI reference such as "
+		    "/retentiond (printable ASCII, no spaces), not '%s'", k->name,
 		    excerpt(v, ex, sizeof(ex)));
 		return -1;
 	}
@@ -609,6 +652,7 @@ config_key_set(struct config *cfg, int i, const char *v, char *reason,
 		return set_integer(field, k, v, reason, rlen);
 	case KT_BOOL:
 	case KT_LOGLEVEL:
+	case KT_FORMAT:
 		return set_word(field, k, v, reason, rlen);
 	case KT_TIME:
 		return set_time(field, k, v, reason, rlen);
@@ -620,6 +664,7 @@ config_key_set(struct config *cfg, int i, const char *v, char *reason,
 	case KT_TOPIC:
 	case KT_LISTEN:
 	case KT_PATH:
+	case KT_URIREF:
 		break;
 	}
 	return set_string(field, k, v, reason, rlen);

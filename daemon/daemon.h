@@ -45,6 +45,9 @@ struct config {
 	char			http_listen[256];	/* "" disables */
 	char			http_token_file[PATH_MAX];	/* bearer token */
 	int			http_allow_remote;	/* non-loopback without token */
+	int			http_max_connections;	/* in all */
+	int			http_max_per_address;	/* per client address */
+	int			http_request_timeout_s;	/* open to answered, per request */
 	int			estimates_interval_s;	/* wall-clock publishing */
 	int			log_level;		/* syslog priority, default LOG_INFO */
 	char			extra_protected_buf[PROTECTED_MAX][64];
@@ -84,6 +87,15 @@ void	config_fix_pointers(struct config *);
  * brackets and port. 0, or -1 if malformed. */
 int	config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
 
+/* secrets.c: the one rule for every file that holds a secret. */
+struct stat;
+int	config_secret_key(const char *key);	/* [kafka] value is a secret */
+int	config_secret_file_key(const char *key);	/* names a secret file */
+/* A regular file without group or other permission bits. 0, or -1 with a
+ * reason that starts with path. */
+int	secret_file_private(const char *path, const struct stat *, char *reason,
+	    size_t rlen);
+
 /* log.c: stderr with <N> priority prefixes for journald; no personal data. */
 void	log_init(int level, int to_tty);
 void	log_set_level(int level);
@@ -113,6 +125,8 @@ int	notify_listen_fd(void);
 /* metrics.c: counters the daemon itself owns, and the /metrics rendering. */
 struct daemon_metrics {
 	uint64_t	consumed, produced, delivery_failed;
+	uint64_t	dlq_truncated;			/* DLQ records cut to fit */
+	uint64_t	outputs_refused;		/* outputs rerouted to the DLQ */
 	uint64_t	commits, commit_failed;
 	int64_t		consumer_lag;			/* gauge, -1 unknown */
 	int		kafka_up;			/* gauge: brokers reachable */
@@ -142,6 +156,17 @@ void	metrics_observe_event_to_alert(double seconds);
 /* Prometheus text format 0.0.4; new string (free()). */
 char	*metrics_render(struct pipeline *);
 
+/* procstat.c: the standard process_* series, from /proc/self. */
+struct procstat_raw {
+	unsigned long long	utime_ticks, stime_ticks;	/* clock ticks */
+	unsigned long long	start_ticks;			/* after boot */
+	unsigned long long	vsize_bytes, rss_pages;
+};
+/* The text of /proc/<pid>/stat -> *out. 0, or -1 when malformed. */
+int	procstat_parse_stat(const char *text, struct procstat_raw *out);
+/* The process_* families (text format 0.0.4), each that could be read. */
+void	procstat_render(FILE *);
+
 /* kafka_conf.c: the clients' librdkafka configuration. */
 /* Checks [kafka] keys with librdkafka's own parser, the files they name and
  * the SASL settings, without creating handles (for -t and reload). 0, or
@@ -152,6 +177,19 @@ int	kafka_check_config(const struct config *, char *errbuf, size_t errlen);
 struct kafka;
 struct kafka *kafka_new(const struct config *, char *errbuf, size_t errlen);
 void	kafka_free(struct kafka *);			/* close, then destroy */
+
+/* dlq.c: cutting a dead-letter record to the producer's limit. */
+#define DLQ_KEY_MAX	1024	/* key bytes kept in a cut record */
+#define DLQ_NUM_MAX	24	/* a decimal size, NUL included */
+#define DLQ_HASH_MAX	17	/* 16 hex digits and NUL */
+#define DLQ_STUB_BYTES	1024	/* value kept when the broker refused a cut one */
+size_t	dlq_header_cost(size_t namelen, size_t vallen);
+int	dlq_fits(size_t max_bytes, size_t keylen, size_t hdr_bytes, size_t len);
+size_t	dlq_prefix_len(size_t max_bytes, size_t keylen, size_t hdr_bytes,
+	    size_t len);
+/* Size (decimal) and FNV-1a 64 (hex) of the whole original value. */
+void	dlq_describe(const void *value, size_t len, char size[DLQ_NUM_MAX],
+	    char hash[DLQ_HASH_MAX]);
 
 /* loop.c: the work loop. */
 /* Runs until *stop is set: poll, pipeline_run, produce, store offsets after
@@ -171,6 +209,8 @@ struct track_entry *track_begin(struct track *, int32_t partition, int64_t offse
 void	track_end(struct track_entry *, int failed);	/* all outputs emitted */
 void	track_output(struct track_entry *);		/* one more to deliver */
 void	track_delivered(struct track_entry *, int ok);
+void	track_entry_source(const struct track_entry *, int32_t *partition,
+	    int64_t *offset);
 void	track_assign(struct track *, int32_t partition);
 void	track_revoke(struct track *, int32_t partition);	/* orphans in flight */
 void	track_revoke_all(struct track *);
@@ -220,10 +260,97 @@ const char *embedded_bootstrap(const struct embedded *);
 void	embedded_stop(struct embedded *);
 /* embedded.h: more of embedded.c, for tools and tests only. */
 
+/* deadline.c: sockets shut down when their deadline passes (HTTP's slow
+ * clients); no HTTP in it. */
+struct deadlines;
+struct deadline;
+struct deadlines *deadlines_new(int timeout_ms, const char *what, char *errbuf,
+	    size_t errlen);
+void	deadlines_free(struct deadlines *);
+struct deadline *deadline_add(struct deadlines *, int fd);	/* NULL: ENOMEM */
+void	deadline_restart(struct deadlines *, struct deadline *);
+void	deadline_remove(struct deadlines *, struct deadline *);	/* before close(fd) */
+
+/* http_listen.c: the endpoint's socket and bearer token, no MHD inside. */
+#define HTTP_TOKEN_MAX 1024
+/* Opens a listening socket for "HOST:PORT"; *loopback tells whether it is
+ * bound to loopback only. The fd, or -1 with errbuf. */
+int	http_open_listen(const char *listen_addr, int *loopback, char *errbuf,
+	    size_t errlen);
+int	http_fd_is_loopback(int fd);	/* 1 if bound to a loopback address */
+/* Reads the token file (one printable word, the secrets rule applies) into
+ * token (HTTP_TOKEN_MAX + 1 bytes). 0, or -1 with errbuf. */
+int	http_read_token(const char *path, char *token, size_t *token_len,
+	    char *errbuf, size_t errlen);
+/* 1 if got equals want, in time that depends only on gotlen. */
+int	http_token_equal(const char *want, size_t wantlen, const char *got,
+	    size_t gotlen);
+
 /* http.c: libmicrohttpd, loopback by default. */
 struct http;
 struct http *http_start(const struct config *, struct pipeline *, char *errbuf, size_t errlen);
 void	http_stop(struct http *);
+int	http_add_connection(struct http *, int fd);	/* for the fuzzer */
+
+/* svg.c: chart primitives for the page, inline SVG on a stream. */
+struct plot {
+	FILE	*f;
+	double	 width, height;			/* viewBox, px */
+	double	 left, right, top, bottom;	/* plot area, px */
+	double	 x0, x1, y0, y1;		/* data range */
+};
+void	html_escape(FILE *, const char *);
+void	html_trim_utf8(char *);
+double	svg_nice_step(double range, int ticks);
+void	plot_begin(struct plot *, FILE *, const char *id, const char *label,
+	    double width, double height);
+void	plot_end(struct plot *);
+void	plot_range(struct plot *, double x0, double x1, double y0, double y1);
+double	plot_x(const struct plot *, double);
+double	plot_y(const struct plot *, double);
+void	plot_axis_x(struct plot *, const char *label, double step, int decimals);
+void	plot_axis_y(struct plot *, const char *label, double step, int decimals);
+void	plot_axis_x_labels(struct plot *, const char *label,
+	    const char *const *names, int n, int every);
+void	plot_axis_y_labels(struct plot *, const char *const *names, int n);
+void	plot_rect(struct plot *, double x0, double x1, double y0, double y1,
+	    const char *cls, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+void	plot_point(struct plot *, double x, double y, const char *cls,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void	plot_segment(struct plot *, double x0, double y0, double x1, double y1,
+	    const char *cls);
+void	plot_rule_x(struct plot *, double x, const char *cls, const char *label);
+void	plot_polyline(struct plot *, const double *xs, const double *ys, int n,
+	    const char *cls);
+void	plot_band(struct plot *, const double *xs, const double *lo,
+	    const double *hi, int n, const char *cls, const char *title);
+void	plot_legend(struct plot *, const char *const *names,
+	    const char *const *classes, int n);
+void	plot_empty(struct plot *, const char *why);
+
+/* charts.c: the page's charts, one function each, from a report. */
+void	chart_risk(FILE *, const struct report *);
+void	chart_calibration(FILE *, const struct report *);
+void	chart_coefficients(FILE *, const struct report *);
+void	chart_relations(FILE *, const struct report *);
+void	chart_exits(FILE *, const struct report *);
+void	chart_alerts(FILE *, const struct report *);
+void	chart_quality(FILE *, const struct report *);
+void	chart_fairness(FILE *, const struct report *);
+void	chart_warmup(FILE *, const struct report *);
+void	chart_sparkline(FILE *, const struct report *, int dept);
+
+/* page.c: the HTML page at / and the employee view; the caller holds the
+ * daemon lock. New strings (free()), NULL on ENOMEM. */
+char	*page_render(struct pipeline *);
+char	*page_render_employees(struct pipeline *, int token_required);
+/* /page.css or /page.js and its media type, NULL for other urls. */
+const char *page_asset(const char *url, const char **type);
+
+/* openapi.c, generated at build time from docs/openapi.json (Makefile):
+ * the self-contained OpenAPI document that http.c serves, NUL-terminated. */
+extern const char	openapi_json[];
+extern const size_t	openapi_json_len;
 
 /* control.c: the configuration in force, the lock every thread takes
  * around the pipeline, and reload. */
@@ -238,6 +365,9 @@ void	daemon_unlock(void);
  * weights to the pipeline, keeps state; a bad file is rejected and the old
  * configuration kept. Called from the work loop's thread. */
 void	daemon_reload(struct pipeline *);
+/* A warning (rate-limited, no ids) when [state] max_employees refused
+ * events since *seen; updates *seen. Under the lock. */
+void	daemon_report_limits(struct pipeline *, uint64_t *seen);
 
 /* replay.c: JSONL file of events through the pipeline, outputs as JSONL.
  * path "-" is stdin. score_at_ms > 0: with dump_scores, scores at that

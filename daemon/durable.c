@@ -264,9 +264,12 @@ read_key(const char *path, uint8_t key[ERASURE_KEY_BYTES], char *errbuf,
 		snprintf(errbuf, errlen, "erasure key %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		snprintf(errbuf, errlen, "erasure key %s: must be a regular file of "
-		    "mode 0600 or stricter", path);
+	if (fstat(fd, &st) == -1) {
+		snprintf(errbuf, errlen, "erasure key %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (secret_file_private(path, &st, errbuf, errlen) == -1) {	/* secrets.c */
 		close(fd);
 		return -1;
 	}

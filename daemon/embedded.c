@@ -1,7 +1,7 @@
 /*
  * embedded.c: librdkafka's mock cluster as an in-process Kafka broker.
  *
- * `retentiond --embedded-broker` and tools/mockbroker use it for a
+ * `retentiond --embedded-broker` and tests/infra/mockbroker use it for a
  * zero-setup demo and for tests: a real Kafka-protocol listener on
  * 127.0.0.1 (ports picked by the kernel) that any client can reach. The
  * mock cluster keeps everything in memory, serves produce, fetch,
@@ -260,4 +260,18 @@ embedded_stop(struct embedded *e)
 	if (e->rk != NULL)
 		rd_kafka_destroy(e->rk);
 	free(e);
+}
+
+/* See embedded.h. Produce is Kafka's API key 0. */
+void
+embedded_refuse_produce(struct embedded *e, int n)
+{
+	rd_kafka_resp_err_t	errs[16];
+	int			i;
+
+	if (n > 16)
+		n = 16;
+	for (i = 0; i < n; i++)
+		errs[i] = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
+	rd_kafka_mock_push_request_errors_array(e->mcluster, 0, (size_t)n, errs);
 }

@@ -1,6 +1,6 @@
 /*
  * embedded.h: the rest of embedded.c, for tools and tests only
- * (tools/mockbroker.c): a cluster of several brokers, topics created
+ * (tests/infra/mockbroker.c): a cluster of several brokers, topics created
  * explicitly, the bootstrap list in a file, and outages on demand. The
  * daemon itself needs only what daemon.h lists under embedded.c.
  */
@@ -28,5 +28,9 @@ int	embedded_set_leader(struct embedded *, const char *topic, int partitions,
 	    int32_t broker_id, char *errbuf, size_t errlen);
 int	embedded_set_coordinator(struct embedded *, const char *group,
 	    int32_t broker_id, char *errbuf, size_t errlen);
+/* The next n Produce requests are refused with MSG_SIZE_TOO_LARGE, as a
+ * real broker refuses a record over a topic's max.message.bytes (the mock
+ * enforces no size of its own). */
+void	embedded_refuse_produce(struct embedded *, int n);
 
 #endif

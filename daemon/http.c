@@ -8,11 +8,26 @@
  *   GET  /v1/employees/{id}          an employee's score and state
  *   GET  /v1/model                   the latest model estimates
  *   POST /v1/employees/{id}/whatif   predicted risk after some actions
+ *   GET  /                           the page for HR analysts (page.c)
+ *   GET  /employees                  the page's employee view
+ *   GET  /page.css, /page.js         the page's stylesheet and script
  *
- * One MHD polling thread serves every connection; each pipeline call is
- * made under daemon_lock(), so the work loop and HTTP never touch the
- * pipeline at once. Requests are short (a render or a lookup), so one
- * thread is enough and keeps the lock's holders to two.
+ * A small pool of MHD threads (HTTP_THREADS) serves the connections; each
+ * pipeline call is made under daemon_lock(), so the work loop and HTTP
+ * never touch the pipeline at once. More than one thread so that /healthz
+ * and /readyz, which take no lock, are answered while another request
+ * waits for the lock.
+ *
+ * Slow clients. MHD's connection timeout is an idle timeout: a client
+ * that sends a header line every few seconds is never idle and would
+ * hold its connection for ever; enough of them fill every slot and blind
+ * monitoring. So each connection is also timed (deadline.c): from the
+ * moment it is accepted (or its previous request was answered) the next
+ * request must be read and answered within request_timeout_seconds, or
+ * its socket is shut down and MHD closes it. Its entry is made in
+ * NOTIFY_CONNECTION STARTED and removed in CLOSED, which MHD calls before
+ * it closes the fd. The number of connections is bounded in all
+ * (max_connections) and per client address (max_connections_per_address).
  *
  * Security, because the API hands out personal data:
  *   - loopback by default; a non-loopback address needs a bearer token
@@ -20,14 +35,16 @@
  *   - with a token, every path but /healthz and /readyz needs
  *     "Authorization: Bearer <token>", compared in constant time;
  *   - the token file must be private to the daemon's user (mode 0600);
- *   - connections, their lifetime and request bodies are bounded;
+ *   - connections (in all and per address), the time a request may take
+ *     and request bodies are bounded; conflicting Content-Length headers
+ *     (or one beside Transfer-Encoding) are refused, not guessed at;
  *   - logs carry the route's name and status, never the path (it may hold
  *     an employee id) nor a body.
  *
  * The path is split before it is percent-decoded (MHD's own unescaping is
  * turned off), so an id may contain an encoded '/' without being misrouted.
  *
- * The listening socket is made here (or passed by systemd) and handed to
+ * The listening socket is made by http_listen.c (or passed by systemd) and handed to
  * MHD with MHD_OPTION_LISTEN_SOCKET. MHD_USE_ITC makes MHD wake its thread
  * through a pipe instead of shutdown(2) on the socket, which would break a
  * socket that systemd keeps for the next start.
@@ -51,206 +68,26 @@
 #include "daemon.h"
 
 #define HTTP_BODY_MAX		MESSAGE_MAX_BYTES	/* what-if bodies */
-#define HTTP_TOKEN_MAX		1024
-#define HTTP_CONNECTIONS	64
-#define HTTP_PER_IP		16
-#define HTTP_TIMEOUT_S		10u
+#define HTTP_THREADS		2u	/* MHD worker threads */
+/* Nothing from elsewhere, no inline script or style: page.c keeps to it. */
+#define HTTP_CSP	"default-src 'none'; script-src 'self'; style-src 'self'; " \
+			"img-src data:; connect-src 'self'; form-action 'self'; " \
+			"base-uri 'none'; frame-ancestors 'none'"
 
 struct http {
 	struct MHD_Daemon	*mhd;
 	struct pipeline		*pipeline;
 	char			 token[HTTP_TOKEN_MAX + 1];
 	size_t			 token_len;		/* 0: no token required */
+	struct deadlines	*deadlines;		/* per connection */
 };
 
 /* Per request, MHD's con_cls: the body being received. */
 struct request {
 	char	*body;
 	size_t	 len;
-	int	 too_large;
+	int	 answered;	/* refused after the headers: drop the body */
 };
-
-/* ---- listening socket ---------------------------------------------- */
-
-static int
-is_loopback(const struct sockaddr *sa)
-{
-	const struct sockaddr_in	*in4;
-	const struct sockaddr_in6	*in6;
-
-	switch (sa->sa_family) {
-	case AF_UNIX:
-		return 1;
-	case AF_INET:
-		in4 = (const struct sockaddr_in *)(const void *)sa;
-		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
-	case AF_INET6:
-		in6 = (const struct sockaddr_in6 *)(const void *)sa;
-		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
-			return 1;
-		return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
-		    in6->sin6_addr.s6_addr[12] == 127;
-	default:
-		return 0;
-	}
-}
-
-static int
-fd_is_loopback(int fd)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-		return 0;
-	return is_loopback((const struct sockaddr *)&ss);
-}
-
-static int
-listen_on(const struct sockaddr *sa, socklen_t salen, char *errbuf,
-    size_t errlen)
-{
-	int	fd, on = 1, off = 0;
-
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1) {
-		snprintf(errbuf, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	/* "[::]" means both families; a specific v6 address means itself. */
-	if (sa->sa_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
-		    IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)
-		    (const void *)sa)->sin6_addr) ? &off : &on, sizeof(on));
-	if (bind(fd, sa, salen) == -1 || listen(fd, 64) == -1) {
-		snprintf(errbuf, errlen, "bind: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Opens the socket for cfg->http_listen. *loopback tells whether it is
- * bound to loopback only. Returns the fd or -1 with errbuf. */
-static int
-open_listen(const char *listen_addr, int *loopback, char *errbuf,
-    size_t errlen)
-{
-	struct addrinfo	 hints, *res = NULL, *ai;
-	char		 host[256], port[16], why[128] = "";
-	int		 fd = -1, rc, portnum;
-
-	/* The same parser that checked the configuration. */
-	if (config_parse_listen(listen_addr, host, sizeof(host), &portnum) == -1) {
-		snprintf(errbuf, errlen, "listen \"%s\": expected ADDRESS:PORT "
-		    "(IPv4, [IPv6] or localhost)", listen_addr);
-		return -1;
-	}
-	snprintf(port, sizeof(port), "%d", portnum);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(errbuf, errlen, "listen \"%s\": %s", listen_addr,
-		    gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next)
-		fd = listen_on(ai->ai_addr, ai->ai_addrlen, why, sizeof(why));
-	freeaddrinfo(res);
-	if (fd == -1) {
-		snprintf(errbuf, errlen, "listen \"%s\": %s", listen_addr,
-		    why[0] != '\0' ? why : "no usable address");
-		return -1;
-	}
-	*loopback = fd_is_loopback(fd);
-	return fd;
-}
-
-/* ---- token --------------------------------------------------------- */
-
-/* Reads the bearer token: one line, surrounding whitespace trimmed. The
- * file must be a regular file that others can neither read nor write. */
-static int
-read_token(struct http *h, const char *path, char *errbuf, size_t errlen)
-{
-	struct stat	 st;
-	char		 buf[HTTP_TOKEN_MAX + 2];
-	ssize_t		 n;
-	size_t		 len, i, start;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		snprintf(errbuf, errlen, "token file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(errbuf, errlen, "token file %s: not a regular file", path);
-		goto fail;
-	}
-	if (st.st_mode & 077) {		/* as config_validate() demands */
-		snprintf(errbuf, errlen,
-		    "token file %s: group or others may access it (chmod 600)",
-		    path);
-		goto fail;
-	}
-	len = 0;
-	while (len < sizeof(buf) - 1 &&
-	    (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(errbuf, errlen, "token file %s: %s", path,
-			    strerror(errno));
-			goto fail;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	fd = -1;
-	while (len > 0 && isspace((unsigned char)buf[len - 1]))
-		len--;
-	for (start = 0; start < len && isspace((unsigned char)buf[start]); start++)
-		;
-	len -= start;
-	if (len == 0 || len > HTTP_TOKEN_MAX) {
-		snprintf(errbuf, errlen, "token file %s: %s", path,
-		    len == 0 ? "empty" : "token longer than 1024 bytes");
-		goto fail;
-	}
-	for (i = 0; i < len; i++) {
-		if (!isgraph((unsigned char)buf[start + i])) {
-			snprintf(errbuf, errlen,
-			    "token file %s: token must be one printable word", path);
-			goto fail;
-		}
-	}
-	memcpy(h->token, buf + start, len);
-	h->token[len] = '\0';
-	h->token_len = len;
-	explicit_bzero(buf, sizeof(buf));
-	return 0;
-fail:
-	explicit_bzero(buf, sizeof(buf));
-	if (fd != -1)
-		close(fd);
-	return -1;
-}
-
-/* Constant time in the content of both strings; the loop runs over the
- * presented token, so only its own length shows. */
-static int
-token_equal(const char *want, size_t wantlen, const char *got, size_t gotlen)
-{
-	unsigned char	diff = (unsigned char)(wantlen != gotlen);
-	size_t		i;
-
-	for (i = 0; i < gotlen; i++)
-		diff |= (unsigned char)((i < wantlen ? want[i] : 0) ^ got[i]);
-	return diff == 0;
-}
 
 static int
 authorized(const struct http *h, struct MHD_Connection *conn)
@@ -265,7 +102,7 @@ authorized(const struct http *h, struct MHD_Connection *conn)
 		return 0;
 	for (v += 7; *v == ' '; v++)
 		;
-	return token_equal(h->token, h->token_len, v, strlen(v));
+	return http_token_equal(h->token, h->token_len, v, strlen(v));
 }
 
 /* ---- responses ----------------------------------------------------- */
@@ -287,6 +124,8 @@ respond(struct MHD_Connection *conn, unsigned int status, const char *type,
 	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	(void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	(void)MHD_add_response_header(r, "Content-Security-Policy", HTTP_CSP);
+	(void)MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		(void)MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer realm=\"retentiond\"");
@@ -474,6 +313,23 @@ route_whatif(struct http *h, struct MHD_Connection *conn, const char *id,
 	return respond_json(conn, MHD_HTTP_OK, json);
 }
 
+/* / and /employees: HTML rendered under the lock. */
+static enum MHD_Result
+route_page(struct http *h, struct MHD_Connection *conn, int employees)
+{
+	char	*html;
+
+	daemon_lock();
+	html = employees ? page_render_employees(h->pipeline, h->token_len > 0) :
+	    page_render(h->pipeline);
+	daemon_unlock();
+	if (html == NULL)
+		return respond_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "out of memory");
+	return respond(conn, MHD_HTTP_OK, "text/html; charset=utf-8", html,
+	    strlen(html), 1);
+}
+
 /* /v1/employees/{id}[/whatif] */
 static enum MHD_Result
 route_employees(struct http *h, struct MHD_Connection *conn, const char *rest,
@@ -515,6 +371,7 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
     const char *method, const struct request *req, const char **route)
 {
 	static const char	prefix[] = "/v1/employees/";
+	const char		*asset, *type;
 
 	if (strcmp(url, "/healthz") == 0) {
 		*route = "healthz";
@@ -530,6 +387,14 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
 			return respond_text(conn, MHD_HTTP_OK, "ready\n");
 		return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "not ready\n");
+	}
+	/* The page's stylesheet and script are code, not data: no token. */
+	if ((asset = page_asset(url, &type)) != NULL) {
+		*route = "asset";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return respond(conn, MHD_HTTP_OK, type, (char *)(uintptr_t)asset,
+		    strlen(asset), 0);
 	}
 	if (!authorized(h, conn)) {
 		*route = "unauthorized";
@@ -548,11 +413,87 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
 			return respond_method(conn, "GET, HEAD");
 		return route_model(h, conn);
 	}
+	if (strcmp(url, "/") == 0 || strcmp(url, "/employees") == 0) {
+		*route = url[1] == '\0' ? "page" : "page_employees";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return route_page(h, conn, url[1] != '\0');
+	}
+	if (strcmp(url, "/v1/openapi.json") == 0) {	/* built in: gen/openapi.c */
+		*route = "openapi";
+		if (!is_get(method))
+			return respond_method(conn, "GET, HEAD");
+		return respond(conn, MHD_HTTP_OK, "application/json",
+		    (char *)(uintptr_t)openapi_json, openapi_json_len, 0);
+	}
 	if (strncmp(url, prefix, sizeof(prefix) - 1) == 0)
 		return route_employees(h, conn, url + sizeof(prefix) - 1, method,
 		    req, route);
 	*route = "notfound";
 	return respond_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
+}
+
+/* ---- request checks ------------------------------------------------ */
+
+/* What the framing headers say; MHD itself reads only the first
+ * Content-Length and lets Transfer-Encoding win, where a proxy in front
+ * may read another: two readings of one request are refused. */
+struct framing {
+	const char	*length;	/* the first Content-Length */
+	int		 lengths;	/* how many, and */
+	int		 differ;	/* whether their values differ */
+	int		 chunked;	/* Transfer-Encoding present */
+};
+
+static enum MHD_Result
+scan_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct framing	*f = cls;
+
+	if (value == NULL)
+		value = "";
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->lengths++ == 0)
+			f->length = value;
+		else if (strcmp(f->length, value) != 0)
+			f->differ = 1;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->chunked = 1;
+	return MHD_YES;
+}
+
+/* Checks the headers of a request before its body is read. Returns 0, or
+ * the status to refuse it with and *why. */
+static unsigned int
+check_framing(struct MHD_Connection *conn, const char **why)
+{
+	struct framing	 f;
+	const char	*p;
+
+	memset(&f, 0, sizeof(f));
+	(void)MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_framing, &f);
+	if (f.differ) {
+		*why = "conflicting Content-Length headers";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (f.lengths > 0 && f.chunked) {
+		*why = "both Content-Length and Transfer-Encoding";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (f.length == NULL)
+		return 0;
+	for (p = f.length; *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == f.length || *p != '\0') {
+		*why = "invalid Content-Length";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (p - f.length > 12 || strtoull(f.length, NULL, 10) > HTTP_BODY_MAX) {
+		*why = "body larger than 64 KiB";
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	}
+	return 0;
 }
 
 static enum MHD_Result
@@ -562,27 +503,25 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http	*h = cls;
 	struct request	*req = *con_cls;
-	const char	*route = "?", *cl;
+	const char	*route = "?", *why = NULL;
 	enum MHD_Result	 ret;
+	unsigned int	 status;
 	size_t		 n;
 
 	if (req == NULL) {		/* headers are in; the body follows */
 		if ((req = calloc(1, sizeof(*req))) == NULL)
 			return MHD_NO;
 		*con_cls = req;
-		/* A declared length over the limit is refused before the
-		 * body is read (MHD then closes the connection). */
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
-			req->too_large = 1;
-			log_debug("http: %s body too large", method);
-			return respond_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-			    "body larger than 64 KiB");
+		/* Refused before the body is read (MHD then closes the
+		 * connection rather than read what follows). */
+		if ((status = check_framing(conn, &why)) != 0) {
+			req->answered = 1;
+			log_debug("http: %s refused: %s", method, why);
+			return respond_error(conn, status, why);
 		}
 		return MHD_YES;
 	}
-	if (req->too_large) {		/* answered already: drop the rest */
+	if (req->answered) {		/* answered already: drop the rest */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -608,12 +547,48 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	return ret;
 }
 
+/* ---- slow clients: a deadline per connection ----------------------- */
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection starts its first deadline,
+ * or leaves the watch before MHD closes its socket. */
+static void
+notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http			*h = cls;
+	const union MHD_ConnectionInfo	*ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		/* NULL (no memory): untimed, MHD's idle timeout holds */
+		*socket_ctx = ci == NULL ? NULL :
+		    deadline_add(h->deadlines, ci->connect_fd);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_ctx != NULL) {
+		deadline_remove(h->deadlines, *socket_ctx);
+		*socket_ctx = NULL;
+	}
+}
+
+/* A request was answered (or abandoned): the next one on the connection
+ * gets a deadline of its own. */
+static void
+restart_deadline(struct http *h, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci != NULL && ci->socket_context != NULL)
+		deadline_restart(h->deadlines, ci->socket_context);
+}
+
 static void
 completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct request	*req = *con_cls;
 
+	restart_deadline(cls, conn);
 	if (req != NULL) {
 		free(req->body);
 		free(req);
@@ -645,6 +620,40 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start / stop -------------------------------------------------- */
 
+/* Starts MHD on the listening socket fd, with a deadline per connection.
+ * Returns the daemon, or NULL. */
+static struct MHD_Daemon *
+start_mhd(struct http *h, const struct config *cfg, int fd)
+{
+	char	errbuf[ERRBUF_MAX];
+
+	if ((h->deadlines = deadlines_new(cfg->http_request_timeout_s * 1000,
+	    "http", errbuf, sizeof(errbuf))) == NULL)
+		return NULL;
+	/* MHD's own idle timeout stays as a backstop for an untimed
+	 * connection (no memory for its entry). poll(2), level-triggered:
+	 * with edge-triggered epoll MHD missed the end of a stream that
+	 * came with the last bytes of an unfinished request and kept the
+	 * connection until the deadline; the connections are few. */
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_ITC | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    handle, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, HTTP_THREADS,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)cfg->http_max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)cfg->http_max_per_address,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)cfg->http_request_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+	    MHD_OPTION_END);
+}
+
 /* Starts the endpoint on cfg->http_listen, or on the socket systemd
  * passed. Returns a new handle (http_stop() it); NULL with errbuf[0] ==
  * '\0' when HTTP is disabled (listen ""), NULL with a reason otherwise.
@@ -667,13 +676,14 @@ http_start(const struct config *cfg, struct pipeline *pipeline, char *errbuf,
 	}
 	h->pipeline = pipeline;
 	if (cfg->http_token_file[0] != '\0' &&
-	    read_token(h, cfg->http_token_file, errbuf, errlen) == -1)
+	    http_read_token(cfg->http_token_file, h->token, &h->token_len,
+	    errbuf, errlen) == -1)
 		goto fail;
 	if (fd >= 0) {
 		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		loopback = fd_is_loopback(fd);
+		loopback = http_fd_is_loopback(fd);
 	} else {
-		if ((fd = open_listen(cfg->http_listen, &loopback, errbuf,
+		if ((fd = http_open_listen(cfg->http_listen, &loopback, errbuf,
 		    errlen)) == -1)
 			goto fail;
 		own = 1;
@@ -689,19 +699,7 @@ http_start(const struct config *cfg, struct pipeline *pipeline, char *errbuf,
 		    "token (allow_remote): employee data is readable by anyone "
 		    "who can connect");
 	}
-	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_ITC | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    handle, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP,
-	    MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
-	    MHD_OPTION_END);
-	if (h->mhd == NULL) {
+	if ((h->mhd = start_mhd(h, cfg, fd)) == NULL) {
 		/* MHD may or may not have closed fd by now: leave it (the
 		 * daemon exits on this error). */
 		snprintf(errbuf, errlen, "cannot start the HTTP server");
@@ -718,9 +716,26 @@ fail_fd:
 	if (own)
 		close(fd);
 fail:
+	deadlines_free(h->deadlines);
 	explicit_bzero(h->token, sizeof(h->token));
 	free(h);
 	return NULL;
+}
+
+/* Serves fd, a connected stream socket (one end of a socketpair, say), as
+ * a connection accepted from 127.0.0.1: the way in for tests/fuzz/fuzz_http.c,
+ * with no TCP handshake per input. MHD owns fd from here on, and closes it
+ * on failure too. Returns 0, or -1. */
+int
+http_add_connection(struct http *h, int fd)
+{
+	struct sockaddr_in	sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return MHD_add_connection(h->mhd, fd, (const struct sockaddr *)&sin,
+	    sizeof(sin)) == MHD_YES ? 0 : -1;
 }
 
 /* Stops serving (waits for the request in progress) and frees h; NULL is
@@ -730,7 +745,8 @@ http_stop(struct http *h)
 {
 	if (h == NULL)
 		return;
-	MHD_stop_daemon(h->mhd);
+	MHD_stop_daemon(h->mhd);	/* CLOSED for each connection */
+	deadlines_free(h->deadlines);
 	explicit_bzero(h->token, sizeof(h->token));
 	free(h);
 }

@@ -1,6 +1,7 @@
 /*
  * kafka.c: the Kafka consumer and producer adapters: handles, callbacks,
- * rebalances, consuming one message, producing and delivery reports.
+ * rebalances, consuming one message and delivery reports; producing is
+ * produce.c's.
  *
  * Every librdkafka callback (rebalance, delivery, error, stats, commit) is
  * served from the work loop's polls (loop.c), on its thread; only the log
@@ -11,10 +12,11 @@
  * report settles it; kafka_store_complete() stores what the tracker finds
  * complete. A failed delivery (final: librdkafka has already retried) marks
  * the loop failed, so that it stops, commits what is complete and returns
- * -1.
+ * -1: that is an outage, retried by a restart.
  *
- * A full producer queue is answered by serving delivery reports and
- * retrying the same record (backpressure), so memory stays bounded.
+ * No single input may stop the daemon (docs/DESIGN.md, "Delivery"): a
+ * record the broker refuses at delivery for itself goes to the DLQ
+ * (produce.c), and its input completes when that is delivered.
  *
  * Revoked partitions: the producer is flushed (bounded), the partitions
  * are checkpointed, complete offsets are stored and committed
@@ -35,13 +37,6 @@
 #include <time.h>
 
 #include "kafka.h"
-
-/* What emit_cb needs: the adapter and the entry of the input (NULL for
- * outputs not caused by a message, such as timed estimates). */
-struct emit_ctx {
-	struct kafka		*k;
-	struct track_entry	*entry;
-};
 
 static double
 now_s(void)
@@ -109,18 +104,30 @@ commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
-/* Delivery report: served by rd_kafka_poll(producer) on the work loop. */
+/* Delivery report: served by rd_kafka_poll(producer) on the work loop. A
+ * record the broker refused for itself goes to the DLQ (produce.c)
+ * and its input completes once that is delivered; any other failure is an
+ * outage and stops the loop. */
 static void
 dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct kafka		*k = opaque;
 	struct track_entry	*e = m->_private;
 
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && kafka_refused_record(m->err) &&
+	    !k->failed && kafka_redirect_refused(k, m, e) == 0) {
+		if (e != NULL)
+			track_delivered(e, 1);	/* the redirect is pending now */
+		return;
+	}
 	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		METRICS_ADD(delivery_failed, 1);
-		log_msg(LOG_ERR, "delivery to %s [%" PRId32 "] failed: %s",
+		log_msg(LOG_ERR, "delivery to %s [%" PRId32 "] failed: %s%s",
 		    rd_kafka_topic_name(m->rkt), m->partition,
-		    rd_kafka_err2str(m->err));
+		    rd_kafka_err2str(m->err),
+		    m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ?
+		    " (the DLQ topic refuses even a 1 KiB record: check its "
+		    "max.message.bytes)" : "");
 		k->failed = 1;
 	} else {
 		METRICS_ADD(produced, 1);
@@ -326,6 +333,21 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- handles -------------------------------------------------------- */
 
+/* The producer's message.max.bytes: what one record may take, which the
+ * DLQ must respect (dlq.c). */
+static size_t
+producer_max_bytes(rd_kafka_conf_t *pc)
+{
+	char	val[32];
+	size_t	vlen = sizeof(val);
+	long	n;
+
+	if (rd_kafka_conf_get(pc, "message.max.bytes", val, &vlen) !=
+	    RD_KAFKA_CONF_OK || (n = strtol(val, NULL, 10)) <= 0)
+		return 1000000;		/* librdkafka's default */
+	return (size_t)n;
+}
+
 /* Creates the consumer and producer from cfg (topic names are copied;
  * a reload does not change them). New handle or NULL with errbuf. */
 struct kafka *
@@ -353,6 +375,7 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 		goto fail;
 	if (rd_kafka_conf_get(cc, "enable.auto.commit", val, &vlen) == RD_KAFKA_CONF_OK)
 		k->auto_commit = strcmp(val, "true") == 0;
+	k->max_msg_bytes = producer_max_bytes(pc);
 	rd_kafka_conf_set_opaque(cc, k);
 	rd_kafka_conf_set_log_cb(cc, log_cb);
 	rd_kafka_conf_set_error_cb(cc, error_cb);
@@ -413,110 +436,6 @@ kafka_free(struct kafka *k)
 	track_free(k->track);
 	durable_free(k->durable);
 	free(k);
-}
-
-/* ---- producing ------------------------------------------------------ */
-
-/* The headers of a DLQ record: why and where from, then the input's own
- * (binary-mode ce_* make the record repairable) unless they clash. New
- * list: rd_kafka_producev() steals it on success. */
-static rd_kafka_headers_t *
-dlq_headers(const struct kafka *k, const struct output *o)
-{
-	rd_kafka_headers_t	*hdrs, *orig;
-	char			 part[16], off[24];
-	const char		*name;
-	const void		*val;
-	size_t			 vlen, i;
-
-	hdrs = rd_kafka_headers_new(8);
-	snprintf(part, sizeof(part), "%" PRId32, o->source_partition);
-	snprintf(off, sizeof(off), "%" PRId64, o->source_offset);
-	rd_kafka_header_add(hdrs, "error", -1,
-	    o->error != NULL ? o->error : "rejected", -1);
-	rd_kafka_header_add(hdrs, "source.topic", -1,
-	    o->source_topic != NULL ? o->source_topic : "", -1);
-	rd_kafka_header_add(hdrs, "source.partition", -1, part, -1);
-	rd_kafka_header_add(hdrs, "source.offset", -1, off, -1);
-	if (k->current == NULL || k->current->offset != o->source_offset ||
-	    k->current->partition != o->source_partition ||
-	    rd_kafka_message_headers(k->current, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		return hdrs;
-	for (i = 0; rd_kafka_header_get_all(orig, i, &name, &val, &vlen) ==
-	    RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
-		if (strcmp(name, "error") == 0 || strncmp(name, "source.", 7) == 0)
-			continue;
-		rd_kafka_header_add(hdrs, name, -1, val, (ssize_t)vlen);
-	}
-	return hdrs;
-}
-
-/* The event-to-alert histogram, from the alert's event time to now. */
-static void
-observe_alert(const struct output *o)
-{
-	struct timespec now;
-
-	if (o->kind != OUT_ALERT || o->event_time_ms <= 0)
-		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	metrics_observe_event_to_alert((double)now.tv_sec +
-	    now.tv_nsec / 1e9 - (double)o->event_time_ms / 1000.0);
-}
-
-/* The pipeline's emit callback: one record to the topic of its kind. On a
- * full queue, serves delivery reports and retries (backpressure). Returns
- * 0, or -1 (pipeline_run then returns PIPE_ERROR). */
-static int
-emit_cb(void *arg, const struct output *o)
-{
-	struct emit_ctx		*ctx = arg;
-	struct kafka		*k = ctx->k;
-	rd_kafka_headers_t	*hdrs;
-	rd_kafka_resp_err_t	 err;
-	void			*key, *value;	/* librdkafka copies them */
-
-	if ((int)o->kind < 0 || (int)o->kind >= OUT__COUNT)
-		return -1;
-	/* The macros below do not parenthesise their arguments. */
-	key = o->keylen > 0 ? (void *)(uintptr_t)o->key : NULL;
-	value = o->len > 0 ? (void *)(uintptr_t)o->value : NULL;
-	for (;;) {
-		hdrs = o->kind == OUT_DLQ ? dlq_headers(k, o) : NULL;
-		err = rd_kafka_producev(k->producer,
-		    RD_KAFKA_V_TOPIC(k->topics[o->kind]),
-		    RD_KAFKA_V_KEY(key, o->keylen),
-		    RD_KAFKA_V_VALUE(value, o->len),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_OPAQUE(ctx->entry),
-		    RD_KAFKA_V_HEADERS(hdrs),
-		    RD_KAFKA_V_END);
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-			break;		/* the headers belong to the message now */
-		if (hdrs != NULL)
-			rd_kafka_headers_destroy(hdrs);
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-			log_msg(LOG_ERR, "producing to %s failed: %s",
-			    k->topics[o->kind], rd_kafka_err2str(err));
-			k->failed = 1;
-			return -1;
-		}
-		/* Full: let deliveries drain the queue, then retry. */
-		log_warn_limited("kafka-queue-full", "producer queue full, "
-		    "waiting for deliveries");
-		notify_watchdog();
-		rd_kafka_poll(k->producer, POLL_MS);
-		if (k->failed)
-			return -1;
-		if (*k->stop) {
-			k->aborted = 1;
-			return -1;
-		}
-	}
-	if (ctx->entry != NULL)
-		track_output(ctx->entry);
-	observe_alert(o);
-	return 0;
 }
 
 /* ---- consuming ------------------------------------------------------ */
@@ -606,7 +525,7 @@ kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 	k->current = rm;
 	t0 = now_s();
 	daemon_lock();
-	r = pipeline_run(p, &m, emit_cb, &ctx);
+	r = pipeline_run(p, &m, kafka_emit, &ctx);
 	daemon_unlock();
 	metrics_observe_processing(now_s() - t0);
 	k->current = NULL;
@@ -633,7 +552,7 @@ kafka_publish_estimates(struct kafka *k, struct pipeline *p)
 	int		rc;
 
 	daemon_lock();
-	rc = pipeline_publish_estimates(p, emit_cb, &ctx);
+	rc = pipeline_publish_estimates(p, kafka_emit, &ctx);
 	daemon_unlock();
 	if (rc == -1 && !k->aborted)
 		log_warnx("publishing model estimates failed");

@@ -1,7 +1,7 @@
 /*
  * kafka.h: what the Kafka files share, and only they: kafka_conf.c,
- * kafka.c and loop.c. The rest of the daemon sees struct kafka as opaque
- * (daemon.h). This is the one header that includes librdkafka.
+ * kafka.c, produce.c and loop.c. The rest of the daemon sees struct kafka
+ * as opaque (daemon.h). This is the one header that includes librdkafka.
  */
 #ifndef RETENTIOND_KAFKA_H
 #define RETENTIOND_KAFKA_H
@@ -26,6 +26,8 @@ struct kafka {
 	char			 topics[OUT__COUNT][256];
 	int			 estimates_interval_s;
 	int			 auto_commit;	/* enable.auto.commit in force */
+	size_t			 max_msg_bytes;	/* the producer's message.max.bytes */
+	int			 in_dr;		/* producing from a delivery report */
 
 	struct track		*track;		/* TRACK_POOL entries */
 	struct durable		*durable;	/* checkpoints (durable.c) */
@@ -47,6 +49,24 @@ struct kafka {
  * "file:line: reason". */
 int	kafka_build_confs(const struct config *, rd_kafka_conf_t **cc,
 	    rd_kafka_conf_t **pc, char *errbuf, size_t errlen);
+
+/* What kafka_emit() needs: the adapter and the entry of the input (NULL for
+ * outputs not caused by a message, such as timed estimates). */
+struct emit_ctx {
+	struct kafka		*k;
+	struct track_entry	*entry;
+};
+
+/* produce.c */
+/* The pipeline's emit callback (arg: struct emit_ctx). 0, or -1 on an
+ * outage or a stop (pipeline_run() then returns PIPE_ERROR). */
+int	kafka_emit(void *arg, const struct output *);
+/* 1 for a delivery the broker refused for the record itself. */
+int	kafka_refused_record(rd_kafka_resp_err_t);
+/* Sends a refused record's replacement to the DLQ from the delivery
+ * report: 0 (e has one more output pending), or -1 to stop. */
+int	kafka_redirect_refused(struct kafka *, const rd_kafka_message_t *,
+	    struct track_entry *);
 
 /* kafka.c */
 /* Runs one consumed message through the pipeline under the daemon lock;

@@ -33,6 +33,7 @@
 struct timers {
 	int64_t		last_status, last_est, last_commit;
 	uint64_t	consumed_at_status;
+	uint64_t	refused_reported;	/* employees_refused logged */
 };
 
 static int64_t
@@ -133,8 +134,12 @@ run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 	}
 	if (durable_due(k->durable, p))
 		(void)kafka_checkpoint(k, -1, 0, FLUSH_CHECKPOINT_MS);
-	if (t - tm->last_status >= STATUS_INTERVAL_MS)
+	if (t - tm->last_status >= STATUS_INTERVAL_MS) {
 		report_status(k, tm, t);
+		daemon_lock();
+		daemon_report_limits(p, &tm->refused_reported);
+		daemon_unlock();
+	}
 }
 
 /* Last estimates, deliveries and a synchronous commit, then the consumer

@@ -38,6 +38,18 @@ struct daemon_metrics metrics = { .consumer_lag = -1 };
 
 #define HIST_BUCKETS 16
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+/* What the reference group is (state/quality.c): not the highest rate of
+ * all groups, so a group smaller than IMPACT_MIN_GROUP can exceed 1. */
+#define IMPACT_RATIO_HELP "Alert rate of a protected attribute's group over the " \
+	"reference rate: the highest rate among the attribute's groups of at least " \
+	STRINGIFY(IMPACT_MIN_GROUP) " employees (among all groups when none is that " \
+	"large), so a smaller group can exceed 1; 1 for every group while the " \
+	"reference rate is 0. Below 0.8 in a group of at least " \
+	STRINGIFY(IMPACT_MIN_GROUP) " is flagged (four-fifths rule)."
+
+
 /* Processing of one message: 10 us .. 1 s. */
 static const double proc_bounds[HIST_BUCKETS] = {
 	1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3,
@@ -212,6 +224,12 @@ render_inputs(FILE *f, const struct pipeline_stats *st)
 	put_u64(f, "retentiond_erased_events_dropped_total", "counter",
 	    "Events for an erased employee, dropped (never sent to the DLQ).",
 	    st->erased_dropped);
+	put_u64(f, "retentiond_employees_refused_total", "counter",
+	    "Events for new employees refused: [state] max_employees reached.",
+	    st->employees_refused);
+	put_u64(f, "retentiond_leavers_expired_total", "counter",
+	    "Leavers' records removed [state] keep_exited_days after the exit.",
+	    st->leavers_expired);
 }
 
 /* What went out and what is held: outputs by kind, alerts, plans, the
@@ -281,8 +299,7 @@ render_model(FILE *f, struct pipeline *p)
 	put_double(f, "retentiond_model_alert_recall", "gauge",
 	    "Share of voluntary leavers who were alerted before leaving.",
 	    est.quality.alert_recall);
-	family(f, "retentiond_model_impact_ratio", "gauge",
-	    "Alert rate of a group over the highest group rate, per protected attribute (fairness monitoring).");
+	family(f, "retentiond_model_impact_ratio", "gauge", IMPACT_RATIO_HELP);
 	for (i = 0; i < est.quality.ngroups &&
 	    i < (int)(sizeof(est.quality.groups) / sizeof(est.quality.groups[0]));
 	    i++) {
@@ -351,6 +368,12 @@ metrics_render(struct pipeline *p)
 	    "Records acknowledged by the broker.", LOAD(produced));
 	put_u64(f, "retentiond_delivery_failed_total", "counter",
 	    "Records the broker failed to acknowledge.", LOAD(delivery_failed));
+	put_u64(f, "retentiond_dlq_truncated_total", "counter",
+	    "DLQ records cut to fit the producer's message.max.bytes.",
+	    LOAD(dlq_truncated));
+	put_u64(f, "retentiond_outputs_refused_total", "counter",
+	    "Outputs the producer refused (too large), sent to the DLQ instead.",
+	    LOAD(outputs_refused));
 	put_u64(f, "retentiond_commits_total", "counter",
 	    "Offset commits that succeeded.", LOAD(commits));
 	put_u64(f, "retentiond_commit_failed_total", "counter",
@@ -393,6 +416,8 @@ metrics_render(struct pipeline *p)
 	put_double(f, "retentiond_checkpoint_restore_seconds", "gauge",
 	    "Time the last restore of a partition from its checkpoint took.",
 	    (double)LOAD(checkpoint_restore_us) / 1e6);
+
+	procstat_render(f);
 
 	if (ferror(f)) {
 		fclose(f);

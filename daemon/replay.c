@@ -112,6 +112,7 @@ replay_run(const struct config *cfg, const char *path, int dump_scores,
 	size_t			 cap = 0;
 	ssize_t			 len;
 	long long		 lineno = 0;
+	uint64_t		 refused = 0;	/* employees_refused logged */
 	int			 rc = -1;
 
 	if (strcmp(path, "-") == 0)
@@ -144,6 +145,7 @@ replay_run(const struct config *cfg, const char *path, int dump_scores,
 		log_warn("replay: reading %s", path);
 		goto done;
 	}
+	daemon_report_limits(p, &refused);
 	if (pipeline_publish_estimates(p, emit, &r) == -1)
 		goto done;
 	if (dump_scores) {

@@ -5,7 +5,13 @@
  *   - structured: the value is a JSON object carrying the context
  *     attributes (specversion, id, source, type, subject, time) and `data`;
  *   - binary: the attributes travel in `ce_<name>` headers, the value is the
- *     `data` JSON; a `ce_specversion` header selects this mode.
+ *     `data` JSON.
+ * The binding lets the `content-type` header choose (content_mode() below):
+ * a CloudEvents media type means structured, whatever other headers come
+ * along (the binding allows ce_* headers beside a structured event);
+ * anything else means binary. One tolerance on top: a message with no
+ * CloudEvents media type and no ce_* header at all can only be a
+ * structured event sent without the header, and is read as one.
  *
  * Everything CONTRACT.md promises is checked by the decoder, so the state
  * layer can trust a decoded event. This file checks the envelope: size,
@@ -434,20 +440,73 @@ message_size(const struct message *msg)
 	return n;
 }
 
-/* Binary mode: an optional content-type header must name JSON. */
-static int
-check_content_type(struct dctx *c, const struct message *msg)
+/* The content-type header (name matched case-insensitively), NULL when
+ * absent or without a value. */
+static const struct msg_header *
+content_type_header(const struct message *msg)
 {
-	const struct msg_header *h = NULL;
 	size_t i;
 
-	for (i = 0; i < msg->nheaders && h == NULL; i++)
-		if (msg->headers[i].name != NULL &&
+	for (i = 0; i < msg->nheaders; i++)
+		if (msg->headers[i].name != NULL && msg->headers[i].value != NULL &&
 		    strcasecmp(msg->headers[i].name, "content-type") == 0)
-			h = &msg->headers[i];
-	if (h == NULL || h->value == NULL)
+			return &msg->headers[i];
+	return NULL;
+}
+
+/* 1 if some header is named ce_<something>. */
+static int
+has_ce_header(const struct message *msg)
+{
+	size_t i;
+
+	for (i = 0; i < msg->nheaders; i++)
+		if (msg->headers[i].name != NULL &&
+		    strncmp(msg->headers[i].name, "ce_", 3) == 0)
+			return 1;
+	return 0;
+}
+
+#define CE_MEDIA_TYPE "application/cloudevents"
+
+/*
+ * Sets c->binary by the Kafka binding's rule (section 3): a content-type
+ * that starts with the CloudEvents media type, case-insensitively, means
+ * structured mode, anything else binary; with neither that media type nor
+ * a ce_* header, structured (the tolerance in the file comment). Of the
+ * event formats only JSON is known here: `application/cloudevents` alone
+ * or `+json`, with optional parameters; any other (`+avro`, the batch type
+ * `application/cloudevents-batch+json`) is rejected rather than guessed at.
+ * Otherwise a content-type, if present, is the value's media type and must
+ * name JSON. Returns 0 or -1.
+ */
+static int
+content_mode(struct dctx *c, const struct message *msg)
+{
+	const struct msg_header *ct = content_type_header(msg);
+	const size_t pre = sizeof(CE_MEDIA_TYPE) - 1;
+	const char *p = NULL;
+	size_t n = 0, end;
+
+	if (ct != NULL) {
+		p = ct->value;
+		n = ct->len;
+		while (n > 0 && (*p == ' ' || *p == '\t'))
+			p++, n--;
+	}
+	if (p != NULL && n >= pre && strncasecmp(p, CE_MEDIA_TYPE, pre) == 0) {
+		c->binary = 0;
+		for (end = pre; end < n && p[end] != ';'; end++)
+			;
+		while (end > pre && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+			end--;
+		if (end != pre && !(end - pre == 5 && strncasecmp(p + pre, "+json", 5) == 0))
+			return decode_fail(c, DR_BAD_TYPE,
+			    "content-type: only the JSON event format is supported");
 		return 0;
-	if (!media_type_is_json(h->value, h->len))
+	}
+	c->binary = has_ce_header(msg);
+	if (p != NULL && !media_type_is_json(p, n))
 		return decode_fail(c, DR_BAD_TYPE, "content-type: data must be JSON");
 	return 0;
 }
@@ -530,7 +589,7 @@ decode_event(const struct message *msg, struct hr_event *ev,
 {
 	struct dctx c = { errbuf, errlen, DR_NOT_JSON, 0 };
 	json_t *root = NULL, *parsed = NULL, *data = NULL;
-	int dup, rc = -1, arena = arena_take();
+	int rc = -1, arena = arena_take();
 
 	event_init(ev);
 	if (errbuf != NULL && errlen > 0)
@@ -539,7 +598,8 @@ decode_event(const struct message *msg, struct hr_event *ev,
 		decode_fail(&c, DR_TOO_LARGE, "message: larger than %d bytes", MESSAGE_MAX_BYTES);
 		goto out;
 	}
-	c.binary = header_find(msg, "ce_specversion", &dup) != NULL;
+	if (content_mode(&c, msg) < 0)
+		goto out;
 
 	if (!c.binary) {
 		if (msg->value == NULL || msg->len == 0) {
@@ -549,8 +609,7 @@ decode_event(const struct message *msg, struct hr_event *ev,
 		if (parse_object(&c, "message", msg->value, msg->len, &parsed) < 0)
 			goto out;
 		root = parsed;
-	} else if (check_content_type(&c, msg) < 0)
-		goto out;
+	}
 
 	if (decode_attrs(&c, msg, root, ev) < 0)
 		goto out;

@@ -4,7 +4,17 @@
  * (whatif.c) only.
  *
  * Numbers go out with 6 significant digits; a value that is not finite
- * (an estimate not yet defined) goes out as null.
+ * (an estimate not yet defined) goes out as null, and so does a time of 0
+ * (the event-time clock before any event: unknown).
+ *
+ * With an envelope (struct envelope, stages.h: the `[output] format =
+ * cloudevents` setting), a published message is a CloudEvent in the
+ * structured content mode, JSON format: the plain payload becomes `data`
+ * unchanged, `id` is the payload's own id (alert_id and the status, since
+ * an episode's two messages share alert_id; suggestion_id, plan_id; a hash
+ * of the payload for estimates, which have none), `type`
+ * names the kind, `subject` the employee where there is one, and `time`
+ * is the occurrence in event time, left out when unknown.
  */
 #include <math.h>
 #include <stdio.h>
@@ -35,6 +45,13 @@ jtime(int64_t ms)
 	return json_string(buf);
 }
 
+/* jtime(), or null for 0: the clock before any event, an unknown time. */
+static json_t *
+jtime_known(int64_t ms)
+{
+	return ms != 0 ? jtime(ms) : json_null();
+}
+
 /* Dumps and frees root. New string or NULL. */
 static char *
 finish(json_t *root)
@@ -46,6 +63,47 @@ finish(json_t *root)
 	s = json_dumps(root, DUMP_FLAGS);
 	json_decref(root);
 	return s;
+}
+
+/*
+ * Dumps root (stolen) as is when env is NULL, else as the `data` of a
+ * structured-mode CloudEvent of the given type, id (NULL: a hash of the
+ * dumped payload) and subject (NULL: none). New string or NULL.
+ */
+static char *
+finish_as(json_t *root, const struct envelope *env, const char *type,
+    const char *id, const char *subject)
+{
+	char hash[ID_HEX_LEN + 1], *data;
+	json_t *ce;
+
+	if (env == NULL || root == NULL)
+		return finish(root);
+	if (id == NULL) {
+		if ((data = json_dumps(root, DUMP_FLAGS)) == NULL) {
+			json_decref(root);
+			return NULL;
+		}
+		decide_make_id(hash, type, data, NULL);
+		free(data);
+		id = hash;
+	}
+	ce = json_pack("{s:s, s:s, s:s, s:s, s:s}",
+	    "specversion", "1.0",
+	    "id", id,
+	    "source", env->source,
+	    "type", type,
+	    "datacontenttype", "application/json");
+	if (ce == NULL) {
+		json_decref(root);
+		return NULL;
+	}
+	if (subject != NULL)
+		json_object_set_new(ce, "subject", json_string(subject));
+	if (env->time_ms != 0)
+		json_object_set_new(ce, "time", jtime(env->time_ms));
+	json_object_set_new(ce, "data", root);
+	return finish(ce);
 }
 
 static json_t *
@@ -61,12 +119,19 @@ drivers_json(const struct score *s)
 }
 
 char *
-encode_alert(const struct alert_msg *m)
+encode_alert(const struct alert_msg *m, const struct envelope *env)
 {
-	return finish(json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:s, s:o, s:s, s:I}",
+	const char *status = m->firing ? "firing" : "resolved";
+	char id[ID_HEX_LEN + 16];
+
+	/* An episode's firing and resolved messages share alert_id, but
+	 * CloudEvents consumers may drop a second event with the same source
+	 * and id as a duplicate: the status makes the two distinct. */
+	snprintf(id, sizeof(id), "%s-%s", m->alert_id, status);
+	return finish_as(json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:s, s:o, s:s, s:I}",
 	    "alert_id", m->alert_id,
 	    "employee_id", m->employee_id,
-	    "status", m->firing ? "firing" : "resolved",
+	    "status", status,
 	    "severity", m->critical ? "critical" : "warning",
 	    "risk", jreal(m->score.risk),
 	    "horizon_days", m->horizon_days,
@@ -75,7 +140,8 @@ encode_alert(const struct alert_msg *m)
 	    "reason", m->reason,
 	    "event_time", jtime(m->event_time_ms),
 	    "caused_by", m->caused_by,
-	    "model_version", (json_int_t)m->model_version));
+	    "model_version", (json_int_t)m->model_version),
+	    env, CE_TYPE_ALERT, id, m->employee_id);
 }
 
 static json_t *
@@ -93,13 +159,13 @@ action_json(const struct action *a)
 }
 
 char *
-encode_suggestion(const struct suggestion_msg *m)
+encode_suggestion(const struct suggestion_msg *m, const struct envelope *env)
 {
 	json_t *acts = json_array();
 
 	for (int i = 0; i < m->nactions; i++)
 		json_array_append_new(acts, action_json(&m->actions[i]));
-	return finish(json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:s}",
+	return finish_as(json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:s}",
 	    "type", "suggestion",
 	    "suggestion_id", m->suggestion_id,
 	    "employee_id", m->employee_id,
@@ -107,11 +173,12 @@ encode_suggestion(const struct suggestion_msg *m)
 	    "risk_before", jreal(m->risk_before),
 	    "actions", acts,
 	    "note", "associations learned from observational data, not proven causes; "
-	    "supports a human decision"));
+	    "supports a human decision"),
+	    env, CE_TYPE_SUGGESTION, m->suggestion_id, m->employee_id);
 }
 
 char *
-encode_plan(const struct plan_msg *m)
+encode_plan(const struct plan_msg *m, const struct envelope *env)
 {
 	json_t *allocs = json_array();
 
@@ -125,7 +192,7 @@ encode_plan(const struct plan_msg *m)
 		    "risk_before", jreal(a->risk_before),
 		    "risk_after", jreal(a->action.risk_after)));
 	}
-	return finish(json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I}",
+	return finish_as(json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I}",
 	    "type", "plan",
 	    "plan_id", m->plan_id,
 	    "department", m->department,
@@ -134,7 +201,8 @@ encode_plan(const struct plan_msg *m)
 	    "allocations", allocs,
 	    "spend", jreal(round(m->spend * 100.0) / 100.0),
 	    "expected_retained", jreal(m->expected_retained),
-	    "model_version", (json_int_t)m->model_version));
+	    "model_version", (json_int_t)m->model_version),
+	    env, CE_TYPE_PLAN, m->plan_id, NULL);
 }
 
 static json_t *
@@ -175,7 +243,7 @@ quality_json(const struct quality_estimate *q)
 
 char *
 encode_estimates(const struct model_estimates *m, long version, int64_t event_time_ms,
-    uint64_t events, int horizon_days)
+    uint64_t events, int horizon_days, const struct envelope *env)
 {
 	const struct rls_estimate *s = &m->satisfaction, *a = &m->ability;
 	const struct hazard_estimate *h = &m->hazard;
@@ -194,13 +262,13 @@ encode_estimates(const struct model_estimates *m, long version, int64_t event_ti
 		json_object_set_new(coef, h->names[i], jreal(h->coef[i]));
 		json_object_set_new(se, h->names[i], jreal(h->coef_se[i]));
 	}
-	return finish(json_pack("{s:I, s:o, s:I, s:i,"
+	return finish_as(json_pack("{s:I, s:o, s:I, s:i,"
 	    " s:{s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:I},"
 	    " s:{s:o, s:o, s:{s:o, s:o}, s:I},"
 	    " s:{s:o, s:o, s:o, s:b, s:I, s:o},"
 	    " s:o, s:o, s:o}",
 	    "model_version", (json_int_t)version,
-	    "event_time", jtime(event_time_ms),
+	    "event_time", jtime_known(event_time_ms),
 	    "events", (json_int_t)events,
 	    "horizon_days", horizon_days,
 	    "satisfaction", "s0", jreal(s->coef[0]), "alpha", jreal(s->coef[1]),
@@ -213,7 +281,8 @@ encode_estimates(const struct model_estimates *m, long version, int64_t event_ti
 	    "exposure_years", jreal(h->exposure_years),
 	    "kappa", jreal(m->kappa),
 	    "kappa_se", jreal(m->kappa_se),
-	    "quality", quality_json(&m->quality)));
+	    "quality", quality_json(&m->quality)),
+	    env, CE_TYPE_ESTIMATES, NULL, NULL);
 }
 
 char *

@@ -3,9 +3,11 @@
  *
  * Per message: decode -> dedup -> (state_erase | state_apply: record and
  * model in one call) -> score -> decide -> encode -> emit. Then, in event
- * time: a rescoring sweep of the shard when its clock has moved
- * rescore_interval_hours, budget plans when the global clock enters a new
- * calendar month, estimates every estimates_interval_events events.
+ * time: a pass that removes leavers older than keep_exited_days once per
+ * day of the shard's clock, a rescoring sweep of the shard when its clock
+ * has moved rescore_interval_hours, budget plans when the global clock
+ * enters a new calendar month, estimates every estimates_interval_events
+ * events. A new employee over max_employees goes to the DLQ.
  *
  * Invariants: an employee lives in exactly one shard (its events share a
  * partition because the key is the employee id); every output is encoded
@@ -23,6 +25,7 @@
 
 #define SHARDS_MAX 4096			/* partitions of the input topic */
 #define REASON_NOT_APPLICABLE DR__COUNT	/* state_apply refused the event */
+#define REASON_EMPLOYEE_LIMIT (DR__COUNT + 1)	/* max_employees reached */
 #define ESTIMATES_KEY "retentiond"	/* key of hr.model.estimates: the model name */
 
 struct pipeline {
@@ -32,6 +35,7 @@ struct pipeline {
 	struct shard		*shards[SHARDS_MAX];
 	struct pipeline_stats	 stats;
 	uint64_t		 exited;	/* employees in state that left */
+	size_t			 nemployees;	/* records in all shards */
 	int64_t			 clock_ms;	/* max over shards */
 	int			 plan_month;	/* year * 12 + month - 1; -1 none */
 	uint64_t		 since_estimates;
@@ -44,6 +48,7 @@ struct pipeline {
 	/* plan scratch, grown as needed (monthly, not per event) */
 	struct allocation	*cand, *alloc;
 	size_t			 cap;
+	struct report_state	*report;	/* the page's series (report.c) */
 };
 
 void
@@ -73,6 +78,10 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->rescore_interval_hours = 24;
 	c->estimates_interval_events = 10000;
 	c->dedup_capacity = 1 << 20;
+	c->max_employees = 500000;
+	c->keep_exited_days = 730;
+	c->output_format = OUTPUT_PLAIN;
+	snprintf(c->output_source, sizeof(c->output_source), "%s", OUTPUT_SOURCE_DEFAULT);
 }
 
 /* The model sees the alert settings it needs for its bookkeeping. */
@@ -101,6 +110,10 @@ pipeline_new(const struct pipeline_config *cfg, char *errbuf, size_t errlen)
 	}
 	if ((p->model = model_new(&p->cfg.model, p->features, errbuf, errlen)) == NULL)
 		goto fail;
+	if ((p->report = report_state_new()) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
 	return p;
 fail:
 	pipeline_free(p);
@@ -118,6 +131,7 @@ pipeline_free(struct pipeline *p)
 	features_free(p->features);
 	free(p->cand);
 	free(p->alloc);
+	report_state_free(p->report);
 	free(p);
 }
 
@@ -137,44 +151,6 @@ pipeline_reconfigure(struct pipeline *p, const struct pipeline_config *cfg)
 	memcpy(p->cfg.erasure_key, key, sizeof(key));
 	sync_model_config(&p->cfg);
 	model_set_config(p->model, &p->cfg.model);
-}
-
-/* Returns a new empty shard for partition, NULL on ENOMEM. */
-struct shard *
-shard_new(const struct pipeline_config *cfg, int32_t partition)
-{
-	struct shard *s;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	s->partition = partition;
-	s->next_offset = -1;
-	if ((s->table = table_new()) == NULL ||
-	    (s->dedup = dedup_new(cfg->dedup_capacity)) == NULL ||
-	    (s->erased = erased_new()) == NULL) {
-		shard_free(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* Frees s; NULL is a no-op. */
-void
-shard_free(struct shard *s)
-{
-	if (s == NULL)
-		return;
-	table_free(s->table);
-	dedup_free(s->dedup);
-	erased_free(s->erased);
-	free(s);
-}
-
-/* The keyed hash under which an erased id is remembered. */
-uint64_t
-shard_erasure_hash(const struct pipeline_config *cfg, const char *id)
-{
-	return siphash24(cfg->erasure_key, id, strlen(id));
 }
 
 static int
@@ -208,6 +184,9 @@ send(struct pipeline *p, enum output_kind kind, const char *key,
 	o.value = value;
 	o.len = value != NULL ? strlen(value) : 0;
 	o.event_time_ms = event_time_ms;
+	if (value != NULL)	/* a tombstone has no content */
+		o.content_type = p->cfg.output_format == OUTPUT_CLOUDEVENTS ?
+		    "application/cloudevents+json" : "application/json";
 	if (p->msg != NULL) {
 		o.source_topic = p->msg->topic;
 		o.source_partition = p->msg->partition;
@@ -246,6 +225,18 @@ put_tombstone(struct pipeline *p, enum output_kind kind, const char *key)
 	send(p, kind, key, NULL, 0, &p->stats.tombstones);
 }
 
+/* The CloudEvents envelope for an output about time_ms (0: unknown), in
+ * *buf; NULL when outputs are plain. */
+static const struct envelope *
+envelope(const struct pipeline *p, struct envelope *buf, int64_t time_ms)
+{
+	if (p->cfg.output_format != OUTPUT_CLOUDEVENTS)
+		return NULL;
+	buf->source = p->cfg.output_source;
+	buf->time_ms = time_ms;
+	return buf;
+}
+
 static void
 reject(struct pipeline *p, const struct message *m, const char *why, int reason)
 {
@@ -273,6 +264,8 @@ reject(struct pipeline *p, const struct message *m, const char *why, int reason)
 static void
 publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
 {
+	struct envelope env;
+
 	if (m->firing) {
 		p->stats.alerts_firing++;
 		p->stats.alerts_open++;
@@ -281,7 +274,9 @@ publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
 		p->stats.alerts_open--;
 	}
 	model_note_alert(p->model, e, m->firing);
-	put_at(p, OUT_ALERT, e->id, encode_alert(m), m->event_time_ms);
+	report_note_alert(p->report, m->firing, m->event_time_ms);
+	put_at(p, OUT_ALERT, e->id, encode_alert(m, envelope(p, &env, m->event_time_ms)),
+	    m->event_time_ms);
 }
 
 static void
@@ -289,6 +284,7 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
     const char *alert_id, int64_t now_ms)
 {
 	struct suggestion_msg m;
+	struct envelope env;
 	int max = p->cfg.suggestions_max;
 
 	memset(&m, 0, sizeof(m));
@@ -301,7 +297,7 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
 	m.employee_id = e->id;
 	m.risk_before = s->risk;
 	m.model_version = model_version(p->model);
-	put(p, OUT_SUGGESTION, e->id, encode_suggestion(&m));
+	put(p, OUT_SUGGESTION, e->id, encode_suggestion(&m, envelope(p, &env, now_ms)));
 }
 
 /* Scores e at now_ms and publishes what changes. */
@@ -379,6 +375,7 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 {
 	struct strtab	*depts = features_departments(p->features);
 	struct plan_msg	 m;
+	struct envelope	 env;
 	struct employee	*e;
 	struct score	 s;
 	struct action	 best;
@@ -426,9 +423,10 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 			char key[EVENT_STR_MAX + 8];
 
 			snprintf(key, sizeof(key), "dept:%s", m.department);
-			put(p, OUT_SUGGESTION, key, encode_plan(&m));
+			put(p, OUT_SUGGESTION, key, encode_plan(&m, envelope(p, &env, now_ms)));
 		}
 		p->stats.plans++;
+		report_note_plan(p->report, d, &m);
 	}
 }
 
@@ -436,6 +434,7 @@ int
 pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 {
 	struct model_estimates *est;
+	struct envelope env;
 	uint64_t events = 0;
 
 	if ((est = malloc(sizeof(*est))) == NULL)
@@ -443,14 +442,33 @@ pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 	for (int i = 0; i < EV__COUNT; i++)
 		events += p->stats.events_by_type[i];
 	model_estimates(p->model, est);
+	report_note_estimates(p);
 	p->emit = emit;
 	p->arg = arg;
 	p->failed = 0;
 	put(p, OUT_ESTIMATES, ESTIMATES_KEY, encode_estimates(est,
-	    model_version(p->model), p->clock_ms, events, p->cfg.horizon_days));
+	    model_version(p->model), p->clock_ms, events, p->cfg.horizon_days,
+	    envelope(p, &env, p->clock_ms)));
 	free(est);
 	p->since_estimates = 0;
 	return p->failed ? -1 : 0;
+}
+
+/* Removes e as an erasure does (state_erase(): model first, then the
+ * record's memory is wiped) and keeps the counters true. */
+static void
+forget(struct pipeline *p, struct shard *sh, struct employee *e)
+{
+	char id[EMPLOYEE_ID_MAX + 1];
+
+	memcpy(id, e->id, sizeof(id));	/* e is wiped on the way */
+	if (e->flags & EMP_FIRING)
+		p->stats.alerts_open--;		/* the episode ends silently */
+	if (e->flags & EMP_EXITED)
+		p->exited--;
+	if (state_erase(p->model, sh->table, id) == 1)
+		p->nemployees--;
+	explicit_bzero(id, sizeof(id));
 }
 
 /* Erasure: every trace of the employee goes; only the count remains, and
@@ -466,13 +484,67 @@ erase(struct pipeline *p, struct shard *sh, const char *id)
 	/* the employee's alerts and suggestions leave the compacted topics */
 	put_tombstone(p, OUT_ALERT, id);
 	put_tombstone(p, OUT_SUGGESTION, id);
-	if (e == NULL)
+	if (e != NULL)
+		forget(p, sh, e);
+}
+
+/*
+ * Limits: what the state may hold is bounded, whatever the input.
+ *
+ * Storage limitation: keep_exited_days after the exit, in event time (a
+ * replay removes the same records at the same point), a leaver's record
+ * is removed as an erasure removes it; only leavers_expired counts it.
+ * One pass over the shard per day of its clock. table_erase() leaves a
+ * tombstone, so removing the record just returned keeps the iteration
+ * valid.
+ */
+static void
+expire_leavers(struct pipeline *p, struct shard *sh)
+{
+	struct employee	*e;
+	size_t		 it = 0;
+	int64_t		 cutoff;
+
+	sh->expired_ms = sh->clock_ms;
+	if (p->cfg.keep_exited_days <= 0)
 		return;
-	if (e->flags & EMP_FIRING)
-		p->stats.alerts_open--;		/* the episode ends silently */
-	if (e->flags & EMP_EXITED)
-		p->exited--;
-	(void)state_erase(p->model, sh->table, id);
+	cutoff = sh->clock_ms - (int64_t)p->cfg.keep_exited_days * MS_PER_DAY;
+	while ((e = table_next(sh->table, &it)) != NULL)
+		if ((e->flags & EMP_EXITED) && e->exit_ms <= cutoff) {
+			p->stats.leavers_expired++;
+			forget(p, sh, e);
+		}
+}
+
+/*
+ * The record of the event's subject, created when new, unless that would
+ * pass max_employees: then the event goes to the DLQ with the reason and
+ * is counted (memory per employee is bounded, so the limit bounds the
+ * state). NULL when refused, or out of memory (p->failed).
+ */
+static struct employee *
+admit(struct pipeline *p, struct shard *sh, const struct message *msg,
+    int *created)
+{
+	struct employee	*e;
+	char		 why[ERRBUF_MAX];
+
+	if (p->cfg.max_employees > 0 && p->nemployees >= p->cfg.max_employees &&
+	    (e = table_get(sh->table, p->ev.subject)) == NULL) {
+		p->stats.employees_refused++;
+		snprintf(why, sizeof(why), "employee limit reached ([state] "
+		    "max_employees = %zu): a new employee is not admitted",
+		    p->cfg.max_employees);
+		reject(p, msg, why, REASON_EMPLOYEE_LIMIT);
+		return NULL;
+	}
+	if ((e = table_put(sh->table, p->ev.subject, created)) == NULL) {
+		p->failed = 1;
+		return NULL;
+	}
+	if (*created)
+		p->nemployees++;
+	return e;
 }
 
 static void
@@ -484,10 +556,8 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 	char		 why[ERRBUF_MAX];
 	int		 created, was_exited;
 
-	if ((e = table_put(sh->table, ev->subject, &created)) == NULL) {
-		p->failed = 1;
+	if ((e = admit(p, sh, msg, &created)) == NULL)
 		return;
-	}
 	if (created && ev->type != EV_HIRED)
 		p->stats.provisional_created++;
 	if (!created && ev->time_ms < e->last_event_ms)
@@ -496,8 +566,8 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 	/* all or nothing: a refused event leaves record and model as they were */
 	if (state_apply(p->model, e, ev, why, sizeof(why)) == -1) {
 		reject(p, msg, why, REASON_NOT_APPLICABLE);
-		if (created)
-			table_erase(sh->table, ev->subject);
+		if (created && table_erase(sh->table, ev->subject) == 1)
+			p->nemployees--;
 		return;
 	}
 	p->stats.events_by_type[ev->type]++;
@@ -505,23 +575,14 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 		sh->clock_ms = ev->time_ms;
 	if (!was_exited && (e->flags & EMP_EXITED)) {
 		p->exited++;
+		report_note_exit(p->report, e->dept, (e->flags & EMP_VOLUNTARY) != 0,
+		    ev->time_ms);
 		if (decide_exit(&p->cfg, e, sh->clock_ms, ev->id, model_version(p->model), &m))
 			publish_alert(p, e, &m);
 	} else if (was_exited && !(e->flags & EMP_EXITED))
 		p->exited--;	/* rehired */
 	else
 		assess(p, e, sh->clock_ms, ev->id);
-}
-
-/* The shard's state will reflect msg: its checkpoint resumes after it. */
-static void
-note_position(struct shard *sh, const struct message *msg)
-{
-	if (sh->topic[0] == '\0' && msg->topic != NULL)
-		snprintf(sh->topic, sizeof(sh->topic), "%s", msg->topic);
-	if (msg->offset >= 0)
-		sh->next_offset = msg->offset + 1;
-	sh->messages++;
 }
 
 enum pipeline_result
@@ -541,7 +602,7 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 		p->failed = 1;
 		goto out;
 	}
-	note_position(sh, msg);
+	shard_note(sh, msg);
 	if (decode_event(msg, &p->ev, why, sizeof(why), &reason) == -1) {
 		reject(p, msg, why, reason);
 		rc = PIPE_REJECTED;
@@ -549,9 +610,7 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 	}
 	/* Erasure sticks: a later or late event for an erased id is dropped,
 	 * not sent to the DLQ, whose copy would keep what erasure removed. */
-	if (p->ev.type != EV_ERASED && erased_count(sh->erased) > 0 &&
-	    erased_has(sh->erased, shard_erasure_hash(&p->cfg, p->ev.subject))) {
-		sh->erased_dropped++;
+	if (p->ev.type != EV_ERASED && shard_erased(sh, &p->cfg, p->ev.subject)) {
 		p->stats.erased_dropped++;
 		rc = PIPE_ERASED;
 		goto out;
@@ -566,6 +625,8 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 		erase(p, sh, p->ev.subject);
 	} else
 		apply(p, sh, msg);
+	if (sh->clock_ms - sh->expired_ms >= MS_PER_DAY)
+		expire_leavers(p, sh);
 	if (sh->swept_ms == 0)
 		sh->swept_ms = sh->clock_ms;
 	else if (sh->clock_ms - sh->swept_ms >=
@@ -606,6 +667,8 @@ pipeline_reject_reason_name(int i)
 		return decode_reason_name(i);
 	if (i == REASON_NOT_APPLICABLE)
 		return "not_applicable";
+	if (i == REASON_EMPLOYEE_LIMIT)
+		return "employee_limit";
 	return NULL;
 }
 
@@ -662,7 +725,7 @@ pipeline_model_json(struct pipeline *p)
 		events += p->stats.events_by_type[i];
 	model_estimates(p->model, est);
 	s = encode_estimates(est, model_version(p->model), p->clock_ms, events,
-	    p->cfg.horizon_days);
+	    p->cfg.horizon_days, NULL);
 	free(est);
 	return s;
 }
@@ -717,84 +780,57 @@ pipeline_dump_scores(struct pipeline *p, int64_t at_ms, pipeline_emit_fn emit, v
 	return p->failed ? -1 : 0;
 }
 
-/* --- Checkpoints: the shard-level work is snapshot.c's --- */
-
-int
-pipeline_shard_save(struct pipeline *p, int32_t partition, struct wbuf *w)
+/* For shard.c. */
+struct shard **
+pipeline_slot(struct pipeline *p, int32_t partition)
 {
-	struct shard *sh = p->shards[shard_index(partition)];
-	struct shard *empty = NULL;
-	int rc;
-
-	if (sh == NULL && (sh = empty = shard_new(&p->cfg, partition)) == NULL)
-		return -1;
-	rc = shard_save(sh, p->features, w);
-	shard_free(empty);
-	return rc;
-}
-
-int
-pipeline_shard_load(struct pipeline *p, int32_t partition, const char *topic,
-    const void *body, size_t len, char *errbuf, size_t errlen)
-{
-	struct shard	*ns, **slot = &p->shards[shard_index(partition)];
-	uint64_t	 exited, firing;
-
-	if ((ns = shard_load(&p->cfg, p->features, partition, topic, body, len,
-	    errbuf, errlen)) == NULL)
-		return -1;
-	if (*slot != NULL) {
-		shard_census(*slot, &exited, &firing);
-		p->exited -= exited;
-		p->stats.alerts_open -= firing;
-		shard_free(*slot);
-	}
-	*slot = ns;
-	shard_census(ns, &exited, &firing);
-	p->exited += exited;
-	p->stats.alerts_open += firing;
-	if (ns->clock_ms > p->clock_ms)
-		p->clock_ms = ns->clock_ms;
-	return 0;
-}
-
-int
-pipeline_shard_info(struct pipeline *p, int32_t partition, struct shard_info *out)
-{
-	const struct shard *sh = p->shards[shard_index(partition)];
-
-	memset(out, 0, sizeof(*out));
-	if (sh == NULL)
-		return -1;
-	memcpy(out->topic, sh->topic, sizeof(out->topic));
-	out->partition = sh->partition;
-	out->next_offset = sh->next_offset;
-	out->clock_ms = sh->clock_ms;
-	out->messages = sh->messages;
-	out->employees = table_count(sh->table);
-	out->erased = erased_count(sh->erased);
-	return 0;
+	return &p->shards[shard_index(partition)];
 }
 
 void
-pipeline_shard_drop(struct pipeline *p, int32_t partition)
+pipeline_account(struct pipeline *p, const struct shard *sh, int sign)
 {
-	struct shard	**slot = &p->shards[shard_index(partition)];
-	uint64_t	  exited, firing;
+	uint64_t exited, firing;
 
-	if (*slot == NULL)
-		return;
-	shard_census(*slot, &exited, &firing);
-	p->exited -= exited;
-	p->stats.alerts_open -= firing;
-	shard_free(*slot);
-	*slot = NULL;
+	shard_census(sh, &exited, &firing);
+	p->exited += (uint64_t)sign * exited;
+	p->stats.alerts_open += (uint64_t)sign * firing;
+	p->nemployees += (size_t)sign * table_count(sh->table);
+	if (sign > 0 && sh->clock_ms > p->clock_ms)
+		p->clock_ms = sh->clock_ms;
 }
 
-char *
-pipeline_shard_json(struct pipeline *p, int32_t partition)
+struct features *
+pipeline_features(struct pipeline *p)
 {
-	const struct shard *sh = p->shards[shard_index(partition)];
+	return p->features;
+}
 
-	return sh == NULL ? NULL : shard_json(sh, p->features);
+const struct pipeline_config *
+pipeline_cfg(const struct pipeline *p)
+{
+	return &p->cfg;
+}
+
+/* For report.c. */
+void
+pipeline_source(struct pipeline *p, struct report_source *src)
+{
+	src->rs = p->report;
+	src->features = p->features;
+	src->model = p->model;
+	src->cfg = &p->cfg;
+	src->clock_ms = p->clock_ms;
+}
+
+struct employee *
+pipeline_each(struct pipeline *p, size_t *shard, size_t *it)
+{
+	struct employee *e;
+
+	for (; *shard < SHARDS_MAX; (*shard)++, *it = 0)
+		if (p->shards[*shard] != NULL &&
+		    (e = table_next(p->shards[*shard]->table, it)) != NULL)
+			return e;
+	return NULL;
 }

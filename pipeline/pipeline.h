@@ -51,7 +51,22 @@ struct pipeline_config {
 	/* erased ids are kept as SipHash values under this key (a secret:
 	 * [state] erasure_key_file); all zero unless the daemon sets it */
 	uint8_t	erasure_key[ERASURE_KEY_BYTES];
+	/* [state]: bounds on what is kept (pipeline.c, "Limits") */
+	size_t	max_employees;		/* records in all shards; 0: no limit */
+	int	keep_exited_days;	/* a leaver's record goes this long after
+					 * the exit, in event time; 0: kept */
+	/* outputs */
+	int	output_format;		/* enum output_format */
+	char	output_source[EVENT_SOURCE_MAX + 1];	/* CloudEvents `source` */
 };
+
+/* How alerts, suggestions, plans and estimates are framed on their topics. */
+enum output_format {
+	OUTPUT_PLAIN,		/* the payload JSON itself, application/json */
+	OUTPUT_CLOUDEVENTS	/* structured-mode CloudEvent, payload as `data` */
+};
+#define OUTPUT_SOURCE_DEFAULT "/retentiond"
+
 
 void	pipeline_config_defaults(struct pipeline_config *);
 
@@ -92,6 +107,7 @@ struct output {
 	int32_t			 source_partition;
 	int64_t			 source_offset;
 	int64_t			 event_time_ms;	/* OUT_ALERT: the event time it is about */
+	const char		*content_type;	/* media type of value; NULL for OUT_DLQ */
 };
 
 /* Returns 0, or -1 to make pipeline_run() stop and return PIPE_ERROR. */
@@ -117,6 +133,9 @@ struct pipeline_stats {
 	uint64_t	erased_dropped;		/* later events for erased ids */
 	uint64_t	outputs[OUT__COUNT];	/* tombstones aside */
 	uint64_t	tombstones;		/* on the alerts and suggestions topics */
+	uint64_t	employees_refused;	/* events for new ids over max_employees */
+	uint64_t	leavers_expired;	/* records removed keep_exited_days
+						 * after the exit: the anonymous count */
 	uint64_t	alerts_firing, alerts_resolved;
 	uint64_t	plans;
 	uint64_t	alerts_held;		/* would have fired during warm-up */
@@ -192,6 +211,75 @@ void	pipeline_shard_drop(struct pipeline *, int32_t partition);
 /* The checkpoint's contents as JSON for an operator (--dump-checkpoint):
  * new string (free()), NULL on ENOMEM. Holds personal data: stdout only. */
 char	*pipeline_shard_json(struct pipeline *, int32_t partition);
+/* report.c: aggregates for the daemon's page (daemon/page.c). Anonymous
+ * counts only, except pipeline_report_at_risk(), which names employees and
+ * is for the token-protected employee view. */
+#define REPORT_MONTHS    36	/* monthly series kept, in event time */
+#define REPORT_RISK_BINS 20	/* risk histogram: bins of 0.05 */
+
+struct report_month {
+	char	month[8];			/* YYYY-MM */
+	long	alerts_firing, alerts_resolved;
+	long	exits_voluntary, exits_other;
+};
+
+struct report_dept {
+	const char	*name;			/* borrowed */
+	long		 active;		/* hired, not exited */
+	long		 at_risk;		/* with an open alert */
+	long		 exits[REPORT_MONTHS];	/* aligned with report.months */
+	int		 has_plan;		/* the latest plan published */
+	char		 plan_month[8];
+	double		 plan_budget, plan_spend, plan_retained;
+	int		 plan_allocations;
+};
+
+/* The risks of active, scored employees at one moment. */
+struct report_risk {
+	long	bins[REPORT_RISK_BINS];		/* counts per 0.05 of risk */
+	long	scored;				/* employees counted */
+	long	above;				/* at or above the alert threshold */
+	double	mean;				/* NaN when none */
+	int64_t	clock_ms;			/* event-time clock then */
+	long	model_version;
+};
+
+struct report {
+	int64_t		 clock_ms;		/* event-time clock */
+	long		 model_version;
+	long		 model_exits;		/* warm-up: voluntary exits seen */
+	int		 alert_min_exits;	/* ... needed before alerts */
+	double		 threshold, clear_threshold;
+	int		 horizon_days;
+	long		 active, at_risk;
+	int		 nmonths;		/* oldest first, to the clock's month */
+	struct report_month months[REPORT_MONTHS];
+	struct report_risk risk;		/* now */
+	int		 has_prev;
+	struct report_risk risk_prev;		/* at the last estimates published */
+	int		 ndepts;
+	struct report_dept *depts;		/* ndepts, in first-seen order */
+	struct pipeline_stats stats;
+	struct model_estimates est;		/* strings borrowed */
+};
+
+struct report_employee {
+	char		 id[EMPLOYEE_ID_MAX + 1];
+	const char	*department;		/* borrowed, may be NULL */
+	double		 risk, expected_tenure_days;
+	int64_t		 alert_fired_ms;
+	int		 ndrivers;
+	struct driver	 drivers[DRIVERS_MAX];	/* features borrowed */
+};
+
+/* New report (pipeline_report_free()), NULL on ENOMEM. Its strings are
+ * borrowed from the pipeline and valid until the next pipeline call. */
+struct report	*pipeline_report(struct pipeline *);
+void		 pipeline_report_free(struct report *);
+/* Employees with an open alert, riskiest first, at most max into out;
+ * returns how many. */
+int		 pipeline_report_at_risk(struct pipeline *, struct report_employee *out,
+		    int max);
 
 /* decode.c: CloudEvents (structured or binary mode) -> typed event.
  * Returns 0, or -1 with a one-line reason in errbuf. reason_code (may be

@@ -17,6 +17,7 @@ struct shard {
 	struct erased	*erased;	/* keyed hashes of erased ids */
 	int64_t		 clock_ms;	/* latest event time applied here */
 	int64_t		 swept_ms;	/* clock at the last rescoring sweep */
+	int64_t		 expired_ms;	/* clock at the last pass for leavers */
 	/* what a checkpoint says the state reflects */
 	char		 topic[PIPELINE_TOPIC_MAX];	/* input topic, "" until seen */
 	int32_t		 partition;
@@ -25,10 +26,20 @@ struct shard {
 	uint64_t	 erased_dropped;	/* events for erased ids, dropped */
 };
 
-/* pipeline.c */
+/* shard.c */
 struct shard	*shard_new(const struct pipeline_config *, int32_t partition);
 void		 shard_free(struct shard *);
 uint64_t	 shard_erasure_hash(const struct pipeline_config *, const char *id);
+void		 shard_note(struct shard *, const struct message *);
+int		 shard_erased(struct shard *, const struct pipeline_config *,
+		    const char *subject);
+
+/* pipeline.c: what shard.c needs of the pipeline */
+struct shard	**pipeline_slot(struct pipeline *, int32_t partition);
+/* Adds (sign 1) or takes out (-1) a shard's share of the counters. */
+void		 pipeline_account(struct pipeline *, const struct shard *, int sign);
+struct features	*pipeline_features(struct pipeline *);
+const struct pipeline_config *pipeline_cfg(const struct pipeline *);
 
 /* snapshot.c: the sections of a checkpoint body (see pipeline.h) */
 int		 shard_save(const struct shard *, struct features *, struct wbuf *);

@@ -5,7 +5,8 @@
  * length and its bytes (serial.h, little-endian):
  *
  *   META     input topic, partition, the next input offset the state
- *            reflects, event-time clock, time of the last sweep, counters
+ *            reflects, event-time clock, clock at the last sweep and at
+ *            the last pass for leavers, counters
  *   RECORDS  count, then each record (state/record_io.c), sorted by id
  *   DEDUP    the dedup window's hashes, oldest first (state/dedup.c)
  *   ERASED   the keyed hashes of erased ids, ascending (state/erased.c)
@@ -103,6 +104,7 @@ shard_save(const struct shard *sh, struct features *f, struct wbuf *w)
 	wbuf_i64(w, sh->next_offset);
 	wbuf_i64(w, sh->clock_ms);
 	wbuf_i64(w, sh->swept_ms);
+	wbuf_i64(w, sh->expired_ms);
 	wbuf_u64(w, sh->messages);
 	wbuf_u64(w, sh->erased_dropped);
 	section_end(w, at);
@@ -158,10 +160,12 @@ load_meta(struct rbuf *r, struct shard *sh, int32_t partition, const char *topic
 	sh->next_offset = rbuf_i64(&m);
 	sh->clock_ms = rbuf_i64(&m);
 	sh->swept_ms = rbuf_i64(&m);
+	sh->expired_ms = rbuf_i64(&m);
 	sh->messages = rbuf_u64(&m);
 	sh->erased_dropped = rbuf_u64(&m);
 	if (m.failed || rbuf_left(&m) != 0 || sh->next_offset < -1 ||
-	    sh->clock_ms < 0 || sh->swept_ms < 0 || sh->swept_ms > sh->clock_ms) {
+	    sh->clock_ms < 0 || sh->swept_ms < 0 || sh->swept_ms > sh->clock_ms ||
+	    sh->expired_ms < 0 || sh->expired_ms > sh->clock_ms) {
 		snprintf(errbuf, errlen, "META section invalid");
 		return -1;
 	}

@@ -90,12 +90,28 @@ void	decide_whatif(const struct pipeline_config *, struct model *,
 int	decide_plan(double budget, struct allocation *cand, int ncand,
 	    struct allocation *out, double *spend, double *retained);
 
-/* encode.c: new JSON text (free()), NULL on ENOMEM. */
-char	*encode_alert(const struct alert_msg *);
-char	*encode_suggestion(const struct suggestion_msg *);
-char	*encode_plan(const struct plan_msg *);
+/* The CloudEvents `type` of each published kind. */
+#define CE_TYPE_ALERT		"com.retentiond.attrition.alert"
+#define CE_TYPE_SUGGESTION	"com.retentiond.retention.suggestion"
+#define CE_TYPE_PLAN		"com.retentiond.retention.plan"
+#define CE_TYPE_ESTIMATES	"com.retentiond.model.estimates"
+
+/* What a CloudEvents envelope needs beyond the message itself; encode_*
+ * take NULL for the plain payload. */
+struct envelope {
+	const char	*source;	/* borrowed: pipeline_config.output_source */
+	int64_t		 time_ms;	/* the occurrence in event time; 0 unknown */
+};
+
+/* encode.c: new JSON text (free()), NULL on ENOMEM; env NULL: plain JSON,
+ * else a structured-mode CloudEvent with the plain payload as `data`. */
+char	*encode_alert(const struct alert_msg *, const struct envelope *env);
+char	*encode_suggestion(const struct suggestion_msg *, const struct envelope *env);
+char	*encode_plan(const struct plan_msg *, const struct envelope *env);
+/* event_time_ms 0 (no event yet) goes out as null. */
 char	*encode_estimates(const struct model_estimates *, long model_version,
-	    int64_t event_time_ms, uint64_t events, int horizon_days);
+	    int64_t event_time_ms, uint64_t events, int horizon_days,
+	    const struct envelope *env);
 char	*encode_employee(const struct employee *, const struct score *,
 	    const struct features *, int64_t now_ms, int horizon_days,
 	    const char *department);
@@ -108,9 +124,33 @@ char	*encode_record(const struct employee *, struct features *);
 char	*encode_shard_meta(const char *topic, int32_t partition, int64_t next_offset,
 	    int64_t clock_ms, uint64_t messages, size_t erased, uint64_t erased_dropped);
 
-/* whatif.c: parses a what-if body ({"actions": [{"action":..., "amount":...},
- * ...]} or a bare array). Returns the count or -1 with errbuf. */
+/* whatif.c: parses a what-if body, {"actions": [{"action":..., "amount":...},
+ * ...]} (a bare array is refused). Returns the count or -1 with errbuf,
+ * which names the bound an amount broke. */
 int	whatif_parse_actions(const char *body, size_t len, struct action *out,
 	    int max, char *errbuf, size_t errlen);
+
+/* report.c: the page's monthly series, fed where pipeline.c publishes. */
+struct report_state;
+struct report_state *report_state_new(void);		/* new; NULL on ENOMEM */
+void	report_state_free(struct report_state *);	/* NULL is a no-op */
+void	report_note_alert(struct report_state *, int firing, int64_t t_ms);
+void	report_note_exit(struct report_state *, int dept, int voluntary,
+	    int64_t t_ms);
+void	report_note_plan(struct report_state *, int dept, const struct plan_msg *);
+/* Keeps the risk histogram of this moment as "previous" (at estimates). */
+void	report_note_estimates(struct pipeline *);
+
+/* pipeline.c: what report.c reads, all borrowed. */
+struct report_source {
+	struct report_state		*rs;
+	struct features			*features;
+	struct model			*model;
+	const struct pipeline_config	*cfg;
+	int64_t				 clock_ms;
+};
+void	pipeline_source(struct pipeline *, struct report_source *);
+/* Every record of every shard: *shard and *it start at 0; NULL at the end. */
+struct employee *pipeline_each(struct pipeline *, size_t *shard, size_t *it);
 
 #endif

@@ -13,7 +13,7 @@
 
 /*
  * Parses a what-if body, {"actions": [{"action": NAME, "amount": X}, ...]}
- * or the bare array, into out[0..max). body (len bytes) is borrowed; the
+ * (CONTRACT.md; a bare array is not one), into out[0..max). body (len bytes) is borrowed; the
  * parse tree is gone on return. Returns the number of actions, or -1 with
  * a one-line reason in errbuf.
  */
@@ -30,7 +30,7 @@ whatif_parse_actions(const char *body, size_t len, struct action *out, int max,
 		snprintf(errbuf, errlen, "body is not JSON: %s", jerr.text);
 		return -1;
 	}
-	arr = json_is_array(root) ? root : json_object_get(root, "actions");
+	arr = json_is_object(root) ? json_object_get(root, "actions") : NULL;
 	if (!json_is_array(arr)) {
 		snprintf(errbuf, errlen, "expected {\"actions\": [...]}");
 		goto fail;
@@ -51,7 +51,8 @@ whatif_parse_actions(const char *body, size_t len, struct action *out, int max,
 		}
 		if (!json_is_number(amount) || !isfinite(json_number_value(amount)) ||
 		    json_number_value(amount) < 0 || json_number_value(amount) > 1e9) {
-			snprintf(errbuf, errlen, "actions[%zu].amount: expected a number >= 0", i);
+			snprintf(errbuf, errlen, "actions[%zu].amount: expected a "
+			    "number from 0 to 1000000000", i);
 			goto fail;
 		}
 		out[n].amount = json_number_value(amount);

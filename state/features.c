@@ -12,7 +12,9 @@
  *
  * Attribute names match after normalisation (ASCII lowercase, '_' '-' ' '
  * dropped). Protected characteristics (CONTRACT.md list plus configured
- * extras) are never registered as features, whatever their spelling; their
+ * extras) are never registered as features, whatever their spelling
+ * (protname.c: Unicode folding, then a protected word among the tokens
+ * or, if long, anywhere in the name); their
  * level is stored in employee->protected_level[k] for fairness monitoring
  * only. Numeric ages (and dates of birth, as age at the event's time) are
  * put into bands so that groups are coarse and no birth date is kept.
@@ -37,6 +39,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "protname.h"
 #include "table.h"
 
 #define DEPT_MAX		1024	/* departments interned */
@@ -59,20 +62,8 @@ static const char *const builtin_names[F_BUILTIN] = {
 	"training_hours_12m", "ability", "care_12m",
 };
 
-/* Built-in protected names: normalised spelling -> canonical name. */
-static const struct {
-	const char	*key;
-	const char	*name;
-} protected_builtin[] = {
-	{ "gender", "gender" }, { "sex", "sex" }, { "age", "age" },
-	{ "dateofbirth", "date_of_birth" }, { "dob", "date_of_birth" },
-	{ "birthdate", "date_of_birth" }, { "birthday", "date_of_birth" },
-	{ "maritalstatus", "marital_status" }, { "ethnicity", "ethnicity" },
-	{ "race", "race" }, { "religion", "religion" },
-	{ "disability", "disability" }, { "nationality", "nationality" },
-};
-#define NPROTECTED_BUILTIN \
-	(sizeof(protected_builtin) / sizeof(protected_builtin[0]))
+/* A name that cannot be folded is protected, and tracked under no name. */
+static const char unfoldable[] = "";
 
 /* P-square median estimator. */
 struct p2 {
@@ -103,7 +94,7 @@ struct features {
 	int		 level_slot[ATTR_FEATURES_MAX];	/* that id -> slot */
 	char		 fname[ATTR_FEATURES_MAX][FNAME_MAX];
 	/* protected */
-	char		 extra_key[PROTECTED_MAX][EVENT_STR_MAX];
+	char		 extra_key[PROTECTED_MAX][PNAME_MAX];	/* folded, glued */
 	char		 extra_name[PROTECTED_MAX][EVENT_STR_MAX];
 	int		 nextra;
 	char		 prot_name[PROTECTED_MAX][EVENT_STR_MAX];
@@ -148,10 +139,12 @@ features_new(const struct features_config *cfg)
 		normalise(builtin_names[i], f->builtin_key[i], EVENT_STR_MAX);
 	for (i = 0; cfg != NULL && i < PROTECTED_MAX &&
 	    cfg->extra_protected[i] != NULL; i++) {
-		normalise(cfg->extra_protected[i], f->extra_key[f->nextra],
-		    EVENT_STR_MAX);
-		if (f->extra_key[f->nextra][0] == '\0')
+		struct pname pn;
+
+		if (pname_fold(&pn, cfg->extra_protected[i]) == -1 ||
+		    pn.glued[0] == '\0')
 			continue;
+		memcpy(f->extra_key[f->nextra], pn.glued, sizeof(pn.glued));
 		snprintf(f->extra_name[f->nextra], EVENT_STR_MAX, "%s",
 		    cfg->extra_protected[i]);
 		f->nextra++;
@@ -207,19 +200,22 @@ features_name(const struct features *f, int i)
 	return f->fname[i - F_BUILTIN];
 }
 
-/* Canonical name of the protected characteristic with normalised key,
- * or NULL when it is not protected. */
+/* Canonical name of the protected characteristic that attribute name
+ * is (built-in first, then configured), unfoldable when it cannot be
+ * folded, or NULL when it is not protected. */
 static const char *
-protected_canonical(const struct features *f, const char *key)
+protected_canonical(const struct features *f, const char *name)
 {
-	size_t i;
-	int k;
+	struct pname	 pn;
+	const char	*canon;
+	int		 k;
 
-	for (i = 0; i < NPROTECTED_BUILTIN; i++)
-		if (strcmp(key, protected_builtin[i].key) == 0)
-			return protected_builtin[i].name;
+	if (pname_fold(&pn, name) == -1)
+		return unfoldable;
+	if ((canon = pname_builtin(&pn)) != NULL)
+		return canon;
 	for (k = 0; k < f->nextra; k++)
-		if (strcmp(key, f->extra_key[k]) == 0)
+		if (pname_has(&pn, f->extra_key[k]))
 			return f->extra_name[k];
 	return NULL;
 }
@@ -228,12 +224,9 @@ protected_canonical(const struct features *f, const char *key)
 int
 features_is_protected(const struct features *f, const char *name)
 {
-	char key[EVENT_STR_MAX];
-
 	if (name == NULL)
 		return 0;
-	normalise(name, key, sizeof(key));
-	return protected_canonical(f, key) != NULL;
+	return protected_canonical(f, name) != NULL;
 }
 
 /* Returns how many protected names have been seen. */
@@ -466,8 +459,9 @@ features_set_attrs(struct features *f, struct employee *e,
 		normalise(a->name, key, sizeof(key));
 		if (key[0] == '\0')
 			continue;
-		if ((canon = protected_canonical(f, key)) != NULL) {
-			set_protected(f, e, canon, a, t_ms);
+		if ((canon = protected_canonical(f, a->name)) != NULL) {
+			if (canon != unfoldable)
+				set_protected(f, e, canon, a, t_ms);
 			continue;
 		}
 		if (is_builtin_key(f, key) || (a->is_num && !isfinite(a->num)))

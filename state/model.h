@@ -80,7 +80,7 @@ struct quality_estimate {
 		const char	*attribute;		/* borrowed */
 		const char	*level;			/* borrowed */
 		double		 rate;			/* alerted / employees */
-		double		 impact_ratio;		/* rate / highest rate */
+		double		 impact_ratio;		/* rate / reference rate (quality.c) */
 		long		 n;
 	} groups[64];
 };

@@ -31,8 +31,10 @@
  *
  * - Impact ratios: per level of each protected attribute, employees ever
  *   alerted / employees seen with that level; the ratio is that rate over
- *   the highest rate among the attribute's levels (below 0.8 is the
- *   four-fifths rule's flag).
+ *   the reference rate, the highest among the attribute's levels of at
+ *   least IMPACT_MIN_GROUP employees (among all levels when none is that
+ *   large), so a smaller level can exceed 1 (below 0.8 is the four-fifths
+ *   rule's flag).
  */
 #include <math.h>
 #include <stdlib.h>

@@ -13,6 +13,9 @@ case "$BUILD" in /*) ;; *) BUILD="$PWD/$BUILD" ;; esac
 export BUILD RETENTIOND="$BUILD/retentiond" PYTHON=/usr/bin/python3
 pass=0; fail=0; skip=0; failed=()
 logdir="$BUILD/test-logs"; mkdir -p "$logdir"
+# The hostile corpus is generated, not committed (its readers take HOSTILE_DIR).
+export HOSTILE_DIR="$BUILD/hostile"
+"$PYTHON" tests/hostile/make_corpus.py "$HOSTILE_DIR" || { echo "cannot generate the hostile corpus" >&2; exit 1; }
 
 run() {	# name, command...
 	local name=$1; shift

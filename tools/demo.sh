@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh: `make demo`. Installs what is missing, builds, starts retentiond
-# with its embedded broker, streams a synthetic company (tools/gencompany)
+# with its embedded broker, streams a synthetic company (tools/sim/gencompany.c)
 # into hr.events and follows the alerts, suggestions and model estimates
-# (tools/demo_watch.py) until the daemon has caught up; then stops the
+# (tools/dev/demo_watch.py) until the daemon has caught up; then stops the
 # daemon with SIGTERM and says where the logs are. No Kafka needed.
 #
 # Environment: DEMO_EMPLOYEES (300), DEMO_MONTHS (24), DEMO_SEED (42),
@@ -22,7 +22,7 @@ say() { printf '\n== %s\n' "$*"; }
 
 if [ -z "${DEMO_NO_BUILD:-}" ]; then
 	say "dependencies"
-	tools/deps.sh
+	tools/dev/deps.sh
 	say "build"
 	make -j2 BUILD="$BUILD" all >/dev/null
 fi
@@ -32,7 +32,7 @@ conf="$state/demo.conf"
 log="$state/retentiond.log"
 pid=""
 
-. tools/lib.sh
+. tools/dev/lib.sh
 cleanup() {
 	stop_daemon "$pid"
 }
@@ -76,7 +76,7 @@ echo "$events events produced to hr.events in $((SECONDS - start)) s"
 
 say "alerts and suggestions as they come"
 rc=0
-"$PY" tools/demo_watch.py --bootstrap "$bootstrap" --group "$group" \
+"$PY" tools/dev/demo_watch.py --bootstrap "$bootstrap" --group "$group" \
 	--events "$events" --truth "$state/truth.json" --deadline "$DEADLINE" --pid "$pid" \
 	${http:+--http "$http"} || rc=$?
 

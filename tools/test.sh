@@ -4,5 +4,5 @@
 # `tools/test.sh check` for the sanitizer run.
 set -e
 cd "$(dirname "$0")/.."
-tools/deps.sh
+tools/dev/deps.sh
 exec make -j2 "${@:-test}"

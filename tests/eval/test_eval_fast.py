@@ -1,13 +1,27 @@
 #!/usr/bin/python3
 """Fast subset of `make eval`: fails when a model falls below its goal.
 
-Runs tools/eval.py as `make eval` does (5 folds on the IBM attrition set,
+Runs tools/eval/eval.py as `make eval` does (5 folds on the IBM attrition set,
 goal ROC AUC >= 0.81; 5 folds on the Babushkin turnover set, goal
 concordance >= 0.60; the 2000-employee, 36-month synthetic company whose
 estimates must recover the generator's truth: s0, alpha, care, a0, gamma,
 kappa within 2 standard errors or 10 %, right sign of the satisfaction
 effect on the hazard) and leaves out only the batch anchors, which need
 numpy and do not gate anything. The replays take about 10 s in all.
+
+It also runs the measurement against the truth's own limit
+(tools/eval/oracle.py) on one generator seed instead of make eval's five,
+with 8 simulated futures per row instead of 16 (about 9 s more): AUC at months 12, 18 and 24 beside the true risk's, alert
+precision and recall beside the oracle's at equal volume, calibration. Its
+sanity checks gate (every employee on staff scored, the truth's AUC at
+least 0.55, the oracle's figures defined). The issue 12 goals themselves
+(AUC >= 0.95 of the truth's, precision and recall >= 0.8 of the oracle's,
+Hosmer-Lemeshow p >= 0.05) are shown as "fail (not gated)" / "pass (not
+gated)" until TRUTH_GATE is switched on: to be switched on when the model
+meets them (set RETENTIOND_EVAL_TRUTH_GATE=1 to try it now). One seed is a
+smoke test of the figures, not their record: make eval reports five.
+The IBM framing check of make eval (four more sets of IBM folds, reported
+and not gated) is left out here to keep the run short.
 
 It used to run 2 folds and a 500-employee, 24-month company. Both were
 dropped on purpose, not to make a check easier: with half the data per
@@ -27,6 +41,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
+# The issue 12 goals against the truth: off until the model meets them.
+TRUTH_GATE = os.environ.get("RETENTIOND_EVAL_TRUTH_GATE", "0") == "1"
+TRUTH_SEEDS = "1"
+
 
 def main():
     build = os.environ.get("BUILD", "build")
@@ -38,9 +56,11 @@ def main():
     if not os.access(binary, os.X_OK):
         print("SKIP: %s not built" % binary)
         return 77
-    argv = [sys.executable, os.path.join(REPO, "tools", "eval.py"),
+    argv = [sys.executable, os.path.join(REPO, "tools", "eval", "eval.py"),
             "--build", build, "--binary", binary,
-            "--no-anchors"]
+            "--no-anchors", "--only", "ibm,turnover,synthetic,truth",
+            "--truth-seeds", TRUTH_SEEDS, "--truth-paths", "8",
+            "--truth-goals", "gate" if TRUTH_GATE else "report"]
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=600)
     out = p.stdout.decode("utf-8", "replace")

@@ -11,53 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pipeline/pipeline.h"
+#include "fuzz_employee.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct pipeline *p;
 
-static int
-drop(void *arg, const struct output *o)
-{
-	(void)arg;
-	(void)o;
-	return 0;
-}
-
-static void
-feed(const char *json)
-{
-	struct message m;
-
-	memset(&m, 0, sizeof(m));
-	m.value = json;
-	m.len = strlen(json);
-	pipeline_run(p, &m, drop, NULL);
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct pipeline_config cfg;
-	char err[256];
-
 	(void)argc;
 	(void)argv;
-	pipeline_global_init();
-	pipeline_config_defaults(&cfg);
-	if ((p = pipeline_new(&cfg, err, sizeof(err))) == NULL)
-		abort();
-	feed("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"f\",\"type\":\"hr.employee.hired\","
-	    "\"subject\":\"E1\",\"time\":\"2025-01-01T00:00:00Z\",\"data\":{\"department\":\"Ops\","
-	    "\"job_level\":3,\"salary\":52000,\"attributes\":{\"overtime\":\"yes\"}}}");
-	feed("{\"specversion\":\"1.0\",\"id\":\"2\",\"source\":\"f\",\"type\":\"hr.survey.submitted\","
-	    "\"subject\":\"E1\",\"time\":\"2025-03-01T00:00:00Z\",\"data\":{\"satisfaction\":40}}");
-	feed("{\"specversion\":\"1.0\",\"id\":\"3\",\"source\":\"f\",\"type\":\"hr.training.completed\","
-	    "\"subject\":\"E1\",\"time\":\"2025-04-01T00:00:00Z\",\"data\":{\"hours\":12,\"assessment\":55}}");
-	feed("{\"specversion\":\"1.0\",\"id\":\"4\",\"source\":\"f\",\"type\":\"hr.compensation.changed\","
-	    "\"subject\":\"E1\",\"time\":\"2025-05-01T00:00:00Z\",\"data\":{\"kind\":\"raise\",\"amount\":2000}}");
+	p = fuzz_pipeline_with_employee(NULL);
 	return 0;
 }
 

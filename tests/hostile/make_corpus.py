@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
-"""Regenerates the hostile corpus in this directory: files named
-<expected decode reason>--<what>.<ext>, or ok--<what> for valid controls
-(see tests/unit/test_hostile.c). Personal-looking values carry "SECRET" so
-the test can check that no rejection reason repeats them."""
-import json, os, random
-D = os.path.dirname(os.path.abspath(__file__))
+"""make_corpus.py DIR: writes the hostile corpus into DIR (created if
+needed; earlier corpus files there are removed first): files named
+<expected decode reason>--<what>.<ext>, or ok--<what> for valid controls.
+tests/run.sh generates it into $BUILD/hostile and passes it to its readers
+(tests/unit/test_hostile.c, tests/schemas/test_schemas.py) as HOSTILE_DIR;
+it is not committed. Personal-looking values carry "SECRET" so the test can
+check that no rejection reason repeats them."""
+import json, os, random, sys
+if len(sys.argv) != 2:
+    sys.exit("usage: make_corpus.py DIR")
+D = sys.argv[1]
+os.makedirs(D, exist_ok=True)
 for f in os.listdir(D):
     if "--" in f: os.remove(os.path.join(D, f))
 T = "2026-03-01T00:00:00Z"

@@ -225,6 +225,17 @@ class MockBroker:
         """Brings the brokers back (SIGUSR2), once acknowledged."""
         self._set_brokers(True, timeout)
 
+    def refuse_next_produce(self, timeout=10):
+        """The next Produce request (from any client) is refused with
+        MSG_SIZE_TOO_LARGE, as a real broker refuses a record over a
+        topic's max.message.bytes (SIGHUP); returns once acknowledged."""
+        word = "mockbroker: next produce refused"
+        before = self.output().count(word)
+        self.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.output().count(word) > before
+                 or self.proc.poll() is not None, timeout, word)
+        check(self.proc.poll() is None, "mockbroker died: " + self.output())
+
     def stop(self):
         """Stops the broker; returns its exit status (0 expected)."""
         return _kill(self.proc, 10.0) if self.proc else None
@@ -351,13 +362,14 @@ class Daemon:
 
 # ---- Kafka clients ---------------------------------------------------------
 
-def produce(bootstrap, topic, records, timeout=30):
+def produce(bootstrap, topic, records, timeout=30, conf=None):
     """Produces [(key, value, headers)] in order (one partition per key by
     the default partitioner) and waits for every delivery report. Returns
     [(partition, offset)] in the order given; fails on a delivery error.
-    key/value: str, bytes or None; headers: list of (name, bytes) or None."""
-    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                  "linger.ms": 5})
+    key/value: str, bytes or None; headers: list of (name, bytes) or None.
+    conf: more producer settings (e.g. a larger message.max.bytes)."""
+    p = Producer(dict({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                       "linger.ms": 5}, **(conf or {})))
     results = [None] * len(records)
 
     def report(i):
@@ -593,17 +605,25 @@ def exits_of(ids, tag, year=2025):
 
 def http_get(port, path, timeout=5):
     """(status, body str) of GET http://127.0.0.1:port/path; (None, reason)
-    when the connection fails."""
+    when the connection fails. The response must agree with
+    docs/openapi.json (openapi_check.py), or the test fails."""
     import urllib.error
     import urllib.request
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
-                                    timeout=timeout) as r:
-            return r.status, r.read().decode("utf-8", "replace")
+        import openapi_check
+    except ImportError:
+        skip("python3-jsonschema is not installed")
+    url = "http://127.0.0.1:%d%s" % (port, path)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            status, headers, body = r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
+        status, headers, body = e.code, e.headers, e.read()
     except (OSError, urllib.error.URLError) as e:
         return None, str(e)
+    bad = openapi_check.checker().problems("GET", url, status, headers, body)
+    check(not bad, "OpenAPI: GET %s: %s" % (path, "; ".join(bad)))
+    return status, body.decode("utf-8", "replace")
 
 
 def metric(port, name):

@@ -5,15 +5,18 @@ Starts `retentiond --embedded-broker` in a temp directory with [http] on a
 free loopback port, produces HR events with confluent_kafka, and checks
 every route of CONTRACT.md "HTTP": health, readiness, employees (404 when
 unknown or erased, ids with an encoded '/'), model, what-if, errors (400,
-404, 405, 413), bearer-token authentication (401), and that the daemon
-refuses a non-loopback address without a token. The daemon's log must not
-name any employee.
+404, 405, 413), bearer-token authentication (401), a reload that changes
+settings only a restart applies, and that the daemon refuses a
+non-loopback address without a token. The daemon's log must not name any
+employee. Every response is checked against docs/openapi.json
+(openapi_check.py), and GET /v1/openapi.json against the build's bundle.
 
 test_metrics.py imports the helpers below (Daemon, http, wait_for, ...).
 Exit 0 pass, 1 fail, 77 skip (no binary or no confluent_kafka).
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +25,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import openapi_check
+except ImportError:                # no python3-jsonschema: main() skips
+    openapi_check = None
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("RETENTIOND") or os.path.join(ROOT, os.environ.get("BUILD", "build"), "retentiond")
@@ -70,15 +80,48 @@ def wait_for(fn, what, deadline_s=DEADLINE_S, proc=None):
 
 def http(url, method="GET", data=None, headers=None, timeout=10):
     """Returns (status, headers, body bytes); never raises on HTTP errors.
-    Status 0 when the connection failed."""
+    Status 0 when the connection failed. Every response is checked against
+    docs/openapi.json (openapi_check.py); a mismatch is a failure."""
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.headers, r.read()
+            got = r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
+        got = e.code, e.headers, e.read()
     except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
         return 0, {}, b""
+    if openapi_check is not None:
+        bad = openapi_check.checker().problems(method, url, *got)
+        if bad:
+            check(False, "OpenAPI: %s %s: %s" % (method, url.split("/", 3)[-1], "; ".join(bad)))
+    return got
+
+
+def raw_http(port, request, source="127.0.0.1", timeout=10):
+    """Sends request bytes as they are (no client library to tidy them up)
+    and returns (status, body bytes) read until the server closes or the
+    timeout; status 0 when there was no status line."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    data = b""
+    try:
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", port))
+        s.sendall(request)
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    finally:
+        s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    parts = head.split(b" ", 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+        return 0, data
+    return int(parts[1]), body
 
 
 def event(eid, etype, subject, when, data=None, source="test/http"):
@@ -279,6 +322,8 @@ def test_api():
             except jsonschema.ValidationError as ex:
                 check(False, "/v1/model validates against estimates.json: %s" % ex.message)
 
+        check_openapi_document(d)
+
         url = "/v1/employees/%s/whatif" % ids[0]
         body_ok = json.dumps({"actions": [{"action": "incentive", "amount": 5000},
                                           {"action": "training", "amount": 20}]}).encode()
@@ -300,6 +345,8 @@ def test_api():
         check(st == 413, "whatif, body over 64 KiB: 413")
         st, hdr, _ = d.get(url)
         check(st == 405 and "POST" in hdr.get("Allow", ""), "GET on whatif: 405 with Allow: POST")
+        check_whatif_bounds(d, url)
+        check_framing(d, url)
 
         st, hdr, _ = d.get("/metrics", method="DELETE")
         check(st == 405 and "GET" in hdr.get("Allow", ""), "DELETE /metrics: 405")
@@ -316,6 +363,92 @@ def test_api():
         if failures:
             print("--- daemon stderr (tail) ---\n" + d.stderr()[-3000:])
         d.cleanup()
+
+
+def check_openapi_document(d):
+    """GET /v1/openapi.json: the document the build made (the file `make
+    install` ships, byte for byte), self-contained, saying what
+    docs/openapi.json says once both are expanded, with the daemon's
+    version."""
+    from jsonschema import RefResolver
+    st, hdr, body = d.get("/v1/openapi.json")
+    served = jbody(body)
+    if not check(st == 200 and isinstance(served, dict), "GET /v1/openapi.json is 200 JSON"):
+        return
+    bundled = os.path.join(os.environ.get("BUILD", os.path.join(ROOT, "build")), "gen", "openapi.json")
+    with open(bundled, "rb") as f:
+        check(f.read() == body, "served document == %s" % os.path.relpath(bundled, ROOT))
+    refs = []
+
+    def collect(n):
+        if isinstance(n, dict):
+            refs.extend(v for k, v in n.items() if k == "$ref")
+            for v in n.values():
+                collect(v)
+        elif isinstance(n, list):
+            for v in n:
+                collect(v)
+    collect(served)
+    check(refs and all(r.startswith("#/") for r in refs),
+          "served document references only itself (%d references)" % len(refs))
+    version = subprocess.run([BINARY, "-V"], capture_output=True, text=True).stdout.split()[-1]
+    check(served["info"]["version"] == version, "info.version is the daemon's (%s)" % version)
+    source = openapi_check.checker()
+    mine = openapi_check.expanded(source.doc, source.resolver)
+    theirs = openapi_check.expanded(served, RefResolver.from_schema(served))
+    for doc in (mine, theirs):
+        doc["info"].pop("version")
+    extra = set(theirs["components"]["schemas"]) - set(mine["components"]["schemas"])
+    check(extra >= {"estimates"}, "docs/schemas/estimates.json inlined (%s)" % sorted(extra))
+    for k in extra:
+        del theirs["components"]["schemas"][k]
+    check(mine == theirs, "served document, expanded == docs/openapi.json, expanded")
+    st, hdr, _ = d.get("/v1/openapi.json", method="POST", data=b"{}")
+    check(st == 405, "POST /v1/openapi.json: 405")
+
+
+def check_whatif_bounds(d, url):
+    """Issue 10 item 6: the body is the documented object, and an amount
+    out of its bound is told the bound."""
+    arr = json.dumps([{"action": "care", "amount": 1}]).encode()
+    st, _, body = d.get(url, method="POST", data=arr)
+    check(st == 400 and "actions" in (jbody(body) or {}).get("error", ""),
+          "whatif, bare JSON array: 400 naming the expected object")
+    big = json.dumps({"actions": [{"action": "incentive", "amount": 1e12}]}).encode()
+    st, _, body = d.get(url, method="POST", data=big)
+    err = (jbody(body) or {}).get("error", "")
+    check(st == 400 and "1000000000" in err, "whatif, amount over its bound: 400 naming the bound (%r)" % err)
+    promo = json.dumps({"actions": [{"action": "promotion", "amount": 9}]}).encode()
+    st, _, body = d.get(url, method="POST", data=promo)
+    err = (jbody(body) or {}).get("error", "")
+    check(st == 400 and "5" in err, "whatif, promotion over 5 levels: 400 naming the bound (%r)" % err)
+
+
+def check_framing(d, url):
+    """Issue 10 item 6: a request whose length can be read two ways is
+    refused. Raw sockets: a client library would not send these."""
+    body = b'{"actions": [{"action": "care", "amount": 1}]}'
+    path = url.encode()
+
+    def post(headers):
+        return raw_http(d.port, b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n" + headers +
+                        b"Connection: close\r\n\r\n" + body)
+    st, resp = post(b"Content-Length: %d\r\n" % len(body))
+    check(st == 200, "raw POST with one Content-Length: 200 (%d)" % st)
+    st, resp = post(b"Content-Length: %d\r\nContent-Length: 5\r\n" % len(body))
+    check(st == 400 and b"Content-Length" in resp, "two conflicting Content-Length headers: 400 (%d)" % st)
+    st, resp = post(b"Content-Length: 5\r\nContent-Length: %d\r\n" % len(body))
+    check(st == 400, "conflicting Content-Length, shorter first: 400 (%d)" % st)
+    st, _ = post(b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(body), len(body)))
+    check(st == 200, "the same Content-Length twice: accepted (%d)" % st)
+    st, _ = post(b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n" % len(body))
+    check(st == 400, "Content-Length beside Transfer-Encoding: 400 (%d)" % st)
+    st, _ = post(b"Content-Length: +%d\r\n" % len(body))
+    check(st == 400, "Content-Length with a sign: 400 (%d)" % st)
+    st, _ = post(b"Content-Length: 99999999999999999999999\r\n")
+    check(st in (400, 413), "Content-Length past 64 bits: refused (%d)" % st)
+    st, _, _ = d.get("/healthz")
+    check(st == 200, "... and the server still serves")
 
 
 def test_token():
@@ -341,6 +474,38 @@ def test_token():
         check(st == 200, "token: /healthz needs no token")
         st, _, _ = d.get("/readyz")
         check(st in (200, 503), "token: /readyz needs no token")
+    finally:
+        if failures:
+            print("--- daemon stderr (tail) ---\n" + d.stderr()[-3000:])
+        d.cleanup()
+
+
+def test_reload_needs_restart():
+    """A SIGHUP that changes settings read only at start ([http] listen,
+    [kafka] bootstrap.servers) applies the rest and says, at warning
+    priority, which ones need a restart; the old listener keeps serving, and
+    a second SIGHUP says so again (the running values are what the reload
+    compares with)."""
+    d = Daemon()
+    try:
+        d.start()
+        d.bootstrap()
+        new_port = free_port()
+        d.write_conf("listen = 127.0.0.1:%d\n" % new_port,
+                     "[kafka]\nbootstrap.servers = 127.0.0.1:9\n")
+        warning = re.compile(r"^<4>.*reload: .*\[kafka\] bootstrap\.servers.*\[http\] listen"
+                             r".* need a restart", re.M)
+        for n in (1, 2):
+            d.proc.send_signal(signal.SIGHUP)
+            check(wait_for(lambda: len(warning.findall(d.stderr())) >= n and
+                           d.stderr().count("configuration reloaded") >= n,
+                           "reload %d" % n, proc=d.proc),
+                  "SIGHUP %d with a new listen and broker list: a warning names both" % n)
+        check("127.0.0.1:9" not in d.stderr(), "the warning names keys, not values")
+        check(d.get("/healthz")[0] == 200, "the running listener still serves")
+        check(http("http://127.0.0.1:%d/healthz" % new_port, timeout=2)[0] == 0,
+              "the new listen address is not opened by a reload")
+        check(d.stop() == 0, "SIGTERM after the reloads: exit 0")
     finally:
         if failures:
             print("--- daemon stderr (tail) ---\n" + d.stderr()[-3000:])
@@ -422,10 +587,15 @@ def main():
         import confluent_kafka  # noqa: F401
     except ImportError:
         skip("python3-confluent-kafka not installed")
+    if openapi_check is None:
+        skip("python3-jsonschema not installed")
     test_api()
     test_token()
+    test_reload_needs_restart()
     test_refuse_remote()
     test_socket_activation()
+    n = openapi_check.checker().count
+    check(n >= 40, "%d responses checked against docs/openapi.json" % n)
     print("%d failure(s)" % len(failures))
     return 1 if failures else 0
 

@@ -5,13 +5,17 @@ Starts the daemon with its embedded broker, produces a known mix of events
 (hires, surveys, a duplicate, a provisional employee, an erasure, an exit,
 and two invalid messages), waits until they are consumed, then parses the
 whole page with prometheus_client's text parser and checks families, types,
-labels and values against what was produced, histogram invariants, and that
-no employee id appears anywhere on the page.
+labels and values against what was produced, histogram invariants, the
+standard process_* series against /proc, that `promtool check metrics` has
+nothing to say about the page, and that no employee id appears anywhere on
+it.
 Exit 0 pass, 1 fail, 77 skip.
 """
 import os
+import shutil
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -47,6 +51,13 @@ REQUIRED = {
     "retentiond_model_impact_ratio": "gauge",
     "retentiond_model_version": "gauge",
     "retentiond_build_info": "gauge",
+    # the standard process series (daemon/procstat.c)
+    "process_cpu_seconds": "counter",
+    "process_resident_memory_bytes": "gauge",
+    "process_virtual_memory_bytes": "gauge",
+    "process_start_time_seconds": "gauge",
+    "process_open_fds": "gauge",
+    "process_max_fds": "gauge",
 }
 
 
@@ -79,6 +90,48 @@ def check_histogram(fams, family):
     check(total is not None and total >= 0, family + ": _sum >= 0")
 
 
+def check_process(fams, pid, started):
+    """The process_* values against what /proc says about the daemon."""
+    def val(name):
+        return one(fams, name, name)
+    start = val("process_start_time_seconds")
+    # the kernel counts in 10 ms ticks from boot, and the boot time comes
+    # from two clock reads: a second of margin before the fork
+    check(start is not None and started - 1 <= start <= time.time(),
+          "process_start_time_seconds is when the daemon started (%s, Popen at %.2f)" % (start, started))
+    limit = None
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                limit = float(line.split()[3])
+    check(val("process_max_fds") == limit, "process_max_fds == the soft limit (%s)" % limit)
+    fds = len(os.listdir("/proc/%d/fd" % pid))
+    check(val("process_open_fds") is not None and abs(val("process_open_fds") - fds) <= 8,
+          "process_open_fds %s ~ %d entries in /proc/PID/fd" % (val("process_open_fds"), fds))
+    with open("/proc/%d/status" % pid) as f:
+        rss = next(float(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+    check(val("process_resident_memory_bytes") is not None and
+          0.5 * rss <= val("process_resident_memory_bytes") <= 2 * rss,
+          "process_resident_memory_bytes %s ~ VmRSS %d" % (val("process_resident_memory_bytes"), rss))
+    check(val("process_virtual_memory_bytes") >= val("process_resident_memory_bytes"),
+          "virtual memory >= resident memory")
+    cpu = one(fams, "process_cpu_seconds", "process_cpu_seconds_total")
+    check(cpu is not None and cpu > 0, "process_cpu_seconds_total > 0 (%s)" % cpu)
+
+
+def promtool_check(text):
+    """`promtool check metrics`, Prometheus's own linter of an exposition:
+    exit 0 and nothing to say."""
+    tool = shutil.which("promtool")
+    if not check(tool is not None, "promtool installed (tools/deps.sh: prometheus)"):
+        return
+    r = subprocess.run([tool, "check", "metrics"], input=text.encode(), capture_output=True,
+                       timeout=60)
+    out = (r.stdout + r.stderr).decode("utf-8", "replace").strip()
+    check(r.returncode == 0 and out == "", "promtool check metrics: clean (%d: %s)"
+          % (r.returncode, out[:500]))
+
+
 def main():
     if not os.access(BINARY, os.X_OK):
         skip("no binary at " + BINARY)
@@ -105,6 +158,7 @@ def main():
     ]
     d = Daemon()
     try:
+        started = time.time()
         d.start()
         d.produce(msgs)
 
@@ -135,7 +189,8 @@ def main():
             check(f is not None and f.type == typ, "%s is a %s" % (name, typ))
             check(f is not None and f.documentation != "", "%s has HELP" % name)
         for f in fams.values():
-            check(f.name.startswith("retentiond_"), f.name + " is in the retentiond_ namespace")
+            check(f.name.startswith(("retentiond_", "process_")),
+                  f.name + " is in the retentiond_ (or the standard process_) namespace")
             if f.type == "counter":
                 check(all(s.name.endswith(("_total", "_created")) for s in f.samples),
                       f.name + ": counter samples end in _total")
@@ -194,6 +249,9 @@ def main():
         version = subprocess.run([BINARY, "-V"], capture_output=True, text=True).stdout.split()[-1]
         check(one(fams, "retentiond_build_info", "retentiond_build_info", version=version) == 1,
               "build_info{version=%s} == 1" % version)
+
+        check_process(fams, d.proc.pid, started)
+        promtool_check(text)
 
         leaked = [i for i in ids + [provisional] if i in text]
         check(not leaked, "no employee id on /metrics (found %d)" % len(leaked))

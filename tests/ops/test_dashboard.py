@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """deploy/grafana-dashboard.json only charts metrics that the daemon serves,
-and socket activation works.
+the alerting rules deploy/retentiond.rules.yml only watch such metrics, and
+socket activation works.
 
 Plays systemd's retentiond.socket: binds a listening TCP socket on a free
 loopback port and hands it to `retentiond --embedded-broker` as fd 3 with
@@ -8,6 +9,8 @@ LISTEN_FDS=1 and LISTEN_PID set ([http] listen in the file names a port
 that is not used, so answers prove the passed socket is served). Then
 scrapes GET /metrics and checks that every retentiond_* metric in the
 dashboard's queries is there (histograms through their _bucket series).
+Each response must agree with docs/openapi.json (tests/integration/
+openapi_check.py).
 """
 import json
 import os
@@ -21,10 +24,20 @@ import time
 import urllib.error
 import urllib.request
 
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+try:
+    import openapi_check
+except ImportError:
+    print("python3-jsonschema is not installed")
+    sys.exit(77)
+
 BIN = os.environ.get("RETENTIOND", "build/retentiond")
+api_problems = []
 DEADLINE_S = 60.0
 HERE = os.path.dirname(os.path.abspath(__file__))
 DASHBOARD = os.path.join(HERE, "..", "..", "deploy", "grafana-dashboard.json")
+RULES = os.path.join(HERE, "..", "..", "deploy", "retentiond.rules.yml")
 
 
 def dashboard_metrics():
@@ -38,14 +51,27 @@ def dashboard_metrics():
     return dash, names
 
 
+def rules_metrics():
+    """retentiond_* names in the alerting rules' expressions, but for the
+    one absent until the first checkpoint (tests/unit/test_metrics.c covers it)."""
+    with open(RULES) as f:
+        exprs = [ln for ln in f if not ln.lstrip().startswith("#")]
+    names = set(re.findall(r"\bretentiond_[a-z0-9_]+", "".join(exprs)))
+    return names - {"retentiond_checkpoint_age_seconds"}
+
+
 def get(url):
+    """(status, body); every response is checked against docs/openapi.json
+    and what is wrong lands in api_problems."""
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read().decode()
+            got = r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, ""
+        got = e.code, e.headers, e.read()
     except OSError:
         return None, ""
+    api_problems.extend(openapi_check.checker().problems("GET", url, *got))
+    return got[0], got[2].decode()
 
 
 def main():
@@ -53,6 +79,10 @@ def main():
     if len(dash["panels"]) < 10 or len(names) < 15:
         print("FAIL the dashboard looks empty: %d panels, %d metrics" %
               (len(dash["panels"]), len(names)))
+        return 1
+    rule_names = rules_metrics()
+    if len(rule_names) < 5:
+        print("FAIL the alerting rules name only %s" % sorted(rule_names))
         return 1
     if not os.access(BIN, os.X_OK):
         print("no %s (run make first)" % BIN)
@@ -85,7 +115,7 @@ def main():
     lsock.close()
     ok = False
     try:
-        ok = check(proc, port, names)
+        ok = check(proc, port, names | rule_names)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -101,7 +131,9 @@ def main():
             print("".join(errlog.readlines()[-30:]))
         errlog.close()
         tmp.cleanup()
-    return 0 if ok else 1
+    for p in api_problems:
+        print("FAIL OpenAPI: " + p)
+    return 0 if ok and not api_problems else 1
 
 
 def check(proc, port, names):
@@ -133,9 +165,9 @@ def check(proc, port, names):
     missing += sorted(n for n in names
                       if n.endswith("_bucket") and n not in served)
     if missing:
-        print("FAIL the dashboard charts metrics that /metrics lacks: %s" % missing)
+        print("FAIL the dashboard or the rules use metrics that /metrics lacks: %s" % missing)
         return False
-    print("socket activation on port %d; %d dashboard metrics all served (%d served)"
+    print("socket activation on port %d; %d dashboard and rules metrics all served (%d served)"
           % (port, len(names), len(served)))
     return True
 

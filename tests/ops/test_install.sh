@@ -2,8 +2,10 @@
 # `make install DESTDIR=... PREFIX=/usr` lays out the tree a package would
 # ship: the binary, the units with @BINDIR@ substituted, the example config
 # (world-readable: the service runs as a dynamic user), an empty private
-# sasl-password credential, both man pages. The installed binary accepts the
-# installed config, and a second install keeps an edited config.
+# sasl-password credential, both man pages, and under share/retentiond the
+# schemas, the OpenAPI document as served, the dashboard and the alerting
+# rules. The installed binary accepts the installed config, a second install
+# keeps an edited config, and `make uninstall` removes all but /etc.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -11,10 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
 fail=0
-check() {	# description, test...
-	local what=$1; shift
-	if "$@"; then :; else echo "FAIL $what"; fail=1; fi
-}
+. tests/ops/checks.sh
 mode() { stat -c %a "$1" 2>/dev/null; }
 
 if ! make -s BUILD="$BUILD" install DESTDIR="$root" PREFIX=/usr >"$tmp/log" 2>&1; then
@@ -38,6 +37,8 @@ check "retentiond.8" test -s "$root/usr/share/man/man8/retentiond.8"
 check "retentiond.conf.5" test -s "$root/usr/share/man/man5/retentiond.conf.5"
 check "version" bash -c "'$root/usr/bin/retentiond' -V | grep -q '^retentiond [0-9]'"
 check "installed config valid" "$root/usr/bin/retentiond" -t -c "$conf"
+share=$root/usr/share/retentiond
+check_share "$share"
 
 # an upgrade keeps the administrator's config and credential
 echo "# edited" >>"$conf"
@@ -49,4 +50,14 @@ else
 	echo "FAIL second make install"; tail -n 20 "$tmp/log"; fail=1
 fi
 [ $fail -eq 0 ] && echo "install tree ok: $(cd "$root" && find . -type f | sort | tr '\n' ' ')"
+
+# uninstall takes back all of it but the administrator's /etc/retentiond
+if make -s BUILD="$BUILD" uninstall DESTDIR="$root" PREFIX=/usr >"$tmp/log" 2>&1; then
+	left=$(cd "$root" && find . -type f | sort | tr '\n' ' ')
+	check "uninstall leaves only /etc/retentiond (left: $left)" \
+		[ "$left" = "./etc/retentiond/retentiond.conf ./etc/retentiond/sasl-password " ]
+	check "uninstall removes share/retentiond" test ! -e "$share"
+else
+	echo "FAIL make uninstall"; tail -n 20 "$tmp/log"; fail=1
+fi
 exit $fail

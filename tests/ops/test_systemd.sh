@@ -16,7 +16,7 @@ fail=0
 mkdir -p "$tmp/bin" "$tmp/units" "$tmp/man/man8" "$tmp/man/man5"
 bin=${RETENTIOND:-build/retentiond}
 if [ -x "$bin" ]; then cp "$bin" "$tmp/bin/retentiond"; else cp /bin/true "$tmp/bin/retentiond"; fi
-sed "s|@BINDIR@|$tmp/bin|g" deploy/retentiond.service >"$tmp/units/retentiond.service"
+sed "s|@BINDIR@|$tmp/bin|g" deploy/retentiond.service.in >"$tmp/units/retentiond.service"
 cp deploy/retentiond.socket "$tmp/units/"
 cp docs/retentiond.8 "$tmp/man/man8/"
 cp docs/retentiond.conf.5 "$tmp/man/man5/"

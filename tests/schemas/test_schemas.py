@@ -5,13 +5,17 @@ Every schema must itself be a valid draft 2020-12 schema; hand-written
 messages that follow CONTRACT.md must validate and ones that break it must
 not; Kafka key formats (the "x-kafka-key" annotation) are checked the same
 way; and the input schema must agree with the decoder on the hostile corpus
-(tests/hostile/: `ok--*` files valid, the others invalid), except where a
+($HOSTILE_DIR as tests/run.sh generates it, else generated here by
+tests/hostile/make_corpus.py: `ok--*` files valid, the others invalid), except where a
 rule is beyond JSON Schema (message size in bytes, day-of-month, ...).
 """
 import copy
 import json
 import os
+import re
+import subprocess
 import sys
+import tempfile
 
 try:
     from jsonschema import Draft202012Validator
@@ -21,7 +25,12 @@ except ImportError:
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SCHEMAS = os.path.join(ROOT, "docs", "schemas")
-HOSTILE = os.path.join(ROOT, "tests", "hostile")
+HOSTILE = os.environ.get("HOSTILE_DIR")
+if not HOSTILE:
+    _hostile_tmp = tempfile.TemporaryDirectory(prefix="hostile-")
+    HOSTILE = _hostile_tmp.name
+    subprocess.run([sys.executable, os.path.join(ROOT, "tests", "hostile", "make_corpus.py"),
+                    HOSTILE], check=True)
 failures = []
 checks = 0
 
@@ -78,7 +87,7 @@ def put(key, value, path=()):
 # ---- every schema is a valid schema
 names = sorted(n for n in os.listdir(SCHEMAS) if n.endswith(".json"))
 for n in ["cloudevent.json", "alert.json", "suggestion.json", "plan.json",
-          "estimates.json", "dlq-headers.json"]:
+          "estimates.json", "dlq-headers.json", "output-cloudevent.json"]:
     check(n in names, f"schema {n} exists")
 for n in names:
     s = load(n)
@@ -179,6 +188,10 @@ young["kappa"] = None
 young["quality"]["concordance"] = None
 young["satisfaction"]["alpha"] = None
 expect(v, "estimates", young, True, "figures not yet defined are null")
+expect(v, "estimates", dict(est, event_time=None), True, "event_time null before the first event")
+small = copy.deepcopy(est)
+small["quality"]["impact_ratios"]["gender"]["x"] = 5.0    # a group below the reference size
+expect(v, "estimates", small, True, "impact ratio above 1 for a small group")
 variants(est, "estimates", v, [
     ("standardised as string", put("standardised", "yes", ("hazard",))),
     ("band_months with one bound", lambda m: m["hazard"]["baseline"][0].__setitem__("band_months", [0])),
@@ -188,6 +201,61 @@ variants(est, "estimates", v, [
     ("impact ratio as string", lambda m: m["quality"]["impact_ratios"]["gender"].__setitem__("f", "1")),
     ("events negative", put("events", -1)),
 ] + [(f"missing {k}", drop(k)) for k in est])
+
+# ---- the reference group of impact ratios, as state/model.h sets it, is
+# what the contract and the schema say
+with open(os.path.join(ROOT, "state", "model.h")) as f:
+    m = re.search(r"#define\s+IMPACT_MIN_GROUP\s+(\d+)", f.read())
+check(m is not None, "IMPACT_MIN_GROUP found in state/model.h")
+if m:
+    words = f"groups of at least {m.group(1)} employees"
+    irs = load("estimates.json")["properties"]["quality"]["properties"]
+    check(words in irs["impact_ratios"]["description"], f"impact_ratios description says {words!r}")
+    check("exceed 1" in irs["impact_ratios"]["description"], "impact_ratios description: above 1")
+    with open(os.path.join(ROOT, "docs", "CONTRACT.md")) as f:
+        contract = " ".join(f.read().split())
+    check(words in contract, f"CONTRACT.md says {words!r}")
+
+# ---- outputs as CloudEvents ([output] format = cloudevents)
+def out_ce(t, data, id_, subject=None, time="2026-03-01T00:00:00Z"):
+    e = {"specversion": "1.0", "id": id_, "source": "/retentiond", "type": t,
+         "datacontenttype": "application/json", "data": data}
+    if subject is not None:
+        e["subject"] = subject
+    if time is not None:
+        e["time"] = time
+    return e
+
+
+H = "0123456789abcdef" * 2
+v = validator(load("output-cloudevent.json"))
+ce_alert = out_ce("com.retentiond.attrition.alert", dict(alert, alert_id=H), H + "-firing", "E1042")
+ce_sugg = out_ce("com.retentiond.retention.suggestion", sugg, "s-1", "E1042")
+ce_plan = out_ce("com.retentiond.retention.plan", plan, "p-1")
+ce_est = out_ce("com.retentiond.model.estimates", est, H)
+for what, e in [("alert", ce_alert), ("suggestion", ce_sugg), ("plan", ce_plan),
+                ("estimates", ce_est),
+                ("estimates before the first event", out_ce("com.retentiond.model.estimates",
+                                                            dict(est, event_time=None), H, time=None)),
+                ("resolved alert", dict(ce_alert, id=H + "-resolved"))]:
+    expect(v, "output-cloudevent", e, True, what)
+variants(ce_alert, "output-cloudevent", v, [
+    ("specversion 0.3", put("specversion", "0.3")),
+    ("unknown type", put("type", "com.retentiond.attrition.warning")),
+    ("datacontenttype text/plain", put("datacontenttype", "text/plain")),
+    ("data a string", put("data", "{}")),
+    ("alert id without its status", put("id", H)),
+    ("alert without subject", drop("subject")),
+    ("alert without time", drop("time")),
+    ("time with offset", put("time", "2026-03-01T01:00:00+01:00")),
+    ("alert data without alert_id", lambda m: m["data"].pop("alert_id")),
+] + [(f"missing {k}", drop(k)) for k in ["specversion", "id", "source", "type",
+                                         "datacontenttype", "data"]])
+variants(ce_plan, "output-cloudevent", v, [
+    ("plan with a subject", put("subject", "E1")),
+    ("plan whose data is a suggestion", put("data", sugg)),
+])
+variants(ce_est, "output-cloudevent", v, [("estimates id not a hash", put("id", "e-1"))])
 
 # ---- DLQ headers
 dlq = {"error": "data.job_level: out of range 1..15", "source.topic": "hr.events",
@@ -201,6 +269,20 @@ variants(dlq, "dlq-headers", v, [
     ("negative offset", put("source.offset", "-1")),
     ("offset as number", put("source.offset", 1042)),
 ] + [(f"missing {k}", drop(k)) for k in dlq])
+cut = dict(dlq, **{"truncated": "true", "original.size": "1040000",
+                   "original.fnv1a64": "cbf29ce484222325"})
+expect(v, "dlq-headers", cut, True, "a cut record")
+expect(v, "dlq-headers", dict(cut, **{"original.key_size": "5000",
+                                      "output.topic": "hr.retention.suggestions"}),
+       True, "a refused output, key cut")
+variants(cut, "dlq-headers", v, [
+    ("truncated false", put("truncated", "false")),
+    ("hash too short", put("original.fnv1a64", "cbf29ce48422232")),
+    ("hash upper case", put("original.fnv1a64", "CBF29CE484222325")),
+    ("size not decimal", put("original.size", "1 MB")),
+    ("truncated without size", drop("original.size")),
+    ("truncated without hash", drop("original.fnv1a64")),
+])
 
 # ---- Kafka keys
 key = lambda n: Draft202012Validator(load(n)["x-kafka-key"])

@@ -1,8 +1,9 @@
 /*
  * test_decode.c: CloudEvents decoding and validation (pipeline/decode.c):
- * every event type valid and invalid, both content modes, key mismatch,
- * UTF-8, size and depth limits, duplicate keys, RFC 3339 times, and that
- * reasons are one line without personal data.
+ * every event type valid and invalid, both content modes and the
+ * content-type rule that picks one, key mismatch, UTF-8, size and depth
+ * limits, duplicate keys, RFC 3339 times, and that reasons are one line
+ * without personal data.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -782,6 +783,100 @@ test_binary(void)
 	}
 }
 
+/*
+ * The content mode by the Kafka binding's rule: the content-type header
+ * decides; ce_* headers beside a structured event do not make it binary.
+ * The structured value's id ("ev-1") and the headers' ("hdr-1") differ so
+ * that each case shows which of the two was read.
+ */
+static void
+test_content_mode(void)
+{
+	struct msg_header h[] = {
+		HDR("content-type", "application/cloudevents+json"),
+		HDR("ce_specversion", "1.0"),
+		HDR("ce_id", "hdr-1"),
+		HDR("ce_source", "/hris/bin"),
+		HDR("ce_type", "hr.survey.submitted"),
+		HDR("ce_subject", "SECRETID"),
+		HDR("ce_time", T0),
+	};
+	static const char *const structured_types[] = {
+		"application/cloudevents+json",
+		"application/cloudevents+json; charset=utf-8",
+		"Application/CloudEvents+JSON;charset=UTF-8",
+		" application/cloudevents+json ",
+		"application/cloudevents",
+	};
+	static const char *const other_formats[] = {
+		"application/cloudevents+avro",
+		"application/cloudevents-batch+json",
+		"application/cloudeventsjson",
+	};
+	const size_t n = sizeof(h) / sizeof(h[0]);
+	const char *s = event_json("hr.review.completed", "{\"rating\":2}");
+	struct msg_header hh[8];
+	char err[ERRBUF_MAX];
+	struct hr_event ev;
+	size_t i;
+
+	/* the case: structured, with the SDK's ce_specversion beside it */
+	CHECK(decode_bin(s, h, 2, NULL, &ev, err) == -1);
+	CHECK(ev.type == EV_REVIEW);
+	CHECK_STR(ev.id, "ev-1");
+	/* every binary header too: still the value's attributes */
+	CHECK(decode_bin(s, h, n, "SECRETID", &ev, err) == -1);
+	CHECK(ev.type == EV_REVIEW);
+	CHECK_STR(ev.id, "ev-1");
+	CHECK_STR(ev.source, "/hris");
+
+	memcpy(hh, h, sizeof(h));
+	for (i = 0; i < sizeof(structured_types) / sizeof(structured_types[0]); i++) {
+		hh[0].value = structured_types[i];
+		hh[0].len = strlen(structured_types[i]);
+		CHECK(decode_bin(s, hh, n, NULL, &ev, err) == -1);
+		CHECK_STR(ev.id, "ev-1");
+	}
+	hh[0].name = "Content-Type";	/* header names match in any case */
+	CHECK(decode_bin(s, hh, n, NULL, &ev, err) == -1);
+	CHECK_STR(ev.id, "ev-1");
+
+	/* a CloudEvents media type of a format other than JSON */
+	memcpy(hh, h, sizeof(h));
+	for (i = 0; i < sizeof(other_formats) / sizeof(other_formats[0]); i++) {
+		hh[0].value = other_formats[i];
+		hh[0].len = strlen(other_formats[i]);
+		CHECK(decode_bin(s, hh, n, NULL, &ev, err) == DR_BAD_TYPE);
+		CHECK(strstr(err, "content-type") != NULL);
+	}
+
+	/* any other content-type: binary, the headers' attributes */
+	memcpy(hh, h, sizeof(h));
+	hh[0].value = "application/json";
+	hh[0].len = strlen(hh[0].value);
+	CHECK(decode_bin("{\"satisfaction\":42}", hh, n, NULL, &ev, err) == -1);
+	CHECK(ev.type == EV_SURVEY);
+	CHECK_STR(ev.id, "hdr-1");
+	/* ... so a structured value under it is read as data and fails */
+	CHECK(decode_bin(s, hh, n, NULL, &ev, err) == DR_MISSING_FIELD);
+	/* no content-type, ce_* headers: binary */
+	CHECK(decode_bin("{\"satisfaction\":42}", h + 1, n - 1, NULL, &ev, err) == -1);
+	CHECK_STR(ev.id, "hdr-1");
+	/* binary is chosen by any ce_* header, not by ce_specversion alone */
+	CHECK(decode_bin(s, h + 2, n - 2, NULL, &ev, err) == DR_MISSING_FIELD);
+	CHECK(strstr(err, "ce_specversion") != NULL);
+
+	/* no CloudEvents media type and no ce_* header: structured */
+	hh[0] = (struct msg_header)HDR("content-type", "application/json");
+	hh[1] = (struct msg_header)HDR("traceparent", "00-abc");
+	CHECK(decode_bin(s, hh, 2, NULL, &ev, err) == -1);
+	CHECK_STR(ev.id, "ev-1");
+	CHECK(decode_bin(s, hh + 1, 1, NULL, &ev, err) == -1);
+	CHECK(decode_bin(s, NULL, 0, NULL, &ev, err) == -1);
+	hh[0] = (struct msg_header)HDR("content-type", "text/plain");
+	CHECK(decode_bin(s, hh, 1, NULL, &ev, err) == DR_BAD_TYPE);
+}
+
 /* errbuf handling: tiny buffers, NULL, NULL reason pointer. */
 static void
 test_errbuf(void)
@@ -826,6 +921,7 @@ main(void)
 	test_size_depth();
 	test_time();
 	test_binary();
+	test_content_mode();
 	test_errbuf();
 	return check_exit("test_decode");
 }

@@ -239,6 +239,24 @@ test_pipeline(void)
 		    sample(t, "retentiond_event_clock_seconds") <= 1738454400);
 		CHECK(sample(t, "retentiond_model_version") >= 1);
 		CHECK(strstr(t, "# TYPE retentiond_model_impact_ratio gauge\n") != NULL);
+		/* the HELP text names the reference group as quality.c
+		 * computes it: ratios above 1 are possible */
+		{
+			const char *help = strstr(t, "# HELP retentiond_model_impact_ratio ");
+			const char *end = help != NULL ? strchr(help, '\n') : NULL;
+			char want[64];
+
+			snprintf(want, sizeof(want), "groups of at least %d employees",
+			    IMPACT_MIN_GROUP);
+			CHECK(help != NULL && end != NULL);
+			if (help != NULL && end != NULL) {
+				char line[1024];
+
+				snprintf(line, sizeof(line), "%.*s", (int)(end - help), help);
+				CHECK(strstr(line, want) != NULL);
+				CHECK(strstr(line, "can exceed 1") != NULL);
+			}
+		}
 		/* a group level with a quote is escaped, if tracked at all */
 		CHECK(strstr(t, "level=\"f\"q\"") == NULL);
 		/* no personal data */

@@ -1,6 +1,6 @@
 /*
- * test_table.c: event names, string interning, the employee hash table and
- * the dedup window.
+ * test_table.c: event names and the employee hash table (string interning
+ * and the dedup window have test_strtab.c and test_dedup.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,31 +40,6 @@ test_event(void)
 	CHECK(!ev_has(ev.intent_to_stay) && !ev_has(ev.work_life_balance));
 	CHECK(!ev_has(ev.amount) && !ev_has(ev.new_salary) && !ev_has(ev.hours));
 	CHECK(!ev_has(ev.cost) && !ev_has(ev.assessment));
-}
-
-static void
-test_strtab(void)
-{
-	struct strtab *st = strtab_new(3);
-	char longs[EVENT_STR_MAX + 8];
-
-	CHECK(st != NULL);
-	CHECK(strtab_intern(st, "Sales") == 0);
-	CHECK(strtab_intern(st, "R&D") == 1);
-	CHECK(strtab_intern(st, "Sales") == 0);
-	CHECK(strtab_find(st, "R&D") == 1);
-	CHECK(strtab_find(st, "sales") == -1);
-	CHECK(strtab_intern(st, "HR") == 2);
-	CHECK(strtab_intern(st, "Legal") == -1);	/* full */
-	CHECK(strtab_intern(st, "HR") == 2);		/* still found */
-	CHECK(strtab_count(st) == 3);
-	CHECK_STR(strtab_name(st, 1), "R&D");
-	CHECK(strtab_name(st, 3) == NULL && strtab_name(st, -1) == NULL);
-	memset(longs, 'x', sizeof(longs) - 1);
-	longs[sizeof(longs) - 1] = '\0';
-	CHECK(strtab_intern(st, longs) == -1);
-	strtab_free(st);
-	strtab_free(NULL);
 }
 
 #define NIDS 100000
@@ -172,58 +147,10 @@ test_table(void)
 	table_free(NULL);
 }
 
-static void
-test_dedup(void)
-{
-	struct dedup *d = dedup_new(1000);
-	char id[32];
-	int i, bad = 0;
-
-	CHECK(d != NULL);
-	CHECK(dedup_check(d, "hris", "a") == 0);
-	CHECK(dedup_check(d, "hris", "a") == 1);
-	CHECK(dedup_check(d, "hris", "a") == 1);
-	CHECK(dedup_check(d, "other", "a") == 0);	/* id unique per source */
-	CHECK(dedup_check(d, "hrisa", "") == 0);	/* no concatenation clash */
-	CHECK(dedup_check(d, "hris", "a") == 1);
-	dedup_free(d);
-
-	/* capacity: the last 1000 are remembered, older ones are forgotten */
-	d = dedup_new(1000);
-	for (i = 0; i < 5000; i++) {
-		snprintf(id, sizeof(id), "ev-%d", i);
-		if (dedup_check(d, "s", id) != 0)
-			bad++;
-	}
-	CHECK(bad == 0);
-	for (i = 4000; i < 5000; i++) {
-		snprintf(id, sizeof(id), "ev-%d", i);
-		if (dedup_check(d, "s", id) != 1)
-			bad++;
-	}
-	CHECK(bad == 0);
-	/* 3999 was evicted; seeing it again is new and evicts 4000 */
-	CHECK(dedup_check(d, "s", "ev-3999") == 0);
-	CHECK(dedup_check(d, "s", "ev-4000") == 0);
-	CHECK(dedup_check(d, "s", "ev-4999") == 1);
-	CHECK(dedup_check(d, "s", "ev-3999") == 1);
-	dedup_free(d);
-
-	d = dedup_new(1);
-	CHECK(dedup_check(d, "s", "x") == 0);
-	CHECK(dedup_check(d, "s", "x") == 1);
-	CHECK(dedup_check(d, "s", "y") == 0);
-	CHECK(dedup_check(d, "s", "x") == 0);
-	dedup_free(d);
-	dedup_free(NULL);
-}
-
 int
 main(void)
 {
 	test_event();
-	test_strtab();
 	test_table();
-	test_dedup();
 	return check_exit("test_table");
 }
