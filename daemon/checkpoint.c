@@ -26,8 +26,11 @@
  * current name, and the directory synced: at every instant one of the two
  * names holds a whole, good file. Loading tries the newest first, then
  * .prev. After an erasure the .prev, which may still hold the erased
- * employee, is deleted as soon as the new file is durable.
+ * employee, is deleted as soon as the new file is durable. Temporaries a
+ * crash left behind (any process's) are deleted before each write: they
+ * hold state too, and an erasure must not leave a copy there.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -280,6 +283,30 @@ shard_names(const char *state_dir, const char *topic, int32_t partition,
 	return 0;
 }
 
+/* Deletes dir/.name.*.tmp, the temporaries of earlier processes. */
+static void
+remove_stale(const char *dir, const char *name)
+{
+	char		 path[PATH_MAX];
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 n = strlen(name), len;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] != '.' || len < n + 6 ||
+		    strncmp(de->d_name + 1, name, n) != 0 || de->d_name[n + 1] != '.' ||
+		    strcmp(de->d_name + len - 4, ".tmp") != 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) <
+		    sizeof(path))
+			(void)unlink(path);
+	}
+	closedir(d);
+}
+
 /* Writes the partition's shard to its checkpoint file; with drop_prev
  * (after an erasure) the previous generation is deleted once the new one
  * is durable. On success *next_offset is the offset the file reflects
@@ -304,6 +331,7 @@ checkpoint_save(struct pipeline *p, const char *state_dir, const char *topic,
 	}
 	if (state_dir_check(dir, errbuf, errlen) == -1)
 		return -1;
+	remove_stale(dir, name);
 	wbuf_init(&body);
 	wbuf_init(&file);
 	daemon_lock();

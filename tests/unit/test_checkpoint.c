@@ -206,6 +206,19 @@ test_generations(const char *dir)
 	CHECK(checkpoint_save(p, dir, "hr.events", 2, 1, &next, err, sizeof(err)) == 0);
 	CHECK(access(prev, F_OK) == -1 && access(cur, F_OK) == 0);
 	{
+		/* a temporary left by a crashed process goes at the next write */
+		char stale[600];
+		int fd;
+
+		snprintf(stale, sizeof(stale), "%s/shards/.hr.events.2.ckpt.99999.tmp", dir);
+		CHECK((fd = open(stale, O_WRONLY | O_CREAT, 0600)) != -1);
+		if (fd != -1)
+			close(fd);
+		CHECK(checkpoint_save(p, dir, "hr.events", 2, 0, &next, err,
+		    sizeof(err)) == 0);
+		CHECK(access(stale, F_OK) == -1);
+	}
+	{
 		char *js = NULL;
 		size_t n = 0;
 		FILE *f = open_memstream(&js, &n);
