@@ -17,7 +17,7 @@
 #define HEADERS_MAX		64	/* input headers passed to the pipeline */
 #define FLUSH_REVOKE_MS		10000
 #define FLUSH_STOP_MS		10000
-#define FLUSH_CHECKPOINT_MS	10000
+#define FLUSH_CHECKPOINT_MS	2000	/* periodic ones; shutdown waits longer */
 
 struct kafka {
 	rd_kafka_t		*consumer, *producer;

@@ -28,12 +28,14 @@
 
 #define STATUS_INTERVAL_MS	5000
 #define COMMIT_INTERVAL_MS	1000	/* only with enable.auto.commit=false */
+#define CHECKPOINT_RETRY_MS	5000	/* after a postponed or failed checkpoint */
 
 /* When each periodic task last ran (monotonic ms). */
 struct timers {
 	int64_t		last_status, last_est, last_commit;
 	uint64_t	consumed_at_status;
 	uint64_t	refused_reported;	/* employees_refused logged */
+	int64_t		ckpt_failed;		/* last postponed checkpoint, 0 none */
 };
 
 static int64_t
@@ -132,8 +134,12 @@ run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 			log_warn_limited("kafka-commit", "offset commit: %s",
 			    rd_kafka_err2str(err));
 	}
-	if (durable_due(k->durable, p))
-		(void)kafka_checkpoint(k, -1, 0, FLUSH_CHECKPOINT_MS);
+	/* An outage or a full disk postpones checkpoints: retry later rather
+	 * than block the loop in a flush at every turn. */
+	if ((tm->ckpt_failed == 0 || t - tm->ckpt_failed >= CHECKPOINT_RETRY_MS) &&
+	    durable_due(k->durable, p))
+		tm->ckpt_failed = kafka_checkpoint(k, -1, 0, FLUSH_CHECKPOINT_MS) == -1 ?
+		    t : 0;
 	if (t - tm->last_status >= STATUS_INTERVAL_MS) {
 		report_status(k, tm, t);
 		daemon_lock();
