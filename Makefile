@@ -87,7 +87,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libretentio
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libretentiond.a $(LDLIBS)
 
 define tool_rule
-$$(BUILD)/%: $(1)/%.c $$(BUILD)/libretentiond.a
+$$(BUILD)/%: $(1)/%.c $$(wildcard $(1)/*.h) $$(BUILD)/libretentiond.a
 	@echo "  CCLD    $$@"
 	@$$(CC) $$(CPPFLAGS) $$(CFLAGS) $$(WARN) $$(LDFLAGS) -o $$@ $$< $$(BUILD)/libretentiond.a $$(LDLIBS)
 endef

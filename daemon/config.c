@@ -552,6 +552,7 @@ config_defaults(struct config *cfg)
 	    "/var/lib/retentiond");
 	snprintf(cfg->http_listen, sizeof(cfg->http_listen), "127.0.0.1:9464");
 	cfg->http_allow_remote = 0;
+	cfg->ready_max_lag = 1000;
 	cfg->http_max_connections = 128;
 	cfg->http_max_per_address = 8;
 	cfg->http_request_timeout_s = 5;

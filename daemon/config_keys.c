@@ -84,6 +84,7 @@ static const struct config_key config_keys[] = {
 	{ "http", "listen",		KT_LISTEN, FIELD(http_listen), 0, 0, 0 },
 	{ "http", "token_file",		KT_PATH, FIELD(http_token_file), 0, 0, KF_CRED },
 	{ "http", "allow_remote",	KT_BOOL, FIELD(http_allow_remote), 0, 1, 0 },
+	{ "http", "ready_max_lag",	KT_INT, FIELD(ready_max_lag), 0, 1e9, 0 },
 	{ "http", "max_connections",	KT_INT, FIELD(http_max_connections), 1, 4096, 0 },
 	{ "http", "max_connections_per_address", KT_INT, FIELD(http_max_per_address), 1, 4096, 0 },
 	{ "http", "request_timeout_seconds", KT_INT, FIELD(http_request_timeout_s), 1, 3600, 0 },
@@ -668,4 +669,36 @@ config_key_set(struct config *cfg, int i, const char *v, char *reason,
 		break;
 	}
 	return set_string(field, k, v, reason, rlen);
+}
+
+/* 1 if row i's field holds a string (compared up to its NUL). */
+static int
+key_is_string(const struct config_key *k)
+{
+	return k->type == KT_TOPIC || k->type == KT_LISTEN ||
+	    k->type == KT_PATH || k->type == KT_URIREF;
+}
+
+/* 1 if row i's value differs between a and b (reload: what changed). */
+int
+config_key_differs(const struct config *a, const struct config *b, int i)
+{
+	const struct config_key	*k = &config_keys[i];
+	const char		*fa = (const char *)a + k->off;
+	const char		*fb = (const char *)b + k->off;
+
+	if (key_is_string(k))
+		return strncmp(fa, fb, k->size) != 0;
+	return memcmp(fa, fb, k->size) != 0;
+}
+
+/* Row i's value from src into dst (reload: keep the running value). */
+void
+config_key_copy(struct config *dst, const struct config *src, int i)
+{
+	const struct config_key *k = &config_keys[i];
+
+	memcpy((char *)dst + k->off, (const char *)src + k->off, k->size);
+	if (k->type == KT_LIST)
+		config_fix_pointers(dst);
 }

@@ -19,7 +19,7 @@
 #define RETENTIOND_VERSION "0.1.0"
 #endif
 
-#define EXIT_CONFIG 6		/* -t: invalid configuration (LSB "not configured") */
+#define EXIT_CONFIG 6		/* invalid configuration (LSB "not configured") */
 
 #define CONFIG_KAFKA_MAX 64
 #define CONFIG_STR_MAX   1024
@@ -45,6 +45,7 @@ struct config {
 	char			http_listen[256];	/* "" disables */
 	char			http_token_file[PATH_MAX];	/* bearer token */
 	int			http_allow_remote;	/* non-loopback without token */
+	int			ready_max_lag;		/* messages, for /readyz */
 	int			http_max_connections;	/* in all */
 	int			http_max_per_address;	/* per client address */
 	int			http_request_timeout_s;	/* open to answered, per request */
@@ -81,6 +82,9 @@ int	config_key_set(struct config *, int i, const char *value, char *reason,
  * shows the value. */
 int	config_kafka_resolve(const char *value, char *out, size_t outlen,
 	    char *reason, size_t rlen);
+/* Reload: 1 if row i differs between two configurations; copying one row. */
+int	config_key_differs(const struct config *, const struct config *, int i);
+void	config_key_copy(struct config *dst, const struct config *src, int i);
 /* Points the pipeline's extra protected names at cfg's own buffers. */
 void	config_fix_pointers(struct config *);
 /* "HOST:PORT" (IPv4, [IPv6] or localhost; port 0..65535) -> host without
@@ -96,10 +100,20 @@ int	config_secret_file_key(const char *key);	/* names a secret file */
 int	secret_file_private(const char *path, const struct stat *, char *reason,
 	    size_t rlen);
 
-/* log.c: stderr with <N> priority prefixes for journald; no personal data. */
+/* log.c: stderr with <N> priority prefixes for journald, or the journal's
+ * native protocol when stderr is the journal; no personal data. */
+struct log_field {			/* a journal field of one record */
+	const char	*name;		/* upper case: CONFIG_FILE, KAFKA_TOPIC */
+	const char	*value;		/* NULL: left out */
+};
 void	log_init(int level, int to_tty);
 void	log_set_level(int level);
 void	log_msg(int pri, const char *, ...) __attribute__((format(printf, 2, 3)));
+void	log_fields(int pri, const struct log_field *, size_t nfields,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
+/* With KAFKA_TOPIC and KAFKA_PARTITION. */
+void	log_partition(int pri, const char *topic, int32_t partition,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -108,9 +122,17 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));	/* + str
 void	log_warn_limited(const char *key, const char *, ...) __attribute__((format(printf, 2, 3)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Logs at LOG_ERR with fields and exits EXIT_CONFIG. */
+void	fatalx_config(const struct log_field *, size_t nfields, const char *, ...)
+	    __attribute__((format(printf, 3, 4), noreturn));
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 char	*xstrdup(const char *);
+
+/* journal.c: libsystemd's sd_journal_sendv, for log.c. */
+int	journal_stream_is(int fd);	/* fd is $JOURNAL_STREAM's stream */
+int	journal_send(int pri, const char *msg, const struct log_field *,
+	    size_t nfields);		/* 0, or -1: write the line instead */
 
 /* notify.c: libsystemd's sd_notify, a no-op without NOTIFY_SOCKET. */
 void	notify_ready(void);
@@ -130,7 +152,7 @@ struct daemon_metrics {
 	uint64_t	commits, commit_failed;
 	int64_t		consumer_lag;			/* gauge, -1 unknown */
 	int		kafka_up;			/* gauge: brokers reachable */
-	int		ready;				/* consuming */
+	int		ready;				/* ready.c's verdict */
 	double		proc_hist[16];			/* processing seconds, cumulative buckets */
 	uint64_t	proc_count;
 	double		proc_sum;
@@ -156,6 +178,14 @@ void	metrics_observe_event_to_alert(double seconds);
 /* Prometheus text format 0.0.4; new string (free()). */
 char	*metrics_render(struct pipeline *);
 
+/* ready.c: readiness (/readyz, retentiond_ready), from the work loop. */
+void	ready_group(int in_group);	/* rebalance: assigned (1), lost (0) */
+/* connected: a broker reachable; npartitions assigned and their lag, -1
+ * when unknown. */
+void	ready_update(int connected, int npartitions, int64_t lag,
+	    int64_t max_lag);
+void	ready_stopping(void);
+int	ready_get(const char **text);	/* 1 ready; text: the /readyz body */
 /* procstat.c: the standard process_* series, from /proc/self. */
 struct procstat_raw {
 	unsigned long long	utime_ticks, stime_ticks;	/* clock ticks */

@@ -4,7 +4,8 @@
  *
  *   GET  /metrics                    Prometheus text format 0.0.4
  *   GET  /healthz                    200 while the process serves
- *   GET  /readyz                     200 when consuming, else 503
+ *   GET  /readyz                     200 when ready (ready.c), else 503
+ *                                    with the reason
  *   GET  /v1/employees/{id}          an employee's score and state
  *   GET  /v1/model                   the latest model estimates
  *   POST /v1/employees/{id}/whatif   predicted risk after some actions
@@ -380,13 +381,15 @@ dispatch(struct http *h, struct MHD_Connection *conn, const char *url,
 		return respond_text(conn, MHD_HTTP_OK, "ok\n");
 	}
 	if (strcmp(url, "/readyz") == 0) {
+		const char	*why;	/* the body, static */
+		int		 ok;
+
 		*route = "readyz";
 		if (!is_get(method))
 			return respond_method(conn, "GET, HEAD");
-		if (__atomic_load_n(&metrics.ready, __ATOMIC_RELAXED))
-			return respond_text(conn, MHD_HTTP_OK, "ready\n");
-		return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    "not ready\n");
+		ok = ready_get(&why);
+		return respond_text(conn, ok ? MHD_HTTP_OK :
+		    MHD_HTTP_SERVICE_UNAVAILABLE, why);
 	}
 	/* The page's stylesheet and script are code, not data: no token. */
 	if ((asset = page_asset(url, &type)) != NULL) {

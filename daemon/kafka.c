@@ -29,6 +29,7 @@
  * the group's committed offset, and the offsets stored for commit never
  * pass its latest durable checkpoint (track_set_cap()).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,7 +123,8 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	}
 	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		METRICS_ADD(delivery_failed, 1);
-		log_msg(LOG_ERR, "delivery to %s [%" PRId32 "] failed: %s%s",
+		log_partition(LOG_ERR, rd_kafka_topic_name(m->rkt), m->partition,
+		    "delivery to %s [%" PRId32 "] failed: %s%s",
 		    rd_kafka_topic_name(m->rkt), m->partition,
 		    rd_kafka_err2str(m->err),
 		    m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ?
@@ -237,6 +239,15 @@ kafka_set_paused(struct kafka *k, int pause)
 
 /* ---- rebalance ------------------------------------------------------ */
 
+/* Drops the cached committed offsets (kafka_update_lag fetches them). */
+static void
+forget_committed(struct kafka *k)
+{
+	if (k->committed != NULL)
+		rd_kafka_topic_partition_list_destroy(k->committed);
+	k->committed = NULL;
+}
+
 /* "0,1,5" from a partition list, truncated with "..." when long: the ids
  * make the operator's (and the tests') view of the assignment. */
 static void
@@ -270,6 +281,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	char			 ids[256];
 
 	coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	forget_committed(k);		/* the assignment changes */
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
 		for (i = 0; i < parts->cnt; i++) {
@@ -290,6 +302,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (k->paused)
 			rd_kafka_pause_partitions(rk, parts);
 		METRICS_SET(kafka_up, 1);
+		ready_group(1);
 		format_parts(parts, ids, sizeof(ids));
 		log_info("assigned %d partition(s) of %s: [%s]", parts->cnt,
 		    k->topic_input, ids);
@@ -299,7 +312,9 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		for (i = 0; !lost && i < parts->cnt; i++)
 			(void)kafka_checkpoint(k, parts->elems[i].partition, 1,
 			    FLUSH_REVOKE_MS);
-		if (!lost)
+		if (lost)
+			ready_group(0);
+		else
 			kafka_commit_complete(k, FLUSH_REVOKE_MS);
 		for (i = 0; i < parts->cnt; i++) {	/* orphans what is in flight */
 			track_revoke(k->track, parts->elems[i].partition);
@@ -317,6 +332,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		break;
 	default:
 		log_warnx("rebalance failed: %s", rd_kafka_err2str(err));
+		ready_group(0);
 		track_revoke_all(k->track);
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
@@ -349,7 +365,8 @@ producer_max_bytes(rd_kafka_conf_t *pc)
 }
 
 /* Creates the consumer and producer from cfg (topic names are copied;
- * a reload does not change them). New handle or NULL with errbuf. */
+ * a reload does not change them). New handle or NULL with errbuf and
+ * errno EINVAL when librdkafka refused the configuration. */
 struct kafka *
 kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 {
@@ -357,6 +374,7 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	rd_kafka_conf_t	*cc = NULL, *pc = NULL;
 	char		 err[512], val[16];
 	size_t		 vlen = sizeof(val);
+	int		 saved;
 
 	k = xcalloc(1, sizeof(*k));
 	k->track = track_new(TRACK_POOL);
@@ -407,11 +425,14 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	}
 	return k;
 fail:
+	saved = rd_kafka_last_error() == RD_KAFKA_RESP_ERR__INVALID_ARG ?
+	    EINVAL : EIO;
 	if (cc != NULL)
 		rd_kafka_conf_destroy(cc);
 	if (pc != NULL)
 		rd_kafka_conf_destroy(pc);
 	kafka_free(k);
+	errno = saved;
 	return NULL;
 }
 
@@ -422,6 +443,7 @@ kafka_free(struct kafka *k)
 {
 	if (k == NULL)
 		return;
+	forget_committed(k);
 	if (k->input != NULL)
 		rd_kafka_topic_destroy(k->input);
 	if (k->consumer != NULL) {
@@ -440,14 +462,48 @@ kafka_free(struct kafka *k)
 
 /* ---- consuming ------------------------------------------------------ */
 
+/*
+ * Where a partition's lag counts from when nothing was read from it since
+ * it was assigned (its position is unknown): the group's committed offset,
+ * fetched from the coordinator once per assignment (a restart with nothing
+ * new to read is not behind by the whole topic), else the low watermark
+ * (auto.offset.reset=earliest).
+ */
+static int64_t
+lag_start(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
+    const rd_kafka_topic_partition_t *p, int64_t lo, int *tried)
+{
+	rd_kafka_topic_partition_list_t	*c;
+	rd_kafka_topic_partition_t	*e;
+
+	/* One blocking request per evaluation at most, and none while no
+	 * broker is reachable (it could only time out). */
+	if (k->committed == NULL && !*tried &&
+	    __atomic_load_n(&metrics.kafka_up, __ATOMIC_RELAXED)) {
+		*tried = 1;
+		c = rd_kafka_topic_partition_list_copy(parts);
+		if (rd_kafka_committed(k->consumer, c, COMMITTED_MS) ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR)
+			k->committed = c;	/* else: again next time */
+		else
+			rd_kafka_topic_partition_list_destroy(c);
+	}
+	e = k->committed == NULL ? NULL : rd_kafka_topic_partition_list_find(
+	    k->committed, p->topic, p->partition);
+	if (e != NULL && e->err == RD_KAFKA_RESP_ERR_NO_ERROR && e->offset >= 0)
+		return e->offset;
+	return lo;
+}
+
 /* Consumer lag: high watermark minus position, summed over the assigned
- * partitions whose both ends are known (cached, no request). */
+ * partitions whose both ends are known (cached; the committed offsets are
+ * fetched once per assignment). */
 void
 kafka_update_lag(struct kafka *k)
 {
 	rd_kafka_topic_partition_list_t	*parts = NULL;
-	int64_t				 lag = 0, lo, hi;
-	int				 known = 0, i;
+	int64_t				 lag = 0, lo, hi, from;
+	int				 known = 0, tried = 0, i;
 
 	if (rd_kafka_assignment(k->consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return;
@@ -460,11 +516,13 @@ kafka_update_lag(struct kafka *k)
 			    p->partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
 			    hi < 0)
 				continue;
-			/* Nothing consumed yet: from the checkpoint's offset,
-			 * else the low watermark (auto.offset.reset=earliest). */
+			/* Nothing read yet since an assignment at the
+			 * checkpoint's offset: from there. */
 			if (p->offset < 0)
 				p->offset = durable_cap(k->durable, p->partition);
-			lag += hi - (p->offset >= 0 ? p->offset : (lo >= 0 ? lo : hi));
+			from = p->offset >= 0 ? p->offset :
+			    lag_start(k, parts, p, lo >= 0 ? lo : hi, &tried);
+			lag += hi > from ? hi - from : 0;	/* stale hi: 0 */
 			known++;
 		}
 	}
@@ -535,9 +593,9 @@ kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 	track_end(ctx.entry, r == PIPE_ERROR);
 	if (r == PIPE_ERROR) {
 		if (!k->aborted) {
-			log_msg(LOG_ERR, "processing %s [%" PRId32 "] offset %" PRId64
-			    " failed; stopping so that it is read again",
-			    m.topic, m.partition, m.offset);
+			log_partition(LOG_ERR, m.topic, m.partition, "processing %s "
+			    "[%" PRId32 "] offset %" PRId64 " failed; stopping so "
+			    "that it is read again", m.topic, m.partition, m.offset);
 			k->failed = 1;
 		}
 	}

@@ -18,6 +18,7 @@
 #define FLUSH_REVOKE_MS		10000
 #define FLUSH_STOP_MS		10000
 #define FLUSH_CHECKPOINT_MS	2000	/* periodic ones; shutdown waits longer */
+#define COMMITTED_MS		1000	/* the committed offsets for the lag */
 
 struct kafka {
 	rd_kafka_t		*consumer, *producer;
@@ -32,6 +33,9 @@ struct kafka {
 	struct track		*track;		/* TRACK_POOL entries */
 	struct durable		*durable;	/* checkpoints (durable.c) */
 	struct pipeline		*pipeline;	/* kafka_run()'s, for rebalances */
+	/* The assignment's committed offsets, fetched once per assignment
+	 * for the lag of partitions not read from yet; NULL: not fetched. */
+	rd_kafka_topic_partition_list_t *committed;
 	int			 paused;
 
 	struct msg_header	 headers[HEADERS_MAX];

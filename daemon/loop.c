@@ -29,10 +29,11 @@
 #define STATUS_INTERVAL_MS	5000
 #define COMMIT_INTERVAL_MS	1000	/* only with enable.auto.commit=false */
 #define CHECKPOINT_RETRY_MS	5000	/* after a postponed or failed checkpoint */
+#define READY_INTERVAL_MS	1000
 
 /* When each periodic task last ran (monotonic ms). */
 struct timers {
-	int64_t		last_status, last_est, last_commit;
+	int64_t		last_status, last_est, last_commit, last_ready;
 	uint64_t	consumed_at_status;
 	uint64_t	refused_reported;	/* employees_refused logged */
 	int64_t		ckpt_failed;		/* last postponed checkpoint, 0 none */
@@ -63,7 +64,6 @@ subscribe(struct kafka *k)
 		    rd_kafka_err2str(err));
 		return -1;
 	}
-	METRICS_SET(ready, 1);
 	notify_ready();
 	log_info("consuming %s", k->topic_input);
 	return 0;
@@ -114,7 +114,26 @@ report_status(struct kafka *k, struct timers *tm, int64_t t)
 	    metrics.consumer_lag, k->paused ? ", paused" : "");
 }
 
-/* The periodic tasks that are due: estimates, explicit commits, status. */
+/* Readiness (ready.c) from what the consumer knows: brokers, assignment,
+ * lag (cached watermarks, no request). */
+static void
+check_ready(struct kafka *k)
+{
+	rd_kafka_topic_partition_list_t	*parts = NULL;
+	int				 n = -1;
+
+	kafka_update_lag(k);
+	if (rd_kafka_assignment(k->consumer, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		n = parts->cnt;
+		rd_kafka_topic_partition_list_destroy(parts);
+	}
+	ready_update(__atomic_load_n(&metrics.kafka_up, __ATOMIC_RELAXED), n,
+	    __atomic_load_n(&metrics.consumer_lag, __ATOMIC_RELAXED),
+	    daemon_config.ready_max_lag);
+}
+
+/* The periodic tasks that are due: estimates, explicit commits, status,
+ * readiness. */
 static void
 run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 {
@@ -146,6 +165,10 @@ run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 		daemon_report_limits(p, &tm->refused_reported);
 		daemon_unlock();
 	}
+	if (t - tm->last_ready >= READY_INTERVAL_MS) {
+		tm->last_ready = t;
+		check_ready(k);
+	}
 }
 
 /* Last estimates, deliveries and a synchronous commit, then the consumer
@@ -155,7 +178,7 @@ finish(struct kafka *k, struct pipeline *p)
 {
 	rd_kafka_resp_err_t	err;
 
-	METRICS_SET(ready, 0);
+	ready_stopping();
 	if (!k->failed && !k->aborted)
 		kafka_publish_estimates(k, p);
 	log_info("stopping: delivering outputs, checkpointing and committing offsets");

@@ -2,10 +2,10 @@
  * main.c: command line, start-up and shutdown of retentiond.
  *
  * main() reads as its steps: parse the options, load the configuration
- * (fatal when invalid; -t stops here, --replay runs and stops), start the
- * subsystems (embedded broker if asked, pipeline, HTTP, Kafka), run the
- * work loop, stop them in reverse order. READY=1 comes from the work loop
- * once it has subscribed. SIGTERM/SIGINT set `stop`, SIGHUP sets `reload`;
+ * (fatal when invalid, exit 6; -t stops here, --replay runs and stops),
+ * start the subsystems (embedded broker if asked, pipeline, HTTP, Kafka),
+ * run the work loop, stop them in reverse order. READY=1 comes from the
+ * work loop once it has subscribed (readiness to serve is ready.c's). SIGTERM/SIGINT set `stop`, SIGHUP sets `reload`;
  * the work loop acts on both in its own thread, so signal handlers only
  * store flags.
  */
@@ -69,6 +69,45 @@ install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/*
+ * Logs a configuration error ("file:line: reason" or "file: reason") with
+ * CONFIG_FILE and CONFIG_LINE for the journal, and exits EXIT_CONFIG. path
+ * is the file given with -c (NULL: none), which errbuf starts with when
+ * the error is about it.
+ */
+static void __attribute__((noreturn))
+config_fatal(const char *path, const char *errbuf)
+{
+	struct log_field	 f[2] = { { "CONFIG_FILE", path },
+				    { "CONFIG_LINE", NULL } };
+	char			 line[16];
+	size_t			 plen = path != NULL ? strlen(path) : 0;
+	const char		*s;
+	size_t			 digits;
+
+	if (path != NULL && strncmp(errbuf, path, plen) == 0 &&
+	    errbuf[plen] == ':') {
+		s = errbuf + plen + 1;
+		digits = strspn(s, "0123456789");
+		if (digits > 0 && digits < sizeof(line) && s[digits] == ':') {
+			memcpy(line, s, digits);
+			line[digits] = '\0';
+			f[1].value = line;
+		}
+	}
+	fatalx_config(f, 2, "%s", errbuf);
+}
+
+/* A [state] key's value is unusable: "[state] key reason", exit 6. */
+static void __attribute__((noreturn))
+state_fatal(const char *key, const char *reason)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "[state] %s %s", key, reason);
+	config_fatal(daemon_config.path[0] != '\0' ? daemon_config.path : NULL, msg);
 }
 
 /* What the command line asks for. */
@@ -185,11 +224,13 @@ start(const struct options *o, struct running *r)
 	pthread_sigmask(SIG_BLOCK, &sigs, &oldsigs);
 	install_signals();
 	/* checkpoints and the broker's address live here: ours alone */
+	/* a state directory or erasure key that cannot be used is a
+	 * configuration error, as the keys that name them */
 	if (state_dir_check(daemon_config.state_directory, errbuf, sizeof(errbuf)) == -1)
-		fatalx("state directory: %s", errbuf);
+		state_fatal("directory", errbuf);
 	if (durable_erasure_key(&daemon_config, daemon_config.pipeline.erasure_key,
 	    errbuf, sizeof(errbuf)) == -1)
-		fatalx("%s", errbuf);
+		state_fatal("erasure_key_file", errbuf);
 	if (o->embedded)
 		r->broker = start_broker();
 	if ((r->pipeline = pipeline_new(&daemon_config.pipeline, errbuf,
@@ -198,8 +239,19 @@ start(const struct options *o, struct running *r)
 	if ((r->http = http_start(&daemon_config, r->pipeline, errbuf,
 	    sizeof(errbuf))) == NULL && errbuf[0] != '\0')
 		fatalx("http: %s", errbuf);
-	if ((r->kafka = kafka_new(&daemon_config, errbuf, sizeof(errbuf))) == NULL)
+	if ((r->kafka = kafka_new(&daemon_config, errbuf, sizeof(errbuf))) == NULL) {
+		/* librdkafka refuses some settings only when creating a client
+		 * (TLS files it cannot load, keys it refuses together): those
+		 * are configuration errors too. */
+		if (errno == EINVAL) {
+			char msg[600];
+
+			snprintf(msg, sizeof(msg), "kafka: %s", errbuf);
+			config_fatal(daemon_config.path[0] != '\0' ?
+			    daemon_config.path : NULL, msg);
+		}
 		fatalx("kafka: %s", errbuf);
+	}
 	pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
 }
 
@@ -246,10 +298,8 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (daemon_load_config(o.path, &daemon_config, o.embedded || o.replay != NULL,
-	    errbuf, sizeof(errbuf)) == -1) {
-		fprintf(stderr, "%s\n", errbuf);
-		return o.test ? EXIT_CONFIG : 1;
-	}
+	    errbuf, sizeof(errbuf)) == -1)
+		config_fatal(o.path, errbuf);
 	if (o.test) {
 		printf("configuration ok\n");
 		return 0;

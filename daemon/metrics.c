@@ -385,7 +385,8 @@ metrics_render(struct pipeline *p)
 	put_double(f, "retentiond_kafka_up", "gauge",
 	    "1 when the brokers are reachable.", LOAD(kafka_up) ? 1 : 0);
 	put_double(f, "retentiond_ready", "gauge",
-	    "1 when consuming.", LOAD(ready) ? 1 : 0);
+	    "1 when ready (/readyz): a broker reachable, partitions assigned, "
+	    "consumer lag at most [http] ready_max_lag.", LOAD(ready) ? 1 : 0);
 
 	put_histogram(f, "retentiond_processing_seconds",
 	    "Wall-clock time to process one input message.",

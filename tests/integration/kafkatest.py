@@ -103,6 +103,15 @@ class Timeout(Exception):
     pass
 
 
+def run(main):
+    """Runs a test's main(): a Timeout that escapes fails the test with its
+    message (instead of a traceback)."""
+    try:
+        main()
+    except Timeout as e:
+        fail(str(e))
+
+
 def wait_for(cond, timeout, what, interval=0.05):
     """Polls cond() until it returns a true value (returned) or timeout
     seconds pass (raises Timeout naming `what`)."""

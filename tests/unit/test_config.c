@@ -470,6 +470,7 @@ test_example(struct config *cfg)
 	CHECK_STR(cfg->http_listen, def->http_listen);
 	CHECK_STR(cfg->http_token_file, def->http_token_file);
 	CHECK(cfg->http_allow_remote == def->http_allow_remote);
+	CHECK(cfg->ready_max_lag == def->ready_max_lag);
 	CHECK(cfg->estimates_interval_s == def->estimates_interval_s);
 	CHECK(cfg->log_level == def->log_level);
 	if (memcmp(&cfg->pipeline, &def->pipeline, sizeof(def->pipeline)) != 0)

@@ -20,7 +20,7 @@ for f in daemon/*.[ch]; do
 done
 lib 'jansson' '^pipeline/(decode|decode_data|encode|whatif)\.c$|^daemon/replay\.c$'
 lib 'gsl/' '^state/(rls|hazard|model|quality)\.c$'
-lib 'systemd/' '^daemon/notify\.c$'
+lib 'systemd/' '^daemon/(notify|journal)\.c$'
 lib 'microhttpd' '^daemon/http\.c$'
 lib 'ini\.h' '^daemon/config\.c$'
 for f in state/*.c pipeline/*.c; do
