@@ -185,7 +185,7 @@ class MockBroker:
             argv += ["-d", str(self.target)]
         self.log = open(os.path.join(self.tmp.name, "mockbroker.log"), "w+")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.PIPE)
         _live.append(self.proc)
         try:
             wait_for(lambda: os.path.exists(path) or self.proc.poll() is not None,
@@ -225,12 +225,29 @@ class MockBroker:
         """Brings the brokers back (SIGUSR2), once acknowledged."""
         self._set_brokers(True, timeout)
 
+    def command(self, line, timeout=10):
+        """Sends one fault command (tests/infra/mockbroker.c: down, up,
+        rtt, errors, count, clear) and returns its answer ("ok", or the
+        count) once in force; fails on an error answer."""
+        prefix = "mockbroker: > %s: " % line
+        before = self.output().count(prefix)
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+        wait_for(lambda: self.output().count(prefix) > before
+                 or self.proc.poll() is not None, timeout, prefix)
+        check(self.proc.poll() is None, "mockbroker died: " + self.output())
+        answer = self.output().split(prefix)[-1].split("\n", 1)[0]
+        check(not answer.startswith("error"), "mockbroker: %s: %s" % (line, answer))
+        return answer
+
     def stop(self):
         """Stops the broker; returns its exit status (0 expected)."""
         return _kill(self.proc, 10.0) if self.proc else None
 
     def __exit__(self, *exc):
         self.stop()
+        if self.proc is not None and self.proc.stdin is not None:
+            self.proc.stdin.close()
         self.log.close()
         self.tmp.cleanup()
         return False
