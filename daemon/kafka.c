@@ -13,8 +13,16 @@
  * the loop failed, so that it stops, commits what is complete and returns
  * -1.
  *
- * A full producer queue is answered by serving delivery reports and
- * retrying the same record (backpressure), so memory stays bounded.
+ * Flow control (kafka_flow_control(), every turn of the loop) pauses the
+ * whole assignment for either of two reasons, each set and cleared on its
+ * own with hysteresis: too many inputs await delivery (PAUSE_INFLIGHT, the
+ * tracker's pool), or the producer's queue is half full or was found full
+ * (PAUSE_QUEUE). It resumes only when no reason is left, and only the
+ * partitions no other part of the daemon holds paused for its own reason.
+ * Pausing early matters: a record that still meets a full queue is retried
+ * inside emit_cb while serving delivery reports, under the daemon lock,
+ * which the HTTP side then waits for; pausing at half the queue keeps that
+ * rare, and memory bounded either way.
  *
  * Revoked partitions: the producer is flushed (bounded), complete offsets
  * are stored and committed synchronously, then the partitions are given
@@ -75,7 +83,10 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 		METRICS_SET(kafka_up, 0);
-	log_warn_limited(rk == k->consumer ? "kafka-consumer-error" :
+	METRICS_ADD(kafka_errors, 1);
+	/* The outage has a key of its own: other errors must not hide it. */
+	log_warn_limited(err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ?
+	    "kafka-all-brokers-down" : rk == k->consumer ? "kafka-consumer-error" :
 	    "kafka-producer-error", "kafka %s: %s: %s", rd_kafka_name(rk),
 	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
@@ -87,6 +98,34 @@ static int
 stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
 	METRICS_SET(kafka_up, strstr(json, "\"state\":\"UP\"") != NULL);
+	return 0;
+}
+
+/* The producer's statistics: the highest average round-trip time among
+ * its brokers that had requests in the interval; kept as it was through
+ * an idle one. Each broker object has "rtt": { "min":.., "max":..,
+ * "avg":.., "sum":.., "cnt":.. } (other window objects have other names),
+ * which needs no JSON parser here. */
+static int
+producer_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	const char	*p = json, *avg, *cnt, *end;
+	long long	 v, high = -1;
+
+	while ((p = strstr(p, "\"rtt\":")) != NULL) {
+		p += 6;
+		end = strchr(p, '}');
+		avg = strstr(p, "\"avg\":");
+		cnt = strstr(p, "\"cnt\":");
+		if (end == NULL || avg == NULL || avg > end || cnt == NULL ||
+		    cnt > end || strtoll(cnt + 6, NULL, 10) <= 0)
+			continue;
+		v = strtoll(avg + 6, NULL, 10);
+		if (v > high)
+			high = v;
+	}
+	if (high >= 0)
+		METRICS_SET(kafka_rtt_us, (int64_t)high);
 	return 0;
 }
 
@@ -109,7 +148,16 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct kafka		*k = opaque;
 	struct track_entry	*e = m->_private;
+	int64_t			 us = rd_kafka_message_latency(m);
 
+	if (us >= 0) {
+		metrics_observe_delivery((double)us / 1e6);
+		if (us > (int64_t)DELIVERY_SLOW_MS * 1000) {
+			METRICS_ADD(deliveries_slow, 1);	/* kafka_warn_slow() */
+			if (us > k->slow_max_us)
+				k->slow_max_us = us;
+		}
+	}
 	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		METRICS_ADD(delivery_failed, 1);
 		log_msg(LOG_ERR, "delivery to %s [%" PRId32 "] failed: %s",
@@ -191,8 +239,75 @@ kafka_set_paused(struct kafka *k, int pause)
 		return;
 	}
 	k->paused = pause;
-	log_msg(LOG_NOTICE, "%s consumption: %zu input messages await delivery",
-	    pause ? "pausing" : "resuming", track_inflight(k->track));
+	METRICS_SET(consumer_paused, pause);
+	if (pause)
+		log_warn_limited("kafka-pause", "pausing consumption: %zu inputs "
+		    "and %d outputs await delivery", track_inflight(k->track),
+		    rd_kafka_outq_len(k->producer));
+	else
+		log_msg(LOG_NOTICE, "resuming consumption: %zu inputs and %d "
+		    "outputs await delivery", track_inflight(k->track),
+		    rd_kafka_outq_len(k->producer));
+}
+
+/* Sets reason in *reasons when on holds, clears it when off does (between
+ * the two it stays as it was); counts a pause of it in *pauses. */
+static void
+pause_reason(unsigned *reasons, unsigned reason, int on, int off,
+    uint64_t *pauses)
+{
+	if (on && !(*reasons & reason)) {
+		*reasons |= reason;
+		__atomic_fetch_add(pauses, 1, __ATOMIC_RELAXED);
+	} else if (off)
+		*reasons &= ~reason;
+}
+
+/*
+ * Flow control, once a turn of the work loop: PAUSE_INFLIGHT from the
+ * tracker (TRACK_PAUSE_AT / TRACK_RESUME_AT), PAUSE_QUEUE from the
+ * producer's queue (half of queue.buffering.max.messages / a quarter, or a
+ * full queue met by emit_cb, which the kbytes limit can cause at any
+ * count: then it resumes at half of what was queued). The assignment is
+ * paused while any reason holds; a failed pause or resume is tried again
+ * next turn.
+ */
+void
+kafka_flow_control(struct kafka *k)
+{
+	size_t	inflight = track_inflight(k->track);
+	int	queued = rd_kafka_outq_len(k->producer);
+	int	resume_at = k->queue_resume_at;
+
+	METRICS_SET(producer_queue, (int64_t)queued);
+	if (k->queue_full && queued / 2 < resume_at)
+		resume_at = queued / 2;
+	pause_reason(&k->pause_reasons, PAUSE_INFLIGHT, inflight >= TRACK_PAUSE_AT,
+	    inflight < TRACK_RESUME_AT, &metrics.pauses_inflight);
+	pause_reason(&k->pause_reasons, PAUSE_QUEUE, k->queue_full ||
+	    queued >= k->queue_pause_at, queued <= resume_at, &metrics.pauses_queue);
+	if (!(k->pause_reasons & PAUSE_QUEUE))
+		k->queue_full = 0;
+	if ((k->pause_reasons != 0) != (k->paused != 0))
+		kafka_set_paused(k, k->pause_reasons != 0);
+}
+
+/* Says, in one warning, how many deliveries were slow (DELIVERY_SLOW_MS)
+ * since the last call and the slowest; nothing when none was. Called on
+ * the status timer, so that a slow cluster makes one line per interval. */
+void
+kafka_warn_slow(struct kafka *k)
+{
+	uint64_t slow = metrics.deliveries_slow;	/* this thread writes it */
+
+	if (slow == k->slow_reported)
+		return;
+	log_warnx("deliveries slow: %" PRIu64 " output(s) acknowledged more than "
+	    "%d ms after they were produced, the slowest after %.1f s (brokers "
+	    "slow, failing or unreachable)", slow - k->slow_reported,
+	    DELIVERY_SLOW_MS, (double)k->slow_max_us / 1e6);
+	k->slow_reported = slow;
+	k->slow_max_us = 0;
 }
 
 /* ---- rebalance ------------------------------------------------------ */
@@ -277,6 +392,21 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- handles -------------------------------------------------------- */
 
+/* Flow control's producer queue bounds from queue.buffering.max.messages. */
+static void
+queue_bounds(struct kafka *k, const rd_kafka_conf_t *pc)
+{
+	char	val[32];
+	size_t	len = sizeof(val);
+	long	max = 100000;	/* librdkafka's default */
+
+	if (rd_kafka_conf_get(pc, "queue.buffering.max.messages", val, &len) ==
+	    RD_KAFKA_CONF_OK)
+		max = strtol(val, NULL, 10);
+	k->queue_pause_at = max >= 2 ? (int)(max / 2) : 1;
+	k->queue_resume_at = (int)(max / 4);
+}
+
 /* Creates the consumer and producer from cfg (topic names are copied;
  * a reload does not change them). New handle or NULL with errbuf. */
 struct kafka *
@@ -313,6 +443,8 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	rd_kafka_conf_set_log_cb(pc, log_cb);
 	rd_kafka_conf_set_error_cb(pc, error_cb);
 	rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
+	rd_kafka_conf_set_stats_cb(pc, producer_stats_cb);
+	queue_bounds(k, pc);
 
 	/* rd_kafka_new() owns the conf on success only. */
 	if ((k->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err))) == NULL) {
@@ -467,7 +599,9 @@ emit_cb(void *arg, const struct output *o)
 			k->failed = 1;
 			return -1;
 		}
-		/* Full: let deliveries drain the queue, then retry. */
+		/* Full: let deliveries drain the queue, then retry; flow
+		 * control pauses the consumer after this input. */
+		k->queue_full = 1;
 		log_warn_limited("kafka-queue-full", "producer queue full, "
 		    "waiting for deliveries");
 		notify_watchdog();
@@ -531,9 +665,11 @@ kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 	double			 t0;
 
 	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		if (rm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+		if (rm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			METRICS_ADD(kafka_errors, 1);
 			log_warn_limited("kafka-consume", "consume: %s",
 			    rd_kafka_message_errstr(rm));
+		}
 		rd_kafka_message_destroy(rm);
 		return;
 	}

@@ -14,6 +14,10 @@
 #define TRACK_POOL		8192	/* in-flight input messages, at most */
 #define TRACK_PAUSE_AT		4096	/* pause the consumer at this many */
 #define TRACK_RESUME_AT		1024	/* and resume below this many */
+/* Why flow control holds the consumer: each reason is set and cleared on its
+ * own (kafka_flow_control()); consumption resumes when none is left. */
+#define PAUSE_INFLIGHT		0x1	/* TRACK_PAUSE_AT inputs await delivery */
+#define PAUSE_QUEUE		0x2	/* the producer's queue is half full */
 #define HEADERS_MAX		64	/* input headers passed to the pipeline */
 #define FLUSH_REVOKE_MS		10000
 #define FLUSH_STOP_MS		10000
@@ -27,7 +31,13 @@ struct kafka {
 	int			 auto_commit;	/* enable.auto.commit in force */
 
 	struct track		*track;		/* TRACK_POOL entries */
-	int			 paused;
+	int			 paused;	/* the assignment is paused */
+	unsigned		 pause_reasons;	/* PAUSE_*: why it should be */
+	int			 queue_pause_at;	/* outputs queued: pause */
+	int			 queue_resume_at;	/* and resume at or below */
+	int			 queue_full;	/* emit_cb met a full queue */
+	uint64_t		 slow_reported;	/* deliveries_slow at the last warning */
+	int64_t			 slow_max_us;	/* the slowest since */
 
 	struct msg_header	 headers[HEADERS_MAX];
 	const rd_kafka_message_t *current;	/* the input being processed */
@@ -57,6 +67,11 @@ void	kafka_store_complete(struct kafka *);
 void	kafka_commit_complete(struct kafka *, int flush_ms);
 /* Pauses (1) or resumes (0) every assigned partition. */
 void	kafka_set_paused(struct kafka *, int pause);
+/* Sets and clears the PAUSE_* reasons from the tracker and the producer's
+ * queue, and pauses or resumes the assignment when that changes. */
+void	kafka_flow_control(struct kafka *);
+/* One warning for the slow deliveries since the last call, if any. */
+void	kafka_warn_slow(struct kafka *);
 /* The consumer_lag gauge from cached watermarks. */
 void	kafka_update_lag(struct kafka *);
 

@@ -145,6 +145,13 @@ def free_port():
     return port
 
 
+def split_topics(partitions=4):
+    """default_topics() over two brokers: the input's partitions led by
+    broker 1, the outputs' by broker 2, so that a fault can hit one side."""
+    return {t: (partitions if t == "hr.events" else n, 1 if t == "hr.events" else 2)
+            for t, n in default_topics().items()}
+
+
 def default_topics(partitions=4):
     """The five default topics of CONTRACT.md with partition counts."""
     return {"hr.events": partitions, "hr.attrition.alerts": 2,
@@ -629,6 +636,20 @@ def http_get(port, path, timeout=5):
     bad = openapi_check.checker().problems("GET", url, status, headers, body)
     check(not bad, "OpenAPI: GET %s: %s" % (path, "; ".join(bad)))
     return status, body.decode("utf-8", "replace")
+
+
+def metrics(port):
+    """{sample: value} of /metrics, the sample named with its labels as
+    served ('retentiond_consumer_pauses_total{reason="inflight"}'); {} when
+    the page does not answer."""
+    status, body = http_get(port, "/metrics")
+    out = {}
+    if status == 200:
+        for line in body.splitlines():
+            m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})?) (\S+)$", line)
+            if m:
+                out[m.group(1)] = float(m.group(3))
+    return out
 
 
 def metric(port, name):
