@@ -143,10 +143,18 @@ def fault_down(broker, d, port, produce, upto):
 def check_reported(d, port, m0, w0, what, counters, pattern):
     """The fault moved the given counters and left a warning matching
     pattern in the log, with no employee id in any new warning."""
-    m1 = kt.metrics(port)
-    for c in counters:
-        kt.check(m1.get(c, 0) > m0.get(c, 0), "%s: %s did not move (%s -> %s)"
-                 % (what, c, m0.get(c), m1.get(c)))
+    # A delayed error answer reaches the daemon after the broker popped it:
+    # wait for the counters rather than expect them now.
+    m1 = {}
+
+    def moved():
+        m1.update(kt.metrics(port))
+        return all(m1.get(c, 0) > m0.get(c, 0) for c in counters)
+    try:
+        kt.wait_for(moved, 20, "the counters", interval=0.3)
+    except kt.Timeout:
+        kt.fail("%s: counters did not move: %s" % (what, ", ".join(
+            "%s %s -> %s" % (c, m0.get(c), m1.get(c)) for c in counters)))
     # The daemon sums some trouble up on its 5 s status timer, and repeated
     # warnings are rate-limited: wait for the line rather than expect it now.
     try:
