@@ -87,7 +87,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libretentio
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libretentiond.a $(LDLIBS)
 
 define tool_rule
-$$(BUILD)/%: $(1)/%.c $$(BUILD)/libretentiond.a
+$$(BUILD)/%: $(1)/%.c $$(wildcard $(1)/*.h) $$(BUILD)/libretentiond.a
 	@echo "  CCLD    $$@"
 	@$$(CC) $$(CPPFLAGS) $$(CFLAGS) $$(WARN) $$(LDFLAGS) -o $$@ $$< $$(BUILD)/libretentiond.a $$(LDLIBS)
 endef
@@ -134,9 +134,11 @@ install: all
 	sed 's|@BINDIR@|$(BINDIR)|g' deploy/retentiond.service.in > $(DESTDIR)$(UNITDIR)/retentiond.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/retentiond.service
 	if [ -f deploy/retentiond.socket ]; then install -m 0644 deploy/retentiond.socket $(DESTDIR)$(UNITDIR)/; fi
-	# The service runs as a dynamic user: the config must be world-readable
-	# (it holds no secrets; those are credentials). An existing config and
-	# credential are kept; the empty credential lets LoadCredential= start.
+	# The service runs as a dynamic user: the config must be world-readable,
+	# so it holds no secrets (they are credentials: retentiond refuses a
+	# secret written in clear in a file group or others can read). An
+	# existing config and credential are kept; the empty credential lets
+	# LoadCredential= start.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/retentiond/retentiond.conf ] || \
 		install -m 0644 deploy/retentiond.conf $(DESTDIR)$(SYSCONFDIR)/retentiond/retentiond.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/retentiond/sasl-password ] || \

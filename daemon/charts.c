@@ -37,7 +37,7 @@ round_up(double v, double step)
 void
 chart_risk(FILE *f, const struct report *r)
 {
-	static const char *const names[] = { "at the last estimates", "now" };
+	static const char *const names[] = { "at the epoch's start", "now" };
 	static const char *const cls[] = { "s1", "s0" };
 	struct plot	p;
 	long		top = 1;
@@ -65,7 +65,7 @@ chart_risk(FILE *f, const struct report *r)
 		if (r->has_prev)
 			plot_rect(&p, lo + 0.05 * w, lo + half, 0,
 			    (double)r->risk_prev.bins[b], "s1", "risk %.2f-%.2f: %ld "
-			    "employees at the last estimates", lo, lo + w,
+			    "employees at the epoch's start", lo, lo + w,
 			    r->risk_prev.bins[b]);
 		plot_rect(&p, lo + (r->has_prev ? half : 0.05 * w), lo + 0.95 * w, 0,
 		    (double)r->risk.bins[b], "s0", "risk %.2f-%.2f: %ld employees "

@@ -189,6 +189,26 @@ kafka_index(const struct config *cfg, const char *key)
 	return -1;
 }
 
+/*
+ * 1 when a secret key's value is written in clear in a file that group or
+ * others may read (secrets.c's rule), with the reason. A stream without a
+ * file behind it (fmemopen: tests, fuzzing) has no mode to check.
+ */
+static int
+clear_secret_exposed(struct parse *p, const char *name, const char *value,
+    char *reason, size_t rlen)
+{
+	struct stat	st;
+	int		fd;
+
+	if (!config_secret_key(name) || strncmp(value, "@file:", 6) == 0 ||
+	    strncmp(value, "@credential:", 12) == 0)
+		return 0;
+	if ((fd = fileno(p->fp)) < 0 || fstat(fd, &st) < 0)
+		return 0;
+	return secret_file_private(p->file, &st, reason, rlen) < 0;
+}
+
 /* A [kafka] key = value line. */
 static void
 handle_kafka(struct parse *p, const char *name, const char *value)
@@ -204,6 +224,11 @@ handle_kafka(struct parse *p, const char *name, const char *value)
 	}
 	if (strlen(name) >= sizeof(p->cfg->kafka[0].key)) {
 		parse_error(p, p->lineno, "[kafka] key too long");
+		return;
+	}
+	if (clear_secret_exposed(p, name, value, reason, sizeof(reason))) {
+		parse_error(p, p->lineno, "[kafka] %s: a secret in clear in %s; "
+		    "or refer to it with @file: or @credential:", name, reason);
 		return;
 	}
 	if (config_kafka_resolve(value, resolved, sizeof(resolved), reason,
@@ -234,7 +259,7 @@ parse_handler(void *user, const char *section, const char *name,
 {
 	struct parse	*p = user;
 	char		 reason[PATH_MAX + 128];
-	int		 i;
+	int		 i, rc;
 
 	if (p->long_line == p->lineno && p->lineno > 0) {
 		if (p->long_too_long) {
@@ -271,8 +296,10 @@ parse_handler(void *user, const char *section, const char *name,
 	p->key_line[i] = p->lineno;
 	if (p->record_only)
 		return 1;
-	if (config_key_set(p->cfg, i, value, reason, sizeof(reason)) < 0)
+	if ((rc = config_key_set(p->cfg, i, value, reason, sizeof(reason))) < 0)
 		parse_error(p, p->lineno, "%s", reason);
+	else if (rc > 0)
+		log_warnx("%s:%d: %s", p->file, p->lineno, reason);
 	return 1;
 }
 
@@ -450,11 +477,13 @@ out:
 	free(p);
 }
 
-/* The token file must be a private, non-empty, readable regular file. */
+/* The token file must be a private (secrets.c), non-empty, readable
+ * regular file. */
 static int
 check_token_file(const char *path, char *reason, size_t rlen)
 {
 	struct stat	st;
+	char		why[PATH_MAX + 64];
 	int		fd;
 
 	if (stat(path, &st) < 0) {
@@ -462,14 +491,8 @@ check_token_file(const char *path, char *reason, size_t rlen)
 		    strerror(errno));
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(reason, rlen, "token_file %s: not a regular file", path);
-		return -1;
-	}
-	if (st.st_mode & 077) {
-		snprintf(reason, rlen, "token_file %s: mode %04o lets group or "
-		    "others access it (chmod 600)", path,
-		    (unsigned)(st.st_mode & 07777));
+	if (secret_file_private(path, &st, why, sizeof(why)) < 0) {
+		snprintf(reason, rlen, "token_file %s", why);
 		return -1;
 	}
 	if (st.st_size == 0) {
@@ -531,10 +554,11 @@ config_defaults(struct config *cfg)
 	    "/var/lib/retentiond");
 	snprintf(cfg->http_listen, sizeof(cfg->http_listen), "127.0.0.1:9464");
 	cfg->http_allow_remote = 0;
+	cfg->idle_seconds = 30;
+	cfg->ready_max_lag = 1000;
 	cfg->http_max_connections = 128;
 	cfg->http_max_per_address = 8;
 	cfg->http_request_timeout_s = 5;
-	cfg->estimates_interval_s = 60;
 	cfg->log_level = LOG_INFO;
 	cfg->pipeline.model.horizon_days = cfg->pipeline.horizon_days;
 	cfg->pipeline.model.alert_threshold = cfg->pipeline.threshold;

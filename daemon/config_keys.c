@@ -14,7 +14,8 @@
  * $CREDENTIALS_DIRECTORY/NAME (systemd LoadCredential=), "@file:/PATH" by
  * the content of that file, and "${CREDENTIALS_DIRECTORY}" inside a [kafka]
  * value or [http] token_file by the directory itself. Values of [kafka]
- * keys never appear in error messages.
+ * keys never appear in error messages. A file behind @file: or
+ * @credential: must be private to its owner (secrets.c).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -34,7 +35,8 @@
 
 enum key_type {
 	KT_DOUBLE, KT_INT, KT_SIZE, KT_BOOL, KT_LOGLEVEL, KT_FORMAT, KT_TIME,
-	KT_TOPIC, KT_PATH, KT_LISTEN, KT_URIREF, KT_LIST
+	KT_TOPIC, KT_PATH, KT_LISTEN, KT_URIREF, KT_LIST,
+	KT_IGNORED	/* deprecated: an integer in range, checked and ignored */
 };
 
 #define KF_LO_OPEN	0x01	/* value must be > lo (else >= lo) */
@@ -62,6 +64,8 @@ static const struct config_key config_keys[] = {
 	{ "topics", "estimates",	KT_TOPIC, FIELD(topic_estimates), 0, 0, 0 },
 	{ "topics", "dlq",		KT_TOPIC, FIELD(topic_dlq), 0, 0, 0 },
 	{ "state", "directory",		KT_PATH, FIELD(state_directory), 0, 0, KF_NONEMPTY },
+	{ "state", "max_employees",	KT_SIZE, P(max_employees), 0, 1e9, 0 },
+	{ "state", "keep_exited_days",	KT_INT, P(keep_exited_days), 0, 36500, 0 },
 	{ "alerts", "threshold",	KT_DOUBLE, P(threshold), 0, 1, KF_LO_OPEN | KF_HI_OPEN },
 	{ "alerts", "clear_threshold",	KT_DOUBLE, P(clear_threshold), 0, 1, KF_HI_OPEN },
 	{ "alerts", "critical_threshold", KT_DOUBLE, P(critical_threshold), 0, 1, KF_LO_OPEN },
@@ -78,6 +82,7 @@ static const struct config_key config_keys[] = {
 	{ "http", "listen",		KT_LISTEN, FIELD(http_listen), 0, 0, 0 },
 	{ "http", "token_file",		KT_PATH, FIELD(http_token_file), 0, 0, KF_CRED },
 	{ "http", "allow_remote",	KT_BOOL, FIELD(http_allow_remote), 0, 1, 0 },
+	{ "http", "ready_max_lag",	KT_INT, FIELD(ready_max_lag), 0, 1e9, 0 },
 	{ "http", "max_connections",	KT_INT, FIELD(http_max_connections), 1, 4096, 0 },
 	{ "http", "max_connections_per_address", KT_INT, FIELD(http_max_per_address), 1, 4096, 0 },
 	{ "http", "request_timeout_seconds", KT_INT, FIELD(http_request_timeout_s), 1, 3600, 0 },
@@ -88,10 +93,16 @@ static const struct config_key config_keys[] = {
 	{ "model", "max_levels",	KT_INT, P(features.max_levels), 2, 64, 0 },
 	{ "model", "protected_extra",	KT_LIST, FIELD(extra_protected_buf), 0, 0, 0 },
 	{ "model", "rescore_interval_hours", KT_INT, P(rescore_interval_hours), 1, 8760, 0 },
-	{ "model", "estimates_interval_events", KT_INT, P(estimates_interval_events), 1, 1e9, 0 },
-	{ "model", "estimates_interval_seconds", KT_INT, FIELD(estimates_interval_s), 1, 86400, 0 },
+	{ "model", "epoch_hours",	KT_INT, P(epoch_hours), 1, 8760, 0 },
+	{ "model", "idle_seconds",	KT_INT, FIELD(idle_seconds), 1, 86400, 0 },
+	/* estimates are published at epoch boundaries now (DESIGN.md) */
+	{ "model", "estimates_interval_events", KT_IGNORED, FIELD(ignored), 1, 1e9, 0 },
+	{ "model", "estimates_interval_seconds", KT_IGNORED, FIELD(ignored), 1, 86400, 0 },
 	{ "model", "observation_start",	KT_TIME, P(model.observation_start_ms), 0, 0, 0 },
 	{ "model", "dedup_capacity",	KT_SIZE, P(dedup_capacity), 1024, 1 << 28, 0 },
+	{ "time", "future_tolerance_seconds", KT_INT, P(future_tolerance_s), 0, 86400 * 31, 0 },
+	{ "time", "future_horizon_days", KT_INT, P(future_horizon_days), 1, 36500, 0 },
+	{ "time", "max_held",		KT_SIZE, P(max_held), 0, 1 << 24, 0 },
 	{ "log", "level",		KT_LOGLEVEL, FIELD(log_level), 0, 0, 0 },
 	{ "output", "format",		KT_FORMAT, P(output_format), 0, 0, 0 },
 	{ "output", "source",		KT_URIREF, P(output_source), 0, 0, KF_NONEMPTY },
@@ -173,7 +184,8 @@ toolong:
 
 /*
  * The content of a secret file into out (one line; trailing newlines
- * dropped). Only regular files: never blocks on a FIFO or a device.
+ * dropped). Only private regular files (secrets.c): never blocks on a FIFO
+ * or a device, never reads a secret others can read too.
  * Returns 0, or -1 with a reason that names the file, not its content.
  */
 static int
@@ -190,10 +202,9 @@ read_secret(const char *path, char *out, size_t outlen, char *reason,
 		snprintf(reason, rlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(reason, rlen, "%s: not a regular file", path);
+	if (fstat(fd, &st) < 0 || secret_file_private(path, &st, reason,
+	    rlen) < 0)
 		goto fail;
-	}
 	while (len < outlen) {
 		n = read(fd, out + len, outlen - len);
 		if (n < 0 && errno == EINTR)
@@ -629,8 +640,8 @@ config_section_known(const char *section)
 	return 0;
 }
 
-/* Parses value v of row i (config_key_index()) into cfg. 0, or -1 with
- * reason. */
+/* Parses value v of row i (config_key_index()) into cfg. 0, -1 with
+ * reason, or 1 with a warning in reason (a deprecated key, ignored). */
 int
 config_key_set(struct config *cfg, int i, const char *v, char *reason,
     size_t rlen)
@@ -655,6 +666,12 @@ config_key_set(struct config *cfg, int i, const char *v, char *reason,
 			return -1;
 		config_fix_pointers(cfg);
 		return 0;
+	case KT_IGNORED:
+		if (set_integer(field, k, v, reason, rlen) < 0)
+			return -1;
+		snprintf(reason, rlen, "%s is deprecated and ignored: estimates are "
+		    "published at each epoch boundary ([model] epoch_hours)", k->name);
+		return 1;
 	case KT_TOPIC:
 	case KT_LISTEN:
 	case KT_PATH:
@@ -662,4 +679,36 @@ config_key_set(struct config *cfg, int i, const char *v, char *reason,
 		break;
 	}
 	return set_string(field, k, v, reason, rlen);
+}
+
+/* 1 if row i's field holds a string (compared up to its NUL). */
+static int
+key_is_string(const struct config_key *k)
+{
+	return k->type == KT_TOPIC || k->type == KT_LISTEN ||
+	    k->type == KT_PATH || k->type == KT_URIREF;
+}
+
+/* 1 if row i's value differs between a and b (reload: what changed). */
+int
+config_key_differs(const struct config *a, const struct config *b, int i)
+{
+	const struct config_key	*k = &config_keys[i];
+	const char		*fa = (const char *)a + k->off;
+	const char		*fb = (const char *)b + k->off;
+
+	if (key_is_string(k))
+		return strncmp(fa, fb, k->size) != 0;
+	return memcmp(fa, fb, k->size) != 0;
+}
+
+/* Row i's value from src into dst (reload: keep the running value). */
+void
+config_key_copy(struct config *dst, const struct config *src, int i)
+{
+	const struct config_key *k = &config_keys[i];
+
+	memcpy((char *)dst + k->off, (const char *)src + k->off, k->size);
+	if (k->type == KT_LIST)
+		config_fix_pointers(dst);
 }

@@ -2,7 +2,15 @@
  * control.c: what the daemon's threads share: the configuration in force,
  * the lock around the pipeline (the work loop and the HTTP thread both call
  * into it), and reloading on SIGHUP.
+ *
+ * A reload applies what the running daemon can change (thresholds, costs,
+ * weights, model settings the pipeline reads on each event, the log level,
+ * the readiness bound). A setting read only at start (restart_keys[] and
+ * every [kafka] key) keeps its running value: each one that changed gets
+ * a warning naming the key, never the value (it may be a secret), and is
+ * warned about again on every reload until a restart.
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +32,19 @@ daemon_unlock(void)
 {
 	pthread_mutex_unlock(&pipeline_mutex);
 }
+
+/* Keys read only at start, besides [kafka]; retentiond(8), SIGHUP. */
+static const char *const restart_keys[][2] = {
+	{ "topics", "input" }, { "topics", "alerts" }, { "topics", "suggestions" },
+	{ "topics", "estimates" }, { "topics", "dlq" },
+	{ "state", "directory" },
+	{ "http", "listen" }, { "http", "token_file" }, { "http", "allow_remote" },
+	{ "http", "max_connections" }, { "http", "max_connections_per_address" },
+	{ "http", "request_timeout_seconds" },
+	{ "model", "max_attribute_features" }, { "model", "max_levels" },
+	{ "model", "protected_extra" }, { "model", "dedup_capacity" },
+	{ "model", "epoch_hours" },
+};
 
 /* Every check of a loaded configuration: its own rules, then the [kafka]
  * keys through librdkafka. 0 or -1 with "file:line: reason". */
@@ -48,81 +69,54 @@ daemon_load_config(const char *path, struct config *cfg, int embedded, char *err
 	return validate(cfg, errbuf, errlen);
 }
 
-/* Appends ", what" (or "what") to list when changed. */
-static void
-note(char *list, size_t len, int changed, const char *what)
+/* Warns about each [kafka] key that next adds, changes or drops against
+ * the running cfg. The number of keys warned about. */
+static int
+kafka_changes(const struct config *cfg, const struct config *next)
 {
-	size_t	n = strlen(list);
+	const char	*old;
+	int		 i, n = 0;
 
-	if (changed)
-		snprintf(list + n, len - n, "%s%s", n > 0 ? ", " : "", what);
-}
-
-/* Appends "[kafka] key" for each key of a that b lacks or, with
- * compare_values, holds with another value. */
-static void
-note_kafka(char *list, size_t len, const struct config *a,
-    const struct config *b, int compare_values)
-{
-	const char	*v;
-	char		 what[160];
-	int		 i;
-
-	for (i = 0; i < a->nkafka; i++) {
-		v = config_kafka_get(b, a->kafka[i].key);
-		if (v != NULL && (!compare_values || strcmp(v, a->kafka[i].value) == 0))
+	for (i = 0; i < next->nkafka; i++) {
+		old = config_kafka_get(cfg, next->kafka[i].key);
+		if (old != NULL && strcmp(old, next->kafka[i].value) == 0)
 			continue;
-		snprintf(what, sizeof(what), "[kafka] %s", a->kafka[i].key);
-		note(list, len, 1, what);
+		log_warnx("reload: [kafka] %s %s; it needs a restart, the running "
+		    "value is kept", next->kafka[i].key, old == NULL ? "added" :
+		    "changed");
+		n++;
 	}
+	for (i = 0; i < cfg->nkafka; i++) {
+		if (config_kafka_get(next, cfg->kafka[i].key) != NULL)
+			continue;
+		log_warnx("reload: [kafka] %s removed; it needs a restart, the "
+		    "running value is kept", cfg->kafka[i].key);
+		n++;
+	}
+	return n;
 }
 
-/* The Kafka clients, the topics, the state directory and the HTTP listener
- * are set up once, at start: next keeps their running values (from run),
- * and a file that changes them is named in a warning, by key only (a value
- * may be a secret), so that the operator knows a restart is needed. */
-static void
-keep_start_settings(struct config *next, const struct config *run)
+/* Puts the running value of every setting read only at start back into
+ * next, warning about each that the file changed. The number changed. */
+static int
+keep_restart_keys(const struct config *cfg, struct config *next)
 {
-	char	changed[768] = "";
+	size_t	i;
+	int	k, n;
 
-	note_kafka(changed, sizeof(changed), next, run, 1);
-	note_kafka(changed, sizeof(changed), run, next, 0);
-	note(changed, sizeof(changed),
-	    strcmp(next->topic_input, run->topic_input) != 0 ||
-	    strcmp(next->topic_alerts, run->topic_alerts) != 0 ||
-	    strcmp(next->topic_suggestions, run->topic_suggestions) != 0 ||
-	    strcmp(next->topic_estimates, run->topic_estimates) != 0 ||
-	    strcmp(next->topic_dlq, run->topic_dlq) != 0, "[topics]");
-	note(changed, sizeof(changed),
-	    strcmp(next->state_directory, run->state_directory) != 0,
-	    "[state] directory");
-	note(changed, sizeof(changed), strcmp(next->http_listen, run->http_listen) != 0,
-	    "[http] listen");
-	note(changed, sizeof(changed),
-	    strcmp(next->http_token_file, run->http_token_file) != 0, "[http] token_file");
-	note(changed, sizeof(changed), next->http_allow_remote != run->http_allow_remote,
-	    "[http] allow_remote");
-	if (changed[0] != '\0')
-		log_warnx("reload: %s changed: these need a restart (systemctl "
-		    "restart retentiond); running with the old values until then",
-		    changed);
-
-	next->nkafka = run->nkafka;
-	memcpy(next->kafka, run->kafka, sizeof(next->kafka));
-	memcpy(next->topic_input, run->topic_input, sizeof(next->topic_input));
-	memcpy(next->topic_alerts, run->topic_alerts, sizeof(next->topic_alerts));
-	memcpy(next->topic_suggestions, run->topic_suggestions,
-	    sizeof(next->topic_suggestions));
-	memcpy(next->topic_estimates, run->topic_estimates,
-	    sizeof(next->topic_estimates));
-	memcpy(next->topic_dlq, run->topic_dlq, sizeof(next->topic_dlq));
-	memcpy(next->state_directory, run->state_directory,
-	    sizeof(next->state_directory));
-	memcpy(next->http_listen, run->http_listen, sizeof(next->http_listen));
-	memcpy(next->http_token_file, run->http_token_file,
-	    sizeof(next->http_token_file));
-	next->http_allow_remote = run->http_allow_remote;
+	n = kafka_changes(cfg, next);
+	next->nkafka = cfg->nkafka;
+	memcpy(next->kafka, cfg->kafka, sizeof(next->kafka));
+	for (i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++) {
+		k = config_key_index(restart_keys[i][0], restart_keys[i][1]);
+		if (k < 0 || !config_key_differs(cfg, next, k))
+			continue;
+		log_warnx("reload: [%s] %s changed; it needs a restart, the "
+		    "running value is kept", restart_keys[i][0], restart_keys[i][1]);
+		config_key_copy(next, cfg, k);
+		n++;
+	}
+	return n;
 }
 
 void
@@ -131,6 +125,7 @@ daemon_reload(struct pipeline *p)
 	struct config	*next;
 	char		 errbuf[512];
 	const char	*bootstrap;
+	int		 kept;
 
 	notify_reloading();
 	next = xmalloc(sizeof(*next));
@@ -147,19 +142,38 @@ daemon_reload(struct pipeline *p)
 		config_kafka_set(next, "bootstrap.servers", bootstrap);
 	if (validate(next, errbuf, sizeof(errbuf)) == -1)
 		goto reject;
-	/* Thresholds, costs, weights and the log level apply now; Kafka,
-	 * topics, state and HTTP settings need a restart. */
+	kept = keep_restart_keys(&daemon_config, next);
 	daemon_lock();
 	pipeline_reconfigure(p, &next->pipeline);
 	daemon_unlock();
 	log_set_level(next->log_level);
-	keep_start_settings(next, &daemon_config);
 	config_copy(&daemon_config, next);
-	log_info("configuration reloaded");
+	if (kept > 0)
+		log_info("configuration reloaded; %d setting(s) wait for a restart",
+		    kept);
+	else
+		log_info("configuration reloaded");
 	goto done;
 reject:
 	log_warnx("reload rejected, keeping the running configuration: %s", errbuf);
 done:
 	free(next);
 	notify_ready();
+}
+
+/* Logs, rate-limited and without ids, that events for new employees were
+ * refused since *seen (the count last reported), then updates *seen. The
+ * caller holds the daemon lock or is the pipeline's only user. */
+void
+daemon_report_limits(struct pipeline *p, uint64_t *seen)
+{
+	struct pipeline_stats	st;
+
+	pipeline_stats(p, &st);
+	if (st.employees_refused > *seen)
+		log_warn_limited("employee-limit", "%" PRIu64 " event(s) for new "
+		    "employees sent to the DLQ: [state] max_employees (%zu) is "
+		    "reached", st.employees_refused - *seen,
+		    daemon_config.pipeline.max_employees);
+	*seen = st.employees_refused;
 }

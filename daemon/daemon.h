@@ -19,7 +19,7 @@
 #define RETENTIOND_VERSION "0.1.0"
 #endif
 
-#define EXIT_CONFIG 6		/* -t: invalid configuration (LSB "not configured") */
+#define EXIT_CONFIG 6		/* invalid configuration (LSB "not configured") */
 
 #define CONFIG_KAFKA_MAX 64
 #define CONFIG_STR_MAX   1024
@@ -42,10 +42,13 @@ struct config {
 	char			http_listen[256];	/* "" disables */
 	char			http_token_file[PATH_MAX];	/* bearer token */
 	int			http_allow_remote;	/* non-loopback without token */
+	int			idle_seconds;	/* a silent caught-up partition
+						 * counts as past a boundary */
+	int			ignored;	/* deprecated keys land here */
+	int			ready_max_lag;		/* messages, for /readyz */
 	int			http_max_connections;	/* in all */
 	int			http_max_per_address;	/* per client address */
 	int			http_request_timeout_s;	/* open to answered, per request */
-	int			estimates_interval_s;	/* wall-clock publishing */
 	int			log_level;		/* syslog priority, default LOG_INFO */
 	char			extra_protected_buf[PROTECTED_MAX][64];
 };
@@ -78,16 +81,38 @@ int	config_key_set(struct config *, int i, const char *value, char *reason,
  * shows the value. */
 int	config_kafka_resolve(const char *value, char *out, size_t outlen,
 	    char *reason, size_t rlen);
+/* Reload: 1 if row i differs between two configurations; copying one row. */
+int	config_key_differs(const struct config *, const struct config *, int i);
+void	config_key_copy(struct config *dst, const struct config *src, int i);
 /* Points the pipeline's extra protected names at cfg's own buffers. */
 void	config_fix_pointers(struct config *);
 /* "HOST:PORT" (IPv4, [IPv6] or localhost; port 0..65535) -> host without
  * brackets and port. 0, or -1 if malformed. */
 int	config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
 
-/* log.c: stderr with <N> priority prefixes for journald; no personal data. */
+/* secrets.c: the one rule for every file that holds a secret. */
+struct stat;
+int	config_secret_key(const char *key);	/* [kafka] value is a secret */
+int	config_secret_file_key(const char *key);	/* names a secret file */
+/* A regular file without group or other permission bits. 0, or -1 with a
+ * reason that starts with path. */
+int	secret_file_private(const char *path, const struct stat *, char *reason,
+	    size_t rlen);
+
+/* log.c: stderr with <N> priority prefixes for journald, or the journal's
+ * native protocol when stderr is the journal; no personal data. */
+struct log_field {			/* a journal field of one record */
+	const char	*name;		/* upper case: CONFIG_FILE, KAFKA_TOPIC */
+	const char	*value;		/* NULL: left out */
+};
 void	log_init(int level, int to_tty);
 void	log_set_level(int level);
 void	log_msg(int pri, const char *, ...) __attribute__((format(printf, 2, 3)));
+void	log_fields(int pri, const struct log_field *, size_t nfields,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
+/* With KAFKA_TOPIC and KAFKA_PARTITION. */
+void	log_partition(int pri, const char *topic, int32_t partition,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -96,9 +121,17 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));	/* + str
 void	log_warn_limited(const char *key, const char *, ...) __attribute__((format(printf, 2, 3)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Logs at LOG_ERR with fields and exits EXIT_CONFIG. */
+void	fatalx_config(const struct log_field *, size_t nfields, const char *, ...)
+	    __attribute__((format(printf, 3, 4), noreturn));
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 char	*xstrdup(const char *);
+
+/* journal.c: libsystemd's sd_journal_sendv, for log.c. */
+int	journal_stream_is(int fd);	/* fd is $JOURNAL_STREAM's stream */
+int	journal_send(int pri, const char *msg, const struct log_field *,
+	    size_t nfields);		/* 0, or -1: write the line instead */
 
 /* notify.c: libsystemd's sd_notify, a no-op without NOTIFY_SOCKET. */
 void	notify_ready(void);
@@ -114,10 +147,13 @@ int	notify_listen_fd(void);
 #define DELIVERY_SLOW_MS	500	/* a slower acknowledgement is warned of */
 struct daemon_metrics {
 	uint64_t	consumed, produced, delivery_failed;
+	uint64_t	dlq_truncated;			/* DLQ records cut to fit */
+	uint64_t	outputs_refused;		/* outputs rerouted to the DLQ */
 	uint64_t	commits, commit_failed;
 	int64_t		consumer_lag;			/* gauge, -1 unknown */
+	int64_t		held_messages;			/* gauge: the epoch gate's */
 	int		kafka_up;			/* gauge: brokers reachable */
-	int		ready;				/* consuming */
+	int		ready;				/* ready.c's verdict */
 	double		proc_hist[16];			/* processing seconds, cumulative buckets */
 	uint64_t	proc_count;
 	double		proc_sum;
@@ -150,6 +186,14 @@ void	metrics_observe_delivery(double seconds);
 /* Prometheus text format 0.0.4; new string (free()). */
 char	*metrics_render(struct pipeline *);
 
+/* ready.c: readiness (/readyz, retentiond_ready), from the work loop. */
+void	ready_group(int in_group);	/* rebalance: assigned (1), lost (0) */
+/* connected: a broker reachable; npartitions assigned and their lag, -1
+ * when unknown. */
+void	ready_update(int connected, int npartitions, int64_t lag,
+	    int64_t max_lag);
+void	ready_stopping(void);
+int	ready_get(const char **text);	/* 1 ready; text: the /readyz body */
 /* procstat.c: the standard process_* series, from /proc/self. */
 struct procstat_raw {
 	unsigned long long	utime_ticks, stime_ticks;	/* clock ticks */
@@ -172,12 +216,50 @@ struct kafka;
 struct kafka *kafka_new(const struct config *, char *errbuf, size_t errlen);
 void	kafka_free(struct kafka *);			/* close, then destroy */
 
+/* dlq.c: cutting a dead-letter record to the producer's limit. */
+#define DLQ_KEY_MAX	1024	/* key bytes kept in a cut record */
+#define DLQ_NUM_MAX	24	/* a decimal size, NUL included */
+#define DLQ_HASH_MAX	17	/* 16 hex digits and NUL */
+#define DLQ_STUB_BYTES	1024	/* value kept when the broker refused a cut one */
+size_t	dlq_header_cost(size_t namelen, size_t vallen);
+int	dlq_fits(size_t max_bytes, size_t keylen, size_t hdr_bytes, size_t len);
+size_t	dlq_prefix_len(size_t max_bytes, size_t keylen, size_t hdr_bytes,
+	    size_t len);
+/* Size (decimal) and FNV-1a 64 (hex) of the whole original value. */
+void	dlq_describe(const void *value, size_t len, char size[DLQ_NUM_MAX],
+	    char hash[DLQ_HASH_MAX]);
+
 /* loop.c: the work loop. */
 /* Runs until *stop is set: poll, pipeline_run, produce, store offsets after
  * delivery; acts on *reload (SIGHUP). The daemon lock is taken around
  * pipeline calls (HTTP shares the pipeline). */
 int	kafka_run(struct kafka *, struct pipeline *, volatile int *stop,
 	    volatile int *reload);
+
+/* gate.c: the epoch gate's bookkeeping (held messages, idle partitions). */
+#define GATE_QUEUE_MAX	256	/* held messages of a partition before its pause */
+#define GATE_HELD_MAX	2048	/* held messages in all before pauses */
+struct gate;
+struct gate *gate_new(void);
+void	gate_free(struct gate *);
+void	gate_assign(struct gate *, int32_t partition, int64_t now_ms);
+void	gate_revoke(struct gate *, int32_t partition, void (*drop)(void *arg,
+	    void *item), void *arg);
+void	gate_revoke_all(struct gate *, void (*drop)(void *arg, void *item),
+	    void *arg);
+void	gate_seen(struct gate *, int32_t partition, int64_t now_ms, int eof);
+int	gate_holding(const struct gate *, int32_t partition);
+size_t	gate_held(const struct gate *);
+void	gate_hold(struct gate *, int32_t partition, void *item, long epoch,
+	    int front);
+void	*gate_pop(struct gate *, int32_t partition);
+int	gate_due(const struct gate *, int64_t now_ms, int64_t idle_ms, long *epoch);
+int32_t	gate_next_holding(const struct gate *, int32_t after);
+int32_t	gate_next_idle(const struct gate *, int32_t after, int64_t now_ms,
+	    int64_t idle_ms);
+size_t	gate_queued(const struct gate *, int32_t partition);
+void	gate_set_paused(struct gate *, int32_t partition, int paused);
+int	gate_paused(const struct gate *, int32_t partition);
 
 /* track.c: the in-order offset tracker (at least once), no Kafka inside. */
 struct track;
@@ -190,6 +272,8 @@ struct track_entry *track_begin(struct track *, int32_t partition, int64_t offse
 void	track_end(struct track_entry *, int failed);	/* all outputs emitted */
 void	track_output(struct track_entry *);		/* one more to deliver */
 void	track_delivered(struct track_entry *, int ok);
+void	track_entry_source(const struct track_entry *, int32_t *partition,
+	    int64_t *offset);
 void	track_assign(struct track *, int32_t partition);
 void	track_revoke(struct track *, int32_t partition);	/* orphans in flight */
 void	track_revoke_all(struct track *);
@@ -216,6 +300,21 @@ void	deadlines_free(struct deadlines *);
 struct deadline *deadline_add(struct deadlines *, int fd);	/* NULL: ENOMEM */
 void	deadline_restart(struct deadlines *, struct deadline *);
 void	deadline_remove(struct deadlines *, struct deadline *);	/* before close(fd) */
+
+/* http_listen.c: the endpoint's socket and bearer token, no MHD inside. */
+#define HTTP_TOKEN_MAX 1024
+/* Opens a listening socket for "HOST:PORT"; *loopback tells whether it is
+ * bound to loopback only. The fd, or -1 with errbuf. */
+int	http_open_listen(const char *listen_addr, int *loopback, char *errbuf,
+	    size_t errlen);
+int	http_fd_is_loopback(int fd);	/* 1 if bound to a loopback address */
+/* Reads the token file (one printable word, the secrets rule applies) into
+ * token (HTTP_TOKEN_MAX + 1 bytes). 0, or -1 with errbuf. */
+int	http_read_token(const char *path, char *token, size_t *token_len,
+	    char *errbuf, size_t errlen);
+/* 1 if got equals want, in time that depends only on gotlen. */
+int	http_token_equal(const char *want, size_t wantlen, const char *got,
+	    size_t gotlen);
 
 /* http.c: libmicrohttpd, loopback by default. */
 struct http;
@@ -296,6 +395,9 @@ void	daemon_unlock(void);
  * weights to the pipeline, keeps state; a bad file is rejected and the old
  * configuration kept. Called from the work loop's thread. */
 void	daemon_reload(struct pipeline *);
+/* A warning (rate-limited, no ids) when [state] max_employees refused
+ * events since *seen; updates *seen. Under the lock. */
+void	daemon_report_limits(struct pipeline *, uint64_t *seen);
 
 /* replay.c: JSONL file of events through the pipeline, outputs as JSONL.
  * path "-" is stdin. score_at_ms > 0: with dump_scores, scores at that

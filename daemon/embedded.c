@@ -410,3 +410,17 @@ embedded_stop(struct embedded *e)
 		rd_kafka_destroy(e->rk);
 	free(e);
 }
+
+/* See embedded.h. Produce is Kafka's API key 0. */
+void
+embedded_refuse_produce(struct embedded *e, int n)
+{
+	rd_kafka_resp_err_t	errs[16];
+	int			i;
+
+	if (n > 16)
+		n = 16;
+	for (i = 0; i < n; i++)
+		errs[i] = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
+	rd_kafka_mock_push_request_errors_array(e->mcluster, 0, (size_t)n, errs);
+}

@@ -43,5 +43,9 @@ int	embedded_error_count(struct embedded *, int32_t broker_id, int16_t api_key,
 void	embedded_clear_errors(struct embedded *, int16_t api_key);
 /* An error code by librdkafka's name (no prefix) or number. 0 or -1. */
 int	embedded_error_code(const char *name, int *code);
+/* The next n Produce requests are refused with MSG_SIZE_TOO_LARGE, as a
+ * real broker refuses a record over a topic's max.message.bytes (the mock
+ * enforces no size of its own). */
+void	embedded_refuse_produce(struct embedded *, int n);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * kafka.c: the Kafka consumer and producer adapters: handles, callbacks,
- * rebalances, consuming one message, producing and delivery reports.
+ * rebalances, consuming one message and delivery reports; producing is
+ * produce.c's.
  *
  * Every librdkafka callback (rebalance, delivery, error, stats, commit) is
  * served from the work loop's polls (loop.c), on its thread; only the log
@@ -11,7 +12,11 @@
  * report settles it; kafka_store_complete() stores what the tracker finds
  * complete. A failed delivery (final: librdkafka has already retried) marks
  * the loop failed, so that it stops, commits what is complete and returns
- * -1.
+ * -1: that is an outage, retried by a restart.
+ *
+ * No single input may stop the daemon (docs/DESIGN.md, "Delivery"): a
+ * record the broker refuses at delivery for itself goes to the DLQ
+ * (produce.c), and its input completes when that is delivered.
  *
  * Flow control (kafka_flow_control(), every turn of the loop) pauses the
  * whole assignment for either of two reasons, each set and cleared on its
@@ -29,6 +34,7 @@
  * up. Entries still pending after the flush are orphaned by the tracker
  * and store nothing on delivery.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,12 +44,25 @@
 
 #include "kafka.h"
 
-/* What emit_cb needs: the adapter and the entry of the input (NULL for
- * outputs not caused by a message, such as timed estimates). */
-struct emit_ctx {
-	struct kafka		*k;
-	struct track_entry	*entry;
-};
+/* Wall-clock ms since the epoch: how far in the future an event is. */
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Monotonic ms, for the epoch gate's idle rule. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static double
 now_s(void)
@@ -53,6 +72,8 @@ now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static void	drop_held(void *, void *);
 
 /* ---- callbacks ---------------------------------------------------------- */
 
@@ -142,7 +163,10 @@ commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
-/* Delivery report: served by rd_kafka_poll(producer) on the work loop. */
+/* Delivery report: served by rd_kafka_poll(producer) on the work loop. A
+ * record the broker refused for itself goes to the DLQ (produce.c)
+ * and its input completes once that is delivered; any other failure is an
+ * outage and stops the loop. */
 static void
 dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -158,11 +182,21 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 				k->slow_max_us = us;
 		}
 	}
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && kafka_refused_record(m->err) &&
+	    !k->failed && kafka_redirect_refused(k, m, e) == 0) {
+		if (e != NULL)
+			track_delivered(e, 1);	/* the redirect is pending now */
+		return;
+	}
 	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		METRICS_ADD(delivery_failed, 1);
-		log_msg(LOG_ERR, "delivery to %s [%" PRId32 "] failed: %s",
+		log_partition(LOG_ERR, rd_kafka_topic_name(m->rkt), m->partition,
+		    "delivery to %s [%" PRId32 "] failed: %s%s",
 		    rd_kafka_topic_name(m->rkt), m->partition,
-		    rd_kafka_err2str(m->err));
+		    rd_kafka_err2str(m->err),
+		    m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ?
+		    " (the DLQ topic refuses even a 1 KiB record: check its "
+		    "max.message.bytes)" : "");
 		k->failed = 1;
 	} else {
 		METRICS_ADD(produced, 1);
@@ -221,17 +255,25 @@ kafka_commit_complete(struct kafka *k, int flush_ms)
 
 /* ---- flow control --------------------------------------------------- */
 
-/* Pauses or resumes the whole assignment; k->paused follows on success. */
+/* Pauses or resumes the whole assignment (resuming skips the partitions
+ * the epoch gate paused); k->paused follows on success. */
 void
 kafka_set_paused(struct kafka *k, int pause)
 {
-	rd_kafka_topic_partition_list_t	*parts = NULL;
+	rd_kafka_topic_partition_list_t	*parts = NULL, *l;
 	rd_kafka_resp_err_t		 err;
+	int				 i;
 
 	if (rd_kafka_assignment(k->consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return;
-	err = pause ? rd_kafka_pause_partitions(k->consumer, parts) :
-	    rd_kafka_resume_partitions(k->consumer, parts);
+	l = rd_kafka_topic_partition_list_new(parts->cnt > 0 ? parts->cnt : 1);
+	for (i = 0; i < parts->cnt; i++)
+		if (pause || !gate_paused(k->gate, parts->elems[i].partition))
+			rd_kafka_topic_partition_list_add(l, parts->elems[i].topic,
+			    parts->elems[i].partition);
+	err = pause ? rd_kafka_pause_partitions(k->consumer, l) :
+	    rd_kafka_resume_partitions(k->consumer, l);
+	rd_kafka_topic_partition_list_destroy(l);
 	rd_kafka_topic_partition_list_destroy(parts);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		log_warnx("%s consumer failed: %s", pause ? "pausing" : "resuming",
@@ -275,7 +317,8 @@ pause_reason(unsigned *reasons, unsigned reason, int on, int off,
 void
 kafka_flow_control(struct kafka *k)
 {
-	size_t	inflight = track_inflight(k->track);
+	/* held messages wait for other partitions, not for deliveries */
+	size_t	inflight = track_inflight(k->track) - gate_held(k->gate);
 	int	queued = rd_kafka_outq_len(k->producer);
 	int	resume_at = k->queue_resume_at;
 
@@ -312,6 +355,15 @@ kafka_warn_slow(struct kafka *k)
 
 /* ---- rebalance ------------------------------------------------------ */
 
+/* Drops the cached committed offsets (kafka_update_lag fetches them). */
+static void
+forget_committed(struct kafka *k)
+{
+	if (k->committed != NULL)
+		rd_kafka_topic_partition_list_destroy(k->committed);
+	k->committed = NULL;
+}
+
 /* "0,1,5" from a partition list, truncated with "..." when long: the ids
  * make the operator's (and the tests') view of the assignment. */
 static void
@@ -345,10 +397,13 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	char			 ids[256];
 
 	coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	forget_committed(k);		/* the assignment changes */
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-		for (i = 0; i < parts->cnt; i++)
+		for (i = 0; i < parts->cnt; i++) {
 			track_assign(k->track, parts->elems[i].partition);
+			gate_assign(k->gate, parts->elems[i].partition, mono_ms());
+		}
 		if (coop)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
@@ -356,16 +411,24 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (k->paused)
 			rd_kafka_pause_partitions(rk, parts);
 		METRICS_SET(kafka_up, 1);
+		ready_group(1);
 		format_parts(parts, ids, sizeof(ids));
 		log_info("assigned %d partition(s) of %s: [%s]", parts->cnt,
 		    k->topic_input, ids);
 		break;
 	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
 		lost = rd_kafka_assignment_lost(rk);
-		if (!lost)
+		if (lost)
+			ready_group(0);
+		else
 			kafka_commit_complete(k, FLUSH_REVOKE_MS);
-		for (i = 0; i < parts->cnt; i++)	/* orphans what is in flight */
+		for (i = 0; i < parts->cnt; i++) {	/* orphans what is in flight */
+			int orphan = 0;
+
 			track_revoke(k->track, parts->elems[i].partition);
+			gate_revoke(k->gate, parts->elems[i].partition, drop_held,
+			    &orphan);
+		}
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
 		else
@@ -376,7 +439,13 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		break;
 	default:
 		log_warnx("rebalance failed: %s", rd_kafka_err2str(err));
+		ready_group(0);
 		track_revoke_all(k->track);
+		{
+			int orphan = 0;
+
+			gate_revoke_all(k->gate, drop_held, &orphan);
+		}
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
 		else
@@ -407,8 +476,24 @@ queue_bounds(struct kafka *k, const rd_kafka_conf_t *pc)
 	k->queue_resume_at = (int)(max / 4);
 }
 
+/* The producer's message.max.bytes: what one record may take, which the
+ * DLQ must respect (dlq.c). */
+static size_t
+producer_max_bytes(rd_kafka_conf_t *pc)
+{
+	char	val[32];
+	size_t	vlen = sizeof(val);
+	long	n;
+
+	if (rd_kafka_conf_get(pc, "message.max.bytes", val, &vlen) !=
+	    RD_KAFKA_CONF_OK || (n = strtol(val, NULL, 10)) <= 0)
+		return 1000000;		/* librdkafka's default */
+	return (size_t)n;
+}
+
 /* Creates the consumer and producer from cfg (topic names are copied;
- * a reload does not change them). New handle or NULL with errbuf. */
+ * a reload does not change them). New handle or NULL with errbuf and
+ * errno EINVAL when librdkafka refused the configuration. */
 struct kafka *
 kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 {
@@ -416,9 +501,11 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	rd_kafka_conf_t	*cc = NULL, *pc = NULL;
 	char		 err[512], val[16];
 	size_t		 vlen = sizeof(val);
+	int		 saved;
 
 	k = xcalloc(1, sizeof(*k));
 	k->track = track_new(TRACK_POOL);
+	k->gate = gate_new();
 	snprintf(k->topic_input, sizeof(k->topic_input), "%s", cfg->topic_input);
 	snprintf(k->topics[OUT_ALERT], sizeof(k->topics[0]), "%s", cfg->topic_alerts);
 	snprintf(k->topics[OUT_SUGGESTION], sizeof(k->topics[0]), "%s",
@@ -426,13 +513,14 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	snprintf(k->topics[OUT_ESTIMATES], sizeof(k->topics[0]), "%s",
 	    cfg->topic_estimates);
 	snprintf(k->topics[OUT_DLQ], sizeof(k->topics[0]), "%s", cfg->topic_dlq);
-	k->estimates_interval_s = cfg->estimates_interval_s;
+	k->idle_ms = (int64_t)cfg->idle_seconds * 1000;
 	METRICS_SET(consumer_lag, -1);
 
 	if (kafka_build_confs(cfg, &cc, &pc, errbuf, errlen) == -1)
 		goto fail;
 	if (rd_kafka_conf_get(cc, "enable.auto.commit", val, &vlen) == RD_KAFKA_CONF_OK)
 		k->auto_commit = strcmp(val, "true") == 0;
+	k->max_msg_bytes = producer_max_bytes(pc);
 	rd_kafka_conf_set_opaque(cc, k);
 	rd_kafka_conf_set_log_cb(cc, log_cb);
 	rd_kafka_conf_set_error_cb(cc, error_cb);
@@ -466,11 +554,14 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	}
 	return k;
 fail:
+	saved = rd_kafka_last_error() == RD_KAFKA_RESP_ERR__INVALID_ARG ?
+	    EINVAL : EIO;
 	if (cc != NULL)
 		rd_kafka_conf_destroy(cc);
 	if (pc != NULL)
 		rd_kafka_conf_destroy(pc);
 	kafka_free(k);
+	errno = saved;
 	return NULL;
 }
 
@@ -481,6 +572,7 @@ kafka_free(struct kafka *k)
 {
 	if (k == NULL)
 		return;
+	forget_committed(k);
 	if (k->input != NULL)
 		rd_kafka_topic_destroy(k->input);
 	if (k->consumer != NULL) {
@@ -492,143 +584,56 @@ kafka_free(struct kafka *k)
 		rd_kafka_flush(k->producer, FLUSH_STOP_MS);
 		rd_kafka_destroy(k->producer);
 	}
+	kafka_drop_held(k);
+	gate_free(k->gate);
 	track_free(k->track);
 	free(k);
 }
 
-/* ---- producing ------------------------------------------------------ */
-
-/* The headers of a DLQ record: why and where from, then the input's own
- * (binary-mode ce_* make the record repairable) unless they clash. New
- * list: rd_kafka_producev() steals it on success. */
-static rd_kafka_headers_t *
-dlq_headers(const struct kafka *k, const struct output *o)
-{
-	rd_kafka_headers_t	*hdrs, *orig;
-	char			 part[16], off[24];
-	const char		*name;
-	const void		*val;
-	size_t			 vlen, i;
-
-	hdrs = rd_kafka_headers_new(8);
-	snprintf(part, sizeof(part), "%" PRId32, o->source_partition);
-	snprintf(off, sizeof(off), "%" PRId64, o->source_offset);
-	rd_kafka_header_add(hdrs, "error", -1,
-	    o->error != NULL ? o->error : "rejected", -1);
-	rd_kafka_header_add(hdrs, "source.topic", -1,
-	    o->source_topic != NULL ? o->source_topic : "", -1);
-	rd_kafka_header_add(hdrs, "source.partition", -1, part, -1);
-	rd_kafka_header_add(hdrs, "source.offset", -1, off, -1);
-	if (k->current == NULL || k->current->offset != o->source_offset ||
-	    k->current->partition != o->source_partition ||
-	    rd_kafka_message_headers(k->current, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		return hdrs;
-	for (i = 0; rd_kafka_header_get_all(orig, i, &name, &val, &vlen) ==
-	    RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
-		if (strcmp(name, "error") == 0 || strncmp(name, "source.", 7) == 0)
-			continue;
-		rd_kafka_header_add(hdrs, name, -1, val, (ssize_t)vlen);
-	}
-	return hdrs;
-}
-
-/* The headers of any record: the DLQ's, or the value's content-type (plain
- * JSON or a structured-mode CloudEvent, as the pipeline framed it). New
- * list or NULL; rd_kafka_producev() steals it on success. */
-static rd_kafka_headers_t *
-output_headers(const struct kafka *k, const struct output *o)
-{
-	rd_kafka_headers_t *hdrs;
-
-	if (o->kind == OUT_DLQ)
-		return dlq_headers(k, o);
-	if (o->content_type == NULL)
-		return NULL;
-	hdrs = rd_kafka_headers_new(1);
-	rd_kafka_header_add(hdrs, "content-type", -1, o->content_type, -1);
-	return hdrs;
-}
-
-/* The event-to-alert histogram, from the alert's event time to now. */
-static void
-observe_alert(const struct output *o)
-{
-	struct timespec now;
-
-	if (o->kind != OUT_ALERT || o->event_time_ms <= 0)
-		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	metrics_observe_event_to_alert((double)now.tv_sec +
-	    now.tv_nsec / 1e9 - (double)o->event_time_ms / 1000.0);
-}
-
-/* The pipeline's emit callback: one record to the topic of its kind. On a
- * full queue, serves delivery reports and retries (backpressure). Returns
- * 0, or -1 (pipeline_run then returns PIPE_ERROR). */
-static int
-emit_cb(void *arg, const struct output *o)
-{
-	struct emit_ctx		*ctx = arg;
-	struct kafka		*k = ctx->k;
-	rd_kafka_headers_t	*hdrs;
-	rd_kafka_resp_err_t	 err;
-	void			*key, *value;	/* librdkafka copies them */
-
-	if ((int)o->kind < 0 || (int)o->kind >= OUT__COUNT)
-		return -1;
-	/* The macros below do not parenthesise their arguments. */
-	key = o->keylen > 0 ? (void *)(uintptr_t)o->key : NULL;
-	value = o->len > 0 ? (void *)(uintptr_t)o->value : NULL;
-	for (;;) {
-		hdrs = output_headers(k, o);
-		err = rd_kafka_producev(k->producer,
-		    RD_KAFKA_V_TOPIC(k->topics[o->kind]),
-		    RD_KAFKA_V_KEY(key, o->keylen),
-		    RD_KAFKA_V_VALUE(value, o->len),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_OPAQUE(ctx->entry),
-		    RD_KAFKA_V_HEADERS(hdrs),
-		    RD_KAFKA_V_END);
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-			break;		/* the headers belong to the message now */
-		if (hdrs != NULL)
-			rd_kafka_headers_destroy(hdrs);
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-			log_msg(LOG_ERR, "producing to %s failed: %s",
-			    k->topics[o->kind], rd_kafka_err2str(err));
-			k->failed = 1;
-			return -1;
-		}
-		/* Full: let deliveries drain the queue, then retry; flow
-		 * control pauses the consumer after this input. */
-		k->queue_full = 1;
-		log_warn_limited("kafka-queue-full", "producer queue full, "
-		    "waiting for deliveries");
-		notify_watchdog();
-		rd_kafka_poll(k->producer, POLL_MS);
-		if (k->failed)
-			return -1;
-		if (*k->stop) {
-			k->aborted = 1;
-			return -1;
-		}
-	}
-	if (ctx->entry != NULL)
-		track_output(ctx->entry);
-	observe_alert(o);
-	return 0;
-}
-
 /* ---- consuming ------------------------------------------------------ */
 
+/*
+ * Where a partition's lag counts from when nothing was read from it since
+ * it was assigned (its position is unknown): the group's committed offset,
+ * fetched from the coordinator once per assignment (a restart with nothing
+ * new to read is not behind by the whole topic), else the low watermark
+ * (auto.offset.reset=earliest).
+ */
+static int64_t
+lag_start(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
+    const rd_kafka_topic_partition_t *p, int64_t lo, int *tried)
+{
+	rd_kafka_topic_partition_list_t	*c;
+	rd_kafka_topic_partition_t	*e;
+
+	/* One blocking request per evaluation at most, and none while no
+	 * broker is reachable (it could only time out). */
+	if (k->committed == NULL && !*tried &&
+	    __atomic_load_n(&metrics.kafka_up, __ATOMIC_RELAXED)) {
+		*tried = 1;
+		c = rd_kafka_topic_partition_list_copy(parts);
+		if (rd_kafka_committed(k->consumer, c, COMMITTED_MS) ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR)
+			k->committed = c;	/* else: again next time */
+		else
+			rd_kafka_topic_partition_list_destroy(c);
+	}
+	e = k->committed == NULL ? NULL : rd_kafka_topic_partition_list_find(
+	    k->committed, p->topic, p->partition);
+	if (e != NULL && e->err == RD_KAFKA_RESP_ERR_NO_ERROR && e->offset >= 0)
+		return e->offset;
+	return lo;
+}
+
 /* Consumer lag: high watermark minus position, summed over the assigned
- * partitions whose both ends are known (cached, no request). */
+ * partitions whose both ends are known (cached; the committed offsets are
+ * fetched once per assignment). */
 void
 kafka_update_lag(struct kafka *k)
 {
 	rd_kafka_topic_partition_list_t	*parts = NULL;
-	int64_t				 lag = 0, lo, hi;
-	int				 known = 0, i;
+	int64_t				 lag = 0, lo, hi, from;
+	int				 known = 0, tried = 0, i;
 
 	if (rd_kafka_assignment(k->consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return;
@@ -641,9 +646,9 @@ kafka_update_lag(struct kafka *k)
 			    p->partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
 			    hi < 0)
 				continue;
-			/* Nothing consumed yet: from the low watermark
-			 * (auto.offset.reset=earliest). */
-			lag += hi - (p->offset >= 0 ? p->offset : (lo >= 0 ? lo : hi));
+			from = p->offset >= 0 ? p->offset :
+			    lag_start(k, parts, p, lo >= 0 ? lo : hi, &tried);
+			lag += hi > from ? hi - from : 0;	/* stale hi: 0 */
 			known++;
 		}
 	}
@@ -651,43 +656,25 @@ kafka_update_lag(struct kafka *k)
 	rd_kafka_topic_partition_list_destroy(parts);
 }
 
-/* Processes one consumed message; destroys it. */
-void
-kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
+/* The pipeline's view of a consumed message; headers borrowed into
+ * k->headers. */
+static void
+to_message(struct kafka *k, const rd_kafka_message_t *rm, struct message *m)
 {
-	struct emit_ctx		 ctx;
-	struct message		 m;
 	rd_kafka_headers_t	*hdrs;
-	enum pipeline_result	 r;
 	const char		*name;
 	const void		*val;
 	size_t			 vlen, n = 0;
-	double			 t0;
 
-	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		if (rm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			METRICS_ADD(kafka_errors, 1);
-			log_warn_limited("kafka-consume", "consume: %s",
-			    rd_kafka_message_errstr(rm));
-		}
-		rd_kafka_message_destroy(rm);
-		return;
-	}
-	ctx.k = k;
-	if ((ctx.entry = track_begin(k->track, rm->partition, rm->offset)) == NULL) {
-		rd_kafka_message_destroy(rm);
-		return;
-	}
-	METRICS_SET(kafka_up, 1);
-
-	memset(&m, 0, sizeof(m));
-	m.key = rm->key;
-	m.keylen = rm->key_len;
-	m.value = rm->payload;
-	m.len = rm->len;
-	m.topic = rd_kafka_topic_name(rm->rkt);
-	m.partition = rm->partition;
-	m.offset = rm->offset;
+	memset(m, 0, sizeof(*m));
+	m->key = rm->key;
+	m->keylen = rm->key_len;
+	m->value = rm->payload;
+	m->len = rm->len;
+	m->topic = rd_kafka_topic_name(rm->rkt);
+	m->partition = rm->partition;
+	m->offset = rm->offset;
+	m->wall_ms = wall_ms();
 	if (rd_kafka_message_headers(rm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		while (n < HEADERS_MAX && rd_kafka_header_get_all(hdrs, n, &name,
 		    &val, &vlen) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -700,29 +687,216 @@ kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 			log_warn_limited("kafka-headers", "message with more than "
 			    "%d headers: the rest are ignored", HEADERS_MAX);
 	}
-	m.headers = n > 0 ? k->headers : NULL;
-	m.nheaders = n;
+	m->headers = n > 0 ? k->headers : NULL;
+	m->nheaders = n;
+}
 
+/* A message the gate holds, with its tracker entry (still open). */
+struct held {
+	rd_kafka_message_t	*rm;
+	struct track_entry	*entry;
+};
+
+/* Pauses (1) or resumes (0) one partition of the input. */
+static void
+pause_one(struct kafka *k, int32_t partition, int pause)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_resp_err_t err;
+
+	rd_kafka_topic_partition_list_add(l, k->topic_input, partition);
+	err = pause ? rd_kafka_pause_partitions(k->consumer, l) :
+	    rd_kafka_resume_partitions(k->consumer, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warn_limited("kafka-pause", "%s partition %" PRId32 ": %s",
+		    pause ? "pausing" : "resuming", partition, rd_kafka_err2str(err));
+}
+
+/* Offers a consumed message to the pipeline under the daemon lock. On
+ * PIPE_BLOCKED the message stays (the caller holds it, entry open); else
+ * its entry ends and it is destroyed. Returns the result. */
+static enum pipeline_result
+offer(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
+    struct track_entry *entry)
+{
+	struct emit_ctx		 ctx = { k, entry };
+	struct message		 m;
+	enum pipeline_result	 r;
+	double			 t0;
+
+	to_message(k, rm, &m);
 	k->current = rm;
 	t0 = now_s();
 	daemon_lock();
-	r = pipeline_run(p, &m, emit_cb, &ctx);
+	r = pipeline_run(p, &m, kafka_emit, &ctx);
 	daemon_unlock();
-	metrics_observe_processing(now_s() - t0);
 	k->current = NULL;
+	if (r == PIPE_BLOCKED)
+		return r;
+	metrics_observe_processing(now_s() - t0);
 	METRICS_ADD(consumed, 1);
 	/* On an error outputs may be missing: the offset must never be
 	 * stored. */
-	track_end(ctx.entry, r == PIPE_ERROR);
+	track_end(entry, r == PIPE_ERROR);
 	if (r == PIPE_ERROR) {
 		if (!k->aborted) {
-			log_msg(LOG_ERR, "processing %s [%" PRId32 "] offset %" PRId64
-			    " failed; stopping so that it is read again",
-			    m.topic, m.partition, m.offset);
+			log_partition(LOG_ERR, m.topic, m.partition, "processing %s "
+			    "[%" PRId32 "] offset %" PRId64 " failed; stopping so "
+			    "that it is read again", m.topic, m.partition, m.offset);
 			k->failed = 1;
 		}
 	}
 	rd_kafka_message_destroy(rm);
+	return r;
+}
+
+/* Holds a message the pipeline refused as too early (front) or one behind
+ * it; pauses its partition when the queue is long (gate.c). */
+static void
+hold(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
+    struct track_entry *entry, int front)
+{
+	struct held *h = xcalloc(1, sizeof(*h));
+	int32_t part = rm->partition;
+
+	h->rm = rm;
+	h->entry = entry;
+	gate_hold(k->gate, part, h, front ? pipeline_blocked_epoch(p) : 0, front);
+	if (!gate_paused(k->gate, part) && (gate_queued(k->gate, part) >= GATE_QUEUE_MAX ||
+	    gate_held(k->gate) >= GATE_HELD_MAX)) {
+		pause_one(k, part, 1);
+		gate_set_paused(k->gate, part, 1);
+	}
+	METRICS_SET(held_messages, (int64_t)gate_held(k->gate));
+}
+
+/* Processes one consumed message; destroys it, or holds it (epoch gate). */
+void
+kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
+{
+	struct track_entry	*entry;
+
+	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			gate_seen(k->gate, rm->partition, mono_ms(), 1);
+		else {
+			METRICS_ADD(kafka_errors, 1);
+			log_warn_limited("kafka-consume", "consume: %s",
+			    rd_kafka_message_errstr(rm));
+		}
+		rd_kafka_message_destroy(rm);
+		return;
+	}
+	if ((entry = track_begin(k->track, rm->partition, rm->offset)) == NULL) {
+		rd_kafka_message_destroy(rm);
+		return;
+	}
+	METRICS_SET(kafka_up, 1);
+	gate_seen(k->gate, rm->partition, mono_ms(), 0);
+	if (gate_holding(k->gate, rm->partition))
+		hold(k, p, rm, entry, 0);	/* in order, behind the held one */
+	else if (offer(k, p, rm, entry) == PIPE_BLOCKED)
+		hold(k, p, rm, entry, 1);
+}
+
+/* Offers a partition's held messages again, in order, until one is still
+ * too early; resumes the partition when none is left. */
+static void
+release(struct kafka *k, struct pipeline *p, int32_t part)
+{
+	struct held *h;
+
+	while (!k->failed && (h = gate_pop(k->gate, part)) != NULL) {
+		if (offer(k, p, h->rm, h->entry) == PIPE_BLOCKED) {
+			gate_hold(k->gate, part, h, pipeline_blocked_epoch(p), 1);
+			break;
+		}
+		free(h);
+	}
+	if (!gate_holding(k->gate, part) && gate_paused(k->gate, part)) {
+		gate_set_paused(k->gate, part, 0);
+		if (!k->paused)
+			pause_one(k, part, 0);
+	}
+}
+
+/* 1 when the broker confirms that the consumer has read the partition to
+ * its end; 0 (and the partition is no longer idle) when more is there, or
+ * when the broker cannot say now. */
+static int
+caught_up(struct kafka *k, int32_t part)
+{
+	rd_kafka_topic_partition_list_t *l;
+	int64_t lo, hi, pos;
+
+	if (rd_kafka_query_watermark_offsets(k->consumer, k->topic_input, part, &lo,
+	    &hi, WATERMARK_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return 0;	/* asked again at the next step */
+	l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, k->topic_input, part);
+	pos = rd_kafka_position(k->consumer, l) == RD_KAFKA_RESP_ERR_NO_ERROR ?
+	    l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
+	rd_kafka_topic_partition_list_destroy(l);
+	if ((pos >= 0 ? pos : lo) >= hi)
+		return 1;
+	gate_seen(k->gate, part, mono_ms(), 0);	/* a burst is on its way */
+	return 0;
+}
+
+/* See kafka.h. */
+void
+kafka_gate_step(struct kafka *k, struct pipeline *p)
+{
+	struct emit_ctx	ctx = { k, NULL };
+	long		epoch;
+	int		rc;
+	int32_t		part;
+	int64_t		now = mono_ms();
+
+	if (!gate_due(k->gate, now, k->idle_ms, &epoch))
+		return;
+	for (part = gate_next_idle(k->gate, -1, now, k->idle_ms); part >= 0;
+	    part = gate_next_idle(k->gate, part, now, k->idle_ms))
+		if (!caught_up(k, part))
+			return;
+	daemon_lock();
+	rc = pipeline_advance(p, epoch, kafka_emit, &ctx);
+	daemon_unlock();
+	if (rc == -1) {
+		if (!k->aborted)
+			log_msg(LOG_ERR, "entering epoch %ld failed; stopping", epoch);
+		k->failed = 1;
+		return;
+	}
+	for (part = gate_next_holding(k->gate, -1); part >= 0 && !k->failed;
+	    part = gate_next_holding(k->gate, part))
+		release(k, p, part);
+	METRICS_SET(held_messages, (int64_t)gate_held(k->gate));
+}
+
+/* gate_revoke()'s drop: the message is not processed; an orphaned entry
+ * (after track_revoke()) leaves the tracker without storing, and at
+ * shutdown (failed) it keeps its offset from being stored. */
+static void
+drop_held(void *arg, void *item)
+{
+	struct held *h = item;
+	int *failed = arg;
+
+	track_end(h->entry, *failed);
+	rd_kafka_message_destroy(h->rm);
+	free(h);
+}
+
+/* See kafka.h. */
+void
+kafka_drop_held(struct kafka *k)
+{
+	int failed = 1;
+
+	gate_revoke_all(k->gate, drop_held, &failed);
+	METRICS_SET(held_messages, 0);
 }
 
 /* Publishes the model estimates (timer, shutdown) under the lock. */
@@ -733,7 +907,7 @@ kafka_publish_estimates(struct kafka *k, struct pipeline *p)
 	int		rc;
 
 	daemon_lock();
-	rc = pipeline_publish_estimates(p, emit_cb, &ctx);
+	rc = pipeline_publish_estimates(p, kafka_emit, &ctx);
 	daemon_unlock();
 	if (rc == -1 && !k->aborted)
 		log_warnx("publishing model estimates failed");

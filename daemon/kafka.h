@@ -1,7 +1,7 @@
 /*
  * kafka.h: what the Kafka files share, and only they: kafka_conf.c,
- * kafka.c and loop.c. The rest of the daemon sees struct kafka as opaque
- * (daemon.h). This is the one header that includes librdkafka.
+ * kafka.c, produce.c and loop.c. The rest of the daemon sees struct kafka
+ * as opaque (daemon.h). This is the one header that includes librdkafka.
  */
 #ifndef RETENTIOND_KAFKA_H
 #define RETENTIOND_KAFKA_H
@@ -21,17 +21,25 @@
 #define HEADERS_MAX		64	/* input headers passed to the pipeline */
 #define FLUSH_REVOKE_MS		10000
 #define FLUSH_STOP_MS		10000
+#define WATERMARK_MS		500	/* an idle partition's end, asked of the broker */
+#define COMMITTED_MS		1000	/* the committed offsets for the lag */
 
 struct kafka {
 	rd_kafka_t		*consumer, *producer;
 	rd_kafka_topic_t	*input;		/* for rd_kafka_offset_store() */
 	char			 topic_input[256];
 	char			 topics[OUT__COUNT][256];
-	int			 estimates_interval_s;
+	int64_t			 idle_ms;	/* [model] idle_seconds */
 	int			 auto_commit;	/* enable.auto.commit in force */
+	size_t			 max_msg_bytes;	/* the producer's message.max.bytes */
+	int			 in_dr;		/* producing from a delivery report */
 
 	struct track		*track;		/* TRACK_POOL entries */
-	int			 paused;	/* the assignment is paused */
+	struct gate		*gate;		/* epoch gate: held messages */
+	/* The assignment's committed offsets, fetched once per assignment
+	 * for the lag of partitions not read from yet; NULL: not fetched. */
+	rd_kafka_topic_partition_list_t *committed;
+	int			 paused;	/* flow control paused the assignment */
 	unsigned		 pause_reasons;	/* PAUSE_*: why it should be */
 	int			 queue_pause_at;	/* outputs queued: pause */
 	int			 queue_resume_at;	/* and resume at or below */
@@ -55,11 +63,36 @@ struct kafka {
 int	kafka_build_confs(const struct config *, rd_kafka_conf_t **cc,
 	    rd_kafka_conf_t **pc, char *errbuf, size_t errlen);
 
+/* What kafka_emit() needs: the adapter and the entry of the input (NULL for
+ * outputs not caused by a message, such as timed estimates). */
+struct emit_ctx {
+	struct kafka		*k;
+	struct track_entry	*entry;
+};
+
+/* produce.c */
+/* The pipeline's emit callback (arg: struct emit_ctx). 0, or -1 on an
+ * outage or a stop (pipeline_run() then returns PIPE_ERROR). */
+int	kafka_emit(void *arg, const struct output *);
+/* 1 for a delivery the broker refused for the record itself. */
+int	kafka_refused_record(rd_kafka_resp_err_t);
+/* Sends a refused record's replacement to the DLQ from the delivery
+ * report: 0 (e has one more output pending), or -1 to stop. */
+int	kafka_redirect_refused(struct kafka *, const rd_kafka_message_t *,
+	    struct track_entry *);
+
 /* kafka.c */
 /* Runs one consumed message through the pipeline under the daemon lock;
  * destroys it. The caller made sure a tracker entry is free. */
 void	kafka_consume(struct kafka *, struct pipeline *, rd_kafka_message_t *);
-/* The model estimates to their topic (timer, shutdown), under the lock. */
+/* The epoch gate: when every assigned partition holds a message of a
+ * later epoch or is idle, enters the next epoch and offers the held
+ * messages again. */
+void	kafka_gate_step(struct kafka *, struct pipeline *);
+/* Drops every held message unprocessed (shutdown): their offsets are
+ * never stored. */
+void	kafka_drop_held(struct kafka *);
+/* The model estimates to their topic (shutdown), under the lock. */
 void	kafka_publish_estimates(struct kafka *, struct pipeline *);
 /* Stores the offsets whose outputs are all delivered. */
 void	kafka_store_complete(struct kafka *);

@@ -24,12 +24,12 @@
 
 #include "kafka.h"
 
-/* Keys whose values may be secret: errors name the key, never the value. */
+/* Keys whose values may be secret: errors name the key, never the value
+ * (secrets.c's list, and every inline PEM, to be safe). */
 static int
 secret_key(const char *key)
 {
-	return strstr(key, "password") != NULL || strstr(key, "secret") != NULL ||
-	    strstr(key, ".pem") != NULL || strstr(key, "sasl.oauthbearer.config") != NULL;
+	return config_secret_key(key) || strstr(key, ".pem") != NULL;
 }
 
 /* "file:line: " or "file: " when the key came from code (line 0). */
@@ -145,7 +145,8 @@ kafka_build_confs(const struct config *cfg, rd_kafka_conf_t **cc,
 	/* Ours last: at-least-once depends on them. */
 	if (rd_kafka_conf_set(c, "enable.auto.offset.store", "false", errc,
 	    sizeof(errc)) != RD_KAFKA_CONF_OK ||
-	    rd_kafka_conf_set(c, "enable.partition.eof", "false", errc,
+	    /* the epoch gate's idle rule needs the end-of-partition events */
+	    rd_kafka_conf_set(c, "enable.partition.eof", "true", errc,
 	    sizeof(errc)) != RD_KAFKA_CONF_OK) {
 		snprintf(errbuf, errlen, "kafka: %s", errc);
 		goto fail;
@@ -159,13 +160,15 @@ fail:
 	return -1;
 }
 
-/* A file a key names must exist and be readable; dir_ok for CA paths. */
+/* A file a key names must exist and be readable, and private when it
+ * holds a secret (secrets.c); dir_ok for CA paths. */
 static int
 check_file(const struct config *cfg, const char *key, int dir_ok, char *errbuf,
     size_t errlen)
 {
 	const char	*path = config_kafka_get(cfg, key);
 	struct stat	 st;
+	char		 reason[PATH_MAX + 64];
 	int		 line = kafka_key_line(cfg, key);
 
 	if (path == NULL || path[0] == '\0')
@@ -185,6 +188,11 @@ check_file(const struct config *cfg, const char *key, int dir_ok, char *errbuf,
 	if (access(path, R_OK) == -1) {
 		kv_error(errbuf, errlen, cfg, line, "[kafka] %s: %s: %s", key, path,
 		    strerror(errno));
+		return -1;
+	}
+	if (config_secret_file_key(key) &&
+	    secret_file_private(path, &st, reason, sizeof(reason)) == -1) {
+		kv_error(errbuf, errlen, cfg, line, "[kafka] %s: %s", key, reason);
 		return -1;
 	}
 	return 0;

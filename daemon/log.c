@@ -10,6 +10,12 @@
  * Callers never pass personal data (employee ids, payloads) to these
  * functions; that rule is enforced by review, not here.
  *
+ * When stderr is the journal ($JOURNAL_STREAM matches it), records go to
+ * journald natively instead (journal.c), with their fields: log_fields()
+ * and log_partition() attach CONFIG_FILE, KAFKA_TOPIC and the like. The
+ * text line is then written only if journald refused the entry, so that
+ * nothing is stored twice.
+ *
  * log_warn_limited() keeps a small table of keys with the time of their
  * last emitted line; a key seen again within LOG_LIMIT_MS is counted and
  * dropped, and the next line that gets through says how many were dropped.
@@ -34,6 +40,7 @@
 
 static atomic_int log_level = LOG_INFO;
 static atomic_int log_tty;
+static atomic_int log_journal;		/* stderr is the journal */
 
 struct log_limit {
 	char		key[LOG_KEY_MAX];
@@ -50,6 +57,7 @@ void
 log_init(int level, int to_tty)
 {
 	atomic_store(&log_tty, to_tty != 0);
+	atomic_store(&log_journal, !to_tty && journal_stream_is(STDERR_FILENO));
 	log_set_level(level);
 }
 
@@ -81,23 +89,44 @@ log_word(int pri)
 	}
 }
 
-static void log_emit(int, const char *, const char *, va_list)
-    __attribute__((format(printf, 3, 0)));
+static void log_emit(int, const struct log_field *, size_t, const char *,
+    const char *, va_list) __attribute__((format(printf, 5, 0)));
 
-/* Formats prefix, message and suffix into one line and writes it at once. */
+/* Writes all of line to stderr in one write(2) where the kernel allows. */
 static void
-log_emit(int pri, const char *suffix, const char *fmt, va_list ap)
+log_write(const char *line, size_t n)
+{
+	size_t	 i;
+	ssize_t	 w;
+
+	for (i = 0; i < n; i += (size_t)w) {
+		w = write(STDERR_FILENO, line + i, n - i);
+		if (w < 0 && errno == EINTR) {
+			w = 0;
+			continue;
+		}
+		if (w <= 0)
+			break;
+	}
+}
+
+/*
+ * Formats prefix, message and suffix into one line and writes it at once,
+ * or sends message and fields to the journal when stderr is the journal.
+ */
+static void
+log_emit(int pri, const struct log_field *fields, size_t nfields,
+    const char *suffix, const char *fmt, va_list ap)
 {
 	char	 line[LOG_LINE_MAX];
-	size_t	 n, i;
+	size_t	 n, i, start;
 	int	 r;
-	ssize_t	 w;
 
 	if (atomic_load(&log_tty))
 		r = snprintf(line, sizeof(line), "retentiond: %s", log_word(pri));
 	else
 		r = snprintf(line, sizeof(line), "<%d>", pri);
-	n = r > 0 ? (size_t)r : 0;
+	n = start = r > 0 ? (size_t)r : 0;
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (r > 0)
 		n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
@@ -115,16 +144,12 @@ log_emit(int pri, const char *suffix, const char *fmt, va_list ap)
 	for (i = 0; i < n; i++)
 		if (line[i] == '\n' || line[i] == '\r')
 			line[i] = ' ';
+	line[n] = '\0';
+	if (atomic_load(&log_journal) &&
+	    journal_send(pri, line + start, fields, nfields) == 0)
+		return;
 	line[n++] = '\n';
-	for (i = 0; i < n; i += (size_t)w) {
-		w = write(STDERR_FILENO, line + i, n - i);
-		if (w < 0 && errno == EINTR) {
-			w = 0;
-			continue;
-		}
-		if (w <= 0)
-			break;
-	}
+	log_write(line, n);
 }
 
 static int
@@ -142,7 +167,41 @@ log_msg(int pri, const char *fmt, ...)
 	if (!log_enabled(pri))
 		return;
 	va_start(ap, fmt);
-	log_emit(pri, NULL, fmt, ap);
+	log_emit(pri, NULL, 0, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* A record with fields for the journal (ignored on a plain stderr: the
+ * message itself says what they say). */
+void
+log_fields(int pri, const struct log_field *fields, size_t nfields,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (!log_enabled(pri))
+		return;
+	va_start(ap, fmt);
+	log_emit(pri, fields, nfields, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* A record about one partition: KAFKA_TOPIC and KAFKA_PARTITION. */
+void
+log_partition(int pri, const char *topic, int32_t partition, const char *fmt,
+    ...)
+{
+	struct log_field	f[2] = { { "KAFKA_TOPIC", topic },
+				    { "KAFKA_PARTITION", NULL } };
+	char			num[16];
+	va_list			ap;
+
+	if (!log_enabled(pri))
+		return;
+	snprintf(num, sizeof(num), "%d", (int)partition);
+	f[1].value = num;
+	va_start(ap, fmt);
+	log_emit(pri, f, 2, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -154,7 +213,7 @@ log_debug(const char *fmt, ...)
 	if (!log_enabled(LOG_DEBUG))
 		return;
 	va_start(ap, fmt);
-	log_emit(LOG_DEBUG, NULL, fmt, ap);
+	log_emit(LOG_DEBUG, NULL, 0, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -166,7 +225,7 @@ log_info(const char *fmt, ...)
 	if (!log_enabled(LOG_INFO))
 		return;
 	va_start(ap, fmt);
-	log_emit(LOG_INFO, NULL, fmt, ap);
+	log_emit(LOG_INFO, NULL, 0, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -178,7 +237,7 @@ log_warnx(const char *fmt, ...)
 	if (!log_enabled(LOG_WARNING))
 		return;
 	va_start(ap, fmt);
-	log_emit(LOG_WARNING, NULL, fmt, ap);
+	log_emit(LOG_WARNING, NULL, 0, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -206,7 +265,7 @@ log_warn(const char *fmt, ...)
 		return;
 	log_errno_suffix(saved, suffix, sizeof(suffix));
 	va_start(ap, fmt);
-	log_emit(LOG_WARNING, suffix, fmt, ap);
+	log_emit(LOG_WARNING, NULL, 0, suffix, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -268,7 +327,7 @@ log_warn_limited(const char *key, const char *fmt, ...)
 		    " (%llu similar messages suppressed)",
 		    (unsigned long long)dropped);
 	va_start(ap, fmt);
-	log_emit(LOG_WARNING, suffix, fmt, ap);
+	log_emit(LOG_WARNING, NULL, 0, suffix, fmt, ap);
 	va_end(ap);
 }
 
@@ -281,7 +340,7 @@ fatal(const char *fmt, ...)
 
 	log_errno_suffix(errno, suffix, sizeof(suffix));
 	va_start(ap, fmt);
-	log_emit(LOG_ERR, suffix, fmt, ap);
+	log_emit(LOG_ERR, NULL, 0, suffix, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -293,9 +352,23 @@ fatalx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_emit(LOG_ERR, NULL, fmt, ap);
+	log_emit(LOG_ERR, NULL, 0, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
+}
+
+/* Logs at LOG_ERR with fields and exits EXIT_CONFIG: a configuration that
+ * restarting will not mend (the unit's RestartPreventExitStatus=6). */
+void
+fatalx_config(const struct log_field *fields, size_t nfields, const char *fmt,
+    ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_ERR, fields, nfields, NULL, fmt, ap);
+	va_end(ap);
+	exit(EXIT_CONFIG);
 }
 
 /* malloc that never returns NULL: out of memory is fatal. New memory. */

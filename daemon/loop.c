@@ -4,8 +4,9 @@
  * One thread (the caller of kafka_run) polls the consumer, runs each
  * message through the pipeline under the daemon lock (kafka_consume()),
  * serves the producer's delivery reports and stores input offsets once the
- * tracker finds them complete (track.c). It also acts on SIGHUP's flag,
- * publishes the estimates on their timer and keeps systemd's status line.
+ * tracker finds them complete (track.c), and lets the epoch gate (kafka.c,
+ * gate.c) enter the next epoch when every partition has reached it. It
+ * also acts on SIGHUP's flag and keeps systemd's status line.
  *
  * Commits: librdkafka's auto-commit (enable.auto.commit, every
  * auto.commit.interval.ms) writes the *stored* offsets, which suits this
@@ -30,11 +31,13 @@
 
 #define STATUS_INTERVAL_MS	5000
 #define COMMIT_INTERVAL_MS	1000	/* only with enable.auto.commit=false */
+#define READY_INTERVAL_MS	1000
 
 /* When each periodic task last ran (monotonic ms). */
 struct timers {
-	int64_t		last_status, last_est, last_commit;
+	int64_t		last_status, last_commit, last_ready;
 	uint64_t	consumed_at_status;
+	uint64_t	refused_reported;	/* employees_refused logged */
 };
 
 static int64_t
@@ -62,7 +65,6 @@ subscribe(struct kafka *k)
 		    rd_kafka_err2str(err));
 		return -1;
 	}
-	METRICS_SET(ready, 1);
 	notify_ready();
 	log_info("consuming %s", k->topic_input);
 	return 0;
@@ -88,6 +90,7 @@ step(struct kafka *k, struct pipeline *p, volatile int *reload)
 		rd_kafka_poll(k->producer, POLL_MS);
 	else if ((rm = rd_kafka_consumer_poll(k->consumer, POLL_MS)) != NULL)
 		kafka_consume(k, p, rm);
+	kafka_gate_step(k, p);
 }
 
 /* systemd's status line: rate, counters, lag; refreshes the lag gauge and
@@ -110,18 +113,31 @@ report_status(struct kafka *k, struct timers *tm, int64_t t)
 	    metrics.consumer_lag, k->paused ? ", paused" : "");
 }
 
-/* The periodic tasks that are due: estimates, explicit commits, status. */
+/* Readiness (ready.c) from what the consumer knows: brokers, assignment,
+ * lag (cached watermarks, no request). */
+static void
+check_ready(struct kafka *k)
+{
+	rd_kafka_topic_partition_list_t	*parts = NULL;
+	int				 n = -1;
+
+	kafka_update_lag(k);
+	if (rd_kafka_assignment(k->consumer, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		n = parts->cnt;
+		rd_kafka_topic_partition_list_destroy(parts);
+	}
+	ready_update(__atomic_load_n(&metrics.kafka_up, __ATOMIC_RELAXED), n,
+	    __atomic_load_n(&metrics.consumer_lag, __ATOMIC_RELAXED),
+	    daemon_config.ready_max_lag);
+}
+
+/* The periodic tasks that are due: explicit commits, status, readiness. */
 static void
 run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 {
 	rd_kafka_resp_err_t	err;
 	int64_t			t = now_ms();
 
-	if (k->estimates_interval_s > 0 &&
-	    t - tm->last_est >= (int64_t)k->estimates_interval_s * 1000) {
-		tm->last_est = t;
-		kafka_publish_estimates(k, p);
-	}
 	if (!k->auto_commit && t - tm->last_commit >= COMMIT_INTERVAL_MS) {
 		tm->last_commit = t;
 		err = rd_kafka_commit(k->consumer, NULL, 1);
@@ -130,8 +146,16 @@ run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 			log_warn_limited("kafka-commit", "offset commit: %s",
 			    rd_kafka_err2str(err));
 	}
-	if (t - tm->last_status >= STATUS_INTERVAL_MS)
+	if (t - tm->last_status >= STATUS_INTERVAL_MS) {
 		report_status(k, tm, t);
+		daemon_lock();
+		daemon_report_limits(p, &tm->refused_reported);
+		daemon_unlock();
+	}
+	if (t - tm->last_ready >= READY_INTERVAL_MS) {
+		tm->last_ready = t;
+		check_ready(k);
+	}
 }
 
 /* Last estimates, deliveries and a synchronous commit, then the consumer
@@ -141,9 +165,10 @@ finish(struct kafka *k, struct pipeline *p)
 {
 	rd_kafka_resp_err_t	err;
 
-	METRICS_SET(ready, 0);
+	ready_stopping();
 	if (!k->failed && !k->aborted)
 		kafka_publish_estimates(k, p);
+	kafka_drop_held(k);	/* read again after a restart */
 	log_info("stopping: delivering outputs and committing offsets");
 	kafka_commit_complete(k, FLUSH_STOP_MS);
 	/* Close leaves the group; its revoke commits what completed since. */
@@ -172,7 +197,7 @@ kafka_run(struct kafka *k, struct pipeline *p, volatile int *stop,
 	k->stop = stop;
 	if (subscribe(k) == -1)
 		return -1;
-	tm.last_status = tm.last_est = tm.last_commit = now_ms();
+	tm.last_status = tm.last_commit = now_ms();
 	while (!*stop && !k->failed) {
 		step(k, p, reload);
 		run_timers(k, p, &tm);

@@ -2,10 +2,10 @@
  * main.c: command line, start-up and shutdown of retentiond.
  *
  * main() reads as its steps: parse the options, load the configuration
- * (fatal when invalid; -t stops here, --replay runs and stops), start the
- * subsystems (embedded broker if asked, pipeline, HTTP, Kafka), run the
- * work loop, stop them in reverse order. READY=1 comes from the work loop
- * once it has subscribed. SIGTERM/SIGINT set `stop`, SIGHUP sets `reload`;
+ * (fatal when invalid, exit 6; -t stops here, --replay runs and stops),
+ * start the subsystems (embedded broker if asked, pipeline, HTTP, Kafka),
+ * run the work loop, stop them in reverse order. READY=1 comes from the
+ * work loop once it has subscribed (readiness to serve is ready.c's). SIGTERM/SIGINT set `stop`, SIGHUP sets `reload`;
  * the work loop acts on both in its own thread, so signal handlers only
  * store flags.
  */
@@ -66,6 +66,35 @@ install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/*
+ * Logs a configuration error ("file:line: reason" or "file: reason") with
+ * CONFIG_FILE and CONFIG_LINE for the journal, and exits EXIT_CONFIG. path
+ * is the file given with -c (NULL: none), which errbuf starts with when
+ * the error is about it.
+ */
+static void __attribute__((noreturn))
+config_fatal(const char *path, const char *errbuf)
+{
+	struct log_field	 f[2] = { { "CONFIG_FILE", path },
+				    { "CONFIG_LINE", NULL } };
+	char			 line[16];
+	size_t			 plen = path != NULL ? strlen(path) : 0;
+	const char		*s;
+	size_t			 digits;
+
+	if (path != NULL && strncmp(errbuf, path, plen) == 0 &&
+	    errbuf[plen] == ':') {
+		s = errbuf + plen + 1;
+		digits = strspn(s, "0123456789");
+		if (digits > 0 && digits < sizeof(line) && s[digits] == ':') {
+			memcpy(line, s, digits);
+			line[digits] = '\0';
+			f[1].value = line;
+		}
+	}
+	fatalx_config(f, 2, "%s", errbuf);
 }
 
 /* Creates dir (one level) if missing. 0 or -1 with errno. */
@@ -161,8 +190,14 @@ start_broker(void)
 	struct embedded	*broker;
 	char		 errbuf[512];
 
-	if (ensure_dir(daemon_config.state_directory) == -1)
-		fatal("state directory %s", daemon_config.state_directory);
+	if (ensure_dir(daemon_config.state_directory) == -1) {
+		char msg[PATH_MAX + 256];
+
+		snprintf(msg, sizeof(msg), "[state] directory %s: %s",
+		    daemon_config.state_directory, strerror(errno));
+		config_fatal(daemon_config.path[0] != '\0' ?
+		    daemon_config.path : NULL, msg);
+	}
 	if ((broker = embedded_start(daemon_config.state_directory, errbuf,
 	    sizeof(errbuf))) == NULL)
 		fatalx("embedded broker: %s", errbuf);
@@ -197,8 +232,19 @@ start(const struct options *o, struct running *r)
 	if ((r->http = http_start(&daemon_config, r->pipeline, errbuf,
 	    sizeof(errbuf))) == NULL && errbuf[0] != '\0')
 		fatalx("http: %s", errbuf);
-	if ((r->kafka = kafka_new(&daemon_config, errbuf, sizeof(errbuf))) == NULL)
+	if ((r->kafka = kafka_new(&daemon_config, errbuf, sizeof(errbuf))) == NULL) {
+		/* librdkafka refuses some settings only when creating a client
+		 * (TLS files it cannot load, keys it refuses together): those
+		 * are configuration errors too. */
+		if (errno == EINVAL) {
+			char msg[600];
+
+			snprintf(msg, sizeof(msg), "kafka: %s", errbuf);
+			config_fatal(daemon_config.path[0] != '\0' ?
+			    daemon_config.path : NULL, msg);
+		}
 		fatalx("kafka: %s", errbuf);
+	}
 	pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
 }
 
@@ -239,10 +285,8 @@ main(int argc, char *argv[])
 		return rc;
 	log_init(LOG_INFO, isatty(STDERR_FILENO));
 	if (daemon_load_config(o.path, &daemon_config, o.embedded || o.replay != NULL,
-	    errbuf, sizeof(errbuf)) == -1) {
-		fprintf(stderr, "%s\n", errbuf);
-		return o.test ? EXIT_CONFIG : 1;
-	}
+	    errbuf, sizeof(errbuf)) == -1)
+		config_fatal(o.path, errbuf);
 	if (o.test) {
 		printf("configuration ok\n");
 		return 0;

@@ -228,6 +228,12 @@ render_inputs(FILE *f, const struct pipeline_stats *st)
 	put_u64(f, "retentiond_events_duplicate_total", "counter",
 	    "Input events whose source and id were seen before (applied once).",
 	    st->duplicates);
+	put_u64(f, "retentiond_events_held_total", "counter",
+	    "Future-dated input events held until their time ([time]).",
+	    st->held_total);
+	put_double(f, "retentiond_events_held", "gauge",
+	    "Future-dated input events held now, over all shards.",
+	    (double)st->events_held);
 	put_u64(f, "retentiond_events_late_total", "counter",
 	    "Input events older than the employee's latest applied event.",
 	    st->late_events);
@@ -236,6 +242,12 @@ render_inputs(FILE *f, const struct pipeline_stats *st)
 	    st->provisional_created);
 	put_u64(f, "retentiond_erasures_total", "counter",
 	    "Right-to-erasure events applied.", st->erasures);
+	put_u64(f, "retentiond_employees_refused_total", "counter",
+	    "Events for new employees refused: [state] max_employees reached.",
+	    st->employees_refused);
+	put_u64(f, "retentiond_leavers_expired_total", "counter",
+	    "Leavers' records removed [state] keep_exited_days after the exit.",
+	    st->leavers_expired);
 }
 
 /* What went out and what is held: outputs by kind, alerts, plans, the
@@ -329,6 +341,9 @@ render_pipeline(FILE *f, struct pipeline *p)
 	render_inputs(f, &st);
 	render_outputs(f, &st);
 	render_model(f, p);
+	put_double(f, "retentiond_model_epoch", "gauge",
+	    "Event-time epoch of the scoring model (-1 before the first).",
+	    (double)pipeline_epoch(p));
 }
 
 /* Broker trouble and flow control: errors, slow deliveries, round-trip
@@ -406,6 +421,12 @@ metrics_render(struct pipeline *p)
 	    "Records acknowledged by the broker.", LOAD(produced));
 	put_u64(f, "retentiond_delivery_failed_total", "counter",
 	    "Records the broker failed to acknowledge.", LOAD(delivery_failed));
+	put_u64(f, "retentiond_dlq_truncated_total", "counter",
+	    "DLQ records cut to fit the producer's message.max.bytes.",
+	    LOAD(dlq_truncated));
+	put_u64(f, "retentiond_outputs_refused_total", "counter",
+	    "Outputs the producer refused (too large), sent to the DLQ instead.",
+	    LOAD(outputs_refused));
 	put_u64(f, "retentiond_commits_total", "counter",
 	    "Offset commits that succeeded.", LOAD(commits));
 	put_u64(f, "retentiond_commit_failed_total", "counter",
@@ -417,7 +438,11 @@ metrics_render(struct pipeline *p)
 	put_double(f, "retentiond_kafka_up", "gauge",
 	    "1 when the brokers are reachable.", LOAD(kafka_up) ? 1 : 0);
 	put_double(f, "retentiond_ready", "gauge",
-	    "1 when consuming.", LOAD(ready) ? 1 : 0);
+	    "1 when ready (/readyz): a broker reachable, partitions assigned, "
+	    "consumer lag at most [http] ready_max_lag.", LOAD(ready) ? 1 : 0);
+	put_double(f, "retentiond_messages_held", "gauge",
+	    "Input messages held until every partition reaches their epoch.",
+	    (double)LOAD(held_messages));
 	render_kafka(f);
 
 	put_histogram(f, "retentiond_processing_seconds",

@@ -238,17 +238,17 @@ risk_change(FILE *f, const struct report *r)
 	put_num(f, now->mean, 3);
 	fprintf(f, ", %ld at or above the alert threshold.", now->above);
 	if (!r->has_prev) {
-		fputs(" No estimates published yet: the change appears after the "
-		    "first publication.</figcaption>\n</figure>\n", f);
+		fputs(" No model epoch yet: the change appears once the first "
+		    "epoch boundary has passed.</figcaption>\n</figure>\n", f);
 		return;
 	}
 	format_time(then->clock_ms, when, sizeof(when));
-	fprintf(f, " At the last estimates published (event time %s, model "
-	    "version %ld): %ld scored, mean risk ", when, then->model_version,
+	fprintf(f, " At the start of the current model epoch (event time %s, "
+	    "epoch %ld): %ld scored, mean risk ", when, then->model_version,
 	    then->scored);
 	put_num(f, then->mean, 3);
-	fprintf(f, ", %ld at or above (change %+ld). The model has no epochs "
-	    "yet, so that publication is the reference.</figcaption>\n</figure>\n",
+	fprintf(f, ", %ld at or above (change %+ld since).</figcaption>\n"
+	    "</figure>\n",
 	    then->above, now->above - then->above);
 }
 

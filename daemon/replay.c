@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -109,7 +110,9 @@ replay_run(const struct config *cfg, const char *path, int dump_scores,
 	size_t			 cap = 0;
 	ssize_t			 len;
 	long long		 lineno = 0;
+	uint64_t		 refused = 0;	/* employees_refused logged */
 	int			 rc = -1;
+	int64_t			 now_ms = (int64_t)time(NULL) * 1000;
 
 	if (strcmp(path, "-") == 0)
 		in = stdin;
@@ -132,7 +135,9 @@ replay_run(const struct config *cfg, const char *path, int dump_scores,
 		m.len = (size_t)len;
 		m.topic = "replay";
 		m.offset = lineno;
-		if (pipeline_run(p, &m, emit, &r) == PIPE_ERROR) {
+		m.wall_ms = now_ms;	/* a replay of history holds nothing */
+		/* one file in order: never held, epochs entered as they come */
+		if (pipeline_run_all(p, &m, emit, &r) == PIPE_ERROR) {
 			log_warnx("replay: output failed at line %lld", lineno);
 			goto done;
 		}
@@ -141,7 +146,8 @@ replay_run(const struct config *cfg, const char *path, int dump_scores,
 		log_warn("replay: reading %s", path);
 		goto done;
 	}
-	if (pipeline_publish_estimates(p, emit, &r) == -1)
+	daemon_report_limits(p, &refused);
+	if (pipeline_finish(p, emit, &r) == -1)
 		goto done;
 	if (dump_scores) {
 		r.dumping = 1;

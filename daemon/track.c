@@ -168,6 +168,15 @@ track_delivered(struct track_entry *e, int ok)
 	e->pending--;
 }
 
+/* Where e's input came from: its partition and offset. */
+void
+track_entry_source(const struct track_entry *e, int32_t *partition,
+    int64_t *offset)
+{
+	*partition = e->part != NULL ? e->part->partition : -1;
+	*offset = e->offset;
+}
+
 /* The partition is ours (again). */
 void
 track_assign(struct track *t, int32_t partition)

@@ -1,11 +1,24 @@
 /*
  * pipeline.c: pipeline_run() strings the stages together.
  *
- * Per message: decode -> dedup -> (state_erase | state_apply: record and
- * model in one call) -> score -> decide -> encode -> emit. Then, in event
- * time: a rescoring sweep of the shard when its clock has moved
- * rescore_interval_hours, budget plans when the global clock enters a new
- * calendar month, estimates every estimates_interval_events events.
+ * Per message: decode -> epoch gate -> dedup -> (state_erase | state_apply:
+ * record and the shard's statistics in one call) -> score -> decide ->
+ * encode -> emit. Then, in event time: a rescoring sweep of the shard when
+ * its clock has moved rescore_interval_hours, and a pass that removes
+ * leavers older than keep_exited_days once per day of the shard's clock. A
+ * new employee over max_employees goes to the DLQ.
+ *
+ * Epochs (DESIGN.md, "The determinism rule"). Event time is cut into
+ * epochs of epoch_hours; the pipeline is in one epoch at a time and scores
+ * with that epoch's fit (state/fit.c). A message of a later epoch is
+ * refused with PIPE_BLOCKED, before anything changes: the caller holds it
+ * until every partition has reached that epoch and then calls
+ * pipeline_advance(), which refits from every shard's statistics in
+ * partition order and publishes the boundary's estimates, and the month's
+ * budget plans when the boundary starts a calendar month (epoch.c). Events
+ * of the current or an earlier epoch (late ones) apply at once. Before the
+ * epoch gate, an event dated too far after the wall clock is held in its
+ * shard or sent to the DLQ (future(), held.c).
  *
  * Invariants: an employee lives in exactly one shard (its events share a
  * partition because the key is the employee id); every output is encoded
@@ -18,40 +31,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "stages.h"
-
-#define SHARDS_MAX 4096			/* partitions of the input topic */
-#define REASON_NOT_APPLICABLE DR__COUNT	/* state_apply refused the event */
-#define ESTIMATES_KEY "retentiond"	/* key of hr.model.estimates: the model name */
-
-struct shard {
-	struct table	*table;
-	struct dedup	*dedup;
-	int64_t		 clock_ms;	/* latest event time applied here */
-	int64_t		 swept_ms;	/* clock at the last rescoring sweep */
-};
-
-struct pipeline {
-	struct pipeline_config	 cfg;
-	struct features		*features;
-	struct model		*model;
-	struct shard		*shards[SHARDS_MAX];
-	struct pipeline_stats	 stats;
-	uint64_t		 exited;	/* employees in state that left */
-	int64_t			 clock_ms;	/* max over shards */
-	int			 plan_month;	/* year * 12 + month - 1; -1 none */
-	uint64_t		 since_estimates;
-	struct hr_event		 ev;		/* reused per message */
-	/* the emit context of the current call */
-	pipeline_emit_fn	 emit;
-	void			*arg;
-	const struct message	*msg;
-	int			 failed;
-	/* plan scratch, grown as needed (monthly, not per event) */
-	struct allocation	*cand, *alloc;
-	size_t			 cap;
-	struct report_state	*report;	/* the page's series (report.c) */
-};
+#include "pipeline_int.h"
 
 void
 pipeline_config_defaults(struct pipeline_config *c)
@@ -78,8 +58,13 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->department_budget_per_month = 50000;
 	c->suggestions_max = 3;
 	c->rescore_interval_hours = 24;
-	c->estimates_interval_events = 10000;
+	c->epoch_hours = 24;
+	c->future_tolerance_s = 3600;
+	c->future_horizon_days = 400;
+	c->max_held = 10000;
 	c->dedup_capacity = 1 << 20;
+	c->max_employees = 500000;
+	c->keep_exited_days = 730;
 	c->output_format = OUTPUT_PLAIN;
 	snprintf(c->output_source, sizeof(c->output_source), "%s", OUTPUT_SOURCE_DEFAULT);
 }
@@ -103,7 +88,9 @@ pipeline_new(const struct pipeline_config *cfg, char *errbuf, size_t errlen)
 	}
 	p->cfg = *cfg;
 	sync_model_config(&p->cfg);
-	p->plan_month = -1;
+	p->epoch = p->blocked_epoch = -1;
+	if (p->cfg.epoch_hours < 1)
+		p->cfg.epoch_hours = 24;
 	if ((p->features = features_new(&p->cfg.features)) == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
 		goto fail;
@@ -130,6 +117,8 @@ pipeline_free(struct pipeline *p)
 			continue;
 		table_free(p->shards[i]->table);
 		dedup_free(p->shards[i]->dedup);
+		model_free(p->shards[i]->model);
+		heldq_free(p->shards[i]->held);
 		free(p->shards[i]);
 	}
 	model_free(p->model);
@@ -146,32 +135,42 @@ pipeline_reconfigure(struct pipeline *p, const struct pipeline_config *cfg)
 	/* The structure (features, dedup size) stays; decisions change. */
 	struct features_config keep = p->cfg.features;
 	size_t dedup = p->cfg.dedup_capacity;
+	int epoch_hours = p->cfg.epoch_hours;
 
 	p->cfg = *cfg;
 	p->cfg.features = keep;
 	p->cfg.dedup_capacity = dedup;
+	p->cfg.epoch_hours = epoch_hours;	/* epochs are numbered by it */
 	sync_model_config(&p->cfg);
 	model_set_config(p->model, &p->cfg.model);
 }
 
-static struct shard *
-shard_get(struct pipeline *p, int32_t partition)
+struct shard *
+pipeline_shard_get(struct pipeline *p, int32_t partition)
 {
 	int i = partition < 0 ? 0 : partition % SHARDS_MAX;
 	struct shard *s;
+	char why[ERRBUF_MAX];
 
 	if ((s = p->shards[i]) != NULL)
 		return s;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->table = table_new()) == NULL ||
-	    (s->dedup = dedup_new(p->cfg.dedup_capacity)) == NULL) {
+	    (s->dedup = dedup_new(p->cfg.dedup_capacity)) == NULL ||
+	    (s->held = heldq_new()) == NULL ||
+	    (s->model = model_new_shard(p->model, why, sizeof(why))) == NULL) {
 		if (s != NULL) {
 			table_free(s->table);
+			dedup_free(s->dedup);
+			heldq_free(s->held);
 			free(s);
 		}
 		return NULL;
 	}
 	p->shards[i] = s;
+	p->models[i] = s->model;
+	if (i + 1 > p->nshards)
+		p->nshards = i + 1;
 	return s;
 }
 
@@ -207,16 +206,16 @@ put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
 	free(json);
 }
 
-static void
-put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
+void
+pipeline_put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
 {
 	put_at(p, kind, key, json, 0);
 }
 
 /* The CloudEvents envelope for an output about time_ms (0: unknown), in
  * *buf; NULL when outputs are plain. */
-static const struct envelope *
-envelope(const struct pipeline *p, struct envelope *buf, int64_t time_ms)
+const struct envelope *
+pipeline_envelope(const struct pipeline *p, struct envelope *buf, int64_t time_ms)
 {
 	if (p->cfg.output_format != OUTPUT_CLOUDEVENTS)
 		return NULL;
@@ -250,7 +249,8 @@ reject(struct pipeline *p, const struct message *m, const char *why, int reason)
 }
 
 static void
-publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
+publish_alert(struct pipeline *p, struct shard *sh, struct employee *e,
+    const struct alert_msg *m)
 {
 	struct envelope env;
 
@@ -261,9 +261,9 @@ publish_alert(struct pipeline *p, struct employee *e, const struct alert_msg *m)
 		p->stats.alerts_resolved++;
 		p->stats.alerts_open--;
 	}
-	model_note_alert(p->model, e, m->firing);
+	model_note_alert(sh->model, e, m->firing);
 	report_note_alert(p->report, m->firing, m->event_time_ms);
-	put_at(p, OUT_ALERT, e->id, encode_alert(m, envelope(p, &env, m->event_time_ms)),
+	put_at(p, OUT_ALERT, e->id, encode_alert(m, pipeline_envelope(p, &env, m->event_time_ms)),
 	    m->event_time_ms);
 }
 
@@ -285,19 +285,21 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
 	m.employee_id = e->id;
 	m.risk_before = s->risk;
 	m.model_version = model_version(p->model);
-	put(p, OUT_SUGGESTION, e->id, encode_suggestion(&m, envelope(p, &env, now_ms)));
+	pipeline_put(p, OUT_SUGGESTION, e->id,
+	    encode_suggestion(&m, pipeline_envelope(p, &env, now_ms)));
 }
 
 /* Scores e at now_ms and publishes what changes. */
 static void
-assess(struct pipeline *p, struct employee *e, int64_t now_ms, const char *cause)
+assess(struct pipeline *p, struct shard *sh, struct employee *e, int64_t now_ms,
+    const char *cause)
 {
 	struct score		s;
 	struct alert_msg	m;
 
 	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
 		return;		/* provisional records have no tenure to score */
-	model_score(p->model, e, now_ms, &s);
+	model_score(sh->model, e, now_ms, &s);
 	/* Warm-up: a hazard fitted on a handful of exits ranks noise. Until
 	 * it has seen alert_min_exits, scores are kept but no episode opens
 	 * (open ones can still resolve). */
@@ -308,7 +310,7 @@ assess(struct pipeline *p, struct employee *e, int64_t now_ms, const char *cause
 	}
 	if (!decide_alert(&p->cfg, e, &s, now_ms, cause, model_version(p->model), &m))
 		return;
-	publish_alert(p, e, &m);
+	publish_alert(p, sh, e, &m);
 	if (m.firing)
 		publish_suggestion(p, e, &s, m.alert_id, now_ms);
 }
@@ -320,126 +322,25 @@ sweep(struct pipeline *p, struct shard *sh)
 	size_t it = 0;
 
 	while ((e = table_next(sh->table, &it)) != NULL && !p->failed)
-		assess(p, e, sh->clock_ms, "clock");
+		assess(p, sh, e, sh->clock_ms, "clock");
 	sh->swept_ms = sh->clock_ms;
 }
 
-static int
-month_index(int64_t ms, char out[8])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	if (out != NULL)
-		snprintf(out, 8, "%04u-%02u", (unsigned)(tm.tm_year + 1900) % 10000,
-		    (unsigned)(tm.tm_mon + 1) % 100);
-	return (tm.tm_year + 1900) * 12 + tm.tm_mon;
-}
-
-static int
-grow_plan_scratch(struct pipeline *p, size_t need)
-{
-	struct allocation *c, *a;
-	size_t cap = p->cap ? p->cap : 256;
-
-	if (need <= p->cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	if ((c = realloc(p->cand, cap * sizeof(*c))) == NULL)
-		return -1;
-	p->cand = c;
-	if ((a = realloc(p->alloc, cap * sizeof(*a))) == NULL)
-		return -1;
-	p->alloc = a;
-	p->cap = cap;
-	return 0;
-}
-
-/* One plan per department with at-risk employees, for the month now_ms is in. */
+/* Removes e as an erasure does (state_erase(): the shard's statistics
+ * first, then the record's memory is wiped) and keeps the counters true. */
 static void
-publish_plans(struct pipeline *p, int64_t now_ms)
+forget(struct pipeline *p, struct shard *sh, struct employee *e)
 {
-	struct strtab	*depts = features_departments(p->features);
-	struct plan_msg	 m;
-	struct envelope	 env;
-	struct employee	*e;
-	struct score	 s;
-	struct action	 best;
-	char		 month[8];
+	char id[EMPLOYEE_ID_MAX + 1];
 
-	month_index(now_ms, month);
-	for (int d = 0; d < strtab_count(depts) && !p->failed; d++) {
-		size_t n = 0;
-
-		for (int i = 0; i < SHARDS_MAX; i++) {
-			size_t it = 0;
-
-			if (p->shards[i] == NULL)
-				continue;
-			while ((e = table_next(p->shards[i]->table, &it)) != NULL) {
-				if (e->dept != d || !(e->flags & EMP_FIRING) ||
-				    (e->flags & EMP_EXITED))
-					continue;
-				s.risk = e->risk;
-				s.expected_tenure_days = e->expected_tenure_days;
-				if (decide_actions(&p->cfg, p->model, e, now_ms, &s, &best, 1) != 1)
-					continue;
-				if (grow_plan_scratch(p, n + 1) == -1) {
-					p->failed = 1;
-					return;
-				}
-				p->cand[n].employee_id = e->id;
-				p->cand[n].action = best;
-				p->cand[n].risk_before = e->risk;
-				n++;
-			}
-		}
-		if (n == 0)
-			continue;
-		memset(&m, 0, sizeof(m));
-		m.department = strtab_name(depts, d);
-		memcpy(m.month, month, sizeof(m.month));
-		m.budget = p->cfg.department_budget_per_month;
-		m.allocations = p->alloc;
-		m.nallocations = decide_plan(m.budget, p->cand, (int)n, p->alloc,
-		    &m.spend, &m.expected_retained);
-		m.model_version = model_version(p->model);
-		decide_make_id(m.plan_id, "plan", m.department, month);
-		{
-			char key[EVENT_STR_MAX + 8];
-
-			snprintf(key, sizeof(key), "dept:%s", m.department);
-			put(p, OUT_SUGGESTION, key, encode_plan(&m, envelope(p, &env, now_ms)));
-		}
-		p->stats.plans++;
-		report_note_plan(p->report, d, &m);
-	}
-}
-
-int
-pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
-{
-	struct model_estimates *est;
-	struct envelope env;
-	uint64_t events = 0;
-
-	if ((est = malloc(sizeof(*est))) == NULL)
-		return -1;
-	for (int i = 0; i < EV__COUNT; i++)
-		events += p->stats.events_by_type[i];
-	model_estimates(p->model, est);
-	report_note_estimates(p);
-	p->emit = emit;
-	p->arg = arg;
-	p->failed = 0;
-	put(p, OUT_ESTIMATES, ESTIMATES_KEY, encode_estimates(est,
-	    model_version(p->model), p->clock_ms, events, p->cfg.horizon_days,
-	    envelope(p, &env, p->clock_ms)));
-	free(est);
-	p->since_estimates = 0;
-	return p->failed ? -1 : 0;
+	memcpy(id, e->id, sizeof(id));	/* e is wiped on the way */
+	if (e->flags & EMP_FIRING)
+		p->stats.alerts_open--;		/* the episode ends silently */
+	if (e->flags & EMP_EXITED)
+		p->exited--;
+	if (state_erase(sh->model, sh->table, id) == 1)
+		p->nemployees--;
+	explicit_bzero(id, sizeof(id));
 }
 
 /* Erasure: every trace of the employee goes; only the count remains. */
@@ -449,13 +350,67 @@ erase(struct pipeline *p, struct shard *sh, const char *id)
 	struct employee *e = table_get(sh->table, id);
 
 	p->stats.erasures++;
-	if (e == NULL)
+	if (e != NULL)
+		forget(p, sh, e);
+}
+
+/*
+ * Limits: what the state may hold is bounded, whatever the input.
+ *
+ * Storage limitation: keep_exited_days after the exit, in event time (a
+ * replay removes the same records at the same point), a leaver's record
+ * is removed as an erasure removes it; only leavers_expired counts it.
+ * One pass over the shard per day of its clock. table_erase() leaves a
+ * tombstone, so removing the record just returned keeps the iteration
+ * valid.
+ */
+static void
+expire_leavers(struct pipeline *p, struct shard *sh)
+{
+	struct employee	*e;
+	size_t		 it = 0;
+	int64_t		 cutoff;
+
+	sh->expired_ms = sh->clock_ms;
+	if (p->cfg.keep_exited_days <= 0)
 		return;
-	if (e->flags & EMP_FIRING)
-		p->stats.alerts_open--;		/* the episode ends silently */
-	if (e->flags & EMP_EXITED)
-		p->exited--;
-	(void)state_erase(p->model, sh->table, id);
+	cutoff = sh->clock_ms - (int64_t)p->cfg.keep_exited_days * MS_PER_DAY;
+	while ((e = table_next(sh->table, &it)) != NULL)
+		if ((e->flags & EMP_EXITED) && e->exit_ms <= cutoff) {
+			p->stats.leavers_expired++;
+			forget(p, sh, e);
+		}
+}
+
+/*
+ * The record of the event's subject, created when new, unless that would
+ * pass max_employees: then the event goes to the DLQ with the reason and
+ * is counted (memory per employee is bounded, so the limit bounds the
+ * state). NULL when refused, or out of memory (p->failed).
+ */
+static struct employee *
+admit(struct pipeline *p, struct shard *sh, const struct message *msg,
+    int *created)
+{
+	struct employee	*e;
+	char		 why[ERRBUF_MAX];
+
+	if (p->cfg.max_employees > 0 && p->nemployees >= p->cfg.max_employees &&
+	    (e = table_get(sh->table, p->ev.subject)) == NULL) {
+		p->stats.employees_refused++;
+		snprintf(why, sizeof(why), "employee limit reached ([state] "
+		    "max_employees = %zu): a new employee is not admitted",
+		    p->cfg.max_employees);
+		reject(p, msg, why, REASON_EMPLOYEE_LIMIT);
+		return NULL;
+	}
+	if ((e = table_put(sh->table, p->ev.subject, created)) == NULL) {
+		p->failed = 1;
+		return NULL;
+	}
+	if (*created)
+		p->nemployees++;
+	return e;
 }
 
 static void
@@ -467,20 +422,18 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 	char		 why[ERRBUF_MAX];
 	int		 created, was_exited;
 
-	if ((e = table_put(sh->table, ev->subject, &created)) == NULL) {
-		p->failed = 1;
+	if ((e = admit(p, sh, msg, &created)) == NULL)
 		return;
-	}
 	if (created && ev->type != EV_HIRED)
 		p->stats.provisional_created++;
 	if (!created && ev->time_ms < e->last_event_ms)
 		p->stats.late_events++;
 	was_exited = (e->flags & EMP_EXITED) != 0;
 	/* all or nothing: a refused event leaves record and model as they were */
-	if (state_apply(p->model, e, ev, why, sizeof(why)) == -1) {
+	if (state_apply(sh->model, e, ev, why, sizeof(why)) == -1) {
 		reject(p, msg, why, REASON_NOT_APPLICABLE);
-		if (created)
-			table_erase(sh->table, ev->subject);
+		if (created && table_erase(sh->table, ev->subject) == 1)
+			p->nemployees--;
 		return;
 	}
 	p->stats.events_by_type[ev->type]++;
@@ -491,11 +444,82 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 		report_note_exit(p->report, e->dept, (e->flags & EMP_VOLUNTARY) != 0,
 		    ev->time_ms);
 		if (decide_exit(&p->cfg, e, sh->clock_ms, ev->id, model_version(p->model), &m))
-			publish_alert(p, e, &m);
+			publish_alert(p, sh, e, &m);
 	} else if (was_exited && !(e->flags & EMP_EXITED))
 		p->exited--;	/* rehired */
 	else
-		assess(p, e, sh->clock_ms, ev->id);
+		assess(p, sh, e, sh->clock_ms, ev->id);
+}
+
+/* Time that cannot be poisoned (DESIGN.md): an event dated after the
+ * wall clock plus the tolerance would move the shard's clock into the
+ * future. Within the horizon it is held in its shard (duplicates dropped
+ * first) and applied once the shard's clock reaches it; beyond the horizon,
+ * or with max_held already held, it goes to the DLQ. Returns 1 when msg
+ * was handled here (*rc set), 0 when it applies now. */
+static int
+future(struct pipeline *p, const struct message *msg, enum pipeline_result *rc)
+{
+	int64_t w = msg->wall_ms, t = p->ev.time_ms;
+	struct shard *sh;
+
+	if (w <= 0 || t <= w + (int64_t)p->cfg.future_tolerance_s * 1000)
+		return 0;
+	*rc = PIPE_REJECTED;
+	if (t > w + (int64_t)p->cfg.future_horizon_days * MS_PER_DAY) {
+		reject(p, msg, "time: later than future_horizon_days after now",
+		    REASON_FUTURE);
+		return 1;
+	}
+	if ((sh = pipeline_shard_get(p, msg->partition)) == NULL) {
+		p->failed = 1;
+		return 1;
+	}
+	if (heldq_count(sh->held) >= p->cfg.max_held) {
+		reject(p, msg, "time: in the future, and max_held events are held",
+		    REASON_HELD_FULL);
+		return 1;
+	}
+	*rc = PIPE_DUPLICATE;
+	if (dedup_check(sh->dedup, p->ev.source, p->ev.id)) {
+		p->stats.duplicates++;
+		return 1;
+	}
+	*rc = PIPE_OK;
+	if (heldq_push(sh->held, msg, t) == -1)
+		p->failed = 1;
+	else
+		p->stats.held_total++;
+	return 1;
+}
+
+/* Applies the held messages the shard's clock has reached, in time order
+ * (the clock does not move: they are not later than it). */
+static void
+release_held(struct pipeline *p, struct shard *sh, const struct message *cur)
+{
+	struct msg_header hdrs[HELD_HEADERS_MAX];
+	struct message m;
+	char why[ERRBUF_MAX];
+	int reason = -1;
+
+	while (!p->failed && heldq_next_ms(sh->held) <= sh->clock_ms) {
+		memset(&m, 0, sizeof(m));
+		if (!heldq_first_due(sh->held, sh->clock_ms, &m, hdrs))
+			break;
+		m.topic = cur->topic;
+		m.partition = cur->partition;
+		p->msg = &m;
+		if (decode_event(&m, &p->ev, why, sizeof(why), &reason) == -1)
+			reject(p, &m, why, reason);	/* it decoded when held */
+		else if (p->ev.type == EV_ERASED) {
+			p->stats.events_by_type[EV_ERASED]++;
+			erase(p, sh, p->ev.subject);
+		} else
+			apply(p, sh, &m);
+		heldq_drop_first(sh->held);
+	}
+	p->msg = cur;
 }
 
 enum pipeline_result
@@ -504,7 +528,8 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 {
 	struct shard	*sh;
 	char		 why[ERRBUF_MAX];
-	int		 reason = -1, month;
+	int		 reason = -1;
+	long		 k;
 	enum pipeline_result rc = PIPE_OK;
 
 	p->emit = emit;
@@ -516,7 +541,14 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 		rc = PIPE_REJECTED;
 		goto out;
 	}
-	if ((sh = shard_get(p, msg->partition)) == NULL) {
+	if (future(p, msg, &rc))
+		goto out;
+	if ((k = pipeline_epoch_of(p, p->ev.time_ms)) > p->epoch) {
+		p->blocked_epoch = k;	/* nothing else changed */
+		p->msg = NULL;
+		return PIPE_BLOCKED;
+	}
+	if ((sh = pipeline_shard_get(p, msg->partition)) == NULL) {
 		p->failed = 1;
 		goto out;
 	}
@@ -530,22 +562,16 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 		erase(p, sh, p->ev.subject);
 	} else
 		apply(p, sh, msg);
+	release_held(p, sh, msg);
+	if (sh->clock_ms - sh->expired_ms >= MS_PER_DAY)
+		expire_leavers(p, sh);
 	if (sh->swept_ms == 0)
 		sh->swept_ms = sh->clock_ms;
 	else if (sh->clock_ms - sh->swept_ms >=
 	    (int64_t)p->cfg.rescore_interval_hours * 3600000)
 		sweep(p, sh);
-	if (sh->clock_ms > p->clock_ms) {
+	if (sh->clock_ms > p->clock_ms)
 		p->clock_ms = sh->clock_ms;
-		month = month_index(p->clock_ms, NULL);
-		if (p->plan_month >= 0 && month != p->plan_month)
-			publish_plans(p, p->clock_ms);
-		p->plan_month = month;
-	}
-	if (p->cfg.estimates_interval_events > 0 &&
-	    ++p->since_estimates >= (uint64_t)p->cfg.estimates_interval_events &&
-	    pipeline_publish_estimates(p, emit, arg) == -1)
-		p->failed = 1;
 out:
 	p->msg = NULL;
 	return p->failed ? PIPE_ERROR : rc;
@@ -556,9 +582,12 @@ pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 {
 	*out = p->stats;
 	out->employees = 0;
+	out->events_held = 0;
 	for (int i = 0; i < SHARDS_MAX; i++)
-		if (p->shards[i] != NULL)
+		if (p->shards[i] != NULL) {
 			out->employees += table_count(p->shards[i]->table);
+			out->events_held += heldq_count(p->shards[i]->held);
+		}
 	out->employees_active = out->employees - p->exited;
 	out->clock_ms = p->clock_ms;
 }
@@ -570,6 +599,12 @@ pipeline_reject_reason_name(int i)
 		return decode_reason_name(i);
 	if (i == REASON_NOT_APPLICABLE)
 		return "not_applicable";
+	if (i == REASON_FUTURE)
+		return "future";
+	if (i == REASON_HELD_FULL)
+		return "held_full";
+	if (i == REASON_EMPLOYEE_LIMIT)
+		return "employee_limit";
 	return NULL;
 }
 
@@ -617,16 +652,13 @@ char *
 pipeline_model_json(struct pipeline *p)
 {
 	struct model_estimates *est;
-	uint64_t events = 0;
 	char *s;
 
 	if ((est = malloc(sizeof(*est))) == NULL)
 		return NULL;
-	for (int i = 0; i < EV__COUNT; i++)
-		events += p->stats.events_by_type[i];
 	model_estimates(p->model, est);
-	s = encode_estimates(est, model_version(p->model), p->clock_ms, events,
-	    p->cfg.horizon_days, NULL);
+	s = encode_estimates(est, model_version(p->model), p->clock_ms,
+	    pipeline_events_applied(p), p->cfg.horizon_days, NULL);
 	free(est);
 	return s;
 }
@@ -674,8 +706,9 @@ pipeline_dump_scores(struct pipeline *p, int64_t at_ms, pipeline_emit_fn emit, v
 			continue;
 		while ((e = table_next(p->shards[i]->table, &it)) != NULL && !p->failed) {
 			if (e->hired_ms != 0 && !(e->flags & EMP_EXITED))
-				model_score(p->model, e, at_ms > 0 ? at_ms : now_for(p, e), NULL);
-			put(p, OUT_ESTIMATES, e->id, encode_score_line(e, p->cfg.horizon_days));
+				model_score(p->shards[i]->model, e,
+				    at_ms > 0 ? at_ms : now_for(p, e), NULL);
+			pipeline_put(p, OUT_ESTIMATES, e->id, encode_score_line(e, p->cfg.horizon_days));
 		}
 	}
 	return p->failed ? -1 : 0;

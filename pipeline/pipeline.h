@@ -44,8 +44,17 @@ struct pipeline_config {
 	int	suggestions_max;	/* actions per suggestion */
 	/* cadence, in event time */
 	int	rescore_interval_hours;	/* rescoring of the whole shard */
-	int	estimates_interval_events;	/* publish estimates every N events */
+	int	epoch_hours;		/* the scoring model changes at these
+					 * boundaries (from 00:00 UTC) */
 	size_t	dedup_capacity;		/* source+id pairs remembered per shard */
+	/* time that cannot be poisoned (wall clock: struct message.wall_ms) */
+	int	future_tolerance_s;	/* later than wall + this: held */
+	int	future_horizon_days;	/* later than wall + this: DLQ */
+	size_t	max_held;		/* held events per shard, at most */
+	/* [state]: bounds on what is kept (pipeline.c, "Limits") */
+	size_t	max_employees;		/* records in all shards; 0: no limit */
+	int	keep_exited_days;	/* a leaver's record goes this long after
+					 * the exit, in event time; 0: kept */
 	/* outputs */
 	int	output_format;		/* enum output_format */
 	char	output_source[EVENT_SOURCE_MAX + 1];	/* CloudEvents `source` */
@@ -78,6 +87,8 @@ struct message {
 	const char		*topic;
 	int32_t			 partition;
 	int64_t			 offset;
+	int64_t			 wall_ms;	/* wall clock when consumed (ms since
+						 * the epoch); 0: no future check */
 };
 
 enum output_kind { OUT_ALERT, OUT_SUGGESTION, OUT_ESTIMATES, OUT_DLQ, OUT__COUNT };
@@ -106,7 +117,10 @@ enum pipeline_result {
 	PIPE_OK,		/* applied; outputs (if any) emitted */
 	PIPE_DUPLICATE,		/* source+id seen before: no effect */
 	PIPE_REJECTED,		/* invalid: sent to the DLQ output */
-	PIPE_ERROR		/* emit failed or out of memory */
+	PIPE_ERROR,		/* emit failed or out of memory */
+	PIPE_BLOCKED		/* of a later epoch than the pipeline's: not
+				 * applied, nothing changed; offer it again
+				 * after pipeline_advance() */
 };
 
 /* Counters for metrics; monotonic unless named otherwise. */
@@ -117,7 +131,12 @@ struct pipeline_stats {
 	uint64_t	duplicates;
 	uint64_t	provisional_created;
 	uint64_t	late_events;		/* older than the record's latest */
+	uint64_t	held_total;		/* future-dated, held */
+	uint64_t	events_held;		/* gauge: held now, over shards */
 	uint64_t	erasures;		/* the anonymous count */
+	uint64_t	employees_refused;	/* events for new ids over max_employees */
+	uint64_t	leavers_expired;	/* records removed keep_exited_days
+						 * after the exit: the anonymous count */
 	uint64_t	outputs[OUT__COUNT];
 	uint64_t	alerts_firing, alerts_resolved;
 	uint64_t	plans;
@@ -142,7 +161,46 @@ void		 pipeline_free(struct pipeline *);
 void		 pipeline_reconfigure(struct pipeline *, const struct pipeline_config *);
 enum pipeline_result pipeline_run(struct pipeline *, const struct message *,
 		    pipeline_emit_fn, void *arg);
-/* Publishes model estimates now (shutdown, timer). */
+/* Epochs (see pipeline.c): the epoch the pipeline is in (messages of it or
+ * earlier apply; -1 before the first), and the epoch the message that
+ * pipeline_run() last refused with PIPE_BLOCKED belongs to. */
+long		 pipeline_epoch(const struct pipeline *);
+long		 pipeline_blocked_epoch(const struct pipeline *);
+/* Moves to epoch (> the current one; else no-op) once every partition has
+ * reached it (its next message is of epoch or later, or it is idle): the
+ * scoring model is refitted from every shard's statistics in partition
+ * order; the boundary's estimates (event time = the boundary), and plans
+ * when it starts a month, are emitted. 0, or -1 (emit failed, ENOMEM). */
+int		 pipeline_advance(struct pipeline *, long epoch, pipeline_emit_fn,
+		    void *arg);
+/* For one stream in order that is the whole input (replay, tests): runs
+ * msg, entering its epoch first when pipeline_run() blocks. Never
+ * PIPE_BLOCKED. */
+enum pipeline_result pipeline_run_all(struct pipeline *, const struct message *,
+		    pipeline_emit_fn, void *arg);
+/* The end of such an input: every partition has crossed the next boundary,
+ * so the pipeline enters it (estimates of everything applied; before any
+ * event, the empty model's). 0 or -1. */
+int		 pipeline_finish(struct pipeline *, pipeline_emit_fn, void *arg);
+/* Checkpoint hooks (state/serial.h bytes) for the daemon's checkpoints.
+ * A shard's model side: its statistics (its contribution at the last
+ * boundary and its delta since, one cumulative image) and its held
+ * events; and the epoch state: the current epoch (every shard has crossed
+ * it), its fit and the feature registry the shards' ids refer to. Write
+ * the epoch state and the shards at the same moment; load into a fresh
+ * pipeline, the epoch state first, then each shard before its first
+ * message. Loaders validate everything: 0, or -1 with errbuf (free the
+ * pipeline then). Saves return 0, or -1 (unknown shard, ENOMEM). */
+struct wbuf;
+struct rbuf;
+int		 pipeline_shard_save(const struct pipeline *, int32_t partition,
+		    struct wbuf *);
+int		 pipeline_shard_load(struct pipeline *, int32_t partition,
+		    struct rbuf *, char *errbuf, size_t errlen);
+int		 pipeline_epoch_save(const struct pipeline *, struct wbuf *);
+int		 pipeline_epoch_load(struct pipeline *, struct rbuf *, char *errbuf,
+		    size_t errlen);
+/* Publishes the current epoch's estimates now, as of the clock (shutdown). */
 int		 pipeline_publish_estimates(struct pipeline *, pipeline_emit_fn, void *arg);
 void		 pipeline_stats(const struct pipeline *, struct pipeline_stats *);
 const char	*pipeline_reject_reason_name(int i);	/* label for rejected_by_reason[i] */

@@ -125,6 +125,20 @@ char	*encode_score_line(const struct employee *, int horizon_days);
 int	whatif_parse_actions(const char *body, size_t len, struct action *out,
 	    int max, char *errbuf, size_t errlen);
 
+/* held.c: a shard's future-dated messages, by time (see the file). */
+#define HELD_HEADERS_MAX 16	/* ce_* headers kept per held message */
+struct heldq;
+struct heldq	*heldq_new(void);		/* new; NULL on ENOMEM */
+void		 heldq_free(struct heldq *);	/* NULL is a no-op */
+size_t		 heldq_count(const struct heldq *);
+int64_t		 heldq_next_ms(const struct heldq *);
+int		 heldq_push(struct heldq *, const struct message *, int64_t time_ms);
+int		 heldq_first_due(const struct heldq *, int64_t clock_ms,
+		    struct message *, struct msg_header *hdrs);
+void		 heldq_drop_first(struct heldq *);
+void		 heldq_save(const struct heldq *, struct wbuf *);
+int		 heldq_load(struct heldq *, struct rbuf *, size_t max);
+
 /* report.c: the page's monthly series, fed where pipeline.c publishes. */
 struct report_state;
 struct report_state *report_state_new(void);		/* new; NULL on ENOMEM */

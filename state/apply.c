@@ -21,8 +21,9 @@
  * Event time decides: a late event still lands in its windows at its own
  * time, and each "latest" field (survey, review, ability, salary, job
  * level, manager) only takes a value whose time is at least that of the
- * value it replaces. Nothing here allocates: a record is fixed-size and
- * the feature registry and the model are preallocated.
+ * value it replaces. Nothing here allocates but the first salary a shard
+ * sees for a (department, job level) (its pay histogram, pay.c): a record
+ * is fixed-size and the feature registry and the model are preallocated.
  */
 #include <math.h>
 #include <stdio.h>
@@ -64,8 +65,9 @@ salary_time(const struct employee *e)
 }
 
 static void
-apply_hired(struct features *f, struct employee *e, const struct hr_event *ev)
+apply_hired(struct model *m, struct employee *e, const struct hr_event *ev)
 {
+	struct features *f = model_features(m);
 	int64_t t = ev->time_ms;
 	uint64_t mh;
 
@@ -95,7 +97,7 @@ apply_hired(struct features *f, struct employee *e, const struct hr_event *ev)
 	if (e->last_promotion_ms < t)
 		e->last_promotion_ms = t;
 	features_set_attrs(f, e, ev->attrs, ev->nattrs, t);
-	features_note_salary(f, e->dept, e->job_level, e->salary);
+	model_note_salary(m, e->dept, e->job_level, e->salary);
 }
 
 /* The salary in force just before a compensation event; 0 if unknown. */
@@ -129,7 +131,7 @@ comp_amount(const struct employee *e, const struct hr_event *ev, double *amount)
 
 /* A compensation event that passed refusal(), so its amount is known. */
 static void
-apply_compensation(struct features *f, struct employee *e,
+apply_compensation(struct model *m, struct employee *e,
     const struct hr_event *ev)
 {
 	int64_t t = ev->time_ms;
@@ -148,7 +150,7 @@ apply_compensation(struct features *f, struct employee *e,
 	    e->salary > 0 ? e->salary + amount : 0;
 	if (ns > 0) {
 		e->salary = ns;
-		features_note_salary(f, e->dept, e->job_level, ns);
+		model_note_salary(m, e->dept, e->job_level, ns);
 	}
 	e->last_raise_ms = t;
 	e->last_raise_pct = pct;
@@ -219,13 +221,14 @@ refusal(const struct employee *e, const struct hr_event *ev, char *errbuf,
 
 /* The record's part of an event that passed refusal(). */
 static void
-change(struct features *f, struct employee *e, const struct hr_event *ev)
+change(struct model *m, struct employee *e, const struct hr_event *ev)
 {
+	struct features *f = model_features(m);
 	int64_t t = ev->time_ms;
 
 	switch (ev->type) {
 	case EV_HIRED:
-		apply_hired(f, e, ev);
+		apply_hired(m, e, ev);
 		break;
 	case EV_REVIEW:
 		if (!(e->flags & EMP_HAS_REVIEW) || t >= e->review_ms) {
@@ -246,7 +249,7 @@ change(struct features *f, struct employee *e, const struct hr_event *ev)
 		}
 		break;
 	case EV_COMPENSATION:
-		apply_compensation(f, e, ev);
+		apply_compensation(m, e, ev);
 		break;
 	case EV_TRAINING:
 		window_add(&e->training, t, ev->hours);
@@ -264,7 +267,7 @@ change(struct features *f, struct employee *e, const struct hr_event *ev)
 			if (ev_has(ev->new_salary) && ev->new_salary > 0)
 				e->salary = ev->new_salary;
 			e->last_promotion_ms = t;
-			features_note_salary(f, e->dept, e->job_level, e->salary);
+			model_note_salary(m, e->dept, e->job_level, e->salary);
 		}
 		break;
 	case EV_CARE:
@@ -303,7 +306,7 @@ state_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 	if (ev->type == EV_ERASED)
 		return 0;	/* state_erase() */
 	model_pre_apply(m, e, ev, &prev);
-	change(model_features(m), e, ev);
+	change(m, e, ev);
 	model_post_apply(m, e, ev, &prev);
 	return 0;
 }

@@ -19,15 +19,17 @@
  * only. Numeric ages (and dates of birth, as age at the event's time) are
  * put into bands so that groups are coarse and no birth date is kept.
  *
- * Pay medians: one P-square estimator (Jain & Chlamtac, 1985) per
- * (department, job level): five markers track the minimum, the quartile
- * neighbourhood and the median of the stream of salaries seen and are
- * nudged towards their ideal ranks with a piecewise-parabolic step. That is
- * 15 doubles per key whatever the stream length, accurate to about a
- * percent for smooth distributions, and updates in O(1) without sorting.
- * A log-spaced histogram would need ~1000 bins per key for the same
- * precision, too much for 1024 departments x 16 levels. The whole array
- * is allocated at features_new() (calloc: untouched pages cost nothing).
+ * Pay medians: the registry holds the median salary per (department, job
+ * level) of the current epoch, written at each epoch boundary from the
+ * shards' mergeable histograms (pay.c) and read by features_vector() for
+ * relative pay; features_set_pay_median() is the only writer.
+ *
+ * Registries are order-free where the output depends on them: attribute
+ * features and departments are interned in arrival order (their ids are
+ * internal), but the model solves and reports covariates in name order
+ * (model.c) and plans iterate departments by name (pipeline.c). Only when
+ * more attributes or levels arrive than max_attr_features / max_levels
+ * allow does arrival order pick which ones get a slot.
  *
  * Nothing here allocates after features_new(). Not thread-safe: the
  * pipeline owns one instance.
@@ -39,12 +41,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "model_internal.h"
 #include "protname.h"
 #include "table.h"
 
-#define DEPT_MAX		1024	/* departments interned */
-#define PAY_LEVELS		16	/* job levels 1..15 */
-#define PAY_MIN_SAMPLES		5	/* fewer: relative pay is 1.0 */
+#define DEPT_MAX		PAY_DEPT_MAX	/* departments interned */
 #define PROT_LEVELS_MAX		254	/* levels per protected name (uint8 - 1) */
 #define FNAME_MAX		(2 * EVENT_STR_MAX)
 
@@ -64,14 +65,6 @@ static const char *const builtin_names[F_BUILTIN] = {
 
 /* A name that cannot be folded is protected, and tracked under no name. */
 static const char unfoldable[] = "";
-
-/* P-square median estimator. */
-struct p2 {
-	double		q[5];		/* marker heights */
-	double		n[5];		/* marker positions, 1-based */
-	double		np[5];		/* desired positions */
-	uint32_t	count;
-};
 
 /* An attribute that owns feature slots. */
 struct attr_def {
@@ -102,7 +95,7 @@ struct features {
 	int		 nprot;
 	/* departments and pay */
 	struct strtab	*depts;
-	struct p2	*pay;			/* DEPT_MAX * PAY_LEVELS */
+	double		*pay_median;		/* PAY_CELLS; 0 unknown */
 };
 
 /* Writes the normalised form of s (lowercase, no '_' '-' ' ') to out. */
@@ -152,9 +145,9 @@ features_new(const struct features_config *cfg)
 	f->attr_keys = strtab_new(ATTR_FEATURES_MAX);
 	f->slot_levels = strtab_new(ATTR_FEATURES_MAX);
 	f->depts = strtab_new(DEPT_MAX);
-	f->pay = calloc((size_t)DEPT_MAX * PAY_LEVELS, sizeof(*f->pay));
+	f->pay_median = calloc(PAY_CELLS, sizeof(*f->pay_median));
 	if (f->attr_keys == NULL || f->slot_levels == NULL || f->depts == NULL ||
-	    f->pay == NULL)
+	    f->pay_median == NULL)
 		goto fail;
 	for (i = 0; i < PROTECTED_MAX; i++)
 		if ((f->prot_levels[i] = strtab_new(PROT_LEVELS_MAX)) == NULL)
@@ -178,7 +171,7 @@ features_free(struct features *f)
 	strtab_free(f->depts);
 	for (i = 0; i < PROTECTED_MAX; i++)
 		strtab_free(f->prot_levels[i]);
-	free(f->pay);
+	free(f->pay_median);
 	free(f);
 }
 
@@ -187,6 +180,12 @@ int
 features_dim(const struct features *f)
 {
 	return F_BUILTIN + f->nslots;
+}
+
+int
+features_builtin_dim(void)
+{
+	return F_BUILTIN;
 }
 
 /* Returns the name of covariate i (borrowed), NULL if out of range. */
@@ -503,96 +502,28 @@ features_set_attrs(struct features *f, struct employee *e,
 	}
 }
 
-/* --- P-square median --- */
+/* --- pay medians of the epoch --- */
 
-static void
-p2_add(struct p2 *p, double x)
-{
-	static const double dn[5] = { 0, 0.25, 0.5, 0.75, 1 };
-	double tmp, d, qp;
-	int i, k, sgn;
-
-	if (p->count < 5) {
-		/* keep the first five sorted */
-		for (i = (int)p->count; i > 0 && p->q[i - 1] > x; i--)
-			p->q[i] = p->q[i - 1];
-		p->q[i] = x;
-		if (++p->count == 5) {
-			for (i = 0; i < 5; i++) {
-				p->n[i] = i + 1;
-				p->np[i] = 1 + 4 * dn[i];
-			}
-		}
-		return;
-	}
-	p->count++;
-	if (x < p->q[0]) {
-		p->q[0] = x;
-		k = 0;
-	} else if (x >= p->q[4]) {
-		p->q[4] = x;
-		k = 3;
-	} else {
-		for (k = 0; k < 3 && x >= p->q[k + 1]; k++)
-			;
-	}
-	for (i = k + 1; i < 5; i++)
-		p->n[i] += 1;
-	for (i = 0; i < 5; i++)
-		p->np[i] += dn[i];
-	for (i = 1; i < 4; i++) {
-		d = p->np[i] - p->n[i];
-		if (!((d >= 1 && p->n[i + 1] - p->n[i] > 1) ||
-		    (d <= -1 && p->n[i - 1] - p->n[i] < -1)))
-			continue;
-		sgn = d > 0 ? 1 : -1;
-		/* piecewise-parabolic prediction of the marker's new height */
-		qp = p->q[i] + sgn / (p->n[i + 1] - p->n[i - 1]) *
-		    ((p->n[i] - p->n[i - 1] + sgn) * (p->q[i + 1] - p->q[i]) /
-		    (p->n[i + 1] - p->n[i]) +
-		    (p->n[i + 1] - p->n[i] - sgn) * (p->q[i] - p->q[i - 1]) /
-		    (p->n[i] - p->n[i - 1]));
-		if (!(p->q[i - 1] < qp && qp < p->q[i + 1])) {
-			/* parabola overshoots: linear step instead */
-			tmp = p->q[i + sgn];
-			qp = p->q[i] + sgn * (tmp - p->q[i]) /
-			    (p->n[i + sgn] - p->n[i]);
-		}
-		p->q[i] = qp;
-		p->n[i] += sgn;
-	}
-}
-
-static struct p2 *
-pay_cell(const struct features *f, int dept, int job_level)
-{
-	if (dept < 0 || dept >= DEPT_MAX || job_level < 1 ||
-	    job_level >= PAY_LEVELS)
-		return NULL;
-	return &f->pay[(size_t)dept * PAY_LEVELS + (size_t)job_level];
-}
-
-/* Adds one salary observation to the pay median of (dept, job_level);
- * ignored when the key is unknown or the salary is not positive. */
+/* See table.h: NaN (or not positive) makes the median unknown. */
 void
-features_note_salary(struct features *f, int dept, int job_level, double salary)
+features_set_pay_median(struct features *f, int dept, int job_level, double median)
 {
-	struct p2 *p = pay_cell(f, dept, job_level);
+	int c = pay_cell_index(dept, job_level);
 
-	if (p != NULL && isfinite(salary) && salary > 0)
-		p2_add(p, salary);
+	if (c >= 0)
+		f->pay_median[c] = isfinite(median) && median > 0 ? median : 0;
 }
 
-/* Returns the online median salary of (dept, job_level), or NaN when the
- * key is unknown or has fewer than PAY_MIN_SAMPLES observations. */
+/* Returns the median salary of (dept, job_level) of the current epoch, or
+ * NaN when the key is unknown or had too few observations. */
 double
 features_pay_median(const struct features *f, int dept, int job_level)
 {
-	const struct p2 *p = pay_cell(f, dept, job_level);
+	int c = pay_cell_index(dept, job_level);
 
-	if (p == NULL || p->count < PAY_MIN_SAMPLES)
+	if (c < 0 || !(f->pay_median[c] > 0))
 		return NAN;
-	return p->q[2];
+	return f->pay_median[c];
 }
 
 /* --- the vector --- */
@@ -661,4 +592,149 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
 		}
 		x[F_BUILTIN + s] = v;
 	}
+}
+
+/* --- checkpoint bytes (model_internal.h) --- */
+
+static void
+strtab_save(const struct strtab *t, struct wbuf *w)
+{
+	int n = strtab_count(t);
+
+	wbuf_u32(w, (uint32_t)n);
+	for (int i = 0; i < n; i++)
+		wbuf_str(w, strtab_name(t, i));
+}
+
+/* Interns the names in order into an empty table: the same ids. */
+static int
+strtab_load(struct strtab *t, struct rbuf *r, int max)
+{
+	char name[EVENT_STR_MAX];
+	uint32_t n = rbuf_u32(r);
+
+	if (r->failed || n > (uint32_t)max || strtab_count(t) != 0)
+		return rbuf_fail(r) - 1;
+	for (uint32_t i = 0; i < n; i++) {
+		rbuf_str(r, name, sizeof(name));
+		if (r->failed || strtab_intern(t, name) != (int)i)
+			return rbuf_fail(r) - 1;
+	}
+	return 0;
+}
+
+/* See model_internal.h. */
+void
+features_save(const struct features *f, struct wbuf *w)
+{
+	size_t at;
+	uint32_t n = 0;
+	int i, j;
+
+	strtab_save(f->attr_keys, w);
+	for (i = 0; i < strtab_count(f->attr_keys); i++) {
+		wbuf_u8(w, (uint8_t)f->defs[i].is_num);
+		wbuf_str(w, f->defs[i].name);
+		wbuf_u8(w, (uint8_t)f->defs[i].nslots);
+		for (j = 0; j < f->defs[i].nslots; j++)
+			wbuf_u8(w, (uint8_t)f->defs[i].slot[j]);
+	}
+	wbuf_u8(w, (uint8_t)f->nslots);
+	for (i = 0; i < f->nslots; i++) {
+		wbuf_u8(w, (uint8_t)f->slot_def[i]);
+		wbuf_u8(w, (uint8_t)f->slot_onehot[i]);
+		wbuf_str(w, f->fname[i]);
+	}
+	strtab_save(f->slot_levels, w);
+	for (i = 0; i < strtab_count(f->slot_levels); i++)
+		wbuf_u8(w, (uint8_t)f->level_slot[i]);
+	wbuf_u8(w, (uint8_t)f->nprot);
+	for (i = 0; i < f->nprot; i++) {
+		wbuf_str(w, f->prot_name[i]);
+		strtab_save(f->prot_levels[i], w);
+	}
+	strtab_save(f->depts, w);
+	at = wbuf_mark_u32(w);
+	for (i = 0; i < PAY_CELLS; i++)
+		if (f->pay_median[i] > 0) {
+			wbuf_u32(w, (uint32_t)i);
+			wbuf_f64(w, f->pay_median[i]);
+			n++;
+		}
+	wbuf_patch_u32(w, at, n);
+}
+
+/* The attribute definitions and slots; 0 or -1. */
+static int
+load_attrs(struct features *f, struct rbuf *r)
+{
+	int i, j, ndefs = strtab_count(f->attr_keys);
+
+	for (i = 0; i < ndefs && !r->failed; i++) {
+		struct attr_def *d = &f->defs[i];
+
+		d->is_num = rbuf_u8(r) != 0;
+		rbuf_str(r, d->name, sizeof(d->name));
+		d->nslots = rbuf_u8(r);
+		if (d->nslots > ATTR_FEATURES_MAX)
+			return rbuf_fail(r) - 1;
+		for (j = 0; j < d->nslots; j++)
+			if ((d->slot[j] = rbuf_u8(r)) >= ATTR_FEATURES_MAX)
+				return rbuf_fail(r) - 1;
+	}
+	f->nslots = rbuf_u8(r);
+	if (f->nslots > f->max_attr || f->nslots > ATTR_FEATURES_MAX)
+		return rbuf_fail(r) - 1;
+	for (i = 0; i < f->nslots && !r->failed; i++) {
+		f->slot_def[i] = rbuf_u8(r);
+		f->slot_onehot[i] = rbuf_u8(r) != 0;
+		rbuf_str(r, f->fname[i], sizeof(f->fname[i]));
+		if (f->slot_def[i] >= ndefs)
+			return rbuf_fail(r) - 1;
+	}
+	for (i = 0; i < ndefs; i++)
+		for (j = 0; j < f->defs[i].nslots; j++)
+			if (f->defs[i].slot[j] >= f->nslots)
+				return rbuf_fail(r) - 1;
+	return r->failed ? -1 : 0;
+}
+
+/* See model_internal.h. */
+int
+features_load(struct features *f, struct rbuf *r)
+{
+	uint32_t n, c;
+	int i, prev = -1;
+	double v;
+
+	if (f->nslots != 0 || f->nprot != 0 ||
+	    strtab_load(f->attr_keys, r, ATTR_FEATURES_MAX) == -1 ||
+	    load_attrs(f, r) == -1 ||
+	    strtab_load(f->slot_levels, r, ATTR_FEATURES_MAX) == -1)
+		return rbuf_fail(r) - 1;
+	for (i = 0; i < strtab_count(f->slot_levels); i++)
+		if ((f->level_slot[i] = rbuf_u8(r)) >= f->nslots)
+			return rbuf_fail(r) - 1;
+	f->nprot = rbuf_u8(r);
+	if (f->nprot > PROTECTED_MAX)
+		return rbuf_fail(r) - 1;
+	for (i = 0; i < f->nprot && !r->failed; i++) {
+		rbuf_str(r, f->prot_name[i], sizeof(f->prot_name[i]));
+		if (strtab_load(f->prot_levels[i], r, PROT_LEVELS_MAX) == -1)
+			return -1;
+	}
+	if (strtab_load(f->depts, r, DEPT_MAX) == -1)
+		return -1;
+	n = rbuf_u32(r);
+	if (n > PAY_CELLS)
+		return rbuf_fail(r) - 1;
+	for (uint32_t k = 0; k < n && !r->failed; k++) {
+		c = rbuf_u32(r);
+		v = rbuf_f64(r);
+		if ((int64_t)c <= prev || c >= PAY_CELLS || !isfinite(v) || !(v > 0))
+			return rbuf_fail(r) - 1;
+		prev = (int)c;
+		f->pay_median[c] = v;
+	}
+	return r->failed ? -1 : 0;
 }

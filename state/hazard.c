@@ -53,6 +53,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
@@ -201,11 +202,10 @@ hazard_grow(struct hazard *h, int dim)
 	return 0;
 }
 
-/* Forgetting: every sum (not the means) shrinks by f. */
+/* Every sum (not the means) shrinks by f: forgetting. */
 static void
-hazard_forget(struct hazard *h)
+hazard_scale(struct hazard *h, double f)
 {
-	double f = h->forgetting;
 	int k, i, j, n = h->dim;
 
 	for (k = 0; k < HAZARD_BANDS; k++) {
@@ -220,24 +220,36 @@ hazard_forget(struct hazard *h)
 }
 
 /* See model_internal.h. */
-int
-hazard_update(struct hazard *h, int band, double dt_years, int d, const double *x)
+void
+hazard_decay(struct hazard *h, double factor)
+{
+	if (factor > 0 && factor < 1)
+		hazard_scale(h, factor);
+}
+
+/* 1 when hazard_update() and hazard_accumulate() take the piece. */
+static int
+piece_ok(const struct hazard *h, int band, double dt_years, int d, const double *x)
+{
+	int j;
+
+	if (band < 0 || band >= HAZARD_BANDS || !(dt_years >= 0) ||
+	    !isfinite(dt_years) || (d != 0 && d != 1))
+		return 0;
+	for (j = 0; j < h->dim; j++)
+		if (!isfinite(x[j]))
+			return 0;
+	return 1;
+}
+
+/* The weighted Welford step of a valid piece: no forgetting, no solve. */
+static void
+add_piece(struct hazard *h, int band, double dt_years, int d, const double *x)
 {
 	double wn, r, dl[FM];
 	int i, j, n = h->dim;
 
-	if (band < 0 || band >= HAZARD_BANDS || !(dt_years >= 0) ||
-	    !isfinite(dt_years) || (d != 0 && d != 1))
-		return -1;
-	for (j = 0; j < n; j++)
-		if (!isfinite(x[j]))
-			return -1;
-	if (dt_years == 0 && d == 0)
-		return 0;	/* no information */
-	if (h->forgetting < 1)
-		hazard_forget(h);
 	if (dt_years > 0) {
-		/* weighted Welford step of band's mean and scatter */
 		wn = h->w[band] + dt_years;
 		r = dt_years / wn;
 		for (i = 0; i < n; i++) {
@@ -262,8 +274,88 @@ hazard_update(struct hazard *h, int band, double dt_years, int d, const double *
 	h->exposure_years += dt_years;
 	h->pieces++;
 	h->pending++;
+}
+
+/* See model_internal.h. */
+int
+hazard_update(struct hazard *h, int band, double dt_years, int d, const double *x)
+{
+	if (!piece_ok(h, band, dt_years, d, x))
+		return -1;
+	if (dt_years == 0 && d == 0)
+		return 0;	/* no information */
+	if (h->forgetting < 1)
+		hazard_scale(h, h->forgetting);
+	add_piece(h, band, dt_years, d, x);
 	(void)hazard_refresh(h, 0);
 	return 0;
+}
+
+/* See model_internal.h. */
+int
+hazard_accumulate(struct hazard *h, int band, double dt_years, int d,
+    const double *x)
+{
+	if (!piece_ok(h, band, dt_years, d, x))
+		return -1;
+	if (dt_years > 0 || d)
+		add_piece(h, band, dt_years, d, x);
+	return 0;
+}
+
+/* Chan's pairwise step: band k of src (its covariate perm[i] as i) into
+ * dst, whose first n covariates are merged so far. */
+static void
+merge_band(struct hazard *dst, const struct hazard *src, int k, const int *perm,
+    int n)
+{
+	double wa = dst->w[k], wb = src->w[k], w = wa + wb, dl[FM];
+	int i, j;
+
+	if (wb > 0) {
+		for (i = 0; i < n; i++) {
+			dl[i] = src->mean[k][perm[i]] - dst->mean[k][i];
+			dst->mean[k][i] += dl[i] * wb / w;
+		}
+		for (i = 0; i < n; i++)
+			for (j = 0; j < n; j++)
+				SC(dst, k, i, j) += SC(src, k, perm[i], perm[j]) +
+				    dl[i] * dl[j] * wa * wb / w;
+		dst->w[k] = w;
+	}
+	dst->dk[k] += src->dk[k];
+}
+
+/* See model_internal.h. */
+void
+hazard_merge(struct hazard *dst, const struct hazard *const *src, int nsrc,
+    const int *perm, int dim)
+{
+	int s, k, j;
+
+	memset(dst->w, 0, sizeof(dst->w));
+	memset(dst->dk, 0, sizeof(dst->dk));
+	memset(dst->mean, 0, sizeof(dst->mean));
+	memset(dst->scat, 0, (size_t)HAZARD_BANDS * FM * FM * sizeof(double));
+	memset(dst->gx, 0, sizeof(dst->gx));
+	dst->exits = 0;
+	dst->exposure_years = 0;
+	dst->pieces = 0;
+	if (dim > FM)
+		dim = FM;
+	(void)hazard_grow(dst, dim);
+	for (s = 0; s < nsrc; s++) {
+		if (src[s] == NULL)
+			continue;
+		for (k = 0; k < HAZARD_BANDS; k++)
+			merge_band(dst, src[s], k, perm, dim);
+		for (j = 0; j < dim; j++)
+			dst->gx[j] += src[s]->gx[perm[j]];
+		dst->exits += src[s]->exits;
+		dst->exposure_years += src[s]->exposure_years;
+		dst->pieces += src[s]->pieces;
+	}
+	dst->exit_pending = 1;
 }
 
 /* Pooled standardiser over the bands. */
@@ -504,4 +596,73 @@ hazard_digest(const struct hazard *h, uint64_t d)
 	d = STATE_DIGEST(d, h->pending);
 	d = STATE_DIGEST(d, h->solved_pieces);
 	return STATE_DIGEST(d, h->exit_pending);
+}
+
+/* See model_internal.h: the moments and counters (the solution is made
+ * again by hazard_refresh()). */
+void
+hazard_save(const struct hazard *h, struct wbuf *w)
+{
+	int k, i, j, n = h->dim;
+
+	wbuf_u32(w, (uint32_t)n);
+	for (k = 0; k < HAZARD_BANDS; k++) {
+		wbuf_f64(w, h->w[k]);
+		wbuf_f64(w, h->dk[k]);
+		for (i = 0; i < n; i++)
+			wbuf_f64(w, h->mean[k][i]);
+		for (i = 0; i < n; i++)
+			for (j = 0; j < n; j++)
+				wbuf_f64(w, SC(h, k, i, j));
+	}
+	for (i = 0; i < n; i++)
+		wbuf_f64(w, h->gx[i]);
+	wbuf_i64(w, h->exits);
+	wbuf_f64(w, h->exposure_years);
+	wbuf_i64(w, h->pieces);
+}
+
+/* A finite value, or the reader fails. */
+static double
+finite_f64(struct rbuf *r)
+{
+	double v = rbuf_f64(r);
+
+	if (!isfinite(v)) {
+		rbuf_fail(r);
+		return 0;
+	}
+	return v;
+}
+
+/* See model_internal.h. */
+int
+hazard_load(struct hazard *h, struct rbuf *r)
+{
+	uint32_t n = rbuf_u32(r);
+	int k, i, j;
+
+	if (r->failed || n > FEATURES_MAX || (int)n < h->dim)
+		return rbuf_fail(r) - 1;
+	(void)hazard_grow(h, (int)n);
+	for (k = 0; k < HAZARD_BANDS && !r->failed; k++) {
+		h->w[k] = finite_f64(r);
+		h->dk[k] = finite_f64(r);
+		if (h->w[k] < 0 || h->dk[k] < 0)
+			rbuf_fail(r);
+		for (i = 0; i < (int)n; i++)
+			h->mean[k][i] = finite_f64(r);
+		for (i = 0; i < (int)n; i++)
+			for (j = 0; j < (int)n; j++)
+				SC(h, k, i, j) = finite_f64(r);
+	}
+	for (i = 0; i < (int)n; i++)
+		h->gx[i] = finite_f64(r);
+	h->exits = rbuf_i64(r);
+	h->exposure_years = finite_f64(r);
+	h->pieces = rbuf_i64(r);
+	if (h->exits < 0 || h->pieces < 0 || h->exposure_years < 0)
+		rbuf_fail(r);
+	h->exit_pending = 1;
+	return r->failed ? -1 : 0;
 }

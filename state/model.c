@@ -75,26 +75,11 @@ enum model_flag {
 	MODEL_EVER_COUNTED = 1 << 1	/* counted as alerted in its groups */
 };
 
-struct model {
-	struct model_config	 cfg;
-	struct features		*feat;
-	struct rls		 sat;		/* s ~ s0 + alpha u + care c */
-	struct rls		 abil;		/* a ~ a0 + gamma v */
-	struct hazard		*hz;
-	struct quality		*q;
-	/* imputation means, Welford per covariate (m2 unused but kept) */
-	double			 std_w[FEATURES_MAX];
-	double			 std_mean[FEATURES_MAX];
-	double			 std_m2[FEATURES_MAX];
-	double			 x[FEATURES_MAX], z[FEATURES_MAX];	/* scratch */
-	long			 alerts_fired, alerts_cleared;
-	long			 version;
-};
-
 static int64_t
 horizon_ms(const struct model *m)
 {
-	return (int64_t)(m->cfg.horizon_days > 0 ? m->cfg.horizon_days : 180) * MS_PER_DAY;
+	return (int64_t)(m->fit->cfg.horizon_days > 0 ? m->fit->cfg.horizon_days : 180) *
+	    MS_PER_DAY;
 }
 
 /*
@@ -106,6 +91,20 @@ void
 model_global_init(void)
 {
 	gsl_set_error_handler_off();
+}
+
+/* The shard's own statistics; 0 or -1 on ENOMEM. */
+static int
+shard_init(struct model *m, struct features *feat, struct model_fit *fit)
+{
+	m->feat = feat;
+	m->fit = fit;
+	rls_init(&m->sat, 3, 1);
+	rls_init(&m->abil, 2, 1);
+	m->hz = hazard_new(fit->dim, fit->cfg.l2, 1);
+	m->q = quality_new();
+	m->pay = pay_new();
+	return m->hz == NULL || m->q == NULL || m->pay == NULL ? -1 : 0;
 }
 
 /* new; NULL with errbuf on a bad config or ENOMEM. features: borrowed. */
@@ -121,19 +120,31 @@ model_new(const struct model_config *cfg, struct features *feat,
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		goto nomem;
-	m->feat = feat;
-	m->cfg = *cfg;
-	rls_init(&m->sat, 3, cfg->forgetting_rls);
-	rls_init(&m->abil, 2, cfg->forgetting_rls);
-	m->hz = hazard_new(features_dim(feat), cfg->l2, cfg->forgetting_hazard);
-	m->q = quality_new();
-	if (m->hz == NULL || m->q == NULL)
+	if ((m->fit = model_fit_new(cfg, feat)) == NULL)
+		goto nomem;
+	m->owns_fit = 1;
+	if (shard_init(m, feat, m->fit) == -1)
 		goto nomem;
 	return m;
 nomem:
 	snprintf(errbuf, errlen, "model: %s", strerror(ENOMEM));
 	model_free(m);
 	return NULL;
+}
+
+/* See model.h. */
+struct model *
+model_new_shard(struct model *base, char *errbuf, size_t errlen)
+{
+	struct model *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    shard_init(m, base->feat, base->fit) == -1) {
+		snprintf(errbuf, errlen, "model: %s", strerror(ENOMEM));
+		model_free(m);
+		return NULL;
+	}
+	return m;
 }
 
 /* NULL is a no-op. */
@@ -144,29 +155,33 @@ model_free(struct model *m)
 		return;
 	hazard_free(m->hz);
 	quality_free(m->q);
+	pay_free(m->pay);
+	if (m->owns_fit)
+		model_fit_free(m->fit);
 	free(m);
 }
 
-/* New forgetting, ridge, horizon and threshold; estimates are kept. */
+/* New forgetting, ridge, horizon and threshold for every shard (the
+ * configuration lives in the shared fit); the next boundary's fit uses
+ * them. */
 void
 model_set_config(struct model *m, const struct model_config *cfg)
 {
-	m->cfg = *cfg;
-	rls_set_forgetting(&m->sat, cfg->forgetting_rls);
-	rls_set_forgetting(&m->abil, cfg->forgetting_rls);
-	hazard_set_config(m->hz, cfg->l2, cfg->forgetting_hazard);
+	m->fit->cfg = *cfg;
+	hazard_set_config(m->fit->hz, cfg->l2, 1);
 }
 
+/* The epoch of the scoring model: outputs carry it as model_version. */
 long
 model_version(const struct model *m)
 {
-	return m->version;
+	return m->fit->epoch;
 }
 
 long
 model_exits(const struct model *m)
 {
-	return hazard_exits(m->hz);
+	return hazard_exits(m->fit->hz);
 }
 
 struct features *
@@ -175,29 +190,28 @@ model_features(const struct model *m)
 	return m->feat;
 }
 
-/* Current dimension, growing the hazard model to new covariates. */
+/* Covariates a shard's statistics take: the registry's as of the last
+ * boundary (the fit's), so that an attribute some shard registers mid-epoch
+ * joins everyone's statistics at the same boundary. */
 static int
-model_dim(struct model *m)
+model_dim(const struct model *m)
 {
-	int n = features_dim(m->feat);
-
-	if (n > FEATURES_MAX)
-		n = FEATURES_MAX;
-	if (n > hazard_dim(m->hz))
-		(void)hazard_grow(m->hz, n);
-	return n;
+	return m->fit->dim;
 }
 
-/* Raw x with unknowns imputed and outliers clipped, into z (raw units). */
+/* Raw x (registry order) with unknowns imputed with the epoch's means
+ * and outliers clipped at the epoch's standardiser, into z (raw units,
+ * registry order), for the fit's first n registry covariates. */
 static void
 prepare(const struct model *m, const double *x, int n, double *z)
 {
+	const struct model_fit *f = m->fit;
 	double mean, sd, v;
 	int j;
 
 	for (j = 0; j < n; j++) {
-		v = isfinite(x[j]) ? x[j] : m->std_w[j] > 0 ? m->std_mean[j] : 0;
-		hazard_standardiser(m->hz, j, &mean, &sd);
+		v = isfinite(x[j]) ? x[j] : f->std_w[j] > 0 ? f->std_mean[j] : 0;
+		hazard_standardiser(f->hz, f->pos[j], &mean, &sd);
 		if (sd > 0) {
 			if (v > mean + Z_CLIP * sd)
 				v = mean + Z_CLIP * sd;
@@ -244,8 +258,7 @@ expose_piece(struct model *m, struct employee *e, int n, int band,
 
 	features_vector(m->feat, e, t0 + (t1 - t0) / 2, m->x);
 	prepare(m, m->x, n, m->z);
-	if (hazard_update(m->hz, band, dt_years, d, m->z) == 0)
-		m->version++;
+	(void)hazard_accumulate(m->hz, band, dt_years, d, m->z);
 }
 
 /* Exposure over [start, end), split at band edges and PIECE_MAX_DAYS. */
@@ -324,9 +337,9 @@ model_pre_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 	if (ev->type == EV_ERASED || e->hired_ms == 0 || (e->flags & EMP_EXITED))
 		return;
 	start = e->interval_start_ms > e->hired_ms ? e->interval_start_ms : e->hired_ms;
-	if (start < m->cfg.observation_start_ms)
-		start = m->cfg.observation_start_ms;
-	if (end <= m->cfg.observation_start_ms)
+	if (start < m->fit->cfg.observation_start_ms)
+		start = m->fit->cfg.observation_start_ms;
+	if (end <= m->fit->cfg.observation_start_ms)
 		return;		/* before the observation window: not at risk yet */
 	if (end > start) {
 		expose(m, e, start, end, vol);
@@ -352,8 +365,8 @@ accrue(struct model *m, struct employee *e, int64_t now_ms)
 	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
 		return;
 	start = e->interval_start_ms > e->hired_ms ? e->interval_start_ms : e->hired_ms;
-	if (start < m->cfg.observation_start_ms)
-		start = m->cfg.observation_start_ms;
+	if (start < m->fit->cfg.observation_start_ms)
+		start = m->fit->cfg.observation_start_ms;
 	if (now_ms - start < (int64_t)(ACCRUE_MIN_DAYS * MS_PER_DAY))
 		return;
 	expose(m, e, start, now_ms, 0);
@@ -452,23 +465,17 @@ model_post_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 		if (!ev_has(ev->satisfaction))
 			break;
 		sat_x(e, t, x);
-		if (rls_update(&m->sat, x, ev->satisfaction) == 0) {
-			m->version++;
-			if (prev->ok)
-				rls_note_pair(&m->sat, prev->x, prev->y, x,
-				    ev->satisfaction);
-		}
+		if (rls_add(&m->sat, x, ev->satisfaction) == 0 && prev->ok)
+			rls_note_pair_fit(&m->sat, &m->fit->sat, 1, prev->x,
+			    prev->y, x, ev->satisfaction);
 		break;
 	case EV_TRAINING:
 		if (!ev_has(ev->assessment))
 			break;
 		abil_x(e, t, x);
-		if (rls_update(&m->abil, x, ev->assessment) == 0) {
-			m->version++;
-			if (prev->ok)
-				rls_note_pair(&m->abil, prev->x, prev->y, x,
-				    ev->assessment);
-		}
+		if (rls_add(&m->abil, x, ev->assessment) == 0 && prev->ok)
+			rls_note_pair_fit(&m->abil, &m->fit->abil, 1, prev->x,
+			    prev->y, x, ev->assessment);
 		break;
 	case EV_EXITED:
 		model_exit(m, e, t, ev->voluntary);
@@ -496,7 +503,7 @@ cum_hazard(const struct model *m, double mult, double a, double b)
 		if (hi > b)
 			hi = b;
 		if (hi > lo)
-			acc += exp(hazard_log_baseline(m->hz, k)) * mult * (hi - lo);
+			acc += exp(hazard_log_baseline(m->fit->hz, k)) * mult * (hi - lo);
 		a = hi;
 	}
 	return acc / DAYS_PER_YEAR_H;
@@ -517,7 +524,7 @@ expected_tenure(const struct model *m, double mult, double t0)
 		if (hi <= a)
 			continue;
 		len = hi - a;
-		r = exp(hazard_log_baseline(m->hz, k)) * mult / DAYS_PER_YEAR_H;
+		r = exp(hazard_log_baseline(m->fit->hz, k)) * mult / DAYS_PER_YEAR_H;
 		total += r * len > 1e-12 ? s * -expm1(-r * len) / r : s * len;
 		s *= exp(-r * len);
 		a = hi;
@@ -525,13 +532,16 @@ expected_tenure(const struct model *m, double mult, double t0)
 	return total;
 }
 
-/* The score of e at now_ms into out; x and z are scratch of FEATURES_MAX. */
+/* The score of e at now_ms into out with the epoch's fit; x and z are
+ * scratch of FEATURES_MAX. Everything runs in the fit's (name) order, so
+ * the sums do not depend on the order attributes registered in. */
 static void
-score_compute(struct model *m, const struct employee *e, int64_t now_ms,
-    int n, double *x, double *z, struct score *out)
+score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
+    double *x, double *z, struct score *out)
 {
-	double eta, mult, t0, c, cabs[FEATURES_MAX];
-	int nz, j, i, best, used[FEATURES_MAX];
+	const struct model_fit *f = m->fit;
+	double eta, mult, t0, c, cabs[FEATURES_MAX], v[FEATURES_MAX];
+	int n = f->dim, j, i, best, used[FEATURES_MAX];
 
 	memset(out, 0, sizeof(*out));
 	if (e->hired_ms == 0)
@@ -541,39 +551,36 @@ score_compute(struct model *m, const struct employee *e, int64_t now_ms,
 		return;
 	}
 	features_vector(m->feat, e, now_ms, x);
-	prepare(m, x, n, z);
-	nz = n < hazard_dim(m->hz) ? n : hazard_dim(m->hz);
-	for (j = 0; j < nz; j++)
-		z[j] = hazard_z(m->hz, j, z[j]);
-	for (; j < n; j++)
-		z[j] = 0;
+	prepare(m, x, n, v);
 	eta = 0;
-	for (j = 0; j < nz; j++)
-		eta += hazard_coef(m->hz, j) * z[j];
+	for (i = 0; i < n; i++) {
+		z[i] = hazard_z(f->hz, i, v[f->perm[i]]);
+		eta += hazard_coef(f->hz, i) * z[i];
+	}
 	eta = eta > ETA_CLAMP ? ETA_CLAMP : eta < -ETA_CLAMP ? -ETA_CLAMP : eta;
 	mult = exp(eta);
 	t0 = tenure_days(e, now_ms);
 	out->risk = -expm1(-cum_hazard(m, mult, t0,
-	    t0 + (m->cfg.horizon_days > 0 ? m->cfg.horizon_days : 180)));
+	    t0 + (f->cfg.horizon_days > 0 ? f->cfg.horizon_days : 180)));
 	out->expected_tenure_days = expected_tenure(m, mult, t0);
 
-	/* drivers: b_j * z_j, largest |.| first, zero ones left out */
-	for (j = 0; j < nz; j++) {
-		cabs[j] = fabs(hazard_coef(m->hz, j) * z[j]);
-		used[j] = 0;
+	/* drivers: b_i * z_i, largest |.| first, zero ones left out */
+	for (i = 0; i < n; i++) {
+		cabs[i] = fabs(hazard_coef(f->hz, i) * z[i]);
+		used[i] = 0;
 	}
-	for (i = 0; i < DRIVERS_MAX; i++) {
+	for (j = 0; j < DRIVERS_MAX; j++) {
 		best = -1;
-		for (j = 0; j < nz; j++)
-			if (!used[j] && cabs[j] > 1e-12 && (best < 0 || cabs[j] > cabs[best]))
-				best = j;
+		for (i = 0; i < n; i++)
+			if (!used[i] && cabs[i] > 1e-12 && (best < 0 || cabs[i] > cabs[best]))
+				best = i;
 		if (best < 0)
 			break;
 		used[best] = 1;
-		c = hazard_coef(m->hz, best) * z[best];
-		out->drivers[i].feature = features_name(m->feat, best);
-		out->drivers[i].contribution = c;
-		out->ndrivers = i + 1;
+		c = hazard_coef(f->hz, best) * z[best];
+		out->drivers[j].feature = features_name(m->feat, f->perm[best]);
+		out->drivers[j].contribution = c;
+		out->ndrivers = j + 1;
 	}
 }
 
@@ -586,7 +593,7 @@ model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *o
 	int64_t h = horizon_ms(m);
 
 	accrue(m, e, now_ms);
-	score_compute(m, e, now_ms, model_dim(m), m->x, m->z, &s);
+	score_compute(m, e, now_ms, m->x, m->z, &s);
 	e->risk = s.risk;
 	e->expected_tenure_days = s.expected_tenure_days;
 	e->scored_ms = now_ms;
@@ -625,9 +632,15 @@ model_score_copy(struct model *m, const struct employee *e, int64_t now_ms,
     struct score *out)
 {
 	double x[FEATURES_MAX], z[FEATURES_MAX];
-	int n = features_dim(m->feat);
 
-	score_compute(m, e, now_ms, n > FEATURES_MAX ? FEATURES_MAX : n, x, z, out);
+	score_compute(m, e, now_ms, x, z, out);
+}
+
+/* See model_internal.h: out of memory leaves the salary uncounted. */
+void
+model_note_salary(struct model *m, int dept, int job_level, double salary)
+{
+	(void)pay_note(m->pay, dept, job_level, salary);
 }
 
 /* Anonymous counts only: per-employee outcomes are synced from decide's
@@ -659,48 +672,15 @@ model_forget(struct model *m, const struct employee *e)
 		quality_group(m->q, k, e->protected_counted[k], -1, -a);
 }
 
-/* See model.h. Names are borrowed from the feature registry. */
+/* See model.h: the epoch's, as made at its boundary (fit.c). */
 void
 model_estimates(struct model *m, struct model_estimates *out)
 {
-	double theta[HAZARD_P_MAX], se[HAZARD_P_MAX], sd, mean;
-	int n, j, k;
-	const char *name;
-
-	memset(out, 0, sizeof(*out));
-	rls_estimate(&m->sat, out->satisfaction.coef, out->satisfaction.se);
-	out->satisfaction.n = m->sat.n;
-	rls_estimate(&m->abil, out->ability.coef, out->ability.se);
-	out->ability.coef[2] = out->ability.se[2] = NAN;
-	out->ability.n = m->abil.n;
-
-	n = model_dim(m);
-	(void)hazard_refresh(m->hz, 1);
-	hazard_theta(m->hz, theta, se);
-	for (k = 0; k < HAZARD_BANDS; k++)
-		out->hazard.per_year[k] = exp(theta[k]);
-	out->hazard.dim = n;
-	out->kappa = out->kappa_se = NAN;
-	for (j = 0; j < n; j++) {
-		name = features_name(m->feat, j);
-		hazard_standardiser(m->hz, j, &mean, &sd);
-		out->hazard.names[j] = name;
-		out->hazard.coef[j] = theta[HAZARD_BANDS + j];
-		out->hazard.coef_se[j] = se[HAZARD_BANDS + j];
-		out->hazard.mean[j] = mean;
-		out->hazard.sd[j] = sd;
-		if (name != NULL && strcmp(name, "satisfaction") == 0 && sd > 0) {
-			/* E[T] ~ exp(-b . z): per raw point, undo the scaling */
-			out->kappa = -theta[HAZARD_BANDS + j] / sd;
-			out->kappa_se = se[HAZARD_BANDS + j] / sd;
-		}
-	}
-	out->hazard.exits = hazard_exits(m->hz);
-	out->hazard.exposure_years = hazard_exposure_years(m->hz);
-	quality_estimate(m->q, m->feat, &out->quality);
+	*out = m->fit->est;
 }
 
-/* See model_internal.h: every statistic, none of the scratch. */
+/* See model_internal.h: every statistic of the shard and the epoch of the
+ * fit it uses, none of the scratch. */
 uint64_t
 model_digest(const struct model *m)
 {
@@ -710,10 +690,11 @@ model_digest(const struct model *m)
 	h = rls_digest(&m->abil, h);
 	h = hazard_digest(m->hz, h);
 	h = quality_digest(m->q, h);
+	h = pay_digest(m->pay, h);
 	h = STATE_DIGEST(h, m->std_w);
 	h = STATE_DIGEST(h, m->std_mean);
 	h = STATE_DIGEST(h, m->std_m2);
 	h = STATE_DIGEST(h, m->alerts_fired);
 	h = STATE_DIGEST(h, m->alerts_cleared);
-	return STATE_DIGEST(h, m->version);
+	return STATE_DIGEST(h, m->fit->epoch);
 }

@@ -27,9 +27,11 @@
 #define CALIBRATION_BINS  10
 #define IMPACT_MIN_GROUP  30	/* smaller groups are reported, never flagged */
 
+#define MODEL_SHARDS_MAX  4096	/* shards merged into one fit */
+
 struct model_config {
-	double	forgetting_rls;		/* 0 < f <= 1, per observation */
-	double	forgetting_hazard;	/* 0 < f <= 1, per exposure piece */
+	double	forgetting_rls;		/* 0 < f <= 1, per epoch */
+	double	forgetting_hazard;	/* 0 < f <= 1, per epoch */
 	double	l2;			/* ridge on hazard coefficients */
 	int	horizon_days;		/* risk horizon H */
 	double	alert_threshold;	/* for alert precision/recall bookkeeping */
@@ -102,7 +104,17 @@ void		 model_global_init(void);
 struct model;
 struct model	*model_new(const struct model_config *, struct features *,
 		    char *errbuf, size_t errlen);	/* features: borrowed, outlives */
+/* A shard of base: its own statistics, scoring with base's fit and
+ * features; base outlives it. New, or NULL with errbuf on ENOMEM. */
+struct model	*model_new_shard(struct model *base, char *errbuf, size_t errlen);
 void		 model_free(struct model *);
+/* Epoch boundary: the fit every shard of base scores with becomes the one
+ * made from shards[0..n) (NULL entries skipped: no statistics), merged in
+ * that order after forgetting^(epoch - previous epoch), for epoch (> the
+ * current one). base may be one of shards. 0, or -1 (nothing changed) on
+ * a bad epoch or ENOMEM. See fit.c. */
+int		 model_advance(struct model *base, struct model *const *shards, int n,
+		    long epoch);
 void		 model_set_config(struct model *, const struct model_config *);
 /* Scores e at now_ms, stores risk/tenure/scored_ms in e, fills *out (may be NULL). */
 void		 model_score(struct model *, struct employee *, int64_t now_ms,
@@ -112,9 +124,25 @@ void		 model_score_copy(struct model *, const struct employee *,
 		    int64_t now_ms, struct score *out);
 /* Alert bookkeeping for precision/recall and impact ratios. */
 void		 model_note_alert(struct model *, const struct employee *, int firing);
+/* The fit's estimates, as made at its boundary (names borrowed). */
 void		 model_estimates(struct model *, struct model_estimates *);
-long		 model_version(const struct model *);	/* bumps on every update */
-long		 model_exits(const struct model *);	/* voluntary exits the hazard has seen */
+/* Checkpoints (state/serial.h bytes; see contrib.c and fit.c). A shard's
+ * statistics (its contribution so far), and the epoch state of base: the
+ * epoch, its fit and the feature registry the shards' ids refer to. Load
+ * into a model fresh from model_new() / model_new_shard(), the epoch state
+ * first; a loader validates everything and returns 0, or -1 with errbuf
+ * (the model is then unusable: free it). */
+struct wbuf;
+struct rbuf;
+int		 model_shard_save(const struct model *, struct wbuf *);
+int		 model_shard_load(struct model *, struct rbuf *, char *errbuf,
+		    size_t errlen);
+int		 model_epoch_save(const struct model *base, struct wbuf *);
+int		 model_epoch_load(struct model *base, struct rbuf *, char *errbuf,
+		    size_t errlen);
+/* The fit's epoch (-1 before the first boundary): outputs' model_version. */
+long		 model_version(const struct model *);
+long		 model_exits(const struct model *);	/* voluntary exits in the fit */
 
 /* apply.c: one event on the record and the model together. Checks ev
  * against e first (every reason to refuse it); returns -1 with the reason

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "serial.h"
 
 /* A digest of one field or array v (its bytes), continuing from d; the
  * *_digest() functions below let the tests see whether any statistic
@@ -33,6 +34,9 @@ void		 model_pre_apply(struct model *, struct employee *,
 /* After e holds ev: RLS updates, quality at an exit, imputation means. */
 void		 model_post_apply(struct model *, struct employee *,
 		    const struct hr_event *, const struct model_prev *prev);
+/* A salary of (dept, job_level) into the shard's pay histogram (pay.c). */
+void		 model_note_salary(struct model *, int dept, int job_level,
+		    double salary);
 /* Erasure (state_erase()): forget e in every model-side structure that
  * names it; call before the record is wiped. */
 void		 model_forget(struct model *, const struct employee *);
@@ -73,6 +77,25 @@ void	rls_note_pair(struct rls *, const double *x0, double y0,
  * standard errors widened for serial correlation (rls.c). */
 void	rls_estimate(const struct rls *, double *coef, double *se);
 uint64_t rls_digest(const struct rls *, uint64_t d);	/* see STATE_DIGEST */
+/* A shard's side (model.c): sums only, no forgetting, no solve. Returns 0,
+ * or -1 (nothing changed) when x or y is not finite. */
+int	rls_add(struct rls *, const double *x, double y);
+/* rls_note_pair() against another estimate's solution (the epoch's fit),
+ * forgetting f per pair. */
+void	rls_note_pair_fit(struct rls *, const struct rls *fit, double f,
+	    const double *x0, double y0, const double *x1, double y1);
+/* Every sum times factor (0 < factor < 1; else no change). */
+void	rls_decay(struct rls *, double factor);
+/* dst's sums become those of src[0..n) (NULL entries skipped), added in
+ * that order, then dst is solved; 0, or -1 when the solve failed (the
+ * previous solution stays). */
+int	rls_merge(struct rls *dst, const struct rls *const *src, int n);
+/* Solves from the sums (after rls_load()); 0 or -1 as rls_merge(). */
+int	rls_refit(struct rls *);
+/* Checkpoint bytes (serial.h) of the sums; a loader validates all it
+ * reads and returns 0, or -1 with the reader failed. */
+void	rls_save(const struct rls *, struct wbuf *);
+int	rls_load(struct rls *, struct rbuf *);
 
 /* hazard.c: piecewise-exponential proportional hazards fitted from running
  * moments (see the file comment); theta = [log lambda0_1..HAZARD_BANDS (per
@@ -120,6 +143,21 @@ void		 hazard_theta(const struct hazard *, double *theta, double *se);
 long		 hazard_exits(const struct hazard *);
 double		 hazard_exposure_years(const struct hazard *);
 uint64_t	 hazard_digest(const struct hazard *, uint64_t d);	/* see STATE_DIGEST */
+/* A shard's side (model.c): hazard_update() without forgetting and
+ * without a solve. */
+int		 hazard_accumulate(struct hazard *, int band, double dt_years, int d,
+		    const double *x);
+/* Every sum times factor (0 < factor < 1; else no change). */
+void		 hazard_decay(struct hazard *, double factor);
+/* dst's moments become those of src[0..n) (NULL entries skipped), merged
+ * in that order (Chan's pairwise formulas), dst's covariate i being each
+ * source's covariate perm[i], i < dim. Call hazard_refresh(dst, 1) next. */
+void		 hazard_merge(struct hazard *dst, const struct hazard *const *src,
+		    int n, const int *perm, int dim);
+/* The moments and counters as checkpoint bytes; load grows the dimension
+ * (never below the current one). 0, or -1 with the reader failed. */
+void		 hazard_save(const struct hazard *, struct wbuf *);
+int		 hazard_load(struct hazard *, struct rbuf *);
 
 /* quality.c: prequential concordance, calibration, alert precision/recall
  * and impact ratios; only anonymous aggregates. */
@@ -148,5 +186,86 @@ void		 quality_group(struct quality *, int k, int level, long dn, long dalerted)
 void		 quality_estimate(const struct quality *, const struct features *,
 		    struct quality_estimate *);
 uint64_t	 quality_digest(const struct quality *, uint64_t d);	/* see STATE_DIGEST */
+/* dst's counts (not its histogram) become the sum of src[0..n)'s, in that
+ * order (NULL entries skipped). */
+void		 quality_sum(struct quality *dst, const struct quality *const *src,
+		    int n);
+/* Checkpoint bytes of the histogram and counts; load into an empty one.
+ * 0, or -1 with the reader failed. */
+void		 quality_save(const struct quality *, struct wbuf *);
+int		 quality_load(struct quality *, struct rbuf *);
+
+/* pay.c: mergeable pay histograms per (department, job level). */
+#define PAY_DEPT_MAX	DEPARTMENTS_MAX
+#define PAY_LEVELS	16	/* job levels 1..15 */
+#define PAY_CELLS	(PAY_DEPT_MAX * PAY_LEVELS)
+#define PAY_MIN_SAMPLES	5	/* fewer: the median is unknown */
+
+struct pay;
+struct pay	*pay_new(void);			/* new; NULL on ENOMEM */
+void		 pay_free(struct pay *);	/* NULL is a no-op */
+int		 pay_cell_index(int dept, int job_level);	/* -1 out of range */
+/* One salary of (dept, job_level); ignored (0) when the key is out of
+ * range or the salary not positive; -1 on ENOMEM (nothing counted). */
+int		 pay_note(struct pay *, int dept, int job_level, double salary);
+/* Medians of the summed histograms of src[0..n) into f, for the cells any
+ * of them changed since the last call. */
+void		 pay_publish(struct pay *const *src, int n, struct features *f);
+uint64_t	 pay_digest(const struct pay *, uint64_t d);	/* see STATE_DIGEST */
+/* Checkpoint bytes of the cells in use; load into an empty one. 0, or -1
+ * with the reader failed. */
+void		 pay_save(const struct pay *, struct wbuf *);
+int		 pay_load(struct pay *, struct rbuf *);
+
+/* The scoring model of one epoch, shared by every shard's struct model
+ * (fit.c makes it at each boundary from the shards' statistics; see the
+ * design note there). */
+struct model_fit {
+	struct model_config	 cfg;
+	long			 epoch;		/* -1 before the first boundary */
+	int			 dim;		/* registry covariates in the fit */
+	int			 perm[FEATURES_MAX];	/* fit position -> registry index */
+	int			 pos[FEATURES_MAX];	/* registry index -> fit position */
+	struct rls		 sat, abil;	/* merged sums, solved */
+	struct hazard		*hz;		/* merged moments in fit order, solved */
+	/* imputation means, merged, registry order */
+	double			 std_w[FEATURES_MAX];
+	double			 std_mean[FEATURES_MAX];
+	double			 std_m2[FEATURES_MAX];
+	struct quality		*q;		/* counts summed over the shards */
+	struct model_estimates	 est;		/* as published for the epoch */
+};
+
+/* One shard's statistics (its contribution to the next boundary) and the
+ * fit it scores with. The base model (model_new()) owns the fit; the
+ * shards (model_new_shard()) borrow it. */
+struct model {
+	struct features		*feat;
+	struct model_fit	*fit;
+	int			 owns_fit;
+	struct rls		 sat, abil;	/* sums only, never solved here */
+	struct hazard		*hz;		/* moments only, registry order */
+	struct quality		*q;		/* risk histogram and counts */
+	struct pay		*pay;
+	/* imputation means, Welford per covariate (m2 unused but kept) */
+	double			 std_w[FEATURES_MAX];
+	double			 std_mean[FEATURES_MAX];
+	double			 std_m2[FEATURES_MAX];
+	double			 x[FEATURES_MAX], z[FEATURES_MAX];	/* scratch */
+	long			 alerts_fired, alerts_cleared;
+};
+
+/* fit.c */
+struct model_fit *model_fit_new(const struct model_config *, struct features *);
+void		 model_fit_free(struct model_fit *);
+/* f->est from the fit as it stands. */
+void		 model_fit_estimates(struct model_fit *, const struct features *);
+
+/* features.c: the registry's checkpoint bytes (attribute features,
+ * levels, protected names and levels, departments, the epoch's pay
+ * medians), so that ids in shards' statistics keep their meaning. Load
+ * into an empty registry; 0, or -1 with the reader failed. */
+void		 features_save(const struct features *, struct wbuf *);
+int		 features_load(struct features *, struct rbuf *);
 
 #endif

@@ -198,13 +198,57 @@ quality_group(struct quality *q, int k, int level, long dn, long dalerted)
 	q->group_alerted[k][level] += dalerted;
 }
 
-/* See model_internal.h. Names are borrowed from f. */
+/* See model_internal.h: the counts, in the order of src; not the
+ * histogram, which stays each shard's. */
+void
+quality_sum(struct quality *dst, const struct quality *const *src, int n)
+{
+	int s, b, k, l;
+
+	dst->conc = 0;
+	dst->pairs = 0;
+	memset(dst->cal_pred, 0, sizeof(dst->cal_pred));
+	memset(dst->cal_obs, 0, sizeof(dst->cal_obs));
+	memset(dst->cal_n, 0, sizeof(dst->cal_n));
+	dst->alerts_hit = dst->alerts_resolved = 0;
+	dst->exits_alerted = dst->exits = 0;
+	memset(dst->group_n, 0, sizeof(dst->group_n));
+	memset(dst->group_alerted, 0, sizeof(dst->group_alerted));
+	for (s = 0; s < n; s++) {
+		const struct quality *q = src[s];
+
+		if (q == NULL)
+			continue;
+		dst->conc += q->conc;
+		dst->pairs += q->pairs;
+		for (b = 0; b < CALIBRATION_BINS; b++) {
+			dst->cal_pred[b] += q->cal_pred[b];
+			dst->cal_obs[b] += q->cal_obs[b];
+			dst->cal_n[b] += q->cal_n[b];
+		}
+		dst->alerts_hit += q->alerts_hit;
+		dst->alerts_resolved += q->alerts_resolved;
+		dst->exits_alerted += q->exits_alerted;
+		dst->exits += q->exits;
+		for (k = 0; k < PROTECTED_MAX; k++)
+			for (l = 0; l < QUALITY_LEVELS; l++) {
+				dst->group_n[k][l] += q->group_n[k][l];
+				dst->group_alerted[k][l] += q->group_alerted[k][l];
+			}
+	}
+}
+
+static void	sort_by_name(int *, int, const struct features *, int);
+static void	estimate_groups(const struct quality *, const struct features *, int,
+		    struct quality_estimate *);
+
+/* See model_internal.h. Names are borrowed from f; groups come in name
+ * order. */
 void
 quality_estimate(const struct quality *q, const struct features *f,
     struct quality_estimate *out)
 {
-	int b, k, l, i, nk;
-	double best;
+	int b, i, nk, korder[PROTECTED_MAX];
 
 	memset(out, 0, sizeof(*out));
 	out->concordance = q->pairs > 0 ? q->conc / (double)q->pairs : NAN;
@@ -221,41 +265,78 @@ quality_estimate(const struct quality *q, const struct features *f,
 	nk = f != NULL ? features_protected_count(f) : 0;
 	if (nk > PROTECTED_MAX)
 		nk = PROTECTED_MAX;
-	for (k = 0; k < nk; k++) {
-		/* The reference is the highest rate among groups large enough
-		 * to estimate one (IMPACT_MIN_GROUP), or among all when none is:
-		 * a group of three must not set the bar for everyone else. */
-		int min_n = 0;
+	sort_by_name(korder, nk, f, -1);
+	for (i = 0; i < nk; i++)
+		estimate_groups(q, f, korder[i], out);
+}
 
-		for (l = 1; l < QUALITY_LEVELS; l++)
-			if (q->group_n[k][l] >= IMPACT_MIN_GROUP)
-				min_n = IMPACT_MIN_GROUP;
-		best = 0;
-		for (l = 1; l < QUALITY_LEVELS; l++)
-			if (q->group_n[k][l] > 0 && q->group_n[k][l] >= min_n &&
-			    (double)q->group_alerted[k][l] / (double)q->group_n[k][l] > best)
-				best = (double)q->group_alerted[k][l] / (double)q->group_n[k][l];
-		for (l = 1; l < QUALITY_LEVELS; l++) {
-			const char *name, *level;
+/* Insertion sort of ids[0..n) by name: protected names (k < 0) or the
+ * level names of protected name k. Ids are interned in arrival order, so
+ * the output order must come from the names. n is small. */
+static void
+sort_by_name(int *ids, int n, const struct features *f, int k)
+{
+	const char *a, *b;
+	int i, j, t;
 
-			if (q->group_n[k][l] <= 0)
-				continue;
-			if (out->ngroups >= (int)(sizeof(out->groups) / sizeof(out->groups[0])))
-				return;
-			name = features_protected_name(f, k);
-			level = features_protected_level(f, k, l);
-			if (name == NULL || level == NULL)
-				continue;
-			i = out->ngroups++;
-			out->groups[i].attribute = name;
-			out->groups[i].level = level;
-			out->groups[i].n = q->group_n[k][l];
-			out->groups[i].rate = (double)q->group_alerted[k][l] /
-			    (double)q->group_n[k][l];
-			/* with no alert in any level every ratio is 1 */
-			out->groups[i].impact_ratio = best > 0 ?
-			    out->groups[i].rate / best : 1;
+	for (i = 0; i < n; i++)
+		if (k < 0)
+			ids[i] = i;
+	for (i = 1; i < n; i++) {
+		t = ids[i];
+		a = k < 0 ? features_protected_name(f, t) : features_protected_level(f, k, t);
+		for (j = i; j > 0; j--) {
+			b = k < 0 ? features_protected_name(f, ids[j - 1]) :
+			    features_protected_level(f, k, ids[j - 1]);
+			if (b == NULL || a == NULL || strcmp(b, a) <= 0)
+				break;
+			ids[j] = ids[j - 1];
 		}
+		ids[j] = t;
+	}
+}
+
+/* The groups of protected name k, in level name order. */
+static void
+estimate_groups(const struct quality *q, const struct features *f, int k,
+    struct quality_estimate *out)
+{
+	/* The reference is the highest rate among groups large enough to
+	 * estimate one (IMPACT_MIN_GROUP), or among all when none is: a group
+	 * of three must not set the bar for everyone else. */
+	int lorder[QUALITY_LEVELS], nl = 0, min_n = 0, l, i, x;
+	double best = 0;
+
+	for (l = 1; l < QUALITY_LEVELS; l++)
+		if (q->group_n[k][l] >= IMPACT_MIN_GROUP)
+			min_n = IMPACT_MIN_GROUP;
+	for (l = 1; l < QUALITY_LEVELS; l++) {
+		if (q->group_n[k][l] <= 0)
+			continue;
+		lorder[nl++] = l;
+		if (q->group_n[k][l] >= min_n &&
+		    (double)q->group_alerted[k][l] / (double)q->group_n[k][l] > best)
+			best = (double)q->group_alerted[k][l] / (double)q->group_n[k][l];
+	}
+	sort_by_name(lorder, nl, f, k);
+	for (x = 0; x < nl; x++) {
+		const char *name, *level;
+
+		l = lorder[x];
+		if (out->ngroups >= (int)(sizeof(out->groups) / sizeof(out->groups[0])))
+			return;
+		name = features_protected_name(f, k);
+		level = features_protected_level(f, k, l);
+		if (name == NULL || level == NULL)
+			continue;
+		i = out->ngroups++;
+		out->groups[i].attribute = name;
+		out->groups[i].level = level;
+		out->groups[i].n = q->group_n[k][l];
+		out->groups[i].rate = (double)q->group_alerted[k][l] /
+		    (double)q->group_n[k][l];
+		/* with no alert in any level every ratio is 1 */
+		out->groups[i].impact_ratio = best > 0 ? out->groups[i].rate / best : 1;
 	}
 }
 
@@ -277,4 +358,105 @@ quality_digest(const struct quality *q, uint64_t d)
 	d = STATE_DIGEST(d, q->exits);
 	d = STATE_DIGEST(d, q->group_n);
 	return STATE_DIGEST(d, q->group_alerted);
+}
+
+/* See model_internal.h: the histogram sparsely (bins in use), then every
+ * count; groups as their non-zero (attribute, level) cells. */
+void
+quality_save(const struct quality *q, struct wbuf *w)
+{
+	size_t at;
+	uint32_t n = 0;
+	int b, k, l;
+
+	at = wbuf_mark_u32(w);
+	for (b = 0; b < QUALITY_RISK_BINS; b++)
+		if (q->count[b] != 0) {
+			wbuf_u32(w, (uint32_t)b);
+			wbuf_u32(w, (uint32_t)q->count[b]);
+			n++;
+		}
+	wbuf_patch_u32(w, at, n);
+	wbuf_f64(w, q->conc);
+	wbuf_i64(w, q->pairs);
+	for (b = 0; b < CALIBRATION_BINS; b++) {
+		wbuf_f64(w, q->cal_pred[b]);
+		wbuf_f64(w, q->cal_obs[b]);
+		wbuf_i64(w, q->cal_n[b]);
+	}
+	wbuf_i64(w, q->alerts_hit);
+	wbuf_i64(w, q->alerts_resolved);
+	wbuf_i64(w, q->exits_alerted);
+	wbuf_i64(w, q->exits);
+	at = wbuf_mark_u32(w);
+	n = 0;
+	for (k = 0; k < PROTECTED_MAX; k++)
+		for (l = 0; l < QUALITY_LEVELS; l++)
+			if (q->group_n[k][l] != 0 || q->group_alerted[k][l] != 0) {
+				wbuf_u16(w, (uint16_t)(k * QUALITY_LEVELS + l));
+				wbuf_i64(w, q->group_n[k][l]);
+				wbuf_i64(w, q->group_alerted[k][l]);
+				n++;
+			}
+	wbuf_patch_u32(w, at, n);
+}
+
+/* See model_internal.h: into a quality with nothing in it yet. */
+int
+quality_load(struct quality *q, struct rbuf *r)
+{
+	uint32_t n = rbuf_u32(r), i, bin, c;
+	long active = 0;
+	int b, prev = -1;
+
+	if (q->active != 0 || n > QUALITY_RISK_BINS)
+		return rbuf_fail(r) - 1;
+	for (i = 0; i < n && !r->failed; i++) {
+		bin = rbuf_u32(r);
+		c = rbuf_u32(r);
+		/* ascending, in range, and no bin above INT32_MAX */
+		if ((int64_t)bin <= prev || bin >= QUALITY_RISK_BINS || c == 0 ||
+		    c > INT32_MAX || active + (long)c > INT32_MAX) {
+			rbuf_fail(r);
+			break;
+		}
+		prev = (int)bin;
+		tree_add(q, (int)bin, (int32_t)c);
+		active += (long)c;
+	}
+	q->active = active;
+	q->conc = rbuf_f64(r);
+	q->pairs = rbuf_i64(r);
+	for (b = 0; b < CALIBRATION_BINS; b++) {
+		q->cal_pred[b] = rbuf_f64(r);
+		q->cal_obs[b] = rbuf_f64(r);
+		q->cal_n[b] = rbuf_i64(r);
+		if (!isfinite(q->cal_pred[b]) || !isfinite(q->cal_obs[b]) ||
+		    q->cal_n[b] < 0)
+			rbuf_fail(r);
+	}
+	q->alerts_hit = rbuf_i64(r);
+	q->alerts_resolved = rbuf_i64(r);
+	q->exits_alerted = rbuf_i64(r);
+	q->exits = rbuf_i64(r);
+	if (!isfinite(q->conc) || q->conc < 0 || q->pairs < 0 || q->alerts_hit < 0 ||
+	    q->alerts_hit > q->alerts_resolved || q->exits_alerted < 0 ||
+	    q->exits_alerted > q->exits)
+		rbuf_fail(r);
+	n = rbuf_u32(r);
+	if (n > PROTECTED_MAX * QUALITY_LEVELS)
+		rbuf_fail(r);
+	for (i = 0; i < n && !r->failed; i++) {
+		uint16_t kl = rbuf_u16(r);
+		long gn = (long)rbuf_i64(r), ga = (long)rbuf_i64(r);
+
+		if (kl >= PROTECTED_MAX * QUALITY_LEVELS) {
+			rbuf_fail(r);
+			break;
+		}
+		/* counts may go below 0 only transiently: erasure keeps them >= 0 */
+		q->group_n[kl / QUALITY_LEVELS][kl % QUALITY_LEVELS] = gn;
+		q->group_alerted[kl / QUALITY_LEVELS][kl % QUALITY_LEVELS] = ga;
+	}
+	return r->failed ? -1 : 0;
 }

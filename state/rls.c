@@ -114,6 +114,91 @@ rls_solve(struct rls *r)
 	return rls_solve_ridge(r, RLS_RIDGE);
 }
 
+/* 1 when y and x[0..dim) are finite. */
+static int
+finite_obs(const struct rls *r, const double *x, double y)
+{
+	if (!isfinite(y))
+		return 0;
+	for (int i = 0; i < r->dim; i++)
+		if (!isfinite(x[i]))
+			return 0;
+	return 1;
+}
+
+/* See model_internal.h. */
+int
+rls_add(struct rls *r, const double *x, double y)
+{
+	int d = r->dim, i, j;
+
+	if (!finite_obs(r, x, y))
+		return -1;
+	for (i = 0; i < d; i++) {
+		for (j = 0; j < d; j++)
+			r->a[i][j] += x[i] * x[j];
+		r->b[i] += x[i] * y;
+	}
+	r->yy += y * y;
+	r->weight += 1;
+	r->n++;
+	return 0;
+}
+
+/* See model_internal.h. */
+void
+rls_decay(struct rls *r, double factor)
+{
+	int d = r->dim, i, j;
+
+	if (!(factor > 0 && factor < 1))
+		return;
+	for (i = 0; i < d; i++) {
+		for (j = 0; j < d; j++)
+			r->a[i][j] *= factor;
+		r->b[i] *= factor;
+		r->lag_xx[i] *= factor;
+		r->sq_xx[i] *= factor;
+	}
+	r->yy *= factor;
+	r->weight *= factor;
+	r->lag_ee *= factor;
+	r->sq_ee *= factor;
+}
+
+/* See model_internal.h. */
+int
+rls_merge(struct rls *dst, const struct rls *const *src, int n)
+{
+	int d = dst->dim, s, i, j;
+
+	memset(dst->a, 0, sizeof(dst->a));
+	memset(dst->b, 0, sizeof(dst->b));
+	memset(dst->lag_xx, 0, sizeof(dst->lag_xx));
+	memset(dst->sq_xx, 0, sizeof(dst->sq_xx));
+	dst->yy = dst->weight = dst->lag_ee = dst->sq_ee = 0;
+	dst->n = 0;
+	for (s = 0; s < n; s++) {
+		const struct rls *r = src[s];
+
+		if (r == NULL)
+			continue;
+		for (i = 0; i < d; i++) {
+			for (j = 0; j < d; j++)
+				dst->a[i][j] += r->a[i][j];
+			dst->b[i] += r->b[i];
+			dst->lag_xx[i] += r->lag_xx[i];
+			dst->sq_xx[i] += r->sq_xx[i];
+		}
+		dst->yy += r->yy;
+		dst->weight += r->weight;
+		dst->lag_ee += r->lag_ee;
+		dst->sq_ee += r->sq_ee;
+		dst->n += r->n;
+	}
+	return dst->n > 0 ? rls_solve(dst) : 0;
+}
+
 /* One observation; see model_internal.h. */
 int
 rls_update(struct rls *r, const double *x, double y)
@@ -122,11 +207,8 @@ rls_update(struct rls *r, const double *x, double y)
 	double f = r->forgetting;
 	int d = r->dim, i, j;
 
-	if (!isfinite(y))
+	if (!finite_obs(r, x, y))
 		return -1;
-	for (i = 0; i < d; i++)
-		if (!isfinite(x[i]))
-			return -1;
 	old = *r;
 	for (i = 0; i < d; i++) {
 		for (j = 0; j < d; j++)
@@ -145,31 +227,39 @@ rls_update(struct rls *r, const double *x, double y)
 
 /* See model_internal.h. */
 void
-rls_note_pair(struct rls *r, const double *x0, double y0, const double *x1,
-    double y1)
+rls_note_pair_fit(struct rls *r, const struct rls *fit, double f,
+    const double *x0, double y0, const double *x1, double y1)
 {
-	double f = r->forgetting, e0, e1, m, c0, c1;
+	double e0, e1, m, c0, c1;
 	int d = r->dim, i;
 
-	if (r->n < 2 * d || !isfinite(y0) || !isfinite(y1))
+	if (fit->n < 2 * d || !isfinite(y0) || !isfinite(y1))
 		return;
 	e0 = y0;
 	e1 = y1;
 	for (i = 0; i < d; i++) {
 		if (!isfinite(x0[i]) || !isfinite(x1[i]))
 			return;
-		e0 -= r->theta[i] * x0[i];
-		e1 -= r->theta[i] * x1[i];
+		e0 -= fit->theta[i] * x0[i];
+		e1 -= fit->theta[i] * x1[i];
 	}
 	r->lag_ee = f * r->lag_ee + e0 * e1;
 	r->sq_ee = f * r->sq_ee + 0.5 * (e0 * e0 + e1 * e1);
 	for (i = 1; i < d; i++) {
-		m = r->a[0][0] > 0 ? r->a[0][i] / r->a[0][0] : 0;	/* x[0] = 1 */
+		m = fit->a[0][0] > 0 ? fit->a[0][i] / fit->a[0][0] : 0;	/* x[0] = 1 */
 		c0 = x0[i] - m;
 		c1 = x1[i] - m;
 		r->lag_xx[i] = f * r->lag_xx[i] + c0 * c1;
 		r->sq_xx[i] = f * r->sq_xx[i] + 0.5 * (c0 * c0 + c1 * c1);
 	}
+}
+
+/* See model_internal.h. */
+void
+rls_note_pair(struct rls *r, const double *x0, double y0, const double *x1,
+    double y1)
+{
+	rls_note_pair_fit(r, r, r->forgetting, x0, y0, x1, y1);
 }
 
 /* The AR(1) variance inflation of coefficient i (1 without pairs). */
@@ -236,4 +326,60 @@ rls_digest(const struct rls *r, uint64_t d)
 	d = STATE_DIGEST(d, r->sq_ee);
 	d = STATE_DIGEST(d, r->lag_xx);
 	return STATE_DIGEST(d, r->sq_xx);
+}
+
+/* See model_internal.h. */
+int
+rls_refit(struct rls *r)
+{
+	return r->n > 0 ? rls_solve(r) : 0;
+}
+
+/* See model_internal.h: the sums (the solution is made again). */
+void
+rls_save(const struct rls *r, struct wbuf *w)
+{
+	int i, j, d = r->dim;
+
+	for (i = 0; i < d; i++) {
+		for (j = 0; j < d; j++)
+			wbuf_f64(w, r->a[i][j]);
+		wbuf_f64(w, r->b[i]);
+		wbuf_f64(w, r->lag_xx[i]);
+		wbuf_f64(w, r->sq_xx[i]);
+	}
+	wbuf_f64(w, r->yy);
+	wbuf_f64(w, r->weight);
+	wbuf_f64(w, r->lag_ee);
+	wbuf_f64(w, r->sq_ee);
+	wbuf_i64(w, r->n);
+}
+
+/* See model_internal.h. */
+int
+rls_load(struct rls *r, struct rbuf *rb)
+{
+	int i, j, d = r->dim;
+
+	for (i = 0; i < d; i++) {
+		for (j = 0; j < d; j++)
+			r->a[i][j] = rbuf_f64(rb);
+		r->b[i] = rbuf_f64(rb);
+		r->lag_xx[i] = rbuf_f64(rb);
+		r->sq_xx[i] = rbuf_f64(rb);
+	}
+	r->yy = rbuf_f64(rb);
+	r->weight = rbuf_f64(rb);
+	r->lag_ee = rbuf_f64(rb);
+	r->sq_ee = rbuf_f64(rb);
+	r->n = rbuf_i64(rb);
+	for (i = 0; i < d; i++)
+		for (j = 0; j < d; j++)
+			if (!isfinite(r->a[i][j]) || !isfinite(r->b[i]) ||
+			    !isfinite(r->lag_xx[i]) || !isfinite(r->sq_xx[i]))
+				rbuf_fail(rb);
+	if (!isfinite(r->yy) || !(r->weight >= 0) || !isfinite(r->weight) ||
+	    !isfinite(r->lag_ee) || !isfinite(r->sq_ee) || r->n < 0)
+		rbuf_fail(rb);
+	return rb->failed ? -1 : 0;
 }

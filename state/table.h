@@ -27,6 +27,7 @@
 #define FEATURES_MAX       64	/* covariates, built-in plus attributes */
 #define ATTR_FEATURES_MAX  40	/* of which attribute-derived at most */
 #define PROTECTED_MAX      16	/* protected attributes tracked for fairness */
+#define DEPARTMENTS_MAX    1024	/* departments interned */
 
 #define MS_PER_DAY   86400000LL
 #define MS_PER_YEAR  (365LL * MS_PER_DAY)	/* windows are 365 days */
@@ -122,8 +123,9 @@ struct employee	*table_put(struct table *, const char *id, int *created);
 /* Wipes the record's memory and removes it. Returns 1 if it existed. */
 int		 table_erase(struct table *, const char *id);
 size_t		 table_count(const struct table *);
-/* Iteration: *it starts at 0; returns NULL at the end. Do not put or erase
- * while iterating. */
+/* Iteration: *it starts at 0; returns NULL at the end. Do not put while
+ * iterating; erasing the record just returned is safe (erase leaves a
+ * tombstone and never moves records). */
 struct employee	*table_next(struct table *, size_t *it);
 /* 64-bit FNV-1a over n bytes, continuing from h (start with TABLE_HASH_INIT),
  * and a finaliser that spreads the bits; used by table, dedup, apply. */
@@ -164,6 +166,7 @@ struct features_config {
 struct features	*features_new(const struct features_config *);
 void		 features_free(struct features *);
 int		 features_dim(const struct features *);		/* current dimension */
+int		 features_builtin_dim(void);	/* the built-ins come first */
 const char	*features_name(const struct features *, int i);	/* borrowed */
 /* Raw (unstandardised) covariates of e at now_ms into x[features_dim()];
  * a covariate that is unknown for e is set to NaN (the model imputes). */
@@ -181,13 +184,13 @@ struct strtab	*features_departments(struct features *);	/* borrowed */
  * value stored in employee->protected_level[k] (1-based, 0 = unknown -> NULL). */
 int		 features_protected_level_count(const struct features *, int k);
 /* Used by apply.c: map an event's attributes into e (registering new
- * features / protected names as they arrive; never allocates), and feed
- * a salary observation into the (dept, job_level) online pay median. */
+ * features / protected names as they arrive; never allocates). */
 void		 features_set_attrs(struct features *, struct employee *,
 		    const struct hr_attr *, int n, int64_t t_ms);
-void		 features_note_salary(struct features *, int dept, int job_level,
-		    double salary);
-/* Online median pay of (dept, job_level), NaN when unknown or too few samples. */
+/* The epoch's median pay of (dept, job_level) (written by the model at
+ * each epoch boundary, pay.c), NaN when unknown or too few samples. */
+void		 features_set_pay_median(struct features *, int dept, int job_level,
+		    double median);
 double		 features_pay_median(const struct features *, int dept, int job_level);
 
 #endif

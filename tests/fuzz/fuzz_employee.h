@@ -28,7 +28,7 @@ fuzz_feed(struct pipeline *p, const char *json)
 	memset(&m, 0, sizeof(m));
 	m.value = json;
 	m.len = strlen(json);
-	pipeline_run(p, &m, fuzz_drop, NULL);
+	pipeline_run_all(p, &m, fuzz_drop, NULL);
 }
 
 /* A new pipeline (cfg: defaults when NULL) that knows E1; aborts on

@@ -21,6 +21,10 @@
  * acknowledged on stderr with a line "mockbroker: brokers down" or
  * "mockbroker: brokers up" once it is in force, which a test waits for.
  *
+ * Refusals on command: SIGHUP makes the broker refuse the next Produce
+ * request with MSG_SIZE_TOO_LARGE, as a real broker refuses a record over
+ * a topic's max.message.bytes (the mock has no size limit); acknowledged
+ * with "mockbroker: next produce refused".
  * Faults on command: lines on standard input, each answered on stderr
  * with "mockbroker: > LINE: ok", "mockbroker: > LINE: N" (count) or
  * "mockbroker: > LINE: error: REASON" once in force. BROKER is 1..N, or
@@ -58,6 +62,7 @@
 
 static volatile sig_atomic_t stop;
 static volatile sig_atomic_t want_down, want_up;	/* SIGUSR1, SIGUSR2 */
+static volatile sig_atomic_t want_refuse;		/* SIGHUP */
 
 static void
 on_signal(int sig)
@@ -66,6 +71,8 @@ on_signal(int sig)
 		want_down = 1;
 	else if (sig == SIGUSR2)
 		want_up = 1;
+	else if (sig == SIGHUP)
+		want_refuse = 1;
 	else
 		stop = 1;
 }
@@ -76,7 +83,8 @@ usage(void)
 	fprintf(stderr, "usage: mockbroker -f FILE [-b NBROKERS] "
 	    "[-t TOPIC:PARTITIONS[@LEADER] ...]\n"
 	    "                  [-g GROUP@BROKER ...] [-d BROKER]\n"
-	    "  SIGUSR1: brokers down (all, or the -d one), SIGUSR2: up again\n");
+	    "  SIGUSR1: brokers down (all, or the -d one), SIGUSR2: up again\n"
+	    "  SIGHUP: the next Produce request is refused (message too large)\n");
 	exit(2);
 }
 
@@ -390,11 +398,13 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 
 	/* Topics first, file last: once the file exists, the topics do. */
@@ -446,6 +456,11 @@ main(int argc, char *argv[])
 		if (want_up) {
 			want_up = 0;
 			set_brokers(e, target, 1);
+		}
+		if (want_refuse) {
+			want_refuse = 0;
+			embedded_refuse_produce(e, 1);
+			fprintf(stderr, "mockbroker: next produce refused\n");
 		}
 	}
 	embedded_stop(e);	/* removes FILE */

@@ -103,6 +103,15 @@ class Timeout(Exception):
     pass
 
 
+def run(main):
+    """Runs a test's main(): a Timeout that escapes fails the test with its
+    message (instead of a traceback)."""
+    try:
+        main()
+    except Timeout as e:
+        fail(str(e))
+
+
 def wait_for(cond, timeout, what, interval=0.05):
     """Polls cond() until it returns a true value (returned) or timeout
     seconds pass (raises Timeout naming `what`)."""
@@ -232,6 +241,17 @@ class MockBroker:
         """Brings the brokers back (SIGUSR2), once acknowledged."""
         self._set_brokers(True, timeout)
 
+    def refuse_next_produce(self, timeout=10):
+        """The next Produce request (from any client) is refused with
+        MSG_SIZE_TOO_LARGE, as a real broker refuses a record over a
+        topic's max.message.bytes (SIGHUP); returns once acknowledged."""
+        word = "mockbroker: next produce refused"
+        before = self.output().count(word)
+        self.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.output().count(word) > before
+                 or self.proc.poll() is not None, timeout, word)
+        check(self.proc.poll() is None, "mockbroker died: " + self.output())
+
     def command(self, line, timeout=10):
         """Sends one fault command (tests/infra/mockbroker.c: down, up,
         rtt, errors, count, clear) and returns its answer ("ok", or the
@@ -289,6 +309,9 @@ class Daemon:
                       "session.timeout.ms": 6000},
             "state": {"directory": self.state},
             "http": {"listen": ""},
+            # a caught-up silent partition counts as past an epoch
+            # boundary after this long (the default is 30 s)
+            "model": {"idle_seconds": 1},
         }
         for sec, kv in (sections or {}).items():
             cfg.setdefault(sec, {}).update(kv)
@@ -375,13 +398,14 @@ class Daemon:
 
 # ---- Kafka clients ---------------------------------------------------------
 
-def produce(bootstrap, topic, records, timeout=30):
+def produce(bootstrap, topic, records, timeout=30, conf=None):
     """Produces [(key, value, headers)] in order (one partition per key by
     the default partitioner) and waits for every delivery report. Returns
     [(partition, offset)] in the order given; fails on a delivery error.
-    key/value: str, bytes or None; headers: list of (name, bytes) or None."""
-    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                  "linger.ms": 5})
+    key/value: str, bytes or None; headers: list of (name, bytes) or None.
+    conf: more producer settings (e.g. a larger message.max.bytes)."""
+    p = Producer(dict({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                       "linger.ms": 5}, **(conf or {})))
     results = [None] * len(records)
 
     def report(i):

@@ -22,16 +22,20 @@ committed; the first three meet a fault each:
 For each the daemon must keep running (/healthz 200), say so in its log
 (warnings that name no employee) and its metrics (retentiond_kafka_errors_total,
 retentiond_deliveries_slow_total, retentiond_kafka_rtt_seconds,
-retentiond_kafka_up), and catch up (committed offsets at the end). At the
+retentiond_kafka_up; /readyz 503 while the brokers are down and 200 once
+caught up), and catch up (committed offsets at the end). At the
 end every input event is applied exactly once (retentiond_events_total
-sums to the input, no duplicates, nothing in the DLQ) and the alerts,
+sums to the input; what an outage makes the daemon read again counts as a
+duplicate; nothing in the DLQ) and the alerts,
 suggestions and plans published are the same, id for id and each once, as
 those of an undisturbed run on the same input.
 
-Part 2, a permanent produce error: TOPIC_AUTHORIZATION_FAILED (what a
-cluster answers when an ACL forbids the write; MESSAGE_TOO_LARGE and
-INVALID_RECORD are as final), which librdkafka does not retry. Writing
-around it would drop or reorder outputs, so the daemon must exit 1 with no
+Part 2, a permanent produce error that is not the record's own:
+TOPIC_AUTHORIZATION_FAILED (what a cluster answers when an ACL forbids the
+write), which librdkafka does not retry. (A record the broker refuses for
+itself, MSG_SIZE_TOO_LARGE or INVALID_RECORD, goes to the DLQ instead:
+test_poison.py.) Writing around it would drop or reorder outputs, so the
+daemon must exit 1 with no
 offset committed past a hire whose alert was not delivered; a restarted
 daemon (the cluster fixed) reads those hires again and every hire has its
 alert. test_outage.py part 2 does the same for a delivery timeout.
@@ -126,18 +130,17 @@ def fault_down(broker, d, port, produce, upto):
     def down_seen():
         healthy(d, port, "with the brokers down")
         m = kt.metrics(port)
-        return m.get("retentiond_kafka_up") == 0 and m.get("retentiond_producer_queue", 0) > 0
-    # Down until the daemon says so and holds an output it cannot deliver
-    # (the estimates come every second).
-    kt.wait_for(down_seen, 30, "retentiond_kafka_up 0 and an output queued", interval=0.3)
+        return (m.get("retentiond_kafka_up") == 0 and
+                kt.http_get(port, "/readyz")[0] == 503)
+    # Down until the daemon says so (metrics and /readyz).
+    kt.wait_for(down_seen, 30, "retentiond_kafka_up 0 and /readyz 503", interval=0.3)
     check_reported(d, port, m0, w0, "brokers down", ["retentiond_kafka_errors_total"],
                    r"_ALL_BROKERS_DOWN")
     kt.log("kafka_up 0 after %.1f s of outage" % (time.monotonic() - t0))
-    # TODO(i11-ready): once readiness tells the truth (i11-ready, not on
-    # main yet), assert /readyz 503 here and 200 after the brokers are back.
     broker.command("up -1")
-    return lambda: kt.wait_for(lambda: kt.metrics(port).get("retentiond_kafka_up") == 1, 30,
-                               "retentiond_kafka_up 1", interval=0.3)
+    return lambda: kt.wait_for(lambda: kt.metrics(port).get("retentiond_kafka_up") == 1 and
+                               kt.http_get(port, "/readyz")[0] == 200, 30,
+                               "retentiond_kafka_up 1 and /readyz 200", interval=0.3)
 
 
 def check_reported(d, port, m0, w0, what, counters, pattern):
@@ -213,8 +216,11 @@ def run(faults):
         m = kt.metrics(port)
         kt.check(family_sum(m, "retentiond_events_total") == n,
                  "events applied: %s, %d produced" % (family_sum(m, "retentiond_events_total"), n))
-        kt.check(m.get("retentiond_events_duplicate_total") == 0,
-                 "duplicates: %s" % m.get("retentiond_events_duplicate_total"))
+        # Re-reads are allowed (an outage past the session timeout loses the
+        # group membership and a commit); state must count them as
+        # duplicates, not apply them again (the sum above).
+        kt.log("re-read and recognised as duplicates: %s"
+               % m.get("retentiond_events_duplicate_total"))
         kt.check(m.get("retentiond_delivery_failed_total") == 0, "failed deliveries")
         kt.check(all(v == 0 for v in kt.end_offsets(bs, DLQ).values()), "events in the DLQ")
         outputs = collections.Counter()

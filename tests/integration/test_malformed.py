@@ -14,9 +14,7 @@ broker in another process. Checked:
     still running;
   - the group's committed offsets reach the end of hr.events;
   - SIGTERM ends the daemon with status 0.
-Then, with a producer limit (message.max.bytes) below an input's size, a
-record that cannot reach the DLQ is a permanent error: the daemon exits
-non-zero and commits the offsets before it, never its own.
+An input too large for the DLQ whole is test_poison.py's.
 """
 import json
 import os
@@ -140,29 +138,7 @@ def main():
 
             rc = d.stop(timeout=20)
             kt.check(rc == 0, "retentiond exited %s on SIGTERM:\n%s" % (rc, d.output()[-3000:]))
-    failure_stops()
     print("ok: %d malformed records on the DLQ, unchanged" % len(bad))
-
-
-def failure_stops():
-    with kt.MockBroker(topics=kt.default_topics(partitions=1)) as broker:
-        bs = broker.bootstrap
-        with kt.Daemon(bs, {"kafka": {"message.max.bytes": 80000}}) as d:
-            d.wait_log("assigned")
-            where = kt.produce(bs, IN, [kt.structured(hire("E500", "f-1", 1)),
-                                        ("E500", b"y" * 100000, None),
-                                        kt.structured(hire("E501", "f-2", 2))])
-            kt.wait_for(lambda: not d.alive(), 30, "the daemon to exit after a "
-                        "record it cannot publish")
-            rc = d.proc.returncode
-            kt.check(rc not in (0, None) and rc > 0, "exit status %s after a permanent "
-                     "error, expected non-zero" % rc)
-            com = kt.committed(bs, d.group, IN)
-            kt.check(com.get(0) == where[1][1], "committed %s, expected offset %d: "
-                     "before the failed record, not past it" % (com, where[1][1]))
-            kt.check("processing" in d.output() and "failed" in d.output(),
-                     "no error logged:\n" + d.output())
-            kt.log("permanent error: exit %d, committed %s" % (rc, com))
 
 
 if __name__ == "__main__":

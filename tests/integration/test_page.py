@@ -50,7 +50,6 @@ class PageDaemon(Daemon):
         with open(self.conf, "w") as f:
             f.write("[state]\ndirectory = %s\n\n"
                     "[alerts]\nthreshold = 0.35\nclear_threshold = 0.25\n\n"
-                    "[model]\nestimates_interval_events = 2000\n\n"
                     "[http]\n%s\n%s" % (self.state, http_section, extra))
 
 

@@ -14,8 +14,13 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0 n=0
 unset CREDENTIALS_DIRECTORY
 
-# git does not keep modes: this token file must be world-readable here
-chmod 0644 tests/ops/config/token.public
+# git does not keep modes: set the ones these files are about (secrets)
+chmod 0644 tests/ops/config/token.public tests/ops/config/client.key \
+	tests/ops/config/secret_clear_public.conf tests/ops/config/secret_oauth_client.conf
+chmod 0640 tests/ops/config/secret_clear_group.conf
+# (sasl_plaintext_protocol.conf is about the protocol: its clear password
+# must not be what refuses it)
+chmod 0600 tests/ops/config/ok_secret_private.conf tests/ops/config/sasl_plaintext_protocol.conf
 
 # glob-free match: '*' is the only special character
 matches() {	# line pattern
@@ -77,6 +82,7 @@ fi
 # @credential: comes from $CREDENTIALS_DIRECTORY; the secret is never printed
 mkdir "$tmp/creds"
 printf 'Sup3r;secret\n' >"$tmp/creds/sasl-password"
+chmod 0600 "$tmp/creds/sasl-password"
 cat >"$tmp/sasl.conf" <<CONF
 [kafka]
 bootstrap.servers = localhost:9092
@@ -92,6 +98,24 @@ if CREDENTIALS_DIRECTORY=$tmp/creds run_t 6 "$tmp/sasl.conf"; then
 		{ echo "FAIL missing credential: $(cat "$tmp/err")"; fail=1; }
 fi
 printf 'Sup3r;secret\n' >"$tmp/creds/sasl-password"
+# a credential others can read is refused like any secret file
+chmod 0644 "$tmp/creds/sasl-password"
+if CREDENTIALS_DIRECTORY=$tmp/creds run_t 6 "$tmp/sasl.conf"; then
+	grep -q "sasl.conf:6: \[kafka\] sasl.password: .*sasl-password: mode 0644 lets group or others access it (chmod 600)" "$tmp/err" ||
+		{ echo "FAIL public credential: $(cat "$tmp/err")"; fail=1; }
+fi
+chmod 0600 "$tmp/creds/sasl-password"
+# @file: the same rule: 0640 refused, 0600 accepted; the secret never shown
+printf 'Sup3r;secret\n' >"$tmp/pw"
+chmod 0640 "$tmp/pw"
+sed "s|@credential:sasl-password|@file:$tmp/pw|" "$tmp/sasl.conf" >"$tmp/file.conf"
+if run_t 6 "$tmp/file.conf"; then
+	grep -q "file.conf:6: \[kafka\] sasl.password: $tmp/pw: mode 0640 lets group or others access it (chmod 600)" "$tmp/err" ||
+		{ echo "FAIL public @file: $(cat "$tmp/err")"; fail=1; }
+	grep -q "Sup3r" "$tmp/err" && { echo "FAIL the secret appears in the output"; fail=1; }
+fi
+chmod 0600 "$tmp/pw"
+run_t 0 "$tmp/file.conf"
 sed -i 's/^sasl.mechanisms = PLAIN/sasl.mechanisms = NO-SUCH-MECHANISM/' "$tmp/sasl.conf"
 CREDENTIALS_DIRECTORY=$tmp/creds "$bin" -t -c "$tmp/sasl.conf" >"$tmp/out" 2>&1
 if grep -q "Sup3r" "$tmp/out"; then

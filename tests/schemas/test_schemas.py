@@ -269,6 +269,20 @@ variants(dlq, "dlq-headers", v, [
     ("negative offset", put("source.offset", "-1")),
     ("offset as number", put("source.offset", 1042)),
 ] + [(f"missing {k}", drop(k)) for k in dlq])
+cut = dict(dlq, **{"truncated": "true", "original.size": "1040000",
+                   "original.fnv1a64": "cbf29ce484222325"})
+expect(v, "dlq-headers", cut, True, "a cut record")
+expect(v, "dlq-headers", dict(cut, **{"original.key_size": "5000",
+                                      "output.topic": "hr.retention.suggestions"}),
+       True, "a refused output, key cut")
+variants(cut, "dlq-headers", v, [
+    ("truncated false", put("truncated", "false")),
+    ("hash too short", put("original.fnv1a64", "cbf29ce48422232")),
+    ("hash upper case", put("original.fnv1a64", "CBF29CE484222325")),
+    ("size not decimal", put("original.size", "1 MB")),
+    ("truncated without size", drop("original.size")),
+    ("truncated without hash", drop("original.fnv1a64")),
+])
 
 # ---- Kafka keys
 key = lambda n: Draft202012Validator(load(n)["x-kafka-key"])

@@ -456,6 +456,12 @@ test_no_alloc(void)
 	ev[5].new_salary = 40000;
 
 #if COUNT_ALLOCS
+	/* a shard's first salary of a (department, level) takes its pay
+	 * histogram (pay.c); nothing after that */
+	for (i = 0; i < 6; i++) {
+		ev[i].time_ms += DAY;
+		rc |= apply(&e, &ev[i]);
+	}
 	before = nallocs;
 	for (i = 0; i < 6000; i++) {
 		ev[i % 6].time_ms += DAY;

@@ -57,7 +57,7 @@ test_defaults(struct config *cfg)
 	CHECK_STR(cfg->state_directory, "/var/lib/retentiond");
 	CHECK_STR(cfg->http_listen, "127.0.0.1:9464");
 	CHECK(cfg->log_level == LOG_INFO);
-	CHECK(cfg->estimates_interval_s == 60);
+	CHECK(cfg->idle_seconds == 30);
 	CHECK(cfg->nkafka == 0);
 	CHECK(cfg->pipeline.clear_threshold < cfg->pipeline.threshold);
 	CHECK(cfg->pipeline.threshold <= cfg->pipeline.critical_threshold);
@@ -248,6 +248,7 @@ test_secrets(struct config *cfg, const char *dir)
 	fp = fopen(path, "w");
 	fputs("s3cr3t;x\n", fp);
 	fclose(fp);
+	chmod(path, 0600);
 
 	unsetenv("CREDENTIALS_DIRECTORY");
 	CHECK(load(cfg, "[kafka]\nsasl.password = @credential:sasl-password\n")
@@ -277,12 +278,107 @@ test_secrets(struct config *cfg, const char *dir)
 	snprintf(text, sizeof(text), "[kafka]\nsasl.password = @file:%s\n", path);
 	CHECK(load(cfg, text) == 0);
 	CHECK_STR(config_kafka_get(cfg, "sasl.password"), "s3cr3t;x");
+	/* a secret file group or others can read is refused, @credential:
+	 * and @file: alike, and the secret never shows */
+	chmod(path, 0640);
+	CHECK(load(cfg, text) == -1);
+	CHECK(strstr(errbuf, "t.conf:2: [kafka] sasl.password: ") == errbuf);
+	CHECK(strstr(errbuf, "mode 0640 lets group or others access it") != NULL);
+	CHECK(strstr(errbuf, "s3cr3t") == NULL);
+	CHECK(load(cfg, "[kafka]\nsasl.password = @credential:sasl-password\n")
+	    == -1);
+	CHECK(strstr(errbuf, "mode 0640") != NULL);
+	chmod(path, 0604);
+	CHECK(load(cfg, text) == -1);
+	CHECK(strstr(errbuf, "mode 0604") != NULL);
+	chmod(path, 0400);
+	CHECK(load(cfg, text) == 0);
+	chmod(path, 0600);
 	/* an empty secret file is an error, and the secret never shows */
 	fp = fopen(path, "w");
 	fclose(fp);
 	CHECK(load(cfg, text) == -1);
 	CHECK(strstr(errbuf, "is empty") != NULL);
 	unsetenv("CREDENTIALS_DIRECTORY");
+}
+
+/* Loads text from a real file of mode mode under dir; config_load()'s
+ * result. */
+static int
+load_file(struct config *cfg, const char *dir, const char *text, mode_t mode)
+{
+	char	path[512];
+	FILE	*fp;
+	int	rc;
+
+	snprintf(path, sizeof(path), "%s/s.conf", dir);
+	fp = fopen(path, "w");
+	fputs(text, fp);
+	fclose(fp);
+	chmod(path, mode);
+	config_defaults(cfg);
+	errbuf[0] = '\0';
+	rc = config_load(path, cfg, errbuf, sizeof(errbuf));
+	unlink(path);
+	return rc;
+}
+
+/* secrets.c: one rule for every secret. Which keys are secrets, and a
+ * secret in clear refused in a file that group or others can read. */
+static void
+test_secret_rule(struct config *cfg, const char *dir)
+{
+	static const char *const secret[] = {
+		"sasl.password", "ssl.key.password", "ssl.keystore.password",
+		"sasl.oauthbearer.client.secret", "ssl.key.pem",
+		"sasl.oauthbearer.config", "ssl_key",
+	};
+	static const char *const plain[] = {
+		"sasl.username", "ssl.ca.location", "ssl.certificate.pem",
+		"bootstrap.servers", "sasl.oauthbearer.client.id",
+	};
+	const char *clear = "[kafka]\nbootstrap.servers = 127.0.0.1:9\n"
+	    "ssl.key.password = Sup3r;x\n";
+	struct stat st;
+	char reason[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		CHECK(config_secret_key(secret[i]));
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		CHECK(!config_secret_key(plain[i]));
+	CHECK(config_secret_file_key("ssl.key.location"));
+	CHECK(config_secret_file_key("sasl.kerberos.keytab"));
+	CHECK(!config_secret_file_key("ssl.ca.location"));
+
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFREG | 0600;
+	CHECK(secret_file_private("/x", &st, reason, sizeof(reason)) == 0);
+	st.st_mode = S_IFREG | 0400;
+	CHECK(secret_file_private("/x", &st, reason, sizeof(reason)) == 0);
+	st.st_mode = S_IFREG | 0610;
+	CHECK(secret_file_private("/x", &st, reason, sizeof(reason)) == -1);
+	CHECK_STR(reason, "/x: mode 0610 lets group or others access it (chmod 600)");
+	st.st_mode = S_IFREG | 0601;
+	CHECK(secret_file_private("/x", &st, reason, sizeof(reason)) == -1);
+	st.st_mode = S_IFIFO | 0600;
+	CHECK(secret_file_private("/x", &st, reason, sizeof(reason)) == -1);
+	CHECK_STR(reason, "/x: not a regular file");
+
+	CHECK(load_file(cfg, dir, clear, 0644) == -1);
+	CHECK(strstr(errbuf, "/s.conf:3: [kafka] ssl.key.password: a secret in "
+	    "clear in ") != NULL);
+	CHECK(strstr(errbuf, "mode 0644") != NULL);
+	CHECK(strstr(errbuf, "Sup3r") == NULL);
+	CHECK(load_file(cfg, dir, clear, 0640) == -1);
+	CHECK(load_file(cfg, dir, clear, 0600) == 0);
+	CHECK_STR(config_kafka_get(cfg, "ssl.key.password"), "Sup3r;x");
+	/* what is not a secret, or only refers to one, may be world-readable */
+	CHECK(load_file(cfg, dir, "[kafka]\nbootstrap.servers = 127.0.0.1:9\n"
+	    "sasl.username = u\n", 0644) == 0);
+	CHECK(load_file(cfg, dir, "[kafka]\nsasl.password = @credential:x\n",
+	    0644) == -1);
+	CHECK(strstr(errbuf, "CREDENTIALS_DIRECTORY is not set") != NULL);
 }
 
 static void
@@ -374,7 +470,8 @@ test_example(struct config *cfg)
 	CHECK_STR(cfg->http_listen, def->http_listen);
 	CHECK_STR(cfg->http_token_file, def->http_token_file);
 	CHECK(cfg->http_allow_remote == def->http_allow_remote);
-	CHECK(cfg->estimates_interval_s == def->estimates_interval_s);
+	CHECK(cfg->idle_seconds == def->idle_seconds);
+	CHECK(cfg->ready_max_lag == def->ready_max_lag);
 	CHECK(cfg->log_level == def->log_level);
 	if (memcmp(&cfg->pipeline, &def->pipeline, sizeof(def->pipeline)) != 0)
 		fprintf(stderr, "  threshold %g/%g clear %g/%g crit %g/%g "
@@ -413,6 +510,7 @@ main(void)
 	test_values(cfg);
 	test_errors();
 	test_secrets(cfg, dir);
+	test_secret_rule(cfg, dir);
 	test_validate(cfg, dir);
 	test_example(cfg);
 	free(cfg);

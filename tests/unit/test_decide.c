@@ -143,7 +143,7 @@ run_event(struct pipeline *p, struct count *c, const char *type, const char *whe
 	m.len = (size_t)snprintf(buf, sizeof(buf), "{\"specversion\":\"1.0\","
 	    "\"id\":\"w-%d\",\"source\":\"t\",\"type\":\"%s\",\"subject\":\"G1\","
 	    "\"time\":\"%s\",\"data\":%s}", seq++, type, when, data);
-	return pipeline_run(p, &m, count_alerts, c);
+	return pipeline_run_all(p, &m, count_alerts, c);
 }
 
 static void
@@ -271,6 +271,9 @@ fit_company(struct world *w)
 		ev.satisfaction = sat[i];
 		apply(w, &ev);
 	}
+	/* The model scores with the fit of its epoch (state/fit.c): one
+	 * epoch a month here, entered as the pipeline enters its days. */
+	CHECK(model_advance(w->m, &w->m, 1, 4) == 0);
 	for (int month = 5; month < 36; month++) {
 		int64_t now = T0 + month * MONTH;
 
@@ -288,6 +291,7 @@ fit_company(struct world *w)
 		for (it = 0; (e = table_next(w->tab, &it)) != NULL;)
 			if (!(e->flags & EMP_EXITED))
 				model_score(w->m, e, now, NULL);
+		CHECK(model_advance(w->m, &w->m, 1, month) == 0);
 	}
 }
 

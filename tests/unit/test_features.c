@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../state/table.h"
+#include "../../state/model_internal.h"
 #include "check.h"
 
 #define DAY MS_PER_DAY
@@ -282,6 +283,18 @@ test_onehot_caps(void)
 	features_free(f);
 }
 
+/* One salary, published at once (a boundary after each). */
+static void
+note_salary(struct features *f, int dept, int level, double salary)
+{
+	static struct pay *pay;
+
+	if (pay == NULL)
+		pay = pay_new();
+	CHECK(pay_note(pay, dept, level, salary) == 0);
+	pay_publish(&pay, 1, f);
+}
+
 static void
 test_vector(void)
 {
@@ -302,7 +315,7 @@ test_vector(void)
 
 	dept = strtab_intern(features_departments(f), "Sales");
 	for (i = 0; i < 9; i++)			/* median 50000 */
-		features_note_salary(f, dept, 3, 30000 + 5000 * i);
+		note_salary(f, dept, 3, 30000 + 5000 * i);
 	e.flags = EMP_HAS_SURVEY | EMP_HAS_REVIEW | EMP_HAS_ABILITY;
 	e.hired_ms = T0;
 	e.dept = dept;
@@ -357,7 +370,7 @@ test_vector(void)
 	CHECK_NEAR(x[6], 0, 0);
 	/* too few pay samples for another level: relative pay 1 */
 	e.job_level = 4;
-	features_note_salary(f, dept, 4, 10000);
+	note_salary(f, dept, 4, 10000);
 	features_vector(f, &e, now, x);
 	CHECK_NEAR(x[7], 1.0, 0);
 	features_free(f);
@@ -374,7 +387,8 @@ cmp_double(const void *a, const void *b)
 static void
 test_pay_median(void)
 {
-	struct features *f = features_new(NULL);
+	struct features *f = features_new(NULL), *g = features_new(NULL);
+	struct pay *one = pay_new(), *split[3] = { pay_new(), pay_new(), pay_new() };
 	static double v[20000];
 	double exact, est;
 	unsigned long long s = 12345;
@@ -396,29 +410,45 @@ test_pay_median(void)
 				v[i] = 40000 * exp(0.5 * (u1 + u2 - 1) * 2.5);
 			else
 				v[i] = (u2 < 0.6 ? 40000 : 90000) + 10000 * u1;
-			features_note_salary(f, j, 5, v[i]);
+			CHECK(pay_note(one, j, 5, v[i]) == 0);
+			/* the same salaries spread over three shards */
+			CHECK(pay_note(split[(i * 7 + j) % 3], j, 5, v[i]) == 0);
 		}
 		qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
 		exact = (v[n / 2 - 1] + v[n / 2]) / 2;
+		pay_publish(&one, 1, f);
+		pay_publish(split, 3, g);
 		est = features_pay_median(f, j, 5);
 		fprintf(stderr, "median %d: exact %.1f estimate %.1f\n", j, exact, est);
-		CHECK_NEAR(est / exact, 1.0, 0.02);
+		CHECK_NEAR(est / exact, 1.0, 0.01);
+		/* mergeable: the shards' sum is the same histogram, bit for bit */
+		CHECK(features_pay_median(g, j, 5) == est);
 	}
-	/* ascending order, the hardest case for marker methods */
+	/* ascending order */
 	for (i = 0; i < 1001; i++)
-		features_note_salary(f, 7, 2, 1000 + i);
+		pay_note(one, 7, 2, 1000 + i);
+	pay_publish(&one, 1, f);
 	CHECK_NEAR(features_pay_median(f, 7, 2), 1500, 15);
 	/* bounds */
-	features_note_salary(f, -1, 2, 1);
-	features_note_salary(f, 5000, 2, 1);
-	features_note_salary(f, 1, 99, 1);
+	CHECK(pay_note(one, -1, 2, 1) == 0);
+	CHECK(pay_note(one, 5000, 2, 1) == 0);
+	CHECK(pay_note(one, 1, 99, 1) == 0);
+	pay_publish(&one, 1, f);
 	CHECK(isnan(features_pay_median(f, 1, 99)));
 	for (i = 0; i < 4; i++)
-		features_note_salary(f, 9, 1, 100);
+		pay_note(one, 9, 1, 100);
+	pay_publish(&one, 1, f);
 	CHECK(isnan(features_pay_median(f, 9, 1)));
-	features_note_salary(f, 9, 1, 100);
-	CHECK_NEAR(features_pay_median(f, 9, 1), 100, 0);
+	pay_note(one, 9, 1, 100);
+	/* not before the next boundary's publication */
+	CHECK(isnan(features_pay_median(f, 9, 1)));
+	pay_publish(&one, 1, f);
+	CHECK_NEAR(features_pay_median(f, 9, 1), 100, 1);
+	pay_free(one);
+	for (i = 0; i < 3; i++)
+		pay_free(split[i]);
 	features_free(f);
+	features_free(g);
 }
 
 static void

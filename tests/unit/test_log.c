@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -98,6 +99,38 @@ main(void)
 	CHECK(out != NULL && count_lines(out) == 1);
 	CHECK(out != NULL && strlen(out) > 1000 && strlen(out) < 4000);
 	CHECK(out != NULL && strstr(out, "...\n") != NULL);
+
+	/* fields are for the journal: on a plain stderr the line is as
+	 * always, and a $JOURNAL_STREAM naming another file changes nothing */
+	log_set_level(LOG_INFO);
+	setenv("JOURNAL_STREAM", "1:1", 1);
+	log_init(LOG_INFO, 0);
+	CHECK(journal_stream_is(STDERR_FILENO) == 0);
+	log_partition(LOG_ERR, "t.x", 3, "delivery to %s [%d] failed", "t.x", 3);
+	{
+		struct log_field f[2] = { { "CONFIG_FILE", "a.conf" },
+		    { "CONFIG_LINE", NULL } };
+
+		log_fields(LOG_WARNING, f, 2, "a.conf: %s", "odd");
+	}
+	out = take();
+	CHECK_STR(out, "<3>delivery to t.x [3] failed\n<4>a.conf: odd\n");
+	{
+		struct stat	st;
+		char		js[64];
+
+		/* the matching one is recognised (nothing logged with it: a
+		 * host's journald would get the records) */
+		CHECK(fstat(STDERR_FILENO, &st) == 0);
+		snprintf(js, sizeof(js), "%llu:%llu",
+		    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+		setenv("JOURNAL_STREAM", js, 1);
+		CHECK(journal_stream_is(STDERR_FILENO) == 1);
+		strcat(js, "x");
+		setenv("JOURNAL_STREAM", js, 1);
+		CHECK(journal_stream_is(STDERR_FILENO) == 0);
+	}
+	unsetenv("JOURNAL_STREAM");
 
 	/* terminal mode: a word instead of the number */
 	log_init(LOG_INFO, 1);

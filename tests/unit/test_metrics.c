@@ -25,7 +25,7 @@ feed(struct pipeline *p, const char *json, int64_t offset)
 	m.len = strlen(json);
 	m.topic = "hr.events";
 	m.offset = offset;
-	pipeline_run(p, &m, emit_none, NULL);
+	pipeline_run_all(p, &m, emit_none, NULL);
 }
 
 /* The value of the sample line that starts with `prefix` followed by a

@@ -208,7 +208,7 @@ main(void)
 	int64_t next_sweep = T0, now = T0;
 	size_t it;
 	int i, created, js, applied = 0;
-	long v0, gn = 0;
+	long v0, gn = 0, epoch = -1;
 	double prev, lo, hi, exp0;
 
 	model_global_init();
@@ -228,6 +228,10 @@ main(void)
 
 	for (i = 0; i < nev; i++) {
 		now = evs[i].t;
+		if (now / MS_PER_DAY > epoch) {	/* daily epochs, as the pipeline */
+			epoch = now / MS_PER_DAY;
+			CHECK(model_advance(m, &m, 1, epoch) == 0);
+		}
 		if (now >= next_sweep) {	/* the clock's rescoring sweep */
 			for (it = 0; (e = table_next(tab, &it)) != NULL;) {
 				model_score(m, e, now, NULL);
@@ -245,6 +249,9 @@ main(void)
 		mini_decide(m, e, now);
 	}
 	CHECK(applied == nev);
+	CHECK(model_advance(m, &m, 1, ++epoch) == 0);
+	CHECK(model_version(m) == epoch);
+	CHECK(model_advance(m, &m, 1, epoch) == -1);	/* not backwards */
 	model_estimates(m, &est);
 	js = feature_index(f, "satisfaction");
 	CHECK(js >= 0);
@@ -349,6 +356,7 @@ main(void)
 		int64_t start = probe->interval_start_ms;
 		double years;
 
+		CHECK(model_advance(m, &m, 1, ++epoch) == 0);
 		model_estimates(m, &est);
 		years = est.hazard.exposure_years;
 
@@ -358,12 +366,16 @@ main(void)
 		ev.time_ms = start - 10 * MS_PER_DAY;
 		CHECK(state_apply(m, probe, &ev, err, sizeof(err)) == 0);
 		CHECK(probe->interval_start_ms == start);
+		CHECK(model_advance(m, &m, 1, ++epoch) == 0);
 		model_estimates(m, &est);
 		CHECK(est.hazard.exposure_years == years);
 		/* a later one closes [start, t) */
 		ev.time_ms = start + 10 * MS_PER_DAY;
 		CHECK(state_apply(m, probe, &ev, err, sizeof(err)) == 0);
 		CHECK(probe->interval_start_ms == ev.time_ms);
+		model_estimates(m, &est);
+		CHECK(est.hazard.exposure_years == years);	/* not before ... */
+		CHECK(model_advance(m, &m, 1, ++epoch) == 0);	/* ... the boundary */
 		model_estimates(m, &est);
 		CHECK_NEAR(est.hazard.exposure_years - years, 10 / 365.25, 1e-9);
 	}
@@ -384,6 +396,7 @@ main(void)
 
 	/* erasure takes the employee out of the fairness counts */
 	CHECK(state_erase(m, tab, probe->id) == 1);
+	CHECK(model_advance(m, &m, 1, ++epoch) == 0);
 	model_estimates(m, &est);
 	gn = 0;
 	for (i = 0; i < est.quality.ngroups; i++)

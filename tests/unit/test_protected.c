@@ -175,7 +175,7 @@ test_pipeline(void)
 	memset(&m, 0, sizeof(m));
 	m.value = ev;
 	m.len = strlen(ev);
-	CHECK(pipeline_run(p, &m, drop, NULL) == PIPE_OK);
+	CHECK(pipeline_run_all(p, &m, drop, NULL) == PIPE_OK);
 	json = pipeline_employee_json(p, "E1");
 	CHECK(json != NULL);
 	if (json != NULL) {

@@ -72,6 +72,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DAY_MS		86400000LL
 #define HOUR_MS		3600000LL
@@ -1469,7 +1470,8 @@ usage(FILE *f)
 	    "  --employees N        headcount (300)\n"
 	    "  --months M           months simulated (24)\n"
 	    "  --seed S             random seed (1)\n"
-	    "  --start YYYY-MM-DD   first day (2024-01-01)\n"
+	    "  --start YYYY-MM-DD   first day (2024-01-01, or earlier so that the\n"
+	    "                       last day is before today)\n"
 	    "  --s0 X --alpha X --care X --sat-noise X   satisfaction truth (60 0.8 2 8)\n"
 	    "  --a0 X --gamma X --ability-noise X        ability truth (50 0.3 5)\n"
 	    "  --baseline a,b,c,d,e voluntary hazard per year for tenure bands\n"
@@ -1518,6 +1520,39 @@ num(const char *s, double *out)
 	return (errno || end == s || *end || !isfinite(*out)) ? -1 : 0;
 }
 
+/* The last event must not be in the future: retentiond holds events dated
+ * after its wall clock, and sends those far ahead to the DLQ (DESIGN.md,
+ * "Time that cannot be poisoned"). Without --start, the default start
+ * moves back to the first of a month so that the simulation ends before
+ * the current month; with --start, a warning. */
+static void
+end_before_today(struct params *p, int start_given)
+{
+	int64_t today = (int64_t)time(NULL) / 86400, end;
+	int y, m, d, ty, tm, td;
+
+	civil_from_days(p->start_ms / DAY_MS, &y, &m, &d);
+	m += p->months;
+	y += (m - 1) / 12;
+	m = (m - 1) % 12 + 1;
+	end = days_from_civil(y, (unsigned)m, (unsigned)d);
+	if (end < today)
+		return;
+	if (start_given) {
+		fprintf(stderr, "gencompany: warning: the simulation ends after today; "
+		    "retentiond holds future-dated events ([time])\n");
+		return;
+	}
+	civil_from_days(today, &ty, &tm, &td);
+	tm -= p->months + 1;
+	while (tm < 1) {
+		tm += 12;
+		ty--;
+	}
+	p->start_ms = days_from_civil(ty, (unsigned)tm, 1) * DAY_MS;
+	snprintf(p->start_str, sizeof(p->start_str), "%04d-%02d-01", ty, tm);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1555,7 +1590,7 @@ main(int argc, char **argv)
 	struct sim *sm = &sim;
 	struct params *p = &sm->p;
 	static char outbuf[1 << 16];
-	int c, y, m, d, li;
+	int c, y, m, d, li, start_given = 0;
 	double v;
 	int64_t end_ms;
 
@@ -1600,6 +1635,7 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (c == O_START) {
+			start_given = 1;
 			if (parse_date(optarg, &p->start_ms) < 0)
 				bad = 1;
 			else
@@ -1655,6 +1691,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	end_before_today(p, start_given);
 
 	if (p->actions_path != NULL && load_actions(sm, p->actions_path) < 0)
 		return 2;

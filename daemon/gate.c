@@ -1,0 +1,284 @@
+/*
+ * gate.c: the epoch gate's bookkeeping: which input partitions hold a
+ * message the pipeline refused as too early (PIPE_BLOCKED), which are
+ * idle, and when the pipeline may enter the next epoch.
+ *
+ * Design note (DESIGN.md, "The determinism rule"). The pipeline scores
+ * with the model of one epoch; a shard may enter epoch k only once every
+ * partition's contribution to k is final. A partition's contribution is
+ * final when its next message belongs to epoch k or later (the gate holds
+ * that message, and the Kafka code pauses the partition), or when it is
+ * idle: caught up with its high watermark (the consumer reported its end)
+ * and silent for [model] idle_seconds. gate_due() says when every assigned
+ * partition is one or the other, and which epoch that allows: the
+ * smallest epoch a held message needs. Wall time enters only through the
+ * idle rule, and only matters for a partition that is silent across a
+ * boundary.
+ *
+ * Messages behind a held one queue behind it, so a partition's messages
+ * reach the pipeline in order. The Kafka code pauses a partition once it
+ * holds GATE_QUEUE_MAX messages (or the gate GATE_HELD_MAX in all), not at
+ * the first: a short queue saves a fetch round trip per partition and
+ * epoch, and the bound keeps the tracker's pool from filling with held
+ * messages while another partition still has to deliver.
+ *
+ * Seam for scale-out (issue 9): the partitions here are those assigned to
+ * this instance. With several instances, the others' partitions report
+ * their crossing through the shared statistics topic; gate_due() is the
+ * one place that would then also ask for those.
+ *
+ * No Kafka here: a held message is an opaque item of the caller's.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+struct gate_item {
+	void		 *item;
+	struct gate_item *next;
+};
+
+struct gate_part {
+	int		 assigned;
+	int		 eof;		/* at the high watermark */
+	int64_t		 last_ms;	/* last message (or assignment) */
+	long		 epoch;		/* the epoch the head needs */
+	struct gate_item *head, *tail;
+	size_t		 queued;	/* items held */
+	int		 paused;	/* by the gate (kafka.c) */
+};
+
+struct gate {
+	struct gate_part *parts;	/* indexed by partition */
+	int32_t		  nparts;
+	size_t		  held;
+};
+
+struct gate *
+gate_new(void)
+{
+	return xcalloc(1, sizeof(struct gate));
+}
+
+/* Every held item must have been taken (gate_revoke()) first. */
+void
+gate_free(struct gate *g)
+{
+	if (g == NULL)
+		return;
+	free(g->parts);
+	free(g);
+}
+
+static struct gate_part *
+part(struct gate *g, int32_t partition)
+{
+	int32_t n;
+
+	if (partition < 0)
+		return NULL;
+	if (partition >= g->nparts) {
+		n = partition + 1 > g->nparts * 2 ? partition + 1 : g->nparts * 2;
+		if ((g->parts = realloc(g->parts, (size_t)n * sizeof(*g->parts))) == NULL)
+			fatal("realloc");
+		memset(g->parts + g->nparts, 0,
+		    (size_t)(n - g->nparts) * sizeof(*g->parts));
+		g->nparts = n;
+	}
+	return &g->parts[partition];
+}
+
+/* The partition is ours; silent since now_ms. */
+void
+gate_assign(struct gate *g, int32_t partition, int64_t now_ms)
+{
+	struct gate_part *gp = part(g, partition);
+
+	if (gp == NULL)
+		return;
+	gp->assigned = 1;
+	gp->eof = 0;
+	gp->last_ms = now_ms;
+}
+
+/* The partition is given up: each held item goes to drop(arg, item), in
+ * order. */
+void
+gate_revoke(struct gate *g, int32_t partition, void (*drop)(void *, void *),
+    void *arg)
+{
+	struct gate_part *gp = part(g, partition);
+	struct gate_item *it;
+
+	if (gp == NULL)
+		return;
+	gp->assigned = 0;
+	gp->paused = 0;
+	while ((it = gp->head) != NULL) {
+		gp->head = it->next;
+		g->held--;
+		gp->queued--;
+		drop(arg, it->item);
+		free(it);
+	}
+	gp->tail = NULL;
+}
+
+/* Every partition given up (shutdown, a failed rebalance). */
+void
+gate_revoke_all(struct gate *g, void (*drop)(void *, void *), void *arg)
+{
+	for (int32_t i = 0; i < g->nparts; i++)
+		gate_revoke(g, i, drop, arg);
+}
+
+/* A message of the partition arrived (eof: the consumer's end-of-partition
+ * report instead). */
+void
+gate_seen(struct gate *g, int32_t partition, int64_t now_ms, int eof)
+{
+	struct gate_part *gp = part(g, partition);
+
+	if (gp == NULL)
+		return;
+	gp->eof = eof;
+	if (!eof)
+		gp->last_ms = now_ms;
+}
+
+/* 1 if the partition holds messages. */
+int
+gate_holding(const struct gate *g, int32_t partition)
+{
+	return partition >= 0 && partition < g->nparts &&
+	    g->parts[partition].head != NULL;
+}
+
+size_t
+gate_held(const struct gate *g)
+{
+	return g->held;
+}
+
+/* Holds item at the end of the partition's queue (front: at its head,
+ * needing epoch; behind a held one the epoch is not known yet and not
+ * needed). */
+void
+gate_hold(struct gate *g, int32_t partition, void *item, long epoch, int front)
+{
+	struct gate_part *gp = part(g, partition);
+	struct gate_item *it = xcalloc(1, sizeof(*it));
+
+	it->item = item;
+	if (front || gp->head == NULL) {
+		it->next = gp->head;
+		gp->head = it;
+		if (gp->tail == NULL)
+			gp->tail = it;
+		gp->epoch = epoch;
+	} else {
+		gp->tail->next = it;
+		gp->tail = it;
+	}
+	gp->queued++;
+	g->held++;
+}
+
+/* Items the partition holds. */
+size_t
+gate_queued(const struct gate *g, int32_t partition)
+{
+	return gate_holding(g, partition) ? g->parts[partition].queued : 0;
+}
+
+/* Whether the gate paused the partition (the caller's pause_partitions). */
+void
+gate_set_paused(struct gate *g, int32_t partition, int paused)
+{
+	struct gate_part *gp = part(g, partition);
+
+	if (gp != NULL)
+		gp->paused = paused;
+}
+
+int
+gate_paused(const struct gate *g, int32_t partition)
+{
+	return partition >= 0 && partition < g->nparts && g->parts[partition].paused;
+}
+
+/* Takes the partition's first held item; NULL when none. */
+void *
+gate_pop(struct gate *g, int32_t partition)
+{
+	struct gate_part *gp;
+	struct gate_item *it;
+	void *item;
+
+	if (!gate_holding(g, partition))
+		return NULL;
+	gp = &g->parts[partition];
+	it = gp->head;
+	if ((gp->head = it->next) == NULL)
+		gp->tail = NULL;
+	g->held--;
+	gp->queued--;
+	item = it->item;
+	free(it);
+	return item;
+}
+
+/* 1 when the pipeline may enter a new epoch: some partition holds a
+ * message and every assigned partition holds one or is idle; *epoch is
+ * then the smallest epoch a held message needs. */
+int
+gate_due(const struct gate *g, int64_t now_ms, int64_t idle_ms, long *epoch)
+{
+	long min = LONG_MAX;
+
+	for (int32_t i = 0; i < g->nparts; i++) {
+		const struct gate_part *gp = &g->parts[i];
+
+		if (gp->head != NULL) {
+			if (gp->epoch < min)
+				min = gp->epoch;
+			continue;
+		}
+		if (gp->assigned && !(gp->eof && now_ms - gp->last_ms >= idle_ms))
+			return 0;	/* still delivering this epoch */
+	}
+	if (min == LONG_MAX)
+		return 0;
+	*epoch = min;
+	return 1;
+}
+
+/* The next partition after `after` (-1: from the start) that is assigned,
+ * holds nothing and counts as idle at now_ms, or -1: the caller confirms
+ * with the broker that it is caught up (the end it last reported may be
+ * stale when a burst just arrived). */
+int32_t
+gate_next_idle(const struct gate *g, int32_t after, int64_t now_ms, int64_t idle_ms)
+{
+	for (int32_t i = after + 1; i < g->nparts; i++) {
+		const struct gate_part *gp = &g->parts[i];
+
+		if (gp->assigned && gp->head == NULL && gp->eof &&
+		    now_ms - gp->last_ms >= idle_ms)
+			return i;
+	}
+	return -1;
+}
+
+/* The next partition after `after` (-1: from the start) that holds
+ * messages, or -1. */
+int32_t
+gate_next_holding(const struct gate *g, int32_t after)
+{
+	for (int32_t i = after + 1; i < g->nparts; i++)
+		if (g->parts[i].head != NULL)
+			return i;
+	return -1;
+}

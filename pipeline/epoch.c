@@ -1,0 +1,317 @@
+/*
+ * epoch.c: the pipeline's epochs (DESIGN.md, "The determinism rule"):
+ * entering an epoch (pipeline_advance(): the refit, the boundary's
+ * estimates, the month's budget plans), the helpers for a single ordered
+ * stream (pipeline_run_all(), pipeline_finish()) and the checkpoint hooks
+ * of the model side (a shard's statistics and held events, the epoch
+ * state). pipeline.c runs the messages; pipeline_int.h is what both see.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pipeline_int.h"
+
+static int
+month_index(int64_t ms, char out[8])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (out != NULL)
+		snprintf(out, 8, "%04u-%02u", (unsigned)(tm.tm_year + 1900) % 10000,
+		    (unsigned)(tm.tm_mon + 1) % 100);
+	return (tm.tm_year + 1900) * 12 + tm.tm_mon;
+}
+
+static int
+grow_plan_scratch(struct pipeline *p, size_t need)
+{
+	struct allocation *c, *a;
+	size_t cap = p->cap ? p->cap : 256;
+
+	if (need <= p->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if ((c = realloc(p->cand, cap * sizeof(*c))) == NULL)
+		return -1;
+	p->cand = c;
+	if ((a = realloc(p->alloc, cap * sizeof(*a))) == NULL)
+		return -1;
+	p->alloc = a;
+	p->cap = cap;
+	return 0;
+}
+
+/* Department ids in name order (ids are interned in arrival order);
+ * into order[], returns how many. */
+static int
+departments_by_name(struct strtab *depts, int *order)
+{
+	int n = strtab_count(depts), i, j, t;
+
+	for (i = 0; i < n; i++) {
+		t = i;
+		for (j = i; j > 0 && strcmp(strtab_name(depts, order[j - 1]),
+		    strtab_name(depts, t)) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = t;
+	}
+	return n;
+}
+
+/* The candidates of department d: each at-risk employee's best action,
+ * shards in partition order. Returns how many, or -1 on ENOMEM. */
+static int
+plan_candidates(struct pipeline *p, int d, int64_t now_ms)
+{
+	struct employee	*e;
+	struct score	 s;
+	struct action	 best;
+	size_t		 n = 0;
+
+	for (int i = 0; i < p->nshards; i++) {
+		size_t it = 0;
+
+		if (p->shards[i] == NULL)
+			continue;
+		while ((e = table_next(p->shards[i]->table, &it)) != NULL) {
+			if (e->dept != d || !(e->flags & EMP_FIRING) ||
+			    (e->flags & EMP_EXITED))
+				continue;
+			s.risk = e->risk;
+			s.expected_tenure_days = e->expected_tenure_days;
+			if (decide_actions(&p->cfg, p->model, e, now_ms, &s, &best, 1) != 1)
+				continue;
+			if (grow_plan_scratch(p, n + 1) == -1)
+				return -1;
+			p->cand[n].employee_id = e->id;
+			p->cand[n].action = best;
+			p->cand[n].risk_before = e->risk;
+			n++;
+		}
+	}
+	return (int)n;
+}
+
+/* One plan per department with at-risk employees, for the month now_ms
+ * is in, departments in name order. */
+static void
+publish_plans(struct pipeline *p, int64_t now_ms)
+{
+	struct strtab	*depts = features_departments(p->features);
+	struct plan_msg	 m;
+	struct envelope	 env;
+	char		 month[8], key[EVENT_STR_MAX + 8];
+	int		 order[DEPARTMENTS_MAX], nd, n;
+
+	month_index(now_ms, month);
+	nd = departments_by_name(depts, order);
+	for (int x = 0; x < nd && !p->failed; x++) {
+		if ((n = plan_candidates(p, order[x], now_ms)) == -1) {
+			p->failed = 1;
+			return;
+		}
+		if (n == 0)
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.department = strtab_name(depts, order[x]);
+		memcpy(m.month, month, sizeof(m.month));
+		m.budget = p->cfg.department_budget_per_month;
+		m.allocations = p->alloc;
+		m.nallocations = decide_plan(m.budget, p->cand, n, p->alloc,
+		    &m.spend, &m.expected_retained);
+		m.model_version = model_version(p->model);
+		decide_make_id(m.plan_id, "plan", m.department, month);
+		snprintf(key, sizeof(key), "dept:%s", m.department);
+		pipeline_put(p, OUT_SUGGESTION, key,
+		    encode_plan(&m, pipeline_envelope(p, &env, now_ms)));
+		p->stats.plans++;
+		report_note_plan(p->report, order[x], &m);
+	}
+}
+
+/* See pipeline_int.h. */
+uint64_t
+pipeline_events_applied(const struct pipeline *p)
+{
+	uint64_t events = 0;
+
+	for (int i = 0; i < EV__COUNT; i++)
+		events += p->stats.events_by_type[i];
+	return events;
+}
+
+/* The epoch's estimates, as of event time at_ms. */
+static void
+put_estimates(struct pipeline *p, int64_t at_ms)
+{
+	struct model_estimates *est;
+	struct envelope env;
+
+	if ((est = malloc(sizeof(*est))) == NULL) {
+		p->failed = 1;
+		return;
+	}
+	model_estimates(p->model, est);
+	report_note_estimates(p);
+	pipeline_put(p, OUT_ESTIMATES, ESTIMATES_KEY, encode_estimates(est,
+	    model_version(p->model), at_ms, pipeline_events_applied(p),
+	    p->cfg.horizon_days, pipeline_envelope(p, &env, at_ms)));
+	free(est);
+}
+
+static int64_t
+epoch_start_ms(const struct pipeline *p, long k)
+{
+	return (int64_t)k * p->cfg.epoch_hours * 3600000;
+}
+
+/* See pipeline_int.h. */
+long
+pipeline_epoch_of(const struct pipeline *p, int64_t t_ms)
+{
+	return (long)(t_ms / ((int64_t)p->cfg.epoch_hours * 3600000));
+}
+
+long
+pipeline_epoch(const struct pipeline *p)
+{
+	return p->epoch;
+}
+
+long
+pipeline_blocked_epoch(const struct pipeline *p)
+{
+	return p->blocked_epoch;
+}
+
+/* See pipeline.h. */
+int
+pipeline_advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *arg)
+{
+	long prev = p->epoch;
+	int64_t at = epoch_start_ms(p, epoch);
+
+	if (epoch <= prev)
+		return 0;
+	p->emit = emit;
+	p->arg = arg;
+	p->msg = NULL;
+	p->failed = 0;
+	if (model_advance(p->model, p->models, p->nshards, epoch) == -1)
+		return -1;
+	p->epoch = epoch;
+	if (prev < 0)
+		return 0;	/* the first boundary: nothing to report yet */
+	put_estimates(p, at);
+	if (month_index(epoch_start_ms(p, prev), NULL) != month_index(at, NULL))
+		publish_plans(p, at);
+	return p->failed ? -1 : 0;
+}
+
+int
+pipeline_publish_estimates(struct pipeline *p, pipeline_emit_fn emit, void *arg)
+{
+	p->emit = emit;
+	p->arg = arg;
+	p->msg = NULL;
+	p->failed = 0;
+	put_estimates(p, p->clock_ms);
+	return p->failed ? -1 : 0;
+}
+
+/* See pipeline.h. */
+enum pipeline_result
+pipeline_run_all(struct pipeline *p, const struct message *msg,
+    pipeline_emit_fn emit, void *arg)
+{
+	enum pipeline_result rc = pipeline_run(p, msg, emit, arg);
+
+	if (rc != PIPE_BLOCKED)
+		return rc;
+	if (pipeline_advance(p, p->blocked_epoch, emit, arg) == -1)
+		return PIPE_ERROR;
+	return pipeline_run(p, msg, emit, arg);
+}
+
+/* See pipeline.h. */
+int
+pipeline_finish(struct pipeline *p, pipeline_emit_fn emit, void *arg)
+{
+	if (p->epoch < 0)
+		return pipeline_publish_estimates(p, emit, arg);
+	return pipeline_advance(p, p->epoch + 1, emit, arg);
+}
+
+/* See pipeline.h: the shard's statistics, then its held messages. */
+int
+pipeline_shard_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
+{
+	const struct shard *sh = p->shards[partition < 0 ? 0 : partition % SHARDS_MAX];
+
+	if (sh == NULL)
+		return -1;
+	if (model_shard_save(sh->model, w) == -1)
+		return -1;
+	heldq_save(sh->held, w);
+	return w->failed ? -1 : 0;
+}
+
+/* See pipeline.h. */
+int
+pipeline_shard_load(struct pipeline *p, int32_t partition, struct rbuf *r,
+    char *errbuf, size_t errlen)
+{
+	int i = partition < 0 ? 0 : partition % SHARDS_MAX;
+	struct shard *sh;
+
+	if (p->shards[i] != NULL) {
+		snprintf(errbuf, errlen, "shard %d: already in use", i);
+		return -1;
+	}
+	if ((sh = pipeline_shard_get(p, partition)) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	if (model_shard_load(sh->model, r, errbuf, errlen) == -1)
+		return -1;
+	if (heldq_load(sh->held, r, p->cfg.max_held) == -1) {
+		snprintf(errbuf, errlen, "held events: invalid");
+		return -1;
+	}
+	return 0;
+}
+
+/* See pipeline.h: the epoch and the model's epoch state. */
+int
+pipeline_epoch_save(const struct pipeline *p, struct wbuf *w)
+{
+	wbuf_i64(w, p->epoch);
+	return model_epoch_save(p->model, w);
+}
+
+/* See pipeline.h. */
+int
+pipeline_epoch_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
+{
+	int64_t epoch = rbuf_i64(r);
+
+	if (p->epoch != -1 || p->nshards != 0 || epoch < -1 || r->failed) {
+		snprintf(errbuf, errlen, "epoch state: %s", r->failed ? "truncated" :
+		    "bad epoch, or the pipeline is not fresh");
+		return -1;
+	}
+	if (model_epoch_load(p->model, r, errbuf, errlen) == -1)
+		return -1;
+	if (model_version(p->model) != (long)epoch) {
+		snprintf(errbuf, errlen, "epoch state: epochs disagree");
+		return -1;
+	}
+	p->epoch = (long)epoch;
+	return 0;
+}
+

@@ -1,0 +1,70 @@
+/*
+ * pipeline_int.h: what pipeline.c and epoch.c share, private to
+ * pipeline/: the pipeline and its shards, and the helpers both use.
+ */
+#ifndef RETENTIOND_PIPELINE_INT_H
+#define RETENTIOND_PIPELINE_INT_H
+
+#include "stages.h"
+#include "../state/serial.h"
+
+#define SHARDS_MAX 4096			/* partitions of the input topic */
+#define REASON_NOT_APPLICABLE DR__COUNT	/* state_apply refused the event */
+#define REASON_FUTURE	(DR__COUNT + 1)	/* beyond future_horizon_days */
+#define REASON_HELD_FULL (DR__COUNT + 2)	/* in the future, max_held held */
+#define REASON_EMPLOYEE_LIMIT (DR__COUNT + 3)	/* max_employees reached */
+#define ESTIMATES_KEY "retentiond"	/* key of hr.model.estimates: the model name */
+
+struct shard {
+	struct table	*table;
+	struct dedup	*dedup;
+	struct model	*model;		/* the shard's statistics */
+	struct heldq	*held;		/* future-dated messages */
+	int64_t		 clock_ms;	/* latest event time applied here */
+	int64_t		 swept_ms;	/* clock at the last rescoring sweep */
+	int64_t		 expired_ms;	/* clock at the last pass for leavers */
+};
+
+struct pipeline {
+	struct pipeline_config	 cfg;
+	struct features		*features;
+	struct model		*model;		/* owns the fit; no statistics */
+	struct shard		*shards[SHARDS_MAX];
+	struct model		*models[SHARDS_MAX];	/* shards[i]->model */
+	int			 nshards;	/* highest shard index + 1 */
+	long			 epoch;		/* current; -1 before the first */
+	long			 blocked_epoch;	/* of the last PIPE_BLOCKED */
+	struct pipeline_stats	 stats;
+	uint64_t		 exited;	/* employees in state that left */
+	size_t			 nemployees;	/* records in all shards */
+	int64_t			 clock_ms;	/* max over shards */
+	struct hr_event		 ev;		/* reused per message */
+	/* the emit context of the current call */
+	pipeline_emit_fn	 emit;
+	void			*arg;
+	const struct message	*msg;
+	int			 failed;
+	/* plan scratch, grown as needed (monthly, not per event) */
+	struct allocation	*cand, *alloc;
+	size_t			 cap;
+	struct report_state	*report;	/* the page's series (report.c) */
+};
+
+/* pipeline.c */
+/* The shard of a partition, created on first use; NULL on ENOMEM. */
+struct shard	*pipeline_shard_get(struct pipeline *, int32_t partition);
+/* Emits one output of the current call; takes ownership of json (NULL
+ * marks a failure). */
+void		 pipeline_put(struct pipeline *, enum output_kind, const char *key,
+		    char *json);
+
+/* The CloudEvents envelope for an output about time_ms (0: unknown), in
+ * *buf; NULL when outputs are plain. */
+const struct envelope *pipeline_envelope(const struct pipeline *,
+		    struct envelope *buf, int64_t time_ms);
+
+/* epoch.c */
+long		 pipeline_epoch_of(const struct pipeline *, int64_t t_ms);
+uint64_t	 pipeline_events_applied(const struct pipeline *);
+
+#endif

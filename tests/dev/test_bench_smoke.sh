@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# test_bench_smoke.sh: `make bench` still runs end to end (tools/dev/bench.sh
+# on tiny companies) and prints its table: every row, a number in each
+# measured figure and ratio, a verdict. Never asserts a speed: the figures
+# of a run this small mean nothing (see docs/BENCH.md for real ones).
+# The alert thresholds are lowered so that a 300-person company fires
+# alerts within its first events, which the latency row needs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+command -v kcat >/dev/null || { echo "kcat not installed"; exit 77; }
+
+out=$(mktemp /tmp/retentiond-bench-smoke.XXXXXX)
+trap 'rm -f "$out"' EXIT
+BENCH_EMPLOYEES=300 BENCH_MONTHS=6 BENCH_SIZES="200 400 800" BENCH_SIZE_MONTHS=1 \
+BENCH_LATENCY_EVENTS=1500 BENCH_RATE=1000 BENCH_PARTITIONS=4 BENCH_DEADLINE=60 \
+BENCH_CONF=$'[alerts]\nmin_exits = 0\nthreshold = 0.05\nclear_threshold = 0.02' \
+	tools/dev/bench.sh "$BUILD" >"$out"
+cat "$out"
+
+num='[0-9]+(\.[0-9]+)?'
+fails=0
+# check_row PREFIX MEASURED_REGEX: the row exists once, its measured
+# figure matches, its ratio is a number and its result a verdict.
+check_row() {
+	local rows
+	rows=$(grep -E "^\| $1" "$out" || true)
+	if [ "$(printf '%s\n' "$rows" | grep -c .)" != 1 ]; then
+		echo "FAIL: expected one row '$1', got: ${rows:-none}"; fails=$((fails + 1)); return
+	fi
+	awk -F' \\| ' -v m="$2" -v n="^$num" -v name="$1" '{
+		if ($2 !~ m) { print "FAIL: " name ": measured \"" $2 "\" does not match " m; bad = 1 }
+		if ($4 !~ n) { print "FAIL: " name ": ratio \"" $4 "\" is not a number"; bad = 1 }
+		if ($6 !~ /^(PASS|FAIL) \|$/) { print "FAIL: " name ": result \"" $6 "\""; bad = 1 }
+	} END { exit bad }' <<<"$rows" || fails=$((fails + 1))
+}
+check_row "pipeline \\(replay from memory\\)" "^$num[k]? events/s$"
+check_row "end to end through the broker" "^$num[k]? events/s$"
+check_row "event-to-alert latency" "^$num / $num ms \\([1-9][0-9]* alerts\\)$"
+check_row "memory per employee, 400" "^-?[0-9]+ B$"
+check_row "memory per employee, 800" "^-?[0-9]+ B$"
+check_row "events/s by company size" "^200: $num[k]? / 400: $num[k]? / 800: $num[k]?$"
+check_row "rescoring every employee once, 800" "^$num ms \\([1-9][0-9]* model_score\\)$"
+grep -Eq '^\| checkpoint write / restore, 800 \| n/a' "$out" ||
+	{ echo "FAIL: no checkpoint row"; fails=$((fails + 1)); }
+if grep -Eqi '\b(nan|inf)\b' "$out"; then echo "FAIL: nan or inf in the table"; fails=$((fails + 1)); fi
+[ $fails -eq 0 ] && echo "bench smoke: ok"
+exit $((fails > 0))

@@ -1,0 +1,19 @@
+/*
+ * bench_clock.h: the one clock of the bench tools (bench_pipeline.c,
+ * bench_kafka.c): monotonic seconds, so that intervals ignore clock steps.
+ */
+#ifndef BENCH_CLOCK_H
+#define BENCH_CLOCK_H
+
+#include <time.h>
+
+static inline double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#endif

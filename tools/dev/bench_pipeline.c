@@ -1,0 +1,304 @@
+/*
+ * bench_pipeline.c: the in-memory measurements of `make bench`.
+ *
+ *   bench_pipeline parse FILE
+ *   bench_pipeline replay [-c CONF] FILE
+ *
+ * Both read a JSONL file of events into memory first, so that neither
+ * times the disk. Lines "key<TAB>json" are taken from after the tab.
+ *
+ * parse: the ceiling of decoding. Parses every line with jansson
+ * (json_loadb, json_decref) and nothing else. The daemon's decoder does at
+ * least this much per event.
+ *
+ * replay: the pipeline itself, as `retentiond --replay` runs it but
+ * without the file reading and the output printing: every line through
+ * pipeline_run_all() (partition 0, so one shard) with an emit callback that
+ * only counts. With -c, the pipeline's settings come from CONF as the
+ * daemon would load them. Then, on the records it built:
+ *   - memory: resident set before the first event and after the last
+ *     (/proc/self/statm), over the records in state;
+ *   - rescore: model_score() on every active record at one day past the
+ *     clock, as a new model epoch or the daily sweep would (the sweep's
+ *     alert decisions are not included);
+ *   - exp loop: the same walk over the same records computing one exp()
+ *     of a value read from each: the floor for any whole-population pass.
+ *
+ * Output: "name value" lines (see main); exit 1 on I/O or pipeline errors,
+ * 2 on usage.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../../daemon/daemon.h"
+#include "../../pipeline/stages.h"
+#include "bench_clock.h"
+
+struct lines {
+	char	*buf;
+	size_t	 len;
+};
+
+struct counts {
+	long	outputs[OUT__COUNT];
+};
+
+/* Resident set size in bytes, or -1. */
+static long
+rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size, resident;
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+		resident = -1;
+	fclose(f);
+	return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+}
+
+/* Reads path into l->buf (free()); 0 or -1 with a message on stderr. */
+static int
+slurp(const char *path, struct lines *l)
+{
+	size_t cap = 1 << 20, r;
+	char *nb;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "bench_pipeline: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	l->len = 0;
+	l->buf = malloc(cap);
+	while (l->buf != NULL && (r = fread(l->buf + l->len, 1, cap - l->len, f)) > 0) {
+		l->len += r;
+		if (l->len == cap) {
+			if ((nb = realloc(l->buf, cap * 2)) == NULL) {
+				free(l->buf);
+				l->buf = NULL;
+				break;
+			}
+			l->buf = nb;
+			cap *= 2;
+		}
+	}
+	if (l->buf == NULL || ferror(f)) {
+		fprintf(stderr, "bench_pipeline: %s: read error\n", path);
+		free(l->buf);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* The next non-empty line at or after *pos: its start and length, after
+ * any "key<TAB>". 0 at the end. */
+static int
+next_line(const struct lines *l, size_t *pos, const char **s, size_t *n)
+{
+	const char *end = l->buf + l->len, *p, *nl, *tab;
+
+	while (*pos < l->len) {
+		p = l->buf + *pos;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		*pos = (size_t)(nl - l->buf) + 1;
+		if (nl == p)
+			continue;
+		if ((tab = memchr(p, '\t', (size_t)(nl - p))) != NULL)
+			p = tab + 1;
+		*s = p;
+		*n = (size_t)(nl - p);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+run_parse(const struct lines *l)
+{
+	size_t pos = 0, n;
+	const char *s;
+	long lines = 0, parsed = 0;
+	json_error_t jerr;
+	json_t *j;
+	double t0 = now_s(), dt;
+
+	while (next_line(l, &pos, &s, &n)) {
+		lines++;
+		if ((j = json_loadb(s, n, 0, &jerr)) != NULL) {
+			parsed++;
+			json_decref(j);
+		}
+	}
+	dt = now_s() - t0;
+	printf("lines %ld\nparsed %ld\nparse_seconds %.3f\nparse_per_second %.0f\n",
+	    lines, parsed, dt, dt > 0 ? (double)parsed / dt : 0.0);
+	return 0;
+}
+
+static int
+count_output(void *arg, const struct output *o)
+{
+	struct counts *c = arg;
+
+	if ((int)o->kind >= 0 && o->kind < OUT__COUNT)
+		c->outputs[o->kind]++;
+	return 0;
+}
+
+/* Every line through the pipeline; the events count in *events. */
+static int
+load(struct pipeline *p, const struct lines *l, struct counts *c, long *events)
+{
+	struct message m;
+	size_t pos = 0, n;
+	const char *s;
+
+	*events = 0;
+	while (next_line(l, &pos, &s, &n)) {
+		memset(&m, 0, sizeof(m));
+		m.value = s;
+		m.len = n;
+		m.topic = "replay";
+		m.offset = ++*events;
+		/* one partition: it enters each epoch as it reaches it, as
+		 * replay mode does */
+		if (pipeline_run_all(p, &m, count_output, c) == PIPE_ERROR) {
+			fprintf(stderr, "bench_pipeline: pipeline failed at event %ld\n",
+			    *events);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+active(const struct employee *e)
+{
+	return e->hired_ms != 0 && !(e->flags & EMP_EXITED);
+}
+
+/* model_score() on every active record at at_ms; seconds, count in *n. */
+static double
+rescore(struct pipeline *p, int64_t at_ms, long *n)
+{
+	struct report_source src;
+	struct employee *e;
+	size_t shard = 0, it = 0;
+	double t0;
+
+	pipeline_source(p, &src);
+	*n = 0;
+	t0 = now_s();
+	while ((e = pipeline_each(p, &shard, &it)) != NULL)
+		if (active(e)) {
+			model_score(src.model, e, at_ms, NULL);
+			(*n)++;
+		}
+	return now_s() - t0;
+}
+
+/* The same walk with one exp() per active record; seconds, the sum in
+ * *acc so that the compiler keeps the work. */
+static double
+exp_loop(struct pipeline *p, int64_t at_ms, double *acc)
+{
+	struct employee *e;
+	size_t shard = 0, it = 0;
+	double t0 = now_s();
+
+	*acc = 0;
+	while ((e = pipeline_each(p, &shard, &it)) != NULL)
+		if (active(e))
+			*acc += exp(-1e-11 * (double)(at_ms - e->hired_ms) * e->risk);
+	return now_s() - t0;
+}
+
+static int
+run_replay(const struct lines *l, const char *conf)
+{
+	struct config cfg;
+	struct pipeline *p;
+	struct report_source src;
+	struct counts c = { { 0 } };
+	struct employee *e;
+	size_t shard = 0, it = 0;
+	char errbuf[512];
+	long events, records = 0, rss0, rss1, scored;
+	double t0, load_s, rescore_s, exp_s, acc;
+	int64_t at_ms;
+
+	config_defaults(&cfg);
+	if (conf != NULL && config_load(conf, &cfg, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "bench_pipeline: %s\n", errbuf);
+		return 1;
+	}
+	pipeline_global_init();
+	if ((p = pipeline_new(&cfg.pipeline, errbuf, sizeof(errbuf))) == NULL) {
+		fprintf(stderr, "bench_pipeline: %s\n", errbuf);
+		return 1;
+	}
+	rss0 = rss_bytes();
+	t0 = now_s();
+	if (load(p, l, &c, &events) == -1) {
+		pipeline_free(p);
+		return 1;
+	}
+	load_s = now_s() - t0;
+	rss1 = rss_bytes();
+	while ((e = pipeline_each(p, &shard, &it)) != NULL)
+		records++;
+	pipeline_source(p, &src);
+	at_ms = src.clock_ms + 86400000LL;
+	rescore_s = rescore(p, at_ms, &scored);
+	exp_s = exp_loop(p, at_ms, &acc);
+	printf("events %ld\nreplay_seconds %.3f\nreplay_per_second %.0f\n", events,
+	    load_s, load_s > 0 ? (double)events / load_s : 0.0);
+	printf("alerts %ld\nsuggestions %ld\nestimates %ld\ndlq %ld\n",
+	    c.outputs[OUT_ALERT], c.outputs[OUT_SUGGESTION],
+	    c.outputs[OUT_ESTIMATES], c.outputs[OUT_DLQ]);
+	printf("records %ld\nrss_before %ld\nrss_after %ld\nbytes_per_record %.0f\n",
+	    records, rss0, rss1, records > 0 ? (double)(rss1 - rss0) / records : 0.0);
+	printf("rescored %ld\nrescore_seconds %.6f\nexp_seconds %.6f\nexp_sum %.6g\n",
+	    scored, rescore_s, exp_s, acc);
+	pipeline_free(p);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lines l;
+	const char *conf = NULL;
+	int rc;
+
+	if (argc == 3 && strcmp(argv[1], "parse") == 0) {
+		if (slurp(argv[2], &l) == -1)
+			return 1;
+		rc = run_parse(&l);
+	} else if (argc >= 3 && strcmp(argv[1], "replay") == 0 &&
+	    (argc == 3 || (argc == 5 && strcmp(argv[2], "-c") == 0))) {
+		if (argc == 5)
+			conf = argv[3];
+		if (slurp(argv[argc - 1], &l) == -1)
+			return 1;
+		rc = run_replay(&l, conf);
+	} else {
+		fprintf(stderr, "usage: bench_pipeline parse FILE\n"
+		    "       bench_pipeline replay [-c CONF] FILE\n");
+		return 2;
+	}
+	free(l.buf);
+	return rc;
+}
