@@ -532,7 +532,7 @@ hazard_linear(const struct hazard *h, const double *x, int n)
 }
 
 /* See model_internal.h: 1 / (D_k + a) + z' Cov(b) z over the active
- * covariates. */
+ * covariates (Cov is symmetric: one triangle, O(n^2 / 2) per score). */
 double
 hazard_log_rate_var(const struct hazard *h, int band, const double *z, int n)
 {
@@ -545,10 +545,10 @@ hazard_log_rate_var(const struct hazard *h, int band, const double *z, int n)
 		if (!h->active[i] || z[i] == 0)
 			continue;
 		row = 0;
-		for (j = 0; j < n; j++)
+		for (j = i + 1; j < n; j++)
 			if (h->active[j])
 				row += CV(h, i, j) * z[j];
-		acc += z[i] * row;
+		acc += z[i] * (CV(h, i, i) * z[i] + 2 * row);
 	}
 	if (acc < 0)
 		acc = 0;
