@@ -128,12 +128,13 @@ encode_alert(const struct alert_msg *m, const struct envelope *env)
 	 * CloudEvents consumers may drop a second event with the same source
 	 * and id as a duplicate: the status makes the two distinct. */
 	snprintf(id, sizeof(id), "%s-%s", m->alert_id, status);
-	return finish_as(json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:s, s:o, s:s, s:I}",
+	return finish_as(json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:s, s:o, s:s, s:I}",
 	    "alert_id", m->alert_id,
 	    "employee_id", m->employee_id,
 	    "status", status,
 	    "severity", m->critical ? "critical" : "warning",
 	    "risk", jreal(m->score.risk),
+	    "risk_lower", jreal(m->risk_lower),
 	    "horizon_days", m->horizon_days,
 	    "expected_tenure_days", jreal(round(m->score.expected_tenure_days)),
 	    "drivers", drivers_json(&m->score),

@@ -531,6 +531,32 @@ hazard_linear(const struct hazard *h, const double *x, int n)
 	return acc;
 }
 
+/* See model_internal.h: 1 / (D_k + a) + z' Cov(b) z over the active
+ * covariates (Cov is symmetric: one triangle, O(n^2 / 2) per score). */
+double
+hazard_log_rate_var(const struct hazard *h, int band, const double *z, int n)
+{
+	double acc = 0, row;
+	int i, j;
+
+	if (n > h->dim)
+		n = h->dim;
+	for (i = 0; i < n; i++) {
+		if (!h->active[i] || z[i] == 0)
+			continue;
+		row = 0;
+		for (j = i + 1; j < n; j++)
+			if (h->active[j])
+				row += CV(h, i, j) * z[j];
+		acc += z[i] * (CV(h, i, i) * z[i] + 2 * row);
+	}
+	if (acc < 0)
+		acc = 0;
+	if (band >= 0 && band < HAZARD_BANDS)
+		acc += 1 / (h->dk[band] + 1 / PRIOR_BASE_VAR);
+	return acc;
+}
+
 double
 hazard_coef(const struct hazard *h, int j)
 {

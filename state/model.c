@@ -563,6 +563,10 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
 	out->risk = -expm1(-cum_hazard(m, mult, t0,
 	    t0 + (f->cfg.horizon_days > 0 ? f->cfg.horizon_days : 180)));
 	out->expected_tenure_days = expected_tenure(m, mult, t0);
+	/* the log hazard's standard error, for the alert policy; a fit
+	 * never solved has no covariance and knows nothing */
+	out->eta_se = f->epoch < 0 ? INFINITY :
+	    sqrt(hazard_log_rate_var(f->hz, hazard_band(t0), z, n));
 
 	/* drivers: b_i * z_i, largest |.| first, zero ones left out */
 	for (i = 0; i < n; i++) {

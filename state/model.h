@@ -49,6 +49,9 @@ struct driver {
 struct score {
 	double		risk;			/* P(voluntary exit within horizon), 0..1 */
 	double		expected_tenure_days;	/* from hire, total */
+	double		eta_se;			/* standard error of the log hazard
+						 * (baseline of the band and b . z):
+						 * about its relative error */
 	int		ndrivers;
 	struct driver	drivers[DRIVERS_MAX];	/* largest |contribution| first */
 };

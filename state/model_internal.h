@@ -137,6 +137,12 @@ void		 hazard_standardiser(const struct hazard *, int j, double *mean,
 /* b . z(x) over the first n covariates (n <= hazard_dim()), x raw. */
 double		 hazard_linear(const struct hazard *, const double *x, int n);
 double		 hazard_coef(const struct hazard *, int j);	/* b_j per SD */
+/* Variance of the log hazard of band at standardised z (first n
+ * covariates), as of the last solve: the baseline's from the band's exits,
+ * 1 / (D_k + a), plus the linear predictor's, z' Cov(b) z (their
+ * covariance is left out). For the alert policy (pipeline/decide.c). */
+double		 hazard_log_rate_var(const struct hazard *, int band, const double *z,
+		    int n);
 /* theta[HAZARD_BANDS + dim] and its standard errors (may be NULL), as of
  * the last solve. */
 void		 hazard_theta(const struct hazard *, double *theta, double *se);

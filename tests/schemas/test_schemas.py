@@ -104,7 +104,7 @@ for n in names:
 
 # ---- alert
 alert = {"alert_id": "9f2c01", "employee_id": "E1042", "status": "firing", "severity": "warning",
-         "risk": 0.62, "horizon_days": 180, "expected_tenure_days": 410,
+         "risk": 0.62, "risk_lower": 0.53, "horizon_days": 180, "expected_tenure_days": 410,
          "drivers": [{"feature": "months_since_raise", "contribution": 0.41}],
          "reason": "threshold", "event_time": "2026-03-01T00:00:00Z", "caused_by": "evt-881",
          "model_version": 17}
@@ -113,7 +113,8 @@ expect(v, "alert", alert, True, "contract example")
 resolved = dict(alert, status="resolved", reason="risk_fell", severity="critical",
                 caused_by="clock", event_time="2026-03-01T00:00:00.250Z", note="extra fields allowed")
 expect(v, "alert", resolved, True, "resolved, risk_fell, extra field")
-expect(v, "alert", dict(resolved, reason="exited", drivers=[]), True, "resolved, exited")
+expect(v, "alert", dict(resolved, reason="exited", drivers=[], risk_lower=None), True,
+       "resolved, exited, no interval")
 variants(alert, "alert", v, [
     ("status open", put("status", "open")),
     ("severity high", put("severity", "high")),
@@ -121,6 +122,9 @@ variants(alert, "alert", v, [
     ("unknown reason", put("reason", "because")),
     ("risk above 1", put("risk", 1.5)),
     ("risk null", put("risk", None)),
+    ("risk_lower above 1", put("risk_lower", 1.5)),
+    ("risk_lower negative", put("risk_lower", -0.1)),
+    ("risk_lower as string", put("risk_lower", "0.5")),
     ("model_version as string", put("model_version", "17")),
     ("horizon_days fractional", put("horizon_days", 180.5)),
     ("driver without contribution", put("drivers", [{"feature": "x"}])),

@@ -146,7 +146,7 @@ def test_closedloop(tmp):
 
     class A:
         build = BUILD_DIR
-        threshold, clear, min_exits = 0.3, 0.2, 20
+        threshold, clear, warmup_max_se, confidence_z = 0.3, 0.2, 0.0, 0.0
     r1 = closedloop.run_seed(A, "test", 3)
     r2 = closedloop.run_seed(A, "test", 3)
     check(r1 == r2, "closedloop is deterministic")

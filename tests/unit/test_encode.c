@@ -79,6 +79,7 @@ test_alert(void)
 	m.critical = 1;
 	m.reason = "risk_fell";
 	m.score.risk = NAN;
+	m.risk_lower = 0.125;
 	m.score.expected_tenure_days = 399.5;	/* rounds to 400 */
 	m.score.ndrivers = 2;
 	m.score.drivers[0].feature = "satisfaction";
@@ -92,13 +93,14 @@ test_alert(void)
 	if ((j = parse(encode_alert(&m, NULL))) == NULL)
 		return;
 	CHECK(HAS_KEYS(j, "alert_id", "employee_id", "status", "severity", "risk",
-	    "horizon_days", "expected_tenure_days", "drivers", "reason", "event_time",
+	    "risk_lower", "horizon_days", "expected_tenure_days", "drivers", "reason", "event_time",
 	    "caused_by", "model_version"));
 	CHECK_STR(str(j, "alert_id"), m.alert_id);
 	CHECK_STR(str(j, "employee_id"), "E-1");
 	CHECK_STR(str(j, "status"), "resolved");
 	CHECK_STR(str(j, "severity"), "critical");
 	CHECK(is_null(j, "risk"));		/* NaN -> null */
+	CHECK_NEAR(num(j, "risk_lower"), 0.125, 0);
 	CHECK(json_integer_value(json_object_get(j, "horizon_days")) == 90);
 	CHECK_NEAR(num(j, "expected_tenure_days"), 400, 0);
 	CHECK_STR(str(j, "reason"), "risk_fell");

@@ -80,7 +80,7 @@ month(const struct report *r, const char *m)
 	"\"data\":{\"voluntary\":%s}"
 
 /* Ten hires in two departments, four exits in known months; every
- * survey is poor, so (threshold tiny, no warm-up) every one is at risk. */
+ * survey is poor, so (threshold tiny, no warm-up, no margin) every one is at risk. */
 static struct pipeline *
 company(int *alerts)
 {
@@ -91,7 +91,8 @@ company(int *alerts)
 	pipeline_config_defaults(&cfg);
 	cfg.threshold = 0.001;
 	cfg.clear_threshold = 0.0005;
-	cfg.alert_min_exits = 0;
+	cfg.warmup_max_se = 0;	/* the alert policy: test_decide.c */
+	cfg.confidence_z = 0;
 	p = pipeline_new(&cfg, err, sizeof(err));
 	CHECK(p != NULL);
 	for (int i = 0; i < 10; i++) {
