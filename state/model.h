@@ -66,9 +66,19 @@ struct hazard_estimate {
 	double		coef[FEATURES_MAX];		/* per standard deviation */
 	double		coef_se[FEATURES_MAX];
 	double		mean[FEATURES_MAX], sd[FEATURES_MAX];	/* standardiser */
+	/* a reference level (coefficient held at 0, not published as one) */
+	int		reference[FEATURES_MAX];
+	/* share of the coefficient's precision from the data, 0..1 (hazard.c);
+	 * below HAZARD_SUFFICIENT_SHARE the estimate is mostly the prior */
+	double		data_share[FEATURES_MAX];
+	int		ninsufficient;	/* coefficients below that share */
+	int		insufficient_data;	/* most coefficients below it */
+	double		prior_sd;	/* of every coefficient, per SD: 1/sqrt(l2) */
 	long		exits;
 	double		exposure_years;
 };
+
+#define HAZARD_SUFFICIENT_SHARE 0.5
 
 struct quality_estimate {
 	double	concordance;		/* Harrell's C, NaN before 1 exit */
@@ -76,6 +86,9 @@ struct quality_estimate {
 	double	calib_predicted[CALIBRATION_BINS];	/* mean risk per decile */
 	double	calib_observed[CALIBRATION_BINS];	/* observed exit rate */
 	long	calib_n[CALIBRATION_BINS];
+	/* expected calibration error over the resolved snapshots: sum over
+	 * deciles of n |predicted - observed| / sum of n; NaN before any */
+	double	calibration_error;
 	double	alert_precision, alert_recall;		/* NaN when undefined */
 	int	ngroups;				/* impact ratios, flattened */
 	struct {

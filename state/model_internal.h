@@ -129,6 +129,14 @@ int		 hazard_update(struct hazard *, int band, double dt_years, int d,
  * -1 when the solve failed (the previous solution stays). */
 int		 hazard_refresh(struct hazard *, int force);
 double		 hazard_log_baseline(const struct hazard *, int band);
+/* Holds b_j at 0 (a reference level) when fixed, from the next solve on. */
+void		 hazard_set_fixed(struct hazard *, int j, int fixed);
+/* Share of covariate j's posterior precision that comes from the data,
+ * 1 - l2 Var(b_j), in 0..1 (0: the prior alone, or fixed / no spread). */
+double		 hazard_data_share(const struct hazard *, int j);
+/* x' Cov(b) x for a vector x in z units over the first n covariates: the
+ * variance of a linear predictor (for the alert policy's confidence). */
+double		 hazard_lp_variance(const struct hazard *, const double *z, int n);
 /* Standardised value of raw x for covariate j (0 when it has no spread). */
 double		 hazard_z(const struct hazard *, int j, double x);
 /* Pooled exposure-weighted mean and sd of covariate j (NaN if none). */
@@ -217,6 +225,30 @@ uint64_t	 pay_digest(const struct pay *, uint64_t d);	/* see STATE_DIGEST */
 void		 pay_save(const struct pay *, struct wbuf *);
 int		 pay_load(struct pay *, struct rbuf *);
 
+/* Left truncation detected from the data (model.c, "Left truncation"). */
+struct truncation {
+	int64_t	first_exit_ms;	/* earliest exit seen, 0 none */
+	double	pre_hires;	/* hires applied before it */
+	double	pre_hire_days;	/* the sum of their hire times, days */
+	int	truncated;	/* decided at the first exit: delayed entry */
+};
+
+/* truncation.c. A shard notes its hires and exits; at a boundary the fit
+ * is reset (truncation_reset_merge()), merges each shard's record in shard
+ * order (earliest exit, summed hires), then truncation_merge(fit, NULL)
+ * decides once (truncated -1 until then; a fit starts at -1). */
+void	truncation_note_hire(struct truncation *, int64_t hire_ms);
+void	truncation_note_exit(struct truncation *, int64_t t_ms);
+void	truncation_reset_merge(struct truncation *fit);
+void	truncation_merge(struct truncation *fit, const struct truncation *shard);
+/* Earliest time exposure counts from: override_ms when set, INT64_MAX
+ * before any exit is known, INT64_MIN when there is no truncation. */
+int64_t	truncation_floor(const struct truncation *fit,
+	    const struct truncation *shard, int64_t override_ms);
+void	truncation_save(const struct truncation *, struct wbuf *);
+int	truncation_load(struct truncation *, struct rbuf *);
+uint64_t truncation_digest(const struct truncation *, uint64_t d);
+
 /* The scoring model of one epoch, shared by every shard's struct model
  * (fit.c makes it at each boundary from the shards' statistics; see the
  * design note there). */
@@ -226,6 +258,9 @@ struct model_fit {
 	int			 dim;		/* registry covariates in the fit */
 	int			 perm[FEATURES_MAX];	/* fit position -> registry index */
 	int			 pos[FEATURES_MAX];	/* registry index -> fit position */
+	/* per fit position: a one-hot level (drivers relative to the
+	 * reference), and the attribute's reference level (b held at 0) */
+	int			 onehot[FEATURES_MAX], reference[FEATURES_MAX];
 	struct rls		 sat, abil;	/* merged sums, solved */
 	struct hazard		*hz;		/* merged moments in fit order, solved */
 	/* imputation means, merged, registry order */
@@ -233,6 +268,7 @@ struct model_fit {
 	double			 std_mean[FEATURES_MAX];
 	double			 std_m2[FEATURES_MAX];
 	struct quality		*q;		/* counts summed over the shards */
+	struct truncation	 trunc;		/* merged over the shards (model.c) */
 	struct model_estimates	 est;		/* as published for the epoch */
 };
 
@@ -253,11 +289,15 @@ struct model {
 	double			 std_m2[FEATURES_MAX];
 	double			 x[FEATURES_MAX], z[FEATURES_MAX];	/* scratch */
 	long			 alerts_fired, alerts_cleared;
+	struct truncation	 trunc;		/* this shard's (model.c) */
 };
 
 /* fit.c */
 struct model_fit *model_fit_new(const struct model_config *, struct features *);
 void		 model_fit_free(struct model_fit *);
+/* After the covariate order is loaded (model_epoch_load()): the
+ * reference levels it implies, as model_advance() sets them. */
+void		 model_fit_load_order(struct model_fit *, const struct features *);
 /* f->est from the fit as it stands. */
 void		 model_fit_estimates(struct model_fit *, const struct features *);
 
@@ -267,5 +307,8 @@ void		 model_fit_estimates(struct model_fit *, const struct features *);
  * into an empty registry; 0, or -1 with the reader failed. */
 void		 features_save(const struct features *, struct wbuf *);
 int		 features_load(struct features *, struct rbuf *);
+/* The attribute whose one-hot level covariate i is (an id its levels
+ * share), -1 for a built-in or numeric covariate. */
+int		 features_onehot_group(const struct features *, int i);
 
 #endif
