@@ -40,6 +40,8 @@ model_fit_new(const struct model_config *cfg, struct features *feat)
 	f->cfg = *cfg;
 	f->epoch = -1;
 	f->trunc.truncated = -1;	/* undecided */
+	for (j = 0; j < PERSIST_COVARIATES; j++)
+		f->pers_f[j] = 1;
 	f->dim = features_dim(feat) < FEATURES_MAX ? features_dim(feat) : FEATURES_MAX;
 	for (j = 0; j < FEATURES_MAX; j++)
 		f->perm[j] = f->pos[j] = j;
@@ -182,11 +184,20 @@ model_fit_estimates(struct model_fit *f, const struct features *feat)
 	quality_estimate(f->q, feat, &out->quality);
 }
 
+/* The survey persistence factors of the fit's merged pairs. */
+static void
+fit_persist(struct model_fit *f)
+{
+	persist_factors(&f->pers, f->cfg.horizon_days > 0 ? f->cfg.horizon_days : 180,
+	    f->pers_f);
+}
+
 /* See model_internal.h. */
 void
 model_fit_load_order(struct model_fit *f, const struct features *feat)
 {
 	fit_references(f, feat, f->dim);
+	fit_persist(f);
 }
 
 /* Pointer lists of one kind of statistic over the shards. */
@@ -222,6 +233,7 @@ model_advance(struct model *base, struct model *const *shards, int n, long epoch
 		rls_decay(&m->sat, frls);
 		rls_decay(&m->abil, frls);
 		hazard_decay(m->hz, fhz);
+		persist_decay(&m->pers, fhz);
 		(void)hazard_grow(m->hz, dim);
 		src->hz[s] = m->hz;
 		src->sat[s] = &m->sat;
@@ -234,6 +246,11 @@ model_advance(struct model *base, struct model *const *shards, int n, long epoch
 		if (shards[s] != NULL)
 			truncation_merge(&f->trunc, &shards[s]->trunc);
 	truncation_merge(&f->trunc, NULL);	/* decides at the first exit */
+	memset(&f->pers, 0, sizeof(f->pers));
+	for (s = 0; s < n; s++)
+		if (shards[s] != NULL)
+			persist_add(&f->pers, &shards[s]->pers);
+	fit_persist(f);
 	fit_order(f, base->feat, dim);
 	fit_references(f, base->feat, dim);
 	hazard_merge(f->hz, src->hz, n, f->perm, dim);

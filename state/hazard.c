@@ -92,6 +92,7 @@ struct hazard {
 	double	mu[FM], sd[FM];			/* pooled standardiser */
 	int	active[FM];
 	int	fixed[FM];			/* b held at 0: reference levels */
+	double	shrink;				/* of the linear predictor, 0..1 */
 	double	*cov;				/* FM x FM, Cov(b) */
 	double	*a;				/* FM x FM scratch */
 	double	g[FM], v[FM];
@@ -426,6 +427,31 @@ band_q(const struct hazard *h, int k)
 	return q > ETA_MAX ? ETA_MAX : q < -ETA_MAX ? -ETA_MAX : q;
 }
 
+/*
+ * Heuristic shrinkage of the linear predictor (van Houwelingen and le
+ * Cessie 1990): gamma = (W - p) / W, where W = b' A b is the Wald
+ * statistic of the fit (A b = g, so W = b . g) and p the number of
+ * covariates estimated. Noise in p estimates spreads the linear
+ * predictor by about p on that scale, so scores take gamma * b . z:
+ * with little information (W near p) everyone is near the baseline, and
+ * gamma goes to 1 as information grows.
+ */
+static double
+heuristic_shrinkage(const struct hazard *h)
+{
+	double w = 0;
+	int j, p = 0;
+
+	for (j = 0; j < h->dim; j++)
+		if (h->active[j]) {
+			w += h->b[j] * h->g[j];
+			p++;
+		}
+	if (p == 0 || !(w > p))
+		return 0;
+	return (w - p) / w;
+}
+
 /* See model_internal.h. */
 int
 hazard_refresh(struct hazard *h, int force)
@@ -479,6 +505,7 @@ hazard_refresh(struct hazard *h, int force)
 			    sqrt(hazard_prior_var(HAZARD_BANDS + j, h->l2));
 		}
 	}
+	h->shrink = heuristic_shrinkage(h);
 	/* baselines at the pooled mean; an empty band's is the pooled rate */
 	for (k = 0; k < HAZARD_BANDS; k++) {
 		qk[k] = band_q(h, k);
@@ -585,6 +612,12 @@ hazard_linear(const struct hazard *h, const double *x, int n)
 }
 
 double
+hazard_shrinkage(const struct hazard *h)
+{
+	return h->shrink;
+}
+
+double
 hazard_coef(const struct hazard *h, int j)
 {
 	return j >= 0 && j < h->dim ? h->b[j] : 0;
@@ -643,6 +676,7 @@ hazard_digest(const struct hazard *h, uint64_t d)
 	d = STATE_DIGEST(d, h->sd);
 	d = STATE_DIGEST(d, h->active);
 	d = STATE_DIGEST(d, h->fixed);
+	d = STATE_DIGEST(d, h->shrink);
 	d = table_hash_bytes(d, h->cov, (size_t)FM * FM * sizeof(double));
 	d = STATE_DIGEST(d, h->exits);
 	d = STATE_DIGEST(d, h->exposure_years);

@@ -321,11 +321,18 @@ take_prev(const struct employee *e, const struct hr_event *ev,
     struct model_prev *prev)
 {
 	prev->ok = 0;
+	prev->survey_gap_days = 0;
 	if (ev->type == EV_SURVEY && (e->flags & EMP_HAS_SURVEY) &&
 	    e->survey_ms < ev->time_ms) {
 		sat_x(e, e->survey_ms, prev->x);
 		prev->y = e->satisfaction;
 		prev->ok = 1;
+		prev->survey[0] = e->satisfaction;
+		prev->survey[1] = e->engagement;
+		prev->survey[2] = e->intent_to_stay;
+		prev->survey[3] = e->work_life_balance;
+		prev->survey_gap_days = (double)(ev->time_ms - e->survey_ms) /
+		    (double)MS_PER_DAY;
 	} else if (ev->type == EV_TRAINING && (e->flags & EMP_HAS_ABILITY) &&
 	    e->ability_ms < ev->time_ms) {
 		abil_x(e, e->ability_ms, prev->x);
@@ -499,6 +506,16 @@ model_post_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 		if (rls_add(&m->sat, x, ev->satisfaction) == 0 && prev->ok)
 			rls_note_pair_fit(&m->sat, &m->fit->sat, 1, prev->x,
 			    prev->y, x, ev->satisfaction);
+		if (prev->survey_gap_days > 0) {
+			double now[PERSIST_COVARIATES] = { e->satisfaction,
+			    e->engagement, e->intent_to_stay, e->work_life_balance };
+			double mean[PERSIST_COVARIATES];
+
+			for (int j = 0; j < PERSIST_COVARIATES; j++)	/* the epoch's */
+				mean[j] = m->fit->std_w[j] > 0 ? m->fit->std_mean[j] : NAN;
+			persist_pair(&m->pers, mean, prev->survey, now,
+			    prev->survey_gap_days);
+		}
 		break;
 	case EV_TRAINING:
 		if (!ev_has(ev->assessment))
@@ -589,8 +606,11 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
 		z[i] = hazard_z(f->hz, i, v[f->perm[i]]);
 		/* the fit knows nothing of the shape beyond the exposure it saw */
 		z[i] = z[i] > Z_SCORE ? Z_SCORE : z[i] < -Z_SCORE ? -Z_SCORE : z[i];
-		eta += hazard_coef(f->hz, i) * z[i];
+		/* survey answers regress toward the mean over the horizon */
+		eta += hazard_coef(f->hz, i) * z[i] *
+		    (f->perm[i] < PERSIST_COVARIATES ? f->pers_f[f->perm[i]] : 1);
 	}
+	eta *= hazard_shrinkage(f->hz);		/* honest with little data */
 	eta = eta > ETA_CLAMP ? ETA_CLAMP : eta < -ETA_CLAMP ? -ETA_CLAMP : eta;
 	mult = exp(eta);
 	t0 = tenure_days(e, now_ms);
@@ -610,6 +630,7 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
 		hazard_standardiser(f->hz, i, &mean, &sd);
 		if (f->onehot[i] && sd > 0)
 			contrib[i] = hazard_coef(f->hz, i) * v[f->perm[i]] / sd;
+		contrib[i] *= hazard_shrinkage(f->hz);
 		cabs[i] = fabs(contrib[i]);
 		used[i] = 0;
 	}
@@ -740,6 +761,7 @@ model_digest(const struct model *m)
 	h = STATE_DIGEST(h, m->alerts_fired);
 	h = STATE_DIGEST(h, m->alerts_cleared);
 	h = truncation_digest(&m->trunc, h);
+	h = persist_digest(&m->pers, h);
 	h = truncation_digest(&m->fit->trunc, h);
 	return STATE_DIGEST(h, m->fit->epoch);
 }

@@ -17,6 +17,9 @@
  * moved (state_apply() of a refused event must move none). */
 #define STATE_DIGEST(d, v) table_hash_bytes((d), &(v), sizeof(v))
 
+/* The survey covariates (persist.c) are the first this many built-ins. */
+#define PERSIST_COVARIATES 4
+
 /* model.c: the model's halves of state_apply() (apply.c), which calls
  * them only for an event that passed every check, in this order around
  * the change of the record. prev carries the person's previous RLS
@@ -24,6 +27,8 @@
 struct model_prev {
 	double	x[3], y;
 	int	ok;
+	/* the survey answers before a survey, and their age in days (0: none) */
+	double	survey[PERSIST_COVARIATES], survey_gap_days;
 };
 
 struct features	*model_features(const struct model *);	/* borrowed */
@@ -145,6 +150,9 @@ void		 hazard_standardiser(const struct hazard *, int j, double *mean,
 /* b . z(x) over the first n covariates (n <= hazard_dim()), x raw. */
 double		 hazard_linear(const struct hazard *, const double *x, int n);
 double		 hazard_coef(const struct hazard *, int j);	/* b_j per SD */
+/* Heuristic shrinkage gamma of the linear predictor, 0..1 (hazard.c):
+ * scores take gamma * b . z. */
+double		 hazard_shrinkage(const struct hazard *);
 /* theta[HAZARD_BANDS + dim] and its standard errors (may be NULL), as of
  * the last solve. */
 void		 hazard_theta(const struct hazard *, double *theta, double *se);
@@ -249,6 +257,26 @@ void	truncation_save(const struct truncation *, struct wbuf *);
 int	truncation_load(struct truncation *, struct rbuf *);
 uint64_t truncation_digest(const struct truncation *, uint64_t d);
 
+/* persist.c: how long survey answers hold (file comment there). */
+
+struct persist {
+	double	n[PERSIST_COVARIATES];		/* pairs of consecutive surveys */
+	double	gap_days[PERSIST_COVARIATES];	/* summed gaps */
+	double	xx[PERSIST_COVARIATES], xy[PERSIST_COVARIATES];	/* d_prev^2, d_prev d_new */
+};
+
+/* One pair of consecutive answers (prev, now, gap_days apart), deviations
+ * from mean; non-finite values are skipped. */
+void	persist_pair(struct persist *, const double *mean, const double *prev,
+	    const double *now, double gap_days);
+void	persist_decay(struct persist *, double factor);	/* 0 < factor < 1 */
+void	persist_add(struct persist *dst, const struct persist *src);
+/* f[PERSIST_COVARIATES]: mean weight of today's deviation over the horizon. */
+void	persist_factors(const struct persist *, double horizon_days, double *f);
+void	persist_save(const struct persist *, struct wbuf *);
+int	persist_load(struct persist *, struct rbuf *);
+uint64_t persist_digest(const struct persist *, uint64_t d);
+
 /* The scoring model of one epoch, shared by every shard's struct model
  * (fit.c makes it at each boundary from the shards' statistics; see the
  * design note there). */
@@ -269,6 +297,8 @@ struct model_fit {
 	double			 std_m2[FEATURES_MAX];
 	struct quality		*q;		/* counts summed over the shards */
 	struct truncation	 trunc;		/* merged over the shards (model.c) */
+	struct persist		 pers;		/* merged survey persistence */
+	double			 pers_f[PERSIST_COVARIATES];	/* its factors */
 	struct model_estimates	 est;		/* as published for the epoch */
 };
 
@@ -290,6 +320,7 @@ struct model {
 	double			 x[FEATURES_MAX], z[FEATURES_MAX];	/* scratch */
 	long			 alerts_fired, alerts_cleared;
 	struct truncation	 trunc;		/* this shard's (model.c) */
+	struct persist		 pers;		/* this shard's survey pairs */
 };
 
 /* fit.c */
