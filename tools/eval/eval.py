@@ -331,6 +331,45 @@ def turnover_anchor(rows, folds, k, protected):
     return mean(cs)
 
 
+HORIZON_MONTHS = 180 / 30.4375
+
+
+def turnover_outcome(r):
+    """The risk's question for a test row hired at T: did it quit within
+    180 days? 1 (quit by then), 0 (still there at 180 days), or None
+    (censored earlier: unknown)."""
+    if r["event"] and r["stag"] <= HORIZON_MONTHS:
+        return 1
+    if r["stag"] >= HORIZON_MONTHS:
+        return 0
+    return None
+
+
+def turnover_calibration(tab, cal):
+    """Issue 12 item 5 on the turnover data: the test rows' risks at T
+    (tenure 0) against quitting within 180 days, pooled over the folds:
+    reliability table, ECE and Hosmer-Lemeshow (reported, not gated)."""
+    if len(cal) < 50:
+        tab.add("turnover: calibration", "%d rows" % len(cal), "needs 50", "info")
+        return
+    t = evallib.reliability([c[0] for c in cal], [c[1] for c in cal])
+    stat, df, p = evallib.hosmer_lemeshow(t)
+    out = sum(1 for r in t if not r["lo"] <= r["pred"] <= r["hi"])
+    tab.add("turnover: calibration ECE, 180-day quits (pooled folds)",
+            "%.4f" % evallib.ece(t), "n %d, %d quits" % (len(cal), sum(c[1] for c in cal)),
+            "info")
+    tab.add("turnover: deciles whose prediction is outside the 95% CI",
+            "%d of %d" % (out, len(t)), "", "info")
+    oracle.goal(tab, False, "turnover: calibration Hosmer-Lemeshow p",
+                "%.3g (chi2 %.1f, df %d)" % (p, stat, df), ">= 0.05 (item 5)", p >= 0.05)
+    extra.write("reliability, turnover (test rows at T, pooled over folds; n %d):\n" % len(cal))
+    extra.write("  decile      n  predicted  observed  95 %% Wilson\n")
+    for i, r in enumerate(t):
+        extra.write("  %6d %6d  %9.4f  %8.4f  [%.4f, %.4f]%s\n" % (
+            i + 1, r["n"], r["pred"], r["obs"], r["lo"], r["hi"],
+            "" if r["lo"] <= r["pred"] <= r["hi"] else "  outside"))
+
+
 def run_turnover(tab, a, binary, datadir, tmp):
     rows = turnover2events.load(os.path.join(datadir, TURNOVER_CSV))
     k = a.turnover_folds
@@ -339,7 +378,7 @@ def run_turnover(tab, a, binary, datadir, tmp):
     # 7 categorical columns with up to 16 levels and 5 numerics: 8 levels
     # each is what fits in the 40 attribute features.
     conf = eval_conf(a, tmp, "turnover", 8)
-    runs, cs, last_est = [], [], None
+    runs, cs, last_est, cal = [], [], None, []
     for f in range(k):
         train = [r for r, g in zip(rows, folds) if g != f]
         test = [r for r, g in zip(rows, folds) if g == f]
@@ -364,6 +403,9 @@ def run_turnover(tab, a, binary, datadir, tmp):
             risk.append(float(s["risk"]))
             tt.append(r["stag"])
             ee.append(r["event"])
+            y = turnover_outcome(r)
+            if y is not None:
+                cal.append((risk[-1], y))
         if missing:
             tab.add("turnover fold %d: test employees without a score" % f, str(missing), "0", "FAIL")
         cs.append(evallib.concordance(risk, tt, ee))
@@ -374,6 +416,7 @@ def run_turnover(tab, a, binary, datadir, tmp):
     tab.add("turnover: retentiond concordance (%d-fold mean)" % k, "%.3f" % c,
             ">= %.2f" % TURNOVER_GOAL, "PASS" if c >= TURNOVER_GOAL else "FAIL")
     tab.add("turnover: per-fold C", " ".join("%.3f" % x for x in cs), "", "info")
+    turnover_calibration(tab, cal)
     prot = protected_in_model(last_est)
     if last_est is None:
         tab.add("turnover: protected attributes in model", "no estimates", "none", "FAIL")
