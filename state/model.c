@@ -580,6 +580,44 @@ expected_tenure(const struct model *m, double mult, double t0)
 	return total;
 }
 
+/* The linear predictor of e at now_ms for the risk over the horizon, in
+ * the fit's order: x the raw covariates (registry order), v them imputed
+ * and clipped, z the standardised values (at most Z_SCORE SDs out), w
+ * z weighted for the horizon (survey answers regress toward the mean,
+ * persist.c); returns gamma * b . w (hazard.c's shrinkage). */
+static double
+horizon_lp(const struct model *m, const struct employee *e, int64_t now_ms,
+    double *x, double *v, double *z, double *w)
+{
+	const struct model_fit *f = m->fit;
+	double eta = 0;
+	int i, n = f->dim;
+
+	features_vector(m->feat, e, now_ms, x);
+	prepare(m, x, n, v);
+	for (i = 0; i < n; i++) {
+		z[i] = hazard_z(f->hz, i, v[f->perm[i]]);
+		/* the fit knows nothing of the shape beyond the exposure it saw */
+		z[i] = z[i] > Z_SCORE ? Z_SCORE : z[i] < -Z_SCORE ? -Z_SCORE : z[i];
+		w[i] = z[i] * (f->perm[i] < PERSIST_COVARIATES ? f->pers_f[f->perm[i]] : 1);
+		eta += hazard_coef(f->hz, i) * w[i];
+	}
+	return eta * hazard_shrinkage(f->hz);	/* honest with little data */
+}
+
+/* See model.h: gamma^2 w' Cov(b) w with w as horizon_lp() makes it. */
+double
+model_lp_variance(struct model *m, const struct employee *e, int64_t now_ms)
+{
+	double x[FEATURES_MAX], v[FEATURES_MAX], z[FEATURES_MAX], w[FEATURES_MAX];
+	double g = hazard_shrinkage(m->fit->hz);
+
+	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
+		return 0;
+	(void)horizon_lp(m, e, now_ms, x, v, z, w);
+	return g * g * hazard_lp_variance(m->fit->hz, w, m->fit->dim);
+}
+
 /* The score of e at now_ms into out with the epoch's fit; x and z are
  * scratch of FEATURES_MAX. Everything runs in the fit's (name) order, so
  * the sums do not depend on the order attributes registered in. */
@@ -589,7 +627,7 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
 {
 	const struct model_fit *f = m->fit;
 	double eta, mult, t0, cabs[FEATURES_MAX], v[FEATURES_MAX];
-	double contrib[FEATURES_MAX];
+	double contrib[FEATURES_MAX], w[FEATURES_MAX];
 	int n = f->dim, j, i, best, used[FEATURES_MAX];
 
 	memset(out, 0, sizeof(*out));
@@ -599,18 +637,7 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
 		out->expected_tenure_days = tenure_days(e, e->exit_ms);
 		return;
 	}
-	features_vector(m->feat, e, now_ms, x);
-	prepare(m, x, n, v);
-	eta = 0;
-	for (i = 0; i < n; i++) {
-		z[i] = hazard_z(f->hz, i, v[f->perm[i]]);
-		/* the fit knows nothing of the shape beyond the exposure it saw */
-		z[i] = z[i] > Z_SCORE ? Z_SCORE : z[i] < -Z_SCORE ? -Z_SCORE : z[i];
-		/* survey answers regress toward the mean over the horizon */
-		eta += hazard_coef(f->hz, i) * z[i] *
-		    (f->perm[i] < PERSIST_COVARIATES ? f->pers_f[f->perm[i]] : 1);
-	}
-	eta *= hazard_shrinkage(f->hz);		/* honest with little data */
+	eta = horizon_lp(m, e, now_ms, x, v, z, w);
 	eta = eta > ETA_CLAMP ? ETA_CLAMP : eta < -ETA_CLAMP ? -ETA_CLAMP : eta;
 	mult = exp(eta);
 	t0 = tenure_days(e, now_ms);

@@ -132,6 +132,13 @@ void		 model_set_config(struct model *, const struct model_config *);
 /* Scores e at now_ms, stores risk/tenure/scored_ms in e, fills *out (may be NULL). */
 void		 model_score(struct model *, struct employee *, int64_t now_ms,
 		    struct score *out);
+/* The variance of e's linear predictor at now_ms under the epoch's
+ * coefficient covariance, gamma^2 x' Cov(b) x in the units the risk uses
+ * (for an interval of the risk: the log hazard multiplier is within
+ * +-1.96 sqrt of it of its estimate, about 95 %). 0 for a provisional or
+ * exited record. Touches nothing. */
+double		 model_lp_variance(struct model *, const struct employee *,
+		    int64_t now_ms);
 /* Scores a hypothetical copy without touching the model's statistics. */
 void		 model_score_copy(struct model *, const struct employee *,
 		    int64_t now_ms, struct score *out);

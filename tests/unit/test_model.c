@@ -547,6 +547,16 @@ main(void)
 	 * leaves model and record alone */
 	model_score(m, probe, now, &sc);
 	CHECK(sc.risk > 0 && sc.risk < 1);
+	/* the linear predictor's variance from the coefficients' covariance:
+	 * positive, small with 2500 people, and 0 for a record not at risk */
+	{
+		double var = model_lp_variance(m, probe, now);
+		struct employee gone = *probe;
+
+		CHECK(var > 0 && var < 0.1);
+		gone.flags |= EMP_EXITED;
+		CHECK(model_lp_variance(m, &gone, now) == 0);
+	}
 	CHECK(sc.expected_tenure_days >= (double)(now - probe->hired_ms) / MS_PER_DAY);
 	CHECK(sc.ndrivers >= 1);
 	for (i = 1; i < sc.ndrivers; i++)
