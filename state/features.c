@@ -199,6 +199,15 @@ features_name(const struct features *f, int i)
 	return f->fname[i - F_BUILTIN];
 }
 
+/* Returns 1 if covariate i is a clock: months since an event, which grows
+ * by one a month until the next such event. */
+int
+features_is_clock(int i)
+{
+	return i == F_MONTHS_SINCE_RAISE || i == F_MONTHS_SINCE_PROMOTION ||
+	    i == F_MONTHS_WITH_MANAGER;
+}
+
 /* Returns the attribute (definition id) whose one-hot level covariate i
  * is, or -1 for a built-in or numeric covariate. */
 int

@@ -73,11 +73,6 @@
 #define DAYS_PER_YEAR_H	(12 * DAYS_PER_MONTH)	/* 365.25 */
 #define TENURE_CAP_DAYS	(40 * DAYS_PER_YEAR_H)	/* expected tenure horizon */
 #define Z_CLIP		8.0
-/* A score takes a covariate at most this many pooled SDs from the mean: a
- * clock covariate (months since a raise) measured over a short stretch of
- * exposure has a small SD, and a score months later would otherwise
- * extrapolate its effect many SDs out. */
-#define Z_SCORE		4.0
 #define ETA_CLAMP	30.0
 
 enum model_flag {
@@ -212,8 +207,8 @@ model_dim(const struct model *m)
 /* Raw x (registry order) with unknowns imputed with the epoch's means
  * and outliers clipped at the epoch's standardiser, into z (raw units,
  * registry order), for the fit's first n registry covariates. */
-static void
-prepare(const struct model *m, const double *x, int n, double *z)
+void
+model_prepare(const struct model *m, const double *x, int n, double *z)
 {
 	const struct model_fit *f = m->fit;
 	double mean, sd, v;
@@ -267,7 +262,7 @@ expose_piece(struct model *m, struct employee *e, int n, int band,
 	double dt_years = (double)(t1 - t0) / (double)MS_PER_DAY / DAYS_PER_YEAR_H;
 
 	features_vector(m->feat, e, t0 + (t1 - t0) / 2, m->x);
-	prepare(m, m->x, n, m->z);
+	model_prepare(m, m->x, n, m->z);
 	(void)hazard_accumulate(m->hz, band, dt_years, d, m->z);
 }
 
@@ -580,44 +575,6 @@ expected_tenure(const struct model *m, double mult, double t0)
 	return total;
 }
 
-/* The linear predictor of e at now_ms for the risk over the horizon, in
- * the fit's order: x the raw covariates (registry order), v them imputed
- * and clipped, z the standardised values (at most Z_SCORE SDs out), w
- * z weighted for the horizon (survey answers regress toward the mean,
- * persist.c); returns gamma * b . w (hazard.c's shrinkage). */
-static double
-horizon_lp(const struct model *m, const struct employee *e, int64_t now_ms,
-    double *x, double *v, double *z, double *w)
-{
-	const struct model_fit *f = m->fit;
-	double eta = 0;
-	int i, n = f->dim;
-
-	features_vector(m->feat, e, now_ms, x);
-	prepare(m, x, n, v);
-	for (i = 0; i < n; i++) {
-		z[i] = hazard_z(f->hz, i, v[f->perm[i]]);
-		/* the fit knows nothing of the shape beyond the exposure it saw */
-		z[i] = z[i] > Z_SCORE ? Z_SCORE : z[i] < -Z_SCORE ? -Z_SCORE : z[i];
-		w[i] = z[i] * (f->perm[i] < PERSIST_COVARIATES ? f->pers_f[f->perm[i]] : 1);
-		eta += hazard_coef(f->hz, i) * w[i];
-	}
-	return eta * hazard_shrinkage(f->hz);	/* honest with little data */
-}
-
-/* See model.h: gamma^2 w' Cov(b) w with w as horizon_lp() makes it. */
-double
-model_lp_variance(struct model *m, const struct employee *e, int64_t now_ms)
-{
-	double x[FEATURES_MAX], v[FEATURES_MAX], z[FEATURES_MAX], w[FEATURES_MAX];
-	double g = hazard_shrinkage(m->fit->hz);
-
-	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
-		return 0;
-	(void)horizon_lp(m, e, now_ms, x, v, z, w);
-	return g * g * hazard_lp_variance(m->fit->hz, w, m->fit->dim);
-}
-
 /* The score of e at now_ms into out with the epoch's fit; x and z are
  * scratch of FEATURES_MAX. Everything runs in the fit's (name) order, so
  * the sums do not depend on the order attributes registered in. */
@@ -637,7 +594,7 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
 		out->expected_tenure_days = tenure_days(e, e->exit_ms);
 		return;
 	}
-	eta = horizon_lp(m, e, now_ms, x, v, z, w);
+	eta = model_horizon_lp(m, e, now_ms, x, v, z, w);
 	eta = eta > ETA_CLAMP ? ETA_CLAMP : eta < -ETA_CLAMP ? -ETA_CLAMP : eta;
 	mult = exp(eta);
 	t0 = tenure_days(e, now_ms);

@@ -39,6 +39,13 @@ void		 model_pre_apply(struct model *, struct employee *,
 /* After e holds ev: RLS updates, quality at an exit, imputation means. */
 void		 model_post_apply(struct model *, struct employee *,
 		    const struct hr_event *, const struct model_prev *prev);
+/* Raw x (registry order) imputed with the epoch's means and clipped at
+ * its standardiser into z, for the fit's first n covariates (model.c). */
+void		 model_prepare(const struct model *, const double *x, int n, double *z);
+/* horizon.c: e's linear predictor for the risk over the horizon (see
+ * there); x, v, z, w are FEATURES_MAX scratch, filled in. */
+double		 model_horizon_lp(const struct model *, const struct employee *,
+		    int64_t now_ms, double *x, double *v, double *z, double *w);
 /* A salary of (dept, job_level) into the shard's pay histogram (pay.c). */
 void		 model_note_salary(struct model *, int dept, int job_level,
 		    double salary);
@@ -341,5 +348,7 @@ int		 features_load(struct features *, struct rbuf *);
 /* The attribute whose one-hot level covariate i is (an id its levels
  * share), -1 for a built-in or numeric covariate. */
 int		 features_onehot_group(const struct features *, int i);
+/* 1 if covariate i (registry index) is a clock: months since an event. */
+int		 features_is_clock(int i);
 
 #endif

@@ -80,6 +80,13 @@ test_builtin_names(void)
 		CHECK_STR(features_name(f, (int)i), want[i]);
 	CHECK(features_name(f, -1) == NULL);
 	CHECK(features_name(f, features_dim(f)) == NULL);
+	/* the clocks, which the risk advances over its horizon, are exactly
+	 * the months-since covariates; the survey answers come first
+	 * (persist.c weighs the first PERSIST_COVARIATES) */
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CHECK(features_is_clock((int)i) == (strncmp(want[i], "months_", 7) == 0));
+	CHECK(!features_is_clock(-1) && !features_is_clock(features_dim(f)));
+	CHECK_STR(features_name(f, PERSIST_COVARIATES - 1), "work_life_balance");
 	features_free(f);
 	features_free(NULL);
 }
