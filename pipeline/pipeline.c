@@ -39,7 +39,7 @@ pipeline_config_defaults(struct pipeline_config *c)
 	memset(c, 0, sizeof(*c));
 	c->model.forgetting_rls = 0.9999;
 	c->model.forgetting_hazard = 1.0;
-	c->model.l2 = 1.0;
+	c->model.l2 = 4.0;	/* prior sd 0.5 per SD: MODELS.md, "Honest with little data" */
 	c->model.horizon_days = 180;
 	c->model.alert_threshold = 0.5;
 	c->features.max_attr_features = 24;

@@ -114,6 +114,7 @@ test_counts(void)
 	struct report		*r;
 	const struct report_dept *s, *d;
 	const struct report_month *m;
+	struct pipeline_stats	 st;
 	long			 hist = 0;
 	int			 alerts = 0;
 
@@ -147,8 +148,14 @@ test_counts(void)
 	CHECK(fired + resolved == alerts);
 	CHECK(fired - resolved == r->at_risk);
 	CHECK(s->at_risk + d->at_risk == r->at_risk);
-	/* plans go out on entering a month, for departments at risk */
-	CHECK(r->at_risk == 0 || s->has_plan || d->has_plan);
+	/* plans go out on entering a month, for departments at risk with an
+	 * action that helps; with ten people and three exits the model shrinks
+	 * every effect to nothing (hazard.c, heuristic shrinkage), so whether
+	 * one is made depends on the model: the report must show exactly the
+	 * plans published */
+	pipeline_stats(p, &st);
+	CHECK((s->has_plan || d->has_plan) == (st.plans > 0));
+	CHECK(st.plans == 0 || r->at_risk > 0 || fired > 0);
 	/* each epoch boundary published estimates: the last is the reference */
 	CHECK(r->has_prev);
 out:
