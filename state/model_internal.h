@@ -48,6 +48,7 @@ double		 model_horizon_lp(const struct model *, const struct employee *,
 		    int64_t now_ms, double *x, double *v, double *z, double *w);
 /* gamma^2 w' Cov(b) w: the variance of the shrunk linear predictor at the
  * w model_horizon_lp() filled in (horizon.c). */
+struct model_fit;
 double		 model_fit_lp_var(const struct model_fit *, const double *w);
 /* A salary of (dept, job_level) into the shard's pay histogram (pay.c). */
 void		 model_note_salary(struct model *, int dept, int job_level,
