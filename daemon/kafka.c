@@ -729,6 +729,7 @@ void
 kafka_gate_step(struct kafka *k, struct pipeline *p)
 {
 	struct emit_ctx	ctx = { k, NULL };
+	struct held	*h;
 	long		epoch;
 	int		rc;
 	int32_t		part;
@@ -740,6 +741,12 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 	    part = gate_next_idle(k->gate, part, now, k->idle_ms))
 		if (!caught_up(k, part))
 			return;
+	/* The boundary's outputs belong to a held message that crossed it
+	 * (its entry is open until it is offered again): its partition's
+	 * offset is not committed before they are delivered. */
+	if ((part = gate_next_holding(k->gate, -1)) >= 0 &&
+	    (h = gate_head(k->gate, part)) != NULL)
+		ctx.entry = h->entry;
 	daemon_lock();
 	rc = pipeline_advance(p, epoch, kafka_emit, &ctx);
 	daemon_unlock();
@@ -777,18 +784,4 @@ kafka_drop_held(struct kafka *k)
 
 	gate_revoke_all(k->gate, drop_held, &failed);
 	METRICS_SET(held_messages, 0);
-}
-
-/* Publishes the model estimates (timer, shutdown) under the lock. */
-void
-kafka_publish_estimates(struct kafka *k, struct pipeline *p)
-{
-	struct emit_ctx	ctx = { k, NULL };
-	int		rc;
-
-	daemon_lock();
-	rc = pipeline_publish_estimates(p, kafka_emit, &ctx);
-	daemon_unlock();
-	if (rc == -1 && !k->aborted)
-		log_warnx("publishing model estimates failed");
 }

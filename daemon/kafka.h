@@ -85,8 +85,6 @@ void	kafka_gate_step(struct kafka *, struct pipeline *);
 /* Drops every held message unprocessed (shutdown): their offsets are
  * never stored. */
 void	kafka_drop_held(struct kafka *);
-/* The model estimates to their topic (shutdown), under the lock. */
-void	kafka_publish_estimates(struct kafka *, struct pipeline *);
 /* Stores the offsets whose outputs are all delivered. */
 void	kafka_store_complete(struct kafka *);
 /* Waits (bounded) for deliveries, stores and commits synchronously. */
@@ -107,6 +105,8 @@ int	kafka_checkpoint(struct kafka *, int force, int flush_ms);
  * capped at the durable checkpoint. */
 void	kafka_durable_assign(struct kafka *, int32_t partition, int64_t *offset);
 void	kafka_durable_revoke(struct kafka *, int32_t partition);
+/* The model estimates to their topic (shutdown), under the lock. */
+void	kafka_publish_estimates(struct kafka *, struct pipeline *);
 /* Pauses (1) or resumes (0) every assigned partition. */
 void	kafka_set_paused(struct kafka *, int pause);
 /* The consumer_lag gauge from cached watermarks. */

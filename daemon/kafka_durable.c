@@ -62,3 +62,18 @@ kafka_durable_revoke(struct kafka *k, int32_t partition)
 {
 	durable_revoke(k->durable, partition);
 }
+
+/* See kafka.h: at shutdown, outside any input's entry; the checkpoint
+ * written right after flushes them. */
+void
+kafka_publish_estimates(struct kafka *k, struct pipeline *p)
+{
+	struct emit_ctx	ctx = { k, NULL };
+	int		rc;
+
+	daemon_lock();
+	rc = pipeline_publish_estimates(p, kafka_emit, &ctx);
+	daemon_unlock();
+	if (rc == -1 && !k->aborted)
+		log_warnx("publishing model estimates failed");
+}

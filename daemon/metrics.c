@@ -411,12 +411,12 @@ metrics_render(struct pipeline *p)
 	ckpt_ms = LOAD(last_checkpoint_ms);
 	if (ckpt_ms > 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0)
 		put_double(f, "retentiond_checkpoint_age_seconds", "gauge",
-		    "Seconds since the oldest assigned partition's checkpoint "
-		    "was last brought up to date.",
+		    "Seconds since the checkpoint was last brought up to date "
+		    "(written, or found current).",
 		    ((double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6 -
 		    (double)ckpt_ms) / 1000.0);
 	put_u64(f, "retentiond_checkpoints_written_total", "counter",
-	    "Partition checkpoints written and made durable.",
+	    "Checkpoints written and made durable.",
 	    LOAD(checkpoints_written));
 	put_u64(f, "retentiond_checkpoint_corrupt_total", "counter",
 	    "Checkpoint files refused as corrupt or truncated (never loaded).",
@@ -427,7 +427,7 @@ metrics_render(struct pipeline *p)
 	    "Time the last checkpoint took to build and make durable.",
 	    (double)LOAD(checkpoint_write_us) / 1e6);
 	put_double(f, "retentiond_checkpoint_restore_seconds", "gauge",
-	    "Time the last restore of a partition from its checkpoint took.",
+	    "Time the restore from the checkpoint at start took.",
 	    (double)LOAD(checkpoint_restore_us) / 1e6);
 
 	procstat_render(f);

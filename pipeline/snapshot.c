@@ -15,7 +15,9 @@
  *            the last pass for leavers, counters
  *     STAT   the shard's statistics, then its held events
  *            (pipeline_shard_save() of epoch.c)
- *     RECS   count, then each record (state/record_io.c), sorted by id
+ *     RECS   the table's slot layout: its size, then each slot that is
+ *            not empty, in order (a tombstone, or a record as
+ *            state/record_io.c writes it)
  *     DDUP   the dedup window's hashes, oldest first (state/dedup.c)
  *     ERSD   the keyed hashes of erased ids, ascending (state/erased.c)
  *
@@ -47,7 +49,7 @@
 #define TAG_RECORDS	TAG('R', 'E', 'C', 'S')
 #define TAG_DEDUP	TAG('D', 'D', 'U', 'P')
 #define TAG_ERASED	TAG('E', 'R', 'S', 'D')
-#define RECORD_MIN_BYTES 64	/* no valid record is shorter: bounds a count */
+#define TABLE_SLOTS_MAX ((uint64_t)1 << 24)	/* per shard: 12M employees */
 static int
 cmp_emp(const void *x, const void *y)
 {
@@ -93,14 +95,36 @@ section_end(struct wbuf *w, size_t at)
 		wbuf_patch_u32(w, at, (uint32_t)(w->len - at - 4));
 }
 
+/* RECS: the table's slot count, how many slots are not empty, then each
+ * such slot in order: its index, its kind, and the record of a live one
+ * (the layout is kept: state/table.c, "Checkpoints"). */
+static void
+records_save(const struct table *t, struct features *f, struct wbuf *w)
+{
+	const struct employee *e;
+	size_t i, n = 0, nslots = table_slots(t);
+	int kind;
+
+	for (i = 0; i < nslots; i++)
+		n += table_slot(t, i, &e) != TABLE_SLOT_EMPTY;
+	wbuf_u64(w, nslots);
+	wbuf_u64(w, n);
+	for (i = 0; i < nslots; i++) {
+		if ((kind = table_slot(t, i, &e)) == TABLE_SLOT_EMPTY)
+			continue;
+		wbuf_u64(w, i);
+		wbuf_u8(w, (uint8_t)kind);
+		if (kind == TABLE_SLOT_LIVE)
+			record_save(w, e, f);
+	}
+}
+
 /* See pipeline_int.h: the sections of the partition's shard. */
 int
 shard_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
 {
 	const struct shard *sh = p->shards[partition];
-	struct employee	**v;
-	size_t		  n, at;
-	int		  failed;
+	size_t		  at;
 
 	at = section_begin(w, TAG_META);
 	wbuf_str(w, sh->topic);
@@ -118,17 +142,9 @@ shard_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
 		w->failed = 1;
 	section_end(w, at);
 
-	v = sorted_records(sh, &n, &failed);
-	if (failed) {
-		w->failed = 1;
-		return -1;
-	}
 	at = section_begin(w, TAG_RECORDS);
-	wbuf_u64(w, n);
-	for (size_t i = 0; i < n; i++)
-		record_save(w, v[i], p->features);
+	records_save(sh->table, p->features, w);
 	section_end(w, at);
-	free(v);
 
 	at = section_begin(w, TAG_DEDUP);
 	dedup_save(sh->dedup, w);
@@ -237,10 +253,10 @@ static int
 load_records(struct rbuf *r, struct shard *sh, struct features *f,
     char *errbuf, size_t errlen)
 {
-	struct employee	*scratch, *e;
+	struct employee	*scratch;
 	struct rbuf	 s;
-	uint64_t	 n;
-	int		 created, rc = -1;
+	uint64_t	 nslots, n, slot, prev = 0;
+	int		 kind, rc = -1;
 
 	if (section_open(r, TAG_RECORDS, &s) == -1) {
 		snprintf(errbuf, errlen, "RECORDS section missing or truncated");
@@ -250,34 +266,34 @@ load_records(struct rbuf *r, struct shard *sh, struct features *f,
 		snprintf(errbuf, errlen, "out of memory");
 		return -1;
 	}
+	nslots = rbuf_u64(&s);
 	n = rbuf_u64(&s);
-	if (s.failed || n > rbuf_left(&s) / RECORD_MIN_BYTES) {
-		snprintf(errbuf, errlen, "RECORDS count invalid");
+	if (s.failed || nslots > TABLE_SLOTS_MAX || n > nslots ||
+	    n > rbuf_left(&s) / 9 || table_restore_slots(sh->table, nslots) == -1) {
+		snprintf(errbuf, errlen, "RECORDS table size invalid");
 		goto out;
 	}
 	for (uint64_t i = 0; i < n; i++) {
-		if (record_load(&s, scratch, f) == -1) {
+		slot = rbuf_u64(&s);
+		kind = rbuf_u8(&s);
+		if (s.failed || (i > 0 && slot <= prev) ||
+		    (kind == TABLE_SLOT_LIVE && record_load(&s, scratch, f) == -1) ||
+		    table_restore_put(sh->table, slot, kind,
+		    kind == TABLE_SLOT_LIVE ? scratch : NULL) == -1) {
 			snprintf(errbuf, errlen, "record %llu invalid",
 			    (unsigned long long)i);
 			goto out;
 		}
-		if ((e = table_put(sh->table, scratch->id, &created)) == NULL) {
-			snprintf(errbuf, errlen, "out of memory");
-			goto out;
-		}
-		if (!created) {
-			snprintf(errbuf, errlen, "record %llu repeats an id",
-			    (unsigned long long)i);
-			goto out;
-		}
-		*e = *scratch;
+		prev = slot;
 	}
-	if (rbuf_left(&s) != 0) {
-		snprintf(errbuf, errlen, "RECORDS section has trailing bytes");
+	if (rbuf_left(&s) != 0 || table_restore_check(sh->table) == -1) {
+		snprintf(errbuf, errlen, "RECORDS section: trailing bytes, or a "
+		    "layout that lookups cannot follow");
 		goto out;
 	}
 	rc = 0;
 out:
+	explicit_bzero(scratch, sizeof(*scratch));
 	free(scratch);
 	return rc;
 }

@@ -127,6 +127,17 @@ size_t		 table_count(const struct table *);
  * iterating; erasing the record just returned is safe (erase leaves a
  * tombstone and never moves records). */
 struct employee	*table_next(struct table *, size_t *it);
+/* Checkpoints (table.c, "Checkpoints"): the slot layout, so that a
+ * restored table iterates, inserts and rehashes exactly as the saved one. */
+#define TABLE_SLOT_EMPTY 0
+#define TABLE_SLOT_TOMB  1
+#define TABLE_SLOT_LIVE  2
+size_t		 table_slots(const struct table *);
+int		 table_slot(const struct table *, size_t i, const struct employee **e);
+int		 table_restore_slots(struct table *, size_t nslots);
+int		 table_restore_put(struct table *, size_t i, int kind,
+		    const struct employee *src);
+int		 table_restore_check(const struct table *);
 /* 64-bit FNV-1a over n bytes, continuing from h (start with TABLE_HASH_INIT),
  * and a finaliser that spreads the bits; used by table, dedup, apply. */
 #define TABLE_HASH_INIT 0xcbf29ce484222325ULL

@@ -263,8 +263,9 @@ test_refused(void)
 	for (size_t n = 0; n < a.len; n++)
 		refused += pipeline_snapshot_load(q, a.p, n, err, sizeof(err)) == -1;
 	CHECK(refused == a.len);
-	/* an out-of-range job level in the first record: the u8 after the id,
-	 * flags, three times and the department */
+	/* an out-of-range job level in the first record (after the slots and
+	 * tombstones before it): the u8 after the id, flags, three times and
+	 * the department */
 	{
 		uint8_t *c = malloc(a.len);
 		struct rbuf r;
@@ -275,7 +276,11 @@ test_refused(void)
 			memcpy(c, a.p, a.len);
 			rbuf_init(&r, c, a.len);
 			CHECK(enter(&r, TAG4("SHRD")) == 0 && enter(&r, TAG4("RECS")) == 0);
-			(void)rbuf_u64(&r);		/* count */
+			(void)rbuf_u64(&r);		/* slots */
+			(void)rbuf_u64(&r);		/* slots in use */
+			(void)rbuf_u64(&r);		/* the first one's index */
+			while (rbuf_u8(&r) != 1 + 1 && !r.failed)	/* a tombstone */
+				(void)rbuf_u64(&r);
 			rbuf_str(&r, s, sizeof(s));
 			(void)rbuf_u32(&r);
 			for (int i = 0; i < 3; i++)
