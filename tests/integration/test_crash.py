@@ -35,7 +35,11 @@ checkpoints are compared (retentiond --dump-checkpoint):
     crash may repeat some, term none;
   - the DLQ holds exactly ref's rejected inputs (source partition and
     offset): crash may repeat some (at least once), term none;
-  - tombstones: the same erased keys as ref's, on alerts and suggestions.
+  - tombstones: the same erased keys as ref's, on alerts and suggestions;
+  - the checkpoint metrics (written, age, write and restore durations) are
+    real, and a corrupt newest checkpoint of term is then refused, logged,
+    counted in retentiond_checkpoint_corrupt_total, and the previous one
+    is used.
 
 Estimates published at a shutdown (as of the clock, not of a boundary)
 are not compared: each stop of term and crash publishes one that an
@@ -60,9 +64,9 @@ import kafkatest as kt  # noqa: E402
 
 IN = "hr.events"
 PARTS = 16
-CHUNK = 4000
 # make test runs a shorter variant; make test-long (CRASH_LONG=1) the full one
 LONG = os.environ.get("CRASH_LONG") == "1"
+CHUNK = 4000 if LONG else 1500
 EMPLOYEES = int(os.environ.get("CRASH_EMPLOYEES", "3200" if LONG else "1000"))
 KILLS = int(os.environ.get("CRASH_KILLS", "10" if LONG else "4"))
 MIN_RECORDS = 100000 if LONG else 30000
@@ -376,6 +380,42 @@ def compare(bs, runs, end, erased):
                                                           len(set(outs["crash"][0]))))
 
 
+def check_metrics(run):
+    """The checkpoint metrics are real: written, restored (after a
+    restart), current, nothing refused."""
+    m = {n: kt.metric(run.port, "retentiond_checkpoint" + n) for n in
+         ("s_written_total", "_age_seconds", "_write_seconds",
+          "_restore_seconds", "_corrupt_total", "_bytes")}
+    kt.check(m["s_written_total"] and m["s_written_total"] >= 1 and
+             m["_bytes"] > 0 and m["_write_seconds"] > 0 and
+             0 <= m["_age_seconds"] < 120 and m["_corrupt_total"] == 0,
+             "%s: checkpoint metrics %s" % (run.name, m))
+    kt.check(run.starts == 1 or m["_restore_seconds"] > 0,
+             "%s: restarted, but no restore time: %s" % (run.name, m))
+
+
+def corrupt_newest(bs, run):
+    """A corrupt newest checkpoint is refused, logged and counted, and the
+    previous one is loaded; the run then catches up again."""
+    path = os.path.join(run.state, "checkpoints", "%s.ckpt" % IN)
+    kt.check(os.path.exists(path + ".prev"), "%s: no previous checkpoint" % run.name)
+    with open(path, "r+b") as f:
+        f.seek(os.path.getsize(path) // 2)
+        b = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([b[0] ^ 0x40]))
+    run.start()
+    run.d.wait_log("state restored from the previous checkpoint", timeout=60)
+    kt.check("refused: checksum mismatch" in run.d.output(),
+             "%s: the corrupt checkpoint was not reported:\n%s"
+             % (run.name, run.d.output()[-2000:]))
+    kt.wait_for(lambda: kt.metric(run.port, "retentiond_checkpoint_corrupt_total") == 1,
+                30, "retentiond_checkpoint_corrupt_total 1")
+    kt.wait_committed(bs, run.group, IN, timeout=240)
+    run.stop("term")
+    kt.log("a corrupt checkpoint was refused and the previous one used")
+
+
 def main():
     t0 = time.monotonic()
     rng = random.Random(SEED)
@@ -408,11 +448,13 @@ def main():
                  % (end, prod.per_part))
         for r in runs:
             kt.wait_committed(bs, r.group, IN, timeout=240)
+            check_metrics(r)
             r.stop("term")
         for t in topics:
             lows = {p: lo for p, (lo, hi) in watermarks(bs, t).items() if lo != 0}
             kt.check(not lows, "the broker dropped data of %s: low watermarks %s" % (t, lows))
         compare(bs, runs, end, erased)
+        corrupt_newest(bs, runs[2])
     print("ok: %d records, %d SIGKILLs and %d SIGTERMs survived, %.0f s"
           % (len(recs), KILLS, KILLS, time.monotonic() - t0))
 
