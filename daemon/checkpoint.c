@@ -395,6 +395,10 @@ restore_one(struct pipeline *p, const char *path)
 		}
 	}
 	free(buf);
+	/* the loader validates into a scratch pipeline first: only running out
+	 * of memory in the second pass can leave p changed */
+	if (pipeline_epoch(p) != -1 || pipeline_shard_next(p, -1) >= 0)
+		fatalx("checkpoint %s: loading failed half-way (%s)", path, why);
 	log_warnx("checkpoint %s refused: %s", path, why);
 	METRICS_ADD(checkpoint_corrupt, 1);
 	return -1;
