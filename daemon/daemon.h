@@ -48,6 +48,7 @@ struct config {
 	int			idle_seconds;	/* a silent caught-up partition
 						 * counts as past a boundary */
 	int			ignored;	/* deprecated keys land here */
+	int			legacy_min_exits;	/* [alerts] min_exits; -1 unset */
 	int			ready_max_lag;		/* messages, for /readyz */
 	int			http_max_connections;	/* in all */
 	int			http_max_per_address;	/* per client address */

@@ -266,9 +266,20 @@ render_outputs(FILE *f, const struct pipeline_stats *st)
 	    "the alerts and suggestions topics.", st->tombstones);
 	put_u64(f, "retentiond_alerts_open", "gauge",
 	    "Alert episodes currently firing.", st->alerts_open);
-	put_u64(f, "retentiond_alerts_held_total", "counter",
-	    "Scores at or over the threshold during the model's warm-up "
-	    "([alerts] min_exits), when no alert opens.", st->alerts_held);
+	family(f, "retentiond_alerts_held_total", "counter",
+	    "Scores at or over the threshold that opened no episode, by the "
+	    "alert policy's reason: warmup (the log hazard's standard error "
+	    "over [alerts] warmup_max_se), uncertain (the interval's lower "
+	    "bound under the threshold), backfill (event time before [alerts] "
+	    "backfill_window_days), budget (the department's month spent).");
+	put_labelled(f, "retentiond_alerts_held_total", "reason", "warmup",
+	    (double)st->alerts_held);
+	put_labelled(f, "retentiond_alerts_held_total", "reason", "uncertain",
+	    (double)st->alerts_uncertain);
+	put_labelled(f, "retentiond_alerts_held_total", "reason", "backfill",
+	    (double)st->alerts_backfill_held);
+	put_labelled(f, "retentiond_alerts_held_total", "reason", "budget",
+	    (double)st->alerts_budget_held);
 	put_u64(f, "retentiond_plans_total", "counter",
 	    "Department budget plans published.", st->plans);
 

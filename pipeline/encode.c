@@ -128,12 +128,13 @@ encode_alert(const struct alert_msg *m, const struct envelope *env)
 	 * CloudEvents consumers may drop a second event with the same source
 	 * and id as a duplicate: the status makes the two distinct. */
 	snprintf(id, sizeof(id), "%s-%s", m->alert_id, status);
-	return finish_as(json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:s, s:o, s:s, s:I}",
+	return finish_as(json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:s, s:o, s:s, s:I}",
 	    "alert_id", m->alert_id,
 	    "employee_id", m->employee_id,
 	    "status", status,
 	    "severity", m->critical ? "critical" : "warning",
 	    "risk", jreal(m->score.risk),
+	    "risk_lower", jreal(m->risk_lower),
 	    "horizon_days", m->horizon_days,
 	    "expected_tenure_days", jreal(round(m->score.expected_tenure_days)),
 	    "drivers", drivers_json(&m->score),
@@ -231,10 +232,11 @@ quality_json(const struct quality_estimate *q)
 			json_array_append_new(flagged, json_pack("{s:s, s:s}",
 			    "attribute", attr, "level", lvl));
 	}
-	return json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "concordance", jreal(q->concordance),
 	    "concordance_pairs", (json_int_t)q->concordance_pairs,
 	    "calibration", cal,
+	    "calibration_error", jreal(q->calibration_error),
 	    "alert_precision", jreal(q->alert_precision),
 	    "alert_recall", jreal(q->alert_recall),
 	    "impact_ratios", ir,
@@ -248,6 +250,7 @@ encode_estimates(const struct model_estimates *m, long version, int64_t event_ti
 	const struct rls_estimate *s = &m->satisfaction, *a = &m->ability;
 	const struct hazard_estimate *h = &m->hazard;
 	json_t *bands = json_array(), *coef = json_object(), *se = json_object();
+	json_t *refs = json_array(), *weak = json_array();
 
 	for (int k = 0; k < HAZARD_BANDS; k++) {
 		json_t *range = band_months[k + 1] < 0 ?
@@ -259,13 +262,19 @@ encode_estimates(const struct model_estimates *m, long version, int64_t event_ti
 	for (int i = 0; i < h->dim; i++) {
 		if (h->names[i] == NULL)
 			continue;
+		if (h->reference[i]) {	/* held at 0: the others are against it */
+			json_array_append_new(refs, json_string(h->names[i]));
+			continue;
+		}
 		json_object_set_new(coef, h->names[i], jreal(h->coef[i]));
 		json_object_set_new(se, h->names[i], jreal(h->coef_se[i]));
+		if (h->sd[i] > 0 && h->data_share[i] < HAZARD_SUFFICIENT_SHARE)
+			json_array_append_new(weak, json_string(h->names[i]));
 	}
 	return finish_as(json_pack("{s:I, s:o, s:I, s:i,"
 	    " s:{s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:I},"
 	    " s:{s:o, s:o, s:{s:o, s:o}, s:I},"
-	    " s:{s:o, s:o, s:o, s:b, s:I, s:o},"
+	    " s:{s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o, s:b, s:o},"
 	    " s:o, s:o, s:o}",
 	    "model_version", (json_int_t)version,
 	    "event_time", jtime_known(event_time_ms),
@@ -279,6 +288,8 @@ encode_estimates(const struct model_estimates *m, long version, int64_t event_ti
 	    "hazard", "baseline", bands, "coefficients", coef, "standard_errors", se,
 	    "standardised", 1, "exits", (json_int_t)h->exits,
 	    "exposure_years", jreal(h->exposure_years),
+	    "reference_levels", refs, "insufficient", weak,
+	    "insufficient_data", h->insufficient_data, "prior_sd", jreal(h->prior_sd),
 	    "kappa", jreal(m->kappa),
 	    "kappa_se", jreal(m->kappa_se),
 	    "quality", quality_json(&m->quality)),

@@ -39,7 +39,7 @@ pipeline_config_defaults(struct pipeline_config *c)
 	memset(c, 0, sizeof(*c));
 	c->model.forgetting_rls = 0.9999;
 	c->model.forgetting_hazard = 1.0;
-	c->model.l2 = 1.0;
+	c->model.l2 = 4.0;	/* prior sd 0.5 per SD: MODELS.md, "Honest with little data" */
 	c->model.horizon_days = 180;
 	c->model.alert_threshold = 0.5;
 	c->features.max_attr_features = 24;
@@ -47,7 +47,8 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->threshold = 0.5;
 	c->clear_threshold = 0.4;
 	c->critical_threshold = 0.75;
-	c->alert_min_exits = 20;
+	c->warmup_max_se = 0.5;
+	c->confidence_z = 1.2816;	/* one-sided 90 % */
 	c->horizon_days = 180;
 	c->training_hour_cost = 50;
 	c->care_action_cost = 200;
@@ -292,6 +293,22 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
 	    encode_suggestion(&m, pipeline_envelope(p, &env, now_ms)));
 }
 
+/* The counter of openings held for reason why (not HOLD_NONE). */
+static uint64_t *
+held_counter(struct pipeline *p, enum alert_hold why)
+{
+	switch (why) {
+	case HOLD_WARMUP:
+		return &p->stats.alerts_held;
+	case HOLD_UNCERTAIN:
+		return &p->stats.alerts_uncertain;
+	case HOLD_BACKFILL:
+		return &p->stats.alerts_backfill_held;
+	default:
+		return &p->stats.alerts_budget_held;
+	}
+}
+
 /* Scores e at now_ms and publishes what changes. */
 static void
 assess(struct pipeline *p, struct shard *sh, struct employee *e, int64_t now_ms,
@@ -299,20 +316,25 @@ assess(struct pipeline *p, struct shard *sh, struct employee *e, int64_t now_ms,
 {
 	struct score		s;
 	struct alert_msg	m;
+	struct alert_gate	g;
 
 	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
 		return;		/* provisional records have no tenure to score */
 	model_score(sh->model, e, now_ms, &s);
-	/* Warm-up: a hazard fitted on a handful of exits ranks noise. Until
-	 * it has seen alert_min_exits, scores are kept but no episode opens
-	 * (open ones can still resolve). */
-	if (!(e->flags & EMP_FIRING) && model_exits(p->model) < p->cfg.alert_min_exits) {
-		if (s.risk >= p->cfg.threshold)
-			p->stats.alerts_held++;
+	/* The alert policy (decide.c): warm-up, confidence, backfill window,
+	 * budget; a score it holds back is counted by its reason. */
+	if (p->cfg.alert_budget_per_month > 0 && sh->budget == NULL &&
+	    (sh->budget = decide_budget_new()) == NULL) {
+		p->failed = 1;
 		return;
 	}
-	if (!decide_alert(&p->cfg, e, &s, now_ms, cause, model_version(p->model), &m))
+	g.wall_ms = p->msg != NULL ? p->msg->wall_ms : 0;
+	g.budget = sh->budget;
+	if (!decide_alert(&p->cfg, e, &s, now_ms, cause, model_version(p->model), &g, &m)) {
+		if (g.held != HOLD_NONE)
+			(*held_counter(p, g.held))++;
 		return;
+	}
 	publish_alert(p, sh, e, &m);
 	if (m.firing)
 		publish_suggestion(p, e, &s, m.alert_id, now_ms);
@@ -518,6 +540,7 @@ release_held(struct pipeline *p, struct shard *sh, const struct message *cur)
 			break;
 		m.topic = cur->topic;
 		m.partition = cur->partition;
+		m.wall_ms = cur->wall_ms;	/* the backfill window's clock */
 		p->msg = &m;
 		if (decode_event(&m, &p->ev, why, sizeof(why), &reason) == -1)
 			reject(p, &m, why, reason);	/* it decoded when held */

@@ -34,8 +34,15 @@ struct pipeline_config {
 	double	threshold;		/* alert fires when risk >= threshold */
 	double	clear_threshold;	/* and resolves when risk < clear_threshold */
 	double	critical_threshold;	/* severity "critical" at or above */
-	int	alert_min_exits;	/* no alert fires before the hazard model
-					 * has seen this many voluntary exits */
+	/* the alert policy (decide.c); 0 turns each step off */
+	double	warmup_max_se;		/* opens only when the log hazard's
+					 * standard error is at most this */
+	double	confidence_z;		/* opens when the risk at eta - z se
+					 * reaches threshold */
+	int	alert_budget_per_month;	/* openings per department, shard and
+					 * event-time month */
+	int	backfill_window_days;	/* opens only for event times within
+					 * this of the wall clock */
 	int	horizon_days;
 	/* suggestions */
 	double	training_hour_cost;	/* currency per hour */
@@ -151,6 +158,9 @@ struct pipeline_stats {
 	uint64_t	alerts_firing, alerts_resolved;
 	uint64_t	plans;
 	uint64_t	alerts_held;		/* would have fired during warm-up */
+	uint64_t	alerts_uncertain;	/* over the threshold, lower bound not */
+	uint64_t	alerts_backfill_held;	/* before the backfill window */
+	uint64_t	alerts_budget_held;	/* the department's month spent */
 	uint64_t	employees;		/* gauge: in state */
 	uint64_t	employees_active;	/* gauge */
 	uint64_t	alerts_open;		/* gauge */
@@ -297,8 +307,9 @@ struct report_risk {
 struct report {
 	int64_t		 clock_ms;		/* event-time clock */
 	long		 model_version;
-	long		 model_exits;		/* warm-up: voluntary exits seen */
-	int		 alert_min_exits;	/* ... needed before alerts */
+	long		 model_exits;		/* voluntary exits in the fit */
+	double		 warmup_max_se;		/* the alert policy's settings */
+	double		 confidence_z;
 	double		 threshold, clear_threshold;
 	int		 horizon_days;
 	long		 active, at_risk;

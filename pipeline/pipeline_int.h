@@ -23,6 +23,8 @@ struct shard {
 	struct erased	*erased;	/* keyed hashes of erased ids */
 	struct model	*model;		/* the shard's statistics */
 	struct heldq	*held;		/* future-dated messages */
+	struct alert_budget *budget;	/* openings per department this month
+					 * (decide.c); NULL while no budget */
 	int64_t		 clock_ms;	/* latest event time applied here */
 	int64_t		 swept_ms;	/* clock at the last rescoring sweep */
 	int64_t		 expired_ms;	/* clock at the last pass for leavers */

@@ -41,6 +41,7 @@ shard_free(struct shard *s)
 	erased_free(s->erased);
 	model_free(s->model);
 	heldq_free(s->held);
+	decide_budget_free(s->budget);
 	free(s);
 }
 

@@ -199,6 +199,26 @@ features_name(const struct features *f, int i)
 	return f->fname[i - F_BUILTIN];
 }
 
+/* Returns 1 if covariate i is a clock: months since an event, which grows
+ * by one a month until the next such event. */
+int
+features_is_clock(int i)
+{
+	return i == F_MONTHS_SINCE_RAISE || i == F_MONTHS_SINCE_PROMOTION ||
+	    i == F_MONTHS_WITH_MANAGER;
+}
+
+/* Returns the attribute (definition id) whose one-hot level covariate i
+ * is, or -1 for a built-in or numeric covariate. */
+int
+features_onehot_group(const struct features *f, int i)
+{
+	i -= F_BUILTIN;
+	if (i < 0 || i >= f->nslots || !f->slot_onehot[i])
+		return -1;
+	return f->slot_def[i];
+}
+
 /* Canonical name of the protected characteristic that attribute name
  * is (built-in first, then configured), unfoldable when it cannot be
  * folded, or NULL when it is not protected. */

@@ -134,5 +134,19 @@ if [ $rc -ne 6 ] || ! grep -q "\[state\] directory $tmp/state: writable by group
 fi
 [ -e "$tmp/state/erasure.key" ] && { echo "FAIL a key was written into the 0777 directory"; fail=1; }
 
+# [alerts] min_exits, from before warm-up was by information, still starts
+# the daemon, with a warning that names its line (config.c, legacy_warmup())
+printf '[kafka]\nbootstrap.servers = localhost:9092\n[alerts]\nthreshold = 0.6\nmin_exits = 20\n' \
+	>"$tmp/legacy.conf"
+if run_t 0 "$tmp/legacy.conf"; then
+	grep -q "legacy.conf:5: min_exits is deprecated and ignored" "$tmp/err" ||
+		{ echo "FAIL legacy min_exits: $(cat "$tmp/err")"; fail=1; }
+fi
+sed -i 's/^min_exits = 20/min_exits = 0/' "$tmp/legacy.conf"
+if run_t 0 "$tmp/legacy.conf"; then
+	grep -q "legacy.conf:5: min_exits is deprecated: .* 0 is read as warmup_max_se = 0" "$tmp/err" ||
+		{ echo "FAIL legacy min_exits = 0: $(cat "$tmp/err")"; fail=1; }
+fi
+
 echo "$n configurations checked"
 exit $fail

@@ -32,24 +32,24 @@ test_hysteresis(void)
 	memset(&s, 0, sizeof(s));
 
 	s.risk = 0.3;
-	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-1", 1, &m) == 0);
+	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-1", 1, NULL, &m) == 0);
 	s.risk = 0.6;
-	CHECK(decide_alert(&cfg, &e, &s, 2000, "ev-2", 1, &m) == 1);
+	CHECK(decide_alert(&cfg, &e, &s, 2000, "ev-2", 1, NULL, &m) == 1);
 	CHECK(m.firing == 1 && m.critical == 0);
 	CHECK_STR(m.reason, "threshold");
 	CHECK_STR(m.caused_by, "ev-2");
 	CHECK(strlen(m.alert_id) == ID_HEX_LEN);
 	memcpy(first, m.alert_id, sizeof(first));
 	s.risk = 0.45;		/* between the thresholds: the episode stays open */
-	CHECK(decide_alert(&cfg, &e, &s, 3000, "ev-3", 1, &m) == 0);
+	CHECK(decide_alert(&cfg, &e, &s, 3000, "ev-3", 1, NULL, &m) == 0);
 	CHECK(e.flags & EMP_FIRING);
 	s.risk = 0.39;
-	CHECK(decide_alert(&cfg, &e, &s, 4000, "ev-4", 1, &m) == 1);
+	CHECK(decide_alert(&cfg, &e, &s, 4000, "ev-4", 1, NULL, &m) == 1);
 	CHECK(m.firing == 0);
 	CHECK_STR(m.reason, "risk_fell");
 	CHECK_STR(m.alert_id, first);	/* one id per episode */
 	s.risk = 0.8;
-	CHECK(decide_alert(&cfg, &e, &s, 5000, "ev-5", 1, &m) == 1);
+	CHECK(decide_alert(&cfg, &e, &s, 5000, "ev-5", 1, NULL, &m) == 1);
 	CHECK(m.firing == 1 && m.critical == 1);
 	CHECK(strcmp(m.alert_id, first) != 0);
 	CHECK(decide_exit(&cfg, &e, 6000, "ev-6", 1, &m) == 1);
@@ -256,7 +256,8 @@ test_company(void)
 	int			 seq = 0;
 
 	pipeline_config_defaults(&cfg);
-	cfg.alert_min_exits = 5;
+	cfg.warmup_max_se = 0;	/* the alert policy: test_decide.c */
+	cfg.confidence_z = 0;
 	cfg.threshold = 0.2;
 	cfg.clear_threshold = 0.1;
 	CHECK((p = pipeline_new(&cfg, err, sizeof(err))) != NULL);
@@ -515,7 +516,8 @@ test_output_framing(void)
 	pipeline_config_defaults(&cfg);
 	CHECK(cfg.output_format == OUTPUT_PLAIN);
 	CHECK_STR(cfg.output_source, OUTPUT_SOURCE_DEFAULT);
-	cfg.alert_min_exits = 5;
+	cfg.warmup_max_se = 0;	/* the alert policy: test_decide.c */
+	cfg.confidence_z = 0;
 	cfg.threshold = 0.2;
 	cfg.clear_threshold = 0.1;
 
