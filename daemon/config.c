@@ -579,6 +579,8 @@ config_defaults(struct config *cfg)
 	cfg->http_max_connections = 128;
 	cfg->http_max_per_address = 8;
 	cfg->http_request_timeout_s = 5;
+	cfg->checkpoint_events = 10000;
+	cfg->checkpoint_seconds = 60;
 	cfg->log_level = LOG_INFO;
 	cfg->pipeline.model.horizon_days = cfg->pipeline.horizon_days;
 	cfg->pipeline.model.alert_threshold = cfg->pipeline.threshold;

@@ -146,6 +146,11 @@ char	*encode_employee(const struct employee *, const struct score *,
 char	*encode_whatif(const char *employee_id, double risk_before,
 	    const struct score *after, int horizon_days);
 char	*encode_score_line(const struct employee *, int horizon_days);
+/* The checkpoint dump: a record's every field (names, not registry ids;
+ * numbers to 17 digits) and a shard's META. */
+char	*encode_record(const struct employee *, struct features *);
+char	*encode_shard_meta(const char *topic, int32_t partition, int64_t next_offset,
+	    int64_t clock_ms, uint64_t messages, size_t erased, uint64_t erased_dropped);
 
 /* whatif.c: parses a what-if body, {"actions": [{"action":..., "amount":...},
  * ...]} (a bare array is refused). Returns the count or -1 with errbuf,

@@ -758,3 +758,29 @@ features_load(struct features *f, struct rbuf *r)
 	}
 	return r->failed ? -1 : 0;
 }
+
+/* --- the checkpoint's JSON dump (pipeline/encode.c) --- */
+
+/* Describes attribute slot s (an index of employee->attr): *name is the
+ * attribute's name as first seen, *level its level for a one-hot slot or
+ * NULL for a numeric one (both borrowed). Returns 0, or -1 for a slot that
+ * is not registered. */
+int
+features_attr_slot_describe(const struct features *f, int s, const char **name,
+    const char **level)
+{
+	const struct attr_def *d;
+
+	if (s < 0 || s >= f->nslots)
+		return -1;
+	d = &f->defs[f->slot_def[s]];
+	*name = d->name;
+	*level = f->slot_onehot[s] ? f->fname[s] + strlen(d->name) + 1 : NULL;
+	return 0;
+}
+
+int
+features_attr_slots(const struct features *f)
+{
+	return f->nslots;
+}

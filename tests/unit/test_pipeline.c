@@ -180,6 +180,7 @@ struct sink {
 	int	n[OUT__COUNT];
 	char	last_error[ERRBUF_MAX];
 	int	suggestions_checked, bad_suggestions;
+	int	tombstones;		/* records without a value, by key E40 */
 };
 
 static int
@@ -189,6 +190,11 @@ collect(void *arg, const struct output *o)
 	json_t *j, *acts, *a;
 	size_t i;
 
+	if (o->value == NULL) {
+		k->tombstones += o->kind != OUT_ESTIMATES && o->kind != OUT_DLQ &&
+		    strcmp(o->key, "E40") == 0;
+		return 0;
+	}
 	k->n[o->kind]++;
 	if (o->kind == OUT_DLQ)
 		snprintf(k->last_error, sizeof(k->last_error), "%s", o->error);
@@ -314,6 +320,8 @@ test_company(void)
 	CHECK(st.employees_active == 40);	/* minus the 20 who left */
 	CHECK(st.alerts_firing >= st.alerts_resolved);
 	CHECK(st.outputs[OUT_ALERT] == (uint64_t)k.n[OUT_ALERT]);
+	/* the erasure deleted E40's key from the alerts and suggestions */
+	CHECK(k.tombstones == 2 && st.tombstones == 2);
 	CHECK(pipeline_publish_estimates(p, collect, &k) == 0);
 	CHECK(k.n[OUT_ESTIMATES] >= 1);
 	pipeline_free(p);
