@@ -37,6 +37,8 @@ struct config {
 	char			topic_input[256], topic_alerts[256],
 				topic_suggestions[256], topic_estimates[256],
 				topic_dlq[256];
+	char			topic_repartition[256];	/* "": <input>.repartition */
+	int			partitioner;	/* [input] partitioner: PARTITIONER_* */
 	char			state_directory[PATH_MAX];
 	struct pipeline_config	pipeline;
 	char			http_listen[256];	/* "" disables */
@@ -203,6 +205,15 @@ int	kafka_check_config(const struct config *, char *errbuf, size_t errlen);
 struct kafka;
 struct kafka *kafka_new(const struct config *, char *errbuf, size_t errlen);
 void	kafka_free(struct kafka *);			/* close, then destroy */
+
+/* partitioner.c: the producers' partitioners, for an employee's
+ * canonical partition (route.c). */
+enum { PARTITIONER_NONE, PARTITIONER_MURMUR2, PARTITIONER_CRC32 };
+uint32_t partitioner_murmur2(const void *key, size_t len);
+uint32_t partitioner_crc32(const void *key, size_t len);
+int32_t	partitioner_partition(int which, const void *key, size_t len,
+	    int32_t nparts);
+int	partitioner_parse(const char *name);
 
 /* dlq.c: cutting a dead-letter record to the producer's limit. */
 #define DLQ_KEY_MAX	1024	/* key bytes kept in a cut record */
