@@ -151,6 +151,8 @@ struct daemon_metrics {
 	uint64_t	dlq_truncated;			/* DLQ records cut to fit */
 	uint64_t	outputs_refused;		/* outputs rerouted to the DLQ */
 	uint64_t	commits, commit_failed;
+	uint64_t	repartitioned;			/* inputs sent to their partition */
+	uint64_t	repartition_consumed;		/* and read back by their owner */
 	int64_t		consumer_lag;			/* gauge, -1 unknown */
 	int64_t		held_messages;			/* gauge: the epoch gate's */
 	int		kafka_up;			/* gauge: brokers reachable */
