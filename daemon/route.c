@@ -54,6 +54,8 @@ struct route {
 	int32_t			 ninput, nrep;	/* partition counts, 0: unknown */
 	unsigned char		 owned[ROUTE_VBASE];	/* input partitions */
 	unsigned char		 reading[ROUTE_VBASE];	/* repartition partitions */
+	unsigned char		 given_up[ROUTE_VBASE];	/* shards to drop */
+	int			 ngiven_up;
 	int64_t			 commit_at[ROUTE_VBASE];	/* next offset, -1: none */
 	int64_t			 last_commit_ms;
 	int			 created;	/* CreateTopics tried */
@@ -281,6 +283,17 @@ reassign(struct kafka *k, struct route *r, const unsigned char *reseek)
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Marks (1) or unmarks (0) the shard of input partition c to be dropped
+ * (drop_given_up()). */
+static void
+give_up(struct route *r, int32_t c, int on)
+{
+	if (c < 0 || c >= ROUTE_VBASE || r->given_up[c] == on)
+		return;
+	r->given_up[c] = (unsigned char)on;
+	r->ngiven_up += on ? 1 : -1;
+}
+
 /* See kafka.h: the input partitions in parts are ours now. */
 void
 route_assign(struct kafka *k, const rd_kafka_topic_partition_list_t *parts)
@@ -288,6 +301,8 @@ route_assign(struct kafka *k, const rd_kafka_topic_partition_list_t *parts)
 	struct route *r = k->route;
 	unsigned char reseek[ROUTE_VBASE] = { 0 };
 
+	for (int i = 0; r != NULL && i < parts->cnt; i++)
+		give_up(r, parts->elems[i].partition, 0);
 	if (r == NULL || r->rep == NULL || !counts(k, r))
 		return;
 	for (int i = 0; i < parts->cnt; i++) {
@@ -311,6 +326,8 @@ route_revoke(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
 	struct route *r = k->route;
 	unsigned char reseek[ROUTE_VBASE] = { 0 };
 
+	for (int i = 0; r != NULL && parts != NULL && i < parts->cnt; i++)
+		give_up(r, parts->elems[i].partition, 1);
 	if (r == NULL || r->rep == NULL || r->nrep == 0)
 		return;
 	for (int i = 0; parts != NULL && i < parts->cnt; i++) {
@@ -325,6 +342,7 @@ route_revoke(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
 		for (int32_t c = 0; c < r->ninput; c++)
 			if (r->owned[c]) {
 				r->owned[c] = 0;
+				give_up(r, c, 1);
 				gate_revoke(k->gate, ROUTE_VBASE + c, drop, arg);
 			}
 	reassign(k, r, reseek);
@@ -522,8 +540,31 @@ route_store(struct kafka *k, int32_t id, int64_t last)
 		r->commit_at[id - ROUTE_VBASE] = last + 1;
 }
 
-/* See kafka.h: at most ROUTE_BATCH messages of the reader, while the
- * tracker has room; the periodic commit. */
+/*
+ * The shards of partitions given up (revoked or lost, not assigned again
+ * since) are dropped: their employees are another instance's now, served
+ * there (GET /v1/employees/{id} answers 404 here) and their memory is
+ * freed. After the revoke callback, which commits (and checkpoints) first.
+ */
+static void
+drop_given_up(struct route *r, struct pipeline *p)
+{
+	for (int32_t c = 0; c < ROUTE_VBASE && r->ngiven_up > 0; c++) {
+		if (!r->given_up[c])
+			continue;
+		r->ngiven_up--;
+		r->given_up[c] = 0;
+		daemon_lock();
+		pipeline_shard_drop(p, c);
+		daemon_unlock();
+		log_info("partition %" PRId32 " given up: its employees' records "
+		    "dropped", c);
+	}
+}
+
+/* See kafka.h: drops the shards given up, then at most ROUTE_BATCH
+ * messages of the reader, while the tracker has room; the periodic
+ * commit. */
 void
 route_poll(struct kafka *k, struct pipeline *p)
 {
@@ -531,7 +572,10 @@ route_poll(struct kafka *k, struct pipeline *p)
 	rd_kafka_message_t *rm;
 	int64_t now;
 
-	if (r == NULL || r->rep == NULL)
+	if (r == NULL)
+		return;
+	drop_given_up(r, p);
+	if (r->rep == NULL)
 		return;
 	for (int i = 0; i < ROUTE_BATCH && !k->failed && !track_full(k->track); i++) {
 		if ((rm = rd_kafka_consumer_poll(r->rep, 0)) == NULL)
