@@ -13,8 +13,9 @@ For 24 employees:
     by default), on whatever partition the client picks: re-routed unless it
     landed on the employee's partition by chance;
   - one employee's erasure is produced to a partition that is not theirs.
-Checked, once every input offset is committed and every re-routed record
-read back: retentiond_repartitioned_total and
+Checked, once the group's offsets of the input and of the repartition topic
+reach their ends (the re-routed events are applied and their outputs
+delivered): retentiond_repartitioned_total and
 retentiond_repartition_consumed_total equal the number of events that did
 not land on their employee's partition (counted from the clients' own
 delivery reports); no record was created provisionally (a survey applied
@@ -81,6 +82,10 @@ def main():
                      "the test would not exercise re-routing")
 
             kt.wait_committed(bs, d.group, IN, timeout=60)
+            # applied and delivered: the group's offsets of the repartition
+            # topic reach its end too (each of its partitions serves one
+            # input partition here, so its owner commits it)
+            kt.wait_committed(bs, d.group, IN + ".repartition", timeout=60)
 
             def settled():
                 a = kt.metric(port, "retentiond_repartitioned_total")
