@@ -44,14 +44,12 @@ partitioner_murmur2(const void *key, size_t len)
 		h ^= k;
 	}
 	d += 4 * n4;
-	switch (len % 4) {
-	case 3:
+	/* the tail, as the Java code's fall-through switch */
+	if (len % 4 == 3)
 		h ^= (uint32_t)d[2] << 16;
-		/* FALLTHROUGH */
-	case 2:
+	if (len % 4 >= 2)
 		h ^= (uint32_t)d[1] << 8;
-		/* FALLTHROUGH */
-	case 1:
+	if (len % 4 >= 1) {
 		h ^= (uint32_t)d[0];
 		h *= MURMUR2_M;
 	}

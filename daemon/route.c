@@ -35,6 +35,7 @@
  * No personal data in logs: subjects are hashed, never printed.
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,6 +385,8 @@ forward(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
 	rd_kafka_headers_t	*orig = NULL, *h;
 	rd_kafka_resp_err_t	 err;
 	char			 num[16];
+	void			*kp = (void *)(uintptr_t)key;	/* copied */
+	int32_t			 rp = c % r->nrep;
 
 	snprintf(num, sizeof(num), "%" PRId32, c);
 	for (;;) {
@@ -394,8 +397,8 @@ forward(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
 		rd_kafka_header_add(h, ROUTE_HEADER, -1, num, -1);
 		err = rd_kafka_producev(k->producer,
 		    RD_KAFKA_V_TOPIC(r->topic),
-		    RD_KAFKA_V_PARTITION(c % r->nrep),
-		    RD_KAFKA_V_KEY(key, keylen),
+		    RD_KAFKA_V_PARTITION(rp),
+		    RD_KAFKA_V_KEY(kp, keylen),
 		    RD_KAFKA_V_VALUE(rm->payload, rm->len),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		    RD_KAFKA_V_HEADERS(h),
