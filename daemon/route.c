@@ -53,6 +53,10 @@ struct route {
 	char			 topic[256];	/* the repartition topic */
 	rd_kafka_t		*rep;		/* its reader; NULL when off */
 	int32_t			 ninput, nrep;	/* partition counts, 0: unknown */
+	int32_t			 nowned;	/* input partitions owned */
+	/* per repartition partition: records this process produced to it,
+	 * and records it read from it (see alone_complete()) */
+	uint64_t		 forwarded[ROUTE_VBASE], readback[ROUTE_VBASE];
 	unsigned char		 owned[ROUTE_VBASE];	/* input partitions */
 	unsigned char		 reading[ROUTE_VBASE];	/* repartition partitions */
 	unsigned char		 given_up[ROUTE_VBASE];	/* shards to drop */
@@ -177,12 +181,21 @@ partition_count(rd_kafka_t *rk, const char *topic)
 	return n;
 }
 
-/* Both partition counts, asked once they are needed; 0 when unknown. */
+/* Both partition counts: the input's at every assignment (partitions added
+ * to the input move employees' canonical partitions: said in the log),
+ * the repartition topic's once; 0 when unknown. */
 static int
 counts(struct kafka *k, struct route *r)
 {
-	if (r->ninput == 0)
-		r->ninput = partition_count(k->consumer, k->topic_input);
+	int32_t n = partition_count(k->consumer, k->topic_input);
+
+	if (n > 0 && r->ninput > 0 && n != r->ninput)
+		log_warnx("%s now has %" PRId32 " partitions, not %" PRId32 ": "
+		    "employees' canonical partitions moved, so an employee's "
+		    "earlier events stay in another record (add partitions to a "
+		    "new input topic instead)", k->topic_input, n, r->ninput);
+	if (n > 0)
+		r->ninput = n;
 	if (r->ninput > ROUTE_VBASE) {
 		log_warn_limited("route-count", "%s has %" PRId32 " partitions, more "
 		    "than the %d repartitioning supports: events are applied where "
@@ -311,6 +324,7 @@ route_assign(struct kafka *k, const rd_kafka_topic_partition_list_t *parts)
 
 		if (c < 0 || c >= r->ninput)
 			continue;
+		r->nowned += !r->owned[c];
 		r->owned[c] = 1;
 		gate_assign(k->gate, ROUTE_VBASE + c, kafka_mono_ms());
 		reseek[c % r->nrep] = 1;
@@ -336,12 +350,14 @@ route_revoke(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
 
 		if (c < 0 || c >= r->ninput)
 			continue;
+		r->nowned -= r->owned[c];
 		r->owned[c] = 0;
 		gate_revoke(k->gate, ROUTE_VBASE + c, drop, arg);
 	}
 	if (parts == NULL)		/* everything */
 		for (int32_t c = 0; c < r->ninput; c++)
 			if (r->owned[c]) {
+				r->nowned--;
 				r->owned[c] = 0;
 				give_up(r, c, 1);
 				gate_revoke(k->gate, ROUTE_VBASE + c, drop, arg);
@@ -406,6 +422,9 @@ forward(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
 		    RD_KAFKA_V_END);
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			track_output(entry);
+			r->forwarded[rp]++;
+			if (r->owned[c])	/* in flight to our own stream */
+				gate_seen(k->gate, ROUTE_VBASE + c, kafka_mono_ms(), 0);
 			return 0;
 		}
 		rd_kafka_headers_destroy(h);
@@ -496,6 +515,8 @@ consume_one(struct kafka *k, struct pipeline *p, struct route *r,
 		rd_kafka_message_destroy(rm);
 		return;
 	}
+	if (rm->partition >= 0 && rm->partition < ROUTE_VBASE)
+		r->readback[rm->partition]++;
 	c = named_partition(rm);
 	if (c < 0 || c >= r->ninput || !r->owned[c] || c % r->nrep != rm->partition) {
 		rd_kafka_message_destroy(rm);	/* another owner's, or not ours */
@@ -565,6 +586,8 @@ drop_given_up(struct route *r, struct pipeline *p)
 	}
 }
 
+static void	mark_complete(struct kafka *, struct route *);
+
 /* See kafka.h: drops the shards given up, then at most ROUTE_BATCH
  * messages of the reader, while the tracker has room; the periodic
  * commit. */
@@ -580,6 +603,7 @@ route_poll(struct kafka *k, struct pipeline *p)
 	drop_given_up(r, p);
 	if (r->rep == NULL)
 		return;
+	mark_complete(k, r);
 	for (int i = 0; i < ROUTE_BATCH && !k->failed && !track_full(k->track); i++) {
 		if ((rm = rd_kafka_consumer_poll(r->rep, 0)) == NULL)
 			break;
@@ -588,6 +612,60 @@ route_poll(struct kafka *k, struct pipeline *p)
 	if ((now = kafka_mono_ms()) - r->last_commit_ms >= COMMIT_EVERY_MS) {
 		r->last_commit_ms = now;
 		route_commit(k, 1);
+	}
+}
+
+/*
+ * 1 when this instance alone feeds repartition partition rp and has read
+ * back everything: it owns every input partition (so no other instance
+ * forwards), has read as many records from rp as it produced to it, and
+ * the reader is at rp's end as last reported (which covers what earlier
+ * runs left there). The streams of rp then count as idle at once: once
+ * every input partition holds or is idle, nothing more can be on its way
+ * to them, and waiting [model] idle_seconds at each boundary for an empty
+ * stream would only slow the gate down.
+ */
+static int
+alone_complete(struct kafka *k, struct route *r, int32_t rp)
+{
+	rd_kafka_topic_partition_list_t *l;
+	int64_t lo, hi, pos;
+
+	if (r->nowned != r->ninput || !r->reading[rp] ||
+	    r->readback[rp] < r->forwarded[rp] ||
+	    rd_kafka_get_watermark_offsets(r->rep, r->topic, rp, &lo, &hi) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0)
+		return 0;
+	l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, r->topic, rp);
+	pos = rd_kafka_position(r->rep, l) == RD_KAFKA_RESP_ERR_NO_ERROR ?
+	    l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
+	rd_kafka_topic_partition_list_destroy(l);
+	return (pos >= 0 ? pos : lo) >= hi && (pos >= 0 || lo >= 0);
+}
+
+/* The streams of every repartition partition alone_complete() finds
+ * complete count as idle (their silence backdated past idle_seconds). */
+static void
+mark_complete(struct kafka *k, struct route *r)
+{
+	int64_t long_ago = kafka_mono_ms() - k->idle_ms - 1;
+
+	if (r->nowned != r->ninput)
+		return;
+	for (int32_t rp = 0; rp < r->nrep; rp++) {
+		if (!alone_complete(k, r, rp))
+			continue;
+		for (int32_t c = rp; c < r->ninput; c += r->nrep) {
+			int32_t id = ROUTE_VBASE + c;
+
+			if (gate_holding(k->gate, id) ||
+			    gate_next_idle(k->gate, id - 1, kafka_mono_ms(),
+			    k->idle_ms) == id)
+				continue;	/* holds, or idle already */
+			gate_seen(k->gate, id, long_ago, 0);
+			gate_seen(k->gate, id, 0, 1);
+		}
 	}
 }
 
@@ -604,6 +682,8 @@ route_caught_up(struct kafka *k, int32_t id)
 	if (r == NULL || r->rep == NULL || r->nrep == 0)
 		return 1;
 	rp = (id - ROUTE_VBASE) % r->nrep;
+	if (alone_complete(k, r, rp))
+		return 1;
 	/* The producer asks: the reader's connection may be waiting in a
 	 * long-polling fetch of an empty partition (fetch.wait.max.ms). */
 	if (rd_kafka_query_watermark_offsets(k->producer, r->topic, rp, &lo, &hi,
