@@ -615,6 +615,21 @@ route_poll(struct kafka *k, struct pipeline *p)
 	}
 }
 
+/* The reader's position in repartition partition rp; negative when it has
+ * read nothing from it yet. */
+static int64_t
+reader_position(struct route *r, int32_t rp)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	int64_t pos;
+
+	rd_kafka_topic_partition_list_add(l, r->topic, rp);
+	pos = rd_kafka_position(r->rep, l) == RD_KAFKA_RESP_ERR_NO_ERROR ?
+	    l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
+	rd_kafka_topic_partition_list_destroy(l);
+	return pos;
+}
+
 /*
  * 1 when this instance alone feeds repartition partition rp and has read
  * back everything: it owns every input partition (so no other instance
@@ -628,7 +643,6 @@ route_poll(struct kafka *k, struct pipeline *p)
 static int
 alone_complete(struct kafka *k, struct route *r, int32_t rp)
 {
-	rd_kafka_topic_partition_list_t *l;
 	int64_t lo, hi, pos;
 
 	if (r->nowned != r->ninput || !r->reading[rp] ||
@@ -636,11 +650,7 @@ alone_complete(struct kafka *k, struct route *r, int32_t rp)
 	    rd_kafka_get_watermark_offsets(r->rep, r->topic, rp, &lo, &hi) !=
 	    RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0)
 		return 0;
-	l = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(l, r->topic, rp);
-	pos = rd_kafka_position(r->rep, l) == RD_KAFKA_RESP_ERR_NO_ERROR ?
-	    l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
-	rd_kafka_topic_partition_list_destroy(l);
+	pos = reader_position(r, rp);
 	return (pos >= 0 ? pos : lo) >= hi && (pos >= 0 || lo >= 0);
 }
 
@@ -675,7 +685,6 @@ int
 route_caught_up(struct kafka *k, int32_t id)
 {
 	struct route *r = k->route;
-	rd_kafka_topic_partition_list_t *l;
 	int32_t rp;
 	int64_t lo, hi, pos;
 
@@ -689,11 +698,7 @@ route_caught_up(struct kafka *k, int32_t id)
 	if (rd_kafka_query_watermark_offsets(k->producer, r->topic, rp, &lo, &hi,
 	    WATERMARK_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return 0;
-	l = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(l, r->topic, rp);
-	pos = rd_kafka_position(r->rep, l) == RD_KAFKA_RESP_ERR_NO_ERROR ?
-	    l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
-	rd_kafka_topic_partition_list_destroy(l);
+	pos = reader_position(r, rp);
 	if ((pos >= 0 ? pos : lo) >= hi)
 		return 1;
 	gate_seen(k->gate, id, kafka_mono_ms(), 0);
