@@ -47,6 +47,7 @@
 #define ROUTE_BATCH	256	/* repartition messages per loop turn, at most */
 #define METADATA_MS	5000
 #define COMMIT_EVERY_MS	1000
+#define CREATE_MS	1000	/* CreateTopics: a cluster without it may not answer */
 
 struct route {
 	int			 partitioner;	/* PARTITIONER_* */
@@ -120,24 +121,34 @@ route_free(struct kafka *k)
 	k->route = NULL;
 }
 
+static int32_t	partition_count(rd_kafka_t *, const char *, int tries);
+
 /* Asks the Admin API for the repartition topic with as many partitions as
- * the input (once). A broker that refuses (no CreateTopics, not allowed,
- * exists already) leaves it to auto-creation or the operator. */
+ * the input, once, unless it exists (the consumer's metadata does not
+ * auto-create). A cluster that refuses (not allowed, no CreateTopics) or
+ * does not answer within CREATE_MS (the mock cluster) leaves it to
+ * auto-creation or the operator; this runs in the rebalance callback, so
+ * the wait is short. */
 static void
 create_topic(struct kafka *k, struct route *r)
 {
 	rd_kafka_NewTopic_t	*nt;
+	rd_kafka_AdminOptions_t	*opt;
 	rd_kafka_queue_t	*q;
 	rd_kafka_event_t	*ev;
 	char			 err[256];
 
 	r->created = 1;
-	if ((nt = rd_kafka_NewTopic_new(r->topic, r->ninput, -1, err,
+	if (partition_count(k->consumer, r->topic, 1) > 0 ||
+	    (nt = rd_kafka_NewTopic_new(r->topic, r->ninput, -1, err,
 	    sizeof(err))) == NULL)
 		return;
 	q = rd_kafka_queue_new(k->producer);
-	rd_kafka_CreateTopics(k->producer, &nt, 1, NULL, q);
-	if ((ev = rd_kafka_queue_poll(q, METADATA_MS)) != NULL) {
+	opt = rd_kafka_AdminOptions_new(k->producer, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	(void)rd_kafka_AdminOptions_set_request_timeout(opt, CREATE_MS, err,
+	    sizeof(err));
+	rd_kafka_CreateTopics(k->producer, &nt, 1, opt, q);
+	if ((ev = rd_kafka_queue_poll(q, CREATE_MS + 500)) != NULL) {
 		const rd_kafka_CreateTopics_result_t *res =
 		    rd_kafka_event_CreateTopics_result(ev);
 		size_t n = 0;
@@ -151,16 +162,23 @@ create_topic(struct kafka *k, struct route *r)
 		    RD_KAFKA_RESP_ERR_NO_ERROR)
 			log_info("creating %s: %s (left to the cluster)", r->topic,
 			    rd_kafka_topic_result_error_string(tr[0]));
+		else
+			log_info("created %s with %" PRId32 " partitions", r->topic,
+			    r->ninput);
 		rd_kafka_event_destroy(ev);
-	}
+	} else
+		log_info("creating %s: no answer within %d ms (left to the "
+		    "cluster)", r->topic, CREATE_MS);
+	rd_kafka_AdminOptions_destroy(opt);
 	rd_kafka_queue_destroy(q);
 	rd_kafka_NewTopic_destroy(nt);
 }
 
-/* The partition count of topic by rk's metadata (a producer's request
- * auto-creates where the cluster allows it); 0 when unknown. */
+/* The partition count of topic by rk's metadata, asked at most tries times
+ * (a producer's request auto-creates where the cluster allows it); 0 when
+ * unknown. */
 static int32_t
-partition_count(rd_kafka_t *rk, const char *topic)
+partition_count(rd_kafka_t *rk, const char *topic, int tries)
 {
 	const struct rd_kafka_metadata	*md = NULL;
 	rd_kafka_topic_t		*rkt;
@@ -168,7 +186,7 @@ partition_count(rd_kafka_t *rk, const char *topic)
 
 	if ((rkt = rd_kafka_topic_new(rk, topic, NULL)) == NULL)
 		return 0;
-	for (int tries = 0; tries < 5 && n == 0; tries++) {
+	for (int i = 0; i < tries && n == 0; i++) {
 		if (rd_kafka_metadata(rk, 0, rkt, &md, METADATA_MS) !=
 		    RD_KAFKA_RESP_ERR_NO_ERROR)
 			continue;
@@ -187,7 +205,7 @@ partition_count(rd_kafka_t *rk, const char *topic)
 static int
 counts(struct kafka *k, struct route *r)
 {
-	int32_t n = partition_count(k->consumer, k->topic_input);
+	int32_t n = partition_count(k->consumer, k->topic_input, 5);
 
 	if (n > 0 && r->ninput > 0 && n != r->ninput)
 		log_warnx("%s now has %" PRId32 " partitions, not %" PRId32 ": "
@@ -206,7 +224,7 @@ counts(struct kafka *k, struct route *r)
 	if (r->ninput > 0 && r->nrep == 0) {
 		if (!r->created)
 			create_topic(k, r);
-		r->nrep = partition_count(k->producer, r->topic);
+		r->nrep = partition_count(k->producer, r->topic, 5);
 		if (r->nrep > ROUTE_VBASE)
 			r->nrep = 0;
 		if (r->nrep > 0)
