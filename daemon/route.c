@@ -1,12 +1,13 @@
 /*
  * route.c: one employee, one record, whatever producer sent the events
- * (DESIGN.md, "Repartitioning"). An input message whose key is absent or
- * whose partition is not its subject's canonical partition (partitioner.c:
- * murmur2 of the employee id modulo the input's partition count, as the
- * Java client places it) is not applied where it arrived: it is produced
- * to the repartition topic, keyed by the subject, with the header
- * `retentiond.partition` naming the canonical partition, and the owner of
- * that partition applies it to the partition's shard.
+ * (DESIGN.md, "Scale-out: one employee, one record"). An input message
+ * whose key is absent or whose partition is not its subject's canonical
+ * partition (partitioner.c: murmur2 of the employee id modulo the
+ * input's partition count, as the Java client places it) is not applied
+ * where it arrived: it is produced to the repartition topic, keyed by the
+ * subject, with the header `retentiond.partition` naming the canonical
+ * partition, and the owner of that partition applies it to the
+ * partition's shard.
  *
  * Design note.
  *   - Placement: canonical partition c goes to repartition partition
@@ -32,7 +33,7 @@
  *   - The re-routed input completes (and its offset is stored) when the
  *     repartition record is delivered: at least once, ids stable.
  *
- * No personal data in logs: subjects are hashed, never printed.
+ * No personal data in logs: subjects are never printed.
  */
 #include <inttypes.h>
 #include <stdint.h>
