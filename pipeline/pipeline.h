@@ -217,6 +217,10 @@ int		 pipeline_shard_save(const struct pipeline *, int32_t partition,
 		    struct wbuf *);
 int		 pipeline_shard_load(struct pipeline *, int32_t partition,
 		    struct rbuf *, char *errbuf, size_t errlen);
+/* Forgets the shard of a partition this instance gave up (records, dedup,
+ * held events, statistics): its employees are no longer served, and a
+ * checkpoint may be loaded into it again. No-op for an unknown shard. */
+void		 pipeline_shard_drop(struct pipeline *, int32_t partition);
 int		 pipeline_epoch_save(const struct pipeline *, struct wbuf *);
 int		 pipeline_epoch_load(struct pipeline *, struct rbuf *, char *errbuf,
 		    size_t errlen);
