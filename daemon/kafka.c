@@ -560,6 +560,7 @@ offer(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
 
 	kafka_to_message(k, rm, &m);
 	m.partition = SOURCE_SHARD(src);
+	m.rerouted = src >= ROUTE_VBASE;
 	k->current = rm;
 	t0 = now_s();
 	daemon_lock();

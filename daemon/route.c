@@ -490,8 +490,19 @@ route_divert(struct kafka *k, rd_kafka_message_t *rm)
 		return 0;
 	gate_seen(k->gate, rm->partition, kafka_mono_ms(), 0);
 	METRICS_SET(kafka_up, 1);
-	if (forward(k, r, rm, key, keylen, c, entry) == 0)
+	if (forward(k, r, rm, key, keylen, c, entry) == 0) {
+		struct message m;
+
 		METRICS_ADD(repartitioned, 1);
+		/* this partition's shard has read past it: its checkpoint
+		 * resumes after it (the copy is delivered before any
+		 * checkpoint is written, durable.c) */
+		kafka_to_message(k, rm, &m);
+		daemon_lock();
+		if (k->pipeline != NULL && pipeline_sent_on(k->pipeline, &m) == -1)
+			k->failed = 1;
+		daemon_unlock();
+	}
 	track_end(entry, k->failed || k->aborted);
 	rd_kafka_message_destroy(rm);
 	return 1;

@@ -101,6 +101,10 @@ struct message {
 	int64_t			 offset;
 	int64_t			 wall_ms;	/* wall clock when consumed (ms since
 						 * the epoch); 0: no future check */
+	int			 rerouted;	/* read back from the repartition
+						 * topic: offset and topic are
+						 * that topic's, so the shard's
+						 * input position stays */
 };
 
 enum output_kind { OUT_ALERT, OUT_SUGGESTION, OUT_ESTIMATES, OUT_DLQ, OUT__COUNT };
@@ -226,6 +230,10 @@ int		 pipeline_epoch_load(struct pipeline *, struct rbuf *, char *errbuf,
 		    size_t errlen);
 /* Publishes the current epoch's estimates now, as of the clock (shutdown). */
 int		 pipeline_publish_estimates(struct pipeline *, pipeline_emit_fn, void *arg);
+/* msg (an input message) was sent on to the repartition topic for another
+ * shard: its partition's shard has now read past it (a checkpoint resumes
+ * after it). 0, or -1 out of memory. */
+int		 pipeline_sent_on(struct pipeline *, const struct message *);
 void		 pipeline_stats(const struct pipeline *, struct pipeline_stats *);
 const char	*pipeline_reject_reason_name(int i);	/* label for rejected_by_reason[i] */
 /* JSON for the HTTP API; new strings (free()), NULL when unknown. */

@@ -47,7 +47,8 @@ def main():
     port = kt.free_port()
     with kt.MockBroker(topics=kt.default_topics()) as broker:
         bs = broker.bootstrap
-        cfg = {"http": {"listen": "127.0.0.1:%d" % port}}
+        # checkpoints every second: commits never run ahead of one
+        cfg = {"http": {"listen": "127.0.0.1:%d" % port}, "state": {"checkpoint_seconds": 1}}
         with kt.Daemon(bs, cfg) as d:
             kt.wait_for(lambda: d.owned() == {0, 1, 2, 3} or not d.alive(), 40,
                         "the daemon to own every partition")

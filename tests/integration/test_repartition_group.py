@@ -67,7 +67,9 @@ def main():
 
         def daemon(port):
             return kt.Daemon(bs, {"kafka": {"group.id": group, "heartbeat.interval.ms": 1000},
-                                  "http": {"listen": "127.0.0.1:%d" % port}})
+                                  "http": {"listen": "127.0.0.1:%d" % port},
+                                  # commits never run ahead of a checkpoint
+                                  "state": {"checkpoint_seconds": 1}})
         with daemon(ports[0]) as a, daemon(ports[1]) as b:
             def split():
                 kt.check(a.alive() and b.alive(), "an instance died:\n%s\n%s"
