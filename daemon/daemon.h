@@ -378,6 +378,7 @@ void	plot_point(struct plot *, double x, double y, const char *cls,
 void	plot_segment(struct plot *, double x0, double y0, double x1, double y1,
 	    const char *cls);
 void	plot_rule_x(struct plot *, double x, const char *cls, const char *label);
+void	plot_note(struct plot *, double x, double y, const char *text);
 void	plot_polyline(struct plot *, const double *xs, const double *ys, int n,
 	    const char *cls);
 void	plot_band(struct plot *, const double *xs, const double *lo,
