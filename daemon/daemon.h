@@ -144,6 +144,7 @@ int	notify_watchdog_enabled(void);
 int	notify_listen_fd(void);
 
 /* metrics.c: counters the daemon itself owns, and the /metrics rendering. */
+#define DELIVERY_SLOW_MS	500	/* a slower acknowledgement is warned of */
 struct daemon_metrics {
 	uint64_t	consumed, produced, delivery_failed;
 	uint64_t	dlq_truncated;			/* DLQ records cut to fit */
@@ -160,6 +161,16 @@ struct daemon_metrics {
 	uint64_t	e2a_count;
 	double		e2a_sum;
 	int64_t		last_checkpoint_ms;		/* 0 never */
+	/* Broker trouble and flow control (kafka.c). */
+	uint64_t	kafka_errors;			/* error callbacks, consume errors */
+	uint64_t	deliveries_slow;		/* over DELIVERY_SLOW_MS */
+	double		delivery_hist[16];		/* produce to acknowledgement, seconds */
+	uint64_t	delivery_count;
+	double		delivery_sum;
+	int64_t		kafka_rtt_us;			/* producer's highest broker average */
+	int64_t		producer_queue;			/* outputs awaiting delivery */
+	int		consumer_paused;		/* flow control holds consumption */
+	uint64_t	pauses_inflight, pauses_queue;	/* by reason */
 };
 extern struct daemon_metrics metrics;
 /* The work loop writes the scalar fields above, the HTTP thread reads them:
@@ -171,6 +182,7 @@ extern struct daemon_metrics metrics;
 	__atomic_store_n(&metrics.field, (v), __ATOMIC_RELAXED)
 void	metrics_observe_processing(double seconds);
 void	metrics_observe_event_to_alert(double seconds);
+void	metrics_observe_delivery(double seconds);
 /* Prometheus text format 0.0.4; new string (free()). */
 char	*metrics_render(struct pipeline *);
 

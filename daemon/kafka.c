@@ -93,7 +93,10 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 		METRICS_SET(kafka_up, 0);
-	log_warn_limited(rk == k->consumer ? "kafka-consumer-error" :
+	METRICS_ADD(kafka_errors, 1);
+	/* The outage has a key of its own: other errors must not hide it. */
+	log_warn_limited(err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ?
+	    "kafka-all-brokers-down" : rk == k->consumer ? "kafka-consumer-error" :
 	    "kafka-producer-error", "kafka %s: %s: %s", rd_kafka_name(rk),
 	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
@@ -131,6 +134,7 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	struct kafka		*k = opaque;
 	struct track_entry	*e = m->_private;
 
+	kafka_observe_delivery(k, m);
 	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && kafka_refused_record(m->err) &&
 	    !k->failed && kafka_redirect_refused(k, m, e) == 0) {
 		if (e != NULL)
@@ -200,38 +204,6 @@ kafka_commit_complete(struct kafka *k, int flush_ms)
 	 * too. */
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
 		log_warnx("offset commit failed: %s", rd_kafka_err2str(err));
-}
-
-/* ---- flow control --------------------------------------------------- */
-
-/* Pauses or resumes the whole assignment (resuming skips the partitions
- * the epoch gate paused); k->paused follows on success. */
-void
-kafka_set_paused(struct kafka *k, int pause)
-{
-	rd_kafka_topic_partition_list_t	*parts = NULL, *l;
-	rd_kafka_resp_err_t		 err;
-	int				 i;
-
-	if (rd_kafka_assignment(k->consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		return;
-	l = rd_kafka_topic_partition_list_new(parts->cnt > 0 ? parts->cnt : 1);
-	for (i = 0; i < parts->cnt; i++)
-		if (pause || !gate_paused(k->gate, parts->elems[i].partition))
-			rd_kafka_topic_partition_list_add(l, parts->elems[i].topic,
-			    parts->elems[i].partition);
-	err = pause ? rd_kafka_pause_partitions(k->consumer, l) :
-	    rd_kafka_resume_partitions(k->consumer, l);
-	rd_kafka_topic_partition_list_destroy(l);
-	rd_kafka_topic_partition_list_destroy(parts);
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		log_warnx("%s consumer failed: %s", pause ? "pausing" : "resuming",
-		    rd_kafka_err2str(err));
-		return;
-	}
-	k->paused = pause;
-	log_msg(LOG_NOTICE, "%s consumption: %zu input messages await delivery",
-	    pause ? "pausing" : "resuming", track_inflight(k->track));
 }
 
 /* ---- rebalance ------------------------------------------------------ */
@@ -397,6 +369,8 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	rd_kafka_conf_set_log_cb(pc, log_cb);
 	rd_kafka_conf_set_error_cb(pc, error_cb);
 	rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
+	rd_kafka_conf_set_stats_cb(pc, kafka_producer_stats_cb);
+	kafka_queue_bounds(k, pc);
 
 	/* rd_kafka_new() owns the conf on success only. */
 	if ((k->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err))) == NULL) {
@@ -644,9 +618,11 @@ kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 			gate_seen(k->gate, rm->partition, mono_ms(), 1);
-		else
+		else {
+			METRICS_ADD(kafka_errors, 1);
 			log_warn_limited("kafka-consume", "consume: %s",
 			    rd_kafka_message_errstr(rm));
+		}
 		rd_kafka_message_destroy(rm);
 		return;
 	}
