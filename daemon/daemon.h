@@ -171,6 +171,7 @@ struct daemon_metrics {
 	int64_t		producer_queue;			/* outputs awaiting delivery */
 	int		consumer_paused;		/* flow control holds consumption */
 	uint64_t	pauses_inflight, pauses_queue;	/* by reason */
+	uint64_t	idle_crossings;			/* partitions the idle rule let cross */
 };
 extern struct daemon_metrics metrics;
 /* The work loop writes the scalar fields above, the HTTP thread reads them:
@@ -247,7 +248,8 @@ void	gate_revoke(struct gate *, int32_t partition, void (*drop)(void *arg,
 	    void *item), void *arg);
 void	gate_revoke_all(struct gate *, void (*drop)(void *arg, void *item),
 	    void *arg);
-void	gate_seen(struct gate *, int32_t partition, int64_t now_ms, int eof);
+void	gate_seen(struct gate *, int32_t partition, int64_t written_ms, int eof);
+void	gate_more(struct gate *, int32_t partition);
 int	gate_holding(const struct gate *, int32_t partition);
 size_t	gate_held(const struct gate *);
 void	gate_hold(struct gate *, int32_t partition, void *item, long epoch,

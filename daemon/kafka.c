@@ -53,6 +53,19 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* When the record was written (its Kafka timestamp: CreateTime or
+ * LogAppendTime) on the monotonic clock, for the idle rule's silence
+ * (gate.c); a record without one, or from a clock ahead of ours, counts as
+ * written now. */
+static int64_t
+written_ms(const rd_kafka_message_t *rm)
+{
+	int64_t ts = rd_kafka_message_timestamp(rm, NULL), age;
+
+	age = ts >= 0 ? wall_ms() - ts : 0;
+	return mono_ms() - (age > 0 ? age : 0);
+}
+
 static double
 now_s(void)
 {
@@ -631,7 +644,7 @@ kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 		return;
 	}
 	METRICS_SET(kafka_up, 1);
-	gate_seen(k->gate, rm->partition, mono_ms(), 0);
+	gate_seen(k->gate, rm->partition, written_ms(rm), 0);
 	if (gate_holding(k->gate, rm->partition))
 		hold(k, p, rm, entry, 0);	/* in order, behind the held one */
 	else if (offer(k, p, rm, entry) == PIPE_BLOCKED)
@@ -678,7 +691,7 @@ caught_up(struct kafka *k, int32_t part)
 	rd_kafka_topic_partition_list_destroy(l);
 	if ((pos >= 0 ? pos : lo) >= hi)
 		return 1;
-	gate_seen(k->gate, part, mono_ms(), 0);	/* a burst is on its way */
+	gate_more(k->gate, part);	/* a burst is on its way */
 	return 0;
 }
 
@@ -695,9 +708,11 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 	if (!gate_due(k->gate, now, k->idle_ms, &epoch))
 		return;
 	for (part = gate_next_idle(k->gate, -1, now, k->idle_ms); part >= 0;
-	    part = gate_next_idle(k->gate, part, now, k->idle_ms))
+	    part = gate_next_idle(k->gate, part, now, k->idle_ms)) {
 		if (!caught_up(k, part))
 			return;
+		METRICS_ADD(idle_crossings, 1);
+	}
 	daemon_lock();
 	rc = pipeline_advance(p, epoch, kafka_emit, &ctx);
 	daemon_unlock();

@@ -375,6 +375,11 @@ render_kafka(FILE *f)
 	    (double)LOAD(pauses_inflight));
 	put_labelled(f, "retentiond_consumer_pauses_total", "reason",
 	    "producer_queue", (double)LOAD(pauses_queue));
+	put_u64(f, "retentiond_epoch_idle_crossings_total", "counter",
+	    "Times a partition with nothing past an epoch boundary counted as "
+	    "having crossed it because it was at its end and silent for [model] "
+	    "idle_seconds (the one place wall time enters the epoch model).",
+	    LOAD(idle_crossings));
 }
 
 /* Prometheus text format 0.0.4 of the daemon's metrics and, when p is not
