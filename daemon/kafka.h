@@ -1,6 +1,6 @@
 /*
  * kafka.h: what the Kafka files share, and only they: kafka_conf.c,
- * kafka.c, produce.c and loop.c. The rest of the daemon sees struct kafka
+ * kafka.c, flow.c, produce.c and loop.c. The rest of the daemon sees struct kafka
  * as opaque (daemon.h). This is the one header that includes librdkafka.
  */
 #ifndef RETENTIOND_KAFKA_H
