@@ -161,7 +161,7 @@ struct daemon_metrics {
 	uint64_t	e2a_count;
 	double		e2a_sum;
 	int64_t		last_checkpoint_ms;		/* 0 never */
-	/* Broker trouble and flow control (kafka.c). */
+	/* Broker trouble and flow control (kafka.c, flow.c). */
 	uint64_t	kafka_errors;			/* error callbacks, consume errors */
 	uint64_t	deliveries_slow;		/* over DELIVERY_SLOW_MS */
 	double		delivery_hist[16];		/* produce to acknowledgement, seconds */
