@@ -15,14 +15,25 @@
 #define REASON_EMPLOYEE_LIMIT (DR__COUNT + 3)	/* max_employees reached */
 #define ESTIMATES_KEY "retentiond"	/* key of hr.model.estimates: the model name */
 
+/* One input partition's state (shard.c makes and frees it, snapshot.c
+ * writes and reads it as checkpoint sections). */
 struct shard {
 	struct table	*table;
 	struct dedup	*dedup;
+	struct erased	*erased;	/* keyed hashes of erased ids */
 	struct model	*model;		/* the shard's statistics */
 	struct heldq	*held;		/* future-dated messages */
+	struct alert_budget *budget;	/* openings per department this month
+					 * (decide.c); NULL while no budget */
 	int64_t		 clock_ms;	/* latest event time applied here */
 	int64_t		 swept_ms;	/* clock at the last rescoring sweep */
 	int64_t		 expired_ms;	/* clock at the last pass for leavers */
+	/* what a checkpoint says the state reflects */
+	char		 topic[PIPELINE_TOPIC_MAX];	/* input topic, "" until seen */
+	int32_t		 partition;
+	int64_t		 next_offset;	/* after the last message run, -1 none */
+	uint64_t	 messages;	/* run through this shard */
+	uint64_t	 erased_dropped;	/* events for erased ids, dropped */
 };
 
 struct pipeline {
@@ -62,6 +73,25 @@ void		 pipeline_put(struct pipeline *, enum output_kind, const char *key,
  * *buf; NULL when outputs are plain. */
 const struct envelope *pipeline_envelope(const struct pipeline *,
 		    struct envelope *buf, int64_t time_ms);
+
+/* shard.c */
+/* A new empty shard of partition with p's model; NULL on ENOMEM. */
+struct shard	*shard_new(struct pipeline *, int32_t partition);
+void		 shard_free(struct shard *);
+uint64_t	 shard_erasure_hash(const struct pipeline_config *, const char *id);
+/* The shard's state reflects msg from now on: its checkpoint resumes
+ * after it. */
+void		 shard_note(struct shard *, const struct message *);
+/* 1 when subject was erased in this shard (counted as dropped), else 0. */
+int		 shard_erased(struct shard *, const struct pipeline_config *,
+		    const char *subject);
+/* Records in the shard that left, and that have an alert episode open. */
+void		 shard_census(const struct shard *, uint64_t *exited, uint64_t *firing);
+
+/* snapshot.c: a shard as checkpoint sections, and as JSON */
+int		 shard_save(const struct pipeline *, int32_t partition, struct wbuf *);
+int		 shard_load(struct pipeline *, struct rbuf *, char *errbuf, size_t errlen);
+char		*shard_json(const struct shard *, struct features *);
 
 /* epoch.c */
 long		 pipeline_epoch_of(const struct pipeline *, int64_t t_ms);

@@ -244,3 +244,94 @@ table_next(struct table *t, size_t *it)
 	*it = t->mask + 1;
 	return NULL;
 }
+
+/*
+ * Checkpoints: the slot layout itself is saved and restored, not only the
+ * records, because iteration follows the slots and the rescoring sweep
+ * sums floating-point statistics in that order: a table rebuilt by
+ * inserting the records in another order would iterate differently, and
+ * the sums after a restart would differ in their last bits from an
+ * uninterrupted run's. Tombstones are kept too: they decide where later
+ * inserts go and when the array is rebuilt.
+ */
+
+/* The number of slots. */
+size_t
+table_slots(const struct table *t)
+{
+	return t->mask + 1;
+}
+
+/* What slot i holds: TABLE_SLOT_EMPTY, TABLE_SLOT_TOMB or TABLE_SLOT_LIVE
+ * (then *e is the record, borrowed). */
+int
+table_slot(const struct table *t, size_t i, const struct employee **e)
+{
+	*e = NULL;
+	if (i > t->mask || t->slots[i].e == NULL)
+		return TABLE_SLOT_EMPTY;
+	if (t->slots[i].e == TOMBSTONE)
+		return TABLE_SLOT_TOMB;
+	*e = t->slots[i].e;
+	return TABLE_SLOT_LIVE;
+}
+
+/* An empty table gets nslots slots (a power of 2, at least TABLE_MIN).
+ * 0, or -1 (not empty, a bad size, ENOMEM). */
+int
+table_restore_slots(struct table *t, size_t nslots)
+{
+	if (t->live != 0 || t->dead != 0 || nslots < TABLE_MIN ||
+	    (nslots & (nslots - 1)) != 0 || nslots > ((size_t)1 << 40))
+		return -1;
+	return rehash(t, nslots);
+}
+
+/* Puts a copy of *src at slot i (kind TABLE_SLOT_LIVE) or a tombstone
+ * there (TABLE_SLOT_TOMB, src NULL). 0, or -1 when the slot is taken or
+ * out of range, the id is invalid, or ENOMEM. table_restore_check() must
+ * follow the last one. */
+int
+table_restore_put(struct table *t, size_t i, int kind, const struct employee *src)
+{
+	struct employee *e;
+	size_t len;
+
+	if (i > t->mask || t->slots[i].e != NULL)
+		return -1;
+	if (kind == TABLE_SLOT_TOMB) {
+		t->slots[i].e = TOMBSTONE;
+		t->dead++;
+		return 0;
+	}
+	if (kind != TABLE_SLOT_LIVE || src == NULL ||
+	    (len = strnlen(src->id, EMPLOYEE_ID_MAX + 1)) > EMPLOYEE_ID_MAX || len == 0 ||
+	    (e = malloc(sizeof(*e))) == NULL)
+		return -1;
+	*e = *src;
+	t->slots[i].e = e;
+	t->slots[i].hash = hash_id(e->id, len);
+	t->live++;
+	return 0;
+}
+
+/* 0 when every restored record is found at its slot (so lookups, inserts
+ * and rehashes work as before) and the load factor holds, else -1. */
+int
+table_restore_check(const struct table *t)
+{
+	size_t i, len;
+
+	if ((t->live + t->dead) * 4 > (t->mask + 1) * 3)
+		return -1;
+	for (i = 0; i <= t->mask; i++) {
+		const struct slot *s = &t->slots[i];
+
+		if (s->e == NULL || s->e == TOMBSTONE)
+			continue;
+		len = strlen(s->e->id);
+		if (find(t, s->e->id, len, s->hash) != i)
+			return -1;
+	}
+	return 0;
+}
