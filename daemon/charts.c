@@ -5,7 +5,9 @@
  * Conventions: axes carry their unit; every mark's hover title repeats
  * its numbers; a chart with nothing to show yet says why instead of
  * drawing an empty frame. Intervals are 95%: Wilson's for proportions
- * (calibration), estimate +- 1.96 standard errors for coefficients. The
+ * (calibration), estimate +- 1.96 standard errors for coefficients (a
+ * one-hot attribute's reference level is marked as such, at 0, without
+ * one: it is not estimated). The
  * bands around the fitted relations treat intercept and slope as
  * independent (the estimates carry standard errors, not covariances), so
  * they are approximate; the page says so.
@@ -155,6 +157,8 @@ chart_coefficients(FILE *f, const struct report *r)
 	for (int i = 0; i < n; i++) {
 		double se = isfinite(h->coef_se[i]) ? h->coef_se[i] : 0;
 
+		if (h->reference[i])
+			continue;	/* no estimate: drawn at 0, no interval */
 		lo = fmin(lo, h->coef[i] - Z95 * se);
 		hi = fmax(hi, h->coef[i] + Z95 * se);
 	}
@@ -167,6 +171,16 @@ chart_coefficients(FILE *f, const struct report *r)
 	for (int i = 0; i < n; i++) {
 		double y = n - i - 0.5, se = h->coef_se[i];
 
+		if (h->reference[i]) {
+			/* the level the attribute's other levels are measured
+			 * against: 0 by definition, not an estimate with a
+			 * prior's interval */
+			plot_point(&p, 0, y, "s7",
+			    "%s: reference level (the attribute's other levels "
+			    "are relative to it)", h->names[i]);
+			plot_note(&p, 0.15 * step, y, "reference");
+			continue;
+		}
 		if (isfinite(se))
 			plot_segment(&p, h->coef[i] - Z95 * se, y,
 			    h->coef[i] + Z95 * se, y, "whisker");

@@ -150,6 +150,7 @@ int	notify_watchdog_enabled(void);
 int	notify_listen_fd(void);
 
 /* metrics.c: counters the daemon itself owns, and the /metrics rendering. */
+#define DELIVERY_SLOW_MS	500	/* a slower acknowledgement is warned of */
 struct daemon_metrics {
 	uint64_t	consumed, produced, delivery_failed;
 	uint64_t	dlq_truncated;			/* DLQ records cut to fit */
@@ -172,6 +173,17 @@ struct daemon_metrics {
 	uint64_t	checkpoint_bytes;		/* gauge: size of the last one */
 	uint64_t	checkpoint_write_us;		/* gauge: the last write took */
 	uint64_t	checkpoint_restore_us;		/* gauge: the last restore took */
+	/* Broker trouble and flow control (kafka.c, flow.c). */
+	uint64_t	kafka_errors;			/* error callbacks, consume errors */
+	uint64_t	deliveries_slow;		/* over DELIVERY_SLOW_MS */
+	double		delivery_hist[16];		/* produce to acknowledgement, seconds */
+	uint64_t	delivery_count;
+	double		delivery_sum;
+	int64_t		kafka_rtt_us;			/* producer's highest broker average */
+	int64_t		producer_queue;			/* outputs awaiting delivery */
+	int		consumer_paused;		/* flow control holds consumption */
+	uint64_t	pauses_inflight, pauses_queue;	/* by reason */
+	uint64_t	idle_crossings;			/* partitions the idle rule let cross */
 };
 extern struct daemon_metrics metrics;
 /* The work loop writes the scalar fields above, the HTTP thread reads them:
@@ -183,6 +195,7 @@ extern struct daemon_metrics metrics;
 	__atomic_store_n(&metrics.field, (v), __ATOMIC_RELAXED)
 void	metrics_observe_processing(double seconds);
 void	metrics_observe_event_to_alert(double seconds);
+void	metrics_observe_delivery(double seconds);
 /* Prometheus text format 0.0.4; new string (free()). */
 char	*metrics_render(struct pipeline *);
 
@@ -256,7 +269,8 @@ void	gate_revoke(struct gate *, int32_t partition, void (*drop)(void *arg,
 	    void *item), void *arg);
 void	gate_revoke_all(struct gate *, void (*drop)(void *arg, void *item),
 	    void *arg);
-void	gate_seen(struct gate *, int32_t partition, int64_t now_ms, int eof);
+void	gate_seen(struct gate *, int32_t partition, int64_t written_ms, int eof);
+void	gate_more(struct gate *, int32_t partition);
 int	gate_holding(const struct gate *, int32_t partition);
 size_t	gate_held(const struct gate *);
 void	gate_hold(struct gate *, int32_t partition, void *item, long epoch,
@@ -391,6 +405,7 @@ void	plot_point(struct plot *, double x, double y, const char *cls,
 void	plot_segment(struct plot *, double x0, double y0, double x1, double y1,
 	    const char *cls);
 void	plot_rule_x(struct plot *, double x, const char *cls, const char *label);
+void	plot_note(struct plot *, double x, double y, const char *text);
 void	plot_polyline(struct plot *, const double *xs, const double *ys, int n,
 	    const char *cls);
 void	plot_band(struct plot *, const double *xs, const double *lo,

@@ -17,7 +17,9 @@
  * on given brokers (embedded_set_leader, embedded_set_coordinator). Down
  * disconnects every client and refuses new connections while topics,
  * records and committed offsets are kept, so clients see an outage and,
- * once up, the same cluster again.
+ * once up, the same cluster again. For fault tests a broker's responses
+ * can be delayed (embedded_set_rtt) and the next requests of a kind made
+ * to fail with given protocol errors (embedded_push_errors).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -189,6 +191,123 @@ embedded_set_broker_up(struct embedded *e, int32_t broker_id, int up,
 		return -1;
 	}
 	return 0;
+}
+
+/* Adds rtt_ms of delay to every response of broker broker_id (1..N, or -1
+ * for all); 0 removes it. 0 or -1 with errbuf. */
+int
+embedded_set_rtt(struct embedded *e, int32_t broker_id, int rtt_ms,
+    char *errbuf, size_t errlen)
+{
+	rd_kafka_resp_err_t err;
+
+	if ((broker_id != -1 && (broker_id < 1 || broker_id > e->nbrokers)) ||
+	    rtt_ms < 0) {
+		snprintf(errbuf, errlen, "rtt: broker %d not in 1..%d or %d ms < 0",
+		    (int)broker_id, e->nbrokers, rtt_ms);
+		return -1;
+	}
+	err = rd_kafka_mock_broker_set_rtt(e->mcluster, broker_id, rtt_ms);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(errbuf, errlen, "rtt: %s", rd_kafka_err2str(err));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Makes the next n requests of protocol type api_key (0 Produce, 1 Fetch,
+ * ...) fail with errs[i] (a rd_kafka_resp_err_t; 0 answers normally), each
+ * answered after rtts_ms[i] extra. broker_id 1..N keeps them on that
+ * broker's stack, which also takes the delays; -1 puts them on the
+ * cluster's, shared by every broker, where rtts_ms must be 0. The broker's
+ * stack is served before the cluster's. 0 or -1 with errbuf.
+ */
+int
+embedded_push_errors(struct embedded *e, int32_t broker_id, int16_t api_key,
+    const int *errs, const int *rtts_ms, size_t n, char *errbuf, size_t errlen)
+{
+	rd_kafka_resp_err_t	err, stack[EMBEDDED_ERRORS_MAX];
+	size_t			i;
+
+	if (n == 0 || n > EMBEDDED_ERRORS_MAX || api_key < 0 ||
+	    (broker_id != -1 && (broker_id < 1 || broker_id > e->nbrokers))) {
+		snprintf(errbuf, errlen, "errors: 1..%d errors for broker -1 or "
+		    "1..%d and an api key >= 0", EMBEDDED_ERRORS_MAX, e->nbrokers);
+		return -1;
+	}
+	if (broker_id == -1) {
+		for (i = 0; i < n; i++) {
+			if (rtts_ms[i] != 0) {
+				snprintf(errbuf, errlen, "errors: a delay needs "
+				    "a broker id");
+				return -1;
+			}
+			stack[i] = (rd_kafka_resp_err_t)errs[i];
+		}
+		rd_kafka_mock_push_request_errors_array(e->mcluster, api_key, n,
+		    stack);
+		return 0;
+	}
+	/* One at a time: each push appends to the broker's stack. */
+	for (i = 0; i < n; i++) {
+		err = rd_kafka_mock_broker_push_request_error_rtts(e->mcluster,
+		    broker_id, api_key, 1, (rd_kafka_resp_err_t)errs[i], rtts_ms[i]);
+		if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			snprintf(errbuf, errlen, "errors: %s", rd_kafka_err2str(err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Errors still on broker broker_id's (1..N) stack for api_key, in *n. 0 or
+ * -1 with errbuf. */
+int
+embedded_error_count(struct embedded *e, int32_t broker_id, int16_t api_key,
+    size_t *n, char *errbuf, size_t errlen)
+{
+	rd_kafka_resp_err_t err;
+
+	err = rd_kafka_mock_broker_error_stack_cnt(e->mcluster, broker_id,
+	    api_key, n);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(errbuf, errlen, "error count: %s", rd_kafka_err2str(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* The code of a librdkafka error by its name without the RD_KAFKA_RESP_ERR_
+ * prefix ("NOT_LEADER_FOR_PARTITION", "_TRANSPORT"), or by its number; 0
+ * or -1 when unknown. */
+int
+embedded_error_code(const char *name, int *code)
+{
+	const struct rd_kafka_err_desc	*descs;
+	size_t				 n, i;
+	char				*end;
+	long				 v;
+
+	v = strtol(name, &end, 10);
+	if (end != name && *end == '\0') {
+		*code = (int)v;
+		return 0;
+	}
+	rd_kafka_get_err_descs(&descs, &n);
+	for (i = 0; i < n; i++)
+		if (descs[i].name != NULL && strcmp(descs[i].name, name) == 0) {
+			*code = descs[i].code;
+			return 0;
+		}
+	return -1;
+}
+
+/* Drops the cluster's (not the brokers') pending errors for api_key. */
+void
+embedded_clear_errors(struct embedded *e, int16_t api_key)
+{
+	rd_kafka_mock_clear_request_errors(e->mcluster, api_key);
 }
 
 /* Makes broker_id (1..N) the leader of every partition of topic, which

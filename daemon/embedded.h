@@ -28,6 +28,21 @@ int	embedded_set_leader(struct embedded *, const char *topic, int partitions,
 	    int32_t broker_id, char *errbuf, size_t errlen);
 int	embedded_set_coordinator(struct embedded *, const char *group,
 	    int32_t broker_id, char *errbuf, size_t errlen);
+/* Fault tests: responses of broker 1..N (-1 all) delayed by rtt_ms; the
+ * next n requests of api_key failing with errs[] (librdkafka error codes)
+ * after rtts_ms[] extra, on broker 1..N's stack or (-1) the cluster's; the
+ * errors left on a broker's stack; the cluster's stack emptied. */
+#define EMBEDDED_ERRORS_MAX	64
+int	embedded_set_rtt(struct embedded *, int32_t broker_id, int rtt_ms,
+	    char *errbuf, size_t errlen);
+int	embedded_push_errors(struct embedded *, int32_t broker_id, int16_t api_key,
+	    const int *errs, const int *rtts_ms, size_t n, char *errbuf,
+	    size_t errlen);
+int	embedded_error_count(struct embedded *, int32_t broker_id, int16_t api_key,
+	    size_t *n, char *errbuf, size_t errlen);
+void	embedded_clear_errors(struct embedded *, int16_t api_key);
+/* An error code by librdkafka's name (no prefix) or number. 0 or -1. */
+int	embedded_error_code(const char *name, int *code);
 /* The next n Produce requests are refused with MSG_SIZE_TOO_LARGE, as a
  * real broker refuses a record over a topic's max.message.bytes (the mock
  * enforces no size of its own). */

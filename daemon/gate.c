@@ -8,12 +8,26 @@
  * partition's contribution to k is final. A partition's contribution is
  * final when its next message belongs to epoch k or later (the gate holds
  * that message, and the Kafka code pauses the partition), or when it is
- * idle: caught up with its high watermark (the consumer reported its end)
- * and silent for [model] idle_seconds. gate_due() says when every assigned
- * partition is one or the other, and which epoch that allows: the
- * smallest epoch a held message needs. Wall time enters only through the
- * idle rule, and only matters for a partition that is silent across a
- * boundary.
+ * idle: caught up with its high watermark (the consumer reported its end,
+ * and the Kafka code confirms it with the broker) and silent for [model]
+ * idle_seconds. gate_due() says when every assigned partition is one or
+ * the other, and which epoch that allows: the smallest epoch a held
+ * message needs. Wall time enters only through the idle rule, and only
+ * matters for a partition that is silent across a boundary.
+ *
+ * Silent means silent at the broker: the time counts from when the
+ * partition's newest record was written (its Kafka timestamp, which the
+ * Kafka code passes as a time on our clock), not from when we happened to
+ * read it, nor from when the other partitions reached the boundary. A
+ * backlog written long ago (a backfill, a restart after downtime, a
+ * consumer slowed by broker trouble) is therefore idle as soon as it is
+ * read to its end, and the wait, when there is one, is the producer's own
+ * silence: a partition that keeps receiving records never needs the rule
+ * (its next record crosses the boundary by itself), and one that went
+ * quiet waits idle_seconds after its last record, once. Until a record of
+ * the partition has been seen since its assignment, the assignment time
+ * stands in (nothing is known of the producer then). Why crossing this way
+ * keeps an epoch's contribution an offset prefix: DESIGN.md.
  *
  * Messages behind a held one queue behind it, so a partition's messages
  * reach the pipeline in order. The Kafka code pauses a partition once it
@@ -43,7 +57,8 @@ struct gate_item {
 struct gate_part {
 	int		 assigned;
 	int		 eof;		/* at the high watermark */
-	int64_t		 last_ms;	/* last message (or assignment) */
+	int		 seen;		/* a record since the assignment */
+	int64_t		 last_ms;	/* newest record written (or assignment) */
 	long		 epoch;		/* the epoch the head needs */
 	struct gate_item *head, *tail;
 	size_t		 queued;	/* items held */
@@ -100,6 +115,7 @@ gate_assign(struct gate *g, int32_t partition, int64_t now_ms)
 		return;
 	gp->assigned = 1;
 	gp->eof = 0;
+	gp->seen = 0;
 	gp->last_ms = now_ms;
 }
 
@@ -134,18 +150,34 @@ gate_revoke_all(struct gate *g, void (*drop)(void *, void *), void *arg)
 		gate_revoke(g, i, drop, arg);
 }
 
-/* A message of the partition arrived (eof: the consumer's end-of-partition
- * report instead). */
+/* A record of the partition arrived, written at written_ms on the gate's
+ * clock (eof: the consumer's end-of-partition report instead, written_ms
+ * unused). The partition's silence counts from its newest record: record
+ * timestamps need not grow (a producer's clock, a retried batch). */
 void
-gate_seen(struct gate *g, int32_t partition, int64_t now_ms, int eof)
+gate_seen(struct gate *g, int32_t partition, int64_t written_ms, int eof)
 {
 	struct gate_part *gp = part(g, partition);
 
 	if (gp == NULL)
 		return;
 	gp->eof = eof;
-	if (!eof)
-		gp->last_ms = now_ms;
+	if (eof)
+		return;
+	if (!gp->seen || written_ms > gp->last_ms)
+		gp->last_ms = written_ms;
+	gp->seen = 1;
+}
+
+/* The broker says the partition has more than the consumer read: not at
+ * its end until the consumer reports the end again. */
+void
+gate_more(struct gate *g, int32_t partition)
+{
+	struct gate_part *gp = part(g, partition);
+
+	if (gp != NULL)
+		gp->eof = 0;
 }
 
 /* 1 if the partition holds messages. */

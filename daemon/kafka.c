@@ -60,6 +60,19 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* When the record was written (its Kafka timestamp: CreateTime or
+ * LogAppendTime) on the monotonic clock, for the idle rule's silence
+ * (gate.c); a record without one, or from a clock ahead of ours, counts as
+ * written now. */
+static int64_t
+written_ms(const rd_kafka_message_t *rm)
+{
+	int64_t ts = rd_kafka_message_timestamp(rm, NULL), age;
+
+	age = ts >= 0 ? wall_ms() - ts : 0;
+	return mono_ms() - (age > 0 ? age : 0);
+}
+
 static double
 now_s(void)
 {
@@ -100,7 +113,10 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 		METRICS_SET(kafka_up, 0);
-	log_warn_limited(rk == k->consumer ? "kafka-consumer-error" :
+	METRICS_ADD(kafka_errors, 1);
+	/* The outage has a key of its own: other errors must not hide it. */
+	log_warn_limited(err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ?
+	    "kafka-all-brokers-down" : rk == k->consumer ? "kafka-consumer-error" :
 	    "kafka-producer-error", "kafka %s: %s: %s", rd_kafka_name(rk),
 	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
@@ -138,6 +154,7 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	struct kafka		*k = opaque;
 	struct track_entry	*e = m->_private;
 
+	kafka_observe_delivery(k, m);
 	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && kafka_refused_record(m->err) &&
 	    !k->failed && kafka_redirect_refused(k, m, e) == 0) {
 		if (e != NULL)
@@ -211,39 +228,6 @@ kafka_commit_complete(struct kafka *k, int flush_ms)
 	 * too. */
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
 		log_warnx("offset commit failed: %s", rd_kafka_err2str(err));
-}
-
-/* ---- flow control --------------------------------------------------- */
-
-/* Pauses or resumes the whole assignment (resuming skips the partitions
- * the epoch gate paused); k->paused follows on success. */
-void
-kafka_set_paused(struct kafka *k, int pause)
-{
-	rd_kafka_topic_partition_list_t	*parts = NULL, *l;
-	rd_kafka_resp_err_t		 err;
-	int				 i;
-
-	if (rd_kafka_assignment(k->consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		return;
-	l = rd_kafka_topic_partition_list_new(parts->cnt > 0 ? parts->cnt : 1);
-	for (i = 0; i < parts->cnt; i++)
-		if (pause || !gate_paused(k->gate, parts->elems[i].partition))
-			rd_kafka_topic_partition_list_add(l, parts->elems[i].topic,
-			    parts->elems[i].partition);
-	err = pause ? rd_kafka_pause_partitions(k->consumer, l) :
-	    rd_kafka_resume_partitions(k->consumer, l);
-	rd_kafka_topic_partition_list_destroy(l);
-	rd_kafka_topic_partition_list_destroy(parts);
-	route_set_paused(k, pause);
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		log_warnx("%s consumer failed: %s", pause ? "pausing" : "resuming",
-		    rd_kafka_err2str(err));
-		return;
-	}
-	k->paused = pause;
-	log_msg(LOG_NOTICE, "%s consumption: %zu input messages await delivery",
-	    pause ? "pausing" : "resuming", track_inflight(k->track));
 }
 
 /* ---- rebalance ------------------------------------------------------ */
@@ -421,6 +405,8 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	rd_kafka_conf_set_log_cb(pc, log_cb);
 	rd_kafka_conf_set_error_cb(pc, error_cb);
 	rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
+	rd_kafka_conf_set_stats_cb(pc, kafka_producer_stats_cb);
+	kafka_queue_bounds(k, pc);
 
 	/* rd_kafka_new() owns the conf on success only. */
 	if ((k->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err))) == NULL) {
@@ -613,9 +599,11 @@ kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 			gate_seen(k->gate, rm->partition, mono_ms(), 1);
-		else
+		else {
+			METRICS_ADD(kafka_errors, 1);
 			log_warn_limited("kafka-consume", "consume: %s",
 			    rd_kafka_message_errstr(rm));
+		}
 		rd_kafka_message_destroy(rm);
 		return;
 	}
@@ -635,7 +623,7 @@ kafka_consume_from(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
 		return;
 	}
 	METRICS_SET(kafka_up, 1);
-	gate_seen(k->gate, src, mono_ms(), 0);
+	gate_seen(k->gate, src, written_ms(rm), 0);
 	if (gate_holding(k->gate, src))
 		hold(k, p, rm, entry, 0, src);	/* in order, behind the held one */
 	else if (offer(k, p, rm, entry, src) == PIPE_BLOCKED)
@@ -684,7 +672,7 @@ caught_up(struct kafka *k, int32_t part)
 	rd_kafka_topic_partition_list_destroy(l);
 	if ((pos >= 0 ? pos : lo) >= hi)
 		return 1;
-	gate_seen(k->gate, part, mono_ms(), 0);	/* a burst is on its way */
+	gate_more(k->gate, part);	/* a burst is on its way */
 	return 0;
 }
 
@@ -697,12 +685,13 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 	long		epoch;
 	int		rc;
 	int32_t		part;
+	uint64_t	idle = 0;
 	int64_t		now = mono_ms();
 
 	if (!gate_due(k->gate, now, k->idle_ms, &epoch))
 		return;
 	for (part = gate_next_idle(k->gate, -1, now, k->idle_ms); part >= 0;
-	    part = gate_next_idle(k->gate, part, now, k->idle_ms))
+	    part = gate_next_idle(k->gate, part, now, k->idle_ms), idle++)
 		if (!caught_up(k, part))
 			return;
 	/* The boundary's outputs belong to a held message that crossed it
@@ -720,6 +709,7 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 		k->failed = 1;
 		return;
 	}
+	METRICS_ADD(idle_crossings, idle);	/* the rule let these cross */
 	for (part = gate_next_holding(k->gate, -1); part >= 0 && !k->failed;
 	    part = gate_next_holding(k->gate, part))
 		release(k, p, part);

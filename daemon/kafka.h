@@ -1,6 +1,6 @@
 /*
  * kafka.h: what the Kafka files share, and only they: kafka_conf.c,
- * kafka.c, lag.c, produce.c, route.c and loop.c. The rest of the daemon sees struct kafka
+ * kafka.c, flow.c, lag.c, produce.c, route.c and loop.c. The rest of the daemon sees struct kafka
  * as opaque (daemon.h). This is the one header that includes librdkafka.
  */
 #ifndef RETENTIOND_KAFKA_H
@@ -15,6 +15,10 @@
 #define TRACK_POOL		8192	/* in-flight input messages, at most */
 #define TRACK_PAUSE_AT		4096	/* pause the consumer at this many */
 #define TRACK_RESUME_AT		1024	/* and resume below this many */
+/* Why flow control holds the consumer: each reason is set and cleared on its
+ * own (kafka_flow_control()); consumption resumes when none is left. */
+#define PAUSE_INFLIGHT		0x1	/* TRACK_PAUSE_AT inputs await delivery */
+#define PAUSE_QUEUE		0x2	/* the producer's queue is half full */
 #define HEADERS_MAX		64	/* input headers passed to the pipeline */
 #define FLUSH_REVOKE_MS		10000
 #define FLUSH_STOP_MS		10000
@@ -53,6 +57,15 @@ struct kafka {
 	int			 failed;	/* permanent error: exit non-zero */
 	int			 aborted;	/* stop while the producer was full */
 	uint64_t		 stored;	/* offsets stored */
+
+	/* Flow control and broker trouble (flow.c); paused above is the
+	 * assignment's state, these say why it should be. */
+	unsigned		 pause_reasons;	/* PAUSE_* */
+	int			 queue_pause_at;	/* outputs queued: pause */
+	int			 queue_resume_at;	/* and resume at or below */
+	int			 queue_full;	/* kafka_emit() met a full queue */
+	uint64_t		 slow_reported;	/* deliveries_slow at the last warning */
+	int64_t			 slow_max_us;	/* the slowest since */
 };
 
 /* kafka_conf.c */
@@ -152,5 +165,18 @@ void	kafka_publish_estimates(struct kafka *, struct pipeline *);
 void	kafka_set_paused(struct kafka *, int pause);
 /* The consumer_lag gauge from cached watermarks. */
 void	kafka_update_lag(struct kafka *);
+
+/* flow.c (and kafka_set_paused() above) */
+/* Sets and clears the PAUSE_* reasons from the tracker and the producer's
+ * queue, and pauses or resumes the assignment when that changes. */
+void	kafka_flow_control(struct kafka *);
+/* The pause and resume bounds from queue.buffering.max.messages. */
+void	kafka_queue_bounds(struct kafka *, const rd_kafka_conf_t *pc);
+/* A delivery report's latency into the metrics (dr_cb). */
+void	kafka_observe_delivery(struct kafka *, const rd_kafka_message_t *);
+/* One warning for the slow deliveries since the last call, if any. */
+void	kafka_warn_slow(struct kafka *);
+/* The producer's statistics callback: the brokers' round-trip time. */
+int	kafka_producer_stats_cb(rd_kafka_t *, char *json, size_t len, void *);
 
 #endif

@@ -17,9 +17,11 @@
  * enable.auto.commit=false gets an explicit asynchronous commit every
  * second instead.
  *
- * Flow control: the consumer is paused at TRACK_PAUSE_AT input messages in
- * flight and resumed below TRACK_RESUME_AT, and never polled without a
- * free tracker entry, so the tracker's pool bounds memory.
+ * Flow control (kafka_flow_control()): the consumer is paused at
+ * TRACK_PAUSE_AT input messages in flight or with the producer's queue
+ * half full, resumed when neither holds any more, and never polled without
+ * a free tracker entry, so the tracker's pool and the producer's queue
+ * bound memory.
  */
 #include <inttypes.h>
 #include <syslog.h>
@@ -76,7 +78,6 @@ static void
 step(struct kafka *k, struct pipeline *p, volatile int *reload)
 {
 	rd_kafka_message_t	*rm;
-	size_t			 inflight;
 
 	notify_watchdog();
 	if (*reload) {
@@ -85,12 +86,7 @@ step(struct kafka *k, struct pipeline *p, volatile int *reload)
 	}
 	rd_kafka_poll(k->producer, 0);
 	kafka_store_complete(k);
-	/* held messages wait for other partitions, not for deliveries */
-	inflight = track_inflight(k->track) - gate_held(k->gate);
-	if (!k->paused && inflight >= TRACK_PAUSE_AT)
-		kafka_set_paused(k, 1);
-	else if (k->paused && inflight < TRACK_RESUME_AT)
-		kafka_set_paused(k, 0);
+	kafka_flow_control(k);
 
 	if (track_full(k->track))	/* never poll without an entry */
 		rd_kafka_poll(k->producer, POLL_MS);
@@ -100,13 +96,15 @@ step(struct kafka *k, struct pipeline *p, volatile int *reload)
 	kafka_gate_step(k, p);
 }
 
-/* systemd's status line: rate, counters, lag; refreshes the lag gauge. */
+/* systemd's status line: rate, counters, lag; refreshes the lag gauge and
+ * warns of slow deliveries. */
 static void
 report_status(struct kafka *k, struct timers *tm, int64_t t)
 {
 	double	rate;
 
 	kafka_update_lag(k);
+	kafka_warn_slow(k);
 	rate = (double)(metrics.consumed - tm->consumed_at_status) * 1000.0 /
 	    (double)(t - tm->last_status);
 	tm->consumed_at_status = metrics.consumed;

@@ -9,7 +9,7 @@
  *     METRICS_ADD / METRICS_SET (daemon.h: relaxed __atomic builtins); this
  *     file reads them with relaxed atomic loads. A reader may see one
  *     counter a step ahead of another; it never sees a torn value.
- *   - Histograms (proc_*, e2a_*) change only through metrics_observe_*(),
+ *   - Histograms (proc_*, e2a_*, delivery_*) change only through metrics_observe_*(),
  *     which take hist_lock, as does the renderer while it copies them, so a
  *     scrape always sees buckets, _sum and _count from the same instant.
  *     The lock is held for a few dozen additions; nothing blocks under it.
@@ -63,6 +63,12 @@ static const double e2a_bounds[HIST_BUCKETS] = {
 	86400, 172800, 604800, 1209600, 2592000
 };
 
+/* Produce call to the broker's acknowledgement: 1 ms .. 60 s. */
+static const double delivery_bounds[HIST_BUCKETS] = {
+	1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25,
+	0.5, 1, 2.5, 5, 10, 20, 30, 60
+};
+
 static pthread_mutex_t hist_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
@@ -97,6 +103,15 @@ metrics_observe_event_to_alert(double seconds)
 {
 	observe(metrics.e2a_hist, e2a_bounds, &metrics.e2a_count,
 	    &metrics.e2a_sum, seconds);
+}
+
+/* Records seconds from handing a record to the producer to its delivery
+ * report. */
+void
+metrics_observe_delivery(double seconds)
+{
+	observe(metrics.delivery_hist, delivery_bounds, &metrics.delivery_count,
+	    &metrics.delivery_sum, seconds);
 }
 
 #define LOAD(field) __atomic_load_n(&metrics.field, __ATOMIC_RELAXED)
@@ -348,6 +363,42 @@ render_pipeline(FILE *f, struct pipeline *p)
 	    (double)pipeline_epoch(p));
 }
 
+/* Broker trouble and flow control: errors, slow deliveries, round-trip
+ * time, the producer's queue and the consumer's pauses. */
+static void
+render_kafka(FILE *f)
+{
+	put_u64(f, "retentiond_kafka_errors_total", "counter",
+	    "Errors librdkafka reported (broker connections, fetches, the "
+	    "group); it retries them itself.", LOAD(kafka_errors));
+	put_u64(f, "retentiond_deliveries_slow_total", "counter",
+	    "Outputs acknowledged more than " STRINGIFY(DELIVERY_SLOW_MS)
+	    " ms after they were produced.", LOAD(deliveries_slow));
+	put_double(f, "retentiond_kafka_rtt_seconds", "gauge",
+	    "The producer's highest average broker round-trip time over the last "
+	    "statistics interval with requests.",
+	    (double)LOAD(kafka_rtt_us) / 1e6);
+	put_double(f, "retentiond_producer_queue", "gauge",
+	    "Outputs handed to the producer and not yet acknowledged.",
+	    (double)LOAD(producer_queue));
+	put_double(f, "retentiond_consumer_paused", "gauge",
+	    "1 while flow control holds consumption (outputs await delivery).",
+	    LOAD(consumer_paused) ? 1 : 0);
+	family(f, "retentiond_consumer_pauses_total", "counter",
+	    "Times flow control paused consumption, by reason: too many inputs "
+	    "await delivery (inflight), the producer's queue is filling "
+	    "(producer_queue).");
+	put_labelled(f, "retentiond_consumer_pauses_total", "reason", "inflight",
+	    (double)LOAD(pauses_inflight));
+	put_labelled(f, "retentiond_consumer_pauses_total", "reason",
+	    "producer_queue", (double)LOAD(pauses_queue));
+	put_u64(f, "retentiond_epoch_idle_crossings_total", "counter",
+	    "Times a partition with nothing past an epoch boundary counted as "
+	    "having crossed it because it was at its end and silent for [model] "
+	    "idle_seconds (the one place wall time enters the epoch model).",
+	    LOAD(idle_crossings));
+}
+
 /* Prometheus text format 0.0.4 of the daemon's metrics and, when p is not
  * NULL, the pipeline's (the caller holds the daemon lock then). Returns a
  * new string (free()), or NULL when out of memory. */
@@ -355,8 +406,9 @@ char *
 metrics_render(struct pipeline *p)
 {
 	double		 proc_hist[HIST_BUCKETS], e2a_hist[HIST_BUCKETS];
-	double		 proc_sum, e2a_sum;
-	uint64_t	 proc_count, e2a_count;
+	double		 dlv_hist[HIST_BUCKETS];
+	double		 proc_sum, e2a_sum, dlv_sum;
+	uint64_t	 proc_count, e2a_count, dlv_count;
 	int64_t		 ckpt_ms, lag;
 	struct timespec	 ts;
 	char		*buf = NULL;
@@ -370,6 +422,9 @@ metrics_render(struct pipeline *p)
 	proc_count = metrics.proc_count;
 	e2a_sum = metrics.e2a_sum;
 	e2a_count = metrics.e2a_count;
+	memcpy(dlv_hist, metrics.delivery_hist, sizeof(dlv_hist));
+	dlv_sum = metrics.delivery_sum;
+	dlv_count = metrics.delivery_count;
 	pthread_mutex_unlock(&hist_lock);
 
 	if ((f = open_memstream(&buf, &len)) == NULL)
@@ -416,6 +471,7 @@ metrics_render(struct pipeline *p)
 	put_double(f, "retentiond_messages_held", "gauge",
 	    "Input messages held until every partition reaches their epoch.",
 	    (double)LOAD(held_messages));
+	render_kafka(f);
 
 	put_histogram(f, "retentiond_processing_seconds",
 	    "Wall-clock time to process one input message.",
@@ -423,6 +479,9 @@ metrics_render(struct pipeline *p)
 	put_histogram(f, "retentiond_event_to_alert_seconds",
 	    "From an alert's event time to its publication.",
 	    e2a_bounds, e2a_hist, e2a_count, e2a_sum);
+	put_histogram(f, "retentiond_delivery_seconds",
+	    "From handing an output to the producer to the broker's acknowledgement.",
+	    delivery_bounds, dlv_hist, dlv_count, dlv_sum);
 
 	/* Absent until the first checkpoint: "never" has no age. */
 	ckpt_ms = LOAD(last_checkpoint_ms);

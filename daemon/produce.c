@@ -171,6 +171,7 @@ produce_rec(struct emit_ctx *ctx, struct rec *r, rd_kafka_resp_err_t *errp)
 		 * a delivery report (no polling inside a callback). */
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || k->in_dr)
 			break;
+		k->queue_full = 1;	/* flow control pauses after this input */
 		log_warn_limited("kafka-queue-full", "producer queue full, "
 		    "waiting for deliveries");
 		notify_watchdog();

@@ -254,6 +254,14 @@ plot_segment(struct plot *p, double x0, double y0, double x1, double y1,
 	    cls);
 }
 
+/* A note in data units, left-aligned at (x, y): a label on the plot. */
+void
+plot_note(struct plot *p, double x, double y, const char *text)
+{
+	text_at(p, plot_x(p, x), plot_y(p, y) + 4, "start", "note", text);
+	fputc('\n', p->f);
+}
+
 /* A labelled reference line across the plot at x (vertical). */
 void
 plot_rule_x(struct plot *p, double x, const char *cls, const char *label)

@@ -1,7 +1,8 @@
 /*
  * horizon.c: the linear predictor a risk over the horizon uses, and its
  * variance under the coefficients' covariance (model.h,
- * model_lp_variance(), for the alert policy's confidence).
+ * model_lp_variance(), for the alert policy's confidence), and the
+ * cumulative hazard over the horizon with its baselines' variance.
  *
  * The hazard is fitted on the covariates in force; a risk over H days
  * integrates it forward, so the covariates are taken as they are expected
@@ -69,3 +70,37 @@ model_lp_variance(struct model *m, const struct employee *e, int64_t now_ms)
 	return model_fit_lp_var(m->fit, w);
 }
 
+
+/*
+ * The cumulative baseline-times-multiplier hazard over tenure [a, b] days,
+ * and into *base_var the variance of its log from the band baselines:
+ * L = sum_k L_k, so d log L / d log lambda0_k = L_k / L, and with the
+ * bands' estimates independent var(log L) = sum_k (L_k / L)^2 var_k
+ * (delta method). A horizon that runs into a band with few exits carries
+ * that band's uncertainty in the share of the risk it contributes, not
+ * the uncertainty of the band the employee is in today: a band just
+ * entered by a cohort (its first exits against little booked exposure)
+ * is what makes risks jump, and its weight is what the policy must see.
+ */
+double
+model_horizon_cum(const struct model *m, double mult, double a, double b,
+    double *base_var)
+{
+	double lo, hi, lk, acc = 0, var = 0;
+	int k, k0 = hazard_band(a);
+
+	for (k = k0; k < HAZARD_BANDS && a < b; k++) {
+		lo = a;
+		hi = k + 1 < HAZARD_BANDS ? hazard_band_edge_days[k + 1] : b;
+		if (hi > b)
+			hi = b;
+		if (hi > lo) {
+			lk = exp(hazard_log_baseline(m->fit->hz, k)) * mult * (hi - lo);
+			acc += lk;
+			var += lk * lk * hazard_band_var(m->fit->hz, k);
+		}
+		a = hi;
+	}
+	*base_var = acc > 0 ? var / (acc * acc) : hazard_band_var(m->fit->hz, k0);
+	return acc / (12 * DAYS_PER_MONTH);
+}

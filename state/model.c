@@ -69,7 +69,7 @@
 #include "model_internal.h"
 
 #define PIECE_MAX_DAYS	91.0
-#define ACCRUE_MIN_DAYS	14.0	/* censored exposure closed at scores */
+#define ACCRUE_MIN_DAYS	1.0	/* censored exposure closed at scores */
 #define DAYS_PER_YEAR_H	(12 * DAYS_PER_MONTH)	/* 365.25 */
 #define TENURE_CAP_DAYS	(40 * DAYS_PER_YEAR_H)	/* expected tenure horizon */
 #define Z_CLIP		8.0
@@ -533,25 +533,6 @@ model_post_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 	}
 }
 
-/* Cumulative baseline-times-multiplier hazard over tenure [a, b] days. */
-static double
-cum_hazard(const struct model *m, double mult, double a, double b)
-{
-	double lo, hi, acc = 0;
-	int k;
-
-	for (k = hazard_band(a); k < HAZARD_BANDS && a < b; k++) {
-		lo = a;
-		hi = k + 1 < HAZARD_BANDS ? hazard_band_edge_days[k + 1] : b;
-		if (hi > b)
-			hi = b;
-		if (hi > lo)
-			acc += exp(hazard_log_baseline(m->fit->hz, k)) * mult * (hi - lo);
-		a = hi;
-	}
-	return acc / DAYS_PER_YEAR_H;
-}
-
 /* Expected total tenure in days given survival to t0 (truncated at
  * TENURE_CAP_DAYS): t0 + integral of S(t)/S(t0), piecewise closed form. */
 static double
@@ -583,7 +564,7 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
     double *x, double *z, struct score *out)
 {
 	const struct model_fit *f = m->fit;
-	double eta, mult, t0, cabs[FEATURES_MAX], v[FEATURES_MAX];
+	double eta, mult, t0, base_var, cabs[FEATURES_MAX], v[FEATURES_MAX];
 	double contrib[FEATURES_MAX], w[FEATURES_MAX];
 	int n = f->dim, j, i, best, used[FEATURES_MAX];
 
@@ -598,13 +579,14 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
 	eta = eta > ETA_CLAMP ? ETA_CLAMP : eta < -ETA_CLAMP ? -ETA_CLAMP : eta;
 	mult = exp(eta);
 	t0 = tenure_days(e, now_ms);
-	out->risk = -expm1(-cum_hazard(m, mult, t0,
-	    t0 + (f->cfg.horizon_days > 0 ? f->cfg.horizon_days : 180)));
+	out->risk = -expm1(-model_horizon_cum(m, mult, t0,
+	    t0 + (f->cfg.horizon_days > 0 ? f->cfg.horizon_days : 180), &base_var));
 	out->expected_tenure_days = expected_tenure(m, mult, t0);
-	/* the log hazard's standard error, for the alert policy; a fit
-	 * never solved has no covariance and knows nothing */
-	out->eta_se = f->epoch < 0 ? INFINITY :
-	    sqrt(model_fit_lp_var(f, w) + hazard_band_var(f->hz, hazard_band(t0)));
+	/* the log hazard's standard error, for the alert policy: the
+	 * baselines' of the bands the horizon crosses (horizon.c) and the
+	 * linear predictor's; a fit never solved has no covariance and knows
+	 * nothing */
+	out->eta_se = f->epoch < 0 ? INFINITY : sqrt(model_fit_lp_var(f, w) + base_var);
 
 	/* drivers: what moved the log hazard, largest |.| first, zero ones
 	 * left out: b_i * z_i against the average person for a numeric

@@ -50,6 +50,10 @@ double		 model_horizon_lp(const struct model *, const struct employee *,
  * w model_horizon_lp() filled in (horizon.c). */
 struct model_fit;
 double		 model_fit_lp_var(const struct model_fit *, const double *w);
+/* Cumulative hazard over tenure [a, b] days at multiplier mult, and the
+ * variance of its log from the band baselines (horizon.c). */
+double		 model_horizon_cum(const struct model *, double mult, double a,
+		    double b, double *base_var);
 /* A salary of (dept, job_level) into the shard's pay histogram (pay.c). */
 void		 model_note_salary(struct model *, int dept, int job_level,
 		    double salary);

@@ -25,13 +25,32 @@
  * request with MSG_SIZE_TOO_LARGE, as a real broker refuses a record over
  * a topic's max.message.bytes (the mock has no size limit); acknowledged
  * with "mockbroker: next produce refused".
+ * Faults on command: lines on standard input, each answered on stderr
+ * with "mockbroker: > LINE: ok", "mockbroker: > LINE: N" (count) or
+ * "mockbroker: > LINE: error: REASON" once in force. BROKER is 1..N, or
+ * -1 for all (for errors: the cluster's stack, shared by all brokers);
+ * API is a request type by number or name (produce, fetch, metadata, ...);
+ * ERR a librdkafka error name without its RD_KAFKA_RESP_ERR_ prefix
+ * (NOT_LEADER_FOR_PARTITION, _TRANSPORT to disconnect) or number.
+ *
+ *   down [BROKER]                     broker(s) down (default: all, or -d)
+ *   up [BROKER]                       and up again
+ *   rtt BROKER MS                     MS of delay on every response
+ *   errors BROKER API ERR[@MS][,...]  the next requests of API fail with
+ *                                     ERR in turn (after MS: broker only)
+ *   count BROKER API                  errors still on BROKER's stack
+ *   clear API                         the cluster's pending errors dropped
+ *
+ * End of input only stops the reading; the broker runs on until a signal.
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -39,6 +58,7 @@
 #include "../../daemon/embedded.h"
 
 #define TOPICS_MAX 64
+#define LINE_MAX_ 512
 
 static volatile sig_atomic_t stop;
 static volatile sig_atomic_t want_down, want_up;	/* SIGUSR1, SIGUSR2 */
@@ -138,6 +158,161 @@ set_brokers(struct embedded *e, int target, int up)
 		fprintf(stderr, "mockbroker: brokers %s\n", up ? "up" : "down");
 }
 
+/* Protocol request types by name, for the commands. */
+static const struct {
+	const char	*name;
+	int16_t		 key;
+} api_keys[] = {
+	{ "produce", 0 }, { "fetch", 1 }, { "listoffsets", 2 }, { "metadata", 3 },
+	{ "offsetcommit", 8 }, { "offsetfetch", 9 }, { "findcoordinator", 10 },
+	{ "joingroup", 11 }, { "heartbeat", 12 }, { "leavegroup", 13 },
+	{ "syncgroup", 14 }, { "initproducerid", 22 },
+};
+
+/* Parses a request type by name (any case) or number. 0 or -1. */
+static int
+parse_api(const char *str, int16_t *key)
+{
+	char	*end;
+	long	 n;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(api_keys) / sizeof(api_keys[0]); i++)
+		if (strcasecmp(str, api_keys[i].name) == 0) {
+			*key = api_keys[i].key;
+			return 0;
+		}
+	errno = 0;
+	n = strtol(str, &end, 10);
+	if (errno != 0 || *end != '\0' || end == str || n < 0 || n > 100)
+		return -1;
+	*key = (int16_t)n;
+	return 0;
+}
+
+/* A broker id or -1 (all) from str; NULL gives dflt. 0 or -1. */
+static int
+parse_target(const char *str, int dflt, int *broker)
+{
+	if (str == NULL) {
+		*broker = dflt;
+		return 0;
+	}
+	if (strcmp(str, "-1") == 0) {
+		*broker = -1;
+		return 0;
+	}
+	return parse_broker(str, broker);
+}
+
+/* "ERR[@MS],..." into errs and rtts (at most EMBEDDED_ERRORS_MAX). Count
+ * or -1. */
+static int
+parse_errors(char *list, int *errs, int *rtts)
+{
+	char	*tok, *save = NULL, *at, *end;
+	int	 n = 0;
+	long	 ms;
+
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (n == EMBEDDED_ERRORS_MAX)
+			return -1;
+		rtts[n] = 0;
+		if ((at = strchr(tok, '@')) != NULL) {
+			*at = '\0';
+			errno = 0;
+			ms = strtol(at + 1, &end, 10);
+			if (errno != 0 || *end != '\0' || end == at + 1 || ms < 0 ||
+			    ms > 600000)
+				return -1;
+			rtts[n] = (int)ms;
+		}
+		if (embedded_error_code(tok, &errs[n]) == -1)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+/* Carries out one command line (see the top of the file) and answers it on
+ * stderr. dflt is the broker that down and up act on without an id. */
+static void
+command(struct embedded *e, char *line, int dflt)
+{
+	char		 copy[LINE_MAX_], errbuf[512], *argv[5], *save = NULL;
+	int		 argc = 0, broker, ms, n, errs[EMBEDDED_ERRORS_MAX];
+	int		 rtts[EMBEDDED_ERRORS_MAX], rc = -1;
+	int16_t		 api;
+	size_t		 left = 0;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (argv[0] = strtok_r(line, " \t", &save); argv[argc] != NULL && argc < 4;)
+		argv[++argc] = strtok_r(NULL, " \t", &save);
+	if (argc == 0)
+		return;
+	snprintf(errbuf, sizeof(errbuf), "bad arguments");
+	if ((strcmp(argv[0], "down") == 0 || strcmp(argv[0], "up") == 0) &&
+	    argc <= 2 && parse_target(argv[1], dflt, &broker) == 0)
+		rc = embedded_set_broker_up(e, broker, argv[0][0] == 'u', errbuf,
+		    sizeof(errbuf));
+	else if (strcmp(argv[0], "rtt") == 0 && argc == 3 &&
+	    parse_target(argv[1], -1, &broker) == 0 &&
+	    sscanf(argv[2], "%d", &ms) == 1)
+		rc = embedded_set_rtt(e, broker, ms, errbuf, sizeof(errbuf));
+	else if (strcmp(argv[0], "errors") == 0 && argc == 4 &&
+	    parse_target(argv[1], -1, &broker) == 0 &&
+	    parse_api(argv[2], &api) == 0 &&
+	    (n = parse_errors(argv[3], errs, rtts)) > 0)
+		rc = embedded_push_errors(e, broker, api, errs, rtts, (size_t)n,
+		    errbuf, sizeof(errbuf));
+	else if (strcmp(argv[0], "count") == 0 && argc == 3 &&
+	    parse_broker(argv[1], &broker) == 0 && parse_api(argv[2], &api) == 0) {
+		if (embedded_error_count(e, broker, api, &left, errbuf,
+		    sizeof(errbuf)) == 0) {
+			fprintf(stderr, "mockbroker: > %s: %zu\n", copy, left);
+			return;
+		}
+	} else if (strcmp(argv[0], "clear") == 0 && argc == 2 &&
+	    parse_api(argv[1], &api) == 0) {
+		embedded_clear_errors(e, api);
+		rc = 0;
+	}
+	if (rc == 0)
+		fprintf(stderr, "mockbroker: > %s: ok\n", copy);
+	else
+		fprintf(stderr, "mockbroker: > %s: error: %s\n", copy, errbuf);
+}
+
+/* Reads what standard input has and runs each complete line; 0, or -1 at
+ * its end (or on an error: the commands stop, the broker runs on). */
+static int
+read_commands(struct embedded *e, char *buf, size_t *used, int dflt)
+{
+	char	*nl;
+	ssize_t	 n;
+
+	n = read(STDIN_FILENO, buf + *used, LINE_MAX_ - 1 - *used);
+	if (n == -1 && errno == EINTR)
+		return 0;
+	if (n <= 0)
+		return -1;
+	*used += (size_t)n;
+	buf[*used] = '\0';
+	while ((nl = strchr(buf, '\n')) != NULL) {
+		*nl = '\0';
+		command(e, buf, dflt);
+		memmove(buf, nl + 1, *used - (size_t)(nl + 1 - buf) + 1);
+		*used -= (size_t)(nl + 1 - buf);
+	}
+	if (*used == LINE_MAX_ - 1) {	/* a line too long: dropped */
+		fprintf(stderr, "mockbroker: > command too long: error\n");
+		*used = 0;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -148,6 +323,9 @@ main(int argc, char *argv[])
 	int		 ch, nbrokers = 1, ntopics = 0, ngroups = 0, partitions, i;
 	int		 leader, target = -1;
 	sigset_t	 mask, old;
+	struct pollfd	 pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	char		 line[LINE_MAX_];
+	size_t		 used = 0;
 	long		 n;
 
 	while ((ch = getopt(argc, argv, "f:b:t:g:d:h")) != -1) {
@@ -211,7 +389,7 @@ main(int argc, char *argv[])
 	}
 
 	log_init(LOG_WARNING, isatty(STDERR_FILENO));
-	/* Signals are blocked until sigsuspend() so none is lost between the
+	/* Signals are blocked until ppoll() so none is lost between the
 	 * check of `stop` and the wait. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -264,7 +442,11 @@ main(int argc, char *argv[])
 	    embedded_bootstrap(e));
 
 	while (!stop) {
-		sigsuspend(&old);
+		/* Like sigsuspend(), ppoll() lets signals in only while it
+		 * waits. */
+		if (ppoll(&pfd, pfd.fd >= 0 ? 1 : 0, NULL, &old) > 0 &&
+		    read_commands(e, line, &used, target) == -1)
+			pfd.fd = -1;
 		/* Both pending: the later one is unknown, so down then up
 		 * (the cluster ends up reachable). */
 		if (want_down) {

@@ -154,6 +154,13 @@ def free_port():
     return port
 
 
+def split_topics(partitions=4):
+    """default_topics() over two brokers: the input's partitions led by
+    broker 1, the outputs' by broker 2, so that a fault can hit one side."""
+    return {t: (partitions if t == "hr.events" else n, 1 if t == "hr.events" else 2)
+            for t, n in default_topics().items()}
+
+
 def default_topics(partitions=4):
     """The five default topics of CONTRACT.md with partition counts."""
     return {"hr.events": partitions, "hr.attrition.alerts": 2,
@@ -194,7 +201,7 @@ class MockBroker:
             argv += ["-d", str(self.target)]
         self.log = open(os.path.join(self.tmp.name, "mockbroker.log"), "w+")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.PIPE)
         _live.append(self.proc)
         try:
             wait_for(lambda: os.path.exists(path) or self.proc.poll() is not None,
@@ -245,12 +252,29 @@ class MockBroker:
                  or self.proc.poll() is not None, timeout, word)
         check(self.proc.poll() is None, "mockbroker died: " + self.output())
 
+    def command(self, line, timeout=10):
+        """Sends one fault command (tests/infra/mockbroker.c: down, up,
+        rtt, errors, count, clear) and returns its answer ("ok", or the
+        count) once in force; fails on an error answer."""
+        prefix = "mockbroker: > %s: " % line
+        before = self.output().count(prefix)
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+        wait_for(lambda: self.output().count(prefix) > before
+                 or self.proc.poll() is not None, timeout, prefix)
+        check(self.proc.poll() is None, "mockbroker died: " + self.output())
+        answer = self.output().split(prefix)[-1].split("\n", 1)[0]
+        check(not answer.startswith("error"), "mockbroker: %s: %s" % (line, answer))
+        return answer
+
     def stop(self):
         """Stops the broker; returns its exit status (0 expected)."""
         return _kill(self.proc, 10.0) if self.proc else None
 
     def __exit__(self, *exc):
         self.stop()
+        if self.proc is not None and self.proc.stdin is not None:
+            self.proc.stdin.close()
         self.log.close()
         self.tmp.cleanup()
         return False
@@ -642,6 +666,20 @@ def http_get(port, path, timeout=5):
     bad = openapi_check.checker().problems("GET", url, status, headers, body)
     check(not bad, "OpenAPI: GET %s: %s" % (path, "; ".join(bad)))
     return status, body.decode("utf-8", "replace")
+
+
+def metrics(port):
+    """{sample: value} of /metrics, the sample named with its labels as
+    served ('retentiond_consumer_pauses_total{reason="inflight"}'); {} when
+    the page does not answer."""
+    status, body = http_get(port, "/metrics")
+    out = {}
+    if status == 200:
+        for line in body.splitlines():
+            m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})?) (\S+)$", line)
+            if m:
+                out[m.group(1)] = float(m.group(3))
+    return out
 
 
 def metric(port, name):

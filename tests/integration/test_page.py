@@ -42,18 +42,22 @@ CHARTS = ["warmup", "quality", "risk", "calibration", "alerts", "exits", "coeffi
 
 
 class PageDaemon(Daemon):
-    """Thresholds a generated company crosses, with the default warm-up
+    """Thresholds a generated company crosses
     (calibrated risks on this 250-person company reach about 0.33, so an
     alert at 0.25 stays open at the end for a few); alerts on the point
-    risk (confidence_z 0): a company of 250 is rarely known well enough
-    for a confident alert (decide.c), and this test is about the page."""
+    risk (confidence_z 0) and without the warm-up (warmup_max_se 0): a
+    company of 250 is rarely known well enough for a confident alert
+    (decide.c), least of all over a horizon that runs into a tenure band
+    with no exits yet, whose baseline the standard error counts, and this
+    test is about the page."""
 
     def write_conf(self, http_section=None, extra=""):
         if http_section is None:
             http_section = "listen = 127.0.0.1:%d\n" % self.port
         with open(self.conf, "w") as f:
             f.write("[state]\ndirectory = %s\n\n"
-                    "[alerts]\nthreshold = 0.25\nclear_threshold = 0.2\nconfidence_z = 0\n\n"
+                    "[alerts]\nthreshold = 0.25\nclear_threshold = 0.2\nconfidence_z = 0\n"
+                    "warmup_max_se = 0\n\n"
                     "[http]\n%s\n%s" % (self.state, http_section, extra))
 
 
@@ -122,6 +126,20 @@ def check_charts(b):
         check(counts.get(c, 0) > 0, "chart %s drawn with marks (%s)" % (c, counts.get(c)))
     axes = b.evaluate("Array.from(document.querySelectorAll('svg.chart text.label')).length")
     check(axes >= 2 * (len(CHARTS) - 3), "charts carry axis labels (%d)" % axes)
+    # a one-hot attribute's reference level (the company's overtime=no) is
+    # marked as the reference, without the prior's interval of an estimate
+    co = b.evaluate("""(() => {
+        const s = document.querySelector('svg.chart[data-chart=coefficients]');
+        const t = Array.from(s.querySelectorAll('circle title')).map(x => x.textContent);
+        return {refs: t.filter(x => x.includes('reference level')),
+                estimates: t.filter(x => !x.includes('reference level')).length,
+                notes: Array.from(s.querySelectorAll('text.note')).map(x => x.textContent),
+                whiskers: s.querySelectorAll('line.whisker').length}; })()""")
+    check(len(co["refs"]) == 1 and co["refs"][0].startswith("overtime=no:")
+          and co["notes"].count("reference") == 1,
+          "coefficients: the reference level is labelled as such (%s)" % co)
+    check(co["whiskers"] == co["estimates"] and co["estimates"] > 0,
+          "coefficients: an interval for each estimate, none for the reference (%s)" % co)
 
 
 def check_sort(b):

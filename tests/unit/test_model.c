@@ -586,6 +586,26 @@ main(void)
 	mc.horizon_days = 180;
 	model_set_config(m, &mc);
 
+	/* the baselines' share of the policy's variance: a horizon inside
+	 * one band carries that band's variance; one that crosses an edge
+	 * weights each band by its share of the cumulative hazard */
+	{
+		const struct hazard *hz = m->fit->hz;
+		double edge = hazard_band_edge_days[2], v, l1, l2, w1, w2, cum;
+
+		cum = model_horizon_cum(m, 1.0, edge + 10, edge + 190, &v);
+		CHECK_NEAR(v, hazard_band_var(hz, 2), 1e-12);
+		CHECK_NEAR(cum, exp(hazard_log_baseline(hz, 2)) * 180 / 365.25, 1e-12);
+		cum = model_horizon_cum(m, 2.0, edge - 60, edge + 120, &v);
+		l1 = exp(hazard_log_baseline(hz, 1)) * 2 * 60;
+		l2 = exp(hazard_log_baseline(hz, 2)) * 2 * 120;
+		w1 = l1 / (l1 + l2), w2 = l2 / (l1 + l2);
+		CHECK_NEAR(cum, (l1 + l2) / 365.25, 1e-12);
+		CHECK_NEAR(v, w1 * w1 * hazard_band_var(hz, 1) +
+		    w2 * w2 * hazard_band_var(hz, 2), 1e-12);
+		CHECK(v < fmax(hazard_band_var(hz, 1), hazard_band_var(hz, 2)));
+	}
+
 	/* a late event adds no exposure and does not move the interval (the
 	 * score above may have closed censored exposure: read it after) */
 	{
@@ -614,6 +634,18 @@ main(void)
 		CHECK(model_advance(m, &m, 1, ++epoch) == 0);	/* ... the boundary */
 		model_estimates(m, &est);
 		CHECK_NEAR(est.hazard.exposure_years - years, 10 / 365.25, 1e-9);
+	}
+
+	/* a stayer's exposure is booked at a daily score, not after weeks:
+	 * a band a cohort has just entered must not see its first exits
+	 * against exposure still unbooked */
+	{
+		int64_t start = probe->interval_start_ms;
+
+		model_score(m, probe, start + MS_PER_DAY / 2, NULL);
+		CHECK(probe->interval_start_ms == start);
+		model_score(m, probe, start + MS_PER_DAY, NULL);
+		CHECK(probe->interval_start_ms == start + MS_PER_DAY);
 	}
 
 	/* a provisional record: no exposure, no score (a care event: a survey
