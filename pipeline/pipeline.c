@@ -3,10 +3,12 @@
  *
  * Per message: decode -> epoch gate -> dedup -> (state_erase | state_apply:
  * record and the shard's statistics in one call) -> score -> decide ->
- * encode -> emit. Then, in event time: a rescoring sweep of the shard when
- * its clock has moved rescore_interval_hours, and a pass that removes
- * leavers older than keep_exited_days once per day of the shard's clock. A
- * new employee over max_employees goes to the DLQ.
+ * encode -> emit. Before the event applies, the shard's rescoring timers
+ * due before its time fire (rescore.c); after it, a pass that removes
+ * leavers older than keep_exited_days once per day of the shard's clock,
+ * and the epoch's rescoring of the shard when this is its first event at
+ * or after the epoch's boundary. A new employee over max_employees goes
+ * to the DLQ.
  *
  * Epochs (DESIGN.md, "The determinism rule"). Event time is cut into
  * epochs of epoch_hours; the pipeline is in one epoch at a time and scores
@@ -115,6 +117,7 @@ pipeline_free(struct pipeline *p)
 	for (int i = 0; i < SHARDS_MAX; i++) {
 		if (p->shards[i] == NULL)
 			continue;
+		timerq_free(p->shards[i]->timers);
 		table_free(p->shards[i]->table);
 		dedup_free(p->shards[i]->dedup);
 		model_free(p->shards[i]->model);
@@ -158,15 +161,18 @@ pipeline_shard_get(struct pipeline *p, int32_t partition)
 	    (s->table = table_new()) == NULL ||
 	    (s->dedup = dedup_new(p->cfg.dedup_capacity)) == NULL ||
 	    (s->held = heldq_new()) == NULL ||
+	    (s->timers = timerq_new()) == NULL ||
 	    (s->model = model_new_shard(p->model, why, sizeof(why))) == NULL) {
 		if (s != NULL) {
 			table_free(s->table);
 			dedup_free(s->dedup);
 			heldq_free(s->held);
+			timerq_free(s->timers);
 			free(s);
 		}
 		return NULL;
 	}
+	s->scored_epoch = -1;
 	p->shards[i] = s;
 	p->models[i] = s->model;
 	if (i + 1 > p->nshards)
@@ -289,16 +295,18 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
 	    encode_suggestion(&m, pipeline_envelope(p, &env, now_ms)));
 }
 
-/* Scores e at now_ms and publishes what changes. */
-static void
-assess(struct pipeline *p, struct shard *sh, struct employee *e, int64_t now_ms,
-    const char *cause)
+/* See pipeline_int.h. */
+void
+pipeline_assess(struct pipeline *p, struct shard *sh, struct employee *e,
+    int64_t now_ms, const char *cause)
 {
 	struct score		s;
 	struct alert_msg	m;
 
-	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
+	if (e->hired_ms == 0 || (e->flags & EMP_EXITED)) {
+		timerq_remove(sh->timers, e);
 		return;		/* provisional records have no tenure to score */
+	}
 	model_score(sh->model, e, now_ms, &s);
 	/* Warm-up: a hazard fitted on a handful of exits ranks noise. Until
 	 * it has seen alert_min_exits, scores are kept but no episode opens
@@ -306,24 +314,12 @@ assess(struct pipeline *p, struct shard *sh, struct employee *e, int64_t now_ms,
 	if (!(e->flags & EMP_FIRING) && model_exits(p->model) < p->cfg.alert_min_exits) {
 		if (s.risk >= p->cfg.threshold)
 			p->stats.alerts_held++;
-		return;
+	} else if (decide_alert(&p->cfg, e, &s, now_ms, cause, model_version(p->model), &m)) {
+		publish_alert(p, sh, e, &m);
+		if (m.firing)
+			publish_suggestion(p, e, &s, m.alert_id, now_ms);
 	}
-	if (!decide_alert(&p->cfg, e, &s, now_ms, cause, model_version(p->model), &m))
-		return;
-	publish_alert(p, sh, e, &m);
-	if (m.firing)
-		publish_suggestion(p, e, &s, m.alert_id, now_ms);
-}
-
-static void
-sweep(struct pipeline *p, struct shard *sh)
-{
-	struct employee *e;
-	size_t it = 0;
-
-	while ((e = table_next(sh->table, &it)) != NULL && !p->failed)
-		assess(p, sh, e, sh->clock_ms, "clock");
-	sh->swept_ms = sh->clock_ms;
+	rescore_schedule(p, sh, e, now_ms, s.risk);
 }
 
 /* Removes e as an erasure does (state_erase(): the shard's statistics
@@ -334,6 +330,7 @@ forget(struct pipeline *p, struct shard *sh, struct employee *e)
 	char id[EMPLOYEE_ID_MAX + 1];
 
 	memcpy(id, e->id, sizeof(id));	/* e is wiped on the way */
+	timerq_remove(sh->timers, e);
 	if (e->flags & EMP_FIRING)
 		p->stats.alerts_open--;		/* the episode ends silently */
 	if (e->flags & EMP_EXITED)
@@ -448,7 +445,7 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 	} else if (was_exited && !(e->flags & EMP_EXITED))
 		p->exited--;	/* rehired */
 	else
-		assess(p, sh, e, sh->clock_ms, ev->id);
+		pipeline_assess(p, sh, e, sh->clock_ms, ev->id);
 }
 
 /* Time that cannot be poisoned (DESIGN.md): an event dated after the
@@ -557,6 +554,8 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 		rc = PIPE_DUPLICATE;
 		goto out;
 	}
+	/* timers due before the event's time fire first, at their own time */
+	rescore_due(p, sh, p->ev.time_ms - 1);
 	if (p->ev.type == EV_ERASED) {
 		p->stats.events_by_type[EV_ERASED]++;
 		erase(p, sh, p->ev.subject);
@@ -565,11 +564,7 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 	release_held(p, sh, msg);
 	if (sh->clock_ms - sh->expired_ms >= MS_PER_DAY)
 		expire_leavers(p, sh);
-	if (sh->swept_ms == 0)
-		sh->swept_ms = sh->clock_ms;
-	else if (sh->clock_ms - sh->swept_ms >=
-	    (int64_t)p->cfg.rescore_interval_hours * 3600000)
-		sweep(p, sh);
+	rescore_epoch(p, sh);
 	if (sh->clock_ms > p->clock_ms)
 		p->clock_ms = sh->clock_ms;
 out:

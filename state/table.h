@@ -106,6 +106,10 @@ struct employee {
 	int64_t		alert_last_ms;		/* latest alert firing, 0 never */
 	uint8_t		protected_counted[PROTECTED_MAX];	/* levels in fairness counts */
 
+	/* rescoring timer (owned by timerq.c) */
+	uint32_t	timer_pos;		/* heap index + 1, 0 not queued */
+	uint32_t	due_min;		/* minute due (since 1970), 0 none */
+
 	/* alert episode (owned by pipeline/decide.c) */
 	uint32_t	episode;		/* episodes opened so far */
 	int64_t		alert_fired_ms;
@@ -148,6 +152,27 @@ void		 window_add(struct window *, int64_t t_ms, double v);
 /* Sum of entries with from_ms <= t < to_ms. */
 double		 window_sum(const struct window *, int64_t from_ms, int64_t to_ms);
 int		 window_count(const struct window *, int64_t from_ms, int64_t to_ms);
+/* The first time after now_ms at which the 12-month window at a time
+ * ([t - 365 d, t]) changes what it holds (an entry enters or leaves);
+ * INT64_MAX when it never does. */
+int64_t		 window_next_change(const struct window *, int64_t now_ms);
+
+/* timerq.c: a shard's rescoring timers in event time (a binary heap keyed
+ * by (due minute, hash of the id, id): the pop order is the input's alone).
+ * A queued record must be removed before it is freed. */
+struct timerq;
+struct timerq	*timerq_new(void);			/* new; NULL on ENOMEM */
+void		 timerq_free(struct timerq *);		/* NULL is a no-op */
+/* Queues or requeues e at the minute at or after due_ms; -1 on ENOMEM. */
+int		 timerq_set(struct timerq *, struct employee *, int64_t due_ms);
+void		 timerq_remove(struct timerq *, struct employee *);
+/* Due time of the first entry (ms, whole minutes), INT64_MAX if empty. */
+int64_t		 timerq_next_ms(const struct timerq *);
+/* The first record due at or before until_ms, removed (borrowed), its due
+ * time in *due_ms; NULL when none is due. */
+struct employee	*timerq_pop(struct timerq *, int64_t until_ms, int64_t *due_ms);
+size_t		 timerq_count(const struct timerq *);
+uint32_t	 timerq_minute(int64_t t_ms);	/* the minute at or after t_ms */
 
 /* dedup.c: remembers the last `capacity` source+id pairs (hashed). */
 struct dedup;

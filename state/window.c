@@ -56,3 +56,22 @@ window_count(const struct window *w, int64_t from_ms, int64_t to_ms)
 			c++;
 	return c;
 }
+
+/* See table.h: an entry at t is in the window of [now - MS_PER_YEAR, now]
+ * from now = t on, and leaves it at t + MS_PER_YEAR + 1. */
+int64_t
+window_next_change(const struct window *w, int64_t now_ms)
+{
+	int64_t next = INT64_MAX, t;
+	int i;
+
+	for (i = 0; i < w->n && i < EMP_WINDOW_MAX; i++) {
+		t = w->e[i].t_ms;
+		if (t > now_ms && t < next)
+			next = t;
+		else if (t <= now_ms && t + MS_PER_YEAR + 1 > now_ms &&
+		    t + MS_PER_YEAR + 1 < next)
+			next = t + MS_PER_YEAR + 1;
+	}
+	return next;
+}
