@@ -168,13 +168,13 @@ apply_action(const struct model_estimates *est, const struct pipeline_config *cf
 	if (!(c->flags & EMP_HAS_SURVEY)) {
 		/* No survey yet: start from the fitted satisfaction relation. */
 		c->satisfaction = sat[0] +
-		    sat[1] * window_sum(&c->incentive, now_ms - MS_PER_YEAR, now_ms) +
-		    sat[2] * window_count(&c->care, now_ms - MS_PER_YEAR, now_ms);
+		    sat[1] * window_sum(&c->incentive, now_ms) +
+		    sat[2] * window_count(&c->care, now_ms);
 		c->flags |= EMP_HAS_SURVEY;
 	}
 	if (!(c->flags & EMP_HAS_ABILITY)) {
 		c->ability = abl[0] + abl[1] *
-		    window_sum(&c->training, now_ms - MS_PER_YEAR, now_ms + 1);
+		    window_sum(&c->training, now_ms);
 		c->flags |= EMP_HAS_ABILITY;
 	}
 	switch (a->kind) {

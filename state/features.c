@@ -540,7 +540,7 @@ months_between(int64_t from_ms, int64_t to_ms)
  * values are NaN: no survey, review or assessment yet; months since raise
  * (since hire when never raised), promotion or with the manager when there
  * is no such time; last_raise_pct is 0 after a hire without raises.
- * 12-month windows cover event times in [now - 365 d, now]. relative_pay
+ * 12-month windows are now's month and the 11 before (window.c). relative_pay
  * is 1.0 when the salary or its median is unknown. An attribute the
  * employee never gave is NaN, except that a one-hot level of an attribute
  * the employee has (with another level) is 0. */
@@ -548,7 +548,6 @@ void
 features_vector(struct features *f, const struct employee *e, int64_t now_ms,
     double *x)
 {
-	int64_t from = now_ms - MS_PER_YEAR, to = now_ms + 1;
 	double med;
 	int s, j;
 
@@ -574,10 +573,10 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
 	    months_between(e->last_promotion_ms, now_ms) : NAN;
 	x[F_MONTHS_WITH_MANAGER] = e->manager != 0 && e->manager_since_ms != 0 ?
 	    months_between(e->manager_since_ms, now_ms) : NAN;
-	x[F_MANAGER_CHANGES] = window_count(&e->manager_changes, from, to);
-	x[F_TRAINING_HOURS] = window_sum(&e->training, from, to);
+	x[F_MANAGER_CHANGES] = window_count(&e->manager_changes, now_ms);
+	x[F_TRAINING_HOURS] = window_sum(&e->training, now_ms);
 	x[F_ABILITY] = e->flags & EMP_HAS_ABILITY ? e->ability : NAN;
-	x[F_CARE] = window_count(&e->care, from, to);
+	x[F_CARE] = window_count(&e->care, now_ms);
 
 	for (s = 0; s < f->nslots; s++) {
 		const struct attr_def *d = &f->defs[f->slot_def[s]];

@@ -4,9 +4,9 @@
  * A struct employee holds everything the models need about one person, in
  * fixed-size fields: applying an event never allocates. Only a new employee
  * allocates its record (once). Time-windowed sums (incentives, training,
- * care, manager changes over the last 12 months) keep the last
- * EMP_WINDOW_MAX timed entries in a ring, so late, out-of-order events land
- * in the right window: every sum is taken over event time, not arrival.
+ * care, manager changes over the last 12 months) are monthly buckets
+ * (window.c), so late, out-of-order events land in the right month: every
+ * sum is taken over event time, not arrival.
  *
  * Files: table.c (hash table of records), window.c (12-month windows),
  * features.c (record -> raw covariate vector, attribute registry, protected
@@ -23,7 +23,9 @@
 
 #include "event.h"
 
-#define EMP_WINDOW_MAX     16	/* timed entries kept per window */
+#define EMP_WINDOW_MAX     16	/* care actions a suggestion tries at most */
+#define WINDOW_MONTHS      12	/* monthly buckets of a 12-month window */
+#define WINDOW_MONTH_MS    2629800000LL	/* 30.4375 days: window months */
 #define FEATURES_MAX       64	/* covariates, built-in plus attributes */
 #define ATTR_FEATURES_MAX  40	/* of which attribute-derived at most */
 #define PROTECTED_MAX      16	/* protected attributes tracked for fairness */
@@ -44,16 +46,16 @@ enum emp_flag {
 	EMP_EVER_ALERTED = 1 << 7	/* for fairness: alert rates per group */
 };
 
-struct timed {
-	int64_t	t_ms;
-	double	v;
+/* 12 monthly sums ending with the newest month seen (window.c). */
+struct window {
+	int32_t		month;			/* newest month held, 0 empty */
+	float		v[WINDOW_MONTHS];	/* by month % WINDOW_MONTHS */
 };
 
-/* Ring of the last EMP_WINDOW_MAX timed values, in arrival order. */
-struct window {
-	struct timed	e[EMP_WINDOW_MAX];
-	uint8_t		n;	/* entries used, <= EMP_WINDOW_MAX */
-	uint8_t		head;	/* next slot to write */
+/* 12 monthly counts, the same way (saturating at 255 a month). */
+struct tally {
+	int32_t		month;
+	uint8_t		n[WINDOW_MONTHS];
 };
 
 struct employee {
@@ -82,8 +84,8 @@ struct employee {
 
 	struct window	incentive;		/* % of salary: raises, bonuses, equity */
 	struct window	training;		/* hours */
-	struct window	care;			/* 1 per care event */
-	struct window	manager_changes;	/* 1 per change */
+	struct tally	care;			/* care events */
+	struct tally	manager_changes;	/* manager changes */
 
 	/* attributes mapped through the registry in struct features */
 	double		attr[ATTR_FEATURES_MAX];
@@ -146,16 +148,24 @@ int		 strtab_find(const struct strtab *, const char *); /* id or -1 */
 const char	*strtab_name(const struct strtab *, int id);	/* borrowed, NULL if bad */
 int		 strtab_count(const struct strtab *);
 
-/* window.c: windows over event time. window_add() keeps the newest
- * EMP_WINDOW_MAX entries by event time, whatever the arrival order. */
-void		 window_add(struct window *, int64_t t_ms, double v);
-/* Sum of entries with from_ms <= t < to_ms. */
-double		 window_sum(const struct window *, int64_t from_ms, int64_t to_ms);
-int		 window_count(const struct window *, int64_t from_ms, int64_t to_ms);
-/* The first time after now_ms at which the 12-month window at a time
- * ([t - 365 d, t]) changes what it holds (an entry enters or leaves);
- * INT64_MAX when it never does. */
-int64_t		 window_next_change(const struct window *, int64_t now_ms);
+/* window.c: 12-month windows over event time in monthly buckets. The
+ * window at t is t's month (WINDOW_MONTH_MS long, from 1970) and the 11
+ * before it. window_add(w, t_ms, v) adds v (a struct window) or counts one
+ * (a struct tally) in t's month, whatever the arrival order. */
+void		 window_sum_add(struct window *, int64_t t_ms, double v);
+void		 window_tally_add(struct tally *, int64_t t_ms, double v);
+#define window_add(w, t_ms, v) _Generic((w),				\
+	struct tally *: window_tally_add, default: window_sum_add)((w), (t_ms), (v))
+double		 window_sum(const struct window *, int64_t now_ms);
+int		 window_count(const struct tally *, int64_t now_ms);
+/* The first time after now_ms at which the window at a time changes what
+ * it holds (a month start); INT64_MAX when it never does. */
+int64_t		 window_sum_next_change(const struct window *, int64_t now_ms);
+int64_t		 window_tally_next_change(const struct tally *, int64_t now_ms);
+#define window_next_change(w, now_ms) _Generic((w),			\
+	struct tally *: window_tally_next_change,			\
+	const struct tally *: window_tally_next_change,			\
+	default: window_sum_next_change)((w), (now_ms))
 
 /* timerq.c: a shard's rescoring timers in event time (a binary heap keyed
  * by (due minute, hash of the id, id): the pop order is the input's alone).

@@ -335,8 +335,8 @@ test_vector(void)
 	window_add(&e.manager_changes, now - 30 * DAY, 1);
 	window_add(&e.manager_changes, now - 366 * DAY, 1);
 	window_add(&e.training, now - 10 * DAY, 6);
-	window_add(&e.training, now - 365 * DAY, 2);
-	window_add(&e.training, now + DAY, 50);		/* after now: not yet */
+	window_add(&e.training, now - 308 * DAY, 2);	/* 11 months back: in */
+	window_add(&e.training, now + 31 * DAY, 50);	/* next month: not yet */
 	window_add(&e.care, now, 1);
 	window_add(&e.care, now - 400 * DAY, 1);
 	attr_num(&a[0], "distance_km", 7.5);

@@ -163,23 +163,25 @@ static void
 test_window_next_change(void)
 {
 	struct window w;
-	int64_t now = 1735689600000LL;
+	struct tally c;
+	const int64_t M = WINDOW_MONTH_MS, m0 = 660 * M;
 
 	memset(&w, 0, sizeof(w));
-	CHECK(window_next_change(&w, now) == INT64_MAX);
-	window_add(&w, now - 10 * MS_PER_DAY, 3);
-	window_add(&w, now - 400 * MS_PER_DAY, 1);	/* gone already */
-	CHECK(window_next_change(&w, now) == now - 10 * MS_PER_DAY + MS_PER_YEAR + 1);
-	window_add(&w, now + 5 * MS_PER_DAY, 1);	/* enters later */
-	CHECK(window_next_change(&w, now) == now + 5 * MS_PER_DAY);
-	/* the 12-month window as features.c takes it, [t - 365 d, t]: the entry
-	 * is in it just before the change and out of it at the change */
-	{
-		int64_t c = now - 10 * MS_PER_DAY + MS_PER_YEAR + 1;
-
-		CHECK(window_sum(&w, c - 1 - MS_PER_YEAR, c) == 3 + 1);
-		CHECK(window_sum(&w, c - MS_PER_YEAR, c + 1) == 1);	/* the later one */
-	}
+	memset(&c, 0, sizeof(c));
+	CHECK(window_next_change(&w, m0) == INT64_MAX);
+	window_add(&w, m0 + 10 * MS_PER_DAY, 3);
+	window_add(&w, m0 + 2 * M + MS_PER_DAY, 1);
+	/* the first entry leaves at month 12, the second at month 14 */
+	CHECK(window_next_change(&w, m0 + 3 * M) == m0 + 12 * M);
+	CHECK(window_next_change(&w, m0 + 12 * M) == m0 + 14 * M);
+	/* an entry of a later month enters at its month's start */
+	CHECK(window_next_change(&w, m0 - 5 * M) == m0);
+	CHECK(window_next_change(&w, m0 + M) == m0 + 2 * M);
+	/* at the change the window's sum differs from just before it */
+	CHECK(window_sum(&w, m0 + 12 * M - 1) != window_sum(&w, m0 + 12 * M));
+	window_add(&c, m0 + 5 * M, 1);
+	CHECK(window_next_change(&c, m0 + 5 * M) == m0 + 17 * M);
+	CHECK(window_next_change(&c, m0 + 17 * M) == INT64_MAX);
 }
 
 static int
