@@ -329,7 +329,7 @@ forget(struct pipeline *p, struct shard *sh, struct employee *e)
 {
 	char id[EMPLOYEE_ID_MAX + 1];
 
-	memcpy(id, e->id, sizeof(id));	/* e is wiped on the way */
+	snprintf(id, sizeof(id), "%s", e->id);	/* e is wiped on the way */
 	timerq_remove(sh->timers, e);
 	if (e->flags & EMP_FIRING)
 		p->stats.alerts_open--;		/* the episode ends silently */

@@ -1,38 +1,57 @@
 /*
- * table.c: the per-employee table, an open-addressed hash table of
- * pointers to records.
+ * table.c: the per-employee table of a shard: records in slabs, an
+ * open-addressed hash index over them, and the ids in an arena.
  *
- * Design: each employee's struct employee is allocated once, when first
- * seen, and never moves (callers hold borrowed pointers across calls and
- * the model keeps none). The slot array holds (hash, pointer) pairs with
- * linear probing. An erased slot becomes a tombstone so that probe chains
- * stay intact; tombstones are reused by inserts and dropped on rehash.
- * The array grows (doubles) when live + tombstones exceed 3/4 of it, or
- * is rebuilt at the same size when tombstones dominate, so every lookup
- * is O(1) expected. Lookups and updates of existing employees never
- * allocate.
+ * Design. Records live in slabs of SLAB_RECORDS, allocated as the table
+ * grows and never moved or shrunk, so a record's address is stable for its
+ * life (callers hold borrowed pointers across calls) and a pass over the
+ * whole shard (an epoch's rescoring, plans, leavers) walks contiguous
+ * memory in index order instead of chasing pointers in hash order. An
+ * erased record is wiped and its index reused by the next new employee
+ * (last erased, first reused), so the order is a function of the input.
+ *
+ * The index is 8 bytes a slot: the upper 32 bits of the id's hash and the
+ * record's index + 1 (0 empty, TOMBSTONE erased), linear probing. A
+ * tombstone keeps probe chains intact; inserts reuse them and a rebuild
+ * drops them. The slot array grows (doubles) when live + tombstones pass
+ * 3/4 of it, or is rebuilt at the same size when tombstones dominate, so
+ * every lookup is O(1) expected; a rebuild hashes the ids again.
+ *
+ * Ids are copied into an arena of IDS_CHUNK-byte chunks in blocks of a
+ * multiple of 8 bytes; an erased id's block is wiped and kept on a free
+ * list of its size, for the next id of that size. Lookups and updates of
+ * existing employees never allocate.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "table.h"
 
-#define TABLE_MIN 64
+#define TABLE_MIN	64
+#define SLAB_RECORDS	1024
+#define TOMBSTONE	UINT32_MAX
+#define IDS_CHUNK	65536
+#define ID_CLASSES	((EMPLOYEE_ID_MAX + 1 + 7) / 8 + 1)
 
 struct slot {
-	uint64_t	 hash;
-	struct employee	*e;	/* NULL empty, TOMBSTONE erased */
+	uint32_t	 tag;	/* hash >> 32 */
+	uint32_t	 ref;	/* record index + 1; 0 empty, TOMBSTONE erased */
 };
 
 struct table {
-	struct slot	*slots;
-	size_t		 mask;		/* nslots - 1, nslots a power of 2 */
-	size_t		 live;
-	size_t		 dead;		/* tombstones */
+	struct slot	 *slots;
+	size_t		  mask;		/* nslots - 1, nslots a power of 2 */
+	size_t		  live;
+	size_t		  dead;		/* tombstones */
+	struct employee	**slabs;	/* each SLAB_RECORDS records */
+	size_t		  nslabs;
+	uint32_t	  used;		/* indices handed out so far */
+	uint32_t	 *freed;	/* erased indices, a stack */
+	size_t		  nfreed, capfreed;
+	char		**chunks;	/* the id arena */
+	size_t		  nchunks, chunk_used;
+	char		 *idfree[ID_CLASSES];	/* free blocks by size / 8 */
 };
-
-static struct employee tombstone_rec;
-#define TOMBSTONE (&tombstone_rec)
 
 /* Continues a 64-bit FNV-1a hash h over n bytes of p; returns it. */
 uint64_t
@@ -67,6 +86,12 @@ hash_id(const char *id, size_t len)
 	return table_hash_mix(table_hash_bytes(TABLE_HASH_INIT, id, len));
 }
 
+static struct employee *
+rec(const struct table *t, uint32_t ref)
+{
+	return &t->slabs[(ref - 1) / SLAB_RECORDS][(ref - 1) % SLAB_RECORDS];
+}
+
 /* Returns a new empty table, or NULL on ENOMEM. */
 struct table *
 table_new(void)
@@ -83,7 +108,7 @@ table_new(void)
 	return t;
 }
 
-/* Frees t and every record in it (wiped first); NULL is a no-op. */
+/* Frees t and every record and id in it (wiped first); NULL is a no-op. */
 void
 table_free(struct table *t)
 {
@@ -91,14 +116,58 @@ table_free(struct table *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; i <= t->mask; i++) {
-		if (t->slots[i].e != NULL && t->slots[i].e != TOMBSTONE) {
-			explicit_bzero(t->slots[i].e, sizeof(struct employee));
-			free(t->slots[i].e);
-		}
+	for (i = 0; i < t->nslabs; i++) {
+		explicit_bzero(t->slabs[i], SLAB_RECORDS * sizeof(struct employee));
+		free(t->slabs[i]);
 	}
+	for (i = 0; i < t->nchunks; i++) {
+		explicit_bzero(t->chunks[i], IDS_CHUNK);
+		free(t->chunks[i]);
+	}
+	free(t->slabs);
+	free(t->chunks);
+	free(t->freed);
 	free(t->slots);
 	free(t);
+}
+
+/* A copy of id[0..len) in the arena (NUL-terminated), or NULL on ENOMEM. */
+static char *
+id_copy(struct table *t, const char *id, size_t len)
+{
+	size_t c = (len + 1 + 7) / 8;
+	char *b, **ch;
+
+	if ((b = t->idfree[c]) != NULL)
+		memcpy(&t->idfree[c], b, sizeof(char *));
+	else {
+		if (t->nchunks == 0 || t->chunk_used + c * 8 > IDS_CHUNK) {
+			if ((ch = realloc(t->chunks, (t->nchunks + 1) * sizeof(*ch))) == NULL)
+				return NULL;
+			t->chunks = ch;
+			if ((ch[t->nchunks] = malloc(IDS_CHUNK)) == NULL)
+				return NULL;
+			t->nchunks++;
+			t->chunk_used = 0;
+		}
+		b = t->chunks[t->nchunks - 1] + t->chunk_used;
+		t->chunk_used += c * 8;
+	}
+	memset(b, 0, c * 8);
+	memcpy(b, id, len);
+	return b;
+}
+
+/* Wipes the block of id and puts it on its free list. */
+static void
+id_release(struct table *t, const char *id)
+{
+	size_t c = (strlen(id) + 1 + 7) / 8;
+	char *b = (char *)(uintptr_t)id;
+
+	explicit_bzero(b, c * 8);
+	memcpy(b, &t->idfree[c], sizeof(char *));
+	t->idfree[c] = b;
 }
 
 /* Index of the live slot holding id, or (size_t)-1. */
@@ -106,15 +175,19 @@ static size_t
 find(const struct table *t, const char *id, size_t len, uint64_t h)
 {
 	size_t i = (size_t)h & t->mask;
+	uint32_t tag = (uint32_t)(h >> 32);
 
 	for (;;) {
 		const struct slot *s = &t->slots[i];
+		const struct employee *e;
 
-		if (s->e == NULL)
+		if (s->ref == 0)
 			return (size_t)-1;
-		if (s->e != TOMBSTONE && s->hash == h &&
-		    strncmp(s->e->id, id, len) == 0 && s->e->id[len] == '\0')
-			return i;
+		if (s->ref != TOMBSTONE && s->tag == tag) {
+			e = rec(t, s->ref);
+			if (strncmp(e->id, id, len) == 0 && e->id[len] == '\0')
+				return i;
+		}
 		i = (i + 1) & t->mask;
 	}
 }
@@ -125,14 +198,19 @@ rehash(struct table *t, size_t nslots)
 {
 	struct slot *ns;
 	size_t i, j, nmask = nslots - 1;
+	uint64_t h;
 
 	if ((ns = calloc(nslots, sizeof(*ns))) == NULL)
 		return -1;
 	for (i = 0; i <= t->mask; i++) {
-		if (t->slots[i].e == NULL || t->slots[i].e == TOMBSTONE)
+		const char *id;
+
+		if (t->slots[i].ref == 0 || t->slots[i].ref == TOMBSTONE)
 			continue;
-		j = (size_t)t->slots[i].hash & nmask;
-		while (ns[j].e != NULL)
+		id = rec(t, t->slots[i].ref)->id;
+		h = hash_id(id, strlen(id));
+		j = (size_t)h & nmask;
+		while (ns[j].ref != 0)
 			j = (j + 1) & nmask;
 		ns[j] = t->slots[i];
 	}
@@ -152,7 +230,29 @@ table_get(struct table *t, const char *id)
 	if (id == NULL || (len = strnlen(id, EMPLOYEE_ID_MAX + 1)) > EMPLOYEE_ID_MAX)
 		return NULL;
 	i = find(t, id, len, hash_id(id, len));
-	return i == (size_t)-1 ? NULL : t->slots[i].e;
+	return i == (size_t)-1 ? NULL : rec(t, t->slots[i].ref);
+}
+
+/* A zeroed record's index + 1: the last erased one, else the next of the
+ * slabs (a new slab when they are full). 0 on ENOMEM. */
+static uint32_t
+new_record(struct table *t)
+{
+	struct employee **s;
+
+	if (t->nfreed > 0)
+		return t->freed[--t->nfreed];
+	if (t->used == UINT32_MAX - 1)
+		return 0;
+	if (t->used == t->nslabs * SLAB_RECORDS) {
+		if ((s = realloc(t->slabs, (t->nslabs + 1) * sizeof(*s))) == NULL)
+			return 0;
+		t->slabs = s;
+		if ((s[t->nslabs] = calloc(SLAB_RECORDS, sizeof(struct employee))) == NULL)
+			return 0;
+		t->nslabs++;
+	}
+	return ++t->used;
 }
 
 /* Returns the record of id (borrowed), creating it zeroed with flags =
@@ -164,6 +264,8 @@ table_put(struct table *t, const char *id, int *created)
 	struct employee *e;
 	size_t len, i, nslots;
 	uint64_t h;
+	uint32_t ref;
+	char *copy;
 
 	if (created != NULL)
 		*created = 0;
@@ -172,7 +274,7 @@ table_put(struct table *t, const char *id, int *created)
 		return NULL;
 	h = hash_id(id, len);
 	if ((i = find(t, id, len, h)) != (size_t)-1)
-		return t->slots[i].e;
+		return rec(t, t->slots[i].ref);
 
 	nslots = t->mask + 1;
 	if ((t->live + t->dead + 1) * 4 > nslots * 3) {
@@ -180,40 +282,62 @@ table_put(struct table *t, const char *id, int *created)
 		if (rehash(t, (t->live + 1) * 2 > nslots ? nslots * 2 : nslots) == -1)
 			return NULL;
 	}
-	if ((e = calloc(1, sizeof(*e))) == NULL)
+	if ((copy = id_copy(t, id, len)) == NULL)
 		return NULL;
-	memcpy(e->id, id, len);
+	if ((ref = new_record(t)) == 0) {
+		id_release(t, copy);
+		return NULL;
+	}
+	e = rec(t, ref);
+	e->id = copy;
 	e->flags = EMP_PROVISIONAL;
 	e->dept = -1;
 
 	i = (size_t)h & t->mask;
-	while (t->slots[i].e != NULL && t->slots[i].e != TOMBSTONE)
+	while (t->slots[i].ref != 0 && t->slots[i].ref != TOMBSTONE)
 		i = (i + 1) & t->mask;
-	if (t->slots[i].e == TOMBSTONE)
+	if (t->slots[i].ref == TOMBSTONE)
 		t->dead--;
-	t->slots[i].hash = h;
-	t->slots[i].e = e;
+	t->slots[i].tag = (uint32_t)(h >> 32);
+	t->slots[i].ref = ref;
 	t->live++;
 	if (created != NULL)
 		*created = 1;
 	return e;
 }
 
-/* Wipes the record of id (explicit_bzero) and frees it. Returns 1 if it
- * existed, 0 if not. Pointers to the record are invalid afterwards. */
+/* Wipes the record of id and its id (explicit_bzero) and frees both for
+ * reuse. Returns 1 if it existed, 0 if not. Pointers to the record are
+ * invalid afterwards. */
 int
 table_erase(struct table *t, const char *id)
 {
 	size_t len, i;
+	uint32_t ref, *f;
+	struct employee *e;
 
 	if (id == NULL || (len = strnlen(id, EMPLOYEE_ID_MAX + 1)) > EMPLOYEE_ID_MAX)
 		return 0;
 	if ((i = find(t, id, len, hash_id(id, len))) == (size_t)-1)
 		return 0;
-	explicit_bzero(t->slots[i].e, sizeof(struct employee));
-	free(t->slots[i].e);
-	t->slots[i].e = TOMBSTONE;
-	t->slots[i].hash = 0;
+	ref = t->slots[i].ref;
+	if (t->nfreed == t->capfreed) {
+		size_t cap = t->capfreed ? t->capfreed * 2 : 64;
+
+		/* Without room to remember the index the record is still
+		 * wiped and unlinked; its memory is just not reused. */
+		if ((f = realloc(t->freed, cap * sizeof(*f))) != NULL) {
+			t->freed = f;
+			t->capfreed = cap;
+		}
+	}
+	e = rec(t, ref);
+	id_release(t, e->id);
+	explicit_bzero(e, sizeof(*e));
+	if (t->nfreed < t->capfreed)
+		t->freed[t->nfreed++] = ref;
+	t->slots[i].ref = TOMBSTONE;
+	t->slots[i].tag = 0;
 	t->live--;
 	t->dead++;
 	return 1;
@@ -226,21 +350,22 @@ table_count(const struct table *t)
 	return t->live;
 }
 
-/* Returns the next record at or after slot *it (borrowed) and advances
- * *it past it; NULL at the end. Order is unspecified. */
+/* Returns the next record at or after index *it (borrowed) and advances
+ * *it past it; NULL at the end. Records come in index order: the slabs'
+ * memory order. An erased record (wiped: no id) is skipped. */
 struct employee *
 table_next(struct table *t, size_t *it)
 {
 	size_t i;
 
-	for (i = *it; i <= t->mask; i++) {
-		struct employee *e = t->slots[i].e;
+	for (i = *it; i < t->used; i++) {
+		struct employee *e = &t->slabs[i / SLAB_RECORDS][i % SLAB_RECORDS];
 
-		if (e != NULL && e != TOMBSTONE) {
+		if (e->id != NULL) {
 			*it = i + 1;
 			return e;
 		}
 	}
-	*it = t->mask + 1;
+	*it = t->used;
 	return NULL;
 }

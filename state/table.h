@@ -59,7 +59,7 @@ struct tally {
 };
 
 struct employee {
-	char		id[EMPLOYEE_ID_MAX + 1];
+	const char	*id;		/* in the table's arena (table.c), NULL when free */
 	uint32_t	flags;			/* enum emp_flag */
 	int64_t		hired_ms;		/* 0 while provisional */
 	int64_t		exit_ms;
@@ -115,10 +115,13 @@ struct employee {
 	/* alert episode (owned by pipeline/decide.c) */
 	uint32_t	episode;		/* episodes opened so far */
 	int64_t		alert_fired_ms;
-	char		alert_cause[EVENT_ID_MAX + 1];	/* input id that opened it */
+	/* the alert id's hash over the employee and the input that opened the
+	 * episode, to be finished with alert_fired_ms (decide.c) */
+	uint64_t	alert_h[2];
 };
 
-/* table.c: open hashing on the id; records never move once created. */
+/* table.c: records in slabs (never move once created; iteration in
+ * memory order), a hash index on the id, ids in the table's arena. */
 struct table;
 struct table	*table_new(void);			/* new; NULL on ENOMEM */
 void		 table_free(struct table *);		/* NULL is a no-op */

@@ -46,7 +46,7 @@ static void
 emp_new(struct employee *e)
 {
 	memset(e, 0, sizeof(*e));
-	snprintf(e->id, sizeof(e->id), "E1");
+	e->id = "E1";
 	e->flags = EMP_PROVISIONAL;
 	e->dept = -1;
 }

@@ -37,7 +37,7 @@ test_hysteresis_edges(void)
 	cfg.clear_threshold = 0.4;
 	cfg.critical_threshold = 0.75;
 	memset(&e, 0, sizeof(e));
-	snprintf(e.id, sizeof(e.id), "E7");
+	e.id = "E7";
 	memset(&s, 0, sizeof(s));
 
 	s.risk = 0.5;		/* at the threshold: fires */
@@ -45,7 +45,8 @@ test_hysteresis_edges(void)
 	CHECK(m.firing == 1 && m.critical == 0);
 	CHECK(e.flags & EMP_FIRING && e.flags & EMP_EVER_ALERTED);
 	CHECK(e.episode == 1 && e.alert_fired_ms == 1000);
-	CHECK_STR(e.alert_cause, "ev-a");
+	decide_make_id(id, "E7", "ev-a", "1000");	/* employee, cause, time */
+	CHECK_STR(m.alert_id, id);
 	CHECK(m.model_version == 3 && m.event_time_ms == 1000);
 	CHECK(m.horizon_days == cfg.horizon_days);
 	memcpy(id, m.alert_id, sizeof(id));
@@ -99,7 +100,7 @@ test_warmup_decide(void)
 	pipeline_config_defaults(&cfg);
 	cfg.alert_min_exits = 1000000;
 	memset(&e, 0, sizeof(e));
-	snprintf(e.id, sizeof(e.id), "W1");
+	e.id = "W1";
 	memset(&s, 0, sizeof(s));
 	e.flags = EMP_FIRING | EMP_EVER_ALERTED;
 	e.episode = 1;

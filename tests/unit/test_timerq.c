@@ -19,6 +19,7 @@
 #define N	300
 
 static struct employee recs[N];
+static char ids[N][16];
 static int64_t ref_due[N];	/* minute * 60000, -1 not queued */
 
 static unsigned long long rng = 7;
@@ -67,7 +68,8 @@ test_against_reference(void)
 	CHECK(q != NULL);
 	memset(recs, 0, sizeof(recs));
 	for (i = 0; i < N; i++) {
-		snprintf(recs[i].id, sizeof(recs[i].id), "E%04d", i);
+		snprintf(ids[i], sizeof(ids[i]), "E%04d", i);
+		recs[i].id = ids[i];
 		ref_due[i] = -1;
 	}
 	for (int step = 0; step < 20000; step++) {
@@ -127,8 +129,10 @@ test_ties(void)
 	int same = 1;
 
 	memset(recs, 0, sizeof(recs));
-	for (int i = 0; i < 50; i++)
-		snprintf(recs[i].id, sizeof(recs[i].id), "tie-%d", i);
+	for (int i = 0; i < 50; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "tie-%d", i);
+		recs[i].id = ids[i];
+	}
 	for (int i = 0; i < 50; i++)
 		CHECK(timerq_set(a, &recs[i], t) == 0);
 	for (int i = 0; i < 50; i++) {
