@@ -441,8 +441,10 @@ is_builtin_key(const struct features *f, const char *key)
 }
 
 /* Maps n attributes of an event at t_ms into e: protected ones into
- * e->protected_level, the rest into e->attr through the registry, which
- * learns new attributes and levels while there is room. Never allocates. */
+ * e->protected_level, the rest into e's attribute slots (record.c) through
+ * the registry, which learns new attributes and levels while there is
+ * room. Allocates only when e needs more than ATTR_INLINE values other
+ * than 0/1 (once per record; without memory the value stays unknown). */
 void
 features_set_attrs(struct features *f, struct employee *e,
     const struct hr_attr *attrs, int n, int64_t t_ms)
@@ -489,16 +491,13 @@ features_set_attrs(struct features *f, struct employee *e,
 		if (d->is_num != a->is_num)
 			continue;	/* type changed: keep the first meaning */
 		if (d->is_num) {
-			e->attr[d->slot[0]] = a->num;
-			e->attr_set |= 1ULL << d->slot[0];
+			(void)emp_attr_put(e, d->slot[0], a->num);	/* ENOMEM: unknown */
 			continue;
 		}
 		if ((s = level_slot(f, key, lvl)) < 0)
 			s = add_slot(f, di, key, lvl);	/* -1: folded level */
-		for (j = 0; j < d->nslots; j++) {
-			e->attr[d->slot[j]] = d->slot[j] == s ? 1.0 : 0.0;
-			e->attr_set |= 1ULL << d->slot[j];
-		}
+		for (j = 0; j < d->nslots; j++)
+			(void)emp_attr_put(e, d->slot[j], d->slot[j] == s ? 1.0 : 0.0);
 	}
 }
 
@@ -583,7 +582,7 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
 		double v = NAN;
 
 		if (e->attr_set & (1ULL << s)) {
-			v = e->attr[s];
+			v = emp_attr_get(e, s);
 		} else if (f->slot_onehot[s]) {
 			for (j = 0; j < d->nslots; j++)
 				if (e->attr_set & (1ULL << d->slot[j]))

@@ -116,6 +116,8 @@ table_free(struct table *t)
 
 	if (t == NULL)
 		return;
+	for (i = 0; i < t->used; i++)
+		emp_attr_release(&t->slabs[i / SLAB_RECORDS][i % SLAB_RECORDS]);
 	for (i = 0; i < t->nslabs; i++) {
 		explicit_bzero(t->slabs[i], SLAB_RECORDS * sizeof(struct employee));
 		free(t->slabs[i]);
@@ -333,6 +335,7 @@ table_erase(struct table *t, const char *id)
 	}
 	e = rec(t, ref);
 	id_release(t, e->id);
+	emp_attr_release(e);
 	explicit_bzero(e, sizeof(*e));
 	if (t->nfreed < t->capfreed)
 		t->freed[t->nfreed++] = ref;

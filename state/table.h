@@ -29,6 +29,7 @@
 #define FEATURES_MAX       64	/* covariates, built-in plus attributes */
 #define ATTR_FEATURES_MAX  40	/* of which attribute-derived at most */
 #define PROTECTED_MAX      16	/* protected attributes tracked for fairness */
+#define ATTR_INLINE        8	/* attribute values other than 0/1 kept inline */
 #define DEPARTMENTS_MAX    1024	/* departments interned */
 
 #define MS_PER_DAY   86400000LL
@@ -58,67 +59,90 @@ struct tally {
 	uint8_t		n[WINDOW_MONTHS];
 };
 
+/*
+ * One employee. Grouped by size so that nothing pads (8-byte fields, then
+ * 4, 2, 1); within a group, by owner. Survey-like values are floats (a
+ * 0..100 scale needs no more; the last score stays double because exit
+ * alerts and plans publish it as it was computed), ids and the
+ * alert's cause live outside (table.c, decide.c), attributes take room
+ * only for what the employee has (record.c).
+ */
 struct employee {
 	const char	*id;		/* in the table's arena (table.c), NULL when free */
-	uint32_t	flags;			/* enum emp_flag */
 	int64_t		hired_ms;		/* 0 while provisional */
 	int64_t		exit_ms;
 	int64_t		last_event_ms;		/* latest event time applied */
-
-	int		dept;			/* strtab id, -1 unknown */
-	int		job_level;		/* 0 unknown */
 	double		salary;			/* yearly, 0 unknown */
 	uint64_t	manager;		/* hash of manager id, 0 none */
 	int64_t		manager_since_ms;
 	int64_t		last_raise_ms;		/* 0 never */
-	double		last_raise_pct;		/* % of the salary before it */
 	int64_t		last_promotion_ms;	/* 0 never: hire counts */
+	/* the times the latest values below took effect */
+	int64_t		survey_ms, review_ms, ability_ms;
 
-	/* latest values by event time, with the time they took effect */
-	double		satisfaction, engagement, intent_to_stay, work_life_balance;
-	int64_t		survey_ms;
-	double		rating, potential;
-	int64_t		review_ms;
-	double		ability;		/* latest assessment, 0..100 */
-	int64_t		ability_ms;
+	/* model bookkeeping (owned by state/model.c) */
+	int64_t		interval_start_ms;	/* open exposure interval */
+	int64_t		scored_ms;
+	double		model_tree_risk;	/* risk held in quality's histogram */
+	/* the last score, doubles: exit alerts and plans publish them */
+	double		risk;			/* 0..1 */
+	double		expected_tenure_days;
+	int64_t		calib_ms;		/* open calibration snapshot, 0 none */
+	int64_t		alert_eval_ms;		/* alert awaiting its outcome, 0 none */
+	int64_t		alert_last_ms;		/* latest alert firing, 0 never */
+
+	/* alert episode (owned by pipeline/decide.c) */
+	int64_t		alert_fired_ms;
+	/* the alert id's hash over the employee and the input that opened the
+	 * episode, to be finished with alert_fired_ms (decide.c) */
+	uint64_t	alert_h[2];
+
+	/* attributes mapped through the registry in struct features; read
+	 * and written with emp_attr_get() / emp_attr_put() (record.c) */
+	uint64_t	attr_set;		/* bit i: slot i was given */
+	uint64_t	attr_bit;		/* of those, held as a bit (0 or 1) */
+	uint64_t	attr_one;		/* that bit */
+	union {
+		float	 v[ATTR_INLINE];	/* the other values, in slot order */
+		float	*ext;			/* all of them by slot (attr_ext) */
+	}		attr_val;
+
+	uint32_t	flags;			/* enum emp_flag */
+	float		last_raise_pct;		/* % of the salary before it */
+	/* latest values by event time */
+	float		satisfaction, engagement, intent_to_stay, work_life_balance;
+	float		rating, potential;
+	float		ability;		/* latest assessment, 0..100 */
+	float		calib_risk;		/* (model.c) */
+	uint32_t	episode;		/* episodes opened so far (decide.c) */
+	/* rescoring timer (owned by timerq.c) */
+	uint32_t	timer_pos;		/* heap index + 1, 0 not queued */
+	uint32_t	due_min;		/* minute due (since 1970), 0 none */
 
 	struct window	incentive;		/* % of salary: raises, bonuses, equity */
 	struct window	training;		/* hours */
 	struct tally	care;			/* care events */
 	struct tally	manager_changes;	/* manager changes */
 
-	/* attributes mapped through the registry in struct features */
-	double		attr[ATTR_FEATURES_MAX];
-	uint64_t	attr_set;		/* bit i: attr[i] was given */
+	int16_t		dept;			/* strtab id, -1 unknown */
+	int16_t		job_level;		/* 0 unknown */
+	uint8_t		model_flags;		/* MODEL_* bits (model.c) */
+	int8_t		calib_decile;		/* (model.c) */
+	uint8_t		attr_ext;		/* 1: attr_val.ext */
 	/* protected characteristics: level id + 1 per tracked name, 0 unknown;
 	 * used only for fairness monitoring, never as model inputs */
 	uint8_t		protected_level[PROTECTED_MAX];
-
-	/* model bookkeeping (owned by state/model.c) */
-	int64_t		interval_start_ms;	/* open exposure interval */
-	double		risk;			/* last score, 0..1 */
-	double		expected_tenure_days;
-	int64_t		scored_ms;
-	uint32_t	model_flags;		/* MODEL_* bits, model.c */
-	double		model_tree_risk;	/* risk held in quality's histogram */
-	int64_t		calib_ms;		/* open calibration snapshot, 0 none */
-	double		calib_risk;
-	int		calib_decile;
-	int64_t		alert_eval_ms;		/* alert awaiting its outcome, 0 none */
-	int64_t		alert_last_ms;		/* latest alert firing, 0 never */
-	uint8_t		protected_counted[PROTECTED_MAX];	/* levels in fairness counts */
-
-	/* rescoring timer (owned by timerq.c) */
-	uint32_t	timer_pos;		/* heap index + 1, 0 not queued */
-	uint32_t	due_min;		/* minute due (since 1970), 0 none */
-
-	/* alert episode (owned by pipeline/decide.c) */
-	uint32_t	episode;		/* episodes opened so far */
-	int64_t		alert_fired_ms;
-	/* the alert id's hash over the employee and the input that opened the
-	 * episode, to be finished with alert_fired_ms (decide.c) */
-	uint64_t	alert_h[2];
+	uint8_t		protected_counted[PROTECTED_MAX];	/* levels in fairness counts (model.c) */
 };
+
+/* record.c: attribute slot s of a record (0 <= s < ATTR_FEATURES_MAX).
+ * get: NaN when e does not have it. put: 0, or -1 when s is out of range
+ * or e needs more than ATTR_INLINE values other than 0/1 and there is no
+ * memory for the array they move to (once per record; e is unchanged).
+ * release: frees that array (the table calls it before wiping e). */
+double		 emp_attr_get(const struct employee *, int s);
+int		 emp_attr_put(struct employee *, int s, double v);
+void		 emp_attr_release(struct employee *);
 
 /* table.c: records in slabs (never move once created; iteration in
  * memory order), a hash index on the id, ids in the table's arena. */

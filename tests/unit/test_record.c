@@ -5,8 +5,10 @@
  * reused by the next employee; iteration is in memory order and skips
  * erased records; ids of every length up to the maximum round-trip
  * through the arena; the alert id kept as a partial hash is the one
- * decide_make_id() makes of the whole.
+ * decide_make_id() makes of the whole; attribute slots hold what was put,
+ * inline or spilled.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,11 +122,58 @@ test_alert_id(void)
 	CHECK_STR(m.alert_id, want);	/* the episode's id, at its close */
 }
 
+/* Attribute slots against a plain array: random puts of 0, 1 and other
+ * values over every slot, past ATTR_INLINE values (the spill), then
+ * release. Values other than 0/1 are kept as floats. */
+static void
+test_attrs(void)
+{
+	struct employee e;
+	double ref[ATTR_FEATURES_MAX];
+	unsigned long long r = 5;
+	int bad = 0, s, step, spilled = 0;
+
+	for (int round = 0; round < 20; round++) {
+		memset(&e, 0, sizeof(e));
+		for (s = 0; s < ATTR_FEATURES_MAX; s++)
+			ref[s] = NAN;
+		for (step = 0; step < 200; step++) {
+			double v;
+
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			/* early rounds stay within ATTR_INLINE slots: no spill */
+			s = (int)((r >> 33) % (round < 10 ? ATTR_INLINE : ATTR_FEATURES_MAX));
+			v = (r >> 20) % 3 == 0 ? 0.0 : (r >> 20) % 3 == 1 ? 1.0 :
+			    (double)((r >> 40) % 1000) / 8.0 + 0.125;
+			if (emp_attr_put(&e, s, v) != 0)
+				bad++;
+			ref[s] = (double)(float)v;
+			for (int k = 0; k < ATTR_FEATURES_MAX; k++) {
+				double g = emp_attr_get(&e, k);
+
+				if (isnan(ref[k]) ? !isnan(g) : g != ref[k])
+					bad++;
+			}
+		}
+		if (round < 10)
+			CHECK(e.attr_ext == 0);
+		else
+			spilled += e.attr_ext;
+		emp_attr_release(&e);
+		CHECK(e.attr_set == 0 && e.attr_ext == 0 && isnan(emp_attr_get(&e, 0)));
+	}
+	CHECK(bad == 0);
+	CHECK(spilled > 0);
+	CHECK(emp_attr_put(&e, -1, 2.0) == -1 && emp_attr_put(&e, ATTR_FEATURES_MAX, 2.0) == -1);
+	CHECK(isnan(emp_attr_get(&e, ATTR_FEATURES_MAX)));
+}
+
 int
 main(void)
 {
 	test_size();
 	test_slabs();
+	test_attrs();
 	test_alert_id();
 	return check_exit("test_record");
 }
