@@ -119,7 +119,7 @@ test_against_reference(size_t cap, uint32_t seed)
 		int x, want, got;
 
 		seed = seed * 1664525u + 1013904223u;
-		x = (int)((seed >> 8) % UNIVERSE);
+		x = (int)((seed >> 8) % (cap < UNIVERSE ? UNIVERSE : cap * 3 / 2));
 		snprintf(id, sizeof(id), "%d", x);
 		want = ref_check(&r, x);
 		got = dedup_check(d, x % 2 ? "odd" : "even", id);
@@ -147,5 +147,8 @@ main(void)
 	test_against_reference(64, 4);
 	test_against_reference(150, 5);
 	test_against_reference(199, 6);
+	/* over half the set's first size: the set doubles on the way */
+	test_against_reference(3000, 7);
+	test_against_reference(7000, 8);
 	return check_exit("test_dedup");
 }
