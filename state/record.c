@@ -28,9 +28,9 @@ rank(uint64_t floats, int slot)
 double
 emp_attr_get(const struct employee *e, int s)
 {
-	uint64_t b = 1ULL << s;
+	uint64_t b;
 
-	if (s < 0 || s >= ATTR_FEATURES_MAX || !(e->attr_set & b))
+	if (s < 0 || s >= ATTR_FEATURES_MAX || !(e->attr_set & (b = 1ULL << s)))
 		return NAN;
 	if (e->attr_bit & b)
 		return (e->attr_one & b) ? 1.0 : 0.0;
@@ -62,11 +62,12 @@ spill(struct employee *e)
 int
 emp_attr_put(struct employee *e, int s, double v)
 {
-	uint64_t b = 1ULL << s, floats;
+	uint64_t b, floats;
 	int r, n;
 
 	if (s < 0 || s >= ATTR_FEATURES_MAX)
 		return -1;
+	b = 1ULL << s;
 	floats = e->attr_set & ~e->attr_bit;
 	r = rank(floats, s);
 	n = __builtin_popcountll(floats);

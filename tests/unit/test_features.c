@@ -280,6 +280,9 @@ test_onehot_caps(void)
 		features_set_attrs(f, &e[9], &a, 1, T0);
 	}
 	CHECK(features_dim(f) == 14 + 24);
+	/* 14 numeric values other than 0/1 (n2..n15): past ATTR_INLINE, by slot */
+	CHECK(e[9].attr_ext == 1 && emp_attr_get(&e[9], 8 + 15) == 15);
+	emp_attr_release(&e[9]);
 	features_free(f);
 }
 
