@@ -357,9 +357,9 @@ erase(struct pipeline *p, struct shard *sh, const char *id)
  * Storage limitation: keep_exited_days after the exit, in event time (a
  * replay removes the same records at the same point), a leaver's record
  * is removed as an erasure removes it; only leavers_expired counts it.
- * One pass over the shard per day of its clock. table_erase() leaves a
- * tombstone, so removing the record just returned keeps the iteration
- * valid.
+ * One pass over the shard per day of its clock. table_erase() wipes the
+ * record in place and moves nothing, so removing the record just returned
+ * keeps the iteration valid.
  */
 static void
 expire_leavers(struct pipeline *p, struct shard *sh)

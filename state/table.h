@@ -156,9 +156,9 @@ struct employee	*table_put(struct table *, const char *id, int *created);
 /* Wipes the record's memory and removes it. Returns 1 if it existed. */
 int		 table_erase(struct table *, const char *id);
 size_t		 table_count(const struct table *);
-/* Iteration: *it starts at 0; returns NULL at the end. Do not put while
- * iterating; erasing the record just returned is safe (erase leaves a
- * tombstone and never moves records). */
+/* Iteration in memory order: *it starts at 0; returns NULL at the end.
+ * Do not put while iterating; erasing the record just returned is safe
+ * (erase wipes it in place and never moves records). */
 struct employee	*table_next(struct table *, size_t *it);
 /* 64-bit FNV-1a over n bytes, continuing from h (start with TABLE_HASH_INIT),
  * and a finaliser that spreads the bits; used by table, dedup, apply. */
