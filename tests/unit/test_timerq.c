@@ -5,12 +5,18 @@
  * ties in the same minute by (hash of the id, id) whatever the insertion
  * order; due times round up to the minute and never fire early; a record
  * knows its heap position. Also window_next_change(), which the timers
- * are computed from.
+ * are computed from, and in the pipeline: timers fire at their own times
+ * whatever other events come, and the epoch's rescoring of a shard comes
+ * after the event that crosses the boundary (an exit at that instant keeps
+ * its own exposure).
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "../../pipeline/stages.h"
 #include "../../state/table.h"
@@ -263,6 +269,56 @@ test_pipeline_timers(int extra)
 	pipeline_free(p);
 }
 
+/*
+ * The epoch's rescoring of a shard comes after its first event at or after
+ * the boundary, not before: an exit at the boundary's very instant (HR
+ * times are often midnights) must close its own exposure interval with
+ * d = 1. Scored first, the interval would be closed a moment earlier by a
+ * censoring score and the exit left as a zero-length piece with the
+ * covariates at its end, the largest months-since-raise of anyone: in this
+ * company the fit then put 16 on that coefficient (ridge-limited
+ * separation), where it is under 1 otherwise.
+ */
+static void
+test_boundary_exit(void)
+{
+	static const char hire[] = "{\"department\":\"Ops\",\"job_level\":2,"
+	    "\"salary\":40000}";
+	struct pipeline_config cfg;
+	struct pipeline *p;
+	json_t *j, *coef, *v;
+	const char *k;
+	char err[256], id[16], when[32], *js;
+	double worst = 0;
+
+	pipeline_config_defaults(&cfg);
+	CHECK((p = pipeline_new(&cfg, err, sizeof(err))) != NULL);
+	if (p == NULL)
+		return;
+	for (int i = 0; i < 10; i++) {
+		snprintf(id, sizeof(id), "B%d", i);
+		snprintf(when, sizeof(when), "2024-01-0%dT00:00:00Z", 1 + i % 5);
+		run_event(p, "hr.employee.hired", id, 0, when, hire);
+	}
+	run_event(p, "hr.employee.exited", "B0", 1, "2024-03-05T00:00:00Z",
+	    "{\"voluntary\":true}");
+	run_event(p, "hr.survey.submitted", "B9", 1, "2024-03-20T00:00:00Z",
+	    "{\"satisfaction\":50}");	/* its boundary fits with B0's exit */
+	js = pipeline_model_json(p);
+	j = js != NULL ? json_loads(js, 0, NULL) : NULL;
+	coef = json_object_get(json_object_get(j, "hazard"), "coefficients");
+	CHECK(json_integer_value(json_object_get(json_object_get(j, "hazard"), "exits")) == 1);
+	CHECK(json_object_size(coef) > 0);
+	json_object_foreach(coef, k, v)
+		if (fabs(json_number_value(v)) > worst)
+			worst = fabs(json_number_value(v));
+	printf("largest hazard coefficient after a boundary exit: %.3f\n", worst);
+	CHECK(worst < 3);
+	json_decref(j);
+	free(js);
+	pipeline_free(p);
+}
+
 int
 main(void)
 {
@@ -272,5 +328,6 @@ main(void)
 	pipeline_global_init();
 	test_pipeline_timers(0);
 	test_pipeline_timers(1);
+	test_boundary_exit();
 	return check_exit("test_timerq");
 }
