@@ -7,8 +7,10 @@
  * life (callers hold borrowed pointers across calls) and a pass over the
  * whole shard (an epoch's rescoring, plans, leavers) walks contiguous
  * memory in index order instead of chasing pointers in hash order. An
- * erased record is wiped and its index reused by the next new employee
- * (last erased, first reused), so the order is a function of the input.
+ * erased record is wiped and its index reused by a later new employee,
+ * the lowest free index first: the order is a function of the input, and
+ * the table's order is fixed by which indices are live and which free (a
+ * set, which a checkpoint can carry).
  *
  * The index is 8 bytes a slot: the upper 32 bits of the id's hash and the
  * record's index + 1 (0 empty, TOMBSTONE erased), linear probing. A
@@ -46,7 +48,7 @@ struct table {
 	struct employee	**slabs;	/* each SLAB_RECORDS records */
 	size_t		  nslabs;
 	uint32_t	  used;		/* indices handed out so far */
-	uint32_t	 *freed;	/* erased indices, a stack */
+	uint32_t	 *freed;	/* erased indices + 1, a min-heap */
 	size_t		  nfreed, capfreed;
 	char		**chunks;	/* the id arena */
 	size_t		  nchunks, chunk_used;
@@ -235,15 +237,48 @@ table_get(struct table *t, const char *id)
 	return i == (size_t)-1 ? NULL : rec(t, t->slots[i].ref);
 }
 
-/* A zeroed record's index + 1: the last erased one, else the next of the
- * slabs (a new slab when they are full). 0 on ENOMEM. */
+/* Adds ref to the min-heap of free indices (there is room). */
+static void
+free_push(struct table *t, uint32_t ref)
+{
+	size_t i = t->nfreed++;
+
+	while (i > 0 && t->freed[(i - 1) / 2] > ref) {
+		t->freed[i] = t->freed[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	t->freed[i] = ref;
+}
+
+/* Removes and returns the lowest free index + 1 (there is one). */
+static uint32_t
+free_pop(struct table *t)
+{
+	uint32_t top = t->freed[0], last = t->freed[--t->nfreed];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < t->nfreed) {
+		if (c + 1 < t->nfreed && t->freed[c + 1] < t->freed[c])
+			c++;
+		if (t->freed[c] >= last)
+			break;
+		t->freed[i] = t->freed[c];
+		i = c;
+	}
+	if (t->nfreed > 0)
+		t->freed[i] = last;
+	return top;
+}
+
+/* A zeroed record's index + 1: the lowest erased one, else the next of
+ * the slabs (a new slab when they are full). 0 on ENOMEM. */
 static uint32_t
 new_record(struct table *t)
 {
 	struct employee **s;
 
 	if (t->nfreed > 0)
-		return t->freed[--t->nfreed];
+		return free_pop(t);
 	if (t->used == UINT32_MAX - 1)
 		return 0;
 	if (t->used == t->nslabs * SLAB_RECORDS) {
@@ -338,7 +373,7 @@ table_erase(struct table *t, const char *id)
 	emp_attr_release(e);
 	explicit_bzero(e, sizeof(*e));
 	if (t->nfreed < t->capfreed)
-		t->freed[t->nfreed++] = ref;
+		free_push(t, ref);
 	t->slots[i].ref = TOMBSTONE;
 	t->slots[i].tag = 0;
 	t->live--;

@@ -75,6 +75,24 @@ test_slabs(void)
 	    reused->dept == -1);
 	CHECK(table_get(t, "B123") == e && table_get(t, "A123") == NULL);
 
+	/* freed indices are reused lowest first, whatever the erase order:
+	 * which indices are free is all that decides where the next go */
+	{
+		struct employee *r100 = table_get(t, "A100"), *r200 = table_get(t, "A200"),
+		    *r300 = table_get(t, "A300");
+
+		CHECK(table_erase(t, "A300") == 1 && table_erase(t, "A100") == 1 &&
+		    table_erase(t, "A200") == 1);
+		CHECK(table_put(t, "C1", &created) == r100 && created);
+		CHECK(table_put(t, "C2", &created) == r200 && created);
+		CHECK(table_put(t, "C3", &created) == r300 && created);
+		CHECK(table_put(t, "C4", &created) != NULL && created);	/* a new index */
+		it = 0;
+		while ((e = table_next(t, &it)) != NULL && strcmp(e->id, "A99") != 0)
+			;
+		CHECK(e != NULL && (e = table_next(t, &it)) != NULL && strcmp(e->id, "C1") == 0);
+	}
+
 	/* every length through the arena, and back after churn */
 	for (i = 1; i <= EMPLOYEE_ID_MAX; i++) {
 		memset(id, 'a' + i % 26, (size_t)i);
