@@ -33,10 +33,10 @@
  * not a step: the risk integrates the baseline over the horizon, which is
  * continuous in tenure. The crossing is looked for only when the risk is
  * within CROSS_MARGIN of the threshold it could cross, by scoring a copy
- * at the next boundary and bisecting to the minute when the side differs;
- * further away the drift of one epoch cannot reach it in practice, and the
- * boundary's rescoring catches it anyway, one epoch late at worst (the
- * resolution the daily sweep had).
+ * at the candidate due time (at most the next boundary) and bisecting to
+ * the minute when the side differs; further away the drift of one epoch
+ * cannot reach it in practice, and the next epoch's rescoring catches it
+ * anyway, one epoch late at worst (the resolution the daily sweep had).
  *
  * Every time here is a function of the input alone (event times and
  * epoch boundaries), so the outputs are too: the determinism rule holds,
