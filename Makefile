@@ -1,4 +1,4 @@
-# retentiond: see README.md. `make`, `make test`, `make check`, `make bench`,
+# retentiond: see README.md. `make`, `make test`, `make test-long`, `make check`, `make bench`,
 # `make fuzz`, `make eval`, `make demo`, `make install`, `make uninstall`,
 # `make deb`.
 
@@ -44,7 +44,7 @@ TOOL_SRC     := $(wildcard $(addsuffix /*.c,$(TOOL_DIRS)))
 TOOL_BIN     := $(addprefix $(BUILD)/,$(notdir $(TOOL_SRC:.c=)))
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all test check bench fuzz eval demo install uninstall deb clean layering tests-build
+.PHONY: all test test-long check bench fuzz eval demo install uninstall deb clean layering tests-build
 all: $(BUILD)/retentiond $(TOOL_BIN)
 
 $(BUILD)/obj/%.o: %.c $(wildcard */*.h)
@@ -104,6 +104,11 @@ tests-build: all $(UNIT_BIN) $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 test: tests-build layering
 	BUILD=$(BUILD) tests/run.sh
+
+# The long variants (CI runs them too): the crash test over >= 100k events
+# with 10 SIGKILLs and 10 SIGTERMs (make test runs a shorter one).
+test-long: tests-build
+	CRASH_LONG=1 BUILD=$(BUILD) TESTS=integration/test_crash tests/run.sh
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 check:

@@ -424,18 +424,26 @@ chart_fairness(FILE *f, const struct report *r)
 void
 chart_warmup(FILE *f, const struct report *r)
 {
-	struct plot	p;
-	double		need = r->alert_min_exits > 0 ? r->alert_min_exits : 1;
-	double		seen = fmin((double)r->model_exits, need);
+	const struct pipeline_stats *st = &r->stats;
+	const char *label[5] = { "opened", "held: warm-up", "held: uncertain",
+	    "held: backfill", "held: budget" };
+	double v[5] = { (double)st->alerts_firing, (double)st->alerts_held,
+	    (double)st->alerts_uncertain, (double)st->alerts_backfill_held,
+	    (double)st->alerts_budget_held };
+	struct plot p;
+	double top = 1;
+	int i;
 
-	plot_begin(&p, f, "warmup", "Warm-up: voluntary exits seen by the hazard "
-	    "model before alerts may fire", 640, 110);
-	plot_range(&p, 0, need, 0, 1);
-	plot_axis_x(&p, "voluntary exits seen", svg_nice_step(need, 5), 0);
-	plot_rect(&p, 0, need, 0.2, 0.8, "track", "%d needed", r->alert_min_exits);
-	plot_rect(&p, 0, seen, 0.2, 0.8, seen >= need ? "s2" : "s3",
-	    "%ld of %d voluntary exits seen: %s", r->model_exits,
-	    r->alert_min_exits, seen >= need ? "alerts enabled" : "warming up");
+	for (i = 0; i < 5; i++)
+		top = fmax(top, v[i]);
+	plot_begin(&p, f, "warmup", "Alert policy: scores at or over the "
+	    "threshold, opened or held back and why", 640, 170);
+	plot_range(&p, 0, top, 0, 5);
+	plot_axis_x(&p, "scores (an employee counts at each score)",
+	    svg_nice_step(top, 5), 0);
+	for (i = 0; i < 5; i++)
+		plot_rect(&p, 0, v[i], 4.2 - i, 4.8 - i, i == 0 ? "s2" : "s3",
+		    "%s: %.0f", label[i], v[i]);
 	plot_end(&p);
 }
 

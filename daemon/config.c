@@ -319,6 +319,24 @@ max_line(int a, int b)
 }
 
 /*
+ * [alerts] min_exits, from before warm-up was by information: 0 meant
+ * "alert from the first score", which is warmup_max_se = 0 and
+ * confidence_z = 0 now, so 0 sets those two where the file does not set
+ * them itself, whatever the order of the lines; any other count is
+ * ignored (the key's setter warned with the line either way).
+ */
+static void
+legacy_warmup(struct config *cfg, const int *lines)
+{
+	if (cfg->legacy_min_exits != 0)
+		return;
+	if (line_of(lines, "alerts", "warmup_max_se") == 0)
+		cfg->pipeline.warmup_max_se = 0;
+	if (line_of(lines, "alerts", "confidence_z") == 0)
+		cfg->pipeline.confidence_z = 0;
+}
+
+/*
  * Checks between keys, with the line of the key that (probably) broke the
  * rule: the one of the pair set last in the file. lines[] may be all 0.
  */
@@ -419,6 +437,7 @@ config_load_fp(FILE *fp, const char *name, struct config *cfg, char *errbuf,
 	cfg->pipeline.model.horizon_days = cfg->pipeline.horizon_days;
 	cfg->pipeline.model.alert_threshold = cfg->pipeline.threshold;
 	config_fix_pointers(cfg);
+	legacy_warmup(cfg, p->key_line);
 	if ((l = cross_check(cfg, p->key_line, reason, sizeof(reason))) != 0) {
 		format_error(errbuf, errlen, name, l, reason);
 		goto out;
@@ -542,6 +561,7 @@ config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	pipeline_config_defaults(&cfg->pipeline);
+	cfg->legacy_min_exits = -1;
 	snprintf(cfg->topic_input, sizeof(cfg->topic_input), "hr.events");
 	snprintf(cfg->topic_alerts, sizeof(cfg->topic_alerts),
 	    "hr.attrition.alerts");
@@ -559,6 +579,8 @@ config_defaults(struct config *cfg)
 	cfg->http_max_connections = 128;
 	cfg->http_max_per_address = 8;
 	cfg->http_request_timeout_s = 5;
+	cfg->checkpoint_events = 10000;
+	cfg->checkpoint_seconds = 60;
 	cfg->log_level = LOG_INFO;
 	cfg->pipeline.model.horizon_days = cfg->pipeline.horizon_days;
 	cfg->pipeline.model.alert_threshold = cfg->pipeline.threshold;

@@ -36,7 +36,8 @@
 enum key_type {
 	KT_DOUBLE, KT_INT, KT_SIZE, KT_BOOL, KT_LOGLEVEL, KT_FORMAT, KT_TIME,
 	KT_TOPIC, KT_PATH, KT_LISTEN, KT_URIREF, KT_LIST,
-	KT_IGNORED	/* deprecated: an integer in range, checked and ignored */
+	KT_IGNORED,	/* deprecated: an integer in range, checked and ignored */
+	KT_LEGACY_WARMUP	/* [alerts] min_exits: see config.c, legacy_warmup() */
 };
 
 #define KF_LO_OPEN	0x01	/* value must be > lo (else >= lo) */
@@ -64,12 +65,20 @@ static const struct config_key config_keys[] = {
 	{ "topics", "estimates",	KT_TOPIC, FIELD(topic_estimates), 0, 0, 0 },
 	{ "topics", "dlq",		KT_TOPIC, FIELD(topic_dlq), 0, 0, 0 },
 	{ "state", "directory",		KT_PATH, FIELD(state_directory), 0, 0, KF_NONEMPTY },
+	{ "state", "checkpoint_events",	KT_INT, FIELD(checkpoint_events), 1, 1e9, 0 },
+	{ "state", "checkpoint_seconds", KT_INT, FIELD(checkpoint_seconds), 1, 86400, 0 },
+	{ "state", "erasure_key_file",	KT_PATH, FIELD(erasure_key_file), 0, 0, KF_CRED },
 	{ "state", "max_employees",	KT_SIZE, P(max_employees), 0, 1e9, 0 },
 	{ "state", "keep_exited_days",	KT_INT, P(keep_exited_days), 0, 36500, 0 },
 	{ "alerts", "threshold",	KT_DOUBLE, P(threshold), 0, 1, KF_LO_OPEN | KF_HI_OPEN },
 	{ "alerts", "clear_threshold",	KT_DOUBLE, P(clear_threshold), 0, 1, KF_HI_OPEN },
 	{ "alerts", "critical_threshold", KT_DOUBLE, P(critical_threshold), 0, 1, KF_LO_OPEN },
-	{ "alerts", "min_exits",	KT_INT, P(alert_min_exits), 0, 1000000, 0 },
+	{ "alerts", "warmup_max_se",	KT_DOUBLE, P(warmup_max_se), 0, 100, 0 },
+	{ "alerts", "confidence_z",	KT_DOUBLE, P(confidence_z), 0, 10, 0 },
+	{ "alerts", "monthly_budget_per_department", KT_INT, P(alert_budget_per_month), 0, 1e9, 0 },
+	{ "alerts", "backfill_window_days", KT_INT, P(backfill_window_days), 0, 36500, 0 },
+	/* warm-up is by information now (decide.c); read by legacy_warmup() */
+	{ "alerts", "min_exits",	KT_LEGACY_WARMUP, FIELD(legacy_min_exits), 0, 1000000, 0 },
 	{ "alerts", "horizon_days",	KT_INT, P(horizon_days), 1, 3650, 0 },
 	{ "suggestions", "training_hour_cost", KT_DOUBLE, P(training_hour_cost), 0, 1e9, 0 },
 	{ "suggestions", "care_action_cost", KT_DOUBLE, P(care_action_cost), 0, 1e9, 0 },
@@ -513,10 +522,10 @@ set_integer(void *field, const struct config_key *k, const char *v,
 		    k->name, i, k->lo, k->hi);
 		return -1;
 	}
-	if (k->type == KT_INT)
-		*(int *)field = (int)i;
-	else
+	if (k->type == KT_SIZE)
 		*(size_t *)field = (size_t)i;
+	else	/* KT_INT and the deprecated integers land in an int */
+		*(int *)field = (int)i;
 	return 0;
 }
 
@@ -666,6 +675,16 @@ config_key_set(struct config *cfg, int i, const char *v, char *reason,
 			return -1;
 		config_fix_pointers(cfg);
 		return 0;
+	case KT_LEGACY_WARMUP:
+		if (set_integer(field, k, v, reason, rlen) < 0)
+			return -1;
+		snprintf(reason, rlen, *(int *)field == 0 ?
+		    "%s is deprecated: warm-up is by information now; 0 is read as "
+		    "warmup_max_se = 0 and confidence_z = 0 (alerts on the point "
+		    "estimate, as before) unless those keys are set" :
+		    "%s is deprecated and ignored: warm-up is by information now "
+		    "([alerts] warmup_max_se, confidence_z)", k->name);
+		return 1;
 	case KT_IGNORED:
 		if (set_integer(field, k, v, reason, rlen) < 0)
 			return -1;

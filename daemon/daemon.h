@@ -38,6 +38,9 @@ struct config {
 				topic_suggestions[256], topic_estimates[256],
 				topic_dlq[256];
 	char			state_directory[PATH_MAX];
+	int			checkpoint_events;	/* messages, at most between two */
+	int			checkpoint_seconds;	/* and at most this long */
+	char			erasure_key_file[PATH_MAX];	/* "" <state>/erasure.key */
 	struct pipeline_config	pipeline;
 	char			http_listen[256];	/* "" disables */
 	char			http_token_file[PATH_MAX];	/* bearer token */
@@ -45,6 +48,7 @@ struct config {
 	int			idle_seconds;	/* a silent caught-up partition
 						 * counts as past a boundary */
 	int			ignored;	/* deprecated keys land here */
+	int			legacy_min_exits;	/* [alerts] min_exits; -1 unset */
 	int			ready_max_lag;		/* messages, for /readyz */
 	int			http_max_connections;	/* in all */
 	int			http_max_per_address;	/* per client address */
@@ -160,6 +164,10 @@ struct daemon_metrics {
 	uint64_t	e2a_count;
 	double		e2a_sum;
 	int64_t		last_checkpoint_ms;		/* 0 never */
+	uint64_t	checkpoints_written, checkpoint_corrupt;
+	uint64_t	checkpoint_bytes;		/* gauge: size of the last one */
+	uint64_t	checkpoint_write_us;		/* gauge: the last write took */
+	uint64_t	checkpoint_restore_us;		/* gauge: the last restore took */
 };
 extern struct daemon_metrics metrics;
 /* The work loop writes the scalar fields above, the HTTP thread reads them:
@@ -241,6 +249,7 @@ size_t	gate_held(const struct gate *);
 void	gate_hold(struct gate *, int32_t partition, void *item, long epoch,
 	    int front);
 void	*gate_pop(struct gate *, int32_t partition);
+void	*gate_head(const struct gate *, int32_t partition);	/* left held */
 int	gate_due(const struct gate *, int64_t now_ms, int64_t idle_ms, long *epoch);
 int32_t	gate_next_holding(const struct gate *, int32_t after);
 int32_t	gate_next_idle(const struct gate *, int32_t after, int64_t now_ms,
@@ -268,8 +277,39 @@ void	track_revoke_all(struct track *);
 /* Frees complete entries; store() gets each assigned partition's last
  * complete offset. */
 void	track_advance(struct track *, track_store_fn store, void *arg);
+/* Stored offsets of partition stay below next_offset (its checkpoint). */
+void	track_set_cap(struct track *, int32_t partition, int64_t next_offset,
+	    track_store_fn store, void *arg);
 size_t	track_inflight(const struct track *);
 int	track_full(const struct track *);		/* no free entry */
+
+/* checkpoint.c: checkpoint files (the body is pipeline/snapshot.c's) and
+ * the safe writer for every file in the state directory. */
+struct wbuf;
+int	state_dir_check(const char *dir, char *errbuf, size_t errlen);
+int	state_write_file(const char *dir, const char *name, const char *prev,
+	    const void *, size_t, char *errbuf, size_t errlen);
+void	checkpoint_frame(const void *body, size_t len, struct wbuf *out);
+int	checkpoint_unframe(const void *, size_t, const void **body, size_t *len,
+	    char *errbuf, size_t errlen);
+int	checkpoint_save(struct pipeline *, const char *state_dir, const char *topic,
+	    int drop_prev, char *errbuf, size_t errlen);
+int	checkpoint_restore(struct pipeline *, const char *state_dir, const char *topic);
+int	checkpoint_dump(const char *path, FILE *out, char *errbuf, size_t errlen);
+
+/* durable.c: when the pipeline is checkpointed, where partitions resume;
+ * the erasure key. */
+struct durable;
+struct durable *durable_new(const struct config *);
+void	durable_free(struct durable *);
+int64_t	durable_assign(struct durable *, struct pipeline *, int32_t partition);
+int64_t	durable_cap(struct durable *, int32_t partition);
+void	durable_revoke(struct durable *, int32_t partition);
+int	durable_due(struct durable *, struct pipeline *);
+int	durable_save(struct durable *, struct pipeline *, int force,
+	    void (*saved)(void *, int32_t, int64_t), void *arg);
+int	durable_erasure_key(const struct config *, uint8_t key[ERASURE_KEY_BYTES],
+	    char *errbuf, size_t errlen);
 
 /* embedded.c: librdkafka's mock cluster as an in-process broker. */
 struct embedded;

@@ -52,53 +52,6 @@ embedded_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *bu
 	log_msg(level, "embedded broker: %s: %s", fac, buf);
 }
 
-/* Writes text and a newline to path atomically: path.tmp, fsync, rename.
- * Mode 0644. 0 or -1 with errbuf. */
-static int
-write_atomic(const char *path, const char *text, char *errbuf, size_t errlen)
-{
-	char	 tmp[PATH_MAX + 8];
-	size_t	 len = strlen(text), off = 0;
-	ssize_t	 w;
-	int	 fd;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		snprintf(errbuf, errlen, "%s: path too long", path);
-		return -1;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1) {
-		snprintf(errbuf, errlen, "%s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	(void)fchmod(fd, 0644);		/* whatever the umask */
-	while (off <= len) {
-		const char *p = off < len ? text + off : "\n";
-		size_t n = off < len ? len - off : 1;
-
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto fail;
-	return 0;
-fail:
-	snprintf(errbuf, errlen, "%s: %s", tmp, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	return -1;
-}
 
 /* Starts a mock cluster of nbrokers (1..16) brokers. Returns a new handle
  * (embedded_stop()) or NULL with errbuf. */
@@ -134,17 +87,34 @@ fail:
 	return NULL;
 }
 
-/* Writes the bootstrap list to path (atomically, mode 0644); embedded_stop
- * removes it. 0 or -1 with errbuf. */
+/* Writes the bootstrap list and a newline to path with the state
+ * directory's safe writer (checkpoint.c: O_EXCL|O_NOFOLLOW temporary,
+ * mode 0600, fsync, rename); embedded_stop removes it. 0 or -1 with
+ * errbuf. */
 int
 embedded_write_bootstrap(struct embedded *e, const char *path, char *errbuf,
     size_t errlen)
 {
+	char dir[PATH_MAX], text[1024];
+	const char *slash = strrchr(path, '/');
+	int n;
+
 	if (strlen(path) >= sizeof(e->file)) {
 		snprintf(errbuf, errlen, "%s: path too long", path);
 		return -1;
 	}
-	if (write_atomic(path, embedded_bootstrap(e), errbuf, errlen) == -1)
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+	n = snprintf(text, sizeof(text), "%s\n", embedded_bootstrap(e));
+	if (n < 0 || (size_t)n >= sizeof(text)) {
+		snprintf(errbuf, errlen, "bootstrap list too long");
+		return -1;
+	}
+	if (state_write_file(dir, slash ? slash + 1 : path, NULL, text, (size_t)n,
+	    errbuf, errlen) == -1)
 		return -1;
 	strcpy(e->file, path);
 	return 0;

@@ -209,6 +209,13 @@ gate_paused(const struct gate *g, int32_t partition)
 	return partition >= 0 && partition < g->nparts && g->parts[partition].paused;
 }
 
+/* The partition's first held item, left in place; NULL when none. */
+void *
+gate_head(const struct gate *g, int32_t partition)
+{
+	return gate_holding(g, partition) ? g->parts[partition].head->item : NULL;
+}
+
 /* Takes the partition's first held item; NULL when none. */
 void *
 gate_pop(struct gate *g, int32_t partition)

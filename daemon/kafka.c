@@ -18,10 +18,17 @@
  * record the broker refuses at delivery for itself goes to the DLQ
  * (produce.c), and its input completes when that is delivered.
  *
- * Revoked partitions: the producer is flushed (bounded), complete offsets
- * are stored and committed synchronously, then the partitions are given
- * up. Entries still pending after the flush are orphaned by the tracker
- * and store nothing on delivery.
+ * Revoked partitions: the producer is flushed (bounded), the pipeline is
+ * checkpointed, complete offsets are stored and committed synchronously,
+ * then the partitions are given up (their shards stay: kafka_durable.c).
+ * Entries still pending after the flush are orphaned by the tracker and
+ * store nothing on delivery.
+ *
+ * Checkpoints (kafka_durable.c, durable.c): an assigned partition is read
+ * from the offset its state reflects (an explicit offset in the
+ * assignment), not from the group's committed offset, and the offsets
+ * stored for commit never pass the latest durable checkpoint
+ * (track_set_cap()).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -157,10 +164,9 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 /* ---- offsets -------------------------------------------------------- */
 
-/* The tracker's store callback: last is the partition's last complete
- * input; what gets committed is the next one to read. */
-static void
-store_offset(void *arg, int32_t partition, int64_t last)
+/* See kafka.h. */
+void
+kafka_store_offset(void *arg, int32_t partition, int64_t last)
 {
 	struct kafka		*k = arg;
 	rd_kafka_resp_err_t	 err;
@@ -180,7 +186,7 @@ store_offset(void *arg, int32_t partition, int64_t last)
 void
 kafka_store_complete(struct kafka *k)
 {
-	track_advance(k->track, store_offset, k);
+	track_advance(k->track, kafka_store_offset, k);
 }
 
 /* Waits (bounded) for outstanding deliveries, stores complete offsets and
@@ -284,6 +290,9 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		for (i = 0; i < parts->cnt; i++) {
 			track_assign(k->track, parts->elems[i].partition);
 			gate_assign(k->gate, parts->elems[i].partition, mono_ms());
+			/* resume where the state is, not where the group is */
+			kafka_durable_assign(k, parts->elems[i].partition,
+			    &parts->elems[i].offset);
 		}
 		if (coop)
 			error = rd_kafka_incremental_assign(rk, parts);
@@ -299,6 +308,8 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		break;
 	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
 		lost = rd_kafka_assignment_lost(rk);
+		if (!lost)
+			(void)kafka_checkpoint(k, 1, FLUSH_REVOKE_MS);
 		if (lost)
 			ready_group(0);
 		else
@@ -309,6 +320,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			track_revoke(k->track, parts->elems[i].partition);
 			gate_revoke(k->gate, parts->elems[i].partition, drop_held,
 			    &orphan);
+			kafka_durable_revoke(k, parts->elems[i].partition);
 		}
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
@@ -372,6 +384,7 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	k = xcalloc(1, sizeof(*k));
 	k->track = track_new(TRACK_POOL);
 	k->gate = gate_new();
+	k->durable = durable_new(cfg);
 	snprintf(k->topic_input, sizeof(k->topic_input), "%s", cfg->topic_input);
 	snprintf(k->topics[OUT_ALERT], sizeof(k->topics[0]), "%s", cfg->topic_alerts);
 	snprintf(k->topics[OUT_SUGGESTION], sizeof(k->topics[0]), "%s",
@@ -451,6 +464,7 @@ kafka_free(struct kafka *k)
 	kafka_drop_held(k);
 	gate_free(k->gate);
 	track_free(k->track);
+	durable_free(k->durable);
 	free(k);
 }
 
@@ -510,6 +524,10 @@ kafka_update_lag(struct kafka *k)
 			    p->partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
 			    hi < 0)
 				continue;
+			/* Nothing read yet since an assignment at the
+			 * checkpoint's offset: from there. */
+			if (p->offset < 0)
+				p->offset = durable_cap(k->durable, p->partition);
 			from = p->offset >= 0 ? p->offset :
 			    lag_start(k, parts, p, lo >= 0 ? lo : hi, &tried);
 			lag += hi > from ? hi - from : 0;	/* stale hi: 0 */
@@ -711,6 +729,7 @@ void
 kafka_gate_step(struct kafka *k, struct pipeline *p)
 {
 	struct emit_ctx	ctx = { k, NULL };
+	struct held	*h;
 	long		epoch;
 	int		rc;
 	int32_t		part;
@@ -722,6 +741,12 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 	    part = gate_next_idle(k->gate, part, now, k->idle_ms))
 		if (!caught_up(k, part))
 			return;
+	/* The boundary's outputs belong to a held message that crossed it
+	 * (its entry is open until it is offered again): its partition's
+	 * offset is not committed before they are delivered. */
+	if ((part = gate_next_holding(k->gate, -1)) >= 0 &&
+	    (h = gate_head(k->gate, part)) != NULL)
+		ctx.entry = h->entry;
 	daemon_lock();
 	rc = pipeline_advance(p, epoch, kafka_emit, &ctx);
 	daemon_unlock();
@@ -759,18 +784,4 @@ kafka_drop_held(struct kafka *k)
 
 	gate_revoke_all(k->gate, drop_held, &failed);
 	METRICS_SET(held_messages, 0);
-}
-
-/* Publishes the model estimates (timer, shutdown) under the lock. */
-void
-kafka_publish_estimates(struct kafka *k, struct pipeline *p)
-{
-	struct emit_ctx	ctx = { k, NULL };
-	int		rc;
-
-	daemon_lock();
-	rc = pipeline_publish_estimates(p, kafka_emit, &ctx);
-	daemon_unlock();
-	if (rc == -1 && !k->aborted)
-		log_warnx("publishing model estimates failed");
 }

@@ -18,6 +18,7 @@
 #define FLUSH_REVOKE_MS		10000
 #define FLUSH_STOP_MS		10000
 #define WATERMARK_MS		500	/* an idle partition's end, asked of the broker */
+#define FLUSH_CHECKPOINT_MS	2000	/* periodic ones; shutdown waits longer */
 #define COMMITTED_MS		1000	/* the committed offsets for the lag */
 
 struct kafka {
@@ -32,6 +33,8 @@ struct kafka {
 
 	struct track		*track;		/* TRACK_POOL entries */
 	struct gate		*gate;		/* epoch gate: held messages */
+	struct durable		*durable;	/* checkpoints (durable.c) */
+	struct pipeline		*pipeline;	/* kafka_run()'s, for rebalances */
 	/* The assignment's committed offsets, fetched once per assignment
 	 * for the lag of partitions not read from yet; NULL: not fetched. */
 	rd_kafka_topic_partition_list_t *committed;
@@ -82,12 +85,28 @@ void	kafka_gate_step(struct kafka *, struct pipeline *);
 /* Drops every held message unprocessed (shutdown): their offsets are
  * never stored. */
 void	kafka_drop_held(struct kafka *);
-/* The model estimates to their topic (shutdown), under the lock. */
-void	kafka_publish_estimates(struct kafka *, struct pipeline *);
 /* Stores the offsets whose outputs are all delivered. */
 void	kafka_store_complete(struct kafka *);
 /* Waits (bounded) for deliveries, stores and commits synchronously. */
 void	kafka_commit_complete(struct kafka *, int flush_ms);
+/* The tracker's store callback: last is the partition's last complete
+ * input; what gets committed is the next one to read. */
+void	kafka_store_offset(void *k, int32_t partition, int64_t last);
+
+/* kafka_durable.c */
+/* Checkpoints the pipeline when due (force: whenever it changed) once
+ * every output so far is delivered, and lets the partitions' offsets be
+ * committed up to there. 0, or -1 when outputs are still undelivered
+ * after flush_ms (nothing written, tried again later). */
+int	kafka_checkpoint(struct kafka *, int force, int flush_ms);
+/* A partition is assigned (the first time, the checkpoint is restored):
+ * *offset becomes where its state resumes (unchanged when the pipeline
+ * never saw it: the group's committed offset), and its commits are
+ * capped at the durable checkpoint. */
+void	kafka_durable_assign(struct kafka *, int32_t partition, int64_t *offset);
+void	kafka_durable_revoke(struct kafka *, int32_t partition);
+/* The model estimates to their topic (shutdown), under the lock. */
+void	kafka_publish_estimates(struct kafka *, struct pipeline *);
 /* Pauses (1) or resumes (0) every assigned partition. */
 void	kafka_set_paused(struct kafka *, int pause);
 /* The consumer_lag gauge from cached watermarks. */

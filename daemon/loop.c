@@ -29,6 +29,7 @@
 
 #define STATUS_INTERVAL_MS	5000
 #define COMMIT_INTERVAL_MS	1000	/* only with enable.auto.commit=false */
+#define CHECKPOINT_RETRY_MS	5000	/* after a postponed or failed checkpoint */
 #define READY_INTERVAL_MS	1000
 
 /* When each periodic task last ran (monotonic ms). */
@@ -36,6 +37,7 @@ struct timers {
 	int64_t		last_status, last_commit, last_ready;
 	uint64_t	consumed_at_status;
 	uint64_t	refused_reported;	/* employees_refused logged */
+	int64_t		ckpt_failed;		/* last postponed checkpoint, 0 none */
 };
 
 static int64_t
@@ -148,6 +150,12 @@ run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
 			log_warn_limited("kafka-commit", "offset commit: %s",
 			    rd_kafka_err2str(err));
 	}
+	/* An outage or a full disk postpones checkpoints: retry later rather
+	 * than block the loop in a flush at every turn. */
+	if ((tm->ckpt_failed == 0 || t - tm->ckpt_failed >= CHECKPOINT_RETRY_MS) &&
+	    durable_due(k->durable, p))
+		tm->ckpt_failed = kafka_checkpoint(k, 0, FLUSH_CHECKPOINT_MS) == -1 ?
+		    t : 0;
 	if (t - tm->last_status >= STATUS_INTERVAL_MS) {
 		report_status(k, tm, t);
 		daemon_lock();
@@ -170,8 +178,9 @@ finish(struct kafka *k, struct pipeline *p)
 	ready_stopping();
 	if (!k->failed && !k->aborted)
 		kafka_publish_estimates(k, p);
+	log_info("stopping: delivering outputs, checkpointing and committing offsets");
+	(void)kafka_checkpoint(k, 1, FLUSH_STOP_MS);
 	kafka_drop_held(k);	/* read again after a restart */
-	log_info("stopping: delivering outputs and committing offsets");
 	kafka_commit_complete(k, FLUSH_STOP_MS);
 	/* Close leaves the group; its revoke commits what completed since. */
 	err = rd_kafka_consumer_close(k->consumer);
@@ -197,6 +206,7 @@ kafka_run(struct kafka *k, struct pipeline *p, volatile int *stop,
 	struct timers	tm = { 0 };
 
 	k->stop = stop;
+	k->pipeline = p;
 	if (subscribe(k) == -1)
 		return -1;
 	tm.last_status = tm.last_commit = now_ms();

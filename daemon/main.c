@@ -30,6 +30,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: retentiond [-t] [-c FILE] [--embedded-broker]\n"
 	    "       retentiond --replay FILE [-c FILE] [--dump-scores] [--score-at TIME]\n"
+	    "       retentiond --dump-checkpoint FILE\n"
 	    "       retentiond -V | -h\n"
 	    "\n"
 	    "  -c, --config FILE      configuration file (INI), see retentiond.conf(5)\n"
@@ -40,6 +41,8 @@ usage(FILE *f)
 	    "                         pipeline without Kafka, outputs as JSONL on stdout\n"
 	    "      --dump-scores      with --replay: print every employee's score at the end\n"
 	    "      --score-at TIME    with --dump-scores: score at this RFC 3339 event time\n"
+	    "      --dump-checkpoint FILE  print a checkpoint's state as JSON (personal\n"
+	    "                         data: for the operator) and exit; 1 if it is invalid\n"
 	    "  -V, --version          print the version\n"
 	    "  -h, --help             this text\n");
 }
@@ -97,20 +100,20 @@ config_fatal(const char *path, const char *errbuf)
 	fatalx_config(f, 2, "%s", errbuf);
 }
 
-/* Creates dir (one level) if missing. 0 or -1 with errno. */
-static int
-ensure_dir(const char *dir)
+/* A [state] key's value is unusable: "[state] key reason", exit 6. */
+static void __attribute__((noreturn))
+state_fatal(const char *key, const char *reason)
 {
-	struct stat st;
+	char msg[1024];
 
-	if (stat(dir, &st) == 0)
-		return S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
-	return mkdir(dir, 0750);
+	snprintf(msg, sizeof(msg), "[state] %s %s", key, reason);
+	config_fatal(daemon_config.path[0] != '\0' ? daemon_config.path : NULL, msg);
 }
 
 /* What the command line asks for. */
 struct options {
 	const char	*path, *replay;		/* -c, --replay; NULL if not given */
+	const char	*dump_checkpoint;	/* --dump-checkpoint; NULL if not given */
 	int		 test, embedded, dump;	/* -t, --embedded-broker, --dump-scores */
 	int64_t		 score_at;		/* --score-at, ms; 0 unset */
 };
@@ -137,6 +140,7 @@ parse_options(int argc, char *argv[], struct options *o)
 		{ "replay",		required_argument,	NULL, 'R' },
 		{ "dump-scores",	no_argument,		NULL, 'D' },
 		{ "score-at",		required_argument,	NULL, 'S' },
+		{ "dump-checkpoint",	required_argument,	NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -165,6 +169,9 @@ parse_options(int argc, char *argv[], struct options *o)
 		case 'D':
 			o->dump = 1;
 			break;
+		case 'K':
+			o->dump_checkpoint = optarg;
+			break;
 		case 'S':
 			if (time_parse_rfc3339(optarg, &o->score_at) == -1) {
 				fprintf(stderr, "retentiond: --score-at: not an RFC 3339 time\n");
@@ -190,14 +197,6 @@ start_broker(void)
 	struct embedded	*broker;
 	char		 errbuf[512];
 
-	if (ensure_dir(daemon_config.state_directory) == -1) {
-		char msg[PATH_MAX + 256];
-
-		snprintf(msg, sizeof(msg), "[state] directory %s: %s",
-		    daemon_config.state_directory, strerror(errno));
-		config_fatal(daemon_config.path[0] != '\0' ?
-		    daemon_config.path : NULL, msg);
-	}
 	if ((broker = embedded_start(daemon_config.state_directory, errbuf,
 	    sizeof(errbuf))) == NULL)
 		fatalx("embedded broker: %s", errbuf);
@@ -224,6 +223,14 @@ start(const struct options *o, struct running *r)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, &oldsigs);
 	install_signals();
+	/* checkpoints and the broker's address live here: ours alone */
+	/* a state directory or erasure key that cannot be used is a
+	 * configuration error, as the keys that name them */
+	if (state_dir_check(daemon_config.state_directory, errbuf, sizeof(errbuf)) == -1)
+		state_fatal("directory", errbuf);
+	if (durable_erasure_key(&daemon_config, daemon_config.pipeline.erasure_key,
+	    errbuf, sizeof(errbuf)) == -1)
+		state_fatal("erasure_key_file", errbuf);
 	if (o->embedded)
 		r->broker = start_broker();
 	if ((r->pipeline = pipeline_new(&daemon_config.pipeline, errbuf,
@@ -284,6 +291,12 @@ main(int argc, char *argv[])
 	if ((rc = parse_options(argc, argv, &o)) != -1)
 		return rc;
 	log_init(LOG_INFO, isatty(STDERR_FILENO));
+	if (o.dump_checkpoint != NULL) {
+		if (checkpoint_dump(o.dump_checkpoint, stdout, errbuf, sizeof(errbuf)) == 0)
+			return 0;
+		fprintf(stderr, "retentiond: %s: %s\n", o.dump_checkpoint, errbuf);
+		return 1;
+	}
 	if (daemon_load_config(o.path, &daemon_config, o.embedded || o.replay != NULL,
 	    errbuf, sizeof(errbuf)) == -1)
 		config_fatal(o.path, errbuf);

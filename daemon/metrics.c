@@ -227,6 +227,9 @@ render_inputs(FILE *f, const struct pipeline_stats *st)
 	    st->provisional_created);
 	put_u64(f, "retentiond_erasures_total", "counter",
 	    "Right-to-erasure events applied.", st->erasures);
+	put_u64(f, "retentiond_erased_events_dropped_total", "counter",
+	    "Events for an erased employee, dropped (never sent to the DLQ).",
+	    st->erased_dropped);
 	put_u64(f, "retentiond_employees_refused_total", "counter",
 	    "Events for new employees refused: [state] max_employees reached.",
 	    st->employees_refused);
@@ -258,11 +261,25 @@ render_outputs(FILE *f, const struct pipeline_stats *st)
 	    (double)st->alerts_firing);
 	put_labelled(f, "retentiond_alerts_total", "status", "resolved",
 	    (double)st->alerts_resolved);
+	put_u64(f, "retentiond_tombstones_total", "counter",
+	    "Records without a value that delete an erased employee's key from "
+	    "the alerts and suggestions topics.", st->tombstones);
 	put_u64(f, "retentiond_alerts_open", "gauge",
 	    "Alert episodes currently firing.", st->alerts_open);
-	put_u64(f, "retentiond_alerts_held_total", "counter",
-	    "Scores at or over the threshold during the model's warm-up "
-	    "([alerts] min_exits), when no alert opens.", st->alerts_held);
+	family(f, "retentiond_alerts_held_total", "counter",
+	    "Scores at or over the threshold that opened no episode, by the "
+	    "alert policy's reason: warmup (the log hazard's standard error "
+	    "over [alerts] warmup_max_se), uncertain (the interval's lower "
+	    "bound under the threshold), backfill (event time before [alerts] "
+	    "backfill_window_days), budget (the department's month spent).");
+	put_labelled(f, "retentiond_alerts_held_total", "reason", "warmup",
+	    (double)st->alerts_held);
+	put_labelled(f, "retentiond_alerts_held_total", "reason", "uncertain",
+	    (double)st->alerts_uncertain);
+	put_labelled(f, "retentiond_alerts_held_total", "reason", "backfill",
+	    (double)st->alerts_backfill_held);
+	put_labelled(f, "retentiond_alerts_held_total", "reason", "budget",
+	    (double)st->alerts_budget_held);
 	put_u64(f, "retentiond_plans_total", "counter",
 	    "Department budget plans published.", st->plans);
 
@@ -405,9 +422,24 @@ metrics_render(struct pipeline *p)
 	ckpt_ms = LOAD(last_checkpoint_ms);
 	if (ckpt_ms > 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0)
 		put_double(f, "retentiond_checkpoint_age_seconds", "gauge",
-		    "Seconds since the last checkpoint was written.",
+		    "Seconds since the checkpoint was last brought up to date "
+		    "(written, or found current).",
 		    ((double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6 -
 		    (double)ckpt_ms) / 1000.0);
+	put_u64(f, "retentiond_checkpoints_written_total", "counter",
+	    "Checkpoints written and made durable.",
+	    LOAD(checkpoints_written));
+	put_u64(f, "retentiond_checkpoint_corrupt_total", "counter",
+	    "Checkpoint files refused as corrupt or truncated (never loaded).",
+	    LOAD(checkpoint_corrupt));
+	put_double(f, "retentiond_checkpoint_bytes", "gauge",
+	    "Size of the last checkpoint written.", (double)LOAD(checkpoint_bytes));
+	put_double(f, "retentiond_checkpoint_write_seconds", "gauge",
+	    "Time the last checkpoint took to build and make durable.",
+	    (double)LOAD(checkpoint_write_us) / 1e6);
+	put_double(f, "retentiond_checkpoint_restore_seconds", "gauge",
+	    "Time the restore from the checkpoint at start took.",
+	    (double)LOAD(checkpoint_restore_us) / 1e6);
 
 	procstat_render(f);
 

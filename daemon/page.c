@@ -190,13 +190,19 @@ static void
 overview(FILE *f, const struct report *r)
 {
 	const struct quality_estimate *q = &r->est.quality;
-	int warm = r->model_exits < r->alert_min_exits;
-
 	fputs("<section id=\"overview\">\n<h2>Model state and live quality</h2>\n"
 	    "<div class=\"grid\">\n<div>\n<dl class=\"figs\">\n", f);
-	fprintf(f, "<dt>Warm-up</dt><dd>%s: %ld of %d voluntary exits seen</dd>\n",
-	    warm ? "warming up, no alert opens yet" : "done, alerts enabled",
-	    r->model_exits, r->alert_min_exits);
+	fputs("<dt>Alert policy</dt><dd>", f);
+	if (r->warmup_max_se > 0)
+		fprintf(f, "opens once the log hazard's standard error is at most "
+		    "%.2f, ", r->warmup_max_se);
+	if (r->confidence_z > 0)
+		fprintf(f, "when the risk's lower bound (z %.2f) reaches the "
+		    "threshold", r->confidence_z);
+	else
+		fputs("when the risk reaches the threshold", f);
+	fprintf(f, "; %ld held in warm-up, %ld as uncertain</dd>\n",
+	    (long)r->stats.alerts_held, (long)r->stats.alerts_uncertain);
 	fprintf(f, "<dt>Employees with an open alert</dt><dd>%ld of %ld</dd>\n",
 	    r->at_risk, r->active);
 	fprintf(f, "<dt>Alert thresholds</dt><dd>fires at %.2f, resolves below "
@@ -216,8 +222,11 @@ overview(FILE *f, const struct report *r)
 	    (long)r->stats.plans);
 	figure_open(f);
 	chart_warmup(f, r);
-	figure_close(f, "No alert opens before the hazard model has seen "
-	    "[alerts] min_exits voluntary exits.");
+	figure_close(f, "An episode opens only when the model knows enough "
+	    "about the employee ([alerts] warmup_max_se) and the risk is "
+	    "confidently over the threshold ([alerts] confidence_z); the "
+	    "backfill window and the monthly budget per department hold back "
+	    "the rest, counted here.");
 	fputs("</div>\n", f);
 	figure_open(f);
 	chart_quality(f, r);

@@ -92,7 +92,10 @@ emit(void *arg, const struct output *o)
 		put_string(f, o->value, o->len);
 	} else {
 		fputs(",\"value\":", f);
-		fwrite(o->value, 1, o->len, f);
+		if (o->value == NULL)
+			fputs("null", f);	/* a tombstone */
+		else
+			fwrite(o->value, 1, o->len, f);
 	}
 	fputs("}\n", f);
 	return ferror(f) ? -1 : 0;

@@ -20,6 +20,10 @@
  * complete without storing anything, since the partition may belong to
  * another consumer by then.
  *
+ * Checkpoints: with a cap set (track_set_cap()), what is stored never
+ * passes the next offset of the partition's latest durable checkpoint, so
+ * the group's committed offset never runs ahead of the state on disk.
+ *
  * The tracker knows nothing of Kafka: offsets are int64_t, partitions
  * int32_t, and storing is the caller's callback. All calls come from the
  * work loop's thread (delivery reports and rebalances are served there).
@@ -46,6 +50,10 @@ struct track_part {
 	struct track_entry	*head, *tail;
 	unsigned		 gen;		/* bumped on revoke */
 	int			 assigned;
+	int64_t			 done;		/* last complete offset, -1 none */
+	int64_t			 stored;	/* last offset handed to store, -1 */
+	int			 capped;	/* store no offset >= cap */
+	int64_t			 cap;		/* next offset of the checkpoint */
 };
 
 struct track {
@@ -106,6 +114,7 @@ track_part(struct track *t, int32_t partition)
 	if (t->parts[partition] == NULL) {
 		t->parts[partition] = xcalloc(1, sizeof(struct track_part));
 		t->parts[partition]->partition = partition;
+		t->parts[partition]->done = t->parts[partition]->stored = -1;
 	}
 	return t->parts[partition];
 }
@@ -183,8 +192,41 @@ track_assign(struct track *t, int32_t partition)
 {
 	struct track_part *tp;
 
-	if ((tp = track_part(t, partition)) != NULL)
+	if ((tp = track_part(t, partition)) != NULL) {
 		tp->assigned = 1;
+		tp->done = tp->stored = -1;
+	}
+}
+
+/* What may be stored of tp now: its last complete offset, below the cap. */
+static void
+store_capped(struct track_part *tp, track_store_fn store, void *arg)
+{
+	int64_t v = tp->done;
+
+	if (tp->capped && v > tp->cap - 1)
+		v = tp->cap - 1;
+	if (v >= 0 && v > tp->stored) {
+		tp->stored = v;
+		store(arg, tp->partition, v);
+	}
+}
+
+/* From now on the partition's stored offsets stay below next_offset, the
+ * next input offset of its latest durable checkpoint (-1: none yet, store
+ * nothing); stores what that allows now. */
+void
+track_set_cap(struct track *t, int32_t partition, int64_t next_offset,
+    track_store_fn store, void *arg)
+{
+	struct track_part *tp;
+
+	if ((tp = track_part(t, partition)) == NULL)
+		return;
+	tp->capped = 1;
+	tp->cap = next_offset;
+	if (tp->assigned)
+		store_capped(tp, store, arg);
 }
 
 /* The partition is given up: what is still in flight is orphaned. */
@@ -232,8 +274,10 @@ track_advance_part(struct track *t, struct track_part *tp, track_store_fn store,
 		t->free_list = e;
 		t->inflight--;
 	}
-	if (last >= 0)
-		store(arg, tp->partition, last);
+	if (last >= 0) {
+		tp->done = last;
+		store_capped(tp, store, arg);
+	}
 }
 
 /* Frees the complete prefix of every partition, calling store(arg,

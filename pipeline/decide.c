@@ -82,6 +82,12 @@ decide_make_id(char out[ID_HEX_LEN + 1], const char *a, const char *b, const cha
 	finish_id(out, h, c);
 }
 
+static double
+clamp(double x, double lo, double hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
 static void
 fill_alert(const struct pipeline_config *cfg, const struct employee *e,
     const struct score *s, int64_t now_ms, const char *caused_by, long version,
@@ -98,11 +104,13 @@ fill_alert(const struct pipeline_config *cfg, const struct employee *e,
 	snprintf(when, sizeof(when), "%lld", (long long)e->alert_fired_ms);
 	finish_id(m->alert_id, h, when);
 	m->employee_id = e->id;
-	if (s != NULL)
+	if (s != NULL) {
 		m->score = *s;
-	else {
+		m->risk_lower = decide_risk_lower(cfg, s);
+	} else {
 		m->score.risk = e->risk;
 		m->score.expected_tenure_days = e->expected_tenure_days;
+		m->risk_lower = NAN;	/* an exit: no interval */
 	}
 	m->critical = m->score.risk >= cfg->critical_threshold;
 	m->horizon_days = cfg->horizon_days;
@@ -111,12 +119,113 @@ fill_alert(const struct pipeline_config *cfg, const struct employee *e,
 	m->model_version = version;
 }
 
+/*
+ * The alert policy (DESIGN.md, "Alerts"; MODELS.md, "The alert policy").
+ *
+ * risk = 1 - exp(-L e^eta) with L the baseline's cumulative hazard over
+ * the horizon and eta = b . z. Shifting eta by -k se gives the risk at the
+ * lower end of eta's interval in closed form, 1 - (1 - risk)^exp(-k se),
+ * so the bound needs only the score: no second pass through the model.
+ * se (struct score's eta_se) adds the variance of the band's baseline,
+ * from its exits, to the coefficients', z' Cov(b) z; their covariance is
+ * left out.
+ *
+ * An episode opens when, in this order, (1) the model knows enough about
+ * this employee: se <= warmup_max_se (warm-up by information), (2) the
+ * lower bound reaches threshold (confident opening), (3) the event time
+ * is within backfill_window_days of the wall clock, (4) the department
+ * has budget left in the shard for the event-time month. A score that
+ * fails a step is held, counted by its reason, and opens later if it
+ * still qualifies then (the next score after the model learns more, the
+ * clock reaches the window, the month changes). It closes when the point
+ * risk falls below clear_threshold: the hysteresis band runs from there
+ * to the lower bound at threshold, so it is widest while the model is
+ * least sure, which is when its scores move most.
+ */
+double
+decide_risk_lower(const struct pipeline_config *cfg, const struct score *s)
+{
+	double k = cfg->confidence_z, r = clamp(s->risk, 0.0, 1.0);
+
+	if (!(k > 0))
+		return r;
+	if (!isfinite(s->eta_se))
+		return 0.0;
+	return clamp(-expm1(log1p(-r) * exp(-k * s->eta_se)), 0.0, r);
+}
+
+/* Openings per department in one shard for one event-time month. */
+struct alert_budget {
+	int	month[DEPARTMENTS_MAX + 1];	/* pipeline_month_index(); the
+						 * last slot: no department */
+	int	used[DEPARTMENTS_MAX + 1];
+};
+
+struct alert_budget *
+decide_budget_new(void)
+{
+	return calloc(1, sizeof(struct alert_budget));
+}
+
+void
+decide_budget_free(struct alert_budget *b)
+{
+	free(b);
+}
+
+/* 1 and one opening spent when dept has budget left in month, else 0. */
+static int
+budget_take(struct alert_budget *b, int budget, int dept, int month)
+{
+	int i = dept >= 0 && dept < DEPARTMENTS_MAX ? dept : DEPARTMENTS_MAX;
+
+	if (b->month[i] != month) {
+		b->month[i] = month;
+		b->used[i] = 0;
+	}
+	if (b->used[i] >= budget)
+		return 0;
+	b->used[i]++;
+	return 1;
+}
+
+/* Why a score over the threshold does not open an episode (the order of
+ * the policy's steps), or HOLD_NONE when it opens. */
+static enum alert_hold
+open_hold(const struct pipeline_config *cfg, const struct employee *e,
+    const struct score *s, int64_t now_ms, struct alert_gate *g)
+{
+	int64_t wall = g != NULL ? g->wall_ms : 0;
+
+	if (cfg->warmup_max_se > 0 && !(s->eta_se <= cfg->warmup_max_se))
+		return HOLD_WARMUP;
+	if (decide_risk_lower(cfg, s) < cfg->threshold)
+		return HOLD_UNCERTAIN;
+	if (cfg->backfill_window_days > 0 && wall > 0 &&
+	    now_ms < wall - (int64_t)cfg->backfill_window_days * MS_PER_DAY)
+		return HOLD_BACKFILL;
+	if (cfg->alert_budget_per_month > 0 && g != NULL && g->budget != NULL &&
+	    !budget_take(g->budget, cfg->alert_budget_per_month, e->dept,
+	    pipeline_month_index(now_ms, NULL)))
+		return HOLD_BUDGET;
+	return HOLD_NONE;
+}
+
 int
 decide_alert(const struct pipeline_config *cfg, struct employee *e,
     const struct score *s, int64_t now_ms, const char *caused_by, long version,
-    struct alert_msg *m)
+    struct alert_gate *g, struct alert_msg *m)
 {
+	enum alert_hold why;
+
+	if (g != NULL)
+		g->held = HOLD_NONE;
 	if (!(e->flags & EMP_FIRING) && s->risk >= cfg->threshold) {
+		if ((why = open_hold(cfg, e, s, now_ms, g)) != HOLD_NONE) {
+			if (g != NULL)
+				g->held = why;
+			return 0;
+		}
 		e->flags |= EMP_FIRING | EMP_EVER_ALERTED;
 		e->episode++;
 		e->alert_fired_ms = now_ms;
@@ -150,12 +259,6 @@ decide_exit(const struct pipeline_config *cfg, struct employee *e, int64_t now_m
 	m->firing = 0;
 	m->reason = "exited";
 	return 1;
-}
-
-static double
-clamp(double x, double lo, double hi)
-{
-	return x < lo ? lo : x > hi ? hi : x;
 }
 
 /* Confidence in an effect b*x given its standard error: the probability

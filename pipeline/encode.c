@@ -128,12 +128,13 @@ encode_alert(const struct alert_msg *m, const struct envelope *env)
 	 * CloudEvents consumers may drop a second event with the same source
 	 * and id as a duplicate: the status makes the two distinct. */
 	snprintf(id, sizeof(id), "%s-%s", m->alert_id, status);
-	return finish_as(json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:s, s:o, s:s, s:I}",
+	return finish_as(json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:s, s:o, s:s, s:I}",
 	    "alert_id", m->alert_id,
 	    "employee_id", m->employee_id,
 	    "status", status,
 	    "severity", m->critical ? "critical" : "warning",
 	    "risk", jreal(m->score.risk),
+	    "risk_lower", jreal(m->risk_lower),
 	    "horizon_days", m->horizon_days,
 	    "expected_tenure_days", jreal(round(m->score.expected_tenure_days)),
 	    "drivers", drivers_json(&m->score),
@@ -231,10 +232,11 @@ quality_json(const struct quality_estimate *q)
 			json_array_append_new(flagged, json_pack("{s:s, s:s}",
 			    "attribute", attr, "level", lvl));
 	}
-	return json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "concordance", jreal(q->concordance),
 	    "concordance_pairs", (json_int_t)q->concordance_pairs,
 	    "calibration", cal,
+	    "calibration_error", jreal(q->calibration_error),
 	    "alert_precision", jreal(q->alert_precision),
 	    "alert_recall", jreal(q->alert_recall),
 	    "impact_ratios", ir,
@@ -248,6 +250,7 @@ encode_estimates(const struct model_estimates *m, long version, int64_t event_ti
 	const struct rls_estimate *s = &m->satisfaction, *a = &m->ability;
 	const struct hazard_estimate *h = &m->hazard;
 	json_t *bands = json_array(), *coef = json_object(), *se = json_object();
+	json_t *refs = json_array(), *weak = json_array();
 
 	for (int k = 0; k < HAZARD_BANDS; k++) {
 		json_t *range = band_months[k + 1] < 0 ?
@@ -259,13 +262,19 @@ encode_estimates(const struct model_estimates *m, long version, int64_t event_ti
 	for (int i = 0; i < h->dim; i++) {
 		if (h->names[i] == NULL)
 			continue;
+		if (h->reference[i]) {	/* held at 0: the others are against it */
+			json_array_append_new(refs, json_string(h->names[i]));
+			continue;
+		}
 		json_object_set_new(coef, h->names[i], jreal(h->coef[i]));
 		json_object_set_new(se, h->names[i], jreal(h->coef_se[i]));
+		if (h->sd[i] > 0 && h->data_share[i] < HAZARD_SUFFICIENT_SHARE)
+			json_array_append_new(weak, json_string(h->names[i]));
 	}
 	return finish_as(json_pack("{s:I, s:o, s:I, s:i,"
 	    " s:{s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:I},"
 	    " s:{s:o, s:o, s:{s:o, s:o}, s:I},"
-	    " s:{s:o, s:o, s:o, s:b, s:I, s:o},"
+	    " s:{s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o, s:b, s:o},"
 	    " s:o, s:o, s:o}",
 	    "model_version", (json_int_t)version,
 	    "event_time", jtime_known(event_time_ms),
@@ -279,6 +288,8 @@ encode_estimates(const struct model_estimates *m, long version, int64_t event_ti
 	    "hazard", "baseline", bands, "coefficients", coef, "standard_errors", se,
 	    "standardised", 1, "exits", (json_int_t)h->exits,
 	    "exposure_years", jreal(h->exposure_years),
+	    "reference_levels", refs, "insufficient", weak,
+	    "insufficient_data", h->insufficient_data, "prior_sd", jreal(h->prior_sd),
 	    "kappa", jreal(m->kappa),
 	    "kappa_se", jreal(m->kappa_se),
 	    "quality", quality_json(&m->quality)),
@@ -342,4 +353,156 @@ encode_score_line(const struct employee *e, int horizon_days)
 	    "horizon_days", horizon_days,
 	    "expected_tenure_days", jreal(round(e->expected_tenure_days)),
 	    "status", (e->flags & EMP_EXITED) ? "exited" : "active"));
+}
+
+/* --- The checkpoint dump (--dump-checkpoint): every field, exactly --- */
+
+static char *
+finish_exact(json_t *root)
+{
+	char *s;
+
+	if (root == NULL)
+		return NULL;
+	s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+	json_decref(root);
+	return s;
+}
+
+/* Event time as RFC 3339, or null for 0 (never). */
+static json_t *
+jtime0(int64_t ms)
+{
+	return ms != 0 ? jtime(ms) : json_null();
+}
+
+/* A window's held months that hold something: [month start, value],
+ * oldest first. */
+static json_t *
+window_json(const struct window *w)
+{
+	json_t *a = json_array();
+
+	for (int32_t m = w->month - (WINDOW_MONTHS - 1); m <= w->month; m++) {
+		float v = w->v[((m % WINDOW_MONTHS) + WINDOW_MONTHS) % WINDOW_MONTHS];
+
+		if (v != 0.0f)
+			json_array_append_new(a, json_pack("[o, o]",
+			    jtime((int64_t)m * WINDOW_MONTH_MS), jreal(v)));
+	}
+	return a;
+}
+
+static json_t *
+tally_json(const struct tally *w)
+{
+	json_t *a = json_array();
+
+	for (int32_t m = w->month - (WINDOW_MONTHS - 1); m <= w->month; m++) {
+		int n = w->n[((m % WINDOW_MONTHS) + WINDOW_MONTHS) % WINDOW_MONTHS];
+
+		if (n != 0)
+			json_array_append_new(a, json_pack("[o, i]",
+			    jtime((int64_t)m * WINDOW_MONTH_MS), n));
+	}
+	return a;
+}
+
+static json_t *
+record_attrs_json(const struct employee *e, const struct features *f)
+{
+	json_t *o = json_object();
+	const char *name, *level;
+	char key[2 * EVENT_STR_MAX + 2];
+
+	for (int s = 0; s < ATTR_FEATURES_MAX; s++) {
+		if (!(e->attr_set & (1ULL << s)) ||
+		    features_attr_slot_describe(f, s, &name, &level) == -1)
+			continue;
+		snprintf(key, sizeof(key), "%s%s%s", name, level ? "=" : "",
+		    level ? level : "");
+		json_object_set_new(o, key, jreal(emp_attr_get(e, s)));
+	}
+	return o;
+}
+
+static json_t *
+record_protected_json(const struct employee *e, const struct features *f)
+{
+	json_t *o = json_object();
+	const char *l;
+
+	for (int k = 0; k < features_protected_count(f) && k < PROTECTED_MAX; k++)
+		if ((l = features_protected_level(f, k, e->protected_level[k])) != NULL)
+			json_object_set_new(o, features_protected_name(f, k),
+			    json_string(l));
+	return o;
+}
+
+/* The model's bookkeeping in the record: changes with the model, not
+ * only with the input. */
+static json_t *
+record_model_json(const struct employee *e)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:i, s:o, s:o}",
+	    "interval_start", jtime0(e->interval_start_ms),
+	    "risk", jreal(e->risk),
+	    "expected_tenure_days", jreal(e->expected_tenure_days),
+	    "scored", jtime0(e->scored_ms),
+	    "flags", (int)e->model_flags,
+	    "tree_risk", jreal(e->model_tree_risk),
+	    "calibration_start", jtime0(e->calib_ms),
+	    "calibration_risk", jreal(e->calib_risk),
+	    "calibration_decile", e->calib_decile,
+	    "alert_evaluation", jtime0(e->alert_eval_ms),
+	    "alert_last", jtime0(e->alert_last_ms));
+}
+
+char *
+encode_record(const struct employee *e, struct features *f)
+{
+	const char *dept = strtab_name(features_departments(f), e->dept);
+	char manager[17], cause[33];
+
+	snprintf(manager, sizeof(manager), "%016llx", (unsigned long long)e->manager);
+	snprintf(cause, sizeof(cause), "%016llx%016llx",	/* (employee, cause) */
+	    (unsigned long long)e->alert_h[0], (unsigned long long)e->alert_h[1]);
+	return finish_exact(json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:i, s:o,"
+	    " s:s, s:o, s:o, s:o, s:o,"
+	    " s:{s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o, s:o}, s:{s:o, s:o},"
+	    " s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:{s:i, s:o, s:s}}",
+	    "employee_id", e->id, "flags", (int)e->flags,
+	    "hired", jtime0(e->hired_ms), "exited", jtime0(e->exit_ms),
+	    "last_event", jtime0(e->last_event_ms),
+	    "department", dept ? json_string(dept) : json_null(),
+	    "job_level", e->job_level, "salary", jreal(e->salary),
+	    "manager_hash", manager, "manager_since", jtime0(e->manager_since_ms),
+	    "last_raise", jtime0(e->last_raise_ms),
+	    "last_raise_pct", jreal(e->last_raise_pct),
+	    "last_promotion", jtime0(e->last_promotion_ms),
+	    "survey", "satisfaction", jreal(e->satisfaction),
+	    "engagement", jreal(e->engagement), "intent_to_stay", jreal(e->intent_to_stay),
+	    "work_life_balance", jreal(e->work_life_balance), "time", jtime0(e->survey_ms),
+	    "review", "rating", jreal(e->rating), "potential", jreal(e->potential),
+	    "time", jtime0(e->review_ms),
+	    "ability", "value", jreal(e->ability), "time", jtime0(e->ability_ms),
+	    "windows", "incentive", window_json(&e->incentive),
+	    "training", window_json(&e->training), "care", tally_json(&e->care),
+	    "manager_changes", tally_json(&e->manager_changes),
+	    "attributes", record_attrs_json(e, f),
+	    "protected", record_protected_json(e, f),
+	    "model", record_model_json(e),
+	    "episode", "count", (int)e->episode, "fired", jtime0(e->alert_fired_ms),
+	    "cause_hash", cause));
+}
+
+char *
+encode_shard_meta(const char *topic, int32_t partition, int64_t next_offset,
+    int64_t clock_ms, uint64_t messages, size_t erased, uint64_t erased_dropped)
+{
+	return finish_exact(json_pack("{s:s, s:i, s:I, s:o, s:I, s:I, s:I}",
+	    "topic", topic, "partition", (int)partition,
+	    "next_offset", (json_int_t)next_offset, "clock", jtime0(clock_ms),
+	    "messages", (json_int_t)messages, "erased", (json_int_t)erased,
+	    "erased_events_dropped", (json_int_t)erased_dropped));
 }

@@ -13,8 +13,9 @@
 
 #include "pipeline_int.h"
 
-static int
-month_index(int64_t ms, char out[8])
+/* See stages.h. */
+int
+pipeline_month_index(int64_t ms, char out[8])
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
@@ -108,7 +109,7 @@ publish_plans(struct pipeline *p, int64_t now_ms)
 	char		 month[8], key[EVENT_STR_MAX + 8];
 	int		 order[DEPARTMENTS_MAX], nd, n;
 
-	month_index(now_ms, month);
+	pipeline_month_index(now_ms, month);
 	nd = departments_by_name(depts, order);
 	for (int x = 0; x < nd && !p->failed; x++) {
 		if ((n = plan_candidates(p, order[x], now_ms)) == -1) {
@@ -217,7 +218,7 @@ advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *arg,
 	if (prev < 0)
 		return 0;	/* the first boundary: nothing to report yet */
 	put_estimates(p, at);
-	if (month_index(epoch_start_ms(p, prev), NULL) != month_index(at, NULL))
+	if (pipeline_month_index(epoch_start_ms(p, prev), NULL) != pipeline_month_index(at, NULL))
 		publish_plans(p, at);
 	return p->failed ? -1 : 0;
 }

@@ -41,7 +41,7 @@ pipeline_config_defaults(struct pipeline_config *c)
 	memset(c, 0, sizeof(*c));
 	c->model.forgetting_rls = 0.9999;
 	c->model.forgetting_hazard = 1.0;
-	c->model.l2 = 1.0;
+	c->model.l2 = 4.0;	/* prior sd 0.5 per SD: MODELS.md, "Honest with little data" */
 	c->model.horizon_days = 180;
 	c->model.alert_threshold = 0.5;
 	c->features.max_attr_features = 24;
@@ -49,7 +49,8 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->threshold = 0.5;
 	c->clear_threshold = 0.4;
 	c->critical_threshold = 0.75;
-	c->alert_min_exits = 20;
+	c->warmup_max_se = 0.5;
+	c->confidence_z = 1.2816;	/* one-sided 90 % */
 	c->horizon_days = 180;
 	c->training_hour_cost = 50;
 	c->care_action_cost = 200;
@@ -114,16 +115,8 @@ pipeline_free(struct pipeline *p)
 {
 	if (p == NULL)
 		return;
-	for (int i = 0; i < SHARDS_MAX; i++) {
-		if (p->shards[i] == NULL)
-			continue;
-		timerq_free(p->shards[i]->timers);
-		table_free(p->shards[i]->table);
-		dedup_free(p->shards[i]->dedup);
-		model_free(p->shards[i]->model);
-		heldq_free(p->shards[i]->held);
-		free(p->shards[i]);
-	}
+	for (int i = 0; i < SHARDS_MAX; i++)
+		shard_free(p->shards[i]);
 	model_free(p->model);
 	features_free(p->features);
 	free(p->cand);
@@ -139,11 +132,15 @@ pipeline_reconfigure(struct pipeline *p, const struct pipeline_config *cfg)
 	struct features_config keep = p->cfg.features;
 	size_t dedup = p->cfg.dedup_capacity;
 	int epoch_hours = p->cfg.epoch_hours;
+	uint8_t key[ERASURE_KEY_BYTES];
 
+	/* the erasure key too: the erased sets are hashed under it */
+	memcpy(key, p->cfg.erasure_key, sizeof(key));
 	p->cfg = *cfg;
 	p->cfg.features = keep;
 	p->cfg.dedup_capacity = dedup;
 	p->cfg.epoch_hours = epoch_hours;	/* epochs are numbered by it */
+	memcpy(p->cfg.erasure_key, key, sizeof(key));
 	sync_model_config(&p->cfg);
 	model_set_config(p->model, &p->cfg.model);
 }
@@ -153,26 +150,11 @@ pipeline_shard_get(struct pipeline *p, int32_t partition)
 {
 	int i = partition < 0 ? 0 : partition % SHARDS_MAX;
 	struct shard *s;
-	char why[ERRBUF_MAX];
 
 	if ((s = p->shards[i]) != NULL)
 		return s;
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->table = table_new()) == NULL ||
-	    (s->dedup = dedup_new(p->cfg.dedup_capacity)) == NULL ||
-	    (s->held = heldq_new()) == NULL ||
-	    (s->timers = timerq_new()) == NULL ||
-	    (s->model = model_new_shard(p->model, why, sizeof(why))) == NULL) {
-		if (s != NULL) {
-			table_free(s->table);
-			dedup_free(s->dedup);
-			heldq_free(s->held);
-			timerq_free(s->timers);
-			free(s);
-		}
+	if ((s = shard_new(p, partition)) == NULL)
 		return NULL;
-	}
-	s->scored_epoch = -1;
 	p->shards[i] = s;
 	p->models[i] = s->model;
 	if (i + 1 > p->nshards)
@@ -180,26 +162,24 @@ pipeline_shard_get(struct pipeline *p, int32_t partition)
 	return s;
 }
 
-/* Emits one output; takes ownership of json (NULL marks a failure). */
+/* Emits a record of kind under key (value NULL: a tombstone) and counts
+ * it in *count once the emit call took it. */
 static void
-put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
-    int64_t event_time_ms)
+send(struct pipeline *p, enum output_kind kind, const char *key,
+    const char *value, int64_t event_time_ms, uint64_t *count)
 {
 	struct output o;
 
-	if (json == NULL) {
-		p->failed = 1;
-		return;
-	}
 	memset(&o, 0, sizeof(o));
 	o.kind = kind;
 	o.key = key;
 	o.keylen = strlen(key);
-	o.value = json;
-	o.len = strlen(json);
+	o.value = value;
+	o.len = value != NULL ? strlen(value) : 0;
 	o.event_time_ms = event_time_ms;
-	o.content_type = p->cfg.output_format == OUTPUT_CLOUDEVENTS ?
-	    "application/cloudevents+json" : "application/json";
+	if (value != NULL)	/* a tombstone has no content */
+		o.content_type = p->cfg.output_format == OUTPUT_CLOUDEVENTS ?
+		    "application/cloudevents+json" : "application/json";
 	if (p->msg != NULL) {
 		o.source_topic = p->msg->topic;
 		o.source_partition = p->msg->partition;
@@ -208,7 +188,19 @@ put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
 	if (p->emit(p->arg, &o) == -1)
 		p->failed = 1;
 	else
-		p->stats.outputs[kind]++;
+		(*count)++;
+}
+
+/* Emits one output; takes ownership of json (NULL marks a failure). */
+static void
+put_at(struct pipeline *p, enum output_kind kind, const char *key, char *json,
+    int64_t event_time_ms)
+{
+	if (json == NULL) {
+		p->failed = 1;
+		return;
+	}
+	send(p, kind, key, json, event_time_ms, &p->stats.outputs[kind]);
 	free(json);
 }
 
@@ -216,6 +208,14 @@ void
 pipeline_put(struct pipeline *p, enum output_kind kind, const char *key, char *json)
 {
 	put_at(p, kind, key, json, 0);
+}
+
+/* A record with the key and no value: on a compacted topic it deletes
+ * what was published under the key. */
+static void
+put_tombstone(struct pipeline *p, enum output_kind kind, const char *key)
+{
+	send(p, kind, key, NULL, 0, &p->stats.tombstones);
 }
 
 /* The CloudEvents envelope for an output about time_ms (0: unknown), in
@@ -295,6 +295,22 @@ publish_suggestion(struct pipeline *p, struct employee *e, const struct score *s
 	    encode_suggestion(&m, pipeline_envelope(p, &env, now_ms)));
 }
 
+/* The counter of openings held for reason why (not HOLD_NONE). */
+static uint64_t *
+held_counter(struct pipeline *p, enum alert_hold why)
+{
+	switch (why) {
+	case HOLD_WARMUP:
+		return &p->stats.alerts_held;
+	case HOLD_UNCERTAIN:
+		return &p->stats.alerts_uncertain;
+	case HOLD_BACKFILL:
+		return &p->stats.alerts_backfill_held;
+	default:
+		return &p->stats.alerts_budget_held;
+	}
+}
+
 /* See pipeline_int.h. */
 void
 pipeline_assess(struct pipeline *p, struct shard *sh, struct employee *e,
@@ -302,24 +318,29 @@ pipeline_assess(struct pipeline *p, struct shard *sh, struct employee *e,
 {
 	struct score		s;
 	struct alert_msg	m;
+	struct alert_gate	g;
 
 	if (e->hired_ms == 0 || (e->flags & EMP_EXITED)) {
 		timerq_remove(sh->timers, e);
 		return;		/* provisional records have no tenure to score */
 	}
 	model_score(sh->model, e, now_ms, &s);
-	/* Warm-up: a hazard fitted on a handful of exits ranks noise. Until
-	 * it has seen alert_min_exits, scores are kept but no episode opens
-	 * (open ones can still resolve). */
-	if (!(e->flags & EMP_FIRING) && model_exits(p->model) < p->cfg.alert_min_exits) {
-		if (s.risk >= p->cfg.threshold)
-			p->stats.alerts_held++;
-	} else if (decide_alert(&p->cfg, e, &s, now_ms, cause, model_version(p->model), &m)) {
+	/* The alert policy (decide.c): warm-up, confidence, backfill window,
+	 * budget; a score it holds back is counted by its reason. */
+	if (p->cfg.alert_budget_per_month > 0 && sh->budget == NULL &&
+	    (sh->budget = decide_budget_new()) == NULL) {
+		p->failed = 1;
+		return;
+	}
+	g.wall_ms = p->msg != NULL ? p->msg->wall_ms : 0;
+	g.budget = sh->budget;
+	if (decide_alert(&p->cfg, e, &s, now_ms, cause, model_version(p->model), &g, &m)) {
 		publish_alert(p, sh, e, &m);
 		if (m.firing)
 			publish_suggestion(p, e, &s, m.alert_id, now_ms);
-	}
-	rescore_schedule(p, sh, e, now_ms, s.risk);
+	} else if (g.held != HOLD_NONE)
+		(*held_counter(p, g.held))++;
+	rescore_schedule(p, sh, e, now_ms, &s);
 }
 
 /* Removes e as an erasure does (state_erase(): the shard's statistics
@@ -340,13 +361,19 @@ forget(struct pipeline *p, struct shard *sh, struct employee *e)
 	explicit_bzero(id, sizeof(id));
 }
 
-/* Erasure: every trace of the employee goes; only the count remains. */
+/* Erasure: every trace of the employee goes; only the count remains, and
+ * the keyed hash that keeps later events for the id out. */
 static void
 erase(struct pipeline *p, struct shard *sh, const char *id)
 {
 	struct employee *e = table_get(sh->table, id);
 
 	p->stats.erasures++;
+	if (erased_add(sh->erased, shard_erasure_hash(&p->cfg, id)) == -1)
+		p->failed = 1;
+	/* the employee's alerts and suggestions leave the compacted topics */
+	put_tombstone(p, OUT_ALERT, id);
+	put_tombstone(p, OUT_SUGGESTION, id);
 	if (e != NULL)
 		forget(p, sh, e);
 }
@@ -506,13 +533,16 @@ release_held(struct pipeline *p, struct shard *sh, const struct message *cur)
 			break;
 		m.topic = cur->topic;
 		m.partition = cur->partition;
+		m.wall_ms = cur->wall_ms;	/* the backfill window's clock */
 		p->msg = &m;
 		if (decode_event(&m, &p->ev, why, sizeof(why), &reason) == -1)
 			reject(p, &m, why, reason);	/* it decoded when held */
 		else if (p->ev.type == EV_ERASED) {
 			p->stats.events_by_type[EV_ERASED]++;
 			erase(p, sh, p->ev.subject);
-		} else
+		} else if (shard_erased(sh, &p->cfg, p->ev.subject))
+			p->stats.erased_dropped++;	/* erased while it was held */
+		else
 			apply(p, sh, &m);
 		heldq_drop_first(sh->held);
 	}
@@ -549,6 +579,13 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 		p->failed = 1;
 		goto out;
 	}
+	/* Erasure sticks: a later or late event for an erased id is dropped,
+	 * not sent to the DLQ, whose copy would keep what erasure removed. */
+	if (p->ev.type != EV_ERASED && shard_erased(sh, &p->cfg, p->ev.subject)) {
+		p->stats.erased_dropped++;
+		rc = PIPE_ERASED;
+		goto out;
+	}
 	if (dedup_check(sh->dedup, p->ev.source, p->ev.id)) {
 		p->stats.duplicates++;
 		rc = PIPE_DUPLICATE;
@@ -568,6 +605,12 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 	if (sh->clock_ms > p->clock_ms)
 		p->clock_ms = sh->clock_ms;
 out:
+	/* Whatever the result (PIPE_BLOCKED returned above), the shard's
+	 * state now reflects msg: a checkpoint resumes after it. */
+	if ((sh = pipeline_shard_get(p, msg->partition)) == NULL)
+		p->failed = 1;
+	else
+		shard_note(sh, msg);
 	p->msg = NULL;
 	return p->failed ? PIPE_ERROR : rc;
 }

@@ -9,8 +9,8 @@
  * No I/O, no logging, no exit(): the daemon hands a message in and gets
  * outputs back through a callback, so the same code runs under Kafka, in
  * replay mode (a JSONL file) and in tests. State is kept per input
- * partition (a shard) so that per-partition checkpoints and consumer-group
- * rebalances can move it later; the model is shared.
+ * partition (a shard); the scoring model is the epoch's, made from every
+ * shard's statistics (epoch.c).
  * Not thread-safe: the daemon serialises calls (the HTTP thread takes the
  * daemon's lock).
  */
@@ -25,6 +25,8 @@
 
 #define MESSAGE_MAX_BYTES (64 * 1024)	/* larger input goes to the DLQ */
 #define ERRBUF_MAX 256
+#define PIPELINE_TOPIC_MAX 256		/* bytes of an input topic name, with NUL */
+#define ERASURE_KEY_BYTES 16		/* SipHash-2-4 key of erased ids */
 
 struct pipeline_config {
 	struct model_config	model;
@@ -32,8 +34,15 @@ struct pipeline_config {
 	double	threshold;		/* alert fires when risk >= threshold */
 	double	clear_threshold;	/* and resolves when risk < clear_threshold */
 	double	critical_threshold;	/* severity "critical" at or above */
-	int	alert_min_exits;	/* no alert fires before the hazard model
-					 * has seen this many voluntary exits */
+	/* the alert policy (decide.c); 0 turns each step off */
+	double	warmup_max_se;		/* opens only when the log hazard's
+					 * standard error is at most this */
+	double	confidence_z;		/* opens when the risk at eta - z se
+					 * reaches threshold */
+	int	alert_budget_per_month;	/* openings per department, shard and
+					 * event-time month */
+	int	backfill_window_days;	/* opens only for event times within
+					 * this of the wall clock */
 	int	horizon_days;
 	/* suggestions */
 	double	training_hour_cost;	/* currency per hour */
@@ -51,6 +60,9 @@ struct pipeline_config {
 	int	future_tolerance_s;	/* later than wall + this: held */
 	int	future_horizon_days;	/* later than wall + this: DLQ */
 	size_t	max_held;		/* held events per shard, at most */
+	/* erased ids are kept as SipHash values under this key (a secret:
+	 * [state] erasure_key_file); all zero unless the daemon sets it */
+	uint8_t	erasure_key[ERASURE_KEY_BYTES];
 	/* [state]: bounds on what is kept (pipeline.c, "Limits") */
 	size_t	max_employees;		/* records in all shards; 0: no limit */
 	int	keep_exited_days;	/* a leaver's record goes this long after
@@ -95,7 +107,9 @@ enum output_kind { OUT_ALERT, OUT_SUGGESTION, OUT_ESTIMATES, OUT_DLQ, OUT__COUNT
 
 /* One record to publish. All pointers are borrowed and valid only during
  * the emit call. For OUT_DLQ, value is the original bytes and error the
- * reason; source_* name where the input came from. */
+ * reason; source_* name where the input came from. value NULL (len 0) is
+ * a tombstone: an erasure deletes the employee's key from the alerts and
+ * suggestions topics. */
 struct output {
 	enum output_kind	 kind;
 	const char		*key;
@@ -117,6 +131,7 @@ enum pipeline_result {
 	PIPE_OK,		/* applied; outputs (if any) emitted */
 	PIPE_DUPLICATE,		/* source+id seen before: no effect */
 	PIPE_REJECTED,		/* invalid: sent to the DLQ output */
+	PIPE_ERASED,		/* about an erased employee: dropped, counted */
 	PIPE_ERROR,		/* emit failed or out of memory */
 	PIPE_BLOCKED		/* of a later epoch than the pipeline's: not
 				 * applied, nothing changed; offer it again
@@ -134,13 +149,18 @@ struct pipeline_stats {
 	uint64_t	held_total;		/* future-dated, held */
 	uint64_t	events_held;		/* gauge: held now, over shards */
 	uint64_t	erasures;		/* the anonymous count */
+	uint64_t	erased_dropped;		/* later events for erased ids */
+	uint64_t	outputs[OUT__COUNT];	/* tombstones aside */
+	uint64_t	tombstones;		/* on the alerts and suggestions topics */
 	uint64_t	employees_refused;	/* events for new ids over max_employees */
 	uint64_t	leavers_expired;	/* records removed keep_exited_days
 						 * after the exit: the anonymous count */
-	uint64_t	outputs[OUT__COUNT];
 	uint64_t	alerts_firing, alerts_resolved;
 	uint64_t	plans;
 	uint64_t	alerts_held;		/* would have fired during warm-up */
+	uint64_t	alerts_uncertain;	/* over the threshold, lower bound not */
+	uint64_t	alerts_backfill_held;	/* before the backfill window */
+	uint64_t	alerts_budget_held;	/* the department's month spent */
 	uint64_t	employees;		/* gauge: in state */
 	uint64_t	employees_active;	/* gauge */
 	uint64_t	alerts_open;		/* gauge */
@@ -221,6 +241,36 @@ int		 pipeline_dump_scores(struct pipeline *, int64_t at_ms,
  * model version. */
 long		 pipeline_estimates(struct pipeline *, struct model_estimates *out);
 
+/* snapshot.c, shard.c: the whole pipeline as a checkpoint body, the bytes
+ * daemon/checkpoint.c frames (sections in snapshot.c's head comment): the
+ * epoch state, the pipeline's counters and every shard (records, dedup
+ * window, erased set, statistics, held events, the next input offset),
+ * written at one moment between two messages, so that what the file holds
+ * fits together. Save appends to w; 0, or -1 on ENOMEM (w failed). Load
+ * goes into a fresh pipeline (no message run, nothing loaded) and
+ * validates everything first against a scratch pipeline, so that p is
+ * only changed by a valid body: 0, or -1 with a reason in errbuf that
+ * names no employee. */
+struct shard_info {
+	char		topic[PIPELINE_TOPIC_MAX];
+	int32_t		partition;
+	int64_t		next_offset;		/* -1: no message run yet */
+	int64_t		clock_ms;
+	uint64_t	messages;
+	size_t		employees, erased;
+};
+int	pipeline_snapshot_save(const struct pipeline *, struct wbuf *w);
+int	pipeline_snapshot_load(struct pipeline *, const void *body, size_t len,
+	    char *errbuf, size_t errlen);
+/* The partition of the first shard after partition after (-1: the first),
+ * or -1 when there is none. */
+int32_t	pipeline_shard_next(const struct pipeline *, int32_t after);
+/* Fills *out; returns 0, or -1 when the pipeline holds no such shard. */
+int	pipeline_shard_info(const struct pipeline *, int32_t partition,
+	    struct shard_info *out);
+/* The checkpoint's contents as JSON for an operator (--dump-checkpoint):
+ * new string (free()), NULL on ENOMEM. Holds personal data: stdout only. */
+char	*pipeline_snapshot_json(struct pipeline *);
 /* report.c: aggregates for the daemon's page (daemon/page.c). Anonymous
  * counts only, except pipeline_report_at_risk(), which names employees and
  * is for the token-protected employee view. */
@@ -257,8 +307,9 @@ struct report_risk {
 struct report {
 	int64_t		 clock_ms;		/* event-time clock */
 	long		 model_version;
-	long		 model_exits;		/* warm-up: voluntary exits seen */
-	int		 alert_min_exits;	/* ... needed before alerts */
+	long		 model_exits;		/* voluntary exits in the fit */
+	double		 warmup_max_se;		/* the alert policy's settings */
+	double		 confidence_z;
 	double		 threshold, clear_threshold;
 	int		 horizon_days;
 	long		 active, at_risk;

@@ -15,15 +15,26 @@
 #define REASON_EMPLOYEE_LIMIT (DR__COUNT + 3)	/* max_employees reached */
 #define ESTIMATES_KEY "retentiond"	/* key of hr.model.estimates: the model name */
 
+/* One input partition's state (shard.c makes and frees it, snapshot.c
+ * writes and reads it as checkpoint sections). */
 struct shard {
 	struct table	*table;
 	struct dedup	*dedup;
+	struct erased	*erased;	/* keyed hashes of erased ids */
 	struct model	*model;		/* the shard's statistics */
 	struct heldq	*held;		/* future-dated messages */
 	struct timerq	*timers;	/* rescoring due before the next boundary */
+	struct alert_budget *budget;	/* openings per department this month
+					 * (decide.c); NULL while no budget */
 	int64_t		 clock_ms;	/* latest event time applied here */
 	long		 scored_epoch;	/* epoch of the last whole rescoring, -1 */
 	int64_t		 expired_ms;	/* clock at the last pass for leavers */
+	/* what a checkpoint says the state reflects */
+	char		 topic[PIPELINE_TOPIC_MAX];	/* input topic, "" until seen */
+	int32_t		 partition;
+	int64_t		 next_offset;	/* after the last message run, -1 none */
+	uint64_t	 messages;	/* run through this shard */
+	uint64_t	 erased_dropped;	/* events for erased ids, dropped */
 };
 
 struct pipeline {
@@ -71,10 +82,10 @@ void		 pipeline_assess(struct pipeline *, struct shard *, struct employee *,
 		    int64_t now_ms, const char *cause);
 
 /* rescore.c */
-/* Queues e's next due time before the next boundary, or unqueues it; risk
+/* Queues e's next due time before the next boundary, or unqueues it; s
  * is its score at now_ms, after the alert decision. */
 void		 rescore_schedule(struct pipeline *, struct shard *, struct employee *,
-		    int64_t now_ms, double risk);
+		    int64_t now_ms, const struct score *s);
 /* Fires the shard's timers due at or before until_ms, in due order. */
 void		 rescore_due(struct pipeline *, struct shard *, int64_t until_ms);
 /* Fires every timer of every shard (the closing epoch's, its model). */
@@ -82,6 +93,25 @@ void		 rescore_close_epoch(struct pipeline *);
 /* Scores every employee of the shard at its clock with the epoch's model,
  * once per epoch: when the clock has reached the epoch's boundary. */
 void		 rescore_epoch(struct pipeline *, struct shard *);
+
+/* shard.c */
+/* A new empty shard of partition with p's model; NULL on ENOMEM. */
+struct shard	*shard_new(struct pipeline *, int32_t partition);
+void		 shard_free(struct shard *);
+uint64_t	 shard_erasure_hash(const struct pipeline_config *, const char *id);
+/* The shard's state reflects msg from now on: its checkpoint resumes
+ * after it. */
+void		 shard_note(struct shard *, const struct message *);
+/* 1 when subject was erased in this shard (counted as dropped), else 0. */
+int		 shard_erased(struct shard *, const struct pipeline_config *,
+		    const char *subject);
+/* Records in the shard that left, and that have an alert episode open. */
+void		 shard_census(const struct shard *, uint64_t *exited, uint64_t *firing);
+
+/* snapshot.c: a shard as checkpoint sections, and as JSON */
+int		 shard_save(const struct pipeline *, int32_t partition, struct wbuf *);
+int		 shard_load(struct pipeline *, struct rbuf *, char *errbuf, size_t errlen);
+char		*shard_json(const struct shard *, struct features *);
 
 /* epoch.c */
 long		 pipeline_epoch_of(const struct pipeline *, int64_t t_ms);

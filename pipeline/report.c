@@ -316,7 +316,8 @@ pipeline_report(struct pipeline *p)
 	r->clock_ms = src.clock_ms;
 	r->model_version = model_version(src.model);
 	r->model_exits = model_exits(src.model);
-	r->alert_min_exits = src.cfg->alert_min_exits;
+	r->warmup_max_se = src.cfg->warmup_max_se;
+	r->confidence_z = src.cfg->confidence_z;
 	r->threshold = src.cfg->threshold;
 	r->clear_threshold = src.cfg->clear_threshold;
 	r->horizon_days = src.cfg->horizon_days;

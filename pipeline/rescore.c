@@ -26,17 +26,18 @@
  * What can change between two scorings without an event: a 12-month
  * window gains or loses an entry (a step in a covariate); the risk drifts
  * continuously with tenure and months since a raise, a promotion or a
- * manager change, and may cross the threshold the alert decision tests
- * (from below while no episode is open, below the clear threshold while
- * one is); the quality figures want a refresh of at most
- * rescore_interval_hours (capped at 30 days). A tenure band boundary is
- * not a step: the risk integrates the baseline over the horizon, which is
- * continuous in tenure. The crossing is looked for only when the risk is
- * within CROSS_MARGIN of the threshold it could cross, by scoring a copy
- * at the candidate due time (at most the next boundary) and bisecting to
- * the minute when the side differs; further away the drift of one epoch
- * cannot reach it in practice, and the next epoch's rescoring catches it
- * anyway, one epoch late at worst (the resolution the daily sweep had).
+ * manager change, and may cross what the alert decision tests (the risk's
+ * lower bound reaching the threshold while no episode is open, the risk
+ * falling below the clear threshold while one is); the quality figures
+ * want a refresh of at most rescore_interval_hours (capped at 30 days). A
+ * tenure band boundary is not a step: the risk integrates the baseline
+ * over the horizon, which is continuous in tenure. The crossing is looked
+ * for only when that quantity is within CROSS_MARGIN of the threshold it
+ * could cross, by scoring a copy at the candidate due time (at most the
+ * next boundary) and bisecting to the minute when the side differs;
+ * further away the drift of one epoch cannot reach it in practice, and
+ * the next epoch's rescoring catches it anyway, one epoch late at worst
+ * (the resolution the daily sweep had).
  *
  * Every time here is a function of the input alone (event times and
  * epoch boundaries), so the outputs are too: the determinism rule holds,
@@ -56,39 +57,53 @@ boundary_after(const struct pipeline *p)
 	return (int64_t)(p->epoch + 1) * p->cfg.epoch_hours * 3600000;
 }
 
-/* 1 if a risk r would change the alert state of e (as decide_alert()
- * tests it): open an episode, or close the open one. */
-static int
-flips(const struct pipeline *p, const struct employee *e, double r)
+/* The quantity the alert decision compares for e, and 1 in *flip when a
+ * score s would change e's alert state by the score alone (decide.c): an
+ * open episode closes when the risk falls below clear_threshold; none
+ * opens unless the model knows e well enough (warmup_max_se) and the
+ * risk's lower bound reaches the threshold. The holds that do not depend
+ * on the score (backfill window, budget) are left to the next scoring. */
+static double
+watched(const struct pipeline *p, const struct employee *e, const struct score *s,
+    int *flip)
 {
-	if (e->flags & EMP_FIRING)
-		return r < p->cfg.clear_threshold;
-	return r >= p->cfg.threshold;
+	double v;
+
+	if (e->flags & EMP_FIRING) {
+		*flip = s->risk < p->cfg.clear_threshold;
+		return s->risk;
+	}
+	v = decide_risk_lower(&p->cfg, s);
+	*flip = v >= p->cfg.threshold && s->risk >= p->cfg.threshold &&
+	    !(p->cfg.warmup_max_se > 0 && !(s->eta_se <= p->cfg.warmup_max_se));
+	return v;
 }
 
-/* The first minute in (now_ms, until_ms) at which the risk of e under the
- * epoch's model flips the alert state, or until_ms when it does not by
- * then (see the file comment for where it looks). */
+/* The first minute in (now_ms, until_ms) at which the score of e under
+ * the epoch's model flips the alert state, or until_ms when it does not
+ * by then (see the file comment for where it looks). */
 static int64_t
 crossing(struct pipeline *p, struct shard *sh, const struct employee *e,
-    int64_t now_ms, double risk, int64_t until_ms)
+    int64_t now_ms, const struct score *now, int64_t until_ms)
 {
 	struct score	s;
-	double		target;
+	double		v, target;
 	int64_t		lo = now_ms, hi = until_ms, mid;
+	int		flip;
 
-	if (!(e->flags & EMP_FIRING) && model_exits(p->model) < p->cfg.alert_min_exits)
-		return until_ms;	/* warm-up: the exit count moves at boundaries */
 	target = (e->flags & EMP_FIRING) ? p->cfg.clear_threshold : p->cfg.threshold;
-	if (!(fabs(risk - target) < CROSS_MARGIN) || flips(p, e, risk))
-		return until_ms;
+	v = watched(p, e, now, &flip);
+	if (flip || !(fabs(v - target) < CROSS_MARGIN))
+		return until_ms;	/* held (the next scoring tries again), or far */
 	model_score_copy(sh->model, e, until_ms, &s);
-	if (!flips(p, e, s.risk))
+	(void)watched(p, e, &s, &flip);
+	if (!flip)
 		return until_ms;
 	while (hi - lo > 60000) {	/* flips at hi, not at lo */
 		mid = lo + (hi - lo) / 2;
 		model_score_copy(sh->model, e, mid, &s);
-		if (flips(p, e, s.risk))
+		(void)watched(p, e, &s, &flip);
+		if (flip)
 			hi = mid;
 		else
 			lo = mid;
@@ -99,7 +114,7 @@ crossing(struct pipeline *p, struct shard *sh, const struct employee *e,
 /* See pipeline_int.h. */
 void
 rescore_schedule(struct pipeline *p, struct shard *sh, struct employee *e,
-    int64_t now_ms, double risk)
+    int64_t now_ms, const struct score *s)
 {
 	int64_t until = boundary_after(p), due, w, refresh;
 
@@ -115,7 +130,7 @@ rescore_schedule(struct pipeline *p, struct shard *sh, struct employee *e,
 		due = w;
 	if (due > until)
 		due = until;
-	due = crossing(p, sh, e, now_ms, risk, due);
+	due = crossing(p, sh, e, now_ms, s, due);
 	if (due >= until) {
 		timerq_remove(sh->timers, e);	/* the boundary rescores e */
 		return;

@@ -21,6 +21,8 @@ struct alert_msg {
 	int		 critical;
 	const char	*reason;		/* threshold, risk_fell, exited */
 	struct score	 score;
+	double		 risk_lower;		/* the risk at the lower end of its
+						 * interval; NaN at an exit */
 	int		 horizon_days;
 	int64_t		 event_time_ms;
 	const char	*caused_by;		/* input event id or "clock" */
@@ -69,11 +71,37 @@ int	decide_action_parse(const char *, enum action_kind *);
 /* Stable id: hex of a 128-bit hash of the NUL-separated parts. */
 void	decide_make_id(char out[ID_HEX_LEN + 1], const char *a, const char *b,
 	    const char *c);
-/* Hysteresis. Returns 1 when an alert must be published (fills *m with
- * firing or resolved), 0 otherwise. Updates e's episode fields. */
+/* The alert policy (see decide.c): why a score at or over the threshold
+ * did not open an episode. */
+enum alert_hold {
+	HOLD_NONE,
+	HOLD_WARMUP,		/* the log hazard's se over warmup_max_se */
+	HOLD_UNCERTAIN,		/* the interval's lower bound under threshold */
+	HOLD_BACKFILL,		/* event time before the backfill window */
+	HOLD_BUDGET,		/* the department's month is spent (shard) */
+	HOLD__COUNT
+};
+struct alert_budget;
+struct alert_budget *decide_budget_new(void);	/* new; NULL on ENOMEM */
+void	decide_budget_free(struct alert_budget *);	/* NULL is a no-op */
+/* What an opening depends on beyond the score: the wall clock of the
+ * message being run (0: no backfill check) and the shard's budget (NULL:
+ * none); held says why a score over the threshold did not open. */
+struct alert_gate {
+	int64_t			 wall_ms;
+	struct alert_budget	*budget;	/* borrowed */
+	enum alert_hold		 held;		/* out */
+};
+/* The risk at eta - confidence_z * eta_se (the score's risk when
+ * confidence_z is 0; 0 when eta_se is infinite). */
+double	decide_risk_lower(const struct pipeline_config *, const struct score *);
+/* Opening through the policy, closing with hysteresis. Returns 1 when an
+ * alert must be published (fills *m with firing or resolved), 0
+ * otherwise. Updates e's episode fields and, when it opens, spends the
+ * budget. g may be NULL (no backfill check, no budget). */
 int	decide_alert(const struct pipeline_config *, struct employee *,
 	    const struct score *, int64_t now_ms, const char *caused_by,
-	    long model_version, struct alert_msg *m);
+	    long model_version, struct alert_gate *g, struct alert_msg *m);
 /* Resolution because the employee left. 1 if an episode was open. */
 int	decide_exit(const struct pipeline_config *, struct employee *,
 	    int64_t now_ms, const char *caused_by, long model_version,
@@ -118,12 +146,21 @@ char	*encode_employee(const struct employee *, const struct score *,
 char	*encode_whatif(const char *employee_id, double risk_before,
 	    const struct score *after, int horizon_days);
 char	*encode_score_line(const struct employee *, int horizon_days);
+/* The checkpoint dump: a record's every field (names, not registry ids;
+ * numbers to 17 digits) and a shard's META. */
+char	*encode_record(const struct employee *, struct features *);
+char	*encode_shard_meta(const char *topic, int32_t partition, int64_t next_offset,
+	    int64_t clock_ms, uint64_t messages, size_t erased, uint64_t erased_dropped);
 
 /* whatif.c: parses a what-if body, {"actions": [{"action":..., "amount":...},
  * ...]} (a bare array is refused). Returns the count or -1 with errbuf,
  * which names the bound an amount broke. */
 int	whatif_parse_actions(const char *body, size_t len, struct action *out,
 	    int max, char *errbuf, size_t errlen);
+
+/* epoch.c: months in event time (UTC): year * 12 + month - 1; out, when
+ * not NULL, gets "YYYY-MM". */
+int	pipeline_month_index(int64_t ms, char out[8]);
 
 /* held.c: a shard's future-dated messages, by time (see the file). */
 #define HELD_HEADERS_MAX 16	/* ce_* headers kept per held message */

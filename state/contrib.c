@@ -63,6 +63,8 @@ model_shard_save(const struct model *m, struct wbuf *w)
 	pay_save(m->pay, w);
 	wbuf_i64(w, m->alerts_fired);
 	wbuf_i64(w, m->alerts_cleared);
+	truncation_save(&m->trunc, w);
+	persist_save(&m->pers, w);
 	return w->failed ? -1 : 0;
 }
 
@@ -97,6 +99,9 @@ model_shard_load(struct model *m, struct rbuf *r, char *errbuf, size_t errlen)
 	m->alerts_cleared = (long)rbuf_i64(r);
 	if (r->failed || m->alerts_fired < 0 || m->alerts_cleared < 0)
 		goto bad;
+	what = "truncation";
+	if (truncation_load(&m->trunc, r) == -1 || persist_load(&m->pers, r) == -1)
+		goto bad;
 	return 0;
 bad:
 	snprintf(errbuf, errlen, "shard statistics: bad %s", what);
@@ -121,6 +126,8 @@ model_epoch_save(const struct model *base, struct wbuf *w)
 	hazard_save(f->hz, w);
 	std_save(f->std_w, f->std_mean, f->std_m2, w);
 	quality_save(f->q, w);
+	truncation_save(&f->trunc, w);
+	persist_save(&f->pers, w);
 	return w->failed ? -1 : 0;
 }
 
@@ -175,7 +182,11 @@ model_epoch_load(struct model *base, struct rbuf *r, char *errbuf, size_t errlen
 	what = "quality";
 	if (quality_load(f->q, r) == -1)
 		goto bad;
+	what = "truncation";
+	if (truncation_load(&f->trunc, r) == -1 || persist_load(&f->pers, r) == -1)
+		goto bad;
 	f->epoch = (long)epoch;
+	model_fit_load_order(f, base->feat);
 	(void)rls_refit(&f->sat);
 	(void)rls_refit(&f->abil);
 	(void)hazard_refresh(f->hz, 1);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "serial.h"
 #include "table.h"
 
 #define SET_MIN	1024
@@ -166,4 +167,48 @@ dedup_check(struct dedup *d, const char *source, const char *id)
 	d->head = (d->head + 1) % d->cap;
 	d->n++;
 	return 0;
+}
+
+/* Appends the window to w: u64 count, then the hashes oldest first. */
+void
+dedup_save(const struct dedup *d, struct wbuf *w)
+{
+	size_t i, at = (d->head + d->cap - d->n) % d->cap;
+
+	wbuf_u64(w, d->n);
+	for (i = 0; i < d->n; i++)
+		wbuf_u64(w, d->ring[(at + i) % d->cap]);
+}
+
+/* Reads a dedup_save() section into d, which must be empty (new). When
+ * the section holds more hashes than d's capacity, the oldest are
+ * skipped. A zero hash or a repeated one is invalid. Returns 0, or -1
+ * with the reader failed. */
+int
+dedup_load(struct dedup *d, struct rbuf *r)
+{
+	uint64_t n = rbuf_u64(r), h, i;
+	size_t k;
+
+	if (d->n != 0 || n > rbuf_left(r) / 8)
+		return rbuf_fail(r) - 1;
+	for (i = 0; i < n; i++) {
+		if ((h = rbuf_u64(r)) == 0)
+			return rbuf_fail(r) - 1;
+		if (n - i > d->cap)
+			continue;
+		grow(d);	/* the set follows the pairs, as in dedup_check() */
+		if ((d->n + 1) * 2 > d->mask + 1)
+			return rbuf_fail(r) - 1;	/* no memory to grow: refuse */
+		k = (size_t)h & d->mask;
+		while (d->set[k] != 0 && d->set[k] != h)
+			k = (k + 1) & d->mask;
+		if (d->set[k] == h)
+			return rbuf_fail(r) - 1;
+		d->set[k] = h;
+		d->ring[d->head] = h;
+		d->head = (d->head + 1) % d->cap;
+		d->n++;
+	}
+	return r->failed ? -1 : 0;
 }

@@ -199,6 +199,26 @@ features_name(const struct features *f, int i)
 	return f->fname[i - F_BUILTIN];
 }
 
+/* Returns 1 if covariate i is a clock: months since an event, which grows
+ * by one a month until the next such event. */
+int
+features_is_clock(int i)
+{
+	return i == F_MONTHS_SINCE_RAISE || i == F_MONTHS_SINCE_PROMOTION ||
+	    i == F_MONTHS_WITH_MANAGER;
+}
+
+/* Returns the attribute (definition id) whose one-hot level covariate i
+ * is, or -1 for a built-in or numeric covariate. */
+int
+features_onehot_group(const struct features *f, int i)
+{
+	i -= F_BUILTIN;
+	if (i < 0 || i >= f->nslots || !f->slot_onehot[i])
+		return -1;
+	return f->slot_def[i];
+}
+
 /* Canonical name of the protected characteristic that attribute name
  * is (built-in first, then configured), unfoldable when it cannot be
  * folded, or NULL when it is not protected. */
@@ -735,4 +755,30 @@ features_load(struct features *f, struct rbuf *r)
 		f->pay_median[c] = v;
 	}
 	return r->failed ? -1 : 0;
+}
+
+/* --- the checkpoint's JSON dump (pipeline/encode.c) --- */
+
+/* Describes attribute slot s (an index of employee->attr): *name is the
+ * attribute's name as first seen, *level its level for a one-hot slot or
+ * NULL for a numeric one (both borrowed). Returns 0, or -1 for a slot that
+ * is not registered. */
+int
+features_attr_slot_describe(const struct features *f, int s, const char **name,
+    const char **level)
+{
+	const struct attr_def *d;
+
+	if (s < 0 || s >= f->nslots)
+		return -1;
+	d = &f->defs[f->slot_def[s]];
+	*name = d->name;
+	*level = f->slot_onehot[s] ? f->fname[s] + strlen(d->name) + 1 : NULL;
+	return 0;
+}
+
+int
+features_attr_slots(const struct features *f)
+{
+	return f->nslots;
 }

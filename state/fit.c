@@ -39,6 +39,9 @@ model_fit_new(const struct model_config *cfg, struct features *feat)
 		return NULL;
 	f->cfg = *cfg;
 	f->epoch = -1;
+	f->trunc.truncated = -1;	/* undecided */
+	for (j = 0; j < PERSIST_COVARIATES; j++)
+		f->pers_f[j] = 1;
 	f->dim = features_dim(feat) < FEATURES_MAX ? features_dim(feat) : FEATURES_MAX;
 	for (j = 0; j < FEATURES_MAX; j++)
 		f->perm[j] = f->pos[j] = j;
@@ -84,6 +87,26 @@ fit_order(struct model_fit *f, const struct features *feat, int dim)
 		f->pos[f->perm[i]] = i;
 }
 
+/* Reference levels: each categorical attribute's one-hot levels are
+ * contiguous in fit order (sorted "name=level"), and the first of them,
+ * the level whose name sorts first, is the reference: its coefficient is
+ * held at 0, so the others are log hazard ratios against it and two
+ * levels of one attribute are never both drivers. By name, not by
+ * frequency, so the reference never flips as counts move. */
+static void
+fit_references(struct model_fit *f, const struct features *feat, int dim)
+{
+	int i, g, prev = -1;
+
+	for (i = 0; i < FEATURES_MAX; i++) {
+		g = i < dim ? features_onehot_group(feat, f->perm[i]) : -1;
+		f->onehot[i] = g >= 0;
+		f->reference[i] = g >= 0 && g != prev;
+		prev = g;
+		hazard_set_fixed(f->hz, i, f->reference[i]);
+	}
+}
+
 /* The imputation moments of the shards, merged in order (Chan). */
 static void
 fit_std(struct model_fit *f, struct model *const *shards, int n, int dim)
@@ -119,7 +142,7 @@ model_fit_estimates(struct model_fit *f, const struct features *feat)
 	struct model_estimates *out = &f->est;
 	double theta[HAZARD_P_MAX], se[HAZARD_P_MAX], sd, mean;
 	const char *name;
-	int i, k;
+	int i, k, nactive = 0;
 
 	memset(out, 0, sizeof(*out));
 	rls_estimate(&f->sat, out->satisfaction.coef, out->satisfaction.se);
@@ -140,15 +163,41 @@ model_fit_estimates(struct model_fit *f, const struct features *feat)
 		out->hazard.coef_se[i] = se[HAZARD_BANDS + i];
 		out->hazard.mean[i] = mean;
 		out->hazard.sd[i] = sd;
+		out->hazard.reference[i] = f->reference[i];
+		out->hazard.data_share[i] = hazard_data_share(f->hz, i);
+		if (!f->reference[i] && sd > 0) {
+			nactive++;
+			if (out->hazard.data_share[i] < HAZARD_SUFFICIENT_SHARE)
+				out->hazard.ninsufficient++;
+		}
 		if (name != NULL && strcmp(name, "satisfaction") == 0 && sd > 0) {
 			/* E[T] ~ exp(-b . z): per raw point, undo the scaling */
 			out->kappa = -theta[HAZARD_BANDS + i] / sd;
 			out->kappa_se = se[HAZARD_BANDS + i] / sd;
 		}
 	}
+	out->hazard.insufficient_data = nactive == 0 ||
+	    2 * out->hazard.ninsufficient > nactive;
+	out->hazard.prior_sd = sqrt(hazard_prior_var(HAZARD_BANDS, f->cfg.l2));
 	out->hazard.exits = hazard_exits(f->hz);
 	out->hazard.exposure_years = hazard_exposure_years(f->hz);
 	quality_estimate(f->q, feat, &out->quality);
+}
+
+/* The survey persistence factors of the fit's merged pairs. */
+static void
+fit_persist(struct model_fit *f)
+{
+	persist_factors(&f->pers, f->cfg.horizon_days > 0 ? f->cfg.horizon_days : 180,
+	    f->pers_f);
+}
+
+/* See model_internal.h. */
+void
+model_fit_load_order(struct model_fit *f, const struct features *feat)
+{
+	fit_references(f, feat, f->dim);
+	fit_persist(f);
 }
 
 /* Pointer lists of one kind of statistic over the shards. */
@@ -184,6 +233,7 @@ model_advance(struct model *base, struct model *const *shards, int n, long epoch
 		rls_decay(&m->sat, frls);
 		rls_decay(&m->abil, frls);
 		hazard_decay(m->hz, fhz);
+		persist_decay(&m->pers, fhz);
 		(void)hazard_grow(m->hz, dim);
 		src->hz[s] = m->hz;
 		src->sat[s] = &m->sat;
@@ -191,7 +241,18 @@ model_advance(struct model *base, struct model *const *shards, int n, long epoch
 		src->q[s] = m->q;
 		src->pay[s] = m->pay;
 	}
+	truncation_reset_merge(&f->trunc);
+	for (s = 0; s < n; s++)
+		if (shards[s] != NULL)
+			truncation_merge(&f->trunc, &shards[s]->trunc);
+	truncation_merge(&f->trunc, NULL);	/* decides at the first exit */
+	memset(&f->pers, 0, sizeof(f->pers));
+	for (s = 0; s < n; s++)
+		if (shards[s] != NULL)
+			persist_add(&f->pers, &shards[s]->pers);
+	fit_persist(f);
 	fit_order(f, base->feat, dim);
+	fit_references(f, base->feat, dim);
 	hazard_merge(f->hz, src->hz, n, f->perm, dim);
 	(void)hazard_refresh(f->hz, 1);		/* failed: the last solution stays */
 	(void)rls_merge(&f->sat, src->sat, n);

@@ -91,6 +91,8 @@ struct hazard {
 	double	logbase[HAZARD_BANDS], basese[HAZARD_BANDS];
 	double	mu[FM], sd[FM];			/* pooled standardiser */
 	int	active[FM];
+	int	fixed[FM];			/* b held at 0: reference levels */
+	double	shrink;				/* of the linear predictor, 0..1 */
 	double	*cov;				/* FM x FM, Cov(b) */
 	double	*a;				/* FM x FM scratch */
 	double	g[FM], v[FM];
@@ -384,7 +386,7 @@ pool(struct hazard *h)
 		v /= wt;
 		if (v > 0 && sqrt(v) > 1e-9 * (1 + fabs(h->mu[j]))) {
 			h->sd[j] = sqrt(v);
-			h->active[j] = 1;
+			h->active[j] = !h->fixed[j];
 		}
 	}
 }
@@ -407,13 +409,57 @@ band_cz(const struct hazard *h, int k, int i, int j)
 	return SC(h, k, i, j) / h->w[k] / (h->sd[i] * h->sd[j]);
 }
 
+/* b . m_k + b' C_k b / 2 (clamped): log of band k's mean multiplier. */
+static double
+band_q(const struct hazard *h, int k)
+{
+	double q = 0, acc;
+	int i, j, n = h->dim;
+
+	for (i = 0; i < n; i++) {
+		if (!h->active[i] || h->b[i] == 0)
+			continue;
+		acc = band_mz(h, k, i);
+		for (j = 0; j < n; j++)
+			acc += 0.5 * band_cz(h, k, i, j) * h->b[j];
+		q += h->b[i] * acc;
+	}
+	return q > ETA_MAX ? ETA_MAX : q < -ETA_MAX ? -ETA_MAX : q;
+}
+
+/*
+ * Heuristic shrinkage of the linear predictor (van Houwelingen and le
+ * Cessie 1990): gamma = (W - p) / W, where W = b' A b is the Wald
+ * statistic of the fit (A b = g, so W = b . g) and p the number of
+ * covariates estimated. Noise in p estimates spreads the linear
+ * predictor by about p on that scale, so scores take gamma * b . z:
+ * with little information (W near p) everyone is near the baseline, and
+ * gamma goes to 1 as information grows.
+ */
+static double
+heuristic_shrinkage(const struct hazard *h)
+{
+	double w = 0;
+	int j, p = 0;
+
+	for (j = 0; j < h->dim; j++)
+		if (h->active[j]) {
+			w += h->b[j] * h->g[j];
+			p++;
+		}
+	if (p == 0 || !(w > p))
+		return 0;
+	return (w - p) / w;
+}
+
 /* See model_internal.h. */
 int
 hazard_refresh(struct hazard *h, int force)
 {
 	gsl_matrix_view av, cv;
 	gsl_vector_view gv, bv;
-	double q, acc, prior_a = 1 / PRIOR_BASE_VAR, lam;
+	double acc, prior_a = 1 / PRIOR_BASE_VAR, lam, dsum = 0, wsum = 0, pooled;
+	double qk[HAZARD_BANDS];
 	int n = h->dim, i, j, k, due;
 
 	due = SOLVE_EVERY > h->solved_pieces / 16 ? SOLVE_EVERY : (int)(h->solved_pieces / 16);
@@ -459,20 +505,16 @@ hazard_refresh(struct hazard *h, int force)
 			    sqrt(hazard_prior_var(HAZARD_BANDS + j, h->l2));
 		}
 	}
-	/* baselines at the pooled mean */
+	h->shrink = heuristic_shrinkage(h);
+	/* baselines at the pooled mean; an empty band's is the pooled rate */
 	for (k = 0; k < HAZARD_BANDS; k++) {
-		q = 0;
-		for (i = 0; i < n; i++) {
-			if (!h->active[i] || h->b[i] == 0)
-				continue;
-			acc = band_mz(h, k, i);
-			for (j = 0; j < n; j++)
-				acc += 0.5 * band_cz(h, k, i, j) * h->b[j];
-			q += h->b[i] * acc;
-		}
-		q = q > ETA_MAX ? ETA_MAX : q < -ETA_MAX ? -ETA_MAX : q;
-		lam = (h->dk[k] + prior_a) /
-		    (h->w[k] * exp(q) + prior_a / exp(PRIOR_LOG_RATE));
+		qk[k] = band_q(h, k);
+		dsum += h->dk[k];
+		wsum += h->w[k] * exp(qk[k]);
+	}
+	pooled = (dsum + prior_a) / (wsum + prior_a / exp(PRIOR_LOG_RATE));
+	for (k = 0; k < HAZARD_BANDS; k++) {
+		lam = (h->dk[k] + prior_a) / (h->w[k] * exp(qk[k]) + prior_a / pooled);
 		h->logbase[k] = log(lam);
 		/* v = m_k + C_k b; var = 1 / (D_k + a) + v' Cov v */
 		for (i = 0; i < n; i++) {
@@ -495,6 +537,50 @@ double
 hazard_log_baseline(const struct hazard *h, int band)
 {
 	return h->logbase[band];
+}
+
+/* See model_internal.h. */
+void
+hazard_set_fixed(struct hazard *h, int j, int fixed)
+{
+	if (j >= 0 && j < FM && h->fixed[j] != (fixed != 0)) {
+		h->fixed[j] = fixed != 0;
+		h->exit_pending = 1;
+	}
+}
+
+/* See model_internal.h. */
+double
+hazard_data_share(const struct hazard *h, int j)
+{
+	double s;
+
+	if (j < 0 || j >= h->dim || !h->active[j])
+		return 0;
+	s = 1 - h->l2 * h->bse[j] * h->bse[j];
+	return s < 0 ? 0 : s > 1 ? 1 : s;
+}
+
+/* See model_internal.h. */
+double
+hazard_lp_variance(const struct hazard *h, const double *z, int n)
+{
+	double acc = 0, row;
+	int i, j;
+
+	/* Cov is symmetric: one triangle, O(n^2 / 2) per score */
+	if (n > h->dim)
+		n = h->dim;
+	for (i = 0; i < n; i++) {
+		if (!h->active[i] || z[i] == 0)
+			continue;
+		row = 0;
+		for (j = i + 1; j < n; j++)
+			if (h->active[j])
+				row += CV(h, i, j) * z[j];
+		acc += z[i] * (CV(h, i, i) * z[i] + 2 * row);
+	}
+	return acc > 0 ? acc : 0;
 }
 
 /* See model_internal.h. */
@@ -529,6 +615,21 @@ hazard_linear(const struct hazard *h, const double *x, int n)
 		if (h->active[j] && h->b[j] != 0)
 			acc += h->b[j] * hazard_z(h, j, x[j]);
 	return acc;
+}
+
+/* See model_internal.h. */
+double
+hazard_band_var(const struct hazard *h, int band)
+{
+	if (band < 0 || band >= HAZARD_BANDS)
+		return 0;
+	return 1 / (h->dk[band] + 1 / PRIOR_BASE_VAR);
+}
+
+double
+hazard_shrinkage(const struct hazard *h)
+{
+	return h->shrink;
 }
 
 double
@@ -589,6 +690,8 @@ hazard_digest(const struct hazard *h, uint64_t d)
 	d = STATE_DIGEST(d, h->mu);
 	d = STATE_DIGEST(d, h->sd);
 	d = STATE_DIGEST(d, h->active);
+	d = STATE_DIGEST(d, h->fixed);
+	d = STATE_DIGEST(d, h->shrink);
 	d = table_hash_bytes(d, h->cov, (size_t)FM * FM * sizeof(double));
 	d = STATE_DIGEST(d, h->exits);
 	d = STATE_DIGEST(d, h->exposure_years);

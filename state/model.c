@@ -29,9 +29,14 @@
  * an open interval of ACCRUE_MIN_DAYS or more with d = 0, so stayers are
  * not under-counted against leavers, whose exit closes their last one.
  *
- * Left truncation. With observation_start_ms set, no exposure before it
- * counts, and exits before it are ignored (histories backfilled when only
- * recent exits are known).
+ * Left truncation (truncation.c): exposure counts from an entry floor
+ * detected from the data, max(hire, first exit - 30 days) when the history
+ * before the first exit is too long to have shown no exit, else from each
+ * hire. Before any exit is known nobody is at risk yet: open intervals are
+ * neither closed nor moved, so the stretch the floor keeps is still
+ * counted once it is known (with the covariates the record has then).
+ * observation_start_ms, when set, is the floor instead (an override:
+ * exits before it are ignored).
  *
  * Covariates. Unknown values (NaN) are imputed with the running mean of
  * the values seen for that covariate (over the records as events update
@@ -202,8 +207,8 @@ model_dim(const struct model *m)
 /* Raw x (registry order) with unknowns imputed with the epoch's means
  * and outliers clipped at the epoch's standardiser, into z (raw units,
  * registry order), for the fit's first n registry covariates. */
-static void
-prepare(const struct model *m, const double *x, int n, double *z)
+void
+model_prepare(const struct model *m, const double *x, int n, double *z)
 {
 	const struct model_fit *f = m->fit;
 	double mean, sd, v;
@@ -257,7 +262,7 @@ expose_piece(struct model *m, struct employee *e, int n, int band,
 	double dt_years = (double)(t1 - t0) / (double)MS_PER_DAY / DAYS_PER_YEAR_H;
 
 	features_vector(m->feat, e, t0 + (t1 - t0) / 2, m->x);
-	prepare(m, m->x, n, m->z);
+	model_prepare(m, m->x, n, m->z);
 	(void)hazard_accumulate(m->hz, band, dt_years, d, m->z);
 }
 
@@ -312,11 +317,18 @@ take_prev(const struct employee *e, const struct hr_event *ev,
     struct model_prev *prev)
 {
 	prev->ok = 0;
+	prev->survey_gap_days = 0;
 	if (ev->type == EV_SURVEY && (e->flags & EMP_HAS_SURVEY) &&
 	    e->survey_ms < ev->time_ms) {
 		sat_x(e, e->survey_ms, prev->x);
 		prev->y = e->satisfaction;
 		prev->ok = 1;
+		prev->survey[0] = e->satisfaction;
+		prev->survey[1] = e->engagement;
+		prev->survey[2] = e->intent_to_stay;
+		prev->survey[3] = e->work_life_balance;
+		prev->survey_gap_days = (double)(ev->time_ms - e->survey_ms) /
+		    (double)MS_PER_DAY;
 	} else if (ev->type == EV_TRAINING && (e->flags & EMP_HAS_ABILITY) &&
 	    e->ability_ms < ev->time_ms) {
 		abil_x(e, e->ability_ms, prev->x);
@@ -325,23 +337,44 @@ take_prev(const struct employee *e, const struct hr_event *ev,
 	}
 }
 
+/* The entry floor of left truncation (file comment). */
+static int64_t
+entry_floor(const struct model *m)
+{
+	return truncation_floor(&m->fit->trunc, &m->trunc,
+	    m->fit->cfg.observation_start_ms);
+}
+
+/* Start of e's open interval as counted: no earlier than hire or floor. */
+static int64_t
+interval_start(const struct employee *e, int64_t floor)
+{
+	int64_t start = e->interval_start_ms > e->hired_ms ? e->interval_start_ms :
+	    e->hired_ms;
+
+	return start < floor ? floor : start;
+}
+
 /* See model_internal.h: closes the exposure interval up to ev with the
  * covariates the record has before ev changes it. */
 void
 model_pre_apply(struct model *m, struct employee *e, const struct hr_event *ev,
     struct model_prev *prev)
 {
-	int64_t start, end = ev->time_ms;
+	int64_t start, floor, end = ev->time_ms;
 	int vol = ev->type == EV_EXITED && ev->voluntary;
 
 	take_prev(e, ev, prev);
-	if (ev->type == EV_ERASED || e->hired_ms == 0 || (e->flags & EMP_EXITED))
+	if (ev->type == EV_ERASED)
 		return;
-	start = e->interval_start_ms > e->hired_ms ? e->interval_start_ms : e->hired_ms;
-	if (start < m->fit->cfg.observation_start_ms)
-		start = m->fit->cfg.observation_start_ms;
-	if (end <= m->fit->cfg.observation_start_ms)
+	if (ev->type == EV_EXITED)
+		truncation_note_exit(&m->trunc, end);	/* exits are reported */
+	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
+		return;
+	floor = entry_floor(m);
+	if (end <= floor)
 		return;		/* before the observation window: not at risk yet */
+	start = interval_start(e, floor);
 	if (end > start) {
 		expose(m, e, start, end, vol);
 		e->interval_start_ms = end;
@@ -361,13 +394,12 @@ model_pre_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 static void
 accrue(struct model *m, struct employee *e, int64_t now_ms)
 {
-	int64_t start;
+	int64_t start, floor;
 
-	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
+	if (e->hired_ms == 0 || (e->flags & EMP_EXITED) ||
+	    (floor = entry_floor(m)) == INT64_MAX)
 		return;
-	start = e->interval_start_ms > e->hired_ms ? e->interval_start_ms : e->hired_ms;
-	if (start < m->fit->cfg.observation_start_ms)
-		start = m->fit->cfg.observation_start_ms;
+	start = interval_start(e, floor);
 	if (now_ms - start < (int64_t)(ACCRUE_MIN_DAYS * MS_PER_DAY))
 		return;
 	expose(m, e, start, now_ms, 0);
@@ -461,6 +493,7 @@ model_post_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 	case EV_HIRED:
 		if (e->hired_ms != 0 && e->interval_start_ms < e->hired_ms)
 			e->interval_start_ms = e->hired_ms;
+		truncation_note_hire(&m->trunc, e->hired_ms);
 		break;
 	case EV_SURVEY:
 		if (!ev_has(ev->satisfaction))
@@ -469,6 +502,16 @@ model_post_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 		if (rls_add(&m->sat, x, ev->satisfaction) == 0 && prev->ok)
 			rls_note_pair_fit(&m->sat, &m->fit->sat, 1, prev->x,
 			    prev->y, x, ev->satisfaction);
+		if (prev->survey_gap_days > 0) {
+			double now[PERSIST_COVARIATES] = { e->satisfaction,
+			    e->engagement, e->intent_to_stay, e->work_life_balance };
+			double mean[PERSIST_COVARIATES];
+
+			for (int j = 0; j < PERSIST_COVARIATES; j++)	/* the epoch's */
+				mean[j] = m->fit->std_w[j] > 0 ? m->fit->std_mean[j] : NAN;
+			persist_pair(&m->pers, mean, prev->survey, now,
+			    prev->survey_gap_days);
+		}
 		break;
 	case EV_TRAINING:
 		if (!ev_has(ev->assessment))
@@ -541,7 +584,8 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
     double *x, double *z, struct score *out)
 {
 	const struct model_fit *f = m->fit;
-	double eta, mult, t0, c, cabs[FEATURES_MAX], v[FEATURES_MAX];
+	double eta, mult, t0, cabs[FEATURES_MAX], v[FEATURES_MAX];
+	double contrib[FEATURES_MAX], w[FEATURES_MAX];
 	int n = f->dim, j, i, best, used[FEATURES_MAX];
 
 	memset(out, 0, sizeof(*out));
@@ -551,23 +595,32 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
 		out->expected_tenure_days = tenure_days(e, e->exit_ms);
 		return;
 	}
-	features_vector(m->feat, e, now_ms, x);
-	prepare(m, x, n, v);
-	eta = 0;
-	for (i = 0; i < n; i++) {
-		z[i] = hazard_z(f->hz, i, v[f->perm[i]]);
-		eta += hazard_coef(f->hz, i) * z[i];
-	}
+	eta = model_horizon_lp(m, e, now_ms, x, v, z, w);
 	eta = eta > ETA_CLAMP ? ETA_CLAMP : eta < -ETA_CLAMP ? -ETA_CLAMP : eta;
 	mult = exp(eta);
 	t0 = tenure_days(e, now_ms);
 	out->risk = -expm1(-cum_hazard(m, mult, t0,
 	    t0 + (f->cfg.horizon_days > 0 ? f->cfg.horizon_days : 180)));
 	out->expected_tenure_days = expected_tenure(m, mult, t0);
+	/* the log hazard's standard error, for the alert policy; a fit
+	 * never solved has no covariance and knows nothing */
+	out->eta_se = f->epoch < 0 ? INFINITY :
+	    sqrt(model_fit_lp_var(f, w) + hazard_band_var(f->hz, hazard_band(t0)));
 
-	/* drivers: b_i * z_i, largest |.| first, zero ones left out */
+	/* drivers: what moved the log hazard, largest |.| first, zero ones
+	 * left out: b_i * z_i against the average person for a numeric
+	 * covariate; for a level of a categorical one against its reference
+	 * level (b_i * x_i / sd_i), so someone at the reference has no driver
+	 * from that attribute */
 	for (i = 0; i < n; i++) {
-		cabs[i] = fabs(hazard_coef(f->hz, i) * z[i]);
+		double mean, sd;
+
+		contrib[i] = hazard_coef(f->hz, i) * z[i];
+		hazard_standardiser(f->hz, i, &mean, &sd);
+		if (f->onehot[i] && sd > 0)
+			contrib[i] = hazard_coef(f->hz, i) * v[f->perm[i]] / sd;
+		contrib[i] *= hazard_shrinkage(f->hz);
+		cabs[i] = fabs(contrib[i]);
 		used[i] = 0;
 	}
 	for (j = 0; j < DRIVERS_MAX; j++) {
@@ -578,9 +631,8 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
 		if (best < 0)
 			break;
 		used[best] = 1;
-		c = hazard_coef(f->hz, best) * z[best];
 		out->drivers[j].feature = features_name(m->feat, f->perm[best]);
-		out->drivers[j].contribution = c;
+		out->drivers[j].contribution = contrib[best];
 		out->ndrivers = j + 1;
 	}
 }
@@ -697,5 +749,8 @@ model_digest(const struct model *m)
 	h = STATE_DIGEST(h, m->std_m2);
 	h = STATE_DIGEST(h, m->alerts_fired);
 	h = STATE_DIGEST(h, m->alerts_cleared);
+	h = truncation_digest(&m->trunc, h);
+	h = persist_digest(&m->pers, h);
+	h = truncation_digest(&m->fit->trunc, h);
 	return STATE_DIGEST(h, m->fit->epoch);
 }

@@ -49,6 +49,9 @@ struct driver {
 struct score {
 	double		risk;			/* P(voluntary exit within horizon), 0..1 */
 	double		expected_tenure_days;	/* from hire, total */
+	double		eta_se;			/* standard error of the log hazard
+						 * (baseline of the band and b . z):
+						 * about its relative error */
 	int		ndrivers;
 	struct driver	drivers[DRIVERS_MAX];	/* largest |contribution| first */
 };
@@ -66,9 +69,19 @@ struct hazard_estimate {
 	double		coef[FEATURES_MAX];		/* per standard deviation */
 	double		coef_se[FEATURES_MAX];
 	double		mean[FEATURES_MAX], sd[FEATURES_MAX];	/* standardiser */
+	/* a reference level (coefficient held at 0, not published as one) */
+	int		reference[FEATURES_MAX];
+	/* share of the coefficient's precision from the data, 0..1 (hazard.c);
+	 * below HAZARD_SUFFICIENT_SHARE the estimate is mostly the prior */
+	double		data_share[FEATURES_MAX];
+	int		ninsufficient;	/* coefficients below that share */
+	int		insufficient_data;	/* most coefficients below it */
+	double		prior_sd;	/* of every coefficient, per SD: 1/sqrt(l2) */
 	long		exits;
 	double		exposure_years;
 };
+
+#define HAZARD_SUFFICIENT_SHARE 0.5
 
 struct quality_estimate {
 	double	concordance;		/* Harrell's C, NaN before 1 exit */
@@ -76,6 +89,9 @@ struct quality_estimate {
 	double	calib_predicted[CALIBRATION_BINS];	/* mean risk per decile */
 	double	calib_observed[CALIBRATION_BINS];	/* observed exit rate */
 	long	calib_n[CALIBRATION_BINS];
+	/* expected calibration error over the resolved snapshots: sum over
+	 * deciles of n |predicted - observed| / sum of n; NaN before any */
+	double	calibration_error;
 	double	alert_precision, alert_recall;		/* NaN when undefined */
 	int	ngroups;				/* impact ratios, flattened */
 	struct {
@@ -119,6 +135,13 @@ void		 model_set_config(struct model *, const struct model_config *);
 /* Scores e at now_ms, stores risk/tenure/scored_ms in e, fills *out (may be NULL). */
 void		 model_score(struct model *, struct employee *, int64_t now_ms,
 		    struct score *out);
+/* The variance of e's linear predictor at now_ms under the epoch's
+ * coefficient covariance, gamma^2 x' Cov(b) x in the units the risk uses
+ * (for an interval of the risk: the log hazard multiplier is within
+ * +-1.96 sqrt of it of its estimate, about 95 %). 0 for a provisional or
+ * exited record. Touches nothing. */
+double		 model_lp_variance(struct model *, const struct employee *,
+		    int64_t now_ms);
 /* Scores a hypothetical copy without touching the model's statistics. */
 void		 model_score_copy(struct model *, const struct employee *,
 		    int64_t now_ms, struct score *out);

@@ -17,6 +17,9 @@
  * moved (state_apply() of a refused event must move none). */
 #define STATE_DIGEST(d, v) table_hash_bytes((d), &(v), sizeof(v))
 
+/* The survey covariates (persist.c) are the first this many built-ins. */
+#define PERSIST_COVARIATES 4
+
 /* model.c: the model's halves of state_apply() (apply.c), which calls
  * them only for an event that passed every check, in this order around
  * the change of the record. prev carries the person's previous RLS
@@ -24,6 +27,8 @@
 struct model_prev {
 	double	x[3], y;
 	int	ok;
+	/* the survey answers before a survey, and their age in days (0: none) */
+	double	survey[PERSIST_COVARIATES], survey_gap_days;
 };
 
 struct features	*model_features(const struct model *);	/* borrowed */
@@ -34,6 +39,17 @@ void		 model_pre_apply(struct model *, struct employee *,
 /* After e holds ev: RLS updates, quality at an exit, imputation means. */
 void		 model_post_apply(struct model *, struct employee *,
 		    const struct hr_event *, const struct model_prev *prev);
+/* Raw x (registry order) imputed with the epoch's means and clipped at
+ * its standardiser into z, for the fit's first n covariates (model.c). */
+void		 model_prepare(const struct model *, const double *x, int n, double *z);
+/* horizon.c: e's linear predictor for the risk over the horizon (see
+ * there); x, v, z, w are FEATURES_MAX scratch, filled in. */
+double		 model_horizon_lp(const struct model *, const struct employee *,
+		    int64_t now_ms, double *x, double *v, double *z, double *w);
+/* gamma^2 w' Cov(b) w: the variance of the shrunk linear predictor at the
+ * w model_horizon_lp() filled in (horizon.c). */
+struct model_fit;
+double		 model_fit_lp_var(const struct model_fit *, const double *w);
 /* A salary of (dept, job_level) into the shard's pay histogram (pay.c). */
 void		 model_note_salary(struct model *, int dept, int job_level,
 		    double salary);
@@ -129,6 +145,14 @@ int		 hazard_update(struct hazard *, int band, double dt_years, int d,
  * -1 when the solve failed (the previous solution stays). */
 int		 hazard_refresh(struct hazard *, int force);
 double		 hazard_log_baseline(const struct hazard *, int band);
+/* Holds b_j at 0 (a reference level) when fixed, from the next solve on. */
+void		 hazard_set_fixed(struct hazard *, int j, int fixed);
+/* Share of covariate j's posterior precision that comes from the data,
+ * 1 - l2 Var(b_j), in 0..1 (0: the prior alone, or fixed / no spread). */
+double		 hazard_data_share(const struct hazard *, int j);
+/* x' Cov(b) x for a vector x in z units over the first n covariates: the
+ * variance of a linear predictor (for the alert policy's confidence). */
+double		 hazard_lp_variance(const struct hazard *, const double *z, int n);
 /* Standardised value of raw x for covariate j (0 when it has no spread). */
 double		 hazard_z(const struct hazard *, int j, double x);
 /* Pooled exposure-weighted mean and sd of covariate j (NaN if none). */
@@ -137,6 +161,14 @@ void		 hazard_standardiser(const struct hazard *, int j, double *mean,
 /* b . z(x) over the first n covariates (n <= hazard_dim()), x raw. */
 double		 hazard_linear(const struct hazard *, const double *x, int n);
 double		 hazard_coef(const struct hazard *, int j);	/* b_j per SD */
+/* Variance of the log baseline of band, from the band's exits:
+ * 1 / (D_k + a). With gamma^2 hazard_lp_variance() of the covariates, the
+ * log hazard's variance the alert policy reads (pipeline/decide.c; their
+ * covariance is left out). */
+double		 hazard_band_var(const struct hazard *, int band);
+/* Heuristic shrinkage gamma of the linear predictor, 0..1 (hazard.c):
+ * scores take gamma * b . z. */
+double		 hazard_shrinkage(const struct hazard *);
 /* theta[HAZARD_BANDS + dim] and its standard errors (may be NULL), as of
  * the last solve. */
 void		 hazard_theta(const struct hazard *, double *theta, double *se);
@@ -217,6 +249,50 @@ uint64_t	 pay_digest(const struct pay *, uint64_t d);	/* see STATE_DIGEST */
 void		 pay_save(const struct pay *, struct wbuf *);
 int		 pay_load(struct pay *, struct rbuf *);
 
+/* Left truncation detected from the data (model.c, "Left truncation"). */
+struct truncation {
+	int64_t	first_exit_ms;	/* earliest exit seen, 0 none */
+	double	pre_hires;	/* hires applied before it */
+	double	pre_hire_days;	/* the sum of their hire times, days */
+	int	truncated;	/* decided at the first exit: delayed entry */
+};
+
+/* truncation.c. A shard notes its hires and exits; at a boundary the fit
+ * is reset (truncation_reset_merge()), merges each shard's record in shard
+ * order (earliest exit, summed hires), then truncation_merge(fit, NULL)
+ * decides once (truncated -1 until then; a fit starts at -1). */
+void	truncation_note_hire(struct truncation *, int64_t hire_ms);
+void	truncation_note_exit(struct truncation *, int64_t t_ms);
+void	truncation_reset_merge(struct truncation *fit);
+void	truncation_merge(struct truncation *fit, const struct truncation *shard);
+/* Earliest time exposure counts from: override_ms when set, INT64_MAX
+ * before any exit is known, INT64_MIN when there is no truncation. */
+int64_t	truncation_floor(const struct truncation *fit,
+	    const struct truncation *shard, int64_t override_ms);
+void	truncation_save(const struct truncation *, struct wbuf *);
+int	truncation_load(struct truncation *, struct rbuf *);
+uint64_t truncation_digest(const struct truncation *, uint64_t d);
+
+/* persist.c: how long survey answers hold (file comment there). */
+
+struct persist {
+	double	n[PERSIST_COVARIATES];		/* pairs of consecutive surveys */
+	double	gap_days[PERSIST_COVARIATES];	/* summed gaps */
+	double	xx[PERSIST_COVARIATES], xy[PERSIST_COVARIATES];	/* d_prev^2, d_prev d_new */
+};
+
+/* One pair of consecutive answers (prev, now, gap_days apart), deviations
+ * from mean; non-finite values are skipped. */
+void	persist_pair(struct persist *, const double *mean, const double *prev,
+	    const double *now, double gap_days);
+void	persist_decay(struct persist *, double factor);	/* 0 < factor < 1 */
+void	persist_add(struct persist *dst, const struct persist *src);
+/* f[PERSIST_COVARIATES]: mean weight of today's deviation over the horizon. */
+void	persist_factors(const struct persist *, double horizon_days, double *f);
+void	persist_save(const struct persist *, struct wbuf *);
+int	persist_load(struct persist *, struct rbuf *);
+uint64_t persist_digest(const struct persist *, uint64_t d);
+
 /* The scoring model of one epoch, shared by every shard's struct model
  * (fit.c makes it at each boundary from the shards' statistics; see the
  * design note there). */
@@ -226,6 +302,9 @@ struct model_fit {
 	int			 dim;		/* registry covariates in the fit */
 	int			 perm[FEATURES_MAX];	/* fit position -> registry index */
 	int			 pos[FEATURES_MAX];	/* registry index -> fit position */
+	/* per fit position: a one-hot level (drivers relative to the
+	 * reference), and the attribute's reference level (b held at 0) */
+	int			 onehot[FEATURES_MAX], reference[FEATURES_MAX];
 	struct rls		 sat, abil;	/* merged sums, solved */
 	struct hazard		*hz;		/* merged moments in fit order, solved */
 	/* imputation means, merged, registry order */
@@ -233,6 +312,9 @@ struct model_fit {
 	double			 std_mean[FEATURES_MAX];
 	double			 std_m2[FEATURES_MAX];
 	struct quality		*q;		/* counts summed over the shards */
+	struct truncation	 trunc;		/* merged over the shards (model.c) */
+	struct persist		 pers;		/* merged survey persistence */
+	double			 pers_f[PERSIST_COVARIATES];	/* its factors */
 	struct model_estimates	 est;		/* as published for the epoch */
 };
 
@@ -253,11 +335,16 @@ struct model {
 	double			 std_m2[FEATURES_MAX];
 	double			 x[FEATURES_MAX], z[FEATURES_MAX];	/* scratch */
 	long			 alerts_fired, alerts_cleared;
+	struct truncation	 trunc;		/* this shard's (model.c) */
+	struct persist		 pers;		/* this shard's survey pairs */
 };
 
 /* fit.c */
 struct model_fit *model_fit_new(const struct model_config *, struct features *);
 void		 model_fit_free(struct model_fit *);
+/* After the covariate order is loaded (model_epoch_load()): the
+ * reference levels it implies, as model_advance() sets them. */
+void		 model_fit_load_order(struct model_fit *, const struct features *);
 /* f->est from the fit as it stands. */
 void		 model_fit_estimates(struct model_fit *, const struct features *);
 
@@ -267,5 +354,10 @@ void		 model_fit_estimates(struct model_fit *, const struct features *);
  * into an empty registry; 0, or -1 with the reader failed. */
 void		 features_save(const struct features *, struct wbuf *);
 int		 features_load(struct features *, struct rbuf *);
+/* The attribute whose one-hot level covariate i is (an id its levels
+ * share), -1 for a built-in or numeric covariate. */
+int		 features_onehot_group(const struct features *, int i);
+/* 1 if covariate i (registry index) is a clock: months since an event. */
+int		 features_is_clock(int i);
 
 #endif

@@ -24,6 +24,9 @@
  *   snapshot (mid-rank), so bin 9 is the riskiest tenth. Per decile:
  *   mean predicted risk and observed exit rate of resolved snapshots.
  *
+ *   The expected calibration error (ECE) is the mean over resolved
+ *   snapshots of |mean predicted - observed| of their decile.
+ *
  * - Alert precision: alerts whose employee then left voluntarily within
  *   horizon_days of firing / alerts resolved that way or whose horizon
  *   passed. Recall: voluntary exits with an alert firing at the exit or
@@ -248,6 +251,8 @@ void
 quality_estimate(const struct quality *q, const struct features *f,
     struct quality_estimate *out)
 {
+	double gap = 0;
+	long n = 0;
 	int b, i, nk, korder[PROTECTED_MAX];
 
 	memset(out, 0, sizeof(*out));
@@ -257,7 +262,11 @@ quality_estimate(const struct quality *q, const struct features *f,
 		out->calib_n[b] = q->cal_n[b];
 		out->calib_predicted[b] = q->cal_n[b] ? q->cal_pred[b] / (double)q->cal_n[b] : NAN;
 		out->calib_observed[b] = q->cal_n[b] ? q->cal_obs[b] / (double)q->cal_n[b] : NAN;
+		/* ECE: n_b |mean predicted - observed| summed, over all n */
+		gap += fabs(q->cal_pred[b] - q->cal_obs[b]);
+		n += q->cal_n[b];
 	}
+	out->calibration_error = n > 0 ? gap / (double)n : NAN;
 	out->alert_precision = q->alerts_resolved ?
 	    (double)q->alerts_hit / (double)q->alerts_resolved : NAN;
 	out->alert_recall = q->exits ? (double)q->exits_alerted / (double)q->exits : NAN;

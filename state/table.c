@@ -292,6 +292,33 @@ new_record(struct table *t)
 	return ++t->used;
 }
 
+/* Room in the hash index for one more id: grows it when mostly live,
+ * else sweeps the tombstones. 0, or -1 on ENOMEM. */
+static int
+reserve(struct table *t)
+{
+	size_t nslots = t->mask + 1;
+
+	if ((t->live + t->dead + 1) * 4 <= nslots * 3)
+		return 0;
+	return rehash(t, (t->live + 1) * 2 > nslots ? nslots * 2 : nslots);
+}
+
+/* Links record ref (its id hashing to h) into the index (reserve() first). */
+static void
+index_insert(struct table *t, uint64_t h, uint32_t ref)
+{
+	size_t i = (size_t)h & t->mask;
+
+	while (t->slots[i].ref != 0 && t->slots[i].ref != TOMBSTONE)
+		i = (i + 1) & t->mask;
+	if (t->slots[i].ref == TOMBSTONE)
+		t->dead--;
+	t->slots[i].tag = (uint32_t)(h >> 32);
+	t->slots[i].ref = ref;
+	t->live++;
+}
+
 /* Returns the record of id (borrowed), creating it zeroed with flags =
  * EMP_PROVISIONAL and dept = -1 when absent (then *created = 1, else 0).
  * NULL on ENOMEM, or when id is empty or longer than EMPLOYEE_ID_MAX. */
@@ -299,7 +326,7 @@ struct employee *
 table_put(struct table *t, const char *id, int *created)
 {
 	struct employee *e;
-	size_t len, i, nslots;
+	size_t len, i;
 	uint64_t h;
 	uint32_t ref;
 	char *copy;
@@ -313,13 +340,7 @@ table_put(struct table *t, const char *id, int *created)
 	if ((i = find(t, id, len, h)) != (size_t)-1)
 		return rec(t, t->slots[i].ref);
 
-	nslots = t->mask + 1;
-	if ((t->live + t->dead + 1) * 4 > nslots * 3) {
-		/* Grow when mostly live, else just sweep the tombstones. */
-		if (rehash(t, (t->live + 1) * 2 > nslots ? nslots * 2 : nslots) == -1)
-			return NULL;
-	}
-	if ((copy = id_copy(t, id, len)) == NULL)
+	if (reserve(t) == -1 || (copy = id_copy(t, id, len)) == NULL)
 		return NULL;
 	if ((ref = new_record(t)) == 0) {
 		id_release(t, copy);
@@ -329,15 +350,7 @@ table_put(struct table *t, const char *id, int *created)
 	e->id = copy;
 	e->flags = EMP_PROVISIONAL;
 	e->dept = -1;
-
-	i = (size_t)h & t->mask;
-	while (t->slots[i].ref != 0 && t->slots[i].ref != TOMBSTONE)
-		i = (i + 1) & t->mask;
-	if (t->slots[i].ref == TOMBSTONE)
-		t->dead--;
-	t->slots[i].tag = (uint32_t)(h >> 32);
-	t->slots[i].ref = ref;
-	t->live++;
+	index_insert(t, h, ref);
 	if (created != NULL)
 		*created = 1;
 	return e;
@@ -406,4 +419,98 @@ table_next(struct table *t, size_t *it)
 	}
 	*it = t->used;
 	return NULL;
+}
+
+/*
+ * Checkpoints. A table's order is its record indices: iteration walks
+ * them, and a new employee takes the lowest free one. So a checkpoint
+ * carries, for every index handed out, whether it is live (with the
+ * record) or free; the hash index is rebuilt from the ids (where an id
+ * sits in it decides nothing that outputs depend on). The "slots" of this
+ * interface are those indices.
+ */
+
+/* The number of indices handed out. */
+size_t
+table_slots(const struct table *t)
+{
+	return t->used;
+}
+
+/* What index i holds: TABLE_SLOT_LIVE (then *e is the record, borrowed),
+ * TABLE_SLOT_TOMB (free), or TABLE_SLOT_EMPTY (not handed out). */
+int
+table_slot(const struct table *t, size_t i, const struct employee **e)
+{
+	const struct employee *r;
+
+	*e = NULL;
+	if (i >= t->used)
+		return TABLE_SLOT_EMPTY;
+	r = &t->slabs[i / SLAB_RECORDS][i % SLAB_RECORDS];
+	if (r->id == NULL)
+		return TABLE_SLOT_TOMB;
+	*e = r;
+	return TABLE_SLOT_LIVE;
+}
+
+/* An empty table gets nslots indices, none of them live or free yet:
+ * table_restore_put() says which each is. 0, or -1 (not empty, too many,
+ * ENOMEM). */
+int
+table_restore_slots(struct table *t, size_t nslots)
+{
+	uint32_t *f;
+
+	if (t->live != 0 || t->used != 0 || nslots >= UINT32_MAX - 1)
+		return -1;
+	if (nslots > 0 && (f = malloc(nslots * sizeof(*f))) == NULL)
+		return -1;
+	if (nslots > 0) {
+		t->freed = f;
+		t->capfreed = nslots;
+	}
+	while (t->used < nslots)
+		if (new_record(t) == 0)
+			return -1;
+	return 0;
+}
+
+/* Puts a copy of *src at index i (kind TABLE_SLOT_LIVE; src's id is
+ * copied, its attribute array, if any, now belongs to the table) or marks
+ * i free (TABLE_SLOT_TOMB, src NULL). 0, or -1 when i is out of range or
+ * live already, the id is invalid or already present, or ENOMEM.
+ * table_restore_check() must follow the last one. */
+int
+table_restore_put(struct table *t, size_t i, int kind, const struct employee *src)
+{
+	struct employee *e;
+	size_t len;
+	char *copy;
+
+	if (i >= t->used || (e = rec(t, (uint32_t)i + 1))->id != NULL)
+		return -1;
+	if (kind == TABLE_SLOT_TOMB) {
+		if (t->nfreed >= t->capfreed)
+			return -1;
+		free_push(t, (uint32_t)i + 1);
+		return 0;
+	}
+	if (kind != TABLE_SLOT_LIVE || src == NULL || src->id == NULL ||
+	    (len = strnlen(src->id, EMPLOYEE_ID_MAX + 1)) > EMPLOYEE_ID_MAX || len == 0 ||
+	    table_get(t, src->id) != NULL || reserve(t) == -1 ||
+	    (copy = id_copy(t, src->id, len)) == NULL)
+		return -1;
+	*e = *src;
+	e->id = copy;
+	e->timer_pos = 0;
+	index_insert(t, hash_id(copy, len), (uint32_t)i + 1);
+	return 0;
+}
+
+/* 0 when every index handed out was said to be live or free, else -1. */
+int
+table_restore_check(const struct table *t)
+{
+	return t->live + t->nfreed == t->used ? 0 : -1;
 }

@@ -160,6 +160,17 @@ size_t		 table_count(const struct table *);
  * Do not put while iterating; erasing the record just returned is safe
  * (erase wipes it in place and never moves records). */
 struct employee	*table_next(struct table *, size_t *it);
+/* Checkpoints (table.c, "Checkpoints"): the slot layout, so that a
+ * restored table iterates, inserts and rehashes exactly as the saved one. */
+#define TABLE_SLOT_EMPTY 0
+#define TABLE_SLOT_TOMB  1
+#define TABLE_SLOT_LIVE  2
+size_t		 table_slots(const struct table *);
+int		 table_slot(const struct table *, size_t i, const struct employee **e);
+int		 table_restore_slots(struct table *, size_t nslots);
+int		 table_restore_put(struct table *, size_t i, int kind,
+		    const struct employee *src);
+int		 table_restore_check(const struct table *);
 /* 64-bit FNV-1a over n bytes, continuing from h (start with TABLE_HASH_INIT),
  * and a finaliser that spreads the bits; used by table, dedup, apply. */
 #define TABLE_HASH_INIT 0xcbf29ce484222325ULL
@@ -217,6 +228,26 @@ struct dedup	*dedup_new(size_t capacity);
 void		 dedup_free(struct dedup *);
 /* Returns 1 if source+id was seen before (and leaves it), 0 if new (and records it). */
 int		 dedup_check(struct dedup *, const char *source, const char *id);
+/* Checkpoints: the remembered hashes, oldest first. dedup_load() fills an
+ * empty window (keeping the newest `capacity` when the file holds more);
+ * returns 0, or -1 (reader failed) on an invalid section. */
+struct wbuf;
+struct rbuf;
+void		 dedup_save(const struct dedup *, struct wbuf *);
+int		 dedup_load(struct dedup *, struct rbuf *);
+
+/* siphash.c: SipHash-2-4 of n bytes under a 128-bit key. */
+uint64_t	 siphash24(const uint8_t key[16], const void *, size_t n);
+
+/* erased.c: a sorted set of the keyed hashes of erased ids. */
+struct erased;
+struct erased	*erased_new(void);			/* new; NULL on ENOMEM */
+void		 erased_free(struct erased *);
+int		 erased_has(const struct erased *, uint64_t);
+int		 erased_add(struct erased *, uint64_t);	/* 0, -1 ENOMEM/full */
+size_t		 erased_count(const struct erased *);
+void		 erased_save(const struct erased *, struct wbuf *);
+int		 erased_load(struct erased *, struct rbuf *);	/* into an empty set */
 
 /* features.c: registry of covariates; see model.h for who reads them. */
 struct features;
@@ -254,5 +285,22 @@ void		 features_set_attrs(struct features *, struct employee *,
 void		 features_set_pay_median(struct features *, int dept, int job_level,
 		    double median);
 double		 features_pay_median(const struct features *, int dept, int job_level);
+/* The name of attribute slot `slot` and, for a one-hot slot, its level
+ * (else NULL), both borrowed: for the checkpoint's JSON dump. 0, or -1
+ * for a slot that is not registered. */
+int		 features_attr_slot_describe(const struct features *, int slot,
+		    const char **name, const char **level);
+/* How many attribute slots are registered (slots 0..n-1 of employee->attr). */
+int		 features_attr_slots(const struct features *);
+
+/* record_io.c: one record in the checkpoint format, field by field (never
+ * a memory image), with departments, attribute slots and protected levels
+ * as ids of f, the registry that the checkpoint's epoch state restores
+ * first. record_load() validates every field against f; returns 0, or -1
+ * with the reader marked failed (e is then garbage: load into scratch). */
+void		 record_save(struct wbuf *, const struct employee *,
+		    struct features *);
+int		 record_load(struct rbuf *, struct employee *,
+		    char idbuf[EMPLOYEE_ID_MAX + 1], struct features *);
 
 #endif

@@ -20,6 +20,8 @@ def project(rec):
     topic, key, value = rec["topic"], rec.get("key"), rec.get("value")
     if topic.endswith(".dlq"):
         return f"{topic} key={key} error={rec['error']}"
+    if value is None:
+        return f"{topic} key={key} tombstone"
     if topic.endswith(".alerts"):
         return (f"{topic} key={key} {value['status']} reason={value['reason']} "
                 f"caused_by={value['caused_by']} id={value['alert_id'][:8]}")

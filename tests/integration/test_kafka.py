@@ -168,10 +168,18 @@ def main():
 
         # Everything published, validated.
         counts = {}
+        tombstones = set()
         for topic in (ALERTS, SUGG, EST):
             for r in kt.consume(bs, topic):
-                obj = r.json()
                 where = "%s[%d]@%d" % (topic, r.partition, r.offset)
+                if r.value_bytes is None:
+                    # the erasure deletes the employee's key from the
+                    # compacted topics; nothing else is ever a tombstone
+                    kt.check(topic != EST and r.key == ERASED,
+                             where + ": a tombstone for %r" % r.key)
+                    tombstones.add(topic)
+                    continue
+                obj = r.json()
                 if topic == ALERTS:
                     kind = "alert"
                     kt.check(r.key == obj["employee_id"], where + ": key is not the employee id")
@@ -197,6 +205,8 @@ def main():
                              where + ": %s mentioned after its erasure" % ERASED)
                 counts[kind] = counts.get(kind, 0) + 1
         kt.log("validated:", counts)
+        kt.check(tombstones == {ALERTS, SUGG},
+                 "tombstones for the erased employee on %s" % sorted(tombstones))
         for kind in ("alert", "suggestion", "estimates"):
             kt.check(counts.get(kind, 0) > 0, "no %s published" % kind)
         exited = [r.json() for r in kt.consume(bs, ALERTS) if r.key == "E104"]

@@ -33,6 +33,7 @@ REQUIRED = {
     "retentiond_outputs": "counter",
     "retentiond_alerts": "counter",
     "retentiond_alerts_open": "gauge",
+    "retentiond_alerts_held": "counter",
     "retentiond_plans": "counter",
     "retentiond_employees": "gauge",
     "retentiond_event_clock_seconds": "gauge",
@@ -226,6 +227,9 @@ def main():
         check(firing == one(fams, out, out + "_total", kind="alert") -
               one(fams, al, al + "_total", status="resolved"),
               "alert outputs == firing + resolved")
+        held = "retentiond_alerts_held"
+        check(set(dict(k)["reason"] for k in samples(fams, held, held + "_total")) ==
+              {"warmup", "uncertain", "backfill", "budget"}, "alerts_held reasons")
         emp = "retentiond_employees"
         # 6 hired - 1 erased + 1 provisional; one of them exited
         check(one(fams, emp, emp, status="all") == 6, "employees{all} == 6")

@@ -122,5 +122,31 @@ if grep -q "Sup3r" "$tmp/out"; then
 	echo "FAIL the secret appears in the output"; fail=1
 fi
 
+# a state directory that others may write, or that is not the user's, is
+# refused at start (exit 6) before anything is read or written in it
+mkdir -m 0700 "$tmp/state" && chmod 0777 "$tmp/state"
+printf '[kafka]\nbootstrap.servers = 127.0.0.1:1\n[state]\ndirectory = %s\n' \
+	"$tmp/state" >"$tmp/state.conf"
+timeout 30 "$bin" -c "$tmp/state.conf" >"$tmp/out" 2>"$tmp/err"; rc=$?
+n=$((n + 1))
+if [ $rc -ne 6 ] || ! grep -q "\[state\] directory $tmp/state: writable by group or others" "$tmp/err"; then
+	echo "FAIL state directory 0777: exit $rc: $(cat "$tmp/err")"; fail=1
+fi
+[ -e "$tmp/state/erasure.key" ] && { echo "FAIL a key was written into the 0777 directory"; fail=1; }
+
+# [alerts] min_exits, from before warm-up was by information, still starts
+# the daemon, with a warning that names its line (config.c, legacy_warmup())
+printf '[kafka]\nbootstrap.servers = localhost:9092\n[alerts]\nthreshold = 0.6\nmin_exits = 20\n' \
+	>"$tmp/legacy.conf"
+if run_t 0 "$tmp/legacy.conf"; then
+	grep -q "legacy.conf:5: min_exits is deprecated and ignored" "$tmp/err" ||
+		{ echo "FAIL legacy min_exits: $(cat "$tmp/err")"; fail=1; }
+fi
+sed -i 's/^min_exits = 20/min_exits = 0/' "$tmp/legacy.conf"
+if run_t 0 "$tmp/legacy.conf"; then
+	grep -q "legacy.conf:5: min_exits is deprecated: .* 0 is read as warmup_max_se = 0" "$tmp/err" ||
+		{ echo "FAIL legacy min_exits = 0: $(cat "$tmp/err")"; fail=1; }
+fi
+
 echo "$n configurations checked"
 exit $fail

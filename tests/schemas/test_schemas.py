@@ -104,7 +104,7 @@ for n in names:
 
 # ---- alert
 alert = {"alert_id": "9f2c01", "employee_id": "E1042", "status": "firing", "severity": "warning",
-         "risk": 0.62, "horizon_days": 180, "expected_tenure_days": 410,
+         "risk": 0.62, "risk_lower": 0.53, "horizon_days": 180, "expected_tenure_days": 410,
          "drivers": [{"feature": "months_since_raise", "contribution": 0.41}],
          "reason": "threshold", "event_time": "2026-03-01T00:00:00Z", "caused_by": "evt-881",
          "model_version": 17}
@@ -113,7 +113,8 @@ expect(v, "alert", alert, True, "contract example")
 resolved = dict(alert, status="resolved", reason="risk_fell", severity="critical",
                 caused_by="clock", event_time="2026-03-01T00:00:00.250Z", note="extra fields allowed")
 expect(v, "alert", resolved, True, "resolved, risk_fell, extra field")
-expect(v, "alert", dict(resolved, reason="exited", drivers=[]), True, "resolved, exited")
+expect(v, "alert", dict(resolved, reason="exited", drivers=[], risk_lower=None), True,
+       "resolved, exited, no interval")
 variants(alert, "alert", v, [
     ("status open", put("status", "open")),
     ("severity high", put("severity", "high")),
@@ -121,6 +122,9 @@ variants(alert, "alert", v, [
     ("unknown reason", put("reason", "because")),
     ("risk above 1", put("risk", 1.5)),
     ("risk null", put("risk", None)),
+    ("risk_lower above 1", put("risk_lower", 1.5)),
+    ("risk_lower negative", put("risk_lower", -0.1)),
+    ("risk_lower as string", put("risk_lower", "0.5")),
     ("model_version as string", put("model_version", "17")),
     ("horizon_days fractional", put("horizon_days", 180.5)),
     ("driver without contribution", put("drivers", [{"feature": "x"}])),
@@ -177,16 +181,23 @@ est = {"model_version": 17, "event_time": "2026-03-01T00:00:00Z", "events": 1204
        "ability": {"a0": 45.2, "gamma": 0.25, "se": {"a0": 0.1, "gamma": 0.004}, "n": 10278},
        "hazard": {"baseline": [{"band_months": [0, 3], "per_year": 0.21},
                                {"band_months": [60, None], "per_year": 0.1}],
-                  "coefficients": {"satisfaction": -0.61}, "standardised": True, "exits": 1229},
+                  "coefficients": {"satisfaction": -0.61, "overtime=yes": 0.5},
+                  "standardised": True, "exits": 1229,
+                  "reference_levels": ["overtime=no"], "insufficient": [],
+                  "insufficient_data": False, "prior_sd": 0.5},
        "kappa": 0.044,
-       "quality": {"concordance": 0.71, "calibration": [], "alert_precision": 0.4,
-                   "alert_recall": 0.6, "impact_ratios": {"gender": {"f": 1.0, "m": 0.93}}}}
+       "quality": {"concordance": 0.71, "calibration": [], "calibration_error": 0.012,
+                   "alert_precision": 0.4, "alert_recall": 0.6,
+                   "impact_ratios": {"gender": {"f": 1.0, "m": 0.93}}}}
 v = validator(load("estimates.json"))
 expect(v, "estimates", est, True, "contract example")
 young = copy.deepcopy(est)
 young["kappa"] = None
 young["quality"]["concordance"] = None
 young["satisfaction"]["alpha"] = None
+young["quality"]["calibration_error"] = None
+young["hazard"]["insufficient"] = ["satisfaction"]
+young["hazard"]["insufficient_data"] = True
 expect(v, "estimates", young, True, "figures not yet defined are null")
 expect(v, "estimates", dict(est, event_time=None), True, "event_time null before the first event")
 small = copy.deepcopy(est)
@@ -200,6 +211,11 @@ variants(est, "estimates", v, [
     ("concordance 1.5", put("concordance", 1.5, ("quality",))),
     ("impact ratio as string", lambda m: m["quality"]["impact_ratios"]["gender"].__setitem__("f", "1")),
     ("events negative", put("events", -1)),
+    ("insufficient_data as string", put("insufficient_data", "no", ("hazard",))),
+    ("reference level not a name", put("reference_levels", [3], ("hazard",))),
+    ("calibration error negative", put("calibration_error", -0.1, ("quality",))),
+    ("hazard without reference_levels", drop("reference_levels", ("hazard",))),
+    ("quality without calibration_error", drop("calibration_error", ("quality",))),
 ] + [(f"missing {k}", drop(k)) for k in est])
 
 # ---- the reference group of impact ratios, as state/model.h sets it, is

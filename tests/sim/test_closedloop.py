@@ -146,7 +146,9 @@ def test_closedloop(tmp):
 
     class A:
         build = BUILD_DIR
-        threshold, clear, min_exits = 0.3, 0.2, 20
+        # the test company is small (80 people, about 20 exits at the
+        # warm-up's end): its shrunk, calibrated risks stay near 0.1
+        threshold, clear, warmup_max_se, confidence_z = 0.12, 0.09, 0.0, 0.0
     r1 = closedloop.run_seed(A, "test", 3)
     r2 = closedloop.run_seed(A, "test", 3)
     check(r1 == r2, "closedloop is deterministic")

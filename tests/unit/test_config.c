@@ -145,6 +145,52 @@ test_values(struct config *cfg)
 	CHECK_STR(config_kafka_get(cfg, "group.id"), "g2");
 }
 
+/*
+ * The alert policy's keys, and [alerts] min_exits from before warm-up was
+ * by information (config.c, legacy_warmup()): 0 turns the warm-up and the
+ * confidence margin off where the file does not set them, in whatever
+ * order the lines come; any other count is ignored; both start.
+ */
+static void
+test_alert_policy(struct config *cfg)
+{
+	struct config	*def = calloc(1, sizeof(*def));
+
+	config_defaults(def);
+	CHECK(def->pipeline.warmup_max_se > 0 && def->pipeline.confidence_z > 0);
+	CHECK(def->pipeline.alert_budget_per_month == 0);
+	CHECK(def->pipeline.backfill_window_days == 0);
+	CHECK(load(cfg, "[alerts]\nwarmup_max_se = 0.25\nconfidence_z = 2\n"
+	    "monthly_budget_per_department = 40\nbackfill_window_days = 90\n") == 0);
+	CHECK_NEAR(cfg->pipeline.warmup_max_se, 0.25, 0);
+	CHECK_NEAR(cfg->pipeline.confidence_z, 2, 0);
+	CHECK(cfg->pipeline.alert_budget_per_month == 40);
+	CHECK(cfg->pipeline.backfill_window_days == 90);
+
+	CHECK(load(cfg, "[alerts]\nmin_exits = 0\n") == 0);
+	CHECK(cfg->pipeline.warmup_max_se == 0 && cfg->pipeline.confidence_z == 0);
+	CHECK(load(cfg, "[alerts]\nconfidence_z = 1\nmin_exits = 0\n") == 0);
+	CHECK(cfg->pipeline.warmup_max_se == 0);
+	CHECK_NEAR(cfg->pipeline.confidence_z, 1, 0);
+	CHECK(load(cfg, "[alerts]\nmin_exits = 0\nwarmup_max_se = 0.3\n") == 0);
+	CHECK_NEAR(cfg->pipeline.warmup_max_se, 0.3, 0);
+	CHECK(cfg->pipeline.confidence_z == 0);
+	CHECK(load(cfg, "[alerts]\nmin_exits = 20\n") == 0);
+	CHECK(memcmp(&cfg->pipeline, &def->pipeline, sizeof(def->pipeline)) == 0);
+
+	CHECK(fails_with("[alerts]\nmin_exits = -1\n",
+	    "t.conf:2: min_exits: -1 out of range"));
+	CHECK(fails_with("[alerts]\nwarmup_max_se = -0.1\n",
+	    "t.conf:2: warmup_max_se: -0.1 out of range"));
+	CHECK(fails_with("[alerts]\n\nconfidence_z = 11\n",
+	    "t.conf:3: confidence_z: 11 out of range"));
+	CHECK(fails_with("[alerts]\nmonthly_budget_per_department = 2.5\n",
+	    "t.conf:2: monthly_budget_per_department: bad integer"));
+	CHECK(fails_with("[alerts]\nbackfill_window_days = -3\n",
+	    "t.conf:2: backfill_window_days: -3 out of range"));
+	free(def);
+}
+
 static void
 test_errors(void)
 {
@@ -509,6 +555,7 @@ main(void)
 	test_defaults(cfg);
 	test_values(cfg);
 	test_errors();
+	test_alert_policy(cfg);
 	test_secrets(cfg, dir);
 	test_secret_rule(cfg, dir);
 	test_validate(cfg, dir);

@@ -41,7 +41,7 @@ test_hysteresis_edges(void)
 	memset(&s, 0, sizeof(s));
 
 	s.risk = 0.5;		/* at the threshold: fires */
-	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-a", 3, &m) == 1);
+	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-a", 3, NULL, &m) == 1);
 	CHECK(m.firing == 1 && m.critical == 0);
 	CHECK(e.flags & EMP_FIRING && e.flags & EMP_EVER_ALERTED);
 	CHECK(e.episode == 1 && e.alert_fired_ms == 1000);
@@ -51,9 +51,9 @@ test_hysteresis_edges(void)
 	CHECK(m.horizon_days == cfg.horizon_days);
 	memcpy(id, m.alert_id, sizeof(id));
 	s.risk = 0.99;		/* already firing: no second message */
-	CHECK(decide_alert(&cfg, &e, &s, 2000, "ev-b", 3, &m) == 0);
+	CHECK(decide_alert(&cfg, &e, &s, 2000, "ev-b", 3, NULL, &m) == 0);
 	s.risk = 0.4;		/* at the clear threshold: stays open */
-	CHECK(decide_alert(&cfg, &e, &s, 3000, "ev-c", 3, &m) == 0);
+	CHECK(decide_alert(&cfg, &e, &s, 3000, "ev-c", 3, NULL, &m) == 0);
 	CHECK(e.flags & EMP_FIRING);
 
 	/* SIGHUP raises both thresholds mid-episode: the open episode
@@ -61,9 +61,9 @@ test_hysteresis_edges(void)
 	cfg.threshold = 0.9;
 	cfg.clear_threshold = 0.3;
 	s.risk = 0.35;
-	CHECK(decide_alert(&cfg, &e, &s, 4000, "ev-d", 4, &m) == 0);
+	CHECK(decide_alert(&cfg, &e, &s, 4000, "ev-d", 4, NULL, &m) == 0);
 	s.risk = 0.2999;
-	CHECK(decide_alert(&cfg, &e, &s, 5000, "ev-e", 4, &m) == 1);
+	CHECK(decide_alert(&cfg, &e, &s, 5000, "ev-e", 4, NULL, &m) == 1);
 	CHECK(m.firing == 0);
 	CHECK_STR(m.reason, "risk_fell");
 	CHECK_STR(m.alert_id, id);	/* the id of the episode it closes */
@@ -74,7 +74,7 @@ test_hysteresis_edges(void)
 	/* critical at exactly the critical threshold */
 	cfg.threshold = 0.5;
 	s.risk = 0.75;
-	CHECK(decide_alert(&cfg, &e, &s, 6000, "ev-f", 5, &m) == 1);
+	CHECK(decide_alert(&cfg, &e, &s, 6000, "ev-f", 5, NULL, &m) == 1);
 	CHECK(m.critical == 1 && e.episode == 2);
 	/* the exit resolution carries the record's last score */
 	e.risk = 0.61;
@@ -86,9 +86,9 @@ test_hysteresis_edges(void)
 	CHECK_NEAR(m.score.expected_tenure_days, 812, 0);
 }
 
-/* What the warm-up leaves to decide_alert: an episode that is open (opened
- * before a reload raised [alerts] min_exits) resolves as usual, and an exit
- * resolves it; decide_alert has no notion of exits. */
+/* What the warm-up leaves alone: an episode that is open (opened before a
+ * reload tightened [alerts] warmup_max_se) resolves as usual, and an exit
+ * resolves it. */
 static void
 test_warmup_decide(void)
 {
@@ -98,18 +98,227 @@ test_warmup_decide(void)
 	struct alert_msg	m;
 
 	pipeline_config_defaults(&cfg);
-	cfg.alert_min_exits = 1000000;
+	cfg.warmup_max_se = 1e-9;	/* nobody is known this well */
 	memset(&e, 0, sizeof(e));
 	e.id = "W1";
 	memset(&s, 0, sizeof(s));
+	s.eta_se = 1;
 	e.flags = EMP_FIRING | EMP_EVER_ALERTED;
 	e.episode = 1;
 	s.risk = cfg.clear_threshold / 2;
-	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-1", 1, &m) == 1);
+	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-1", 1, NULL, &m) == 1);
 	CHECK(m.firing == 0);
 	e.flags |= EMP_FIRING;
 	CHECK(decide_exit(&cfg, &e, 2000, "ev-2", 1, &m) == 1);
 	CHECK(!(e.flags & EMP_FIRING));
+}
+
+/* ---- the alert policy (decide.c) ------------------------------------ */
+
+/* A score with risk r and log-hazard standard error se. */
+static struct score
+score_of(double r, double se)
+{
+	struct score s;
+
+	memset(&s, 0, sizeof(s));
+	s.risk = r;
+	s.eta_se = se;
+	return s;
+}
+
+/* Thresholds 0.5 / 0.4 / 0.75, z of 90 %, no warm-up; a fresh record. */
+static void
+policy_setup(struct pipeline_config *cfg, struct employee *e, const char *id)
+{
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	pipeline_config_defaults(cfg);
+	cfg->threshold = 0.5;
+	cfg->clear_threshold = 0.4;
+	cfg->critical_threshold = 0.75;
+	cfg->warmup_max_se = 0;
+	cfg->confidence_z = 1.2816;
+}
+
+/* The lower bound in closed form: the risk at eta - z se. */
+static void
+test_risk_lower(void)
+{
+	struct pipeline_config	cfg;
+	struct score		s = score_of(0.6, 0.5);
+	struct employee		e;
+	double			want = 1 - pow(0.4, exp(-1.2816 * 0.5));
+
+	policy_setup(&cfg, &e, "R1");
+	CHECK_NEAR(decide_risk_lower(&cfg, &s), want, 1e-12);
+	CHECK(decide_risk_lower(&cfg, &s) < s.risk);
+	s.eta_se = INFINITY;			/* a fit that knows nothing */
+	CHECK(decide_risk_lower(&cfg, &s) == 0);
+	s.eta_se = 0;				/* no uncertainty: the point */
+	CHECK_NEAR(decide_risk_lower(&cfg, &s), 0.6, 1e-15);
+	cfg.confidence_z = 0;			/* off: the point, whatever se */
+	s.eta_se = 3;
+	CHECK_NEAR(decide_risk_lower(&cfg, &s), 0.6, 0);
+	s = score_of(1.0, 0.5);			/* certain exit stays certain */
+	cfg.confidence_z = 2;
+	CHECK_NEAR(decide_risk_lower(&cfg, &s), 1.0, 0);
+}
+
+/* A point estimate over the threshold with wide uncertainty does not
+ * open; the same risk known precisely does, and the alert carries the
+ * bound. Once open, the episode closes only when the point risk falls
+ * below clear_threshold (hysteresis), and reopening needs the confident
+ * bound again, so a model that moves does not make it flap. */
+static void
+test_confident_opening(void)
+{
+	struct pipeline_config	cfg;
+	struct employee		e;
+	struct score		s;
+	struct alert_msg	m;
+	struct alert_gate	g = { 0, NULL, HOLD_NONE };
+
+	policy_setup(&cfg, &e, "C1");
+	s = score_of(0.6, 0.5);			/* bound 0.383: not confident */
+	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-1", 1, &g, &m) == 0);
+	CHECK(g.held == HOLD_UNCERTAIN && !(e.flags & EMP_FIRING));
+	CHECK(e.episode == 0);
+	s = score_of(0.9, 0.5);			/* bound 0.70: confident */
+	CHECK(decide_alert(&cfg, &e, &s, 2000, "ev-2", 1, &g, &m) == 1);
+	CHECK(g.held == HOLD_NONE && m.firing == 1);
+	CHECK_NEAR(m.risk_lower, decide_risk_lower(&cfg, &s), 0);
+	CHECK(m.risk_lower >= cfg.threshold && m.risk_lower < s.risk);
+	CHECK(m.critical == 1);			/* severity by the point risk */
+
+	/* the model moves: under the threshold, over clear: stays open */
+	s = score_of(0.45, 0.9);
+	CHECK(decide_alert(&cfg, &e, &s, 3000, "ev-3", 2, &g, &m) == 0);
+	CHECK(e.flags & EMP_FIRING);
+	s = score_of(0.55, 0.05);
+	CHECK(decide_alert(&cfg, &e, &s, 4000, "ev-4", 3, &g, &m) == 0);
+	s = score_of(0.39, 0.05);		/* below clear: resolves */
+	CHECK(decide_alert(&cfg, &e, &s, 5000, "ev-5", 4, &g, &m) == 1);
+	CHECK(m.firing == 0);
+	CHECK_STR(m.reason, "risk_fell");
+	/* back over the threshold but not confidently: no new episode */
+	s = score_of(0.55, 0.5);
+	CHECK(decide_alert(&cfg, &e, &s, 6000, "ev-6", 5, &g, &m) == 0);
+	CHECK(g.held == HOLD_UNCERTAIN && e.episode == 1);
+	/* an exit resolution carries no interval */
+	s = score_of(0.9, 0.01);
+	CHECK(decide_alert(&cfg, &e, &s, 7000, "ev-7", 5, &g, &m) == 1);
+	CHECK(decide_exit(&cfg, &e, 8000, "ev-8", 5, &m) == 1);
+	CHECK(isnan(m.risk_lower));
+}
+
+/* Warm-up by information: the log hazard's standard error must be at
+ * most warmup_max_se, however high the risk. */
+static void
+test_warmup_information(void)
+{
+	struct pipeline_config	cfg;
+	struct employee		e;
+	struct score		s;
+	struct alert_msg	m;
+	struct alert_gate	g = { 0, NULL, HOLD_NONE };
+
+	policy_setup(&cfg, &e, "W9");
+	cfg.warmup_max_se = 0.5;
+	cfg.confidence_z = 0;
+	s = score_of(0.99, 0.51);
+	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-1", 1, &g, &m) == 0);
+	CHECK(g.held == HOLD_WARMUP);
+	s = score_of(0.99, NAN);		/* unknown counts as not known */
+	CHECK(decide_alert(&cfg, &e, &s, 1500, "ev-2", 1, &g, &m) == 0);
+	CHECK(g.held == HOLD_WARMUP);
+	s = score_of(0.51, 0.5);		/* at the bound: known enough */
+	CHECK(decide_alert(&cfg, &e, &s, 2000, "ev-3", 2, &g, &m) == 1);
+	CHECK(g.held == HOLD_NONE && m.firing == 1);
+	/* warm-up first: with both on, a wide se is counted as warm-up */
+	cfg.confidence_z = 1.2816;
+	memset(&e, 0, sizeof(e));
+	s = score_of(0.6, 0.8);
+	CHECK(decide_alert(&cfg, &e, &s, 3000, "ev-4", 2, &g, &m) == 0);
+	CHECK(g.held == HOLD_WARMUP);
+}
+
+/* The monthly budget per department: openings beyond it in the same
+ * event-time month are held (and open in a later month); other
+ * departments have their own; holds for other reasons spend nothing. */
+static void
+test_budget(void)
+{
+	struct pipeline_config	cfg;
+	struct employee		e[4];
+	struct score		s = score_of(0.9, 0.0);
+	struct alert_msg	m;
+	struct alert_gate	g = { 0, NULL, HOLD_NONE };
+	static const char *const ids[4] = { "B0", "B1", "B2", "B3" };
+	const int64_t		jan = 1735689600000LL, feb = jan + 31 * MS_PER_DAY;
+
+	policy_setup(&cfg, &e[0], "B0");
+	cfg.alert_budget_per_month = 2;
+	CHECK((g.budget = decide_budget_new()) != NULL);
+	if (g.budget == NULL)
+		return;
+	memset(e, 0, sizeof(e));
+	for (int i = 0; i < 4; i++) {
+		e[i].id = ids[i];
+		e[i].dept = i < 3 ? 7 : -1;	/* the last: no department */
+	}
+	/* a warm-up hold first: it must not spend the budget */
+	cfg.warmup_max_se = 0.1;
+	s.eta_se = 0.2;
+	CHECK(decide_alert(&cfg, &e[0], &s, jan, "ev-0", 1, &g, &m) == 0);
+	CHECK(g.held == HOLD_WARMUP);
+	cfg.warmup_max_se = 0;
+	s.eta_se = 0;
+	CHECK(decide_alert(&cfg, &e[0], &s, jan + 1, "ev-1", 1, &g, &m) == 1);
+	CHECK(decide_alert(&cfg, &e[1], &s, jan + 2, "ev-2", 1, &g, &m) == 1);
+	CHECK(decide_alert(&cfg, &e[2], &s, jan + 3, "ev-3", 1, &g, &m) == 0);
+	CHECK(g.held == HOLD_BUDGET && !(e[2].flags & EMP_FIRING));
+	CHECK(decide_alert(&cfg, &e[3], &s, jan + 4, "ev-4", 1, &g, &m) == 1);
+	/* a resolution frees nothing within the month */
+	s.risk = 0.1;
+	CHECK(decide_alert(&cfg, &e[0], &s, jan + 5, "ev-5", 1, &g, &m) == 1);
+	s.risk = 0.9;
+	CHECK(decide_alert(&cfg, &e[2], &s, jan + 6, "ev-6", 1, &g, &m) == 0);
+	CHECK(g.held == HOLD_BUDGET);
+	/* the next month has a budget again */
+	CHECK(decide_alert(&cfg, &e[2], &s, feb, "ev-7", 2, &g, &m) == 1);
+	CHECK(g.held == HOLD_NONE && (e[2].flags & EMP_FIRING));
+	/* budget 0 is off, whatever was spent */
+	cfg.alert_budget_per_month = 0;
+	CHECK(decide_alert(&cfg, &e[0], &s, feb + 1, "ev-8", 2, &g, &m) == 1);
+	decide_budget_free(g.budget);
+	decide_budget_free(NULL);
+}
+
+/* Backfill: openings only for event times within the window before the
+ * wall clock; wall_ms 0 (no clock) turns the check off. */
+static void
+test_backfill_decide(void)
+{
+	struct pipeline_config	cfg;
+	struct employee		e;
+	struct score		s = score_of(0.9, 0.0);
+	struct alert_msg	m;
+	const int64_t		wall = 1750000000000LL;
+	struct alert_gate	g = { wall, NULL, HOLD_NONE };
+
+	policy_setup(&cfg, &e, "K1");
+	cfg.backfill_window_days = 30;
+	CHECK(decide_alert(&cfg, &e, &s, wall - 31 * MS_PER_DAY, "ev-1", 1, &g, &m) == 0);
+	CHECK(g.held == HOLD_BACKFILL);
+	g.wall_ms = 0;
+	CHECK(decide_alert(&cfg, &e, &s, wall - 31 * MS_PER_DAY, "ev-2", 1, &g, &m) == 1);
+	s.risk = 0.1;
+	CHECK(decide_alert(&cfg, &e, &s, wall - 30 * MS_PER_DAY, "ev-3", 1, &g, &m) == 1);
+	s.risk = 0.9;
+	g.wall_ms = wall;
+	CHECK(decide_alert(&cfg, &e, &s, wall - 30 * MS_PER_DAY, "ev-4", 1, &g, &m) == 1);
+	CHECK(g.held == HOLD_NONE);
 }
 
 /* ---- the warm-up gate through pipeline_run() ------------------------ */
@@ -132,6 +341,8 @@ count_alerts(void *arg, const struct output *o)
 	return 0;
 }
 
+static int64_t run_wall_ms;	/* the wall clock run_event() gives */
+
 /* One CloudEvent of employee G1 as a keyless message on hr.events. */
 static enum pipeline_result
 run_event(struct pipeline *p, struct count *c, const char *type, const char *when,
@@ -139,7 +350,8 @@ run_event(struct pipeline *p, struct count *c, const char *type, const char *whe
 {
 	static int seq;
 	char buf[512];
-	struct message m = { .value = buf, .topic = "hr.events", .offset = seq };
+	struct message m = { .value = buf, .topic = "hr.events", .offset = seq,
+	    .wall_ms = run_wall_ms };
 
 	m.len = (size_t)snprintf(buf, sizeof(buf), "{\"specversion\":\"1.0\","
 	    "\"id\":\"w-%d\",\"source\":\"t\",\"type\":\"%s\",\"subject\":\"G1\","
@@ -157,7 +369,7 @@ test_warmup_gate(void)
 	char			 err[ERRBUF_MAX];
 
 	pipeline_config_defaults(&cfg);
-	cfg.alert_min_exits = 1000;	/* never reached here */
+	cfg.warmup_max_se = 0.5;	/* one employee, no exit: se >= 2 */
 	cfg.threshold = 0.0;		/* every score is at or above it */
 	cfg.clear_threshold = 0.0;
 	CHECK((p = pipeline_new(&cfg, err, sizeof(err))) != NULL);
@@ -171,20 +383,58 @@ test_warmup_gate(void)
 	CHECK(c.firing == 0);
 	CHECK(st.alerts_held >= 1);	/* would have fired */
 
-	cfg.alert_min_exits = 0;	/* warm-up over: the next score opens one */
+	cfg.warmup_max_se = 0;		/* warm-up off: the next score opens one */
 	pipeline_reconfigure(p, &cfg);
 	CHECK(run_event(p, &c, "hr.survey.submitted", "2025-03-01T00:00:00Z",
 	    "{\"satisfaction\":11}") == PIPE_OK);
 	CHECK(c.firing == 1);
 
 	/* back in warm-up (a reload), the open episode can still resolve */
-	cfg.alert_min_exits = 1000;
+	cfg.warmup_max_se = 0.5;
 	cfg.threshold = 1.0;
 	cfg.clear_threshold = 1.0;	/* every risk is below it */
 	pipeline_reconfigure(p, &cfg);
 	CHECK(run_event(p, &c, "hr.survey.submitted", "2025-04-01T00:00:00Z",
 	    "{\"satisfaction\":12}") == PIPE_OK);
 	CHECK(c.resolved == 1 && c.firing == 1);
+	pipeline_free(p);
+}
+
+/* The backfill window through pipeline_run(): the model learns from the
+ * history, but an opening for an event time further than the window
+ * before the message's wall clock is held and counted; the first score
+ * within the window opens. */
+static void
+test_backfill_gate(void)
+{
+	struct pipeline_config	 cfg;
+	struct pipeline_stats	 st;
+	struct pipeline		*p;
+	struct count		 c = { 0, 0 };
+	char			 err[ERRBUF_MAX];
+
+	pipeline_config_defaults(&cfg);
+	cfg.warmup_max_se = 0;
+	cfg.confidence_z = 0;
+	cfg.threshold = 0.0;		/* every score is at or above it */
+	cfg.clear_threshold = 0.0;
+	cfg.backfill_window_days = 30;
+	CHECK((p = pipeline_new(&cfg, err, sizeof(err))) != NULL);
+	if (p == NULL)
+		return;
+	CHECK(time_parse_rfc3339("2025-06-01T00:00:00Z", &run_wall_ms) == 0);
+	CHECK(run_event(p, &c, "hr.employee.hired", "2025-01-01T00:00:00Z",
+	    "{\"department\":\"Ops\",\"job_level\":2,\"salary\":40000}") == PIPE_OK);
+	CHECK(run_event(p, &c, "hr.survey.submitted", "2025-03-01T00:00:00Z",
+	    "{\"satisfaction\":10}") == PIPE_OK);
+	pipeline_stats(p, &st);
+	CHECK(c.firing == 0);
+	CHECK(st.alerts_backfill_held >= 2);	/* both scores, and sweeps */
+	CHECK(st.events_by_type[EV_SURVEY] == 1);	/* applied all the same */
+	CHECK(run_event(p, &c, "hr.survey.submitted", "2025-05-10T00:00:00Z",
+	    "{\"satisfaction\":11}") == PIPE_OK);
+	CHECK(c.firing == 1);
+	run_wall_ms = 0;
 	pipeline_free(p);
 }
 
@@ -472,7 +722,13 @@ main(void)
 	pipeline_global_init();
 	test_hysteresis_edges();
 	test_warmup_decide();
+	test_risk_lower();
+	test_confident_opening();
+	test_warmup_information();
+	test_budget();
+	test_backfill_decide();
 	test_warmup_gate();
+	test_backfill_gate();
 	test_plan_budget();
 	test_make_id();
 

@@ -79,6 +79,7 @@ test_alert(void)
 	m.critical = 1;
 	m.reason = "risk_fell";
 	m.score.risk = NAN;
+	m.risk_lower = 0.125;
 	m.score.expected_tenure_days = 399.5;	/* rounds to 400 */
 	m.score.ndrivers = 2;
 	m.score.drivers[0].feature = "satisfaction";
@@ -92,13 +93,14 @@ test_alert(void)
 	if ((j = parse(encode_alert(&m, NULL))) == NULL)
 		return;
 	CHECK(HAS_KEYS(j, "alert_id", "employee_id", "status", "severity", "risk",
-	    "horizon_days", "expected_tenure_days", "drivers", "reason", "event_time",
+	    "risk_lower", "horizon_days", "expected_tenure_days", "drivers", "reason", "event_time",
 	    "caused_by", "model_version"));
 	CHECK_STR(str(j, "alert_id"), m.alert_id);
 	CHECK_STR(str(j, "employee_id"), "E-1");
 	CHECK_STR(str(j, "status"), "resolved");
 	CHECK_STR(str(j, "severity"), "critical");
 	CHECK(is_null(j, "risk"));		/* NaN -> null */
+	CHECK_NEAR(num(j, "risk_lower"), 0.125, 0);
 	CHECK(json_integer_value(json_object_get(j, "horizon_days")) == 90);
 	CHECK_NEAR(num(j, "expected_tenure_days"), 400, 0);
 	CHECK_STR(str(j, "reason"), "risk_fell");
@@ -262,10 +264,22 @@ test_estimates(void)
 	for (int k = 0; k < HAZARD_BANDS; k++)
 		m.hazard.per_year[k] = 0.1 * (k + 1);
 	m.hazard.per_year[4] = NAN;
-	m.hazard.dim = 3;
+	m.hazard.dim = 5;
 	m.hazard.names[0] = "satisfaction";
 	m.hazard.names[1] = NULL;	/* a slot without a name is left out */
 	m.hazard.names[2] = "ability";
+	m.hazard.names[3] = "overtime=no";	/* the reference level */
+	m.hazard.reference[3] = 1;
+	m.hazard.names[4] = "overtime=yes";
+	m.hazard.coef[4] = 0.6;
+	m.hazard.coef_se[4] = 0.4;
+	m.hazard.sd[0] = m.hazard.sd[2] = m.hazard.sd[4] = 1;
+	m.hazard.data_share[0] = 0.9;
+	m.hazard.data_share[2] = 0.7;
+	m.hazard.data_share[4] = 0.2;		/* mostly the prior */
+	m.hazard.prior_sd = 0.5;
+	m.hazard.insufficient_data = 0;
+	m.quality.calibration_error = 0.025;
 	m.hazard.coef[0] = -0.5;
 	m.hazard.coef_se[0] = 0.1;
 	m.hazard.coef[2] = -0.2;
@@ -319,7 +333,19 @@ test_estimates(void)
 
 	h = json_object_get(j, "hazard");
 	CHECK(HAS_KEYS(h, "baseline", "coefficients", "standard_errors", "standardised",
-	    "exits", "exposure_years"));
+	    "exits", "exposure_years", "reference_levels", "insufficient",
+	    "insufficient_data", "prior_sd"));
+	/* the reference level is named, not published as a coefficient */
+	CHECK(json_array_size(json_object_get(h, "reference_levels")) == 1);
+	CHECK_STR(json_string_value(json_array_get(json_object_get(h, "reference_levels"), 0)),
+	    "overtime=no");
+	CHECK(json_object_get(json_object_get(h, "coefficients"), "overtime=no") == NULL);
+	CHECK_NEAR(num(json_object_get(h, "coefficients"), "overtime=yes"), 0.6, 1e-12);
+	CHECK(json_array_size(json_object_get(h, "insufficient")) == 1);
+	CHECK_STR(json_string_value(json_array_get(json_object_get(h, "insufficient"), 0)),
+	    "overtime=yes");
+	CHECK(json_is_false(json_object_get(h, "insufficient_data")));
+	CHECK_NEAR(num(h, "prior_sd"), 0.5, 1e-12);
 	b = json_object_get(h, "baseline");
 	CHECK(json_array_size(b) == HAZARD_BANDS);
 	CHECK(HAS_KEYS(json_array_get(b, 0), "band_months", "per_year"));
@@ -332,7 +358,8 @@ test_estimates(void)
 	CHECK(json_is_null(json_array_get(json_object_get(json_array_get(b, 4),
 	    "band_months"), 1)));
 	CHECK(is_null(json_array_get(b, 4), "per_year"));
-	CHECK(HAS_KEYS(json_object_get(h, "coefficients"), "satisfaction", "ability"));
+	CHECK(HAS_KEYS(json_object_get(h, "coefficients"), "satisfaction", "ability",
+	    "overtime=yes"));
 	CHECK_NEAR(num(json_object_get(h, "coefficients"), "satisfaction"), -0.5, 1e-12);
 	CHECK(is_null(json_object_get(h, "standard_errors"), "ability"));
 	CHECK(json_is_true(json_object_get(h, "standardised")));
@@ -341,7 +368,9 @@ test_estimates(void)
 
 	q = json_object_get(j, "quality");
 	CHECK(HAS_KEYS(q, "concordance", "concordance_pairs", "calibration",
-	    "alert_precision", "alert_recall", "impact_ratios", "impact_flagged"));
+	    "calibration_error", "alert_precision", "alert_recall", "impact_ratios",
+	    "impact_flagged"));
+	CHECK_NEAR(num(q, "calibration_error"), 0.025, 1e-12);
 	CHECK(is_null(q, "concordance"));
 	CHECK(is_null(q, "alert_recall"));
 	CHECK_NEAR(num(q, "alert_precision"), 0.5, 1e-12);

@@ -194,7 +194,8 @@ feed(int order, int ignore_pause, struct outlog *l)
 	pipeline_config_defaults(&cfg);
 	cfg.threshold = 0.08;
 	cfg.clear_threshold = 0.05;
-	cfg.alert_min_exits = 5;
+	cfg.warmup_max_se = 0;	/* the alert policy: test_decide.c */
+	cfg.confidence_z = 0;
 	cfg.department_budget_per_month = 20000;
 	p = pipeline_new(&cfg, err, sizeof(err));
 	CHECK(p != NULL);

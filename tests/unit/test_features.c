@@ -80,6 +80,13 @@ test_builtin_names(void)
 		CHECK_STR(features_name(f, (int)i), want[i]);
 	CHECK(features_name(f, -1) == NULL);
 	CHECK(features_name(f, features_dim(f)) == NULL);
+	/* the clocks, which the risk advances over its horizon, are exactly
+	 * the months-since covariates; the survey answers come first
+	 * (persist.c weighs the first PERSIST_COVARIATES) */
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CHECK(features_is_clock((int)i) == (strncmp(want[i], "months_", 7) == 0));
+	CHECK(!features_is_clock(-1) && !features_is_clock(features_dim(f)));
+	CHECK_STR(features_name(f, PERSIST_COVARIATES - 1), "work_life_balance");
 	features_free(f);
 	features_free(NULL);
 }
@@ -211,6 +218,12 @@ test_onehot_caps(void)
 	CHECK_STR(features_name(f, base + 2), "Job-Role=l2");
 	features_vector(f, &e[1], T0, x);
 	CHECK(x[base] == 0 && x[base + 1] == 1 && x[base + 2] == 0);
+	/* the levels share one group (reference levels, fit.c); built-ins
+	 * and numeric attributes have none */
+	CHECK(features_onehot_group(f, base) >= 0);
+	CHECK(features_onehot_group(f, base + 2) == features_onehot_group(f, base));
+	CHECK(features_onehot_group(f, 0) == -1);
+	CHECK(features_onehot_group(f, base + 3) == -1);	/* out of range */
 	/* level 4 folds into no feature: all zeros, not missing */
 	features_vector(f, &e[4], T0, x);
 	CHECK(x[base] == 0 && x[base + 1] == 0 && x[base + 2] == 0);
@@ -241,6 +254,9 @@ test_onehot_caps(void)
 	CHECK(find_feature(f, "stock") == -1);
 	features_vector(f, &e[7], T0, x);
 	CHECK(x[14 + 3] == 3 && x[14 + 4] == 1);
+	CHECK(features_onehot_group(f, 14 + 3) == -1);		/* numeric */
+	CHECK(features_onehot_group(f, 14 + 4) >= 0 &&		/* another group */
+	    features_onehot_group(f, 14 + 4) != features_onehot_group(f, 14));
 	/* an employee whose level came after the cap has the attribute: 0 */
 	emp_new(&e[8]);
 	attr_str(&a, "overtime", "no");

@@ -92,7 +92,8 @@ new_pipeline(size_t max_held)
 	pipeline_config_defaults(&cfg);
 	cfg.threshold = 0.08;
 	cfg.clear_threshold = 0.05;
-	cfg.alert_min_exits = 3;
+	cfg.warmup_max_se = 0;	/* the alert policy: test_decide.c */
+	cfg.confidence_z = 0;
 	cfg.max_held = max_held;
 	p = pipeline_new(&cfg, err, sizeof(err));
 	CHECK(p != NULL);

@@ -229,6 +229,80 @@ test_forgetting(gsl_rng *rng)
 	hazard_free(g);
 }
 
+/* A band nobody has reached yet takes the pooled rate of the observed
+ * bands, not a fixed prior (a young company's horizon runs into it). */
+static void
+test_empty_band(gsl_rng *rng)
+{
+	struct hazard *h = hazard_new(0, 4.0, 1.0);
+	double t;
+	int i, d;
+
+	CHECK(h != NULL);
+	for (i = 0; i < 20000; i++) {
+		t = gsl_ran_exponential(rng, 1 / 0.3);
+		d = t < 0.25;
+		CHECK(hazard_update(h, i % 2, d ? t : 0.25, d, NULL) == 0);
+	}
+	CHECK(hazard_refresh(h, 1) == 0);
+	CHECK_NEAR(exp(hazard_log_baseline(h, 0)), 0.3, 0.03);
+	for (i = 2; i < HAZARD_BANDS; i++)	/* empty: the pooled 0.3 */
+		CHECK_NEAR(exp(hazard_log_baseline(h, i)), 0.3, 0.03);
+	hazard_free(h);
+}
+
+/*
+ * Honest with little data: a fixed covariate (a reference level) stays
+ * at 0 with no data share; the data share of a real effect grows with
+ * the exits; the heuristic shrinkage of the linear predictor is near 0
+ * for pure noise and near 1 for a strong effect with many exits; the
+ * linear predictor's variance is z' Cov z.
+ */
+static void
+test_information(gsl_rng *rng)
+{
+	double z[3], share_small = 0, share_big = 0, g_noise = 1, g_signal = 0, se[HAZARD_BANDS + 3];
+	double th[HAZARD_BANDS + 3], e0[3] = { 1, 0, 0 };
+	int n, i, j, k, d;
+
+	for (k = 0; k < 3; k++) {
+		struct hazard *h = hazard_new(3, 4.0, 1.0);
+
+		CHECK(h != NULL);
+		hazard_set_fixed(h, 2, 1);
+		n = k == 0 ? 300 : 30000;
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < 3; j++)
+				z[j] = gsl_ran_gaussian(rng, 1);
+			/* k 0, 1: z0 doubles the hazard per SD; k 2: nothing does */
+			d = gsl_rng_uniform(rng) < 1 - exp(-0.2 * 0.5 *
+			    exp(k < 2 ? 0.7 * z[0] : 0));
+			CHECK(hazard_update(h, 1, 0.5, d, z) == 0);
+		}
+		CHECK(hazard_refresh(h, 1) == 0);
+		CHECK(hazard_coef(h, 2) == 0);
+		CHECK(hazard_data_share(h, 2) == 0);
+		if (k == 0)
+			share_small = hazard_data_share(h, 0);
+		if (k == 1) {
+			share_big = hazard_data_share(h, 0);
+			g_signal = hazard_shrinkage(h);
+			hazard_theta(h, th, se);
+			CHECK_NEAR(hazard_lp_variance(h, e0, 3), se[HAZARD_BANDS] * se[HAZARD_BANDS],
+			    1e-12);
+			CHECK_NEAR(hazard_coef(h, 0), 0.7, 0.1);
+		}
+		if (k == 2)
+			g_noise = hazard_shrinkage(h);
+		hazard_free(h);
+	}
+	printf("data share %.3f at 300 pieces, %.3f at 30000; shrinkage %.3f signal, %.3f noise\n",
+	    share_small, share_big, g_signal, g_noise);
+	CHECK(share_small > 0 && share_small < share_big && share_big > 0.98);
+	CHECK(g_signal > 0.95 && g_signal <= 1);
+	CHECK(g_noise >= 0 && g_noise < 0.5);
+}
+
 int
 main(void)
 {
@@ -240,6 +314,8 @@ main(void)
 	test_online_vs_batch(rng);
 	test_grow_and_invalid();
 	test_forgetting(rng);
+	test_empty_band(rng);
+	test_information(rng);
 	gsl_rng_free(rng);
 	return check_exit("test_hazard");
 }

@@ -32,24 +32,24 @@ test_hysteresis(void)
 	memset(&s, 0, sizeof(s));
 
 	s.risk = 0.3;
-	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-1", 1, &m) == 0);
+	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-1", 1, NULL, &m) == 0);
 	s.risk = 0.6;
-	CHECK(decide_alert(&cfg, &e, &s, 2000, "ev-2", 1, &m) == 1);
+	CHECK(decide_alert(&cfg, &e, &s, 2000, "ev-2", 1, NULL, &m) == 1);
 	CHECK(m.firing == 1 && m.critical == 0);
 	CHECK_STR(m.reason, "threshold");
 	CHECK_STR(m.caused_by, "ev-2");
 	CHECK(strlen(m.alert_id) == ID_HEX_LEN);
 	memcpy(first, m.alert_id, sizeof(first));
 	s.risk = 0.45;		/* between the thresholds: the episode stays open */
-	CHECK(decide_alert(&cfg, &e, &s, 3000, "ev-3", 1, &m) == 0);
+	CHECK(decide_alert(&cfg, &e, &s, 3000, "ev-3", 1, NULL, &m) == 0);
 	CHECK(e.flags & EMP_FIRING);
 	s.risk = 0.39;
-	CHECK(decide_alert(&cfg, &e, &s, 4000, "ev-4", 1, &m) == 1);
+	CHECK(decide_alert(&cfg, &e, &s, 4000, "ev-4", 1, NULL, &m) == 1);
 	CHECK(m.firing == 0);
 	CHECK_STR(m.reason, "risk_fell");
 	CHECK_STR(m.alert_id, first);	/* one id per episode */
 	s.risk = 0.8;
-	CHECK(decide_alert(&cfg, &e, &s, 5000, "ev-5", 1, &m) == 1);
+	CHECK(decide_alert(&cfg, &e, &s, 5000, "ev-5", 1, NULL, &m) == 1);
 	CHECK(m.firing == 1 && m.critical == 1);
 	CHECK(strcmp(m.alert_id, first) != 0);
 	CHECK(decide_exit(&cfg, &e, 6000, "ev-6", 1, &m) == 1);
@@ -180,6 +180,7 @@ struct sink {
 	int	n[OUT__COUNT];
 	char	last_error[ERRBUF_MAX];
 	int	suggestions_checked, bad_suggestions;
+	int	tombstones;		/* records without a value, by key E40 */
 };
 
 static int
@@ -189,6 +190,11 @@ collect(void *arg, const struct output *o)
 	json_t *j, *acts, *a;
 	size_t i;
 
+	if (o->value == NULL) {
+		k->tombstones += o->kind != OUT_ESTIMATES && o->kind != OUT_DLQ &&
+		    strcmp(o->key, "E40") == 0;
+		return 0;
+	}
 	k->n[o->kind]++;
 	if (o->kind == OUT_DLQ)
 		snprintf(k->last_error, sizeof(k->last_error), "%s", o->error);
@@ -250,7 +256,8 @@ test_company(void)
 	int			 seq = 0;
 
 	pipeline_config_defaults(&cfg);
-	cfg.alert_min_exits = 5;
+	cfg.warmup_max_se = 0;	/* the alert policy: test_decide.c */
+	cfg.confidence_z = 0;
 	cfg.threshold = 0.2;
 	cfg.clear_threshold = 0.1;
 	CHECK((p = pipeline_new(&cfg, err, sizeof(err))) != NULL);
@@ -313,6 +320,8 @@ test_company(void)
 	CHECK(st.employees_active == 40);	/* minus the 20 who left */
 	CHECK(st.alerts_firing >= st.alerts_resolved);
 	CHECK(st.outputs[OUT_ALERT] == (uint64_t)k.n[OUT_ALERT]);
+	/* the erasure deleted E40's key from the alerts and suggestions */
+	CHECK(k.tombstones == 2 && st.tombstones == 2);
 	CHECK(pipeline_publish_estimates(p, collect, &k) == 0);
 	CHECK(k.n[OUT_ESTIMATES] >= 1);
 	pipeline_free(p);
@@ -507,7 +516,8 @@ test_output_framing(void)
 	pipeline_config_defaults(&cfg);
 	CHECK(cfg.output_format == OUTPUT_PLAIN);
 	CHECK_STR(cfg.output_source, OUTPUT_SOURCE_DEFAULT);
-	cfg.alert_min_exits = 5;
+	cfg.warmup_max_se = 0;	/* the alert policy: test_decide.c */
+	cfg.confidence_z = 0;
 	cfg.threshold = 0.2;
 	cfg.clear_threshold = 0.1;
 

@@ -84,6 +84,7 @@ test_calibration(void)
 	CHECK(isnan(est.concordance));
 	CHECK(isnan(est.alert_precision) && isnan(est.alert_recall));
 	CHECK(isnan(est.calib_predicted[0]) && est.calib_n[0] == 0);
+	CHECK(isnan(est.calibration_error));	/* nothing resolved yet */
 
 	/* 1000 active risks 0.000 .. 0.999: deciles by rank */
 	for (i = 0; i < 1000; i++)
@@ -115,6 +116,9 @@ test_calibration(void)
 			CHECK(est.calib_n[b] == 0 && isnan(est.calib_predicted[b]));
 	}
 	CHECK(total == 4);
+	/* ECE: n |predicted - observed| per decile, over the 4 snapshots:
+	 * decile 2: 3 |0.3 - 1/3| = 0.1; decile 9: |0.9 - 1| = 0.1 */
+	CHECK_NEAR(est.calibration_error, 0.2 / 4, 1e-12);
 
 	/* alerts: 1 of 4 resolved alerts was followed by an exit; 2 of 3
 	 * voluntary exits had an alert */

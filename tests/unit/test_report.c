@@ -80,7 +80,7 @@ month(const struct report *r, const char *m)
 	"\"data\":{\"voluntary\":%s}"
 
 /* Ten hires in two departments, four exits in known months; every
- * survey is poor, so (threshold tiny, no warm-up) every one is at risk. */
+ * survey is poor, so (threshold tiny, no warm-up, no margin) every one is at risk. */
 static struct pipeline *
 company(int *alerts)
 {
@@ -91,7 +91,8 @@ company(int *alerts)
 	pipeline_config_defaults(&cfg);
 	cfg.threshold = 0.001;
 	cfg.clear_threshold = 0.0005;
-	cfg.alert_min_exits = 0;
+	cfg.warmup_max_se = 0;	/* the alert policy: test_decide.c */
+	cfg.confidence_z = 0;
 	p = pipeline_new(&cfg, err, sizeof(err));
 	CHECK(p != NULL);
 	for (int i = 0; i < 10; i++) {
@@ -113,6 +114,7 @@ test_counts(void)
 	struct report		*r;
 	const struct report_dept *s, *d;
 	const struct report_month *m;
+	struct pipeline_stats	 st;
 	long			 hist = 0;
 	int			 alerts = 0;
 
@@ -146,8 +148,14 @@ test_counts(void)
 	CHECK(fired + resolved == alerts);
 	CHECK(fired - resolved == r->at_risk);
 	CHECK(s->at_risk + d->at_risk == r->at_risk);
-	/* plans go out on entering a month, for departments at risk */
-	CHECK(r->at_risk == 0 || s->has_plan || d->has_plan);
+	/* plans go out on entering a month, for departments at risk with an
+	 * action that helps; with ten people and three exits the model shrinks
+	 * every effect to nothing (hazard.c, heuristic shrinkage), so whether
+	 * one is made depends on the model: the report must show exactly the
+	 * plans published */
+	pipeline_stats(p, &st);
+	CHECK((s->has_plan || d->has_plan) == (st.plans > 0));
+	CHECK(st.plans == 0 || r->at_risk > 0 || fired > 0);
 	/* each epoch boundary published estimates: the last is the reference */
 	CHECK(r->has_prev);
 out:

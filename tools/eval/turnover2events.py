@@ -30,7 +30,11 @@ Time placement (T = snapshot, default 2026-01-01T00:00:00Z). Two roles:
     years of calendar time instead of all at T, which is what an online
     estimator sees in production (exits arrive while exposure accrues).
     Calendar time carries no information about the outcome the model could
-    use: the model lives in tenure time.
+    use: the model lives in tenure time. Read as a stream, though, exits
+    that start five years before T beside censored histories that go back
+    fifteen look like exits reported only from then (left truncation), so
+    the evaluation states that the histories are complete with
+    observation_start before every hire (tools/eval/eval.py).
 
   test rows: only the hire, at T, and the replay scores them at T. Every
     test employee is then scored at the same tenure (0), with the same

@@ -50,7 +50,7 @@ SCENARIOS = {
                  gen=["--s0", "60", "--alpha", "0.2", "--a0", "50", "--gamma", "0.3"]),
     "large": dict(employees=600, warmup=12, months=12, budget=30000,
                   gen=["--s0", "60", "--alpha", "0.2", "--a0", "50", "--gamma", "0.3"]),
-    "test": dict(employees=80, warmup=12, months=3, budget=4000, min_exits=5,
+    "test": dict(employees=80, warmup=12, months=3, budget=4000,
                  gen=["--s0", "60", "--alpha", "0.2", "--a0", "50", "--gamma", "0.3"]),
 }
 
@@ -60,7 +60,8 @@ directory = {dir}
 threshold = {threshold}
 clear_threshold = {clear}
 critical_threshold = 0.6
-min_exits = {min_exits}
+warmup_max_se = {warmup_max_se}
+confidence_z = {confidence_z}
 horizon_days = 180
 [suggestions]
 training_hour_cost = 60
@@ -149,7 +150,7 @@ def replay_plans(a, sc, lines, month, tmp, tag):
     os.makedirs(st, exist_ok=True)
     with open(conf, "w") as f:
         f.write(CONF.format(dir=st, threshold=a.threshold, clear=a.clear,
-                            min_exits=sc.get("min_exits", a.min_exits),
+                            warmup_max_se=a.warmup_max_se, confidence_z=a.confidence_z,
                             budget=sc["budget"]))
     r = subprocess.run([os.path.join(a.build, "retentiond"), "--replay", path, "-c", conf],
                        capture_output=True, timeout=600)
@@ -278,7 +279,12 @@ def main():
     ap.add_argument("--seeds", default="1,2,3,4,5")
     ap.add_argument("--threshold", type=float, default=0.3)
     ap.add_argument("--clear", type=float, default=0.2)
-    ap.add_argument("--min-exits", type=int, default=20)
+    # The experiment's warm-up months (no plans) stand in for the daemon's
+    # warm-up, so by default alerts follow the point estimate (both 0).
+    ap.add_argument("--warmup-max-se", type=float, default=0.0,
+                    help="[alerts] warmup_max_se of the replays (0: off)")
+    ap.add_argument("--confidence-z", type=float, default=0.0,
+                    help="[alerts] confidence_z of the replays (0: the point risk)")
     ap.add_argument("--budget", type=float, help="override the scenario's budget")
     ap.add_argument("--months", type=int, help="override the plan period (months)")
     ap.add_argument("--jobs", type=int, default=2)

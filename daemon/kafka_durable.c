@@ -1,0 +1,79 @@
+/*
+ * kafka_durable.c: checkpoints as the Kafka side sees them: where an
+ * assigned partition resumes, how far its offsets may be committed, and
+ * when a checkpoint may be written (durable.c decides when one is due,
+ * checkpoint.c writes it).
+ *
+ * A checkpoint may only reflect inputs whose outputs are all acknowledged
+ * (the producer is flushed first), and never after a permanent failure;
+ * once it is durable, each assigned partition's stored offsets may reach
+ * its shard's next offset in it (track_set_cap()), never further. So the
+ * group's committed offset never runs ahead of the state on disk, and the
+ * state on disk never runs ahead of what was delivered.
+ */
+#include "kafka.h"
+
+/* The checkpoint is durable: partition's offsets up to it may be stored. */
+static void
+checkpoint_saved(void *arg, int32_t partition, int64_t next_offset)
+{
+	struct kafka *k = arg;
+
+	track_set_cap(k->track, partition, next_offset, kafka_store_offset, k);
+}
+
+/* See kafka.h. */
+int
+kafka_checkpoint(struct kafka *k, int force, int flush_ms)
+{
+	if (k->failed || k->aborted || k->pipeline == NULL)
+		return -1;
+	if (!force && !durable_due(k->durable, k->pipeline))
+		return 0;
+	if (rd_kafka_flush(k->producer, flush_ms) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    k->failed) {
+		log_warn_limited("checkpoint-flush", "checkpoint postponed: %d "
+		    "outputs without a delivery report after %d ms",
+		    rd_kafka_outq_len(k->producer), flush_ms);
+		return -1;
+	}
+	kafka_store_complete(k);
+	return durable_save(k->durable, k->pipeline, force, checkpoint_saved, k);
+}
+
+/* See kafka.h. */
+void
+kafka_durable_assign(struct kafka *k, int32_t partition, int64_t *offset)
+{
+	int64_t from = -1;
+
+	if (k->pipeline != NULL)
+		from = durable_assign(k->durable, k->pipeline, partition);
+	/* until a checkpoint holds the partition, nothing is stored */
+	track_set_cap(k->track, partition, durable_cap(k->durable, partition),
+	    kafka_store_offset, k);
+	if (from >= 0)
+		*offset = from;
+}
+
+/* See kafka.h. */
+void
+kafka_durable_revoke(struct kafka *k, int32_t partition)
+{
+	durable_revoke(k->durable, partition);
+}
+
+/* See kafka.h: at shutdown, outside any input's entry; the checkpoint
+ * written right after flushes them. */
+void
+kafka_publish_estimates(struct kafka *k, struct pipeline *p)
+{
+	struct emit_ctx	ctx = { k, NULL };
+	int		rc;
+
+	daemon_lock();
+	rc = pipeline_publish_estimates(p, kafka_emit, &ctx);
+	daemon_unlock();
+	if (rc == -1 && !k->aborted)
+		log_warnx("publishing model estimates failed");
+}
