@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "stages.h"
+#include "../state/serial.h"
 
 static const char *const action_names[ACT__COUNT] = {
 	"incentive", "training", "care", "promotion"
@@ -171,6 +172,55 @@ void
 decide_budget_free(struct alert_budget *b)
 {
 	free(b);
+}
+
+void
+decide_budget_save(const struct alert_budget *b, struct wbuf *w)
+{
+	uint32_t n = 0;
+	int	 i;
+
+	for (i = 0; b != NULL && i <= DEPARTMENTS_MAX; i++)
+		n += b->used[i] > 0;
+	wbuf_u32(w, n);
+	for (i = 0; b != NULL && i <= DEPARTMENTS_MAX; i++)
+		if (b->used[i] > 0) {
+			wbuf_u32(w, (uint32_t)i);
+			wbuf_i64(w, b->month[i]);
+			wbuf_u32(w, (uint32_t)b->used[i]);
+		}
+}
+
+int
+decide_budget_load(struct alert_budget **out, struct rbuf *r)
+{
+	struct alert_budget *b;
+	uint32_t n = rbuf_u32(r), i, slot, used;
+	int64_t	 month;
+
+	if (r->failed || n > DEPARTMENTS_MAX + 1)
+		return -1;
+	decide_budget_free(*out);
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	if ((b = decide_budget_new()) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		slot = rbuf_u32(r);
+		month = rbuf_i64(r);
+		used = rbuf_u32(r);
+		if (r->failed || slot > DEPARTMENTS_MAX || used == 0 ||
+		    used > INT32_MAX || month < INT32_MIN || month > INT32_MAX ||
+		    b->used[slot] != 0) {
+			decide_budget_free(b);
+			return -1;
+		}
+		b->month[slot] = (int)month;
+		b->used[slot] = (int)used;
+	}
+	*out = b;
+	return 0;
 }
 
 /* 1 and one opening spent when dept has budget left in month, else 0. */

@@ -49,6 +49,7 @@
 #define TAG_RECORDS	TAG('R', 'E', 'C', 'S')
 #define TAG_DEDUP	TAG('D', 'D', 'U', 'P')
 #define TAG_ERASED	TAG('E', 'R', 'S', 'D')
+#define TAG_BUDGET	TAG('B', 'D', 'G', 'T')
 #define TABLE_SLOTS_MAX ((uint64_t)1 << 24)	/* per shard: 12M employees */
 static int
 cmp_emp(const void *x, const void *y)
@@ -152,6 +153,10 @@ shard_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
 
 	at = section_begin(w, TAG_ERASED);
 	erased_save(sh->erased, w);
+	section_end(w, at);
+
+	at = section_begin(w, TAG_BUDGET);
+	decide_budget_save(sh->budget, w);
 	section_end(w, at);
 	return w->failed ? -1 : 0;
 }
@@ -334,6 +339,12 @@ load_sets(struct rbuf *r, const struct pipeline_config *cfg, struct shard *sh,
 		snprintf(errbuf, errlen, "ERASED section invalid");
 		return -1;
 	}
+	/* BUDGET came after format 2's first files: absent is none spent */
+	if (rbuf_left(r) != 0 && (section_open(r, TAG_BUDGET, &s) == -1 ||
+	    decide_budget_load(&sh->budget, &s) == -1 || rbuf_left(&s) != 0)) {
+		snprintf(errbuf, errlen, "BUDGET section invalid");
+		return -1;
+	}
 	/* an erased employee cannot have a record */
 	while (erased_count(sh->erased) > 0 && (e = table_next(sh->table, &it)) != NULL)
 		if (erased_has(sh->erased, shard_erasure_hash(cfg, e->id))) {
@@ -389,7 +400,7 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 		return -1;
 	}
 	if (rbuf_left(r) != 0) {
-		snprintf(errbuf, errlen, "unknown section after ERSD");
+		snprintf(errbuf, errlen, "unknown section after BDGT");
 		return -1;
 	}
 	shard_census(sh, &exited, &firing);

@@ -84,6 +84,13 @@ enum alert_hold {
 struct alert_budget;
 struct alert_budget *decide_budget_new(void);	/* new; NULL on ENOMEM */
 void	decide_budget_free(struct alert_budget *);	/* NULL is a no-op */
+/* The openings spent per department and month, for checkpoints (a NULL
+ * budget saves as none); load replaces *b (NULL when nothing was spent),
+ * -1 on a malformed section. */
+struct wbuf;
+struct rbuf;
+void	decide_budget_save(const struct alert_budget *, struct wbuf *);
+int	decide_budget_load(struct alert_budget **b, struct rbuf *);
 /* What an opening depends on beyond the score: the wall clock of the
  * message being run (0: no backfill check) and the shard's budget (NULL:
  * none); held says why a score over the threshold did not open. */

@@ -17,6 +17,7 @@
 
 #include "../../pipeline/stages.h"
 #include "check.h"
+#include "../../state/serial.h"
 
 #define T0	1704067200000LL		/* 2024-01-01 */
 #define MONTH	(30 * MS_PER_DAY)
@@ -243,6 +244,51 @@ test_warmup_information(void)
 	CHECK(g.held == HOLD_WARMUP);
 }
 
+/* *b through a checkpoint section and back: the same bytes again, and
+ * malformed sections refused without touching *b. */
+static void
+budget_persists(struct alert_budget **b)
+{
+	struct wbuf	 w, w2, bad;
+	struct rbuf	 r;
+	struct alert_budget *none = NULL;
+
+	wbuf_init(&w);
+	wbuf_init(&w2);
+	wbuf_init(&bad);
+	decide_budget_save(*b, &w);
+	rbuf_init(&r, w.p, w.len);
+	CHECK(decide_budget_load(b, &r) == 0 && rbuf_left(&r) == 0 && *b != NULL);
+	decide_budget_save(*b, &w2);
+	CHECK(w.len == w2.len && memcmp(w.p, w2.p, w.len) == 0);
+	/* a duplicate slot, a zero count, a truncated section */
+	wbuf_u32(&bad, 2);
+	for (int i = 0; i < 2; i++) {
+		wbuf_u32(&bad, 7);
+		wbuf_i64(&bad, 660);
+		wbuf_u32(&bad, 1);
+	}
+	rbuf_init(&r, bad.p, bad.len);
+	CHECK(decide_budget_load(&none, &r) == -1 && none == NULL);
+	rbuf_init(&r, bad.p, bad.len - 1);
+	CHECK(decide_budget_load(&none, &r) == -1 && none == NULL);
+	bad.len = 0;
+	wbuf_u32(&bad, 1);
+	wbuf_u32(&bad, 7);
+	wbuf_i64(&bad, 660);
+	wbuf_u32(&bad, 0);
+	rbuf_init(&r, bad.p, bad.len);
+	CHECK(decide_budget_load(&none, &r) == -1 && none == NULL);
+	/* nothing spent saves as none and loads as no budget */
+	bad.len = 0;
+	decide_budget_save(NULL, &bad);
+	rbuf_init(&r, bad.p, bad.len);
+	CHECK(decide_budget_load(&none, &r) == 0 && none == NULL);
+	wbuf_free(&w);
+	wbuf_free(&w2);
+	wbuf_free(&bad);
+}
+
 /* The monthly budget per department: openings beyond it in the same
  * event-time month are held (and open in a later month); other
  * departments have their own; holds for other reasons spend nothing. */
@@ -279,6 +325,7 @@ test_budget(void)
 	CHECK(decide_alert(&cfg, &e[2], &s, jan + 3, "ev-3", 1, &g, &m) == 0);
 	CHECK(g.held == HOLD_BUDGET && !(e[2].flags & EMP_FIRING));
 	CHECK(decide_alert(&cfg, &e[3], &s, jan + 4, "ev-4", 1, &g, &m) == 1);
+	budget_persists(&g.budget);
 	/* a resolution frees nothing within the month */
 	s.risk = 0.1;
 	CHECK(decide_alert(&cfg, &e[0], &s, jan + 5, "ev-5", 1, &g, &m) == 1);
