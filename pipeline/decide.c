@@ -61,17 +61,26 @@ hash_part(uint64_t h[2], const char *s)
 	h[1] = (h[1] ^ 0xfe) * 0x100000001b3ULL;
 }
 
-void
-decide_make_id(char out[ID_HEX_LEN + 1], const char *a, const char *b, const char *c)
-{
-	uint64_t h[2] = { 0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL };
+static const uint64_t id_init[2] = { 0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL };
 
-	hash_part(h, a);
-	hash_part(h, b);
+/* The id of the parts hashed into h so far, then c. */
+static void
+finish_id(char out[ID_HEX_LEN + 1], uint64_t h[2], const char *c)
+{
 	hash_part(h, c);
 	snprintf(out, ID_HEX_LEN + 1, "%016llx%016llx",
 	    (unsigned long long)table_hash_mix(h[0]),
 	    (unsigned long long)table_hash_mix(h[1] ^ h[0]));
+}
+
+void
+decide_make_id(char out[ID_HEX_LEN + 1], const char *a, const char *b, const char *c)
+{
+	uint64_t h[2] = { id_init[0], id_init[1] };
+
+	hash_part(h, a);
+	hash_part(h, b);
+	finish_id(out, h, c);
 }
 
 static double
@@ -86,12 +95,15 @@ fill_alert(const struct pipeline_config *cfg, const struct employee *e,
     struct alert_msg *m)
 {
 	char when[24];
+	uint64_t h[2] = { e->alert_h[0], e->alert_h[1] };
 
 	memset(m, 0, sizeof(*m));
 	/* One id per episode: the employee, the input that opened it and its
-	 * event time. Replaying the same input yields the same id. */
+	 * event time. Replaying the same input yields the same id. The record
+	 * keeps the hash over the first two (the input's id may be 256 bytes),
+	 * the same as decide_make_id() makes of the three. */
 	snprintf(when, sizeof(when), "%lld", (long long)e->alert_fired_ms);
-	decide_make_id(m->alert_id, e->id, e->alert_cause, when);
+	finish_id(m->alert_id, h, when);
 	m->employee_id = e->id;
 	if (s != NULL) {
 		m->score = *s;
@@ -267,7 +279,10 @@ decide_alert(const struct pipeline_config *cfg, struct employee *e,
 		e->flags |= EMP_FIRING | EMP_EVER_ALERTED;
 		e->episode++;
 		e->alert_fired_ms = now_ms;
-		snprintf(e->alert_cause, sizeof(e->alert_cause), "%s", caused_by);
+		e->alert_h[0] = id_init[0];
+		e->alert_h[1] = id_init[1];
+		hash_part(e->alert_h, e->id);
+		hash_part(e->alert_h, caused_by);
 		fill_alert(cfg, e, s, now_ms, caused_by, version, m);
 		m->firing = 1;
 		m->reason = "threshold";
@@ -321,13 +336,13 @@ apply_action(const struct model_estimates *est, const struct pipeline_config *cf
 	if (!(c->flags & EMP_HAS_SURVEY)) {
 		/* No survey yet: start from the fitted satisfaction relation. */
 		c->satisfaction = sat[0] +
-		    sat[1] * window_sum(&c->incentive, now_ms - MS_PER_YEAR, now_ms) +
-		    sat[2] * window_count(&c->care, now_ms - MS_PER_YEAR, now_ms);
+		    sat[1] * window_sum(&c->incentive, now_ms) +
+		    sat[2] * window_count(&c->care, now_ms);
 		c->flags |= EMP_HAS_SURVEY;
 	}
 	if (!(c->flags & EMP_HAS_ABILITY)) {
 		c->ability = abl[0] + abl[1] *
-		    window_sum(&c->training, now_ms - MS_PER_YEAR, now_ms + 1);
+		    window_sum(&c->training, now_ms);
 		c->flags |= EMP_HAS_ABILITY;
 	}
 	switch (a->kind) {

@@ -376,14 +376,35 @@ jtime0(int64_t ms)
 	return ms != 0 ? jtime(ms) : json_null();
 }
 
+/* A window's held months that hold something: [month start, value],
+ * oldest first. */
 static json_t *
 window_json(const struct window *w)
 {
 	json_t *a = json_array();
 
-	for (int i = 0; i < w->n; i++)
-		json_array_append_new(a, json_pack("[o, o]", jtime(w->e[i].t_ms),
-		    jreal(w->e[i].v)));
+	for (int32_t m = w->month - (WINDOW_MONTHS - 1); m <= w->month; m++) {
+		float v = w->v[((m % WINDOW_MONTHS) + WINDOW_MONTHS) % WINDOW_MONTHS];
+
+		if (v != 0.0f)
+			json_array_append_new(a, json_pack("[o, o]",
+			    jtime((int64_t)m * WINDOW_MONTH_MS), jreal(v)));
+	}
+	return a;
+}
+
+static json_t *
+tally_json(const struct tally *w)
+{
+	json_t *a = json_array();
+
+	for (int32_t m = w->month - (WINDOW_MONTHS - 1); m <= w->month; m++) {
+		int n = w->n[((m % WINDOW_MONTHS) + WINDOW_MONTHS) % WINDOW_MONTHS];
+
+		if (n != 0)
+			json_array_append_new(a, json_pack("[o, i]",
+			    jtime((int64_t)m * WINDOW_MONTH_MS), n));
+	}
 	return a;
 }
 
@@ -400,7 +421,7 @@ record_attrs_json(const struct employee *e, const struct features *f)
 			continue;
 		snprintf(key, sizeof(key), "%s%s%s", name, level ? "=" : "",
 		    level ? level : "");
-		json_object_set_new(o, key, jreal(e->attr[s]));
+		json_object_set_new(o, key, jreal(emp_attr_get(e, s)));
 	}
 	return o;
 }
@@ -441,9 +462,11 @@ char *
 encode_record(const struct employee *e, struct features *f)
 {
 	const char *dept = strtab_name(features_departments(f), e->dept);
-	char manager[17];
+	char manager[17], cause[33];
 
 	snprintf(manager, sizeof(manager), "%016llx", (unsigned long long)e->manager);
+	snprintf(cause, sizeof(cause), "%016llx%016llx",	/* (employee, cause) */
+	    (unsigned long long)e->alert_h[0], (unsigned long long)e->alert_h[1]);
 	return finish_exact(json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:i, s:o,"
 	    " s:s, s:o, s:o, s:o, s:o,"
 	    " s:{s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o, s:o}, s:{s:o, s:o},"
@@ -464,13 +487,13 @@ encode_record(const struct employee *e, struct features *f)
 	    "time", jtime0(e->review_ms),
 	    "ability", "value", jreal(e->ability), "time", jtime0(e->ability_ms),
 	    "windows", "incentive", window_json(&e->incentive),
-	    "training", window_json(&e->training), "care", window_json(&e->care),
-	    "manager_changes", window_json(&e->manager_changes),
+	    "training", window_json(&e->training), "care", tally_json(&e->care),
+	    "manager_changes", tally_json(&e->manager_changes),
 	    "attributes", record_attrs_json(e, f),
 	    "protected", record_protected_json(e, f),
 	    "model", record_model_json(e),
 	    "episode", "count", (int)e->episode, "fired", jtime0(e->alert_fired_ms),
-	    "cause", e->alert_cause));
+	    "cause_hash", cause));
 }
 
 char *

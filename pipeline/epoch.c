@@ -190,9 +190,16 @@ pipeline_blocked_epoch(const struct pipeline *p)
 	return p->blocked_epoch;
 }
 
-/* See pipeline.h. */
-int
-pipeline_advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *arg)
+/*
+ * Enters epoch `epoch`. With close, the closing epoch's timers that are
+ * still queued fire first, at their own times and with its model (their
+ * scores are part of each shard's contribution, a function of the shard's
+ * input; rescore.c); then the refit. Shutdown (pipeline_finish()) does
+ * not fire them: the input has not reached their times.
+ */
+static int
+advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *arg,
+    int close)
 {
 	long prev = p->epoch;
 	int64_t at = epoch_start_ms(p, epoch);
@@ -203,7 +210,9 @@ pipeline_advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *ar
 	p->arg = arg;
 	p->msg = NULL;
 	p->failed = 0;
-	if (model_advance(p->model, p->models, p->nshards, epoch) == -1)
+	if (close)
+		rescore_close_epoch(p);
+	if (p->failed || model_advance(p->model, p->models, p->nshards, epoch) == -1)
 		return -1;
 	p->epoch = epoch;
 	if (prev < 0)
@@ -212,6 +221,13 @@ pipeline_advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *ar
 	if (pipeline_month_index(epoch_start_ms(p, prev), NULL) != pipeline_month_index(at, NULL))
 		publish_plans(p, at);
 	return p->failed ? -1 : 0;
+}
+
+/* See pipeline.h. */
+int
+pipeline_advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *arg)
+{
+	return advance(p, epoch, emit, arg, 1);
 }
 
 int
@@ -245,7 +261,7 @@ pipeline_finish(struct pipeline *p, pipeline_emit_fn emit, void *arg)
 {
 	if (p->epoch < 0)
 		return pipeline_publish_estimates(p, emit, arg);
-	return pipeline_advance(p, p->epoch + 1, emit, arg);
+	return advance(p, p->epoch + 1, emit, arg, 0);
 }
 
 /* See pipeline.h: the shard's statistics, then its held messages. */

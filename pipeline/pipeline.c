@@ -3,10 +3,12 @@
  *
  * Per message: decode -> epoch gate -> dedup -> (state_erase | state_apply:
  * record and the shard's statistics in one call) -> score -> decide ->
- * encode -> emit. Then, in event time: a rescoring sweep of the shard when
- * its clock has moved rescore_interval_hours, and a pass that removes
- * leavers older than keep_exited_days once per day of the shard's clock. A
- * new employee over max_employees goes to the DLQ.
+ * encode -> emit. Before the event applies, the shard's rescoring timers
+ * due before its time fire (rescore.c); after it, a pass that removes
+ * leavers older than keep_exited_days once per day of the shard's clock,
+ * and the epoch's rescoring of the shard when this is its first event at
+ * or after the epoch's boundary. A new employee over max_employees goes
+ * to the DLQ.
  *
  * Epochs (DESIGN.md, "The determinism rule"). Event time is cut into
  * epochs of epoch_hours; the pipeline is in one epoch at a time and scores
@@ -309,17 +311,19 @@ held_counter(struct pipeline *p, enum alert_hold why)
 	}
 }
 
-/* Scores e at now_ms and publishes what changes. */
-static void
-assess(struct pipeline *p, struct shard *sh, struct employee *e, int64_t now_ms,
-    const char *cause)
+/* See pipeline_int.h. */
+void
+pipeline_assess(struct pipeline *p, struct shard *sh, struct employee *e,
+    int64_t now_ms, const char *cause)
 {
 	struct score		s;
 	struct alert_msg	m;
 	struct alert_gate	g;
 
-	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
+	if (e->hired_ms == 0 || (e->flags & EMP_EXITED)) {
+		timerq_remove(sh->timers, e);
 		return;		/* provisional records have no tenure to score */
+	}
 	model_score(sh->model, e, now_ms, &s);
 	/* The alert policy (decide.c): warm-up, confidence, backfill window,
 	 * budget; a score it holds back is counted by its reason. */
@@ -330,25 +334,13 @@ assess(struct pipeline *p, struct shard *sh, struct employee *e, int64_t now_ms,
 	}
 	g.wall_ms = p->msg != NULL ? p->msg->wall_ms : 0;
 	g.budget = sh->budget;
-	if (!decide_alert(&p->cfg, e, &s, now_ms, cause, model_version(p->model), &g, &m)) {
-		if (g.held != HOLD_NONE)
-			(*held_counter(p, g.held))++;
-		return;
-	}
-	publish_alert(p, sh, e, &m);
-	if (m.firing)
-		publish_suggestion(p, e, &s, m.alert_id, now_ms);
-}
-
-static void
-sweep(struct pipeline *p, struct shard *sh)
-{
-	struct employee *e;
-	size_t it = 0;
-
-	while ((e = table_next(sh->table, &it)) != NULL && !p->failed)
-		assess(p, sh, e, sh->clock_ms, "clock");
-	sh->swept_ms = sh->clock_ms;
+	if (decide_alert(&p->cfg, e, &s, now_ms, cause, model_version(p->model), &g, &m)) {
+		publish_alert(p, sh, e, &m);
+		if (m.firing)
+			publish_suggestion(p, e, &s, m.alert_id, now_ms);
+	} else if (g.held != HOLD_NONE)
+		(*held_counter(p, g.held))++;
+	rescore_schedule(p, sh, e, now_ms, &s);
 }
 
 /* Removes e as an erasure does (state_erase(): the shard's statistics
@@ -358,7 +350,8 @@ forget(struct pipeline *p, struct shard *sh, struct employee *e)
 {
 	char id[EMPLOYEE_ID_MAX + 1];
 
-	memcpy(id, e->id, sizeof(id));	/* e is wiped on the way */
+	snprintf(id, sizeof(id), "%s", e->id);	/* e is wiped on the way */
+	timerq_remove(sh->timers, e);
 	if (e->flags & EMP_FIRING)
 		p->stats.alerts_open--;		/* the episode ends silently */
 	if (e->flags & EMP_EXITED)
@@ -391,9 +384,9 @@ erase(struct pipeline *p, struct shard *sh, const char *id)
  * Storage limitation: keep_exited_days after the exit, in event time (a
  * replay removes the same records at the same point), a leaver's record
  * is removed as an erasure removes it; only leavers_expired counts it.
- * One pass over the shard per day of its clock. table_erase() leaves a
- * tombstone, so removing the record just returned keeps the iteration
- * valid.
+ * One pass over the shard per day of its clock. table_erase() wipes the
+ * record in place and moves nothing, so removing the record just returned
+ * keeps the iteration valid.
  */
 static void
 expire_leavers(struct pipeline *p, struct shard *sh)
@@ -479,7 +472,7 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 	} else if (was_exited && !(e->flags & EMP_EXITED))
 		p->exited--;	/* rehired */
 	else
-		assess(p, sh, e, sh->clock_ms, ev->id);
+		pipeline_assess(p, sh, e, sh->clock_ms, ev->id);
 }
 
 /* Time that cannot be poisoned (DESIGN.md): an event dated after the
@@ -598,6 +591,8 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 		rc = PIPE_DUPLICATE;
 		goto out;
 	}
+	/* timers due before the event's time fire first, at their own time */
+	rescore_due(p, sh, p->ev.time_ms - 1);
 	if (p->ev.type == EV_ERASED) {
 		p->stats.events_by_type[EV_ERASED]++;
 		erase(p, sh, p->ev.subject);
@@ -606,11 +601,7 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 	release_held(p, sh, msg);
 	if (sh->clock_ms - sh->expired_ms >= MS_PER_DAY)
 		expire_leavers(p, sh);
-	if (sh->swept_ms == 0)
-		sh->swept_ms = sh->clock_ms;
-	else if (sh->clock_ms - sh->swept_ms >=
-	    (int64_t)p->cfg.rescore_interval_hours * 3600000)
-		sweep(p, sh);
+	rescore_epoch(p, sh);
 	if (sh->clock_ms > p->clock_ms)
 		p->clock_ms = sh->clock_ms;
 out:

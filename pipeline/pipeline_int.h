@@ -23,10 +23,11 @@ struct shard {
 	struct erased	*erased;	/* keyed hashes of erased ids */
 	struct model	*model;		/* the shard's statistics */
 	struct heldq	*held;		/* future-dated messages */
+	struct timerq	*timers;	/* rescoring due before the next boundary */
 	struct alert_budget *budget;	/* openings per department this month
 					 * (decide.c); NULL while no budget */
 	int64_t		 clock_ms;	/* latest event time applied here */
-	int64_t		 swept_ms;	/* clock at the last rescoring sweep */
+	long		 scored_epoch;	/* epoch of the last whole rescoring, -1 */
 	int64_t		 expired_ms;	/* clock at the last pass for leavers */
 	/* what a checkpoint says the state reflects */
 	char		 topic[PIPELINE_TOPIC_MAX];	/* input topic, "" until seen */
@@ -73,6 +74,25 @@ void		 pipeline_put(struct pipeline *, enum output_kind, const char *key,
  * *buf; NULL when outputs are plain. */
 const struct envelope *pipeline_envelope(const struct pipeline *,
 		    struct envelope *buf, int64_t time_ms);
+
+/* Scores e at now_ms (an event's, a timer's or a boundary's time), makes
+ * the alert decision, publishes what changes and schedules e's next
+ * rescoring (rescore.c); cause is the input id, or "clock". */
+void		 pipeline_assess(struct pipeline *, struct shard *, struct employee *,
+		    int64_t now_ms, const char *cause);
+
+/* rescore.c */
+/* Queues e's next due time before the next boundary, or unqueues it; s
+ * is its score at now_ms, after the alert decision. */
+void		 rescore_schedule(struct pipeline *, struct shard *, struct employee *,
+		    int64_t now_ms, const struct score *s);
+/* Fires the shard's timers due at or before until_ms, in due order. */
+void		 rescore_due(struct pipeline *, struct shard *, int64_t until_ms);
+/* Fires every timer of every shard (the closing epoch's, its model). */
+void		 rescore_close_epoch(struct pipeline *);
+/* Scores every employee of the shard at its clock with the epoch's model,
+ * once per epoch: when the clock has reached the epoch's boundary. */
+void		 rescore_epoch(struct pipeline *, struct shard *);
 
 /* shard.c */
 /* A new empty shard of partition with p's model; NULL on ENOMEM. */

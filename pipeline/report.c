@@ -23,6 +23,7 @@
  * record they came from is gone.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -373,7 +374,7 @@ pipeline_report_at_risk(struct pipeline *p, struct report_employee *out, int max
 		model_score_copy(src.model, e, now, &s);
 		struct report_employee *o = &out[n < max ? n++ : low];
 
-		memcpy(o->id, e->id, sizeof(o->id));
+		snprintf(o->id, sizeof(o->id), "%s", e->id);
 		o->department = strtab_name(features_departments(src.features), e->dept);
 		o->risk = s.risk;
 		o->expected_tenure_days = s.expected_tenure_days;

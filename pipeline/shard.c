@@ -19,10 +19,12 @@ shard_new(struct pipeline *p, int32_t partition)
 		return NULL;
 	s->partition = partition;
 	s->next_offset = -1;
+	s->scored_epoch = -1;
 	if ((s->table = table_new()) == NULL ||
 	    (s->dedup = dedup_new(p->cfg.dedup_capacity)) == NULL ||
 	    (s->erased = erased_new()) == NULL ||
 	    (s->held = heldq_new()) == NULL ||
+	    (s->timers = timerq_new()) == NULL ||
 	    (s->model = model_new_shard(p->model, why, sizeof(why))) == NULL) {
 		shard_free(s);
 		return NULL;
@@ -41,6 +43,7 @@ shard_free(struct shard *s)
 	erased_free(s->erased);
 	model_free(s->model);
 	heldq_free(s->held);
+	timerq_free(s->timers);
 	decide_budget_free(s->budget);
 	free(s);
 }

@@ -132,7 +132,7 @@ shard_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
 	wbuf_u32(w, (uint32_t)sh->partition);
 	wbuf_i64(w, sh->next_offset);
 	wbuf_i64(w, sh->clock_ms);
-	wbuf_i64(w, sh->swept_ms);
+	wbuf_i64(w, sh->scored_epoch);
 	wbuf_i64(w, sh->expired_ms);
 	wbuf_u64(w, sh->messages);
 	wbuf_u64(w, sh->erased_dropped);
@@ -240,17 +240,31 @@ load_meta(struct rbuf *r, struct shard *m, char *errbuf, size_t errlen)
 	m->partition = (int32_t)rbuf_u32(&s);
 	m->next_offset = rbuf_i64(&s);
 	m->clock_ms = rbuf_i64(&s);
-	m->swept_ms = rbuf_i64(&s);
+	m->scored_epoch = (long)rbuf_i64(&s);
 	m->expired_ms = rbuf_i64(&s);
 	m->messages = rbuf_u64(&s);
 	m->erased_dropped = rbuf_u64(&s);
 	if (s.failed || rbuf_left(&s) != 0 || m->partition < 0 ||
 	    m->partition >= SHARDS_MAX || m->next_offset < -1 ||
-	    m->clock_ms < 0 || m->swept_ms < 0 || m->swept_ms > m->clock_ms ||
+	    m->clock_ms < 0 || m->scored_epoch < -1 ||
 	    m->expired_ms < 0 || m->expired_ms > m->clock_ms) {
 		snprintf(errbuf, errlen, "META section invalid");
 		return -1;
 	}
+	return 0;
+}
+
+/* The rescoring timers of the loaded records (their due minutes). */
+static int
+requeue(struct shard *sh)
+{
+	struct employee *e;
+	size_t it = 0;
+
+	while ((e = table_next(sh->table, &it)) != NULL)
+		if (e->due_min != 0 &&
+		    timerq_set(sh->timers, e, (int64_t)e->due_min * 60000) == -1)
+			return -1;
 	return 0;
 }
 
@@ -259,15 +273,16 @@ load_records(struct rbuf *r, struct shard *sh, struct features *f,
     char *errbuf, size_t errlen)
 {
 	struct employee	*scratch;
+	char		 id[EMPLOYEE_ID_MAX + 1];
 	struct rbuf	 s;
 	uint64_t	 nslots, n, slot, prev = 0;
-	int		 kind, rc = -1;
+	int		 kind, live, rc = -1;
 
 	if (section_open(r, TAG_RECORDS, &s) == -1) {
 		snprintf(errbuf, errlen, "RECORDS section missing or truncated");
 		return -1;
 	}
-	if ((scratch = malloc(sizeof(*scratch))) == NULL) {
+	if ((scratch = calloc(1, sizeof(*scratch))) == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
 		return -1;
 	}
@@ -281,14 +296,17 @@ load_records(struct rbuf *r, struct shard *sh, struct features *f,
 	for (uint64_t i = 0; i < n; i++) {
 		slot = rbuf_u64(&s);
 		kind = rbuf_u8(&s);
+		live = kind == TABLE_SLOT_LIVE;
 		if (s.failed || (i > 0 && slot <= prev) ||
-		    (kind == TABLE_SLOT_LIVE && record_load(&s, scratch, f) == -1) ||
-		    table_restore_put(sh->table, slot, kind,
-		    kind == TABLE_SLOT_LIVE ? scratch : NULL) == -1) {
+		    (live && record_load(&s, scratch, id, f) == -1) ||
+		    table_restore_put(sh->table, slot, kind, live ? scratch : NULL) == -1) {
+			if (live)	/* what the record holds besides itself */
+				emp_attr_release(scratch);
 			snprintf(errbuf, errlen, "record %llu invalid",
 			    (unsigned long long)i);
 			goto out;
 		}
+		scratch->attr_ext = 0;	/* the table owns what scratch pointed to */
 		prev = slot;
 	}
 	if (rbuf_left(&s) != 0 || table_restore_check(sh->table) == -1) {
@@ -366,13 +384,21 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 	memcpy(sh->topic, m.topic, sizeof(sh->topic));
 	sh->next_offset = m.next_offset;
 	sh->clock_ms = m.clock_ms;
-	sh->swept_ms = m.swept_ms;
+	sh->scored_epoch = m.scored_epoch;
 	sh->expired_ms = m.expired_ms;
 	sh->messages = m.messages;
 	sh->erased_dropped = m.erased_dropped;
+	if (sh->scored_epoch > p->epoch) {
+		snprintf(errbuf, errlen, "META section invalid");
+		return -1;
+	}
 	if (load_records(r, sh, p->features, errbuf, errlen) == -1 ||
 	    load_sets(r, &p->cfg, sh, errbuf, errlen) == -1)
 		return -1;
+	if (requeue(sh) == -1) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
 	if (rbuf_left(r) != 0) {
 		snprintf(errbuf, errlen, "unknown section after BDGT");
 		return -1;

@@ -4,8 +4,12 @@
  * Keeps the 64-bit hashes of the last `capacity` new pairs: a ring in
  * arrival order (for eviction) plus an open-addressed set (linear probing,
  * at most half full, deletion by backward shift so no tombstones). Memory
- * is about 24 bytes per remembered pair, fixed at dedup_new(); checks never
- * allocate.
+ * is about 24 bytes per remembered pair. The ring is reserved at
+ * dedup_new() but touched only as it fills; the set, whose pages a hash
+ * would touch all at once, starts at SET_MIN slots and doubles as pairs
+ * arrive, up to twice the capacity, so a shard that has seen few events
+ * holds little. Only those doublings allocate (log2 of the capacity
+ * times); when one fails, the window just evicts its oldest early.
  *
  * Only hashes are stored, so two different pairs with the same hash look
  * like a repeat. With a well-mixed 64-bit hash and n pairs remembered, a
@@ -20,11 +24,14 @@
 #include "serial.h"
 #include "table.h"
 
+#define SET_MIN	1024
+
 struct dedup {
 	uint64_t	*ring;		/* capacity hashes, arrival order */
 	size_t		 cap, n, head;
 	uint64_t	*set;		/* 0 = empty */
 	size_t		 mask;
+	size_t		 max_slots;	/* the set's bound: 2 * cap, a power of 2 */
 };
 
 /* Returns a new dedup window for capacity pairs (>= 1), NULL on ENOMEM. */
@@ -41,6 +48,9 @@ dedup_new(size_t capacity)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	d->cap = capacity;
+	d->max_slots = n;
+	if (n > SET_MIN)
+		n = SET_MIN;
 	d->mask = n - 1;
 	d->ring = calloc(capacity, sizeof(*d->ring));
 	d->set = calloc(n, sizeof(*d->set));
@@ -105,6 +115,32 @@ set_remove(struct dedup *d, uint64_t h)
 	}
 }
 
+/* Doubles the set while it would be over half full with one more pair;
+ * the ring says what it holds. On ENOMEM the set stays as it is. */
+static void
+grow(struct dedup *d)
+{
+	size_t slots = d->mask + 1, i, k, at;
+	uint64_t *ns;
+
+	if ((d->n + 1) * 2 <= slots || slots >= d->max_slots)
+		return;
+	if ((ns = calloc(slots * 2, sizeof(*ns))) == NULL)
+		return;
+	at = (d->head + d->cap - d->n) % d->cap;
+	for (i = 0; i < d->n; i++) {
+		uint64_t h = d->ring[(at + i) % d->cap];
+
+		k = (size_t)h & (slots * 2 - 1);
+		while (ns[k] != 0)
+			k = (k + 1) & (slots * 2 - 1);
+		ns[k] = h;
+	}
+	free(d->set);
+	d->set = ns;
+	d->mask = slots * 2 - 1;
+}
+
 /* Returns 1 if source+id is among the last `capacity` new pairs (and
  * leaves the window as is), 0 if not (and records it, evicting the
  * oldest when full). */
@@ -119,14 +155,13 @@ dedup_check(struct dedup *d, const char *source, const char *id)
 			return 1;
 		i = (i + 1) & d->mask;
 	}
-	if (d->n == d->cap) {
-		set_remove(d, d->ring[d->head]);
-		d->n--;
-		/* the hole may have moved our insertion point: probe again */
-		i = (size_t)h & d->mask;
-		while (d->set[i] != 0)
-			i = (i + 1) & d->mask;
-	}
+	grow(d);
+	if (d->n == d->cap || (d->n + 1) * 2 > d->mask + 1)	/* full: the oldest goes */
+		set_remove(d, d->ring[(d->head + d->cap - d->n--) % d->cap]);
+	/* a doubling or the hole may have moved our insertion point */
+	i = (size_t)h & d->mask;
+	while (d->set[i] != 0)
+		i = (i + 1) & d->mask;
 	d->set[i] = h;
 	d->ring[d->head] = h;
 	d->head = (d->head + 1) % d->cap;
@@ -162,6 +197,9 @@ dedup_load(struct dedup *d, struct rbuf *r)
 			return rbuf_fail(r) - 1;
 		if (n - i > d->cap)
 			continue;
+		grow(d);	/* the set follows the pairs, as in dedup_check() */
+		if ((d->n + 1) * 2 > d->mask + 1)
+			return rbuf_fail(r) - 1;	/* no memory to grow: refuse */
 		k = (size_t)h & d->mask;
 		while (d->set[k] != 0 && d->set[k] != h)
 			k = (k + 1) & d->mask;

@@ -461,8 +461,10 @@ is_builtin_key(const struct features *f, const char *key)
 }
 
 /* Maps n attributes of an event at t_ms into e: protected ones into
- * e->protected_level, the rest into e->attr through the registry, which
- * learns new attributes and levels while there is room. Never allocates. */
+ * e->protected_level, the rest into e's attribute slots (record.c) through
+ * the registry, which learns new attributes and levels while there is
+ * room. Allocates only when e needs more than ATTR_INLINE values other
+ * than 0/1 (once per record; without memory the value stays unknown). */
 void
 features_set_attrs(struct features *f, struct employee *e,
     const struct hr_attr *attrs, int n, int64_t t_ms)
@@ -509,16 +511,13 @@ features_set_attrs(struct features *f, struct employee *e,
 		if (d->is_num != a->is_num)
 			continue;	/* type changed: keep the first meaning */
 		if (d->is_num) {
-			e->attr[d->slot[0]] = a->num;
-			e->attr_set |= 1ULL << d->slot[0];
+			(void)emp_attr_put(e, d->slot[0], a->num);	/* ENOMEM: unknown */
 			continue;
 		}
 		if ((s = level_slot(f, key, lvl)) < 0)
 			s = add_slot(f, di, key, lvl);	/* -1: folded level */
-		for (j = 0; j < d->nslots; j++) {
-			e->attr[d->slot[j]] = d->slot[j] == s ? 1.0 : 0.0;
-			e->attr_set |= 1ULL << d->slot[j];
-		}
+		for (j = 0; j < d->nslots; j++)
+			(void)emp_attr_put(e, d->slot[j], d->slot[j] == s ? 1.0 : 0.0);
 	}
 }
 
@@ -560,7 +559,7 @@ months_between(int64_t from_ms, int64_t to_ms)
  * values are NaN: no survey, review or assessment yet; months since raise
  * (since hire when never raised), promotion or with the manager when there
  * is no such time; last_raise_pct is 0 after a hire without raises.
- * 12-month windows cover event times in [now - 365 d, now]. relative_pay
+ * 12-month windows are now's month and the 11 before (window.c). relative_pay
  * is 1.0 when the salary or its median is unknown. An attribute the
  * employee never gave is NaN, except that a one-hot level of an attribute
  * the employee has (with another level) is 0. */
@@ -568,7 +567,6 @@ void
 features_vector(struct features *f, const struct employee *e, int64_t now_ms,
     double *x)
 {
-	int64_t from = now_ms - MS_PER_YEAR, to = now_ms + 1;
 	double med;
 	int s, j;
 
@@ -594,17 +592,17 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
 	    months_between(e->last_promotion_ms, now_ms) : NAN;
 	x[F_MONTHS_WITH_MANAGER] = e->manager != 0 && e->manager_since_ms != 0 ?
 	    months_between(e->manager_since_ms, now_ms) : NAN;
-	x[F_MANAGER_CHANGES] = window_count(&e->manager_changes, from, to);
-	x[F_TRAINING_HOURS] = window_sum(&e->training, from, to);
+	x[F_MANAGER_CHANGES] = window_count(&e->manager_changes, now_ms);
+	x[F_TRAINING_HOURS] = window_sum(&e->training, now_ms);
 	x[F_ABILITY] = e->flags & EMP_HAS_ABILITY ? e->ability : NAN;
-	x[F_CARE] = window_count(&e->care, from, to);
+	x[F_CARE] = window_count(&e->care, now_ms);
 
 	for (s = 0; s < f->nslots; s++) {
 		const struct attr_def *d = &f->defs[f->slot_def[s]];
 		double v = NAN;
 
 		if (e->attr_set & (1ULL << s)) {
-			v = e->attr[s];
+			v = emp_attr_get(e, s);
 		} else if (f->slot_onehot[s]) {
 			for (j = 0; j < d->nslots; j++)
 				if (e->attr_set & (1ULL << d->slot[j]))

@@ -290,22 +290,23 @@ expose(struct model *m, struct employee *e, int64_t start, int64_t end, int d_la
 }
 
 /* x of the satisfaction relation for a survey at t: 1, then incentives
- * (% of salary) and care events over the 12 months before, [t - 365 d, t). */
+ * (% of salary) and care events over the 12-month window at t (window.c),
+ * as the record held them before the survey. */
 static void
 sat_x(const struct employee *e, int64_t t, double x[3])
 {
 	x[0] = 1;
-	x[1] = window_sum(&e->incentive, t - MS_PER_YEAR, t);
-	x[2] = window_count(&e->care, t - MS_PER_YEAR, t);
+	x[1] = window_sum(&e->incentive, t);
+	x[2] = window_count(&e->care, t);
 }
 
 /* x of the ability relation for an assessment at t: 1, then training
- * hours over the 12 months up to and including it, (t - 365 d, t]. */
+ * hours over the 12-month window at t, the assessment's own included. */
 static void
 abil_x(const struct employee *e, int64_t t, double x[3])
 {
 	x[0] = 1;
-	x[1] = window_sum(&e->training, t - MS_PER_YEAR + 1, t + 1);
+	x[1] = window_sum(&e->training, t);
 	x[2] = 0;	/* the ability relation has two terms */
 }
 

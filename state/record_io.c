@@ -26,33 +26,46 @@
 #define JOB_LEVEL_MAX   15		/* as decode_data.c accepts */
 #define DECILES         10		/* CALIBRATION_BINS of model.h */
 
+/* A window: its newest month, then its 12 monthly sums (as f64). */
 static void
 window_save(struct wbuf *w, const struct window *win)
 {
-	wbuf_u8(w, win->n);
-	wbuf_u8(w, win->head);
-	for (int i = 0; i < win->n; i++) {
-		wbuf_i64(w, win->e[i].t_ms);
-		wbuf_f64(w, win->e[i].v);
-	}
+	wbuf_u32(w, (uint32_t)win->month);
+	for (int i = 0; i < WINDOW_MONTHS; i++)
+		wbuf_f64(w, win->v[i]);
 }
 
 static void
 window_load(struct rbuf *r, struct window *win)
 {
-	memset(win, 0, sizeof(*win));
-	win->n = rbuf_u8(r);
-	win->head = rbuf_u8(r);
-	/* while not full, entries fill 0..n-1 and head is n */
-	if (win->n > EMP_WINDOW_MAX || win->head >= EMP_WINDOW_MAX ||
-	    (win->n < EMP_WINDOW_MAX && win->head != win->n)) {
-		rbuf_fail(r);
-		return;
+	double v;
+
+	win->month = (int32_t)rbuf_u32(r);
+	for (int i = 0; i < WINDOW_MONTHS; i++) {
+		v = rbuf_f64(r);
+		if (!isfinite(v) || fabs(v) > 3e38) {
+			rbuf_fail(r);
+			return;
+		}
+		win->v[i] = (float)v;
 	}
-	for (int i = 0; i < win->n; i++) {
-		win->e[i].t_ms = rbuf_i64(r);
-		win->e[i].v = rbuf_f64(r);
-	}
+}
+
+/* A tally: its newest month, then its 12 monthly counts. */
+static void
+tally_save(struct wbuf *w, const struct tally *win)
+{
+	wbuf_u32(w, (uint32_t)win->month);
+	for (int i = 0; i < WINDOW_MONTHS; i++)
+		wbuf_u8(w, win->n[i]);
+}
+
+static void
+tally_load(struct rbuf *r, struct tally *win)
+{
+	win->month = (int32_t)rbuf_u32(r);
+	for (int i = 0; i < WINDOW_MONTHS; i++)
+		win->n[i] = rbuf_u8(r);
 }
 
 /* Attributes: the slot bits, then each given slot's value, slots in order. */
@@ -62,22 +75,23 @@ attrs_save(struct wbuf *w, const struct employee *e)
 	wbuf_u64(w, e->attr_set);
 	for (int s = 0; s < ATTR_FEATURES_MAX; s++)
 		if (e->attr_set & (1ULL << s))
-			wbuf_f64(w, e->attr[s]);
+			wbuf_f64(w, emp_attr_get(e, s));
 }
 
 static void
 attrs_load(struct rbuf *r, struct employee *e, const struct features *f)
 {
 	int n = features_attr_slots(f);
+	uint64_t set = rbuf_u64(r);
+	double v;
 
-	e->attr_set = rbuf_u64(r);
-	if (n < 64 && (e->attr_set >> n) != 0) {
+	if (n < 64 && (set >> n) != 0) {
 		rbuf_fail(r);
 		return;
 	}
 	for (int s = 0; s < ATTR_FEATURES_MAX && !r->failed; s++)
-		if (e->attr_set & (1ULL << s) &&
-		    !isfinite(e->attr[s] = rbuf_f64(r)))
+		if ((set & (1ULL << s)) &&
+		    (!isfinite(v = rbuf_f64(r)) || emp_attr_put(e, s, v) == -1))
 			rbuf_fail(r);
 }
 
@@ -142,8 +156,8 @@ record_save(struct wbuf *w, const struct employee *e, struct features *f)
 	wbuf_i64(w, e->ability_ms);
 	window_save(w, &e->incentive);
 	window_save(w, &e->training);
-	window_save(w, &e->care);
-	window_save(w, &e->manager_changes);
+	tally_save(w, &e->care);
+	tally_save(w, &e->manager_changes);
 	attrs_save(w, e);
 	protected_save(w, e, f);
 	/* the model's bookkeeping */
@@ -161,7 +175,10 @@ record_save(struct wbuf *w, const struct employee *e, struct features *f)
 	/* the alert episode */
 	wbuf_u32(w, e->episode);
 	wbuf_i64(w, e->alert_fired_ms);
-	wbuf_str(w, e->alert_cause);
+	wbuf_u64(w, e->alert_h[0]);
+	wbuf_u64(w, e->alert_h[1]);
+	/* the rescoring timer (pipeline/rescore.c), 0 when none */
+	wbuf_u32(w, e->due_min);
 }
 
 /* An id as decode.c admits one: 1..EMPLOYEE_ID_MAX bytes, no control
@@ -187,9 +204,10 @@ unit_or_nan(double v)
 
 /* The fields before the windows; 0 or -1 (reader failed). */
 static int
-load_facts(struct rbuf *r, struct employee *e, struct features *f)
+load_facts(struct rbuf *r, struct employee *e, char *idbuf, struct features *f)
 {
-	rbuf_str(r, e->id, sizeof(e->id));
+	rbuf_str(r, idbuf, EMPLOYEE_ID_MAX + 1);
+	e->id = idbuf;
 	e->flags = rbuf_u32(r);
 	e->hired_ms = rbuf_i64(r);
 	e->exit_ms = rbuf_i64(r);
@@ -225,15 +243,16 @@ load_facts(struct rbuf *r, struct employee *e, struct features *f)
 /* Reads one record into e (zeroed first). Returns 0, or -1 with the
  * reader failed. */
 int
-record_load(struct rbuf *r, struct employee *e, struct features *f)
+record_load(struct rbuf *r, struct employee *e, char idbuf[EMPLOYEE_ID_MAX + 1],
+    struct features *f)
 {
 	memset(e, 0, sizeof(*e));
-	if (load_facts(r, e, f) == -1)
+	if (load_facts(r, e, idbuf, f) == -1)
 		return -1;
 	window_load(r, &e->incentive);
 	window_load(r, &e->training);
-	window_load(r, &e->care);
-	window_load(r, &e->manager_changes);
+	tally_load(r, &e->care);
+	tally_load(r, &e->manager_changes);
 	attrs_load(r, e, f);
 	protected_load(r, e, f);
 	e->interval_start_ms = rbuf_i64(r);
@@ -249,7 +268,9 @@ record_load(struct rbuf *r, struct employee *e, struct features *f)
 	e->alert_last_ms = rbuf_i64(r);
 	e->episode = rbuf_u32(r);
 	e->alert_fired_ms = rbuf_i64(r);
-	rbuf_str(r, e->alert_cause, sizeof(e->alert_cause));
+	e->alert_h[0] = rbuf_u64(r);
+	e->alert_h[1] = rbuf_u64(r);
+	e->due_min = rbuf_u32(r);
 	if (r->failed)
 		return -1;
 	if ((e->model_flags & ~MODEL_FLAGS_ALL) || !unit_or_nan(e->risk) ||

@@ -1,38 +1,59 @@
 /*
- * table.c: the per-employee table, an open-addressed hash table of
- * pointers to records.
+ * table.c: the per-employee table of a shard: records in slabs, an
+ * open-addressed hash index over them, and the ids in an arena.
  *
- * Design: each employee's struct employee is allocated once, when first
- * seen, and never moves (callers hold borrowed pointers across calls and
- * the model keeps none). The slot array holds (hash, pointer) pairs with
- * linear probing. An erased slot becomes a tombstone so that probe chains
- * stay intact; tombstones are reused by inserts and dropped on rehash.
- * The array grows (doubles) when live + tombstones exceed 3/4 of it, or
- * is rebuilt at the same size when tombstones dominate, so every lookup
- * is O(1) expected. Lookups and updates of existing employees never
- * allocate.
+ * Design. Records live in slabs of SLAB_RECORDS, allocated as the table
+ * grows and never moved or shrunk, so a record's address is stable for its
+ * life (callers hold borrowed pointers across calls) and a pass over the
+ * whole shard (an epoch's rescoring, plans, leavers) walks contiguous
+ * memory in index order instead of chasing pointers in hash order. An
+ * erased record is wiped and its index reused by a later new employee,
+ * the lowest free index first: the order is a function of the input, and
+ * the table's order is fixed by which indices are live and which free (a
+ * set, which a checkpoint can carry).
+ *
+ * The index is 8 bytes a slot: the upper 32 bits of the id's hash and the
+ * record's index + 1 (0 empty, TOMBSTONE erased), linear probing. A
+ * tombstone keeps probe chains intact; inserts reuse them and a rebuild
+ * drops them. The slot array grows (doubles) when live + tombstones pass
+ * 3/4 of it, or is rebuilt at the same size when tombstones dominate, so
+ * every lookup is O(1) expected; a rebuild hashes the ids again.
+ *
+ * Ids are copied into an arena of IDS_CHUNK-byte chunks in blocks of a
+ * multiple of 8 bytes; an erased id's block is wiped and kept on a free
+ * list of its size, for the next id of that size. Lookups and updates of
+ * existing employees never allocate.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "table.h"
 
-#define TABLE_MIN 64
+#define TABLE_MIN	64
+#define SLAB_RECORDS	1024
+#define TOMBSTONE	UINT32_MAX
+#define IDS_CHUNK	65536
+#define ID_CLASSES	((EMPLOYEE_ID_MAX + 1 + 7) / 8 + 1)
 
 struct slot {
-	uint64_t	 hash;
-	struct employee	*e;	/* NULL empty, TOMBSTONE erased */
+	uint32_t	 tag;	/* hash >> 32 */
+	uint32_t	 ref;	/* record index + 1; 0 empty, TOMBSTONE erased */
 };
 
 struct table {
-	struct slot	*slots;
-	size_t		 mask;		/* nslots - 1, nslots a power of 2 */
-	size_t		 live;
-	size_t		 dead;		/* tombstones */
+	struct slot	 *slots;
+	size_t		  mask;		/* nslots - 1, nslots a power of 2 */
+	size_t		  live;
+	size_t		  dead;		/* tombstones */
+	struct employee	**slabs;	/* each SLAB_RECORDS records */
+	size_t		  nslabs;
+	uint32_t	  used;		/* indices handed out so far */
+	uint32_t	 *freed;	/* erased indices + 1, a min-heap */
+	size_t		  nfreed, capfreed;
+	char		**chunks;	/* the id arena */
+	size_t		  nchunks, chunk_used;
+	char		 *idfree[ID_CLASSES];	/* free blocks by size / 8 */
 };
-
-static struct employee tombstone_rec;
-#define TOMBSTONE (&tombstone_rec)
 
 /* Continues a 64-bit FNV-1a hash h over n bytes of p; returns it. */
 uint64_t
@@ -67,6 +88,12 @@ hash_id(const char *id, size_t len)
 	return table_hash_mix(table_hash_bytes(TABLE_HASH_INIT, id, len));
 }
 
+static struct employee *
+rec(const struct table *t, uint32_t ref)
+{
+	return &t->slabs[(ref - 1) / SLAB_RECORDS][(ref - 1) % SLAB_RECORDS];
+}
+
 /* Returns a new empty table, or NULL on ENOMEM. */
 struct table *
 table_new(void)
@@ -83,7 +110,7 @@ table_new(void)
 	return t;
 }
 
-/* Frees t and every record in it (wiped first); NULL is a no-op. */
+/* Frees t and every record and id in it (wiped first); NULL is a no-op. */
 void
 table_free(struct table *t)
 {
@@ -91,14 +118,60 @@ table_free(struct table *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; i <= t->mask; i++) {
-		if (t->slots[i].e != NULL && t->slots[i].e != TOMBSTONE) {
-			explicit_bzero(t->slots[i].e, sizeof(struct employee));
-			free(t->slots[i].e);
-		}
+	for (i = 0; i < t->used; i++)
+		emp_attr_release(&t->slabs[i / SLAB_RECORDS][i % SLAB_RECORDS]);
+	for (i = 0; i < t->nslabs; i++) {
+		explicit_bzero(t->slabs[i], SLAB_RECORDS * sizeof(struct employee));
+		free(t->slabs[i]);
 	}
+	for (i = 0; i < t->nchunks; i++) {
+		explicit_bzero(t->chunks[i], IDS_CHUNK);
+		free(t->chunks[i]);
+	}
+	free(t->slabs);
+	free(t->chunks);
+	free(t->freed);
 	free(t->slots);
 	free(t);
+}
+
+/* A copy of id[0..len) in the arena (NUL-terminated), or NULL on ENOMEM. */
+static char *
+id_copy(struct table *t, const char *id, size_t len)
+{
+	size_t c = (len + 1 + 7) / 8;
+	char *b, **ch;
+
+	if ((b = t->idfree[c]) != NULL)
+		memcpy(&t->idfree[c], b, sizeof(char *));
+	else {
+		if (t->nchunks == 0 || t->chunk_used + c * 8 > IDS_CHUNK) {
+			if ((ch = realloc(t->chunks, (t->nchunks + 1) * sizeof(*ch))) == NULL)
+				return NULL;
+			t->chunks = ch;
+			if ((ch[t->nchunks] = malloc(IDS_CHUNK)) == NULL)
+				return NULL;
+			t->nchunks++;
+			t->chunk_used = 0;
+		}
+		b = t->chunks[t->nchunks - 1] + t->chunk_used;
+		t->chunk_used += c * 8;
+	}
+	memset(b, 0, c * 8);
+	memcpy(b, id, len);
+	return b;
+}
+
+/* Wipes the block of id and puts it on its free list. */
+static void
+id_release(struct table *t, const char *id)
+{
+	size_t c = (strlen(id) + 1 + 7) / 8;
+	char *b = (char *)(uintptr_t)id;
+
+	explicit_bzero(b, c * 8);
+	memcpy(b, &t->idfree[c], sizeof(char *));
+	t->idfree[c] = b;
 }
 
 /* Index of the live slot holding id, or (size_t)-1. */
@@ -106,15 +179,19 @@ static size_t
 find(const struct table *t, const char *id, size_t len, uint64_t h)
 {
 	size_t i = (size_t)h & t->mask;
+	uint32_t tag = (uint32_t)(h >> 32);
 
 	for (;;) {
 		const struct slot *s = &t->slots[i];
+		const struct employee *e;
 
-		if (s->e == NULL)
+		if (s->ref == 0)
 			return (size_t)-1;
-		if (s->e != TOMBSTONE && s->hash == h &&
-		    strncmp(s->e->id, id, len) == 0 && s->e->id[len] == '\0')
-			return i;
+		if (s->ref != TOMBSTONE && s->tag == tag) {
+			e = rec(t, s->ref);
+			if (strncmp(e->id, id, len) == 0 && e->id[len] == '\0')
+				return i;
+		}
 		i = (i + 1) & t->mask;
 	}
 }
@@ -125,14 +202,19 @@ rehash(struct table *t, size_t nslots)
 {
 	struct slot *ns;
 	size_t i, j, nmask = nslots - 1;
+	uint64_t h;
 
 	if ((ns = calloc(nslots, sizeof(*ns))) == NULL)
 		return -1;
 	for (i = 0; i <= t->mask; i++) {
-		if (t->slots[i].e == NULL || t->slots[i].e == TOMBSTONE)
+		const char *id;
+
+		if (t->slots[i].ref == 0 || t->slots[i].ref == TOMBSTONE)
 			continue;
-		j = (size_t)t->slots[i].hash & nmask;
-		while (ns[j].e != NULL)
+		id = rec(t, t->slots[i].ref)->id;
+		h = hash_id(id, strlen(id));
+		j = (size_t)h & nmask;
+		while (ns[j].ref != 0)
 			j = (j + 1) & nmask;
 		ns[j] = t->slots[i];
 	}
@@ -152,7 +234,89 @@ table_get(struct table *t, const char *id)
 	if (id == NULL || (len = strnlen(id, EMPLOYEE_ID_MAX + 1)) > EMPLOYEE_ID_MAX)
 		return NULL;
 	i = find(t, id, len, hash_id(id, len));
-	return i == (size_t)-1 ? NULL : t->slots[i].e;
+	return i == (size_t)-1 ? NULL : rec(t, t->slots[i].ref);
+}
+
+/* Adds ref to the min-heap of free indices (there is room). */
+static void
+free_push(struct table *t, uint32_t ref)
+{
+	size_t i = t->nfreed++;
+
+	while (i > 0 && t->freed[(i - 1) / 2] > ref) {
+		t->freed[i] = t->freed[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	t->freed[i] = ref;
+}
+
+/* Removes and returns the lowest free index + 1 (there is one). */
+static uint32_t
+free_pop(struct table *t)
+{
+	uint32_t top = t->freed[0], last = t->freed[--t->nfreed];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < t->nfreed) {
+		if (c + 1 < t->nfreed && t->freed[c + 1] < t->freed[c])
+			c++;
+		if (t->freed[c] >= last)
+			break;
+		t->freed[i] = t->freed[c];
+		i = c;
+	}
+	if (t->nfreed > 0)
+		t->freed[i] = last;
+	return top;
+}
+
+/* A zeroed record's index + 1: the lowest erased one, else the next of
+ * the slabs (a new slab when they are full). 0 on ENOMEM. */
+static uint32_t
+new_record(struct table *t)
+{
+	struct employee **s;
+
+	if (t->nfreed > 0)
+		return free_pop(t);
+	if (t->used == UINT32_MAX - 1)
+		return 0;
+	if (t->used == t->nslabs * SLAB_RECORDS) {
+		if ((s = realloc(t->slabs, (t->nslabs + 1) * sizeof(*s))) == NULL)
+			return 0;
+		t->slabs = s;
+		if ((s[t->nslabs] = calloc(SLAB_RECORDS, sizeof(struct employee))) == NULL)
+			return 0;
+		t->nslabs++;
+	}
+	return ++t->used;
+}
+
+/* Room in the hash index for one more id: grows it when mostly live,
+ * else sweeps the tombstones. 0, or -1 on ENOMEM. */
+static int
+reserve(struct table *t)
+{
+	size_t nslots = t->mask + 1;
+
+	if ((t->live + t->dead + 1) * 4 <= nslots * 3)
+		return 0;
+	return rehash(t, (t->live + 1) * 2 > nslots ? nslots * 2 : nslots);
+}
+
+/* Links record ref (its id hashing to h) into the index (reserve() first). */
+static void
+index_insert(struct table *t, uint64_t h, uint32_t ref)
+{
+	size_t i = (size_t)h & t->mask;
+
+	while (t->slots[i].ref != 0 && t->slots[i].ref != TOMBSTONE)
+		i = (i + 1) & t->mask;
+	if (t->slots[i].ref == TOMBSTONE)
+		t->dead--;
+	t->slots[i].tag = (uint32_t)(h >> 32);
+	t->slots[i].ref = ref;
+	t->live++;
 }
 
 /* Returns the record of id (borrowed), creating it zeroed with flags =
@@ -162,8 +326,10 @@ struct employee *
 table_put(struct table *t, const char *id, int *created)
 {
 	struct employee *e;
-	size_t len, i, nslots;
+	size_t len, i;
 	uint64_t h;
+	uint32_t ref;
+	char *copy;
 
 	if (created != NULL)
 		*created = 0;
@@ -172,48 +338,57 @@ table_put(struct table *t, const char *id, int *created)
 		return NULL;
 	h = hash_id(id, len);
 	if ((i = find(t, id, len, h)) != (size_t)-1)
-		return t->slots[i].e;
+		return rec(t, t->slots[i].ref);
 
-	nslots = t->mask + 1;
-	if ((t->live + t->dead + 1) * 4 > nslots * 3) {
-		/* Grow when mostly live, else just sweep the tombstones. */
-		if (rehash(t, (t->live + 1) * 2 > nslots ? nslots * 2 : nslots) == -1)
-			return NULL;
-	}
-	if ((e = calloc(1, sizeof(*e))) == NULL)
+	if (reserve(t) == -1 || (copy = id_copy(t, id, len)) == NULL)
 		return NULL;
-	memcpy(e->id, id, len);
+	if ((ref = new_record(t)) == 0) {
+		id_release(t, copy);
+		return NULL;
+	}
+	e = rec(t, ref);
+	e->id = copy;
 	e->flags = EMP_PROVISIONAL;
 	e->dept = -1;
-
-	i = (size_t)h & t->mask;
-	while (t->slots[i].e != NULL && t->slots[i].e != TOMBSTONE)
-		i = (i + 1) & t->mask;
-	if (t->slots[i].e == TOMBSTONE)
-		t->dead--;
-	t->slots[i].hash = h;
-	t->slots[i].e = e;
-	t->live++;
+	index_insert(t, h, ref);
 	if (created != NULL)
 		*created = 1;
 	return e;
 }
 
-/* Wipes the record of id (explicit_bzero) and frees it. Returns 1 if it
- * existed, 0 if not. Pointers to the record are invalid afterwards. */
+/* Wipes the record of id and its id (explicit_bzero) and frees both for
+ * reuse. Returns 1 if it existed, 0 if not. Pointers to the record are
+ * invalid afterwards. */
 int
 table_erase(struct table *t, const char *id)
 {
 	size_t len, i;
+	uint32_t ref, *f;
+	struct employee *e;
 
 	if (id == NULL || (len = strnlen(id, EMPLOYEE_ID_MAX + 1)) > EMPLOYEE_ID_MAX)
 		return 0;
 	if ((i = find(t, id, len, hash_id(id, len))) == (size_t)-1)
 		return 0;
-	explicit_bzero(t->slots[i].e, sizeof(struct employee));
-	free(t->slots[i].e);
-	t->slots[i].e = TOMBSTONE;
-	t->slots[i].hash = 0;
+	ref = t->slots[i].ref;
+	if (t->nfreed == t->capfreed) {
+		size_t cap = t->capfreed ? t->capfreed * 2 : 64;
+
+		/* Without room to remember the index the record is still
+		 * wiped and unlinked; its memory is just not reused. */
+		if ((f = realloc(t->freed, cap * sizeof(*f))) != NULL) {
+			t->freed = f;
+			t->capfreed = cap;
+		}
+	}
+	e = rec(t, ref);
+	id_release(t, e->id);
+	emp_attr_release(e);
+	explicit_bzero(e, sizeof(*e));
+	if (t->nfreed < t->capfreed)
+		free_push(t, ref);
+	t->slots[i].ref = TOMBSTONE;
+	t->slots[i].tag = 0;
 	t->live--;
 	t->dead++;
 	return 1;
@@ -226,112 +401,116 @@ table_count(const struct table *t)
 	return t->live;
 }
 
-/* Returns the next record at or after slot *it (borrowed) and advances
- * *it past it; NULL at the end. Order is unspecified. */
+/* Returns the next record at or after index *it (borrowed) and advances
+ * *it past it; NULL at the end. Records come in index order: the slabs'
+ * memory order. An erased record (wiped: no id) is skipped. */
 struct employee *
 table_next(struct table *t, size_t *it)
 {
 	size_t i;
 
-	for (i = *it; i <= t->mask; i++) {
-		struct employee *e = t->slots[i].e;
+	for (i = *it; i < t->used; i++) {
+		struct employee *e = &t->slabs[i / SLAB_RECORDS][i % SLAB_RECORDS];
 
-		if (e != NULL && e != TOMBSTONE) {
+		if (e->id != NULL) {
 			*it = i + 1;
 			return e;
 		}
 	}
-	*it = t->mask + 1;
+	*it = t->used;
 	return NULL;
 }
 
 /*
- * Checkpoints: the slot layout itself is saved and restored, not only the
- * records, because iteration follows the slots and the rescoring sweep
- * sums floating-point statistics in that order: a table rebuilt by
- * inserting the records in another order would iterate differently, and
- * the sums after a restart would differ in their last bits from an
- * uninterrupted run's. Tombstones are kept too: they decide where later
- * inserts go and when the array is rebuilt.
+ * Checkpoints. A table's order is its record indices: iteration walks
+ * them, and a new employee takes the lowest free one. So a checkpoint
+ * carries, for every index handed out, whether it is live (with the
+ * record) or free; the hash index is rebuilt from the ids (where an id
+ * sits in it decides nothing that outputs depend on). The "slots" of this
+ * interface are those indices.
  */
 
-/* The number of slots. */
+/* The number of indices handed out. */
 size_t
 table_slots(const struct table *t)
 {
-	return t->mask + 1;
+	return t->used;
 }
 
-/* What slot i holds: TABLE_SLOT_EMPTY, TABLE_SLOT_TOMB or TABLE_SLOT_LIVE
- * (then *e is the record, borrowed). */
+/* What index i holds: TABLE_SLOT_LIVE (then *e is the record, borrowed),
+ * TABLE_SLOT_TOMB (free), or TABLE_SLOT_EMPTY (not handed out). */
 int
 table_slot(const struct table *t, size_t i, const struct employee **e)
 {
+	const struct employee *r;
+
 	*e = NULL;
-	if (i > t->mask || t->slots[i].e == NULL)
+	if (i >= t->used)
 		return TABLE_SLOT_EMPTY;
-	if (t->slots[i].e == TOMBSTONE)
+	r = &t->slabs[i / SLAB_RECORDS][i % SLAB_RECORDS];
+	if (r->id == NULL)
 		return TABLE_SLOT_TOMB;
-	*e = t->slots[i].e;
+	*e = r;
 	return TABLE_SLOT_LIVE;
 }
 
-/* An empty table gets nslots slots (a power of 2, at least TABLE_MIN).
- * 0, or -1 (not empty, a bad size, ENOMEM). */
+/* An empty table gets nslots indices, none of them live or free yet:
+ * table_restore_put() says which each is. 0, or -1 (not empty, too many,
+ * ENOMEM). */
 int
 table_restore_slots(struct table *t, size_t nslots)
 {
-	if (t->live != 0 || t->dead != 0 || nslots < TABLE_MIN ||
-	    (nslots & (nslots - 1)) != 0 || nslots > ((size_t)1 << 40))
+	uint32_t *f;
+
+	if (t->live != 0 || t->used != 0 || nslots >= UINT32_MAX - 1)
 		return -1;
-	return rehash(t, nslots);
+	if (nslots > 0 && (f = malloc(nslots * sizeof(*f))) == NULL)
+		return -1;
+	if (nslots > 0) {
+		t->freed = f;
+		t->capfreed = nslots;
+	}
+	while (t->used < nslots)
+		if (new_record(t) == 0)
+			return -1;
+	return 0;
 }
 
-/* Puts a copy of *src at slot i (kind TABLE_SLOT_LIVE) or a tombstone
- * there (TABLE_SLOT_TOMB, src NULL). 0, or -1 when the slot is taken or
- * out of range, the id is invalid, or ENOMEM. table_restore_check() must
- * follow the last one. */
+/* Puts a copy of *src at index i (kind TABLE_SLOT_LIVE; src's id is
+ * copied, its attribute array, if any, now belongs to the table) or marks
+ * i free (TABLE_SLOT_TOMB, src NULL). 0, or -1 when i is out of range or
+ * live already, the id is invalid or already present, or ENOMEM.
+ * table_restore_check() must follow the last one. */
 int
 table_restore_put(struct table *t, size_t i, int kind, const struct employee *src)
 {
 	struct employee *e;
 	size_t len;
+	char *copy;
 
-	if (i > t->mask || t->slots[i].e != NULL)
+	if (i >= t->used || (e = rec(t, (uint32_t)i + 1))->id != NULL)
 		return -1;
 	if (kind == TABLE_SLOT_TOMB) {
-		t->slots[i].e = TOMBSTONE;
-		t->dead++;
+		if (t->nfreed >= t->capfreed)
+			return -1;
+		free_push(t, (uint32_t)i + 1);
 		return 0;
 	}
-	if (kind != TABLE_SLOT_LIVE || src == NULL ||
+	if (kind != TABLE_SLOT_LIVE || src == NULL || src->id == NULL ||
 	    (len = strnlen(src->id, EMPLOYEE_ID_MAX + 1)) > EMPLOYEE_ID_MAX || len == 0 ||
-	    (e = malloc(sizeof(*e))) == NULL)
+	    table_get(t, src->id) != NULL || reserve(t) == -1 ||
+	    (copy = id_copy(t, src->id, len)) == NULL)
 		return -1;
 	*e = *src;
-	t->slots[i].e = e;
-	t->slots[i].hash = hash_id(e->id, len);
-	t->live++;
+	e->id = copy;
+	e->timer_pos = 0;
+	index_insert(t, hash_id(copy, len), (uint32_t)i + 1);
 	return 0;
 }
 
-/* 0 when every restored record is found at its slot (so lookups, inserts
- * and rehashes work as before) and the load factor holds, else -1. */
+/* 0 when every index handed out was said to be live or free, else -1. */
 int
 table_restore_check(const struct table *t)
 {
-	size_t i, len;
-
-	if ((t->live + t->dead) * 4 > (t->mask + 1) * 3)
-		return -1;
-	for (i = 0; i <= t->mask; i++) {
-		const struct slot *s = &t->slots[i];
-
-		if (s->e == NULL || s->e == TOMBSTONE)
-			continue;
-		len = strlen(s->e->id);
-		if (find(t, s->e->id, len, s->hash) != i)
-			return -1;
-	}
-	return 0;
+	return t->live + t->nfreed == t->used ? 0 : -1;
 }

@@ -4,9 +4,9 @@
  * A struct employee holds everything the models need about one person, in
  * fixed-size fields: applying an event never allocates. Only a new employee
  * allocates its record (once). Time-windowed sums (incentives, training,
- * care, manager changes over the last 12 months) keep the last
- * EMP_WINDOW_MAX timed entries in a ring, so late, out-of-order events land
- * in the right window: every sum is taken over event time, not arrival.
+ * care, manager changes over the last 12 months) are monthly buckets
+ * (window.c), so late, out-of-order events land in the right month: every
+ * sum is taken over event time, not arrival.
  *
  * Files: table.c (hash table of records), window.c (12-month windows),
  * features.c (record -> raw covariate vector, attribute registry, protected
@@ -23,10 +23,13 @@
 
 #include "event.h"
 
-#define EMP_WINDOW_MAX     16	/* timed entries kept per window */
+#define EMP_WINDOW_MAX     16	/* care actions a suggestion tries at most */
+#define WINDOW_MONTHS      12	/* monthly buckets of a 12-month window */
+#define WINDOW_MONTH_MS    2629800000LL	/* 30.4375 days: window months */
 #define FEATURES_MAX       64	/* covariates, built-in plus attributes */
 #define ATTR_FEATURES_MAX  40	/* of which attribute-derived at most */
 #define PROTECTED_MAX      16	/* protected attributes tracked for fairness */
+#define ATTR_INLINE        8	/* attribute values other than 0/1 kept inline */
 #define DEPARTMENTS_MAX    1024	/* departments interned */
 
 #define MS_PER_DAY   86400000LL
@@ -44,75 +47,105 @@ enum emp_flag {
 	EMP_EVER_ALERTED = 1 << 7	/* for fairness: alert rates per group */
 };
 
-struct timed {
-	int64_t	t_ms;
-	double	v;
-};
-
-/* Ring of the last EMP_WINDOW_MAX timed values, in arrival order. */
+/* 12 monthly sums ending with the newest month seen (window.c). */
 struct window {
-	struct timed	e[EMP_WINDOW_MAX];
-	uint8_t		n;	/* entries used, <= EMP_WINDOW_MAX */
-	uint8_t		head;	/* next slot to write */
+	int32_t		month;			/* newest month held, 0 empty */
+	float		v[WINDOW_MONTHS];	/* by month % WINDOW_MONTHS */
 };
 
+/* 12 monthly counts, the same way (saturating at 255 a month). */
+struct tally {
+	int32_t		month;
+	uint8_t		n[WINDOW_MONTHS];
+};
+
+/*
+ * One employee. Grouped by size so that nothing pads (8-byte fields, then
+ * 4, 2, 1); within a group, by owner. Survey-like values are floats (a
+ * 0..100 scale needs no more; the last score stays double because exit
+ * alerts and plans publish it as it was computed), ids and the
+ * alert's cause live outside (table.c, decide.c), attributes take room
+ * only for what the employee has (record.c).
+ */
 struct employee {
-	char		id[EMPLOYEE_ID_MAX + 1];
-	uint32_t	flags;			/* enum emp_flag */
+	const char	*id;		/* in the table's arena (table.c), NULL when free */
 	int64_t		hired_ms;		/* 0 while provisional */
 	int64_t		exit_ms;
 	int64_t		last_event_ms;		/* latest event time applied */
-
-	int		dept;			/* strtab id, -1 unknown */
-	int		job_level;		/* 0 unknown */
 	double		salary;			/* yearly, 0 unknown */
 	uint64_t	manager;		/* hash of manager id, 0 none */
 	int64_t		manager_since_ms;
 	int64_t		last_raise_ms;		/* 0 never */
-	double		last_raise_pct;		/* % of the salary before it */
 	int64_t		last_promotion_ms;	/* 0 never: hire counts */
-
-	/* latest values by event time, with the time they took effect */
-	double		satisfaction, engagement, intent_to_stay, work_life_balance;
-	int64_t		survey_ms;
-	double		rating, potential;
-	int64_t		review_ms;
-	double		ability;		/* latest assessment, 0..100 */
-	int64_t		ability_ms;
-
-	struct window	incentive;		/* % of salary: raises, bonuses, equity */
-	struct window	training;		/* hours */
-	struct window	care;			/* 1 per care event */
-	struct window	manager_changes;	/* 1 per change */
-
-	/* attributes mapped through the registry in struct features */
-	double		attr[ATTR_FEATURES_MAX];
-	uint64_t	attr_set;		/* bit i: attr[i] was given */
-	/* protected characteristics: level id + 1 per tracked name, 0 unknown;
-	 * used only for fairness monitoring, never as model inputs */
-	uint8_t		protected_level[PROTECTED_MAX];
+	/* the times the latest values below took effect */
+	int64_t		survey_ms, review_ms, ability_ms;
 
 	/* model bookkeeping (owned by state/model.c) */
 	int64_t		interval_start_ms;	/* open exposure interval */
-	double		risk;			/* last score, 0..1 */
-	double		expected_tenure_days;
 	int64_t		scored_ms;
-	uint32_t	model_flags;		/* MODEL_* bits, model.c */
 	double		model_tree_risk;	/* risk held in quality's histogram */
+	/* the last score, doubles: exit alerts and plans publish them */
+	double		risk;			/* 0..1 */
+	double		expected_tenure_days;
 	int64_t		calib_ms;		/* open calibration snapshot, 0 none */
-	double		calib_risk;
-	int		calib_decile;
 	int64_t		alert_eval_ms;		/* alert awaiting its outcome, 0 none */
 	int64_t		alert_last_ms;		/* latest alert firing, 0 never */
-	uint8_t		protected_counted[PROTECTED_MAX];	/* levels in fairness counts */
 
 	/* alert episode (owned by pipeline/decide.c) */
-	uint32_t	episode;		/* episodes opened so far */
 	int64_t		alert_fired_ms;
-	char		alert_cause[EVENT_ID_MAX + 1];	/* input id that opened it */
+	/* the alert id's hash over the employee and the input that opened the
+	 * episode, to be finished with alert_fired_ms (decide.c) */
+	uint64_t	alert_h[2];
+
+	/* attributes mapped through the registry in struct features; read
+	 * and written with emp_attr_get() / emp_attr_put() (record.c) */
+	uint64_t	attr_set;		/* bit i: slot i was given */
+	uint64_t	attr_bit;		/* of those, held as a bit (0 or 1) */
+	uint64_t	attr_one;		/* that bit */
+	union {
+		float	 v[ATTR_INLINE];	/* the other values, in slot order */
+		float	*ext;			/* all of them by slot (attr_ext) */
+	}		attr_val;
+
+	uint32_t	flags;			/* enum emp_flag */
+	float		last_raise_pct;		/* % of the salary before it */
+	/* latest values by event time */
+	float		satisfaction, engagement, intent_to_stay, work_life_balance;
+	float		rating, potential;
+	float		ability;		/* latest assessment, 0..100 */
+	float		calib_risk;		/* (model.c) */
+	uint32_t	episode;		/* episodes opened so far (decide.c) */
+	/* rescoring timer (owned by timerq.c) */
+	uint32_t	timer_pos;		/* heap index + 1, 0 not queued */
+	uint32_t	due_min;		/* minute due (since 1970), 0 none */
+
+	struct window	incentive;		/* % of salary: raises, bonuses, equity */
+	struct window	training;		/* hours */
+	struct tally	care;			/* care events */
+	struct tally	manager_changes;	/* manager changes */
+
+	int16_t		dept;			/* strtab id, -1 unknown */
+	int16_t		job_level;		/* 0 unknown */
+	uint8_t		model_flags;		/* MODEL_* bits (model.c) */
+	int8_t		calib_decile;		/* (model.c) */
+	uint8_t		attr_ext;		/* 1: attr_val.ext */
+	/* protected characteristics: level id + 1 per tracked name, 0 unknown;
+	 * used only for fairness monitoring, never as model inputs */
+	uint8_t		protected_level[PROTECTED_MAX];
+	uint8_t		protected_counted[PROTECTED_MAX];	/* levels in fairness counts (model.c) */
 };
 
-/* table.c: open hashing on the id; records never move once created. */
+/* record.c: attribute slot s of a record (0 <= s < ATTR_FEATURES_MAX).
+ * get: NaN when e does not have it. put: 0, or -1 when s is out of range
+ * or e needs more than ATTR_INLINE values other than 0/1 and there is no
+ * memory for the array they move to (once per record; e is unchanged).
+ * release: frees that array (the table calls it before wiping e). */
+double		 emp_attr_get(const struct employee *, int s);
+int		 emp_attr_put(struct employee *, int s, double v);
+void		 emp_attr_release(struct employee *);
+
+/* table.c: records in slabs (never move once created; iteration in
+ * memory order), a hash index on the id, ids in the table's arena. */
 struct table;
 struct table	*table_new(void);			/* new; NULL on ENOMEM */
 void		 table_free(struct table *);		/* NULL is a no-op */
@@ -123,9 +156,9 @@ struct employee	*table_put(struct table *, const char *id, int *created);
 /* Wipes the record's memory and removes it. Returns 1 if it existed. */
 int		 table_erase(struct table *, const char *id);
 size_t		 table_count(const struct table *);
-/* Iteration: *it starts at 0; returns NULL at the end. Do not put while
- * iterating; erasing the record just returned is safe (erase leaves a
- * tombstone and never moves records). */
+/* Iteration in memory order: *it starts at 0; returns NULL at the end.
+ * Do not put while iterating; erasing the record just returned is safe
+ * (erase wipes it in place and never moves records). */
 struct employee	*table_next(struct table *, size_t *it);
 /* Checkpoints (table.c, "Checkpoints"): the slot layout, so that a
  * restored table iterates, inserts and rehashes exactly as the saved one. */
@@ -153,12 +186,41 @@ int		 strtab_find(const struct strtab *, const char *); /* id or -1 */
 const char	*strtab_name(const struct strtab *, int id);	/* borrowed, NULL if bad */
 int		 strtab_count(const struct strtab *);
 
-/* window.c: windows over event time. window_add() keeps the newest
- * EMP_WINDOW_MAX entries by event time, whatever the arrival order. */
-void		 window_add(struct window *, int64_t t_ms, double v);
-/* Sum of entries with from_ms <= t < to_ms. */
-double		 window_sum(const struct window *, int64_t from_ms, int64_t to_ms);
-int		 window_count(const struct window *, int64_t from_ms, int64_t to_ms);
+/* window.c: 12-month windows over event time in monthly buckets. The
+ * window at t is t's month (WINDOW_MONTH_MS long, from 1970) and the 11
+ * before it. window_add(w, t_ms, v) adds v (a struct window) or counts one
+ * (a struct tally) in t's month, whatever the arrival order. */
+void		 window_sum_add(struct window *, int64_t t_ms, double v);
+void		 window_tally_add(struct tally *, int64_t t_ms, double v);
+#define window_add(w, t_ms, v) _Generic((w),				\
+	struct tally *: window_tally_add, default: window_sum_add)((w), (t_ms), (v))
+double		 window_sum(const struct window *, int64_t now_ms);
+int		 window_count(const struct tally *, int64_t now_ms);
+/* The first time after now_ms at which the window at a time changes what
+ * it holds (a month start); INT64_MAX when it never does. */
+int64_t		 window_sum_next_change(const struct window *, int64_t now_ms);
+int64_t		 window_tally_next_change(const struct tally *, int64_t now_ms);
+#define window_next_change(w, now_ms) _Generic((w),			\
+	struct tally *: window_tally_next_change,			\
+	const struct tally *: window_tally_next_change,			\
+	default: window_sum_next_change)((w), (now_ms))
+
+/* timerq.c: a shard's rescoring timers in event time (a binary heap keyed
+ * by (due minute, hash of the id, id): the pop order is the input's alone).
+ * A queued record must be removed before it is freed. */
+struct timerq;
+struct timerq	*timerq_new(void);			/* new; NULL on ENOMEM */
+void		 timerq_free(struct timerq *);		/* NULL is a no-op */
+/* Queues or requeues e at the minute at or after due_ms; -1 on ENOMEM. */
+int		 timerq_set(struct timerq *, struct employee *, int64_t due_ms);
+void		 timerq_remove(struct timerq *, struct employee *);
+/* Due time of the first entry (ms, whole minutes), INT64_MAX if empty. */
+int64_t		 timerq_next_ms(const struct timerq *);
+/* The first record due at or before until_ms, removed (borrowed), its due
+ * time in *due_ms; NULL when none is due. */
+struct employee	*timerq_pop(struct timerq *, int64_t until_ms, int64_t *due_ms);
+size_t		 timerq_count(const struct timerq *);
+uint32_t	 timerq_minute(int64_t t_ms);	/* the minute at or after t_ms */
 
 /* dedup.c: remembers the last `capacity` source+id pairs (hashed). */
 struct dedup;
@@ -238,6 +300,7 @@ int		 features_attr_slots(const struct features *);
  * with the reader marked failed (e is then garbage: load into scratch). */
 void		 record_save(struct wbuf *, const struct employee *,
 		    struct features *);
-int		 record_load(struct rbuf *, struct employee *, struct features *);
+int		 record_load(struct rbuf *, struct employee *,
+		    char idbuf[EMPLOYEE_ID_MAX + 1], struct features *);
 
 #endif

@@ -46,7 +46,7 @@ static void
 emp_new(struct employee *e)
 {
 	memset(e, 0, sizeof(*e));
-	snprintf(e->id, sizeof(e->id), "E1");
+	e->id = "E1";
 	e->flags = EMP_PROVISIONAL;
 	e->dept = -1;
 }
@@ -68,39 +68,51 @@ static void
 test_window(void)
 {
 	struct window w;
+	struct tally c;
+	const int64_t M = WINDOW_MONTH_MS, m0 = (T0 / M + 1) * M;	/* a month start */
 	int i;
 
 	memset(&w, 0, sizeof(w));
-	/* out of order */
-	window_add(&w, T0 + 100 * DAY, 5);
-	window_add(&w, T0 + 10 * DAY, 2);
-	window_add(&w, T0 + 400 * DAY, 7);
-	window_add(&w, T0 + 50 * DAY, 1);
-	CHECK(window_count(&w, 0, INT64_MAX) == 4);
-	CHECK_NEAR(window_sum(&w, T0, T0 + 365 * DAY), 8, 1e-12);
-	CHECK_NEAR(window_sum(&w, T0 + 50 * DAY, T0 + 100 * DAY), 1, 1e-12);
-	CHECK(window_count(&w, T0 + 50 * DAY, T0 + 100 * DAY + 1) == 2);
+	/* out of order, several in one month */
+	window_add(&w, m0 + 100 * DAY, 5);	/* month 3 */
+	window_add(&w, m0 + 10 * DAY, 2);	/* month 0 */
+	window_add(&w, m0 + 20 * DAY, 1);	/* month 0 */
+	CHECK_NEAR(window_sum(&w, m0 + 100 * DAY), 8, 0);
+	CHECK_NEAR(window_sum(&w, m0 + 40 * DAY), 3, 0);	/* month 1: not yet 5 */
+	window_add(&w, m0 + 400 * DAY, 7);	/* month 13: months 0 and 1 go */
+	CHECK_NEAR(window_sum(&w, m0 + 400 * DAY), 12, 0);
+	CHECK_NEAR(window_sum(&w, m0 + 200 * DAY), 5, 0);	/* held months up to month 6 */
+	window_add(&w, m0 + 10 * DAY, 100);	/* older than every month held: dropped */
+	CHECK_NEAR(window_sum(&w, m0 + 400 * DAY), 12, 0);
 
-	/* 12-month boundary: [now - 365 d, now] as features use it */
+	/* the edges: an entry counts from the start of its month and leaves
+	 * when the twelfth month after it begins; that is when it is due */
 	memset(&w, 0, sizeof(w));
-	window_add(&w, T0, 1);
-	window_add(&w, T0 + MS_PER_YEAR, 10);
-	CHECK_NEAR(window_sum(&w, T0 + MS_PER_YEAR - MS_PER_YEAR,
-	    T0 + MS_PER_YEAR + 1), 11, 1e-12);
-	CHECK_NEAR(window_sum(&w, T0 + 1, T0 + MS_PER_YEAR + 2), 10, 1e-12);
-	CHECK_NEAR(window_sum(&w, T0, T0 + MS_PER_YEAR), 1, 1e-12);
+	window_add(&w, m0 + 5 * DAY, 3);
+	CHECK_NEAR(window_sum(&w, m0 - 1), 0, 0);
+	CHECK_NEAR(window_sum(&w, m0), 3, 0);
+	CHECK_NEAR(window_sum(&w, m0 + 12 * M - 1), 3, 0);
+	CHECK_NEAR(window_sum(&w, m0 + 12 * M), 0, 0);
+	CHECK(window_next_change(&w, m0 - DAY) == m0);
+	CHECK(window_next_change(&w, m0 + DAY) == m0 + 12 * M);
+	CHECK(window_next_change(&w, m0 + 12 * M) == INT64_MAX);
+	/* before 1970, into a zeroed window */
+	memset(&w, 0, sizeof(w));
+	window_add(&w, -400 * DAY, 2);
+	CHECK_NEAR(window_sum(&w, -399 * DAY), 2, 0);
+	CHECK_NEAR(window_sum(&w, 0), 0, 0);
 
-	/* full: the oldest by event time gives way, whatever the arrival */
-	memset(&w, 0, sizeof(w));
-	for (i = 0; i < EMP_WINDOW_MAX; i++)
-		window_add(&w, T0 + (int64_t)(EMP_WINDOW_MAX - i) * DAY, 1);
-	CHECK(w.n == EMP_WINDOW_MAX);
-	window_add(&w, T0 + 100 * DAY, 100);	/* replaces day 1 */
-	CHECK(window_count(&w, 0, INT64_MAX) == EMP_WINDOW_MAX);
-	CHECK(window_count(&w, T0 + DAY, T0 + 2 * DAY) == 0);
-	CHECK_NEAR(window_sum(&w, 0, INT64_MAX), EMP_WINDOW_MAX - 1 + 100, 1e-9);
-	window_add(&w, T0, 1000);		/* older than all: dropped */
-	CHECK_NEAR(window_sum(&w, 0, INT64_MAX), EMP_WINDOW_MAX - 1 + 100, 1e-9);
+	/* counts: per month, saturating at 255, jumps clear what they pass */
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < 300; i++)
+		window_add(&c, m0 + (int64_t)i * 60000, 1);
+	CHECK(window_count(&c, m0) == 255);
+	window_add(&c, m0 + M, 1);
+	CHECK(window_count(&c, m0 + M) == 256);
+	CHECK(window_next_change(&c, m0 + 2 * M) == m0 + 12 * M);
+	window_add(&c, m0 + 100 * M, 1);
+	CHECK(window_count(&c, m0 + 100 * M) == 1);
+	CHECK(window_count(&c, m0 + 95 * M) == 0);
 }
 
 static void
@@ -125,7 +137,7 @@ test_compensation(void)
 	CHECK_NEAR(e.salary, 55000, 1e-9);
 	CHECK_NEAR(e.last_raise_pct, 10, 1e-9);
 	CHECK(e.last_raise_ms == T0 + 100 * DAY);
-	CHECK_NEAR(window_sum(&e.incentive, T0, T0 + 365 * DAY), 10, 1e-9);
+	CHECK_NEAR(window_sum(&e.incentive, T0 + 100 * DAY), 10, 1e-5);
 
 	/* bonus: % of the salary in force before it (55000), salary unchanged */
 	ev_new(&ev, EV_COMPENSATION, T0 + 200 * DAY);
@@ -134,8 +146,10 @@ test_compensation(void)
 	CHECK(apply(&e, &ev) == 0);
 	CHECK_NEAR(e.salary, 55000, 1e-9);
 	CHECK(e.last_raise_ms == T0 + 100 * DAY);
-	CHECK_NEAR(window_sum(&e.incentive, T0 + 150 * DAY, T0 + 365 * DAY), 10, 1e-9);
-	CHECK_NEAR(window_sum(&e.incentive, T0, T0 + 365 * DAY), 20, 1e-9);
+	CHECK_NEAR(window_sum(&e.incentive, T0 + 200 * DAY), 20, 1e-5);
+	/* a year after the raise only the bonus is left */
+	CHECK_NEAR(window_sum(&e.incentive, T0 + 100 * DAY + 12 * WINDOW_MONTH_MS),
+	    10, 1e-5);
 
 	/* raise with new_salary: pct from 55000, salary from new_salary */
 	ev_new(&ev, EV_COMPENSATION, T0 + 300 * DAY);
@@ -154,7 +168,7 @@ test_compensation(void)
 	CHECK(apply(&e, &ev) == 0);
 	CHECK_NEAR(e.salary, 57750, 1e-9);
 	CHECK(e.last_raise_ms == T0 + 300 * DAY);
-	CHECK_NEAR(window_sum(&e.incentive, T0 + 40 * DAY, T0 + 60 * DAY), 1, 1e-9);
+	CHECK_NEAR(window_sum(&e.incentive, T0 + 50 * DAY), 1, 1e-5);
 	CHECK(e.last_event_ms == T0 + 300 * DAY);
 
 	/* equity only feeds the window */
@@ -163,7 +177,7 @@ test_compensation(void)
 	ev.amount = 11550;
 	CHECK(apply(&e, &ev) == 0);
 	CHECK_NEAR(e.salary, 57750, 1e-9);
-	CHECK_NEAR(window_sum(&e.incentive, T0 + 305 * DAY, T0 + 315 * DAY), 20, 1e-9);
+	CHECK_NEAR(window_sum(&e.incentive, T0 + 310 * DAY), 10 + 10 + 5 + 1 + 20, 1e-4);
 
 	/* provisional employee, no salary: pct from new_salary - amount */
 	emp_new(&e);
@@ -234,16 +248,20 @@ test_latest_and_windows(void)
 	ev.hours = 8;
 	ev.assessment = 75;
 	CHECK(apply(&e, &ev) == 0);
-	ev_new(&ev, EV_TRAINING, T0 + 20 * DAY);	/* outside [now-365d, now] */
+	ev_new(&ev, EV_TRAINING, T0 + 20 * DAY);	/* months before the window */
 	ev.hours = 16;
 	ev.assessment = 40;
 	CHECK(apply(&e, &ev) == 0);
-	ev_new(&ev, EV_TRAINING, now - MS_PER_YEAR);	/* exactly on the edge: in */
+	/* now's window starts at T0 + 60.625 d (T0 is 6 h into a month) */
+	ev_new(&ev, EV_TRAINING, T0 + 61 * DAY);	/* its oldest month: in */
 	ev.hours = 4;
 	CHECK(apply(&e, &ev) == 0);
+	ev_new(&ev, EV_TRAINING, T0 + 60 * DAY);	/* the month before: out */
+	ev.hours = 2;
+	CHECK(apply(&e, &ev) == 0);
 	CHECK(e.ability == 75 && e.ability_ms == T0 + 300 * DAY);
-	CHECK_NEAR(window_sum(&e.training, now - MS_PER_YEAR, now + 1), 12, 1e-12);
-	CHECK_NEAR(window_sum(&e.training, 0, INT64_MAX), 28, 1e-12);
+	CHECK_NEAR(window_sum(&e.training, now), 12, 1e-12);
+	CHECK_NEAR(window_sum(&e.training, T0 + 300 * DAY), 30, 1e-12);
 
 	/* care */
 	ev_new(&ev, EV_CARE, T0 + 390 * DAY);
@@ -251,24 +269,24 @@ test_latest_and_windows(void)
 	CHECK(apply(&e, &ev) == 0);
 	ev_new(&ev, EV_CARE, T0 + 10 * DAY);
 	CHECK(apply(&e, &ev) == 0);
-	CHECK(window_count(&e.care, now - MS_PER_YEAR, now + 1) == 1);
+	CHECK(window_count(&e.care, now) == 1);
 
 	/* manager: same manager is no change; a new one is */
 	ev_new(&ev, EV_MANAGER, T0 + 100 * DAY);
 	snprintf(ev.manager_id, sizeof(ev.manager_id), "M1");
 	CHECK(apply(&e, &ev) == 0);
-	CHECK(window_count(&e.manager_changes, 0, INT64_MAX) == 0);
+	CHECK(window_count(&e.manager_changes, T0 + 250 * DAY) == 0);
 	CHECK(e.manager_since_ms == T0);
 	ev_new(&ev, EV_MANAGER, T0 + 250 * DAY);
 	snprintf(ev.manager_id, sizeof(ev.manager_id), "M2");
 	CHECK(apply(&e, &ev) == 0);
-	CHECK(window_count(&e.manager_changes, 0, INT64_MAX) == 1);
+	CHECK(window_count(&e.manager_changes, T0 + 250 * DAY) == 1);
 	CHECK(e.manager_since_ms == T0 + 250 * DAY);
 	/* a late change to M3 before M2: counted, M2 stays current */
 	ev_new(&ev, EV_MANAGER, T0 + 200 * DAY);
 	snprintf(ev.manager_id, sizeof(ev.manager_id), "M3");
 	CHECK(apply(&e, &ev) == 0);
-	CHECK(window_count(&e.manager_changes, 0, INT64_MAX) == 2);
+	CHECK(window_count(&e.manager_changes, T0 + 250 * DAY) == 2);
 	CHECK(e.manager_since_ms == T0 + 250 * DAY);
 
 	/* promotion */

@@ -38,7 +38,7 @@ test_hysteresis_edges(void)
 	cfg.clear_threshold = 0.4;
 	cfg.critical_threshold = 0.75;
 	memset(&e, 0, sizeof(e));
-	snprintf(e.id, sizeof(e.id), "E7");
+	e.id = "E7";
 	memset(&s, 0, sizeof(s));
 
 	s.risk = 0.5;		/* at the threshold: fires */
@@ -46,7 +46,8 @@ test_hysteresis_edges(void)
 	CHECK(m.firing == 1 && m.critical == 0);
 	CHECK(e.flags & EMP_FIRING && e.flags & EMP_EVER_ALERTED);
 	CHECK(e.episode == 1 && e.alert_fired_ms == 1000);
-	CHECK_STR(e.alert_cause, "ev-a");
+	decide_make_id(id, "E7", "ev-a", "1000");	/* employee, cause, time */
+	CHECK_STR(m.alert_id, id);
 	CHECK(m.model_version == 3 && m.event_time_ms == 1000);
 	CHECK(m.horizon_days == cfg.horizon_days);
 	memcpy(id, m.alert_id, sizeof(id));
@@ -100,7 +101,7 @@ test_warmup_decide(void)
 	pipeline_config_defaults(&cfg);
 	cfg.warmup_max_se = 1e-9;	/* nobody is known this well */
 	memset(&e, 0, sizeof(e));
-	snprintf(e.id, sizeof(e.id), "W1");
+	e.id = "W1";
 	memset(&s, 0, sizeof(s));
 	s.eta_se = 1;
 	e.flags = EMP_FIRING | EMP_EVER_ALERTED;
@@ -132,7 +133,7 @@ static void
 policy_setup(struct pipeline_config *cfg, struct employee *e, const char *id)
 {
 	memset(e, 0, sizeof(*e));
-	snprintf(e->id, sizeof(e->id), "%s", id);
+	e->id = id;
 	pipeline_config_defaults(cfg);
 	cfg->threshold = 0.5;
 	cfg->clear_threshold = 0.4;
@@ -299,6 +300,7 @@ test_budget(void)
 	struct score		s = score_of(0.9, 0.0);
 	struct alert_msg	m;
 	struct alert_gate	g = { 0, NULL, HOLD_NONE };
+	static const char *const ids[4] = { "B0", "B1", "B2", "B3" };
 	const int64_t		jan = 1735689600000LL, feb = jan + 31 * MS_PER_DAY;
 
 	policy_setup(&cfg, &e[0], "B0");
@@ -308,7 +310,7 @@ test_budget(void)
 		return;
 	memset(e, 0, sizeof(e));
 	for (int i = 0; i < 4; i++) {
-		snprintf(e[i].id, sizeof(e[i].id), "B%d", i);
+		e[i].id = ids[i];
 		e[i].dept = i < 3 ? 7 : -1;	/* the last: no department */
 	}
 	/* a warm-up hold first: it must not spend the budget */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../state/serial.h"
 #include "../../state/table.h"
 #include "check.h"
 
@@ -119,7 +120,7 @@ test_against_reference(size_t cap, uint32_t seed)
 		int x, want, got;
 
 		seed = seed * 1664525u + 1013904223u;
-		x = (int)((seed >> 8) % UNIVERSE);
+		x = (int)((seed >> 8) % (cap < UNIVERSE ? UNIVERSE : cap * 3 / 2));
 		snprintf(id, sizeof(id), "%d", x);
 		want = ref_check(&r, x);
 		got = dedup_check(d, x % 2 ? "odd" : "even", id);
@@ -136,6 +137,36 @@ out:
 	dedup_free(d);
 }
 
+/* A window saved and loaded into a fresh one past the set's first size
+ * (it grows on the way, as dedup_check() grows it) answers the same. */
+static void
+test_save_load(void)
+{
+	struct dedup *a = dedup_new(6000), *b = dedup_new(6000);
+	struct wbuf w;
+	struct rbuf r;
+	char id[16];
+	int bad = 0;
+
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "%d", i);
+		(void)dedup_check(a, "s", id);
+	}
+	wbuf_init(&w);
+	dedup_save(a, &w);
+	rbuf_init(&r, w.p, w.len);
+	CHECK(dedup_load(b, &r) == 0);
+	for (int i = 0; i < 5500; i++) {
+		snprintf(id, sizeof(id), "%d", i);
+		if (dedup_check(b, "s", id) != (i < 5000))
+			bad++;
+	}
+	CHECK(bad == 0);
+	wbuf_free(&w);
+	dedup_free(a);
+	dedup_free(b);
+}
+
 int
 main(void)
 {
@@ -147,5 +178,9 @@ main(void)
 	test_against_reference(64, 4);
 	test_against_reference(150, 5);
 	test_against_reference(199, 6);
+	/* over half the set's first size: the set doubles on the way */
+	test_against_reference(3000, 7);
+	test_against_reference(7000, 8);
+	test_save_load();
 	return check_exit("test_dedup");
 }

@@ -409,7 +409,7 @@ test_employee(void)
 		return;
 	memset(&e, 0, sizeof(e));
 	memset(&s, 0, sizeof(s));
-	snprintf(e.id, sizeof(e.id), "E9");
+	e.id = "E9";
 	e.dept = -1;
 	e.job_level = 4;
 	e.salary = 55000;
@@ -496,7 +496,7 @@ test_whatif_and_score_line(void)
 	json_decref(j);
 
 	memset(&e, 0, sizeof(e));
-	snprintf(e.id, sizeof(e.id), "E4");
+	e.id = "E4";
 	e.risk = 0.9;
 	e.expected_tenure_days = 10.5;
 	e.flags = EMP_EXITED;

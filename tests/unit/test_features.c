@@ -296,6 +296,9 @@ test_onehot_caps(void)
 		features_set_attrs(f, &e[9], &a, 1, T0);
 	}
 	CHECK(features_dim(f) == 14 + 24);
+	/* 14 numeric values other than 0/1 (n2..n15): past ATTR_INLINE, by slot */
+	CHECK(e[9].attr_ext == 1 && emp_attr_get(&e[9], 8 + 15) == 15);
+	emp_attr_release(&e[9]);
 	features_free(f);
 }
 
@@ -351,8 +354,8 @@ test_vector(void)
 	window_add(&e.manager_changes, now - 30 * DAY, 1);
 	window_add(&e.manager_changes, now - 366 * DAY, 1);
 	window_add(&e.training, now - 10 * DAY, 6);
-	window_add(&e.training, now - 365 * DAY, 2);
-	window_add(&e.training, now + DAY, 50);		/* after now: not yet */
+	window_add(&e.training, now - 308 * DAY, 2);	/* 11 months back: in */
+	window_add(&e.training, now + 31 * DAY, 50);	/* next month: not yet */
 	window_add(&e.care, now, 1);
 	window_add(&e.care, now - 400 * DAY, 1);
 	attr_num(&a[0], "distance_km", 7.5);

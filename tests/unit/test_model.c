@@ -357,7 +357,7 @@ test_truncation(gsl_rng *rng)
 			for (i = 0; i < sc.ndrivers; i++) {
 				CHECK(strcmp(sc.drivers[i].feature, "overtime=no") != 0);
 				if (strcmp(sc.drivers[i].feature, "overtime=yes") == 0) {
-					CHECK(e->attr[0] == 1 || e->attr[1] == 1);
+					CHECK(emp_attr_get(e, 0) == 1 || emp_attr_get(e, 1) == 1);
 					CHECK(sc.drivers[i].contribution > 0);
 					seen_yes++;
 				}

@@ -28,7 +28,7 @@ test_hysteresis(void)
 
 	pipeline_config_defaults(&cfg);	/* 0.5 / 0.4 / 0.75 */
 	memset(&e, 0, sizeof(e));
-	snprintf(e.id, sizeof(e.id), "E1");
+	e.id = "E1";
 	memset(&s, 0, sizeof(s));
 
 	s.risk = 0.3;

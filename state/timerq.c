@@ -1,0 +1,201 @@
+/*
+ * timerq.c: a shard's rescoring timers, a binary min-heap of records keyed
+ * by the event time at which each is next due.
+ *
+ * Design: an entry is (due minute, tie, record), 16 bytes; the record keeps
+ * its heap index + 1 in timer_pos (0: not queued), so that rescheduling and
+ * removing an employee (erasure, expiry) are O(log n) without a search, and
+ * its due minute in due_min, so that a checkpointed record brings its timer
+ * back (timerq_set() again after loading). Due times are whole minutes
+ * (rounded up: a timer never fires before the time asked for), 32 bits of
+ * minutes since 1970. Entries with the same minute pop in the order of a
+ * hash of the id and then the id itself: the order depends on the input
+ * alone, never on insertion order or addresses, so outputs caused by
+ * timers are deterministic. The heap only grows (doubling); nothing else
+ * allocates.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+struct timer {
+	uint32_t	 due_min;
+	uint32_t	 tie;		/* hash of the id */
+	struct employee	*e;
+};
+
+struct timerq {
+	struct timer	*h;
+	size_t		 n, cap;
+};
+
+/* Returns a new empty queue, or NULL on ENOMEM. */
+struct timerq *
+timerq_new(void)
+{
+	return calloc(1, sizeof(struct timerq));
+}
+
+/* Frees q; the records it points to are left alone (their timer_pos is not
+ * reset: the table is freed with it). NULL is a no-op. */
+void
+timerq_free(struct timerq *q)
+{
+	if (q == NULL)
+		return;
+	free(q->h);
+	free(q);
+}
+
+/* The minute at or after t_ms (0 for times before 1970, saturated at the
+ * largest minute). */
+uint32_t
+timerq_minute(int64_t t_ms)
+{
+	int64_t m;
+
+	if (t_ms <= 0)
+		return 0;
+	m = (t_ms + 59999) / 60000;
+	return m > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)m;
+}
+
+/* 1 if a pops before b. */
+static int
+before(const struct timer *a, const struct timer *b)
+{
+	if (a->due_min != b->due_min)
+		return a->due_min < b->due_min;
+	if (a->tie != b->tie)
+		return a->tie < b->tie;
+	return strcmp(a->e->id, b->e->id) < 0;
+}
+
+static void
+place(struct timerq *q, size_t i, struct timer t)
+{
+	q->h[i] = t;
+	t.e->timer_pos = (uint32_t)(i + 1);
+}
+
+static void
+sift_up(struct timerq *q, size_t i)
+{
+	struct timer t = q->h[i];
+
+	while (i > 0 && before(&t, &q->h[(i - 1) / 2])) {
+		place(q, i, q->h[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	place(q, i, t);
+}
+
+static void
+sift_down(struct timerq *q, size_t i)
+{
+	struct timer t = q->h[i];
+	size_t c;
+
+	while ((c = 2 * i + 1) < q->n) {
+		if (c + 1 < q->n && before(&q->h[c + 1], &q->h[c]))
+			c++;
+		if (!before(&q->h[c], &t))
+			break;
+		place(q, i, q->h[c]);
+		i = c;
+	}
+	place(q, i, t);
+}
+
+/* Takes entry i out of the heap. */
+static void
+take(struct timerq *q, size_t i)
+{
+	struct employee *moved;
+
+	q->h[i].e->timer_pos = 0;
+	if (--q->n == i)
+		return;
+	moved = q->h[q->n].e;
+	place(q, i, q->h[q->n]);
+	sift_down(q, i);
+	sift_up(q, (size_t)moved->timer_pos - 1);
+}
+
+/* Queues e (borrowed; it must stay valid until removed or popped) to be
+ * due at the minute at or after due_ms, replacing its earlier due time.
+ * Returns 0, or -1 on ENOMEM (e is then not queued). */
+int
+timerq_set(struct timerq *q, struct employee *e, int64_t due_ms)
+{
+	struct timer t;
+	size_t i;
+
+	t.due_min = timerq_minute(due_ms);
+	t.tie = (uint32_t)table_hash_mix(table_hash_bytes(TABLE_HASH_INIT, e->id,
+	    strlen(e->id)));
+	t.e = e;
+	e->due_min = t.due_min;
+	if (e->timer_pos != 0) {
+		i = e->timer_pos - 1;
+		q->h[i] = t;
+		sift_down(q, i);
+		sift_up(q, (size_t)e->timer_pos - 1);
+		return 0;
+	}
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 256;
+		struct timer *h = realloc(q->h, cap * sizeof(*h));
+
+		if (h == NULL) {
+			e->due_min = 0;
+			return -1;
+		}
+		q->h = h;
+		q->cap = cap;
+	}
+	q->h[q->n] = t;
+	sift_up(q, q->n++);
+	return 0;
+}
+
+/* Takes e out of q if it is queued. */
+void
+timerq_remove(struct timerq *q, struct employee *e)
+{
+	if (e->timer_pos != 0 && e->timer_pos <= q->n && q->h[e->timer_pos - 1].e == e)
+		take(q, e->timer_pos - 1);
+	e->timer_pos = 0;
+	e->due_min = 0;
+}
+
+/* The due time of the first entry in ms, INT64_MAX when empty. */
+int64_t
+timerq_next_ms(const struct timerq *q)
+{
+	return q->n == 0 ? INT64_MAX : (int64_t)q->h[0].due_min * 60000;
+}
+
+/* Removes and returns the first record due at or before until_ms
+ * (borrowed), with its due time in *due_ms; NULL when none is. */
+struct employee *
+timerq_pop(struct timerq *q, int64_t until_ms, int64_t *due_ms)
+{
+	struct employee *e;
+
+	if (q->n == 0 || (int64_t)q->h[0].due_min * 60000 > until_ms)
+		return NULL;
+	e = q->h[0].e;
+	*due_ms = (int64_t)q->h[0].due_min * 60000;
+	take(q, 0);
+	e->due_min = 0;
+	return e;
+}
+
+/* Returns the number of queued records. */
+size_t
+timerq_count(const struct timerq *q)
+{
+	return q->n;
+}
