@@ -270,6 +270,7 @@ void	gate_revoke(struct gate *, int32_t partition, void (*drop)(void *arg,
 void	gate_revoke_all(struct gate *, void (*drop)(void *arg, void *item),
 	    void *arg);
 void	gate_seen(struct gate *, int32_t partition, int64_t written_ms, int eof);
+void	gate_complete(struct gate *, int32_t partition, int64_t silent_ms);
 void	gate_more(struct gate *, int32_t partition);
 int	gate_holding(const struct gate *, int32_t partition);
 size_t	gate_held(const struct gate *);

@@ -638,6 +638,10 @@ release(struct kafka *k, struct pipeline *p, int32_t part)
 	struct held *h;
 
 	while (!k->failed && (h = gate_pop(k->gate, part)) != NULL) {
+		if (part < ROUTE_VBASE && route_send_held(k, h->rm, h->entry)) {
+			free(h);	/* queued behind a held one, now sent on */
+			continue;
+		}
 		if (offer(k, p, h->rm, h->entry, part) == PIPE_BLOCKED) {
 			gate_hold(k->gate, part, h, pipeline_blocked_epoch(p), 1);
 			break;

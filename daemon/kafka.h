@@ -1,7 +1,8 @@
 /*
  * kafka.h: what the Kafka files share, and only they: kafka_conf.c,
- * kafka.c, flow.c, lag.c, produce.c, route.c and loop.c. The rest of the daemon sees struct kafka
- * as opaque (daemon.h). This is the one header that includes librdkafka.
+ * kafka.c, kafka_durable.c, flow.c, lag.c, produce.c, route.c, topics.c
+ * and loop.c. The rest of the daemon sees struct kafka as opaque
+ * (daemon.h). This is the one header that includes librdkafka.
  */
 #ifndef RETENTIOND_KAFKA_H
 #define RETENTIOND_KAFKA_H
@@ -113,6 +114,17 @@ void	route_assign(struct kafka *, const rd_kafka_topic_partition_list_t *);
 void	route_revoke(struct kafka *, const rd_kafka_topic_partition_list_t *,
 	    void (*drop)(void *, void *), void *arg);
 int	route_divert(struct kafka *, rd_kafka_message_t *);
+/* topics.c: topic's partition count by rk's metadata, asked at most tries
+ * times (a producer's request auto-creates where the cluster allows it),
+ * 0 when unknown; and the Admin API asked for topic with partitions, once,
+ * unless it exists. A cluster that refuses (not allowed, no CreateTopics)
+ * or does not answer within a second (the mock cluster) leaves it to
+ * auto-creation or the operator: this runs in the rebalance callback. */
+int32_t	kafka_partition_count(rd_kafka_t *, const char *topic, int tries);
+void	kafka_create_topic(struct kafka *, const char *topic, int32_t partitions);
+/* rm, held behind an earlier message of its partition: sent on under its
+ * entry when it belongs to another partition (1), else 0. */
+int	route_send_held(struct kafka *, rd_kafka_message_t *, struct track_entry *);
 void	route_poll(struct kafka *, struct pipeline *);
 void	route_store(struct kafka *, int32_t id, int64_t last);
 void	route_commit(struct kafka *, int async);

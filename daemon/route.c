@@ -50,7 +50,6 @@
 #define ROUTE_BATCH	256	/* repartition messages per loop turn, at most */
 #define METADATA_MS	5000
 #define COMMIT_EVERY_MS	1000
-#define CREATE_MS	1000	/* CreateTopics: a cluster without it may not answer */
 
 struct route {
 	int			 partitioner;	/* PARTITIONER_* */
@@ -124,91 +123,13 @@ route_free(struct kafka *k)
 	k->route = NULL;
 }
 
-static int32_t	partition_count(rd_kafka_t *, const char *, int tries);
-
-/* Asks the Admin API for the repartition topic with as many partitions as
- * the input, once, unless it exists (the consumer's metadata does not
- * auto-create). A cluster that refuses (not allowed, no CreateTopics) or
- * does not answer within CREATE_MS (the mock cluster) leaves it to
- * auto-creation or the operator; this runs in the rebalance callback, so
- * the wait is short. */
-static void
-create_topic(struct kafka *k, struct route *r)
-{
-	rd_kafka_NewTopic_t	*nt;
-	rd_kafka_AdminOptions_t	*opt;
-	rd_kafka_queue_t	*q;
-	rd_kafka_event_t	*ev;
-	char			 err[256];
-
-	r->created = 1;
-	if (partition_count(k->consumer, r->topic, 1) > 0 ||
-	    (nt = rd_kafka_NewTopic_new(r->topic, r->ninput, -1, err,
-	    sizeof(err))) == NULL)
-		return;
-	q = rd_kafka_queue_new(k->producer);
-	opt = rd_kafka_AdminOptions_new(k->producer, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-	(void)rd_kafka_AdminOptions_set_request_timeout(opt, CREATE_MS, err,
-	    sizeof(err));
-	rd_kafka_CreateTopics(k->producer, &nt, 1, opt, q);
-	if ((ev = rd_kafka_queue_poll(q, CREATE_MS + 500)) != NULL) {
-		const rd_kafka_CreateTopics_result_t *res =
-		    rd_kafka_event_CreateTopics_result(ev);
-		size_t n = 0;
-		const rd_kafka_topic_result_t **tr = res != NULL ?
-		    rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
-
-		if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR)
-			log_info("creating %s: %s (left to the cluster)", r->topic,
-			    rd_kafka_event_error_string(ev));
-		else if (n == 1 && rd_kafka_topic_result_error(tr[0]) !=
-		    RD_KAFKA_RESP_ERR_NO_ERROR)
-			log_info("creating %s: %s (left to the cluster)", r->topic,
-			    rd_kafka_topic_result_error_string(tr[0]));
-		else
-			log_info("created %s with %" PRId32 " partitions", r->topic,
-			    r->ninput);
-		rd_kafka_event_destroy(ev);
-	} else
-		log_info("creating %s: no answer within %d ms (left to the "
-		    "cluster)", r->topic, CREATE_MS);
-	rd_kafka_AdminOptions_destroy(opt);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_NewTopic_destroy(nt);
-}
-
-/* The partition count of topic by rk's metadata, asked at most tries times
- * (a producer's request auto-creates where the cluster allows it); 0 when
- * unknown. */
-static int32_t
-partition_count(rd_kafka_t *rk, const char *topic, int tries)
-{
-	const struct rd_kafka_metadata	*md = NULL;
-	rd_kafka_topic_t		*rkt;
-	int32_t				 n = 0;
-
-	if ((rkt = rd_kafka_topic_new(rk, topic, NULL)) == NULL)
-		return 0;
-	for (int i = 0; i < tries && n == 0; i++) {
-		if (rd_kafka_metadata(rk, 0, rkt, &md, METADATA_MS) !=
-		    RD_KAFKA_RESP_ERR_NO_ERROR)
-			continue;
-		if (md->topic_cnt == 1 && md->topics[0].err ==
-		    RD_KAFKA_RESP_ERR_NO_ERROR)
-			n = md->topics[0].partition_cnt;
-		rd_kafka_metadata_destroy(md);
-	}
-	rd_kafka_topic_destroy(rkt);
-	return n;
-}
-
 /* Both partition counts: the input's at every assignment (partitions added
  * to the input move employees' canonical partitions: said in the log),
  * the repartition topic's once; 0 when unknown. */
 static int
 counts(struct kafka *k, struct route *r)
 {
-	int32_t n = partition_count(k->consumer, k->topic_input, 5);
+	int32_t n = kafka_partition_count(k->consumer, k->topic_input, 5);
 
 	if (n > 0 && r->ninput > 0 && n != r->ninput)
 		log_warnx("%s now has %" PRId32 " partitions, not %" PRId32 ": "
@@ -225,9 +146,11 @@ counts(struct kafka *k, struct route *r)
 		return 0;
 	}
 	if (r->ninput > 0 && r->nrep == 0) {
-		if (!r->created)
-			create_topic(k, r);
-		r->nrep = partition_count(k->producer, r->topic, 5);
+		if (!r->created) {
+			r->created = 1;
+			kafka_create_topic(k, r->topic, r->ninput);
+		}
+		r->nrep = kafka_partition_count(k->producer, r->topic, 5);
 		if (r->nrep > ROUTE_VBASE)
 			r->nrep = 0;
 		if (r->nrep > 0)
@@ -464,39 +387,36 @@ forward(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
 	return -1;
 }
 
-/* See kafka.h: 1 when rm (an input message) belongs to another partition
- * and was sent on (its entry ends with the delivery), 0 to process it
- * here. */
-int
-route_divert(struct kafka *k, rd_kafka_message_t *rm)
+/* c, rm's canonical partition, when rm must be sent on (no key, or keyed
+ * away from it); -1 to process it here. */
+static int32_t
+target(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
+    const char **key, size_t *keylen)
 {
-	struct route		*r = k->route;
-	struct track_entry	*entry;
-	const char		*key;
-	size_t			 keylen;
-	int32_t			 c;
+	int32_t c;
 
 	if (r == NULL || r->rep == NULL || r->nrep == 0 ||
-	    rm->partition >= r->ninput ||
-	    subject(k, r, rm, &key, &keylen) == -1)
-		return 0;
-	c = partitioner_partition(r->partitioner, key, keylen, r->ninput);
+	    rm->partition >= r->ninput || subject(k, r, rm, key, keylen) == -1)
+		return -1;
+	c = partitioner_partition(r->partitioner, *key, *keylen, r->ninput);
 	/* Without a key, always the repartition path, even when the client's
 	 * random pick was right: an employee whose events come without a key
 	 * then has them all on one path, in one order, whatever the picks. */
-	if (c < 0 || (c == rm->partition && rm->key != NULL && rm->key_len > 0))
-		return 0;
-	if ((entry = track_begin(k->track, rm->partition, rm->offset)) == NULL)
-		return 0;
-	gate_seen(k->gate, rm->partition, kafka_mono_ms(), 0);
-	METRICS_SET(kafka_up, 1);
-	if (forward(k, r, rm, key, keylen, c, entry) == 0) {
-		struct message m;
+	return c < 0 || (c == rm->partition && rm->key != NULL && rm->key_len > 0) ?
+	    -1 : c;
+}
 
+/* Sends rm on under entry, which ends with the delivery; its partition's
+ * shard has then read past it (a checkpoint resumes after it: the copy is
+ * delivered before any checkpoint is written, durable.c). */
+static void
+send_on(struct kafka *k, rd_kafka_message_t *rm, const char *key,
+    size_t keylen, int32_t c, struct track_entry *entry)
+{
+	struct message m;
+
+	if (forward(k, k->route, rm, key, keylen, c, entry) == 0) {
 		METRICS_ADD(repartitioned, 1);
-		/* this partition's shard has read past it: its checkpoint
-		 * resumes after it (the copy is delivered before any
-		 * checkpoint is written, durable.c) */
 		kafka_to_message(k, rm, &m);
 		daemon_lock();
 		if (k->pipeline != NULL && pipeline_sent_on(k->pipeline, &m) == -1)
@@ -505,6 +425,42 @@ route_divert(struct kafka *k, rd_kafka_message_t *rm)
 	}
 	track_end(entry, k->failed || k->aborted);
 	rd_kafka_message_destroy(rm);
+}
+
+/* See kafka.h: 1 when rm (an input message) belongs to another partition
+ * and was sent on (its entry ends with the delivery), 0 to process it
+ * here, or to queue it behind the partition's held messages (in input
+ * order: the shard's position moves one message at a time), which
+ * route_send_held() sends on when their turn comes. */
+int
+route_divert(struct kafka *k, rd_kafka_message_t *rm)
+{
+	struct track_entry	*entry;
+	const char		*key;
+	size_t			 keylen;
+	int32_t			 c;
+
+	if ((c = target(k, k->route, rm, &key, &keylen)) < 0 ||
+	    gate_holding(k->gate, rm->partition) ||
+	    (entry = track_begin(k->track, rm->partition, rm->offset)) == NULL)
+		return 0;
+	gate_seen(k->gate, rm->partition, kafka_mono_ms(), 0);
+	METRICS_SET(kafka_up, 1);
+	send_on(k, rm, key, keylen, c, entry);
+	return 1;
+}
+
+/* See kafka.h. */
+int
+route_send_held(struct kafka *k, rd_kafka_message_t *rm, struct track_entry *entry)
+{
+	const char	*key;
+	size_t		 keylen;
+	int32_t		 c;
+
+	if ((c = target(k, k->route, rm, &key, &keylen)) < 0)
+		return 0;
+	send_on(k, rm, key, keylen, c, entry);
 	return 1;
 }
 
@@ -708,8 +664,7 @@ mark_complete(struct kafka *k, struct route *r)
 			    gate_next_idle(k->gate, id - 1, kafka_mono_ms(),
 			    k->idle_ms) == id)
 				continue;	/* holds, or idle already */
-			gate_seen(k->gate, id, long_ago, 0);
-			gate_seen(k->gate, id, 0, 1);
+			gate_complete(k->gate, id, long_ago);
 		}
 	}
 }
