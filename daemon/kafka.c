@@ -695,9 +695,12 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 	if (!gate_due(k->gate, now, k->idle_ms, &epoch))
 		return;
 	for (part = gate_next_idle(k->gate, -1, now, k->idle_ms); part >= 0;
-	    part = gate_next_idle(k->gate, part, now, k->idle_ms), idle++)
+	    part = gate_next_idle(k->gate, part, now, k->idle_ms)) {
 		if (!caught_up(k, part))
 			return;
+		idle += part < ROUTE_VBASE;	/* input partitions: the counter
+						 * shows where wall time entered */
+	}
 	/* The boundary's outputs belong to a held message that crossed it
 	 * (its entry is open until it is offered again): its partition's
 	 * offset is not committed before they are delivered. */
