@@ -575,6 +575,7 @@ config_defaults(struct config *cfg)
 	snprintf(cfg->http_listen, sizeof(cfg->http_listen), "127.0.0.1:9464");
 	cfg->http_allow_remote = 0;
 	cfg->idle_seconds = 30;
+	cfg->partitioner = PARTITIONER_MURMUR2;
 	cfg->ready_max_lag = 1000;
 	cfg->http_max_connections = 128;
 	cfg->http_max_per_address = 8;

@@ -35,6 +35,7 @@
 
 enum key_type {
 	KT_DOUBLE, KT_INT, KT_SIZE, KT_BOOL, KT_LOGLEVEL, KT_FORMAT, KT_TIME,
+	KT_PARTITIONER,
 	KT_TOPIC, KT_PATH, KT_LISTEN, KT_URIREF, KT_LIST,
 	KT_IGNORED,	/* deprecated: an integer in range, checked and ignored */
 	KT_LEGACY_WARMUP	/* [alerts] min_exits: see config.c, legacy_warmup() */
@@ -64,6 +65,8 @@ static const struct config_key config_keys[] = {
 	{ "topics", "suggestions",	KT_TOPIC, FIELD(topic_suggestions), 0, 0, 0 },
 	{ "topics", "estimates",	KT_TOPIC, FIELD(topic_estimates), 0, 0, 0 },
 	{ "topics", "dlq",		KT_TOPIC, FIELD(topic_dlq), 0, 0, 0 },
+	{ "topics", "repartition",	KT_TOPIC, FIELD(topic_repartition), 0, 0, 0 },
+	{ "input", "partitioner",	KT_PARTITIONER, FIELD(partitioner), 0, 0, 0 },
 	{ "state", "directory",		KT_PATH, FIELD(state_directory), 0, 0, KF_NONEMPTY },
 	{ "state", "checkpoint_events",	KT_INT, FIELD(checkpoint_events), 1, 1e9, 0 },
 	{ "state", "checkpoint_seconds", KT_INT, FIELD(checkpoint_seconds), 1, 86400, 0 },
@@ -529,7 +532,8 @@ set_integer(void *field, const struct config_key *k, const char *v,
 	return 0;
 }
 
-/* KT_BOOL, KT_LOGLEVEL, KT_FORMAT: one of a few words, into an int. */
+/* KT_BOOL, KT_LOGLEVEL, KT_FORMAT, KT_PARTITIONER: one of a few words,
+ * into an int. */
 static int
 set_word(void *field, const struct config_key *k, const char *v,
     char *reason, size_t rlen)
@@ -538,7 +542,8 @@ set_word(void *field, const struct config_key *k, const char *v,
 	int	b;
 
 	b = k->type == KT_BOOL ? parse_bool(v) : k->type == KT_FORMAT ?
-	    parse_format(v) : parse_loglevel(v);
+	    parse_format(v) : k->type == KT_PARTITIONER ? partitioner_parse(v) :
+	    parse_loglevel(v);
 	if (b < 0 && k->type == KT_BOOL) {
 		snprintf(reason, rlen, "%s: expected yes or no, not '%s'",
 		    k->name, excerpt(v, ex, sizeof(ex)));
@@ -547,6 +552,11 @@ set_word(void *field, const struct config_key *k, const char *v,
 	if (b < 0 && k->type == KT_FORMAT) {
 		snprintf(reason, rlen, "%s: expected plain or cloudevents, not '%s'",
 		    k->name, excerpt(v, ex, sizeof(ex)));
+		return -1;
+	}
+	if (b < 0 && k->type == KT_PARTITIONER) {
+		snprintf(reason, rlen, "%s: expected murmur2, crc32 or none, "
+		    "not '%s'", k->name, excerpt(v, ex, sizeof(ex)));
 		return -1;
 	}
 	if (b < 0) {
@@ -667,6 +677,7 @@ config_key_set(struct config *cfg, int i, const char *v, char *reason,
 	case KT_BOOL:
 	case KT_LOGLEVEL:
 	case KT_FORMAT:
+	case KT_PARTITIONER:
 		return set_word(field, k, v, reason, rlen);
 	case KT_TIME:
 		return set_time(field, k, v, reason, rlen);

@@ -36,7 +36,8 @@ daemon_unlock(void)
 /* Keys read only at start, besides [kafka]; retentiond(8), SIGHUP. */
 static const char *const restart_keys[][2] = {
 	{ "topics", "input" }, { "topics", "alerts" }, { "topics", "suggestions" },
-	{ "topics", "estimates" }, { "topics", "dlq" },
+	{ "topics", "estimates" }, { "topics", "dlq" }, { "topics", "repartition" },
+	{ "input", "partitioner" },
 	{ "state", "directory" },
 	{ "http", "listen" }, { "http", "token_file" }, { "http", "allow_remote" },
 	{ "http", "max_connections" }, { "http", "max_connections_per_address" },

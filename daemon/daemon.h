@@ -37,6 +37,8 @@ struct config {
 	char			topic_input[256], topic_alerts[256],
 				topic_suggestions[256], topic_estimates[256],
 				topic_dlq[256];
+	char			topic_repartition[256];	/* "": <input>.repartition */
+	int			partitioner;	/* [input] partitioner: PARTITIONER_* */
 	char			state_directory[PATH_MAX];
 	int			checkpoint_events;	/* messages, at most between two */
 	int			checkpoint_seconds;	/* and at most this long */
@@ -154,6 +156,8 @@ struct daemon_metrics {
 	uint64_t	dlq_truncated;			/* DLQ records cut to fit */
 	uint64_t	outputs_refused;		/* outputs rerouted to the DLQ */
 	uint64_t	commits, commit_failed;
+	uint64_t	repartitioned;			/* inputs sent to their partition */
+	uint64_t	repartition_consumed;		/* and read back by their owner */
 	int64_t		consumer_lag;			/* gauge, -1 unknown */
 	int64_t		held_messages;			/* gauge: the epoch gate's */
 	int		kafka_up;			/* gauge: brokers reachable */
@@ -225,6 +229,15 @@ struct kafka;
 struct kafka *kafka_new(const struct config *, char *errbuf, size_t errlen);
 void	kafka_free(struct kafka *);			/* close, then destroy */
 
+/* partitioner.c: the producers' partitioners, for an employee's
+ * canonical partition (route.c). */
+enum { PARTITIONER_NONE, PARTITIONER_MURMUR2, PARTITIONER_CRC32 };
+uint32_t partitioner_murmur2(const void *key, size_t len);
+uint32_t partitioner_crc32(const void *key, size_t len);
+int32_t	partitioner_partition(int which, const void *key, size_t len,
+	    int32_t nparts);
+int	partitioner_parse(const char *name);
+
 /* dlq.c: cutting a dead-letter record to the producer's limit. */
 #define DLQ_KEY_MAX	1024	/* key bytes kept in a cut record */
 #define DLQ_NUM_MAX	24	/* a decimal size, NUL included */
@@ -257,6 +270,7 @@ void	gate_revoke(struct gate *, int32_t partition, void (*drop)(void *arg,
 void	gate_revoke_all(struct gate *, void (*drop)(void *arg, void *item),
 	    void *arg);
 void	gate_seen(struct gate *, int32_t partition, int64_t written_ms, int eof);
+void	gate_complete(struct gate *, int32_t partition, int64_t silent_ms);
 void	gate_more(struct gate *, int32_t partition);
 int	gate_holding(const struct gate *, int32_t partition);
 size_t	gate_held(const struct gate *);

@@ -49,6 +49,7 @@ kafka_set_paused(struct kafka *k, int pause)
 	    rd_kafka_resume_partitions(k->consumer, l);
 	rd_kafka_topic_partition_list_destroy(l);
 	rd_kafka_topic_partition_list_destroy(parts);
+	route_set_paused(k, pause);	/* the repartition reader with it */
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		log_warnx("%s consumer failed: %s", pause ? "pausing" : "resuming",
 		    rd_kafka_err2str(err));

@@ -169,6 +169,21 @@ gate_seen(struct gate *g, int32_t partition, int64_t written_ms, int eof)
 	gp->seen = 1;
 }
 
+/* The partition is known to be complete (route.c: a repartition stream
+ * this instance alone feeds and has read back): at its end, silent since
+ * silent_ms, even if its newest record is younger. */
+void
+gate_complete(struct gate *g, int32_t partition, int64_t silent_ms)
+{
+	struct gate_part *gp = part(g, partition);
+
+	if (gp == NULL)
+		return;
+	gp->last_ms = silent_ms;
+	gp->seen = 1;
+	gp->eof = 1;
+}
+
 /* The broker says the partition has more than the consumer read: not at
  * its end until the consumer reports the end again. */
 void

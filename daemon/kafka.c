@@ -188,6 +188,10 @@ kafka_store_offset(void *arg, int32_t partition, int64_t last)
 	struct kafka		*k = arg;
 	rd_kafka_resp_err_t	 err;
 
+	if (partition >= ROUTE_VBASE) {		/* a repartition partition */
+		route_store(k, partition, last);
+		return;
+	}
 	/* rd_kafka_offset_store() stores last + 1, the next one to read. */
 	err = rd_kafka_offset_store(k->input, partition, last);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -218,6 +222,7 @@ kafka_commit_complete(struct kafka *k, int flush_ms)
 		log_warnx("producer flush: %d outputs still without a delivery "
 		    "report after %d ms", rd_kafka_outq_len(k->producer), flush_ms);
 	kafka_store_complete(k);
+	route_commit(k, 0);
 	err = rd_kafka_commit(k->consumer, NULL, 0);
 	/* commit_cb counts it: librdkafka reports synchronous commits there
 	 * too. */
@@ -285,6 +290,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			aerr = rd_kafka_assign(rk, parts);
 		if (k->paused)
 			rd_kafka_pause_partitions(rk, parts);
+		route_assign(k, parts);
 		METRICS_SET(kafka_up, 1);
 		ready_group(1);
 		format_parts(parts, ids, sizeof(ids));
@@ -307,6 +313,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			    &orphan);
 			kafka_durable_revoke(k, parts->elems[i].partition);
 		}
+		route_revoke(k, parts, drop_held, &(int){ 0 });
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
 		else
@@ -323,6 +330,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			int orphan = 0;
 
 			gate_revoke_all(k->gate, drop_held, &orphan);
+			route_revoke(k, NULL, drop_held, &orphan);
 		}
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, parts);
@@ -382,12 +390,14 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 
 	if (kafka_build_confs(cfg, &cc, &pc, errbuf, errlen) == -1)
 		goto fail;
-	if (rd_kafka_conf_get(cc, "enable.auto.commit", val, &vlen) == RD_KAFKA_CONF_OK)
-		k->auto_commit = strcmp(val, "true") == 0;
-	k->max_msg_bytes = producer_max_bytes(pc);
 	rd_kafka_conf_set_opaque(cc, k);
 	rd_kafka_conf_set_log_cb(cc, log_cb);
 	rd_kafka_conf_set_error_cb(cc, error_cb);
+	if (route_new(k, cfg, cc, errbuf, errlen) == -1)
+		goto fail;
+	if (rd_kafka_conf_get(cc, "enable.auto.commit", val, &vlen) == RD_KAFKA_CONF_OK)
+		k->auto_commit = strcmp(val, "true") == 0;
+	k->max_msg_bytes = producer_max_bytes(pc);
 	rd_kafka_conf_set_stats_cb(cc, stats_cb);
 	rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
 	rd_kafka_conf_set_offset_commit_cb(cc, commit_cb);
@@ -437,6 +447,7 @@ kafka_free(struct kafka *k)
 	if (k == NULL)
 		return;
 	forget_committed(k);
+	route_free(k);
 	if (k->input != NULL)
 		rd_kafka_topic_destroy(k->input);
 	if (k->consumer != NULL) {
@@ -457,78 +468,9 @@ kafka_free(struct kafka *k)
 
 /* ---- consuming ------------------------------------------------------ */
 
-/*
- * Where a partition's lag counts from when nothing was read from it since
- * it was assigned (its position is unknown): the group's committed offset,
- * fetched from the coordinator once per assignment (a restart with nothing
- * new to read is not behind by the whole topic), else the low watermark
- * (auto.offset.reset=earliest).
- */
-static int64_t
-lag_start(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
-    const rd_kafka_topic_partition_t *p, int64_t lo, int *tried)
-{
-	rd_kafka_topic_partition_list_t	*c;
-	rd_kafka_topic_partition_t	*e;
-
-	/* One blocking request per evaluation at most, and none while no
-	 * broker is reachable (it could only time out). */
-	if (k->committed == NULL && !*tried &&
-	    __atomic_load_n(&metrics.kafka_up, __ATOMIC_RELAXED)) {
-		*tried = 1;
-		c = rd_kafka_topic_partition_list_copy(parts);
-		if (rd_kafka_committed(k->consumer, c, COMMITTED_MS) ==
-		    RD_KAFKA_RESP_ERR_NO_ERROR)
-			k->committed = c;	/* else: again next time */
-		else
-			rd_kafka_topic_partition_list_destroy(c);
-	}
-	e = k->committed == NULL ? NULL : rd_kafka_topic_partition_list_find(
-	    k->committed, p->topic, p->partition);
-	if (e != NULL && e->err == RD_KAFKA_RESP_ERR_NO_ERROR && e->offset >= 0)
-		return e->offset;
-	return lo;
-}
-
-/* Consumer lag: high watermark minus position, summed over the assigned
- * partitions whose both ends are known (cached; the committed offsets are
- * fetched once per assignment). */
+/* See kafka.h. */
 void
-kafka_update_lag(struct kafka *k)
-{
-	rd_kafka_topic_partition_list_t	*parts = NULL;
-	int64_t				 lag = 0, lo, hi, from;
-	int				 known = 0, tried = 0, i;
-
-	if (rd_kafka_assignment(k->consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		return;
-	if (parts->cnt > 0 && rd_kafka_position(k->consumer, parts) ==
-	    RD_KAFKA_RESP_ERR_NO_ERROR) {
-		for (i = 0; i < parts->cnt; i++) {
-			rd_kafka_topic_partition_t *p = &parts->elems[i];
-
-			if (rd_kafka_get_watermark_offsets(k->consumer, p->topic,
-			    p->partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-			    hi < 0)
-				continue;
-			/* Nothing read yet since an assignment at the
-			 * checkpoint's offset: from there. */
-			if (p->offset < 0)
-				p->offset = durable_cap(k->durable, p->partition);
-			from = p->offset >= 0 ? p->offset :
-			    lag_start(k, parts, p, lo >= 0 ? lo : hi, &tried);
-			lag += hi > from ? hi - from : 0;	/* stale hi: 0 */
-			known++;
-		}
-	}
-	METRICS_SET(consumer_lag, known > 0 ? lag : -1);
-	rd_kafka_topic_partition_list_destroy(parts);
-}
-
-/* The pipeline's view of a consumed message; headers borrowed into
- * k->headers. */
-static void
-to_message(struct kafka *k, const rd_kafka_message_t *rm, struct message *m)
+kafka_to_message(struct kafka *k, const rd_kafka_message_t *rm, struct message *m)
 {
 	rd_kafka_headers_t	*hdrs;
 	const char		*name;
@@ -566,13 +508,21 @@ struct held {
 	struct track_entry	*entry;
 };
 
+/* The shard of a source: its partition, or a repartition stream's. */
+#define SOURCE_SHARD(src)	((src) >= ROUTE_VBASE ? (src) - ROUTE_VBASE : (src))
+
 /* Pauses (1) or resumes (0) one partition of the input. */
 static void
 pause_one(struct kafka *k, int32_t partition, int pause)
 {
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t err;
 
+	if (partition >= ROUTE_VBASE) {
+		route_pause(k, partition, pause);
+		return;
+	}
+	l = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(l, k->topic_input, partition);
 	err = pause ? rd_kafka_pause_partitions(k->consumer, l) :
 	    rd_kafka_resume_partitions(k->consumer, l);
@@ -587,14 +537,16 @@ pause_one(struct kafka *k, int32_t partition, int pause)
  * its entry ends and it is destroyed. Returns the result. */
 static enum pipeline_result
 offer(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
-    struct track_entry *entry)
+    struct track_entry *entry, int32_t src)
 {
 	struct emit_ctx		 ctx = { k, entry };
 	struct message		 m;
 	enum pipeline_result	 r;
 	double			 t0;
 
-	to_message(k, rm, &m);
+	kafka_to_message(k, rm, &m);
+	m.partition = SOURCE_SHARD(src);
+	m.rerouted = src >= ROUTE_VBASE;
 	k->current = rm;
 	t0 = now_s();
 	daemon_lock();
@@ -624,10 +576,9 @@ offer(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
  * it; pauses its partition when the queue is long (gate.c). */
 static void
 hold(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
-    struct track_entry *entry, int front)
+    struct track_entry *entry, int front, int32_t part)
 {
 	struct held *h = xcalloc(1, sizeof(*h));
-	int32_t part = rm->partition;
 
 	h->rm = rm;
 	h->entry = entry;
@@ -640,12 +591,11 @@ hold(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
 	METRICS_SET(held_messages, (int64_t)gate_held(k->gate));
 }
 
-/* Processes one consumed message; destroys it, or holds it (epoch gate). */
+/* Processes one consumed message; destroys it, or holds it (epoch gate),
+ * or sends it to its employee's partition (route.c). */
 void
 kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 {
-	struct track_entry	*entry;
-
 	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 			gate_seen(k->gate, rm->partition, mono_ms(), 1);
@@ -657,16 +607,27 @@ kafka_consume(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm)
 		rd_kafka_message_destroy(rm);
 		return;
 	}
-	if ((entry = track_begin(k->track, rm->partition, rm->offset)) == NULL) {
+	if (!route_divert(k, rm))
+		kafka_consume_from(k, p, rm, rm->partition, rm->partition);
+}
+
+/* See kafka.h. */
+void
+kafka_consume_from(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
+    int32_t src, int32_t tid)
+{
+	struct track_entry	*entry;
+
+	if ((entry = track_begin(k->track, tid, rm->offset)) == NULL) {
 		rd_kafka_message_destroy(rm);
 		return;
 	}
 	METRICS_SET(kafka_up, 1);
-	gate_seen(k->gate, rm->partition, written_ms(rm), 0);
-	if (gate_holding(k->gate, rm->partition))
-		hold(k, p, rm, entry, 0);	/* in order, behind the held one */
-	else if (offer(k, p, rm, entry) == PIPE_BLOCKED)
-		hold(k, p, rm, entry, 1);
+	gate_seen(k->gate, src, written_ms(rm), 0);
+	if (gate_holding(k->gate, src))
+		hold(k, p, rm, entry, 0, src);	/* in order, behind the held one */
+	else if (offer(k, p, rm, entry, src) == PIPE_BLOCKED)
+		hold(k, p, rm, entry, 1, src);
 }
 
 /* Offers a partition's held messages again, in order, until one is still
@@ -677,7 +638,11 @@ release(struct kafka *k, struct pipeline *p, int32_t part)
 	struct held *h;
 
 	while (!k->failed && (h = gate_pop(k->gate, part)) != NULL) {
-		if (offer(k, p, h->rm, h->entry) == PIPE_BLOCKED) {
+		if (part < ROUTE_VBASE && route_send_held(k, h->rm, h->entry)) {
+			free(h);	/* queued behind a held one, now sent on */
+			continue;
+		}
+		if (offer(k, p, h->rm, h->entry, part) == PIPE_BLOCKED) {
 			gate_hold(k->gate, part, h, pipeline_blocked_epoch(p), 1);
 			break;
 		}
@@ -699,6 +664,8 @@ caught_up(struct kafka *k, int32_t part)
 	rd_kafka_topic_partition_list_t *l;
 	int64_t lo, hi, pos;
 
+	if (part >= ROUTE_VBASE)
+		return route_caught_up(k, part);
 	if (rd_kafka_query_watermark_offsets(k->consumer, k->topic_input, part, &lo,
 	    &hi, WATERMARK_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return 0;	/* asked again at the next step */
@@ -728,9 +695,12 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 	if (!gate_due(k->gate, now, k->idle_ms, &epoch))
 		return;
 	for (part = gate_next_idle(k->gate, -1, now, k->idle_ms); part >= 0;
-	    part = gate_next_idle(k->gate, part, now, k->idle_ms), idle++)
+	    part = gate_next_idle(k->gate, part, now, k->idle_ms)) {
 		if (!caught_up(k, part))
 			return;
+		idle += part < ROUTE_VBASE;	/* input partitions: the counter
+						 * shows where wall time entered */
+	}
 	/* The boundary's outputs belong to a held message that crossed it
 	 * (its entry is open until it is offered again): its partition's
 	 * offset is not committed before they are delivered. */

@@ -1,12 +1,14 @@
 /*
  * kafka.h: what the Kafka files share, and only they: kafka_conf.c,
- * kafka.c, flow.c, produce.c and loop.c. The rest of the daemon sees struct kafka
- * as opaque (daemon.h). This is the one header that includes librdkafka.
+ * kafka.c, kafka_durable.c, flow.c, lag.c, produce.c, route.c, topics.c
+ * and loop.c. The rest of the daemon sees struct kafka as opaque
+ * (daemon.h). This is the one header that includes librdkafka.
  */
 #ifndef RETENTIOND_KAFKA_H
 #define RETENTIOND_KAFKA_H
 
 #include <librdkafka/rdkafka.h>
+#include <time.h>
 
 #include "daemon.h"
 
@@ -24,6 +26,10 @@
 #define WATERMARK_MS		500	/* an idle partition's end, asked of the broker */
 #define FLUSH_CHECKPOINT_MS	2000	/* periodic ones; shutdown waits longer */
 #define COMMITTED_MS		1000	/* the committed offsets for the lag */
+/* Gate and tracker ids of the repartition streams (route.c): ROUTE_VBASE
+ * + input partition (gate), ROUTE_VBASE + repartition partition (tracker);
+ * input partitions are below it. */
+#define ROUTE_VBASE		4096
 
 struct kafka {
 	rd_kafka_t		*consumer, *producer;
@@ -39,6 +45,7 @@ struct kafka {
 	struct gate		*gate;		/* epoch gate: held messages */
 	struct durable		*durable;	/* checkpoints (durable.c) */
 	struct pipeline		*pipeline;	/* kafka_run()'s, for rebalances */
+	struct route		*route;		/* repartitioning (route.c) */
 	/* The assignment's committed offsets, fetched once per assignment
 	 * for the lag of partitions not read from yet; NULL: not fetched. */
 	rd_kafka_topic_partition_list_t *committed;
@@ -87,7 +94,53 @@ int	kafka_refused_record(rd_kafka_resp_err_t);
 int	kafka_redirect_refused(struct kafka *, const rd_kafka_message_t *,
 	    struct track_entry *);
 
+/* Monotonic ms: the epoch gate's idle rule, commit timers. */
+static inline int64_t
+kafka_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* route.c: events away from their employee's partition go through the
+ * repartition topic to the owner's shard. */
+int	route_new(struct kafka *, const struct config *, const rd_kafka_conf_t *cc,
+	    char *errbuf, size_t errlen);
+void	route_free(struct kafka *);
+void	route_assign(struct kafka *, const rd_kafka_topic_partition_list_t *);
+/* parts NULL: every partition. */
+void	route_revoke(struct kafka *, const rd_kafka_topic_partition_list_t *,
+	    void (*drop)(void *, void *), void *arg);
+int	route_divert(struct kafka *, rd_kafka_message_t *);
+/* topics.c: topic's partition count by rk's metadata, asked at most tries
+ * times (a producer's request auto-creates where the cluster allows it),
+ * 0 when unknown; and the Admin API asked for topic with partitions, once,
+ * unless it exists. A cluster that refuses (not allowed, no CreateTopics)
+ * or does not answer within a second (the mock cluster) leaves it to
+ * auto-creation or the operator: this runs in the rebalance callback. */
+int32_t	kafka_partition_count(rd_kafka_t *, const char *topic, int tries);
+void	kafka_create_topic(struct kafka *, const char *topic, int32_t partitions);
+/* rm, held behind an earlier message of its partition: sent on under its
+ * entry when it belongs to another partition (1), else 0. */
+int	route_send_held(struct kafka *, rd_kafka_message_t *, struct track_entry *);
+void	route_poll(struct kafka *, struct pipeline *);
+void	route_store(struct kafka *, int32_t id, int64_t last);
+void	route_commit(struct kafka *, int async);
+int	route_caught_up(struct kafka *, int32_t id);
+void	route_pause(struct kafka *, int32_t id, int pause);
+void	route_set_paused(struct kafka *, int pause);
+
 /* kafka.c */
+/* The pipeline's view of a consumed message; headers borrowed into
+ * k->headers until the next call. */
+void	kafka_to_message(struct kafka *, const rd_kafka_message_t *,
+	    struct message *);
+/* kafka_consume() of a message from source src (gate id: its partition,
+ * or a repartition stream), its tracker entry under id tid. */
+void	kafka_consume_from(struct kafka *, struct pipeline *, rd_kafka_message_t *,
+	    int32_t src, int32_t tid);
 /* Runs one consumed message through the pipeline under the daemon lock;
  * destroys it. The caller made sure a tracker entry is free. */
 void	kafka_consume(struct kafka *, struct pipeline *, rd_kafka_message_t *);

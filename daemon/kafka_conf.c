@@ -108,6 +108,9 @@ kafka_build_confs(const struct config *cfg, rd_kafka_conf_t **cc,
 	    set_default(cfg, c, "enable.auto.commit", "true", errbuf, errlen) == -1 ||
 	    set_default(cfg, c, "auto.commit.interval.ms", "1000", errbuf, errlen) == -1 ||
 	    set_default(cfg, c, "statistics.interval.ms", "5000", errbuf, errlen) == -1 ||
+	    /* a rebalance moves only the partitions that must move */
+	    set_default(cfg, c, "partition.assignment.strategy",
+	    "cooperative-sticky", errbuf, errlen) == -1 ||
 	    set_default(cfg, p, "statistics.interval.ms", "5000", errbuf, errlen) == -1 ||
 	    set_default(cfg, p, "enable.idempotence", "true", errbuf, errlen) == -1 ||
 	    set_default(cfg, p, "linger.ms", "5", errbuf, errlen) == -1)

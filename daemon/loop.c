@@ -92,6 +92,7 @@ step(struct kafka *k, struct pipeline *p, volatile int *reload)
 		rd_kafka_poll(k->producer, POLL_MS);
 	else if ((rm = rd_kafka_consumer_poll(k->consumer, POLL_MS)) != NULL)
 		kafka_consume(k, p, rm);
+	route_poll(k, p);	/* the repartition stream (route.c) */
 	kafka_gate_step(k, p);
 }
 

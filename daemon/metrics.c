@@ -453,6 +453,12 @@ metrics_render(struct pipeline *p)
 	    "Offset commits that succeeded.", LOAD(commits));
 	put_u64(f, "retentiond_commit_failed_total", "counter",
 	    "Offset commits that failed.", LOAD(commit_failed));
+	put_u64(f, "retentiond_repartitioned_total", "counter",
+	    "Input events sent through the repartition topic to their employee's "
+	    "partition (no key, or another partition's).", LOAD(repartitioned));
+	put_u64(f, "retentiond_repartition_consumed_total", "counter",
+	    "Repartitioned events read back for a partition of this instance.",
+	    LOAD(repartition_consumed));
 	lag = LOAD(consumer_lag);
 	put_double(f, "retentiond_consumer_lag", "gauge",
 	    "Messages behind the end of the input partitions (NaN when unknown).",

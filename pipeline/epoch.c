@@ -303,6 +303,31 @@ pipeline_shard_load(struct pipeline *p, int32_t partition, struct rbuf *r,
 	return 0;
 }
 
+/* See pipeline.h. */
+void
+pipeline_shard_drop(struct pipeline *p, int32_t partition)
+{
+	int i = partition < 0 ? 0 : partition % SHARDS_MAX;
+	struct shard *sh = p->shards[i];
+	struct employee *e;
+	size_t it = 0;
+
+	if (sh == NULL)
+		return;
+	while ((e = table_next(sh->table, &it)) != NULL) {
+		if (e->flags & EMP_EXITED)
+			p->exited--;
+		p->nemployees--;
+	}
+	table_free(sh->table);
+	dedup_free(sh->dedup);
+	model_free(sh->model);
+	heldq_free(sh->held);
+	free(sh);
+	p->shards[i] = NULL;
+	p->models[i] = NULL;
+}
+
 /* See pipeline.h: the epoch and the model's epoch state. */
 int
 pipeline_epoch_save(const struct pipeline *p, struct wbuf *w)

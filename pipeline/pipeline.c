@@ -615,6 +615,18 @@ out:
 	return p->failed ? PIPE_ERROR : rc;
 }
 
+/* See pipeline.h. */
+int
+pipeline_sent_on(struct pipeline *p, const struct message *msg)
+{
+	struct shard *sh = pipeline_shard_get(p, msg->partition);
+
+	if (sh == NULL)
+		return -1;
+	shard_note(sh, msg);
+	return 0;
+}
+
 void
 pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 {

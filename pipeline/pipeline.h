@@ -101,6 +101,10 @@ struct message {
 	int64_t			 offset;
 	int64_t			 wall_ms;	/* wall clock when consumed (ms since
 						 * the epoch); 0: no future check */
+	int			 rerouted;	/* read back from the repartition
+						 * topic: offset and topic are
+						 * that topic's, so the shard's
+						 * input position stays */
 };
 
 enum output_kind { OUT_ALERT, OUT_SUGGESTION, OUT_ESTIMATES, OUT_DLQ, OUT__COUNT };
@@ -217,11 +221,19 @@ int		 pipeline_shard_save(const struct pipeline *, int32_t partition,
 		    struct wbuf *);
 int		 pipeline_shard_load(struct pipeline *, int32_t partition,
 		    struct rbuf *, char *errbuf, size_t errlen);
+/* Forgets the shard of a partition this instance gave up (records, dedup,
+ * held events, statistics): its employees are no longer served, and a
+ * checkpoint may be loaded into it again. No-op for an unknown shard. */
+void		 pipeline_shard_drop(struct pipeline *, int32_t partition);
 int		 pipeline_epoch_save(const struct pipeline *, struct wbuf *);
 int		 pipeline_epoch_load(struct pipeline *, struct rbuf *, char *errbuf,
 		    size_t errlen);
 /* Publishes the current epoch's estimates now, as of the clock (shutdown). */
 int		 pipeline_publish_estimates(struct pipeline *, pipeline_emit_fn, void *arg);
+/* msg (an input message) was sent on to the repartition topic for another
+ * shard: its partition's shard has now read past it (a checkpoint resumes
+ * after it). 0, or -1 out of memory. */
+int		 pipeline_sent_on(struct pipeline *, const struct message *);
 void		 pipeline_stats(const struct pipeline *, struct pipeline_stats *);
 const char	*pipeline_reject_reason_name(int i);	/* label for rejected_by_reason[i] */
 /* JSON for the HTTP API; new strings (free()), NULL when unknown. */

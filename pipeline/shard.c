@@ -59,10 +59,14 @@ shard_erasure_hash(const struct pipeline_config *cfg, const char *id)
 void
 shard_note(struct shard *sh, const struct message *msg)
 {
-	if (sh->topic[0] == '\0' && msg->topic != NULL)
-		snprintf(sh->topic, sizeof(sh->topic), "%s", msg->topic);
-	if (msg->offset >= 0)
-		sh->next_offset = msg->offset + 1;
+	/* a re-routed one's input offset was noted when it was sent on
+	 * (pipeline_sent_on()); its own is the repartition topic's */
+	if (!msg->rerouted) {
+		if (sh->topic[0] == '\0' && msg->topic != NULL)
+			snprintf(sh->topic, sizeof(sh->topic), "%s", msg->topic);
+		if (msg->offset >= 0)
+			sh->next_offset = msg->offset + 1;
+	}
 	sh->messages++;
 }
 

@@ -400,12 +400,16 @@ class Daemon:
 
 def produce(bootstrap, topic, records, timeout=30, conf=None):
     """Produces [(key, value, headers)] in order (one partition per key by
-    the default partitioner) and waits for every delivery report. Returns
+    murmur2, the partitioner CONTRACT.md asks of producers, unless conf
+    says otherwise) and waits for every delivery report. Returns
     [(partition, offset)] in the order given; fails on a delivery error.
-    key/value: str, bytes or None; headers: list of (name, bytes) or None.
-    conf: more producer settings (e.g. a larger message.max.bytes)."""
+    key/value: str, bytes or None; headers: list of (name, bytes) or None;
+    a record may add a fourth element, its partition.
+    conf: more producer settings (e.g. a larger message.max.bytes, or
+    partitioner=consistent_random for librdkafka's default)."""
     p = Producer(dict({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                       "linger.ms": 5}, **(conf or {})))
+                       "linger.ms": 5, "partitioner": "murmur2_random"},
+                      **(conf or {})))
     results = [None] * len(records)
 
     def report(i):
@@ -413,11 +417,13 @@ def produce(bootstrap, topic, records, timeout=30, conf=None):
             results[i] = err if err else (msg.partition(), msg.offset())
         return cb
 
-    for i, (key, value, headers) in enumerate(records):
+    for i, rec in enumerate(records):
+        key, value, headers = rec[:3]
+        where = {"partition": rec[3]} if len(rec) > 3 else {}
         while True:
             try:
                 p.produce(topic, key=key, value=value, headers=headers or None,
-                          on_delivery=report(i))
+                          on_delivery=report(i), **where)
                 break
             except BufferError:
                 p.poll(0.1)

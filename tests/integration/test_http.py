@@ -188,6 +188,7 @@ class Daemon:
         if self.producer is None:
             self.producer = confluent_kafka.Producer({"bootstrap.servers": self.bootstrap(),
                                                       "enable.idempotence": True,
+                                                      "partitioner": "murmur2_random",
                                                       "log_level": 3})
         errors = []
 

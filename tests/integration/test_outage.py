@@ -13,7 +13,8 @@ exit its resolved alert, the DLQ is empty, and the estimates count each
 distinct event exactly once.
 
 Part 2, a delivery that fails after it was queued: two brokers, hr.events
-and the group's coordinator on broker 1, the output topics on broker 2,
+and the group's coordinator on broker 1 (and the repartition topic, an
+input), the output topics on broker 2,
 and message.timeout.ms = 2000 in the daemon's [kafka]. Broker 2 goes down,
 then hires are produced: the daemon consumes them, cannot deliver their
 alerts, and must exit non-zero with the group's committed offsets not past
@@ -109,7 +110,9 @@ def part1():
 
 def part2():
     group = "retentiond-outage-%d" % os.getpid()
-    topics = {IN: (4, 1)}
+    # the repartition topic is read like the input: on broker 1 with it
+    # (were it down, the epoch gate would wait for it, rightly)
+    topics = {IN: (4, 1), IN + ".repartition": (4, 1)}
     for t, n in kt.default_topics().items():
         if t != IN:
             topics[t] = (n, 2)

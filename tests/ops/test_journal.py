@@ -163,7 +163,8 @@ def case_redirected(tmp):
 def case_partition():
     """test_outage.py's part 2 with stderr to the journal: the failed
     delivery's line carries its topic and partition."""
-    topics = {"hr.events": (4, 1)}
+    # the repartition topic is an input: on broker 1 with hr.events
+    topics = {"hr.events": (4, 1), "hr.events.repartition": (4, 1)}
     for t, n in kt.default_topics().items():
         if t != "hr.events":
             topics[t] = (n, 2)

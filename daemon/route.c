@@ -1,0 +1,755 @@
+/*
+ * route.c: one employee, one record, whatever producer sent the events
+ * (DESIGN.md, "Scale-out: one employee, one record"). An input message
+ * whose key is absent or whose partition is not its subject's canonical
+ * partition (partitioner.c: murmur2 of the employee id modulo the
+ * input's partition count, as the Java client places it) is not applied
+ * where it arrived: it is produced to the repartition topic, keyed by the
+ * subject, with the header `retentiond.partition` naming the canonical
+ * partition, and the owner of that partition applies it to the
+ * partition's shard.
+ *
+ * Design note.
+ *   - Placement: canonical partition c goes to repartition partition
+ *     c mod R (R: the repartition topic's partition count from metadata),
+ *     so any R works; with R >= N (the daemon asks the Admin API for N
+ *     partitions) every repartition partition serves one input partition.
+ *   - Sources: the repartition stream of c (the records of partition
+ *     c mod R that name c) is a second ordered source of shard c. The
+ *     epoch gate treats it like a partition: gate id ROUTE_VBASE + c, held,
+ *     idle and caught up like one (route_caught_up()). The stream's own
+ *     order is the order in which input partitions were read, so with
+ *     re-routed events outputs are not exact across runs (DESIGN.md says
+ *     what would make them so). Key-less events always take this path, so
+ *     that an employee sent without a key keeps one path.
+ *   - Reading: a second consumer handle, outside the group, assigned the
+ *     repartition partitions of the owned input partitions; it starts at
+ *     the group's committed offset of that repartition partition.
+ *   - Offsets: the tracker entries of repartition partition r (id
+ *     ROUTE_VBASE + r) complete as input entries do; the offset of r is
+ *     committed (by the group's consumer, explicitly) only while this
+ *     instance owns every input partition that maps to r, so a committed
+ *     offset is never past a record another instance still has to apply.
+ *     Otherwise the new owner reads r again from the last commit and the
+ *     shards' duplicate filter drops what was applied already.
+ *   - The re-routed input completes (and its offset is stored) when the
+ *     repartition record is delivered: at least once, ids stable.
+ *
+ * No personal data in logs: subjects are never printed.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "kafka.h"
+
+#define ROUTE_HEADER	"retentiond.partition"
+#define ROUTE_BATCH	256	/* repartition messages per loop turn, at most */
+#define METADATA_MS	5000
+#define COMMIT_EVERY_MS	1000
+
+struct route {
+	int			 partitioner;	/* PARTITIONER_* */
+	char			 topic[256];	/* the repartition topic */
+	rd_kafka_t		*rep;		/* its reader; NULL when off */
+	int32_t			 ninput, nrep;	/* partition counts, 0: unknown */
+	int32_t			 nowned;	/* input partitions owned */
+	/* per repartition partition: records this process produced to it,
+	 * and records it read from it (see alone_complete()) */
+	uint64_t		 forwarded[ROUTE_VBASE], readback[ROUTE_VBASE];
+	unsigned char		 owned[ROUTE_VBASE];	/* input partitions */
+	unsigned char		 reading[ROUTE_VBASE];	/* repartition partitions */
+	unsigned char		 given_up[ROUTE_VBASE];	/* shards to drop */
+	int			 ngiven_up;
+	int64_t			 commit_at[ROUTE_VBASE];	/* next offset, -1: none */
+	int64_t			 last_commit_ms;
+	int			 created;	/* CreateTopics tried */
+	struct hr_event		 ev;		/* decode scratch */
+};
+
+/* See kafka.h. cc is the consumer's configuration (not consumed). */
+int
+route_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
+    char *errbuf, size_t errlen)
+{
+	struct route	*r = xcalloc(1, sizeof(*r));
+	rd_kafka_conf_t	*rc;
+	char		 err[512];
+
+	k->route = r;
+	r->partitioner = cfg->partitioner;
+	if (cfg->topic_repartition[0] != '\0')
+		snprintf(r->topic, sizeof(r->topic), "%s", cfg->topic_repartition);
+	else
+		snprintf(r->topic, sizeof(r->topic), "%.240s.repartition",
+		    cfg->topic_input);
+	for (int i = 0; i < ROUTE_VBASE; i++)
+		r->commit_at[i] = -1;
+	if (r->partitioner == PARTITIONER_NONE)
+		return 0;
+	/* Outside the group: never commits, never joins (no subscribe). */
+	rc = rd_kafka_conf_dup(cc);
+	if (rd_kafka_conf_set(rc, "enable.auto.commit", "false", err,
+	    sizeof(err)) != RD_KAFKA_CONF_OK) {
+		rd_kafka_conf_destroy(rc);
+		snprintf(errbuf, errlen, "repartition reader: %s", err);
+		return -1;
+	}
+	if ((r->rep = rd_kafka_new(RD_KAFKA_CONSUMER, rc, err, sizeof(err))) == NULL) {
+		rd_kafka_conf_destroy(rc);
+		snprintf(errbuf, errlen, "repartition reader: %s", err);
+		return -1;
+	}
+	rd_kafka_poll_set_consumer(r->rep);
+	return 0;
+}
+
+/* See kafka.h. NULL-safe. */
+void
+route_free(struct kafka *k)
+{
+	struct route *r = k->route;
+
+	if (r == NULL)
+		return;
+	if (r->rep != NULL) {
+		rd_kafka_consumer_close(r->rep);
+		rd_kafka_destroy(r->rep);
+	}
+	free(r);
+	k->route = NULL;
+}
+
+/* Both partition counts: the input's at every assignment (partitions added
+ * to the input move employees' canonical partitions: said in the log),
+ * the repartition topic's once; 0 when unknown. */
+static int
+counts(struct kafka *k, struct route *r)
+{
+	int32_t n = kafka_partition_count(k->consumer, k->topic_input, 5);
+
+	if (n > 0 && r->ninput > 0 && n != r->ninput)
+		log_warnx("%s now has %" PRId32 " partitions, not %" PRId32 ": "
+		    "employees' canonical partitions moved, so an employee's "
+		    "earlier events stay in another record (add partitions to a "
+		    "new input topic instead)", k->topic_input, n, r->ninput);
+	if (n > 0)
+		r->ninput = n;
+	if (r->ninput > ROUTE_VBASE) {
+		log_warn_limited("route-count", "%s has %" PRId32 " partitions, more "
+		    "than the %d repartitioning supports: events are applied where "
+		    "they arrive", k->topic_input, r->ninput, ROUTE_VBASE);
+		r->ninput = 0;
+		return 0;
+	}
+	if (r->ninput > 0 && r->nrep == 0) {
+		if (!r->created) {
+			r->created = 1;
+			kafka_create_topic(k, r->topic, r->ninput);
+		}
+		r->nrep = kafka_partition_count(k->producer, r->topic, 5);
+		if (r->nrep > ROUTE_VBASE)
+			r->nrep = 0;
+		if (r->nrep > 0)
+			log_info("repartitioning through %s (%" PRId32 " partitions) "
+			    "for %s (%" PRId32 ")", r->topic, r->nrep,
+			    k->topic_input, r->ninput);
+	}
+	return r->ninput > 0 && r->nrep > 0;
+}
+
+/* 1 when every input partition that maps to repartition partition rp is
+ * ours: only then may its offset be committed. */
+static int
+owns_all(const struct route *r, int32_t rp)
+{
+	for (int32_t c = rp; c < r->ninput; c += r->nrep)
+		if (!r->owned[c])
+			return 0;
+	return 1;
+}
+
+/* 1 when some owned input partition maps to rp. */
+static int
+needed(const struct route *r, int32_t rp)
+{
+	for (int32_t c = rp; c < r->ninput; c += r->nrep)
+		if (r->owned[c])
+			return 1;
+	return 0;
+}
+
+/* The group's committed offsets of the repartition partitions in l (into
+ * l; BEGINNING where none). */
+static void
+committed_offsets(struct kafka *k, rd_kafka_topic_partition_list_t *l)
+{
+	if (l->cnt == 0 || rd_kafka_committed(k->consumer, l, METADATA_MS) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR)
+		for (int i = 0; i < l->cnt; i++)
+			l->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+	for (int i = 0; i < l->cnt; i++)
+		if (l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
+		    l->elems[i].offset < 0)
+			l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+}
+
+/* The reader's assignment from r->owned: partitions kept stay where they
+ * are, except those in reseek (a partition gained from another owner may
+ * have records of it that nobody applied: from the committed offset). */
+static void
+reassign(struct kafka *k, struct route *r, const unsigned char *reseek)
+{
+	rd_kafka_topic_partition_list_t *l, *fresh, *cur = NULL;
+	rd_kafka_topic_partition_t *e;
+
+	l = rd_kafka_topic_partition_list_new(r->nrep);
+	fresh = rd_kafka_topic_partition_list_new(r->nrep);
+	(void)rd_kafka_assignment(r->rep, &cur);
+	if (cur != NULL)
+		(void)rd_kafka_position(r->rep, cur);
+	for (int32_t rp = 0; rp < r->nrep; rp++) {
+		if (!needed(r, rp)) {
+			if (r->reading[rp])
+				track_revoke(k->track, ROUTE_VBASE + rp);
+			r->reading[rp] = 0;
+			continue;
+		}
+		e = cur != NULL ? rd_kafka_topic_partition_list_find(cur, r->topic, rp) : NULL;
+		if (r->reading[rp] && !reseek[rp] && e != NULL && e->offset >= 0)
+			rd_kafka_topic_partition_list_add(l, r->topic, rp)->offset = e->offset;
+		else
+			rd_kafka_topic_partition_list_add(fresh, r->topic, rp);
+		if (!r->reading[rp])
+			track_assign(k->track, ROUTE_VBASE + rp);
+		r->reading[rp] = 1;
+	}
+	committed_offsets(k, fresh);
+	for (int i = 0; i < fresh->cnt; i++)
+		rd_kafka_topic_partition_list_add(l, r->topic,
+		    fresh->elems[i].partition)->offset = fresh->elems[i].offset;
+	if (rd_kafka_assign(r->rep, l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warnx("repartition reader: assigning %s failed", r->topic);
+	if (k->paused && l->cnt > 0)
+		rd_kafka_pause_partitions(r->rep, l);
+	if (cur != NULL)
+		rd_kafka_topic_partition_list_destroy(cur);
+	rd_kafka_topic_partition_list_destroy(fresh);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Marks (1) or unmarks (0) the shard of input partition c to be dropped
+ * (drop_given_up()). */
+static void
+give_up(struct route *r, int32_t c, int on)
+{
+	if (c < 0 || c >= ROUTE_VBASE || r->given_up[c] == on)
+		return;
+	r->given_up[c] = (unsigned char)on;
+	r->ngiven_up += on ? 1 : -1;
+}
+
+/* See kafka.h: the input partitions in parts are ours now. */
+void
+route_assign(struct kafka *k, const rd_kafka_topic_partition_list_t *parts)
+{
+	struct route *r = k->route;
+	unsigned char reseek[ROUTE_VBASE] = { 0 };
+
+	for (int i = 0; r != NULL && i < parts->cnt; i++)
+		give_up(r, parts->elems[i].partition, 0);
+	if (r == NULL || r->rep == NULL || !counts(k, r))
+		return;
+	for (int i = 0; i < parts->cnt; i++) {
+		int32_t c = parts->elems[i].partition;
+
+		if (c < 0 || c >= r->ninput)
+			continue;
+		r->nowned += !r->owned[c];
+		r->owned[c] = 1;
+		gate_assign(k->gate, ROUTE_VBASE + c, kafka_mono_ms());
+		reseek[c % r->nrep] = 1;
+	}
+	reassign(k, r, reseek);
+}
+
+/* See kafka.h: the input partitions in parts are given up; their streams'
+ * held messages go to drop(arg, item). */
+void
+route_revoke(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
+    void (*drop)(void *, void *), void *arg)
+{
+	struct route *r = k->route;
+	unsigned char reseek[ROUTE_VBASE] = { 0 };
+
+	for (int i = 0; r != NULL && parts != NULL && i < parts->cnt; i++)
+		give_up(r, parts->elems[i].partition, 1);
+	if (r == NULL || r->rep == NULL || r->nrep == 0)
+		return;
+	for (int i = 0; parts != NULL && i < parts->cnt; i++) {
+		int32_t c = parts->elems[i].partition;
+
+		if (c < 0 || c >= r->ninput)
+			continue;
+		r->nowned -= r->owned[c];
+		r->owned[c] = 0;
+		gate_revoke(k->gate, ROUTE_VBASE + c, drop, arg);
+	}
+	if (parts == NULL)		/* everything */
+		for (int32_t c = 0; c < r->ninput; c++)
+			if (r->owned[c]) {
+				r->nowned--;
+				r->owned[c] = 0;
+				give_up(r, c, 1);
+				gate_revoke(k->gate, ROUTE_VBASE + c, drop, arg);
+			}
+	reassign(k, r, reseek);
+}
+
+/* The subject of an input: its key when it has one (decode refuses a
+ * subject that differs from the key), else the payload's subject. 0, or
+ * -1 when there is none (the pipeline rejects the message where it is). */
+static int
+subject(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
+    const char **s, size_t *len)
+{
+	struct message	m;
+	char		why[ERRBUF_MAX];
+	int		rc;
+
+	if (rm->key != NULL && rm->key_len > 0) {
+		*s = rm->key;
+		*len = rm->key_len;
+		return 0;
+	}
+	kafka_to_message(k, rm, &m);
+	daemon_lock();		/* the decoder's arena is the pipeline's */
+	rc = decode_event(&m, &r->ev, why, sizeof(why), NULL);
+	daemon_unlock();
+	if (rc == -1 || r->ev.subject[0] == '\0')
+		return -1;
+	*s = r->ev.subject;
+	*len = strlen(r->ev.subject);
+	return 0;
+}
+
+/* Produces rm to the repartition topic for canonical partition c, its
+ * entry pending on the delivery. 0, or -1 (k->failed or k->aborted set). */
+static int
+forward(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
+    const char *key, size_t keylen, int32_t c, struct track_entry *entry)
+{
+	rd_kafka_headers_t	*orig = NULL, *h;
+	rd_kafka_resp_err_t	 err;
+	char			 num[16];
+	void			*kp = (void *)(uintptr_t)key;	/* copied */
+	int32_t			 rp = c % r->nrep;
+
+	snprintf(num, sizeof(num), "%" PRId32, c);
+	for (;;) {
+		h = rd_kafka_message_headers(rm, &orig) ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_headers_copy(orig) :
+		    rd_kafka_headers_new(1);
+		rd_kafka_header_remove(h, ROUTE_HEADER);
+		rd_kafka_header_add(h, ROUTE_HEADER, -1, num, -1);
+		err = rd_kafka_producev(k->producer,
+		    RD_KAFKA_V_TOPIC(r->topic),
+		    RD_KAFKA_V_PARTITION(rp),
+		    RD_KAFKA_V_KEY(kp, keylen),
+		    RD_KAFKA_V_VALUE(rm->payload, rm->len),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_HEADERS(h),
+		    RD_KAFKA_V_OPAQUE(entry),
+		    RD_KAFKA_V_END);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			track_output(entry);
+			r->forwarded[rp]++;
+			if (r->owned[c])	/* in flight to our own stream */
+				gate_seen(k->gate, ROUTE_VBASE + c, kafka_mono_ms(), 0);
+			return 0;
+		}
+		rd_kafka_headers_destroy(h);
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		notify_watchdog();
+		rd_kafka_poll(k->producer, POLL_MS);	/* deliveries drain it */
+		if (k->failed || *k->stop) {
+			k->aborted = !k->failed;
+			return -1;
+		}
+	}
+	log_msg(LOG_ERR, "producing to %s failed: %s", r->topic,
+	    rd_kafka_err2str(err));
+	k->failed = 1;
+	return -1;
+}
+
+/* c, rm's canonical partition, when rm must be sent on (no key, or keyed
+ * away from it); -1 to process it here. */
+static int32_t
+target(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
+    const char **key, size_t *keylen)
+{
+	int32_t c;
+
+	if (r == NULL || r->rep == NULL || r->nrep == 0 ||
+	    rm->partition >= r->ninput || subject(k, r, rm, key, keylen) == -1)
+		return -1;
+	c = partitioner_partition(r->partitioner, *key, *keylen, r->ninput);
+	/* Without a key, always the repartition path, even when the client's
+	 * random pick was right: an employee whose events come without a key
+	 * then has them all on one path, in one order, whatever the picks. */
+	return c < 0 || (c == rm->partition && rm->key != NULL && rm->key_len > 0) ?
+	    -1 : c;
+}
+
+/* Sends rm on under entry, which ends with the delivery; its partition's
+ * shard has then read past it (a checkpoint resumes after it: the copy is
+ * delivered before any checkpoint is written, durable.c). */
+static void
+send_on(struct kafka *k, rd_kafka_message_t *rm, const char *key,
+    size_t keylen, int32_t c, struct track_entry *entry)
+{
+	struct message m;
+
+	if (forward(k, k->route, rm, key, keylen, c, entry) == 0) {
+		METRICS_ADD(repartitioned, 1);
+		kafka_to_message(k, rm, &m);
+		daemon_lock();
+		if (k->pipeline != NULL && pipeline_sent_on(k->pipeline, &m) == -1)
+			k->failed = 1;
+		daemon_unlock();
+	}
+	track_end(entry, k->failed || k->aborted);
+	rd_kafka_message_destroy(rm);
+}
+
+/* See kafka.h: 1 when rm (an input message) belongs to another partition
+ * and was sent on (its entry ends with the delivery), 0 to process it
+ * here, or to queue it behind the partition's held messages (in input
+ * order: the shard's position moves one message at a time), which
+ * route_send_held() sends on when their turn comes. */
+int
+route_divert(struct kafka *k, rd_kafka_message_t *rm)
+{
+	struct track_entry	*entry;
+	const char		*key;
+	size_t			 keylen;
+	int32_t			 c;
+
+	if ((c = target(k, k->route, rm, &key, &keylen)) < 0 ||
+	    gate_holding(k->gate, rm->partition) ||
+	    (entry = track_begin(k->track, rm->partition, rm->offset)) == NULL)
+		return 0;
+	gate_seen(k->gate, rm->partition, kafka_mono_ms(), 0);
+	METRICS_SET(kafka_up, 1);
+	send_on(k, rm, key, keylen, c, entry);
+	return 1;
+}
+
+/* See kafka.h. */
+int
+route_send_held(struct kafka *k, rd_kafka_message_t *rm, struct track_entry *entry)
+{
+	const char	*key;
+	size_t		 keylen;
+	int32_t		 c;
+
+	if ((c = target(k, k->route, rm, &key, &keylen)) < 0)
+		return 0;
+	send_on(k, rm, key, keylen, c, entry);
+	return 1;
+}
+
+/* The canonical partition a repartition record names; -1 if none. */
+static int32_t
+named_partition(const rd_kafka_message_t *rm)
+{
+	rd_kafka_headers_t	*h;
+	const void		*v;
+	size_t			 len;
+	char			 buf[16], *end;
+	long			 n;
+
+	if (rd_kafka_message_headers(rm, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    rd_kafka_header_get_last(h, ROUTE_HEADER, &v, &len) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR || v == NULL || len == 0 ||
+	    len >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	n = strtol(buf, &end, 10);
+	return *end == '\0' && n >= 0 && n < ROUTE_VBASE ? (int32_t)n : -1;
+}
+
+/* One message of the reader: an end of partition marks every owned
+ * stream of it; a record for an owned partition goes to the pipeline. */
+static void
+consume_one(struct kafka *k, struct pipeline *p, struct route *r,
+    rd_kafka_message_t *rm)
+{
+	int32_t c;
+
+	if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		for (c = rm->partition; c < r->ninput; c += r->nrep)
+			if (r->owned[c])
+				gate_seen(k->gate, ROUTE_VBASE + c, kafka_mono_ms(), 1);
+		rd_kafka_message_destroy(rm);
+		return;
+	}
+	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_warn_limited("route-consume", "repartition reader: %s",
+		    rd_kafka_message_errstr(rm));
+		rd_kafka_message_destroy(rm);
+		return;
+	}
+	if (rm->partition >= 0 && rm->partition < ROUTE_VBASE)
+		r->readback[rm->partition]++;
+	c = named_partition(rm);
+	if (c < 0 || c >= r->ninput || !r->owned[c] || c % r->nrep != rm->partition) {
+		rd_kafka_message_destroy(rm);	/* another owner's, or not ours */
+		return;
+	}
+	METRICS_ADD(repartition_consumed, 1);
+	kafka_consume_from(k, p, rm, ROUTE_VBASE + c, ROUTE_VBASE + rm->partition);
+}
+
+/* Commits the offsets of the repartition partitions this instance alone
+ * may commit (owns_all()); async or synchronous. */
+void
+route_commit(struct kafka *k, int async)
+{
+	struct route *r = k->route;
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t err;
+
+	if (r == NULL || r->rep == NULL)
+		return;
+	l = rd_kafka_topic_partition_list_new(8);
+	for (int32_t rp = 0; rp < r->nrep; rp++)
+		if (r->commit_at[rp] >= 0 && r->reading[rp] && owns_all(r, rp)) {
+			rd_kafka_topic_partition_list_add(l, r->topic, rp)->offset =
+			    r->commit_at[rp];
+			r->commit_at[rp] = -1;
+		}
+	if (l->cnt > 0) {
+		err = rd_kafka_commit(k->consumer, l, async);
+		if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+			log_warn_limited("route-commit", "committing %s: %s",
+			    r->topic, rd_kafka_err2str(err));
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* See kafka.h: the tracker found repartition partition id - ROUTE_VBASE
+ * complete up to last. */
+void
+route_store(struct kafka *k, int32_t id, int64_t last)
+{
+	struct route *r = k->route;
+
+	if (r != NULL && id >= ROUTE_VBASE && id < 2 * ROUTE_VBASE)
+		r->commit_at[id - ROUTE_VBASE] = last + 1;
+}
+
+/*
+ * The shards of partitions given up (revoked or lost, not assigned again
+ * since) are dropped: their employees are another instance's now, served
+ * there (GET /v1/employees/{id} answers 404 here) and their memory is
+ * freed. After the revoke callback, which commits (and checkpoints) first.
+ */
+static void
+drop_given_up(struct route *r, struct pipeline *p)
+{
+	for (int32_t c = 0; c < ROUTE_VBASE && r->ngiven_up > 0; c++) {
+		if (!r->given_up[c])
+			continue;
+		r->ngiven_up--;
+		r->given_up[c] = 0;
+		daemon_lock();
+		pipeline_shard_drop(p, c);
+		daemon_unlock();
+		log_info("partition %" PRId32 " given up: its employees' records "
+		    "dropped", c);
+	}
+}
+
+static void	mark_complete(struct kafka *, struct route *);
+
+/* See kafka.h: drops the shards given up, then at most ROUTE_BATCH
+ * messages of the reader, while the tracker has room; the periodic
+ * commit. */
+void
+route_poll(struct kafka *k, struct pipeline *p)
+{
+	struct route *r = k->route;
+	rd_kafka_message_t *rm;
+	int64_t now;
+
+	if (r == NULL)
+		return;
+	drop_given_up(r, p);
+	if (r->rep == NULL)
+		return;
+	mark_complete(k, r);
+	for (int i = 0; i < ROUTE_BATCH && !k->failed && !track_full(k->track); i++) {
+		if ((rm = rd_kafka_consumer_poll(r->rep, 0)) == NULL)
+			break;
+		consume_one(k, p, r, rm);
+	}
+	if ((now = kafka_mono_ms()) - r->last_commit_ms >= COMMIT_EVERY_MS) {
+		r->last_commit_ms = now;
+		route_commit(k, 1);
+	}
+}
+
+/* The reader's position in repartition partition rp; negative when it has
+ * read nothing from it yet. */
+static int64_t
+reader_position(struct route *r, int32_t rp)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	int64_t pos;
+
+	rd_kafka_topic_partition_list_add(l, r->topic, rp);
+	pos = rd_kafka_position(r->rep, l) == RD_KAFKA_RESP_ERR_NO_ERROR ?
+	    l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
+	rd_kafka_topic_partition_list_destroy(l);
+	return pos;
+}
+
+/*
+ * 1 when this instance alone feeds repartition partition rp and has read
+ * back everything: it owns every input partition (so no other instance
+ * forwards), has read as many records from rp as it produced to it, and
+ * the reader is at rp's end as last reported (which covers what earlier
+ * runs left there). The streams of rp then count as idle at once: once
+ * every input partition holds or is idle, nothing more can be on its way
+ * to them, and waiting [model] idle_seconds at each boundary for an empty
+ * stream would only slow the gate down.
+ */
+static int
+alone_complete(struct kafka *k, struct route *r, int32_t rp)
+{
+	int64_t lo, hi, pos;
+
+	if (r->nowned != r->ninput || !r->reading[rp] ||
+	    r->readback[rp] < r->forwarded[rp] ||
+	    rd_kafka_get_watermark_offsets(r->rep, r->topic, rp, &lo, &hi) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0)
+		return 0;
+	pos = reader_position(r, rp);
+	return (pos >= 0 ? pos : lo) >= hi && (pos >= 0 || lo >= 0);
+}
+
+/* The streams of every repartition partition alone_complete() finds
+ * complete count as idle (their silence backdated past idle_seconds). */
+static void
+mark_complete(struct kafka *k, struct route *r)
+{
+	int64_t long_ago = kafka_mono_ms() - k->idle_ms - 1;
+
+	if (r->nowned != r->ninput)
+		return;
+	for (int32_t rp = 0; rp < r->nrep; rp++) {
+		if (!alone_complete(k, r, rp))
+			continue;
+		for (int32_t c = rp; c < r->ninput; c += r->nrep) {
+			int32_t id = ROUTE_VBASE + c;
+
+			if (gate_holding(k->gate, id) ||
+			    gate_next_idle(k->gate, id - 1, kafka_mono_ms(),
+			    k->idle_ms) == id)
+				continue;	/* holds, or idle already */
+			gate_complete(k->gate, id, long_ago);
+		}
+	}
+}
+
+/* See kafka.h: 1 when the reader has read the stream of gate id (its
+ * repartition partition) to its end. */
+int
+route_caught_up(struct kafka *k, int32_t id)
+{
+	struct route *r = k->route;
+	int32_t rp;
+	int64_t lo, hi, pos;
+
+	if (r == NULL || r->rep == NULL || r->nrep == 0)
+		return 1;
+	rp = (id - ROUTE_VBASE) % r->nrep;
+	if (r->readback[rp] < r->forwarded[rp]) {
+		gate_seen(k->gate, id, kafka_mono_ms(), 0);
+		return 0;	/* what we sent there is not back yet */
+	}
+	if (alone_complete(k, r, rp))
+		return 1;
+	/* The producer asks: the reader's connection may be waiting in a
+	 * long-polling fetch of an empty partition (fetch.wait.max.ms). */
+	if (rd_kafka_query_watermark_offsets(k->producer, r->topic, rp, &lo, &hi,
+	    WATERMARK_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return 0;
+	pos = reader_position(r, rp);
+	if ((pos >= 0 ? pos : lo) >= hi)
+		return 1;
+	gate_seen(k->gate, id, kafka_mono_ms(), 0);
+	return 0;
+}
+
+static void
+pause_rep(struct route *r, int32_t rp, int pause)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+
+	rd_kafka_topic_partition_list_add(l, r->topic, rp);
+	if (pause)
+		rd_kafka_pause_partitions(r->rep, l);
+	else
+		rd_kafka_resume_partitions(r->rep, l);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* See kafka.h: the gate pauses (1) or resumes (0) the stream of gate id.
+ * A repartition partition is paused only when every owned stream in it
+ * holds: a stream still delivering its epoch must not wait behind
+ * another's held messages. */
+void
+route_pause(struct kafka *k, int32_t id, int pause)
+{
+	struct route *r = k->route;
+	int32_t rp, c;
+
+	if (r == NULL || r->rep == NULL || r->nrep == 0)
+		return;
+	rp = (id - ROUTE_VBASE) % r->nrep;
+	if (pause)
+		for (c = rp; c < r->ninput; c += r->nrep)
+			if (r->owned[c] && !gate_holding(k->gate, ROUTE_VBASE + c))
+				return;
+	pause_rep(r, rp, pause);
+}
+
+/* See kafka.h: flow control pauses or resumes the whole reader (resuming
+ * skips what the gate paused). */
+void
+route_set_paused(struct kafka *k, int pause)
+{
+	struct route *r = k->route;
+
+	if (r == NULL || r->rep == NULL)
+		return;
+	for (int32_t rp = 0; rp < r->nrep; rp++) {
+		int gated = 1;
+
+		if (!r->reading[rp])
+			continue;
+		for (int32_t c = rp; c < r->ninput; c += r->nrep)
+			if (r->owned[c] && !gate_paused(k->gate, ROUTE_VBASE + c))
+				gated = 0;
+		if (pause || !gated)
+			pause_rep(r, rp, pause);
+	}
+}
