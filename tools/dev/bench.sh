@@ -159,7 +159,7 @@ echo "bench: end to end over $PARTITIONS partitions" >&2
 start_broker e2e "hr.events:$PARTITIONS"
 start_daemon e2e
 t0=$(now)
-kcat -P -b "$bootstrap" -t hr.events -K $'\t' <"$tmp/c.tsv"
+kcat -P -b "$bootstrap" -t hr.events -X partitioner=murmur2_random -K $'\t' <"$tmp/c.tsv"
 "$BUILD/bench_kafka" committed -b "$bootstrap" -t hr.events -g retentiond-bench \
 	-n "$events" -T "$DEADLINE" >"$tmp/committed.out" || fail "the daemon did not commit every event (see above)"
 t1=$(now)

@@ -78,6 +78,12 @@ client(rd_kafka_type_t type, const struct opts *o, const char *group)
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", o->bootstrap, err,
 	    sizeof(err)) != RD_KAFKA_CONF_OK ||
 	    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    /* the placement CONTRACT.md asks of librdkafka producers: events
+	     * then meet their shard directly, not through the repartition
+	     * topic */
+	    (type == RD_KAFKA_PRODUCER &&
+	    rd_kafka_conf_set(conf, "partitioner", "murmur2_random", err,
+	    sizeof(err)) != RD_KAFKA_CONF_OK) ||
 	    (type == RD_KAFKA_CONSUMER &&
 	    (rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 	    rd_kafka_conf_set(conf, "fetch.wait.max.ms", FETCH_WAIT_MS, err,
