@@ -319,11 +319,7 @@ pipeline_shard_drop(struct pipeline *p, int32_t partition)
 			p->exited--;
 		p->nemployees--;
 	}
-	table_free(sh->table);
-	dedup_free(sh->dedup);
-	model_free(sh->model);
-	heldq_free(sh->held);
-	free(sh);
+	shard_free(sh);
 	p->shards[i] = NULL;
 	p->models[i] = NULL;
 }
