@@ -402,6 +402,37 @@ render_kafka(FILE *f)
 /* Prometheus text format 0.0.4 of the daemon's metrics and, when p is not
  * NULL, the pipeline's (the caller holds the daemon lock then). Returns a
  * new string (free()), or NULL when out of memory. */
+/* The checkpoint's series (durable.c, checkpoint.c). */
+static void
+render_checkpoint(FILE *f)
+{
+	struct timespec	ts;
+	int64_t		ckpt_ms;
+
+	/* Absent until the first checkpoint: "never" has no age. */
+	ckpt_ms = LOAD(last_checkpoint_ms);
+	if (ckpt_ms > 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		put_double(f, "retentiond_checkpoint_age_seconds", "gauge",
+		    "Seconds since the checkpoint was last brought up to date "
+		    "(written, or found current).",
+		    ((double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6 -
+		    (double)ckpt_ms) / 1000.0);
+	put_u64(f, "retentiond_checkpoints_written_total", "counter",
+	    "Checkpoints written and made durable.",
+	    LOAD(checkpoints_written));
+	put_u64(f, "retentiond_checkpoint_corrupt_total", "counter",
+	    "Checkpoint files refused as corrupt or truncated (never loaded).",
+	    LOAD(checkpoint_corrupt));
+	put_double(f, "retentiond_checkpoint_bytes", "gauge",
+	    "Size of the last checkpoint written.", (double)LOAD(checkpoint_bytes));
+	put_double(f, "retentiond_checkpoint_write_seconds", "gauge",
+	    "Time the last checkpoint took to build and make durable.",
+	    (double)LOAD(checkpoint_write_us) / 1e6);
+	put_double(f, "retentiond_checkpoint_restore_seconds", "gauge",
+	    "Time the restore from the checkpoint at start took.",
+	    (double)LOAD(checkpoint_restore_us) / 1e6);
+}
+
 char *
 metrics_render(struct pipeline *p)
 {
@@ -409,8 +440,7 @@ metrics_render(struct pipeline *p)
 	double		 dlv_hist[HIST_BUCKETS];
 	double		 proc_sum, e2a_sum, dlv_sum;
 	uint64_t	 proc_count, e2a_count, dlv_count;
-	int64_t		 ckpt_ms, lag;
-	struct timespec	 ts;
+	int64_t		 lag;
 	char		*buf = NULL;
 	size_t		 len = 0;
 	FILE		*f;
@@ -483,29 +513,7 @@ metrics_render(struct pipeline *p)
 	    "From handing an output to the producer to the broker's acknowledgement.",
 	    delivery_bounds, dlv_hist, dlv_count, dlv_sum);
 
-	/* Absent until the first checkpoint: "never" has no age. */
-	ckpt_ms = LOAD(last_checkpoint_ms);
-	if (ckpt_ms > 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0)
-		put_double(f, "retentiond_checkpoint_age_seconds", "gauge",
-		    "Seconds since the checkpoint was last brought up to date "
-		    "(written, or found current).",
-		    ((double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6 -
-		    (double)ckpt_ms) / 1000.0);
-	put_u64(f, "retentiond_checkpoints_written_total", "counter",
-	    "Checkpoints written and made durable.",
-	    LOAD(checkpoints_written));
-	put_u64(f, "retentiond_checkpoint_corrupt_total", "counter",
-	    "Checkpoint files refused as corrupt or truncated (never loaded).",
-	    LOAD(checkpoint_corrupt));
-	put_double(f, "retentiond_checkpoint_bytes", "gauge",
-	    "Size of the last checkpoint written.", (double)LOAD(checkpoint_bytes));
-	put_double(f, "retentiond_checkpoint_write_seconds", "gauge",
-	    "Time the last checkpoint took to build and make durable.",
-	    (double)LOAD(checkpoint_write_us) / 1e6);
-	put_double(f, "retentiond_checkpoint_restore_seconds", "gauge",
-	    "Time the restore from the checkpoint at start took.",
-	    (double)LOAD(checkpoint_restore_us) / 1e6);
-
+	render_checkpoint(f);
 	procstat_render(f);
 
 	if (ferror(f)) {
