@@ -48,9 +48,10 @@
 
 #define MAGIC		"RTDCKPT1"
 #define MAGIC_LEN	8
-#define FORMAT_VERSION	3	/* 2: the whole pipeline, epoch state first; 3: compact
+#define FORMAT_VERSION	4	/* 2: the whole pipeline, epoch state first; 3: compact
 				 * records (monthly window buckets, the alert hash, the
-				 * due minute, record indices in RECS) */
+				 * due minute, record indices in RECS); 4: records at
+				 * their widths (u32 seconds, f32 floats) */
 #define HEADER_LEN	(MAGIC_LEN + 4 + 8)
 #define TRAILER_LEN	4
 #define CHECKPOINT_MAX	((uint64_t)1 << 32)	/* 4 GiB: larger is not ours */

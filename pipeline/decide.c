@@ -102,7 +102,7 @@ fill_alert(const struct pipeline_config *cfg, const struct employee *e,
 	 * event time. Replaying the same input yields the same id. The record
 	 * keeps the hash over the first two (the input's id may be 256 bytes),
 	 * the same as decide_make_id() makes of the three. */
-	snprintf(when, sizeof(when), "%lld", (long long)e->alert_fired_ms);
+	snprintf(when, sizeof(when), "%lld", (long long)emp_ms(e->alert_fired_s));
 	finish_id(m->alert_id, h, when);
 	m->employee_id = e->id;
 	if (s != NULL) {
@@ -278,7 +278,7 @@ decide_alert(const struct pipeline_config *cfg, struct employee *e,
 		}
 		e->flags |= EMP_FIRING | EMP_EVER_ALERTED;
 		e->episode++;
-		e->alert_fired_ms = now_ms;
+		e->alert_fired_s = emp_s(now_ms);
 		e->alert_h[0] = id_init[0];
 		e->alert_h[1] = id_init[1];
 		hash_part(e->alert_h, e->id);
@@ -368,7 +368,7 @@ apply_action(const struct model_estimates *est, const struct pipeline_config *cf
 		pct = cfg->promotion_raise_percent * a->amount;
 		c->job_level += (int)a->amount;
 		c->salary *= 1.0 + pct / 100.0;
-		c->last_promotion_ms = now_ms;
+		c->last_promotion_s = emp_s(now_ms);
 		break;
 	default:
 		break;

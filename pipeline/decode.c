@@ -17,7 +17,7 @@
  * layer can trust a decoded event. This file checks the envelope: size,
  * JSON well-formedness (UTF-8, no duplicate keys, bounded depth: jansson's
  * parser limit), attribute types, printable employee ids, the key equal
- * to `subject`, RFC 3339 times in 1970..9999 (state/timeutil.c) and the
+ * to `subject`, RFC 3339 times in 1970..2099 (state/timeutil.c, state/table.h) and the
  * content type; decode_data.c then reads each type's data fields with
  * their JSON types and ranges. Unknown extra fields are ignored (forward
  * compatibility); JSON null counts as absent.
@@ -551,6 +551,10 @@ decode_attrs(struct dctx *c, const struct message *msg, json_t *root,
 	if (time_parse_rfc3339(buf, &ev->time_ms) < 0)
 		return decode_fail(c, DR_BAD_TIME,
 		    "%stime: not an RFC 3339 timestamp in years 1970..9999", pre);
+	/* the record's 32-bit seconds reach 2106 (state/table.h) */
+	if (ev->time_ms >= EMP_TIME_LIMIT_MS)
+		return decode_fail(c, DR_BAD_TIME,
+		    "%stime: after 2099, beyond what records keep", pre);
 
 	if (type.n >= TYPE_TEXT_MAX || memchr(type.p, '\0', type.n) != NULL)
 		return decode_fail(c, DR_UNKNOWN_TYPE, "%stype: unknown event type", pre);

@@ -311,14 +311,14 @@ encode_employee(const struct employee *e, const struct score *s,
 	state = json_pack("{s:o, s:i, s:o, s:o, s:o, s:b, s:o}",
 	    "department", department ? json_string(department) : json_null(),
 	    "job_level", e->job_level,
-	    "hired", e->hired_ms ? jtime(e->hired_ms) : json_null(),
-	    "tenure_days", e->hired_ms ? jreal(floor((double)(now_ms - e->hired_ms) /
+	    "hired", e->hired_s ? jtime(emp_ms(e->hired_s)) : json_null(),
+	    "tenure_days", e->hired_s ? jreal(floor((double)(now_ms - emp_ms(e->hired_s)) /
 	    MS_PER_DAY)) : json_null(),
-	    "last_event", jtime(e->last_event_ms),
+	    "last_event", jtime(emp_ms(e->last_event_s)),
 	    "provisional", (e->flags & EMP_PROVISIONAL) != 0,
 	    "features", feat);
 	if (e->flags & EMP_EXITED)
-		json_object_set_new(state, "exited", jtime(e->exit_ms));
+		json_object_set_new(state, "exited", jtime(emp_ms(e->exit_s)));
 	return finish(json_pack("{s:s, s:o, s:i, s:o, s:o, s:s, s:b, s:o, s:o}",
 	    "employee_id", e->id,
 	    "risk", jreal(s->risk),
@@ -445,17 +445,17 @@ static json_t *
 record_model_json(const struct employee *e)
 {
 	return json_pack("{s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:i, s:o, s:o}",
-	    "interval_start", jtime0(e->interval_start_ms),
+	    "interval_start", jtime0(emp_ms(e->interval_start_s)),
 	    "risk", jreal(e->risk),
 	    "expected_tenure_days", jreal(e->expected_tenure_days),
-	    "scored", jtime0(e->scored_ms),
+	    "scored", jtime0(emp_ms(e->scored_s)),
 	    "flags", (int)e->model_flags,
 	    "tree_risk", jreal(e->model_tree_risk),
-	    "calibration_start", jtime0(e->calib_ms),
+	    "calibration_start", jtime0(emp_ms(e->calib_s)),
 	    "calibration_risk", jreal(e->calib_risk),
 	    "calibration_decile", e->calib_decile,
-	    "alert_evaluation", jtime0(e->alert_eval_ms),
-	    "alert_last", jtime0(e->alert_last_ms));
+	    "alert_evaluation", jtime0(emp_ms(e->alert_eval_s)),
+	    "alert_last", jtime0(emp_ms(e->alert_last_s)));
 }
 
 char *
@@ -472,27 +472,27 @@ encode_record(const struct employee *e, struct features *f)
 	    " s:{s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o, s:o}, s:{s:o, s:o},"
 	    " s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:{s:i, s:o, s:s}}",
 	    "employee_id", e->id, "flags", (int)e->flags,
-	    "hired", jtime0(e->hired_ms), "exited", jtime0(e->exit_ms),
-	    "last_event", jtime0(e->last_event_ms),
+	    "hired", jtime0(emp_ms(e->hired_s)), "exited", jtime0(emp_ms(e->exit_s)),
+	    "last_event", jtime0(emp_ms(e->last_event_s)),
 	    "department", dept ? json_string(dept) : json_null(),
 	    "job_level", e->job_level, "salary", jreal(e->salary),
-	    "manager_hash", manager, "manager_since", jtime0(e->manager_since_ms),
-	    "last_raise", jtime0(e->last_raise_ms),
+	    "manager_hash", manager, "manager_since", jtime0(emp_ms(e->manager_since_s)),
+	    "last_raise", jtime0(emp_ms(e->last_raise_s)),
 	    "last_raise_pct", jreal(e->last_raise_pct),
-	    "last_promotion", jtime0(e->last_promotion_ms),
+	    "last_promotion", jtime0(emp_ms(e->last_promotion_s)),
 	    "survey", "satisfaction", jreal(e->satisfaction),
 	    "engagement", jreal(e->engagement), "intent_to_stay", jreal(e->intent_to_stay),
-	    "work_life_balance", jreal(e->work_life_balance), "time", jtime0(e->survey_ms),
+	    "work_life_balance", jreal(e->work_life_balance), "time", jtime0(emp_ms(e->survey_s)),
 	    "review", "rating", jreal(e->rating), "potential", jreal(e->potential),
-	    "time", jtime0(e->review_ms),
-	    "ability", "value", jreal(e->ability), "time", jtime0(e->ability_ms),
+	    "time", jtime0(emp_ms(e->review_s)),
+	    "ability", "value", jreal(e->ability), "time", jtime0(emp_ms(e->ability_s)),
 	    "windows", "incentive", window_json(&e->incentive),
 	    "training", window_json(&e->training), "care", tally_json(&e->care),
 	    "manager_changes", tally_json(&e->manager_changes),
 	    "attributes", record_attrs_json(e, f),
 	    "protected", record_protected_json(e, f),
 	    "model", record_model_json(e),
-	    "episode", "count", (int)e->episode, "fired", jtime0(e->alert_fired_ms),
+	    "episode", "count", (int)e->episode, "fired", jtime0(emp_ms(e->alert_fired_s)),
 	    "cause_hash", cause));
 }
 

@@ -320,7 +320,7 @@ pipeline_assess(struct pipeline *p, struct shard *sh, struct employee *e,
 	struct alert_msg	m;
 	struct alert_gate	g;
 
-	if (e->hired_ms == 0 || (e->flags & EMP_EXITED)) {
+	if (e->hired_s == 0 || (e->flags & EMP_EXITED)) {
 		timerq_remove(sh->timers, e);
 		return;		/* provisional records have no tenure to score */
 	}
@@ -400,7 +400,7 @@ expire_leavers(struct pipeline *p, struct shard *sh)
 		return;
 	cutoff = sh->clock_ms - (int64_t)p->cfg.keep_exited_days * MS_PER_DAY;
 	while ((e = table_next(sh->table, &it)) != NULL)
-		if ((e->flags & EMP_EXITED) && e->exit_ms <= cutoff) {
+		if ((e->flags & EMP_EXITED) && emp_ms(e->exit_s) <= cutoff) {
 			p->stats.leavers_expired++;
 			forget(p, sh, e);
 		}
@@ -450,7 +450,7 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 		return;
 	if (created && ev->type != EV_HIRED)
 		p->stats.provisional_created++;
-	if (!created && ev->time_ms < e->last_event_ms)
+	if (!created && emp_time(ev->time_ms) < emp_ms(e->last_event_s))
 		p->stats.late_events++;
 	was_exited = (e->flags & EMP_EXITED) != 0;
 	/* all or nothing: a refused event leaves record and model as they were */
@@ -673,7 +673,7 @@ find(struct pipeline *p, const char *id)
 static int64_t
 now_for(const struct pipeline *p, const struct employee *e)
 {
-	return p->clock_ms > e->last_event_ms ? p->clock_ms : e->last_event_ms;
+	return p->clock_ms > emp_ms(e->last_event_s) ? p->clock_ms : emp_ms(e->last_event_s);
 }
 
 char *
@@ -687,12 +687,12 @@ pipeline_employee_json(struct pipeline *p, const char *id)
 		return NULL;
 	now = now_for(p, e);
 	memset(&s, 0, sizeof(s));
-	if (e->hired_ms != 0 && !(e->flags & EMP_EXITED))
+	if (e->hired_s != 0 && !(e->flags & EMP_EXITED))
 		model_score_copy(p->model, e, now, &s);
 	else {
 		s.risk = (e->flags & EMP_EXITED) ? 0.0 : NAN;
-		s.expected_tenure_days = (e->flags & EMP_EXITED) && e->hired_ms ?
-		    (double)(e->exit_ms - e->hired_ms) / MS_PER_DAY : NAN;
+		s.expected_tenure_days = (e->flags & EMP_EXITED) && emp_ms(e->hired_s) ?
+		    (double)(emp_ms(e->exit_s) - emp_ms(e->hired_s)) / MS_PER_DAY : NAN;
 	}
 	return encode_employee(e, &s, p->features, now, p->cfg.horizon_days,
 	    strtab_name(features_departments(p->features), e->dept));
@@ -731,7 +731,7 @@ pipeline_whatif_json(struct pipeline *p, const char *id, const char *body, size_
 	int64_t		 now;
 
 	errbuf[0] = '\0';
-	if ((e = find(p, id)) == NULL || e->hired_ms == 0 || (e->flags & EMP_EXITED))
+	if ((e = find(p, id)) == NULL || e->hired_s == 0 || (e->flags & EMP_EXITED))
 		return NULL;	/* errbuf empty: unknown */
 	if ((n = whatif_parse_actions(body, len, acts, 16, errbuf, errlen)) == -1)
 		return NULL;
@@ -755,7 +755,7 @@ pipeline_dump_scores(struct pipeline *p, int64_t at_ms, pipeline_emit_fn emit, v
 		if (p->shards[i] == NULL)
 			continue;
 		while ((e = table_next(p->shards[i]->table, &it)) != NULL && !p->failed) {
-			if (e->hired_ms != 0 && !(e->flags & EMP_EXITED))
+			if (e->hired_s != 0 && !(e->flags & EMP_EXITED))
 				model_score(p->shards[i]->model, e,
 				    at_ms > 0 ? at_ms : now_for(p, e), NULL);
 			pipeline_put(p, OUT_ESTIMATES, e->id, encode_score_line(e, p->cfg.horizon_days));

@@ -181,7 +181,7 @@ report_note_plan(struct report_state *rs, int dept, const struct plan_msg *m)
 static int
 is_active(const struct employee *e)
 {
-	return e->hired_ms != 0 && !(e->flags & EMP_EXITED);
+	return e->hired_s != 0 && !(e->flags & EMP_EXITED);
 }
 
 static int
@@ -205,7 +205,7 @@ risk_snapshot(struct pipeline *p, const struct report_source *src,
 
 	memset(out, 0, sizeof(*out));
 	while ((e = pipeline_each(p, &sh, &it)) != NULL) {
-		if (!is_active(e) || e->scored_ms == 0 || isnan(e->risk))
+		if (!is_active(e) || e->scored_s == 0 || isnan(e->risk))
 			continue;
 		out->bins[risk_bin(e->risk)]++;
 		out->scored++;
@@ -370,7 +370,7 @@ pipeline_report_at_risk(struct pipeline *p, struct report_employee *out, int max
 			continue;
 		if (n == max && e->risk <= out[low].risk)
 			continue;
-		now = src.clock_ms > e->last_event_ms ? src.clock_ms : e->last_event_ms;
+		now = src.clock_ms > emp_ms(e->last_event_s) ? src.clock_ms : emp_ms(e->last_event_s);
 		model_score_copy(src.model, e, now, &s);
 		struct report_employee *o = &out[n < max ? n++ : low];
 
@@ -378,7 +378,7 @@ pipeline_report_at_risk(struct pipeline *p, struct report_employee *out, int max
 		o->department = strtab_name(features_departments(src.features), e->dept);
 		o->risk = s.risk;
 		o->expected_tenure_days = s.expected_tenure_days;
-		o->alert_fired_ms = e->alert_fired_ms;
+		o->alert_fired_ms = emp_ms(e->alert_fired_s);
 		o->ndrivers = s.ndrivers;
 		memcpy(o->drivers, s.drivers, sizeof(o->drivers));
 		for (int i = low = 0; i < n; i++)

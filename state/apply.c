@@ -55,12 +55,12 @@ fail(char *errbuf, size_t errlen, const char *why)
 static int64_t
 salary_time(const struct employee *e)
 {
-	int64_t t = e->hired_ms;
+	int64_t t = emp_ms(e->hired_s);
 
-	if (e->last_raise_ms > t)
-		t = e->last_raise_ms;
-	if (e->last_promotion_ms > t)
-		t = e->last_promotion_ms;
+	if (emp_ms(e->last_raise_s) > t)
+		t = emp_ms(e->last_raise_s);
+	if (emp_ms(e->last_promotion_s) > t)
+		t = emp_ms(e->last_promotion_s);
 	return t;
 }
 
@@ -68,34 +68,34 @@ static void
 apply_hired(struct model *m, struct employee *e, const struct hr_event *ev)
 {
 	struct features *f = model_features(m);
-	int64_t t = ev->time_ms;
+	int64_t t = emp_time(ev->time_ms);
 	uint64_t mh;
 
 	if (e->flags & EMP_EXITED && !(e->flags & EMP_PROVISIONAL)) {
 		/* rehire after an exit */
 		e->flags &= ~(uint32_t)(EMP_EXITED | EMP_VOLUNTARY);
-		e->exit_ms = 0;
-		if (e->last_raise_ms < t) {
-			e->last_raise_ms = 0;
+		e->exit_s = 0;
+		if (emp_ms(e->last_raise_s) < t) {
+			e->last_raise_s = 0;
 			e->last_raise_pct = 0;
 		}
 	}
 	/* a provisional record may hold newer values from later events */
-	if (e->job_level == 0 || e->last_promotion_ms <= t)
+	if (e->job_level == 0 || emp_ms(e->last_promotion_s) <= t)
 		e->job_level = ev->job_level;
 	if (ev_has(ev->salary) && (e->salary <= 0 || salary_time(e) <= t))
 		e->salary = ev->salary;
 	e->flags &= ~(uint32_t)EMP_PROVISIONAL;
-	e->hired_ms = t;
+	e->hired_s = emp_s(t);
 	e->dept = ev->department[0] != '\0' ?
 	    strtab_intern(features_departments(f), ev->department) : -1;
 	if ((mh = manager_hash(ev->manager_id)) != 0 &&
-	    (e->manager == 0 || e->manager_since_ms <= t)) {
+	    (e->manager == 0 || emp_ms(e->manager_since_s) <= t)) {
 		e->manager = mh;
-		e->manager_since_ms = t;
+		e->manager_since_s = emp_s(t);
 	}
-	if (e->last_promotion_ms < t)
-		e->last_promotion_ms = t;
+	if (emp_ms(e->last_promotion_s) < t)
+		e->last_promotion_s = emp_s(t);
 	features_set_attrs(f, e, ev->attrs, ev->nattrs, t);
 	model_note_salary(m, e->dept, e->job_level, e->salary);
 }
@@ -134,7 +134,7 @@ static void
 apply_compensation(struct model *m, struct employee *e,
     const struct hr_event *ev)
 {
-	int64_t t = ev->time_ms;
+	int64_t t = emp_time(ev->time_ms);
 	double amount = 0, before, pct = NAN, ns;
 
 	(void)comp_amount(e, ev, &amount);
@@ -152,7 +152,7 @@ apply_compensation(struct model *m, struct employee *e,
 		e->salary = ns;
 		model_note_salary(m, e->dept, e->job_level, ns);
 	}
-	e->last_raise_ms = t;
+	e->last_raise_s = emp_s(t);
 	e->last_raise_pct = pct;
 }
 
@@ -160,19 +160,19 @@ static void
 apply_manager(struct employee *e, const struct hr_event *ev)
 {
 	uint64_t mh = manager_hash(ev->manager_id);
-	int64_t t = ev->time_ms;
+	int64_t t = emp_time(ev->time_ms);
 
 	if (mh == e->manager) {
-		if (t < e->manager_since_ms)
-			e->manager_since_ms = t;	/* same manager, earlier */
+		if (t < emp_ms(e->manager_since_s))
+			e->manager_since_s = emp_s(t);	/* same manager, earlier */
 		return;
 	}
 	/* A first assignment (no manager known) is not a change. */
 	if (e->manager != 0)
 		window_add(&e->manager_changes, t, 1);
-	if (e->manager == 0 || t >= e->manager_since_ms) {
+	if (e->manager == 0 || t >= emp_ms(e->manager_since_s)) {
 		e->manager = mh;
-		e->manager_since_ms = t;
+		e->manager_since_s = emp_s(t);
 	}
 }
 
@@ -187,7 +187,7 @@ refusal(const struct employee *e, const struct hr_event *ev, char *errbuf,
 	switch (ev->type) {
 	case EV_HIRED:
 		if (!(e->flags & EMP_PROVISIONAL) &&
-		    !(e->flags & EMP_EXITED && ev->time_ms > e->exit_ms))
+		    !(e->flags & EMP_EXITED && emp_time(ev->time_ms) > emp_ms(e->exit_s)))
 			return fail(errbuf, errlen, "employee already hired");
 		return 0;
 	case EV_REVIEW:
@@ -224,27 +224,27 @@ static void
 change(struct model *m, struct employee *e, const struct hr_event *ev)
 {
 	struct features *f = model_features(m);
-	int64_t t = ev->time_ms;
+	int64_t t = emp_time(ev->time_ms);
 
 	switch (ev->type) {
 	case EV_HIRED:
 		apply_hired(m, e, ev);
 		break;
 	case EV_REVIEW:
-		if (!(e->flags & EMP_HAS_REVIEW) || t >= e->review_ms) {
+		if (!(e->flags & EMP_HAS_REVIEW) || t >= emp_ms(e->review_s)) {
 			e->rating = ev->rating;
 			e->potential = ev->potential;
-			e->review_ms = t;
+			e->review_s = emp_s(t);
 			e->flags |= EMP_HAS_REVIEW;
 		}
 		break;
 	case EV_SURVEY:
-		if (!(e->flags & EMP_HAS_SURVEY) || t >= e->survey_ms) {
+		if (!(e->flags & EMP_HAS_SURVEY) || t >= emp_ms(e->survey_s)) {
 			e->satisfaction = ev->satisfaction;
 			e->engagement = ev->engagement;
 			e->intent_to_stay = ev->intent_to_stay;
 			e->work_life_balance = ev->work_life_balance;
-			e->survey_ms = t;
+			e->survey_s = emp_s(t);
 			e->flags |= EMP_HAS_SURVEY;
 		}
 		break;
@@ -254,19 +254,19 @@ change(struct model *m, struct employee *e, const struct hr_event *ev)
 	case EV_TRAINING:
 		window_add(&e->training, t, ev->hours);
 		if (ev_has(ev->assessment) &&
-		    (!(e->flags & EMP_HAS_ABILITY) || t >= e->ability_ms)) {
+		    (!(e->flags & EMP_HAS_ABILITY) || t >= emp_ms(e->ability_s))) {
 			e->ability = ev->assessment;
-			e->ability_ms = t;
+			e->ability_s = emp_s(t);
 			e->flags |= EMP_HAS_ABILITY;
 		}
 		break;
 	case EV_PROMOTION:
-		if (t >= e->last_promotion_ms) {
+		if (t >= emp_ms(e->last_promotion_s)) {
 			if (ev->job_level > 0)
 				e->job_level = ev->job_level;
 			if (ev_has(ev->new_salary) && ev->new_salary > 0)
 				e->salary = ev->new_salary;
-			e->last_promotion_ms = t;
+			e->last_promotion_s = emp_s(t);
 			model_note_salary(m, e->dept, e->job_level, e->salary);
 		}
 		break;
@@ -283,15 +283,15 @@ change(struct model *m, struct employee *e, const struct hr_event *ev)
 		e->flags |= EMP_EXITED;
 		if (ev->voluntary)
 			e->flags |= EMP_VOLUNTARY;
-		e->exit_ms = t;
+		e->exit_s = emp_s(t);
 		break;
 	case EV_ERASED:
 	case EV__COUNT:
 	default:
 		return;		/* refusal() and state_apply() keep these out */
 	}
-	if (t > e->last_event_ms)
-		e->last_event_ms = t;
+	if (t > emp_ms(e->last_event_s))
+		e->last_event_s = emp_s(t);
 }
 
 /* See model.h and the file comment. */

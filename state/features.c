@@ -575,11 +575,11 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
 	x[F_INTENT] = e->flags & EMP_HAS_SURVEY ? e->intent_to_stay : NAN;
 	x[F_WLB] = e->flags & EMP_HAS_SURVEY ? e->work_life_balance : NAN;
 	x[F_RATING] = e->flags & EMP_HAS_REVIEW ? e->rating : NAN;
-	if (e->last_raise_ms != 0) {
-		x[F_MONTHS_SINCE_RAISE] = months_between(e->last_raise_ms, now_ms);
+	if (e->last_raise_s != 0) {
+		x[F_MONTHS_SINCE_RAISE] = months_between(emp_ms(e->last_raise_s), now_ms);
 		x[F_LAST_RAISE_PCT] = e->last_raise_pct;
-	} else if (e->hired_ms != 0) {
-		x[F_MONTHS_SINCE_RAISE] = months_between(e->hired_ms, now_ms);
+	} else if (e->hired_s != 0) {
+		x[F_MONTHS_SINCE_RAISE] = months_between(emp_ms(e->hired_s), now_ms);
 		x[F_LAST_RAISE_PCT] = 0;
 	} else {
 		x[F_MONTHS_SINCE_RAISE] = NAN;
@@ -588,10 +588,10 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
 	med = features_pay_median(f, e->dept, e->job_level);
 	x[F_RELATIVE_PAY] = e->salary > 0 && isfinite(med) && med > 0 ?
 	    e->salary / med : 1.0;
-	x[F_MONTHS_SINCE_PROMOTION] = e->last_promotion_ms != 0 ?
-	    months_between(e->last_promotion_ms, now_ms) : NAN;
-	x[F_MONTHS_WITH_MANAGER] = e->manager != 0 && e->manager_since_ms != 0 ?
-	    months_between(e->manager_since_ms, now_ms) : NAN;
+	x[F_MONTHS_SINCE_PROMOTION] = e->last_promotion_s != 0 ?
+	    months_between(emp_ms(e->last_promotion_s), now_ms) : NAN;
+	x[F_MONTHS_WITH_MANAGER] = e->manager != 0 && e->manager_since_s != 0 ?
+	    months_between(emp_ms(e->manager_since_s), now_ms) : NAN;
 	x[F_MANAGER_CHANGES] = window_count(&e->manager_changes, now_ms);
 	x[F_TRAINING_HOURS] = window_sum(&e->training, now_ms);
 	x[F_ABILITY] = e->flags & EMP_HAS_ABILITY ? e->ability : NAN;

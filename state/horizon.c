@@ -64,7 +64,7 @@ double
 model_lp_variance(struct model *m, const struct employee *e, int64_t now_ms)
 {
 	double x[FEATURES_MAX], v[FEATURES_MAX], z[FEATURES_MAX], w[FEATURES_MAX];
-	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
+	if (e->hired_s == 0 || (e->flags & EMP_EXITED))
 		return 0;
 	(void)model_horizon_lp(m, e, now_ms, x, v, z, w);
 	return model_fit_lp_var(m->fit, w);

@@ -249,7 +249,7 @@ std_update(struct model *m, const double *x, int n, double w)
 static double
 tenure_days(const struct employee *e, int64_t t_ms)
 {
-	double d = (double)(t_ms - e->hired_ms) / (double)MS_PER_DAY;
+	double d = (double)(t_ms - emp_ms(e->hired_s)) / (double)MS_PER_DAY;
 
 	return d > 0 ? d : 0;
 }
@@ -277,7 +277,7 @@ expose(struct model *m, struct employee *e, int64_t start, int64_t end, int d_la
 		band = hazard_band(tenure_days(e, t));
 		next = end;
 		if (band + 1 < HAZARD_BANDS) {
-			edge = e->hired_ms +
+			edge = emp_ms(e->hired_s) +
 			    (int64_t)(hazard_band_edge_days[band + 1] * (double)MS_PER_DAY);
 			if (edge > t && edge < next)
 				next = edge;
@@ -319,19 +319,19 @@ take_prev(const struct employee *e, const struct hr_event *ev,
 	prev->ok = 0;
 	prev->survey_gap_days = 0;
 	if (ev->type == EV_SURVEY && (e->flags & EMP_HAS_SURVEY) &&
-	    e->survey_ms < ev->time_ms) {
-		sat_x(e, e->survey_ms, prev->x);
+	    emp_ms(e->survey_s) < emp_time(ev->time_ms)) {
+		sat_x(e, emp_ms(e->survey_s), prev->x);
 		prev->y = e->satisfaction;
 		prev->ok = 1;
 		prev->survey[0] = e->satisfaction;
 		prev->survey[1] = e->engagement;
 		prev->survey[2] = e->intent_to_stay;
 		prev->survey[3] = e->work_life_balance;
-		prev->survey_gap_days = (double)(ev->time_ms - e->survey_ms) /
+		prev->survey_gap_days = (double)(emp_time(ev->time_ms) - emp_ms(e->survey_s)) /
 		    (double)MS_PER_DAY;
 	} else if (ev->type == EV_TRAINING && (e->flags & EMP_HAS_ABILITY) &&
-	    e->ability_ms < ev->time_ms) {
-		abil_x(e, e->ability_ms, prev->x);
+	    emp_ms(e->ability_s) < emp_time(ev->time_ms)) {
+		abil_x(e, emp_ms(e->ability_s), prev->x);
 		prev->y = e->ability;
 		prev->ok = 1;
 	}
@@ -349,8 +349,8 @@ entry_floor(const struct model *m)
 static int64_t
 interval_start(const struct employee *e, int64_t floor)
 {
-	int64_t start = e->interval_start_ms > e->hired_ms ? e->interval_start_ms :
-	    e->hired_ms;
+	int64_t start = emp_ms(e->interval_start_s) > emp_ms(e->hired_s) ? emp_ms(e->interval_start_s) :
+	    emp_ms(e->hired_s);
 
 	return start < floor ? floor : start;
 }
@@ -361,7 +361,7 @@ void
 model_pre_apply(struct model *m, struct employee *e, const struct hr_event *ev,
     struct model_prev *prev)
 {
-	int64_t start, floor, end = ev->time_ms;
+	int64_t start, floor, end = emp_time(ev->time_ms);
 	int vol = ev->type == EV_EXITED && ev->voluntary;
 
 	take_prev(e, ev, prev);
@@ -369,7 +369,7 @@ model_pre_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 		return;
 	if (ev->type == EV_EXITED)
 		truncation_note_exit(&m->trunc, end);	/* exits are reported */
-	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
+	if (e->hired_s == 0 || (e->flags & EMP_EXITED))
 		return;
 	floor = entry_floor(m);
 	if (end <= floor)
@@ -377,10 +377,10 @@ model_pre_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 	start = interval_start(e, floor);
 	if (end > start) {
 		expose(m, e, start, end, vol);
-		e->interval_start_ms = end;
+		e->interval_start_s = emp_s(end);
 		return;
 	}
-	e->interval_start_ms = start;
+	e->interval_start_s = emp_s(start);
 	if (vol)	/* late exit: its time at risk is already counted */
 		expose_piece(m, e, model_dim(m), hazard_band(tenure_days(e, end)),
 		    end, end, 1);
@@ -396,25 +396,25 @@ accrue(struct model *m, struct employee *e, int64_t now_ms)
 {
 	int64_t start, floor;
 
-	if (e->hired_ms == 0 || (e->flags & EMP_EXITED) ||
+	if (e->hired_s == 0 || (e->flags & EMP_EXITED) ||
 	    (floor = entry_floor(m)) == INT64_MAX)
 		return;
 	start = interval_start(e, floor);
 	if (now_ms - start < (int64_t)(ACCRUE_MIN_DAYS * MS_PER_DAY))
 		return;
 	expose(m, e, start, now_ms, 0);
-	e->interval_start_ms = now_ms;
+	e->interval_start_s = emp_s(now_ms);
 }
 
 /* Takes decide's alert fields into the per-employee bookkeeping. */
 static void
 sync_alerts(struct model *m, struct employee *e)
 {
-	if (e->alert_fired_ms != 0 && e->alert_fired_ms != e->alert_last_ms) {
-		e->alert_last_ms = e->alert_fired_ms;
+	if (e->alert_fired_s != 0 && e->alert_fired_s != e->alert_last_s) {
+		e->alert_last_s = e->alert_fired_s;
 		/* one outcome per alert; a new one while another waits merges */
-		if (e->alert_eval_ms == 0)
-			e->alert_eval_ms = e->alert_fired_ms;
+		if (e->alert_eval_s == 0)
+			e->alert_eval_s = e->alert_fired_s;
 	}
 }
 
@@ -459,25 +459,25 @@ model_exit(struct model *m, struct employee *e, int64_t t, int voluntary)
 		if (!isnan(leaver))
 			quality_exit(m->q, leaver);
 		had = (e->flags & EMP_FIRING) ||
-		    (e->alert_last_ms != 0 && t >= e->alert_last_ms &&
-		     t - e->alert_last_ms <= h);
+		    (e->alert_last_s != 0 && t >= emp_ms(e->alert_last_s) &&
+		     t - emp_ms(e->alert_last_s) <= h);
 		quality_exit_alerted(m->q, had);
 	}
-	if (e->calib_ms != 0 && t >= e->calib_ms) {
-		if (t - e->calib_ms > h)
+	if (e->calib_s != 0 && t >= emp_ms(e->calib_s)) {
+		if (t - emp_ms(e->calib_s) > h)
 			quality_calibration(m->q, e->calib_decile, e->calib_risk, 0);
 		else if (voluntary)
 			quality_calibration(m->q, e->calib_decile, e->calib_risk, 1);
 		/* else: involuntary inside the horizon censors it */
 	}
-	e->calib_ms = 0;
-	if (e->alert_eval_ms != 0 && t >= e->alert_eval_ms) {
-		if (t - e->alert_eval_ms > h)
+	e->calib_s = 0;
+	if (e->alert_eval_s != 0 && t >= emp_ms(e->alert_eval_s)) {
+		if (t - emp_ms(e->alert_eval_s) > h)
 			quality_alert_outcome(m->q, 0);
 		else if (voluntary)
 			quality_alert_outcome(m->q, 1);
 	}
-	e->alert_eval_ms = 0;
+	e->alert_eval_s = 0;
 }
 
 /* See model_internal.h: what the model learns from ev once the record
@@ -486,14 +486,14 @@ void
 model_post_apply(struct model *m, struct employee *e, const struct hr_event *ev,
     const struct model_prev *prev)
 {
-	int64_t t = ev->time_ms;
+	int64_t t = emp_time(ev->time_ms);
 	double x[3];
 
 	switch (ev->type) {
 	case EV_HIRED:
-		if (e->hired_ms != 0 && e->interval_start_ms < e->hired_ms)
-			e->interval_start_ms = e->hired_ms;
-		truncation_note_hire(&m->trunc, e->hired_ms);
+		if (e->hired_s != 0 && emp_ms(e->interval_start_s) < emp_ms(e->hired_s))
+			e->interval_start_s = e->hired_s;
+		truncation_note_hire(&m->trunc, emp_ms(e->hired_s));
 		break;
 	case EV_SURVEY:
 		if (!ev_has(ev->satisfaction))
@@ -528,7 +528,7 @@ model_post_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 		break;
 	}
 	/* the imputation means: the record's known values after the event */
-	if (e->hired_ms != 0 && !(e->flags & EMP_EXITED)) {
+	if (e->hired_s != 0 && !(e->flags & EMP_EXITED)) {
 		features_vector(m->feat, e, t, m->x);
 		std_update(m, m->x, model_dim(m), 1.0);
 	}
@@ -570,10 +570,10 @@ score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
 	int n = f->dim, j, i, best, used[FEATURES_MAX];
 
 	memset(out, 0, sizeof(*out));
-	if (e->hired_ms == 0)
+	if (e->hired_s == 0)
 		return;		/* provisional: no tenure, not scored (risk 0) */
 	if (e->flags & EMP_EXITED) {
-		out->expected_tenure_days = tenure_days(e, e->exit_ms);
+		out->expected_tenure_days = tenure_days(e, emp_ms(e->exit_s));
 		return;
 	}
 	eta = model_horizon_lp(m, e, now_ms, x, v, z, w);
@@ -631,10 +631,10 @@ model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *o
 	score_compute(m, e, now_ms, m->x, m->z, &s);
 	e->risk = s.risk;
 	e->expected_tenure_days = s.expected_tenure_days;
-	e->scored_ms = now_ms;
+	e->scored_s = emp_s(now_ms);
 	if (out != NULL)
 		*out = s;
-	if (e->hired_ms == 0 || (e->flags & EMP_EXITED))
+	if (e->hired_s == 0 || (e->flags & EMP_EXITED))
 		return;
 
 	quality_update_risk(m->q, (e->model_flags & MODEL_IN_TREE) ?
@@ -643,20 +643,20 @@ model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *o
 	e->model_tree_risk = s.risk;
 
 	/* calibration: resolve a snapshot whose horizon passed, open one */
-	if (e->calib_ms != 0 && now_ms - e->calib_ms >= h) {
+	if (e->calib_s != 0 && now_ms - emp_ms(e->calib_s) >= h) {
 		quality_calibration(m->q, e->calib_decile, e->calib_risk, 0);
-		e->calib_ms = 0;
+		e->calib_s = 0;
 	}
-	if (e->calib_ms == 0) {
-		e->calib_ms = now_ms;
+	if (e->calib_s == 0) {
+		e->calib_s = emp_s(now_ms);
 		e->calib_risk = s.risk;
 		e->calib_decile = quality_decile(m->q, s.risk);
 	}
 
 	sync_alerts(m, e);
-	if (e->alert_eval_ms != 0 && now_ms - e->alert_eval_ms > h) {
+	if (e->alert_eval_s != 0 && now_ms - emp_ms(e->alert_eval_s) > h) {
 		quality_alert_outcome(m->q, 0);
-		e->alert_eval_ms = 0;
+		e->alert_eval_s = 0;
 	}
 	sync_groups(m, e);
 }

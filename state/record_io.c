@@ -9,6 +9,10 @@
  * (the shards' statistics use the same ids), and the loader checks every
  * id against it.
  *
+ * Format 4 (issue 13 item 2) writes what the record holds at the width it
+ * holds it: times as u32 seconds, floats as their 32 IEEE 754 bits, the
+ * flags as a byte; doubles stay doubles.
+ *
  * The loader trusts nothing: every count, length, string, flag and range
  * is checked, and a failure marks the reader failed. It never leaves a
  * half-filled record in a table: the caller loads into scratch and copies
@@ -26,29 +30,44 @@
 #define JOB_LEVEL_MAX   15		/* as decode_data.c accepts */
 #define DECILES         10		/* CALIBRATION_BINS of model.h */
 
-/* A window: its newest month, then its 12 monthly sums (as f64). */
+/* A float as its bits (NaN kept, as wbuf_f64()). */
+static void
+wbuf_f32(struct wbuf *w, float v)
+{
+	uint32_t b;
+
+	memcpy(&b, &v, sizeof(b));
+	wbuf_u32(w, b);
+}
+
+static float
+rbuf_f32(struct rbuf *r)
+{
+	uint32_t b = rbuf_u32(r);
+	float v;
+
+	memcpy(&v, &b, sizeof(v));
+	return v;
+}
+
+/* A window: its newest month, then its 12 monthly sums. */
 static void
 window_save(struct wbuf *w, const struct window *win)
 {
 	wbuf_u32(w, (uint32_t)win->month);
 	for (int i = 0; i < WINDOW_MONTHS; i++)
-		wbuf_f64(w, win->v[i]);
+		wbuf_f32(w, win->v[i]);
 }
 
 static void
 window_load(struct rbuf *r, struct window *win)
 {
-	double v;
-
 	win->month = (int32_t)rbuf_u32(r);
-	for (int i = 0; i < WINDOW_MONTHS; i++) {
-		v = rbuf_f64(r);
-		if (!isfinite(v) || fabs(v) > 3e38) {
+	for (int i = 0; i < WINDOW_MONTHS; i++)
+		if (!isfinite(win->v[i] = rbuf_f32(r))) {
 			rbuf_fail(r);
 			return;
 		}
-		win->v[i] = (float)v;
-	}
 }
 
 /* A tally: its newest month, then its 12 monthly counts. */
@@ -75,7 +94,7 @@ attrs_save(struct wbuf *w, const struct employee *e)
 	wbuf_u64(w, e->attr_set);
 	for (int s = 0; s < ATTR_FEATURES_MAX; s++)
 		if (e->attr_set & (1ULL << s))
-			wbuf_f64(w, emp_attr_get(e, s));
+			wbuf_f32(w, (float)emp_attr_get(e, s));
 }
 
 static void
@@ -83,7 +102,7 @@ attrs_load(struct rbuf *r, struct employee *e, const struct features *f)
 {
 	int n = features_attr_slots(f);
 	uint64_t set = rbuf_u64(r);
-	double v;
+	float v;
 
 	if (n < 64 && (set >> n) != 0) {
 		rbuf_fail(r);
@@ -91,7 +110,7 @@ attrs_load(struct rbuf *r, struct employee *e, const struct features *f)
 	}
 	for (int s = 0; s < ATTR_FEATURES_MAX && !r->failed; s++)
 		if ((set & (1ULL << s)) &&
-		    (!isfinite(v = rbuf_f64(r)) || emp_attr_put(e, s, v) == -1))
+		    (!isfinite(v = rbuf_f32(r)) || emp_attr_put(e, s, v) == -1))
 			rbuf_fail(r);
 }
 
@@ -132,28 +151,28 @@ void
 record_save(struct wbuf *w, const struct employee *e, struct features *f)
 {
 	wbuf_str(w, e->id);
-	wbuf_u32(w, e->flags);
-	wbuf_i64(w, e->hired_ms);
-	wbuf_i64(w, e->exit_ms);
-	wbuf_i64(w, e->last_event_ms);
-	wbuf_u32(w, (uint32_t)e->dept);	/* -1 (unknown) as 0xffffffff */
+	wbuf_u8(w, e->flags);
+	wbuf_u32(w, e->hired_s);
+	wbuf_u32(w, e->exit_s);
+	wbuf_u32(w, e->last_event_s);
+	wbuf_u16(w, (uint16_t)e->dept);	/* -1 (unknown) as 0xffff */
 	wbuf_u8(w, (uint8_t)e->job_level);
 	wbuf_f64(w, e->salary);
 	wbuf_u64(w, e->manager);
-	wbuf_i64(w, e->manager_since_ms);
-	wbuf_i64(w, e->last_raise_ms);
-	wbuf_f64(w, e->last_raise_pct);
-	wbuf_i64(w, e->last_promotion_ms);
-	wbuf_f64(w, e->satisfaction);
-	wbuf_f64(w, e->engagement);
-	wbuf_f64(w, e->intent_to_stay);
-	wbuf_f64(w, e->work_life_balance);
-	wbuf_i64(w, e->survey_ms);
-	wbuf_f64(w, e->rating);
-	wbuf_f64(w, e->potential);
-	wbuf_i64(w, e->review_ms);
-	wbuf_f64(w, e->ability);
-	wbuf_i64(w, e->ability_ms);
+	wbuf_u32(w, e->manager_since_s);
+	wbuf_u32(w, e->last_raise_s);
+	wbuf_f32(w, e->last_raise_pct);
+	wbuf_u32(w, e->last_promotion_s);
+	wbuf_f32(w, e->satisfaction);
+	wbuf_f32(w, e->engagement);
+	wbuf_f32(w, e->intent_to_stay);
+	wbuf_f32(w, e->work_life_balance);
+	wbuf_u32(w, e->survey_s);
+	wbuf_f32(w, e->rating);
+	wbuf_f32(w, e->potential);
+	wbuf_u32(w, e->review_s);
+	wbuf_f32(w, e->ability);
+	wbuf_u32(w, e->ability_s);
 	window_save(w, &e->incentive);
 	window_save(w, &e->training);
 	tally_save(w, &e->care);
@@ -161,20 +180,20 @@ record_save(struct wbuf *w, const struct employee *e, struct features *f)
 	attrs_save(w, e);
 	protected_save(w, e, f);
 	/* the model's bookkeeping */
-	wbuf_i64(w, e->interval_start_ms);
+	wbuf_u32(w, e->interval_start_s);
 	wbuf_f64(w, e->risk);
 	wbuf_f64(w, e->expected_tenure_days);
-	wbuf_i64(w, e->scored_ms);
-	wbuf_u32(w, e->model_flags);
+	wbuf_u32(w, e->scored_s);
+	wbuf_u8(w, e->model_flags);
 	wbuf_f64(w, e->model_tree_risk);
-	wbuf_i64(w, e->calib_ms);
-	wbuf_f64(w, e->calib_risk);
+	wbuf_u32(w, e->calib_s);
+	wbuf_f32(w, e->calib_risk);
 	wbuf_u8(w, (uint8_t)e->calib_decile);
-	wbuf_i64(w, e->alert_eval_ms);
-	wbuf_i64(w, e->alert_last_ms);
+	wbuf_u32(w, e->alert_eval_s);
+	wbuf_u32(w, e->alert_last_s);
 	/* the alert episode */
 	wbuf_u32(w, e->episode);
-	wbuf_i64(w, e->alert_fired_ms);
+	wbuf_u32(w, e->alert_fired_s);
 	wbuf_u64(w, e->alert_h[0]);
 	wbuf_u64(w, e->alert_h[1]);
 	/* the rescoring timer (pipeline/rescore.c), 0 when none */
@@ -206,36 +225,39 @@ unit_or_nan(double v)
 static int
 load_facts(struct rbuf *r, struct employee *e, char *idbuf, struct features *f)
 {
+	uint8_t job_level;
+
 	rbuf_str(r, idbuf, EMPLOYEE_ID_MAX + 1);
 	e->id = idbuf;
-	e->flags = rbuf_u32(r);
-	e->hired_ms = rbuf_i64(r);
-	e->exit_ms = rbuf_i64(r);
-	e->last_event_ms = rbuf_i64(r);
-	e->dept = (int)rbuf_u32(r);
-	e->job_level = rbuf_u8(r);
+	e->flags = rbuf_u8(r);
+	e->hired_s = rbuf_u32(r);
+	e->exit_s = rbuf_u32(r);
+	e->last_event_s = rbuf_u32(r);
+	e->dept = (int16_t)rbuf_u16(r);
+	job_level = rbuf_u8(r);
+	e->job_level = (int8_t)job_level;
 	e->salary = rbuf_f64(r);
 	e->manager = rbuf_u64(r);
-	e->manager_since_ms = rbuf_i64(r);
-	e->last_raise_ms = rbuf_i64(r);
-	e->last_raise_pct = rbuf_f64(r);
-	e->last_promotion_ms = rbuf_i64(r);
-	e->satisfaction = rbuf_f64(r);
-	e->engagement = rbuf_f64(r);
-	e->intent_to_stay = rbuf_f64(r);
-	e->work_life_balance = rbuf_f64(r);
-	e->survey_ms = rbuf_i64(r);
-	e->rating = rbuf_f64(r);
-	e->potential = rbuf_f64(r);
-	e->review_ms = rbuf_i64(r);
-	e->ability = rbuf_f64(r);
-	e->ability_ms = rbuf_i64(r);
+	e->manager_since_s = rbuf_u32(r);
+	e->last_raise_s = rbuf_u32(r);
+	e->last_raise_pct = rbuf_f32(r);
+	e->last_promotion_s = rbuf_u32(r);
+	e->satisfaction = rbuf_f32(r);
+	e->engagement = rbuf_f32(r);
+	e->intent_to_stay = rbuf_f32(r);
+	e->work_life_balance = rbuf_f32(r);
+	e->survey_s = rbuf_u32(r);
+	e->rating = rbuf_f32(r);
+	e->potential = rbuf_f32(r);
+	e->review_s = rbuf_u32(r);
+	e->ability = rbuf_f32(r);
+	e->ability_s = rbuf_u32(r);
 	if (r->failed)
 		return -1;
 	if (e->dept < -1 || e->dept >= strtab_count(features_departments(f)))
 		return rbuf_fail(r) - 1;
 	if (!valid_id(e->id) || (e->flags & ~EMP_FLAGS_ALL) ||
-	    e->job_level > JOB_LEVEL_MAX || isinf(e->salary) || e->salary < 0)
+	    job_level > JOB_LEVEL_MAX || isinf(e->salary) || e->salary < 0)
 		return rbuf_fail(r) - 1;
 	return 0;
 }
@@ -255,19 +277,19 @@ record_load(struct rbuf *r, struct employee *e, char idbuf[EMPLOYEE_ID_MAX + 1],
 	tally_load(r, &e->manager_changes);
 	attrs_load(r, e, f);
 	protected_load(r, e, f);
-	e->interval_start_ms = rbuf_i64(r);
+	e->interval_start_s = rbuf_u32(r);
 	e->risk = rbuf_f64(r);
 	e->expected_tenure_days = rbuf_f64(r);
-	e->scored_ms = rbuf_i64(r);
-	e->model_flags = rbuf_u32(r);
+	e->scored_s = rbuf_u32(r);
+	e->model_flags = rbuf_u8(r);
 	e->model_tree_risk = rbuf_f64(r);
-	e->calib_ms = rbuf_i64(r);
-	e->calib_risk = rbuf_f64(r);
+	e->calib_s = rbuf_u32(r);
+	e->calib_risk = rbuf_f32(r);
 	e->calib_decile = rbuf_u8(r);
-	e->alert_eval_ms = rbuf_i64(r);
-	e->alert_last_ms = rbuf_i64(r);
+	e->alert_eval_s = rbuf_u32(r);
+	e->alert_last_s = rbuf_u32(r);
 	e->episode = rbuf_u32(r);
-	e->alert_fired_ms = rbuf_i64(r);
+	e->alert_fired_s = rbuf_u32(r);
 	e->alert_h[0] = rbuf_u64(r);
 	e->alert_h[1] = rbuf_u64(r);
 	e->due_min = rbuf_u32(r);

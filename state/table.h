@@ -60,43 +60,59 @@ struct tally {
 };
 
 /*
+ * Record times are 32-bit whole seconds since 1970 (issue 13 item 2), 0
+ * meaning none: 1970-01-01 up to 2106-02-07. The decoder refuses event
+ * times from EMP_TIME_LIMIT_MS on (pipeline/decode.c, a DLQ reason), which
+ * leaves six years for the times derived from them (a score a day past
+ * the clock, an outcome a horizon after an alert), and emp_s() saturates
+ * instead of wrapping. A time is truncated to its second when stored, and
+ * state_apply() takes the event's time at that resolution, so "latest
+ * value" comparisons and exposure pieces agree with what the record keeps;
+ * HR events carry no meaning below a second.
+ */
+#define EMP_TIME_LIMIT_MS 4102444800000LL	/* 2100-01-01T00:00:00Z */
+
+static inline int64_t
+emp_ms(uint32_t s)
+{
+	return (int64_t)s * 1000;
+}
+
+static inline uint32_t
+emp_s(int64_t ms)
+{
+	if (ms <= 0)
+		return 0;
+	return ms / 1000 >= (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)(ms / 1000);
+}
+
+/* ms at the resolution of a record time. */
+static inline int64_t
+emp_time(int64_t ms)
+{
+	return emp_ms(emp_s(ms));
+}
+
+/*
  * One employee. Grouped by size so that nothing pads (8-byte fields, then
- * 4, 2, 1); within a group, by owner. Survey-like values are floats (a
- * 0..100 scale needs no more; the last score stays double because exit
- * alerts and plans publish it as it was computed), ids and the
- * alert's cause live outside (table.c, decide.c), attributes take room
- * only for what the employee has (record.c).
+ * 4, 2, 1); within a group, by owner. Times are seconds (above), the
+ * fields named _s. Survey-like values are floats (a 0..100 scale needs no
+ * more; the last score stays double because exit alerts and plans publish
+ * it as it was computed), ids and the alert's cause live outside
+ * (table.c, decide.c), attributes take room only for what the employee
+ * has (record.c).
  */
 struct employee {
 	const char	*id;		/* in the table's arena (table.c), NULL when free */
-	int64_t		hired_ms;		/* 0 while provisional */
-	int64_t		exit_ms;
-	int64_t		last_event_ms;		/* latest event time applied */
 	double		salary;			/* yearly, 0 unknown */
 	uint64_t	manager;		/* hash of manager id, 0 none */
-	int64_t		manager_since_ms;
-	int64_t		last_raise_ms;		/* 0 never */
-	int64_t		last_promotion_ms;	/* 0 never: hire counts */
-	/* the times the latest values below took effect */
-	int64_t		survey_ms, review_ms, ability_ms;
-
-	/* model bookkeeping (owned by state/model.c) */
-	int64_t		interval_start_ms;	/* open exposure interval */
-	int64_t		scored_ms;
-	double		model_tree_risk;	/* risk held in quality's histogram */
 	/* the last score, doubles: exit alerts and plans publish them */
-	double		risk;			/* 0..1 */
+	double		risk;			/* 0..1 (model.c) */
 	double		expected_tenure_days;
-	int64_t		calib_ms;		/* open calibration snapshot, 0 none */
-	int64_t		alert_eval_ms;		/* alert awaiting its outcome, 0 none */
-	int64_t		alert_last_ms;		/* latest alert firing, 0 never */
-
-	/* alert episode (owned by pipeline/decide.c) */
-	int64_t		alert_fired_ms;
+	double		model_tree_risk;	/* risk held in quality's histogram */
 	/* the alert id's hash over the employee and the input that opened the
-	 * episode, to be finished with alert_fired_ms (decide.c) */
+	 * episode, to be finished with alert_fired_s (decide.c) */
 	uint64_t	alert_h[2];
-
 	/* attributes mapped through the registry in struct features; read
 	 * and written with emp_attr_get() / emp_attr_put() (record.c) */
 	uint64_t	attr_set;		/* bit i: slot i was given */
@@ -107,7 +123,22 @@ struct employee {
 		float	*ext;			/* all of them by slot (attr_ext) */
 	}		attr_val;
 
-	uint32_t	flags;			/* enum emp_flag */
+	uint32_t	hired_s;		/* 0 while provisional */
+	uint32_t	exit_s;
+	uint32_t	last_event_s;		/* latest event time applied */
+	uint32_t	manager_since_s;
+	uint32_t	last_raise_s;		/* 0 never */
+	uint32_t	last_promotion_s;	/* 0 never: hire counts */
+	/* the times the latest values below took effect */
+	uint32_t	survey_s, review_s, ability_s;
+	/* model bookkeeping (owned by state/model.c) */
+	uint32_t	interval_start_s;	/* open exposure interval */
+	uint32_t	scored_s;
+	uint32_t	calib_s;		/* open calibration snapshot, 0 none */
+	uint32_t	alert_eval_s;		/* alert awaiting its outcome, 0 none */
+	uint32_t	alert_last_s;		/* latest alert firing, 0 never */
+	uint32_t	alert_fired_s;		/* the episode's (pipeline/decide.c) */
+
 	float		last_raise_pct;		/* % of the salary before it */
 	/* latest values by event time */
 	float		satisfaction, engagement, intent_to_stay, work_life_balance;
@@ -125,7 +156,8 @@ struct employee {
 	struct tally	manager_changes;	/* manager changes */
 
 	int16_t		dept;			/* strtab id, -1 unknown */
-	int16_t		job_level;		/* 0 unknown */
+	uint8_t		flags;			/* enum emp_flag */
+	int8_t		job_level;		/* 0 unknown, 1..15 */
 	uint8_t		model_flags;		/* MODEL_* bits (model.c) */
 	int8_t		calib_decile;		/* (model.c) */
 	uint8_t		attr_ext;		/* 1: attr_val.ext */

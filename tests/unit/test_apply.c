@@ -124,10 +124,10 @@ test_compensation(void)
 	emp_new(&e);
 	hire(&e, T0, "Sales", 3, 50000);
 	CHECK(!(e.flags & EMP_PROVISIONAL));
-	CHECK(e.hired_ms == T0 && e.last_promotion_ms == T0);
+	CHECK(emp_ms(e.hired_s) == T0 && emp_ms(e.last_promotion_s) == T0);
 	CHECK(e.salary == 50000 && e.job_level == 3 && e.dept >= 0);
 	CHECK_STR(strtab_name(features_departments(feat), e.dept), "Sales");
-	CHECK(e.manager != 0 && e.manager_since_ms == T0);
+	CHECK(e.manager != 0 && emp_ms(e.manager_since_s) == T0);
 
 	/* raise by amount: 5000 on 50000 = 10 %, salary 55000 */
 	ev_new(&ev, EV_COMPENSATION, T0 + 100 * DAY);
@@ -136,7 +136,7 @@ test_compensation(void)
 	CHECK(apply(&e, &ev) == 0);
 	CHECK_NEAR(e.salary, 55000, 1e-9);
 	CHECK_NEAR(e.last_raise_pct, 10, 1e-9);
-	CHECK(e.last_raise_ms == T0 + 100 * DAY);
+	CHECK(emp_ms(e.last_raise_s) == T0 + 100 * DAY);
 	CHECK_NEAR(window_sum(&e.incentive, T0 + 100 * DAY), 10, 1e-5);
 
 	/* bonus: % of the salary in force before it (55000), salary unchanged */
@@ -145,7 +145,7 @@ test_compensation(void)
 	ev.amount = 5500;
 	CHECK(apply(&e, &ev) == 0);
 	CHECK_NEAR(e.salary, 55000, 1e-9);
-	CHECK(e.last_raise_ms == T0 + 100 * DAY);
+	CHECK(emp_ms(e.last_raise_s) == T0 + 100 * DAY);
 	CHECK_NEAR(window_sum(&e.incentive, T0 + 200 * DAY), 20, 1e-5);
 	/* a year after the raise only the bonus is left */
 	CHECK_NEAR(window_sum(&e.incentive, T0 + 100 * DAY + 12 * WINDOW_MONTH_MS),
@@ -167,9 +167,9 @@ test_compensation(void)
 	ev.amount = 577.5;
 	CHECK(apply(&e, &ev) == 0);
 	CHECK_NEAR(e.salary, 57750, 1e-9);
-	CHECK(e.last_raise_ms == T0 + 300 * DAY);
+	CHECK(emp_ms(e.last_raise_s) == T0 + 300 * DAY);
 	CHECK_NEAR(window_sum(&e.incentive, T0 + 50 * DAY), 1, 1e-5);
-	CHECK(e.last_event_ms == T0 + 300 * DAY);
+	CHECK(emp_ms(e.last_event_s) == T0 + 300 * DAY);
 
 	/* equity only feeds the window */
 	ev_new(&ev, EV_COMPENSATION, T0 + 310 * DAY);
@@ -192,7 +192,7 @@ test_compensation(void)
 	/* the hire arrives later, dated before the raise: the newer salary stays */
 	hire(&e, T0 - 200 * DAY, "Sales", 2, 40000);
 	CHECK_NEAR(e.salary, 44000, 1e-9);
-	CHECK(!(e.flags & EMP_PROVISIONAL) && e.hired_ms == T0 - 200 * DAY);
+	CHECK(!(e.flags & EMP_PROVISIONAL) && emp_ms(e.hired_s) == T0 - 200 * DAY);
 
 	/* a bonus without amount is refused and changes nothing */
 	ev_new(&ev, EV_COMPENSATION, T0 + DAY);
@@ -230,7 +230,7 @@ test_latest_and_windows(void)
 	CHECK(e.flags & EMP_HAS_SURVEY);
 	CHECK(e.satisfaction == 70 && e.engagement == 60);
 	CHECK(!ev_has(e.intent_to_stay));	/* absent in the newest survey */
-	CHECK(e.survey_ms == T0 + 200 * DAY);
+	CHECK(emp_ms(e.survey_s) == T0 + 200 * DAY);
 
 	/* reviews */
 	ev_new(&ev, EV_REVIEW, T0 + 150 * DAY);
@@ -240,7 +240,7 @@ test_latest_and_windows(void)
 	ev.rating = 2;
 	ev.potential = 1;
 	CHECK(apply(&e, &ev) == 0);
-	CHECK(e.rating == 4 && e.review_ms == T0 + 150 * DAY);
+	CHECK(e.rating == 4 && emp_ms(e.review_s) == T0 + 150 * DAY);
 	CHECK(e.flags & EMP_HAS_REVIEW);
 
 	/* training: hours in the window by event time, newest assessment */
@@ -259,7 +259,7 @@ test_latest_and_windows(void)
 	ev_new(&ev, EV_TRAINING, T0 + 60 * DAY);	/* the month before: out */
 	ev.hours = 2;
 	CHECK(apply(&e, &ev) == 0);
-	CHECK(e.ability == 75 && e.ability_ms == T0 + 300 * DAY);
+	CHECK(e.ability == 75 && emp_ms(e.ability_s) == T0 + 300 * DAY);
 	CHECK_NEAR(window_sum(&e.training, now), 12, 1e-12);
 	CHECK_NEAR(window_sum(&e.training, T0 + 300 * DAY), 30, 1e-12);
 
@@ -276,18 +276,18 @@ test_latest_and_windows(void)
 	snprintf(ev.manager_id, sizeof(ev.manager_id), "M1");
 	CHECK(apply(&e, &ev) == 0);
 	CHECK(window_count(&e.manager_changes, T0 + 250 * DAY) == 0);
-	CHECK(e.manager_since_ms == T0);
+	CHECK(emp_ms(e.manager_since_s) == T0);
 	ev_new(&ev, EV_MANAGER, T0 + 250 * DAY);
 	snprintf(ev.manager_id, sizeof(ev.manager_id), "M2");
 	CHECK(apply(&e, &ev) == 0);
 	CHECK(window_count(&e.manager_changes, T0 + 250 * DAY) == 1);
-	CHECK(e.manager_since_ms == T0 + 250 * DAY);
+	CHECK(emp_ms(e.manager_since_s) == T0 + 250 * DAY);
 	/* a late change to M3 before M2: counted, M2 stays current */
 	ev_new(&ev, EV_MANAGER, T0 + 200 * DAY);
 	snprintf(ev.manager_id, sizeof(ev.manager_id), "M3");
 	CHECK(apply(&e, &ev) == 0);
 	CHECK(window_count(&e.manager_changes, T0 + 250 * DAY) == 2);
-	CHECK(e.manager_since_ms == T0 + 250 * DAY);
+	CHECK(emp_ms(e.manager_since_s) == T0 + 250 * DAY);
 
 	/* promotion */
 	ev_new(&ev, EV_PROMOTION, T0 + 350 * DAY);
@@ -295,19 +295,19 @@ test_latest_and_windows(void)
 	ev.new_salary = 90000;
 	CHECK(apply(&e, &ev) == 0);
 	CHECK(e.job_level == 6 && e.salary == 90000);
-	CHECK(e.last_promotion_ms == T0 + 350 * DAY);
+	CHECK(emp_ms(e.last_promotion_s) == T0 + 350 * DAY);
 	ev_new(&ev, EV_PROMOTION, T0 + 330 * DAY);	/* older: ignored */
 	ev.job_level = 9;
 	CHECK(apply(&e, &ev) == 0);
 	CHECK(e.job_level == 6);
-	CHECK(e.last_event_ms == T0 + 390 * DAY);
+	CHECK(emp_ms(e.last_event_s) == T0 + 390 * DAY);
 
 	/* exit, then a second exit is refused; a rehire after it works */
 	ev_new(&ev, EV_EXITED, T0 + 395 * DAY);
 	ev.voluntary = 1;
 	CHECK(apply(&e, &ev) == 0);
 	CHECK((e.flags & (EMP_EXITED | EMP_VOLUNTARY)) == (EMP_EXITED | EMP_VOLUNTARY));
-	CHECK(e.exit_ms == T0 + 395 * DAY);
+	CHECK(emp_ms(e.exit_s) == T0 + 395 * DAY);
 	{
 		struct employee before = e;
 		char err[64] = "";
@@ -324,8 +324,8 @@ test_latest_and_windows(void)
 		CHECK(memcmp(&before, &e, sizeof(e)) == 0);
 	}
 	hire(&e, T0 + 500 * DAY, "R&D", 4, 85000);
-	CHECK(!(e.flags & (EMP_EXITED | EMP_VOLUNTARY)) && e.exit_ms == 0);
-	CHECK(e.hired_ms == T0 + 500 * DAY && e.job_level == 4);
+	CHECK(!(e.flags & (EMP_EXITED | EMP_VOLUNTARY)) && e.exit_s == 0);
+	CHECK(emp_ms(e.hired_s) == T0 + 500 * DAY && e.job_level == 4);
 
 	/* involuntary exit of a provisional record, then its late hire */
 	emp_new(&e);
@@ -335,7 +335,7 @@ test_latest_and_windows(void)
 	CHECK((e.flags & EMP_EXITED) && !(e.flags & EMP_VOLUNTARY));
 	hire(&e, T0, "R&D", 2, 60000);
 	CHECK((e.flags & EMP_EXITED) && !(e.flags & EMP_PROVISIONAL));
-	CHECK(e.exit_ms == T0 + 50 * DAY && e.hired_ms == T0);
+	CHECK(emp_ms(e.exit_s) == T0 + 50 * DAY && emp_ms(e.hired_s) == T0);
 }
 
 /* One refused event: false with err empty or when the record or any of
@@ -382,7 +382,7 @@ test_refusals(void)
 	ev.hours = 5;
 	ev.assessment = 50;
 	CHECK(apply(&e, &ev) == 0);
-	CHECK(e.interval_start_ms == T0 + 40 * DAY);
+	CHECK(emp_ms(e.interval_start_s) == T0 + 40 * DAY);
 
 	/* a second hire of an active employee */
 	ev_new(&ev, EV_HIRED, t += DAY);
@@ -418,7 +418,7 @@ test_refusals(void)
 	d0 = model_digest(mdl);
 	ev_new(&ev, EV_CARE, t);
 	CHECK(apply(&e, &ev) == 0);
-	CHECK(model_digest(mdl) != d0 && e.interval_start_ms == t);
+	CHECK(model_digest(mdl) != d0 && emp_ms(e.interval_start_s) == t);
 	d0 = model_digest(mdl);
 	ev_new(&ev, EV_SURVEY, t + DAY);
 	ev.satisfaction = 40;

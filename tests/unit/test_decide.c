@@ -45,7 +45,7 @@ test_hysteresis_edges(void)
 	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-a", 3, NULL, &m) == 1);
 	CHECK(m.firing == 1 && m.critical == 0);
 	CHECK(e.flags & EMP_FIRING && e.flags & EMP_EVER_ALERTED);
-	CHECK(e.episode == 1 && e.alert_fired_ms == 1000);
+	CHECK(e.episode == 1 && emp_ms(e.alert_fired_s) == 1000);
 	decide_make_id(id, "E7", "ev-a", "1000");	/* employee, cause, time */
 	CHECK_STR(m.alert_id, id);
 	CHECK(m.model_version == 3 && m.event_time_ms == 1000);

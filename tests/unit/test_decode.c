@@ -652,6 +652,15 @@ test_time(void)
 		    "\"time\":\"2026-03-01T00:00:00.000000000000000000000000000000000000000"
 		    "0000000000000000000000000000000000000000Z\"}";
 		CHECK(reason_of(s, &ev) == DR_BAD_TIME);
+		/* records keep 32-bit seconds: 2099 is the last year taken */
+		s = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"s\","
+		    "\"type\":\"hr.employee.erased\",\"subject\":\"E1\","
+		    "\"time\":\"2100-01-01T00:00:00Z\"}";
+		CHECK(reason_of(s, &ev) == DR_BAD_TIME);
+		s = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"s\","
+		    "\"type\":\"hr.employee.erased\",\"subject\":\"E1\","
+		    "\"time\":\"2099-12-31T23:59:59.999Z\"}";
+		CHECK(reason_of(s, &ev) == -1 && ev.time_ms == EMP_TIME_LIMIT_MS - 1);
 	}
 }
 

@@ -413,8 +413,8 @@ test_employee(void)
 	e.dept = -1;
 	e.job_level = 4;
 	e.salary = 55000;
-	e.hired_ms = hired;
-	e.last_event_ms = T_MAR1 - MS_PER_DAY;
+	e.hired_s = emp_s(hired);
+	e.last_event_s = emp_s(T_MAR1 - MS_PER_DAY);
 	e.flags = EMP_FIRING;
 	s.risk = 0.42;
 	s.expected_tenure_days = 1000.4;
@@ -435,7 +435,8 @@ test_employee(void)
 	    "provisional", "features"));
 	CHECK_STR(str(st, "department"), "Ops");
 	CHECK(json_integer_value(json_object_get(st, "job_level")) == 4);
-	CHECK_STR(str(st, "hired"), "2025-01-24T23:59:59.995Z");
+	/* the record keeps whole seconds (table.h) */
+	CHECK_STR(str(st, "hired"), "2025-01-24T23:59:59Z");
 	CHECK_NEAR(num(st, "tenure_days"), 400, 0);	/* whole days, floored */
 	CHECK_STR(str(st, "last_event"), "2026-02-28T00:00:00Z");
 	CHECK(json_is_false(json_object_get(st, "provisional")));
@@ -448,8 +449,8 @@ test_employee(void)
 
 	/* provisional, exited, no department */
 	e.flags = EMP_PROVISIONAL | EMP_EXITED;
-	e.hired_ms = 0;
-	e.exit_ms = T_MAR1 - 2 * MS_PER_DAY;
+	e.hired_s = 0;
+	e.exit_s = emp_s(T_MAR1 - 2 * MS_PER_DAY);
 	s.risk = NAN;
 	if ((j = parse(encode_employee(&e, &s, f, T_MAR1, 180, NULL))) == NULL)
 		goto out;

@@ -336,7 +336,7 @@ test_vector(void)
 	for (i = 0; i < 9; i++)			/* median 50000 */
 		note_salary(f, dept, 3, 30000 + 5000 * i);
 	e.flags = EMP_HAS_SURVEY | EMP_HAS_REVIEW | EMP_HAS_ABILITY;
-	e.hired_ms = T0;
+	e.hired_s = emp_s(T0);
 	e.dept = dept;
 	e.job_level = 3;
 	e.salary = 60000;
@@ -346,11 +346,11 @@ test_vector(void)
 	e.work_life_balance = 40;
 	e.rating = 3.5;
 	e.ability = 66;
-	e.last_raise_ms = now - 90 * DAY;
+	e.last_raise_s = emp_s(now - 90 * DAY);
 	e.last_raise_pct = 4;
-	e.last_promotion_ms = T0;
+	e.last_promotion_s = emp_s(T0);
 	e.manager = 42;
-	e.manager_since_ms = now - 30 * DAY;
+	e.manager_since_s = emp_s(now - 30 * DAY);
 	window_add(&e.manager_changes, now - 30 * DAY, 1);
 	window_add(&e.manager_changes, now - 366 * DAY, 1);
 	window_add(&e.training, now - 10 * DAY, 6);
@@ -383,7 +383,7 @@ test_vector(void)
 	CHECK_NEAR(x[15], 1, 0);
 
 	/* never raised: months since hire, 0 % */
-	e.last_raise_ms = 0;
+	e.last_raise_s = 0;
 	features_vector(f, &e, now, x);
 	CHECK_NEAR(x[5], 400 / 30.4375, 1e-9);
 	CHECK_NEAR(x[6], 0, 0);

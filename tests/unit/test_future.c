@@ -1,6 +1,6 @@
 /*
  * test_future.c: time that cannot be poisoned (DESIGN.md). With the wall
- * clock given to every message: a survey dated 9999-12-31 goes to the DLQ
+ * clock given to every message: a survey dated 2099-12-31 goes to the DLQ
  * and changes no other output (without the wall clock it switches the
  * alerts off: the test can see the difference); a raise dated next month
  * is held, leaves the record and the clock alone, and is applied once the
@@ -132,7 +132,7 @@ company(struct pipeline *p, struct outs *k, int64_t wall_ms, int poison)
 		}
 		if (poison && d == 100)
 			feed(p, k, wall_ms, "hr.survey.submitted", "P77",
-			    "9999-12-31T00:00:00Z", "{\"satisfaction\":50}");
+			    "2099-12-31T00:00:00Z", "{\"satisfaction\":50}");
 	}
 }
 
@@ -157,7 +157,7 @@ test_poison(void)
 	CHECK(st.clock_ms < WALL * 1000);
 	CHECK(st.rejected_by_reason[DR__COUNT + 1] == 1);
 	CHECK(strcmp(pipeline_reject_reason_name(DR__COUNT + 1), "future") == 0);
-	/* without the wall clock the survey moves the clock to 9999 */
+	/* without the wall clock the survey moves the clock to 2099 */
 	company(pc, &c, 0, 1);
 	pipeline_stats(pc, &st);
 	printf("firing: %d, poisoned %d, unprotected %d\n", a.firing, b.firing,

@@ -171,7 +171,7 @@ mini_decide(struct model *m, struct employee *e, int64_t now)
 	}
 	if (!(e->flags & EMP_FIRING) && e->risk >= 0.2) {
 		e->flags |= EMP_FIRING | EMP_EVER_ALERTED;
-		e->alert_fired_ms = now;
+		e->alert_fired_s = emp_s(now);
 		model_note_alert(m, e, 1);
 	} else if ((e->flags & EMP_FIRING) && e->risk < 0.15) {
 		e->flags &= ~(uint32_t)EMP_FIRING;
@@ -557,7 +557,7 @@ main(void)
 		gone.flags |= EMP_EXITED;
 		CHECK(model_lp_variance(m, &gone, now) == 0);
 	}
-	CHECK(sc.expected_tenure_days >= (double)(now - probe->hired_ms) / MS_PER_DAY);
+	CHECK(sc.expected_tenure_days >= (double)(now - emp_ms(probe->hired_s)) / MS_PER_DAY);
 	CHECK(sc.ndrivers >= 1);
 	for (i = 1; i < sc.ndrivers; i++)
 		CHECK(fabs(sc.drivers[i].contribution) <= fabs(sc.drivers[i - 1].contribution));
@@ -609,7 +609,7 @@ main(void)
 	/* a late event adds no exposure and does not move the interval (the
 	 * score above may have closed censored exposure: read it after) */
 	{
-		int64_t start = probe->interval_start_ms;
+		int64_t start = emp_ms(probe->interval_start_s);
 		double years;
 
 		CHECK(model_advance(m, &m, 1, ++epoch) == 0);
@@ -621,14 +621,14 @@ main(void)
 		snprintf(ev.subject, sizeof(ev.subject), "%s", probe->id);
 		ev.time_ms = start - 10 * MS_PER_DAY;
 		CHECK(state_apply(m, probe, &ev, err, sizeof(err)) == 0);
-		CHECK(probe->interval_start_ms == start);
+		CHECK(emp_ms(probe->interval_start_s) == start);
 		CHECK(model_advance(m, &m, 1, ++epoch) == 0);
 		model_estimates(m, &est);
 		CHECK(est.hazard.exposure_years == years);
 		/* a later one closes [start, t) */
 		ev.time_ms = start + 10 * MS_PER_DAY;
 		CHECK(state_apply(m, probe, &ev, err, sizeof(err)) == 0);
-		CHECK(probe->interval_start_ms == ev.time_ms);
+		CHECK(emp_ms(probe->interval_start_s) == ev.time_ms);
 		model_estimates(m, &est);
 		CHECK(est.hazard.exposure_years == years);	/* not before ... */
 		CHECK(model_advance(m, &m, 1, ++epoch) == 0);	/* ... the boundary */
@@ -640,12 +640,12 @@ main(void)
 	 * a band a cohort has just entered must not see its first exits
 	 * against exposure still unbooked */
 	{
-		int64_t start = probe->interval_start_ms;
+		int64_t start = emp_ms(probe->interval_start_s);
 
 		model_score(m, probe, start + MS_PER_DAY / 2, NULL);
-		CHECK(probe->interval_start_ms == start);
+		CHECK(emp_ms(probe->interval_start_s) == start);
 		model_score(m, probe, start + MS_PER_DAY, NULL);
-		CHECK(probe->interval_start_ms == start + MS_PER_DAY);
+		CHECK(emp_ms(probe->interval_start_s) == start + MS_PER_DAY);
 	}
 
 	/* a provisional record: no exposure, no score (a care event: a survey

@@ -132,11 +132,12 @@ test_alert_id(void)
 	cause[EVENT_ID_MAX] = '\0';		/* the longest input id */
 	e.id = "E42";
 	s.risk = 0.9;
-	CHECK(decide_alert(&cfg, &e, &s, 123456, cause, 1, NULL, &m) == 1);
-	decide_make_id(want, "E42", cause, "123456");
+	/* the record keeps the firing time in seconds: a whole second's ms */
+	CHECK(decide_alert(&cfg, &e, &s, 123456000, cause, 1, NULL, &m) == 1);
+	decide_make_id(want, "E42", cause, "123456000");
 	CHECK_STR(m.alert_id, want);
 	s.risk = 0.1;
-	CHECK(decide_alert(&cfg, &e, &s, 999999, "other", 1, NULL, &m) == 1);
+	CHECK(decide_alert(&cfg, &e, &s, 999999000, "other", 1, NULL, &m) == 1);
 	CHECK_STR(m.alert_id, want);	/* the episode's id, at its close */
 }
 

@@ -288,10 +288,10 @@ test_refused(void)
 			while (rbuf_u8(&r) != 1 + 1 && !r.failed)	/* a tombstone */
 				(void)rbuf_u64(&r);
 			rbuf_str(&r, s, sizeof(s));
-			(void)rbuf_u32(&r);
-			for (int i = 0; i < 3; i++)
-				(void)rbuf_i64(&r);
-			(void)rbuf_u32(&r);		/* department */
+			(void)rbuf_u8(&r);		/* flags */
+			for (int i = 0; i < 3; i++)	/* hired, exit, last event */
+				(void)rbuf_u32(&r);
+			(void)rbuf_u16(&r);		/* department */
 			at = (size_t)((const uint8_t *)r.p + r.pos - c);
 			CHECK(!r.failed && c[at] >= 1 && c[at] <= 15);
 			c[at] = 16;

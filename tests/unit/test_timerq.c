@@ -230,7 +230,7 @@ scored_at(struct pipeline *p, const char *id)
 
 	while ((e = pipeline_each(p, &sh, &it)) != NULL)
 		if (strcmp(e->id, id) == 0)
-			return e->scored_ms;
+			return emp_ms(e->scored_s);
 	return -1;
 }
 

@@ -186,7 +186,7 @@ load(struct pipeline *p, const struct lines *l, struct counts *c, long *events)
 static int
 active(const struct employee *e)
 {
-	return e->hired_ms != 0 && !(e->flags & EMP_EXITED);
+	return e->hired_s != 0 && !(e->flags & EMP_EXITED);
 }
 
 /* model_score() on every active record at at_ms; seconds, count in *n. */
@@ -221,7 +221,7 @@ exp_loop(struct pipeline *p, int64_t at_ms, double *acc)
 	*acc = 0;
 	while ((e = pipeline_each(p, &shard, &it)) != NULL)
 		if (active(e))
-			*acc += exp(-1e-11 * (double)(at_ms - e->hired_ms) * e->risk);
+			*acc += exp(-1e-11 * (double)(at_ms - emp_ms(e->hired_s)) * e->risk);
 	return now_s() - t0;
 }
 
