@@ -29,7 +29,7 @@
 #define FEATURES_MAX       64	/* covariates, built-in plus attributes */
 #define ATTR_FEATURES_MAX  40	/* of which attribute-derived at most */
 #define PROTECTED_MAX      16	/* protected attributes tracked for fairness */
-#define ATTR_INLINE        8	/* attribute values other than 0/1 kept inline */
+#define ATTR_INLINE        4	/* attribute values other than 0/1 kept inline */
 #define DEPARTMENTS_MAX    1024	/* departments interned */
 
 #define MS_PER_DAY   86400000LL
