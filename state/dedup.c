@@ -2,9 +2,12 @@
  * dedup.c: "was this source+id seen recently?" in bounded memory.
  *
  * Keeps the 64-bit hashes of the last `capacity` new pairs: a ring in
- * arrival order (for eviction) plus an open-addressed set (linear probing,
- * at most half full, deletion by backward shift so no tombstones). Memory
- * is about 24 bytes per remembered pair. The ring is reserved at
+ * arrival order (for eviction) plus an open-addressed set of positions in
+ * the ring (32 bits a slot: position + 1, 0 empty; linear probing on the
+ * hash at that position, at most half full, deletion by backward shift so
+ * no tombstones). Memory is 8 bytes per remembered pair in the ring and 8
+ * to 16 in the set (issue 13 item 2: the set held the hashes themselves,
+ * twice as much, before). The ring is reserved at
  * dedup_new() but touched only as it fills; the set, whose pages a hash
  * would touch all at once, starts at SET_MIN slots and doubles as pairs
  * arrive, up to twice the capacity, so a shard that has seen few events
@@ -25,11 +28,12 @@
 #include "table.h"
 
 #define SET_MIN	1024
+#define DEDUP_CAPACITY_MAX ((size_t)1 << 30)	/* positions fit in a slot */
 
 struct dedup {
 	uint64_t	*ring;		/* capacity hashes, arrival order */
 	size_t		 cap, n, head;
-	uint64_t	*set;		/* 0 = empty */
+	uint32_t	*set;		/* ring position + 1, 0 = empty */
 	size_t		 mask;
 	size_t		 max_slots;	/* the set's bound: 2 * cap, a power of 2 */
 };
@@ -43,6 +47,8 @@ dedup_new(size_t capacity)
 
 	if (capacity == 0)
 		capacity = 1;
+	if (capacity > DEDUP_CAPACITY_MAX)
+		capacity = DEDUP_CAPACITY_MAX;
 	while (n < capacity * 2)
 		n <<= 1;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
@@ -85,13 +91,21 @@ pair_hash(const char *source, const char *id)
 	return h == 0 ? 1 : h;		/* 0 marks an empty slot */
 }
 
-/* Removes h from the set, shifting later members of its cluster back. */
-static void
-set_remove(struct dedup *d, uint64_t h)
+/* The hash a set slot's value v (ring position + 1) stands for. */
+static uint64_t
+at(const struct dedup *d, uint32_t v)
 {
-	size_t i = (size_t)h & d->mask, j, k;
+	return d->ring[v - 1];
+}
 
-	while (d->set[i] != h) {
+/* Removes ring position pos from the set, shifting later members of its
+ * cluster back. */
+static void
+set_remove(struct dedup *d, size_t pos)
+{
+	size_t i = (size_t)d->ring[pos] & d->mask, j, k;
+
+	while (d->set[i] != pos + 1) {
 		if (d->set[i] == 0)
 			return;
 		i = (i + 1) & d->mask;
@@ -103,7 +117,7 @@ set_remove(struct dedup *d, uint64_t h)
 			j = (j + 1) & d->mask;
 			if (d->set[j] == 0)
 				return;
-			k = (size_t)d->set[j] & d->mask;
+			k = (size_t)at(d, d->set[j]) & d->mask;
 			/* Move set[j] into the hole at i unless its home k lies
 			 * cyclically in (i, j]. */
 			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
@@ -115,30 +129,47 @@ set_remove(struct dedup *d, uint64_t h)
 	}
 }
 
+/* Puts ring position pos (its hash already in the ring) into the set. */
+static void
+set_insert(struct dedup *d, size_t pos)
+{
+	size_t i = (size_t)d->ring[pos] & d->mask;
+
+	while (d->set[i] != 0)
+		i = (i + 1) & d->mask;
+	d->set[i] = (uint32_t)(pos + 1);
+}
+
+/* 1 if h is in the set. */
+static int
+set_has(const struct dedup *d, uint64_t h)
+{
+	size_t i = (size_t)h & d->mask;
+
+	for (; d->set[i] != 0; i = (i + 1) & d->mask)
+		if (at(d, d->set[i]) == h)
+			return 1;
+	return 0;
+}
+
 /* Doubles the set while it would be over half full with one more pair;
  * the ring says what it holds. On ENOMEM the set stays as it is. */
 static void
 grow(struct dedup *d)
 {
-	size_t slots = d->mask + 1, i, k, at;
-	uint64_t *ns;
+	size_t slots = d->mask + 1, i, first;
+	uint32_t *ns;
 
 	if ((d->n + 1) * 2 <= slots || slots >= d->max_slots)
 		return;
 	if ((ns = calloc(slots * 2, sizeof(*ns))) == NULL)
 		return;
-	at = (d->head + d->cap - d->n) % d->cap;
-	for (i = 0; i < d->n; i++) {
-		uint64_t h = d->ring[(at + i) % d->cap];
-
-		k = (size_t)h & (slots * 2 - 1);
-		while (ns[k] != 0)
-			k = (k + 1) & (slots * 2 - 1);
-		ns[k] = h;
-	}
 	free(d->set);
 	d->set = ns;
 	d->mask = slots * 2 - 1;
+	first = (d->head + d->cap - d->n) % d->cap;
+	for (i = 0; i < d->n; i++)
+		set_insert(d, (first + i) % d->cap);
 }
 
 /* Returns 1 if source+id is among the last `capacity` new pairs (and
@@ -148,22 +179,14 @@ int
 dedup_check(struct dedup *d, const char *source, const char *id)
 {
 	uint64_t h = pair_hash(source ? source : "", id ? id : "");
-	size_t i = (size_t)h & d->mask;
 
-	while (d->set[i] != 0) {
-		if (d->set[i] == h)
-			return 1;
-		i = (i + 1) & d->mask;
-	}
+	if (set_has(d, h))
+		return 1;
 	grow(d);
 	if (d->n == d->cap || (d->n + 1) * 2 > d->mask + 1)	/* full: the oldest goes */
-		set_remove(d, d->ring[(d->head + d->cap - d->n--) % d->cap]);
-	/* a doubling or the hole may have moved our insertion point */
-	i = (size_t)h & d->mask;
-	while (d->set[i] != 0)
-		i = (i + 1) & d->mask;
-	d->set[i] = h;
+		set_remove(d, (d->head + d->cap - d->n--) % d->cap);
 	d->ring[d->head] = h;
+	set_insert(d, d->head);
 	d->head = (d->head + 1) % d->cap;
 	d->n++;
 	return 0;
@@ -188,7 +211,6 @@ int
 dedup_load(struct dedup *d, struct rbuf *r)
 {
 	uint64_t n = rbuf_u64(r), h, i;
-	size_t k;
 
 	if (d->n != 0 || n > rbuf_left(r) / 8)
 		return rbuf_fail(r) - 1;
@@ -200,13 +222,10 @@ dedup_load(struct dedup *d, struct rbuf *r)
 		grow(d);	/* the set follows the pairs, as in dedup_check() */
 		if ((d->n + 1) * 2 > d->mask + 1)
 			return rbuf_fail(r) - 1;	/* no memory to grow: refuse */
-		k = (size_t)h & d->mask;
-		while (d->set[k] != 0 && d->set[k] != h)
-			k = (k + 1) & d->mask;
-		if (d->set[k] == h)
+		if (set_has(d, h))
 			return rbuf_fail(r) - 1;
-		d->set[k] = h;
 		d->ring[d->head] = h;
+		set_insert(d, d->head);
 		d->head = (d->head + 1) % d->cap;
 		d->n++;
 	}
