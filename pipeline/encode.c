@@ -444,13 +444,12 @@ record_protected_json(const struct employee *e, const struct features *f)
 static json_t *
 record_model_json(const struct employee *e)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:i, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:i, s:o, s:o}",
 	    "interval_start", jtime0(emp_ms(e->interval_start_s)),
 	    "risk", jreal(e->risk),
 	    "expected_tenure_days", jreal(e->expected_tenure_days),
 	    "scored", jtime0(emp_ms(e->scored_s)),
 	    "flags", (int)e->model_flags,
-	    "tree_risk", jreal(e->model_tree_risk),
 	    "calibration_start", jtime0(emp_ms(e->calib_s)),
 	    "calibration_risk", jreal(e->calib_risk),
 	    "calibration_decile", e->calib_decile,

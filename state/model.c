@@ -76,7 +76,7 @@
 #define ETA_CLAMP	30.0
 
 enum model_flag {
-	MODEL_IN_TREE      = 1 << 0,	/* model_tree_risk is in the histogram */
+	MODEL_IN_TREE      = 1 << 0,	/* e->risk is in the histogram */
 	MODEL_EVER_COUNTED = 1 << 1	/* counted as alerted in its groups */
 };
 
@@ -451,7 +451,7 @@ model_exit(struct model *m, struct employee *e, int64_t t, int voluntary)
 	sync_alerts(m, e);
 	sync_groups(m, e);
 	if (e->model_flags & MODEL_IN_TREE) {
-		leaver = e->model_tree_risk;
+		leaver = e->risk;
 		quality_update_risk(m->q, leaver, -1);
 		e->model_flags &= ~(uint32_t)MODEL_IN_TREE;
 	}
@@ -627,6 +627,10 @@ model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *o
 	struct score s;
 	int64_t h = horizon_ms(m);
 
+	/* while in the histogram, e->risk is the value held there (only
+	 * this function sets it, and an exit takes it out first) */
+	double held = (e->model_flags & MODEL_IN_TREE) ? e->risk : -1;
+
 	accrue(m, e, now_ms);
 	score_compute(m, e, now_ms, m->x, m->z, &s);
 	e->risk = s.risk;
@@ -637,10 +641,8 @@ model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *o
 	if (e->hired_s == 0 || (e->flags & EMP_EXITED))
 		return;
 
-	quality_update_risk(m->q, (e->model_flags & MODEL_IN_TREE) ?
-	    e->model_tree_risk : -1, s.risk);
+	quality_update_risk(m->q, held, s.risk);
 	e->model_flags |= MODEL_IN_TREE;
-	e->model_tree_risk = s.risk;
 
 	/* calibration: resolve a snapshot whose horizon passed, open one */
 	if (e->calib_s != 0 && now_ms - emp_ms(e->calib_s) >= h) {
@@ -702,7 +704,7 @@ model_forget(struct model *m, const struct employee *e)
 	int k;
 
 	if (e->model_flags & MODEL_IN_TREE)
-		quality_update_risk(m->q, e->model_tree_risk, -1);
+		quality_update_risk(m->q, e->risk, -1);
 	for (k = 0; k < PROTECTED_MAX; k++)
 		quality_group(m->q, k, e->protected_counted[k], -1, -a);
 }

@@ -185,7 +185,6 @@ record_save(struct wbuf *w, const struct employee *e, struct features *f)
 	wbuf_f64(w, e->expected_tenure_days);
 	wbuf_u32(w, e->scored_s);
 	wbuf_u8(w, e->model_flags);
-	wbuf_f64(w, e->model_tree_risk);
 	wbuf_u32(w, e->calib_s);
 	wbuf_f32(w, e->calib_risk);
 	wbuf_u8(w, (uint8_t)e->calib_decile);
@@ -282,7 +281,6 @@ record_load(struct rbuf *r, struct employee *e, char idbuf[EMPLOYEE_ID_MAX + 1],
 	e->expected_tenure_days = rbuf_f64(r);
 	e->scored_s = rbuf_u32(r);
 	e->model_flags = rbuf_u8(r);
-	e->model_tree_risk = rbuf_f64(r);
 	e->calib_s = rbuf_u32(r);
 	e->calib_risk = rbuf_f32(r);
 	e->calib_decile = rbuf_u8(r);
@@ -296,8 +294,7 @@ record_load(struct rbuf *r, struct employee *e, char idbuf[EMPLOYEE_ID_MAX + 1],
 	if (r->failed)
 		return -1;
 	if ((e->model_flags & ~MODEL_FLAGS_ALL) || !unit_or_nan(e->risk) ||
-	    !unit_or_nan(e->model_tree_risk) || !unit_or_nan(e->calib_risk) ||
-	    e->calib_decile >= DECILES)
+	    !unit_or_nan(e->calib_risk) || e->calib_decile >= DECILES)
 		return rbuf_fail(r) - 1;
 	return 0;
 }

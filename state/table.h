@@ -107,9 +107,9 @@ struct employee {
 	double		salary;			/* yearly, 0 unknown */
 	uint64_t	manager;		/* hash of manager id, 0 none */
 	/* the last score, doubles: exit alerts and plans publish them */
-	double		risk;			/* 0..1 (model.c) */
+	double		risk;			/* 0..1, held in quality's histogram
+						 * while MODEL_IN_TREE (model.c) */
 	double		expected_tenure_days;
-	double		model_tree_risk;	/* risk held in quality's histogram */
 	/* the alert id's hash over the employee and the input that opened the
 	 * episode, to be finished with alert_fired_s (decide.c) */
 	uint64_t	alert_h[2];
