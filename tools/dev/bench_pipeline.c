@@ -2,7 +2,7 @@
  * bench_pipeline.c: the in-memory measurements of `make bench`.
  *
  *   bench_pipeline parse FILE
- *   bench_pipeline replay [-c CONF] FILE
+ *   bench_pipeline replay [-c CONF] [-k DIR] FILE
  *
  * Both read a JSONL file of events into memory first, so that neither
  * times the disk. Lines "key<TAB>json" are taken from after the tab.
@@ -22,12 +22,19 @@
  *     clock, as a new model epoch or the daily sweep would (the sweep's
  *     alert decisions are not included);
  *   - exp loop: the same walk over the same records computing one exp()
- *     of a value read from each: the floor for any whole-population pass.
+ *     of a value read from each: the floor for any whole-population pass;
+ *   - with -k DIR: the checkpoint of that state written to DIR as the
+ *     daemon writes it (checkpoint_save(): snapshot, frame, safe write
+ *     with fsync), then restored into a fresh pipeline (checkpoint_restore():
+ *     read, CRC, validation into scratch, load), the first one freed
+ *     before; the restored pipeline must hold as many records. The path
+ *     is printed, for bench.sh to time `cat` of the same file.
  *
  * Output: "name value" lines (see main); exit 1 on I/O or pipeline errors,
  * 2 on usage.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,8 +232,61 @@ exp_loop(struct pipeline *p, int64_t at_ms, double *acc)
 	return now_s() - t0;
 }
 
+/* Writes p's checkpoint to dir and restores it into a fresh pipeline,
+ * freeing p in between; prints the figures. 0, or -1 with a message. */
 static int
-run_replay(const struct lines *l, const char *conf)
+checkpoint_round(struct pipeline *p, const struct config *cfg, const char *dir,
+    long records)
+{
+	struct pipeline *q;
+	struct pipeline_stats st;
+	char errbuf[512], path[PATH_MAX];
+	double t0, write_s, restore_s;
+	FILE *f;
+	long bytes;
+
+	t0 = now_s();
+	if (checkpoint_save(p, dir, "replay", 0, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "bench_pipeline: checkpoint: %s\n", errbuf);
+		return -1;
+	}
+	write_s = now_s() - t0;
+	pipeline_free(p);
+	snprintf(path, sizeof(path), "%s/checkpoints/replay.ckpt", dir);
+	if ((f = fopen(path, "r")) == NULL || fseek(f, 0, SEEK_END) == -1 ||
+	    (bytes = ftell(f)) < 0) {
+		fprintf(stderr, "bench_pipeline: %s: %s\n", path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	if ((q = pipeline_new(&cfg->pipeline, errbuf, sizeof(errbuf))) == NULL) {
+		fprintf(stderr, "bench_pipeline: %s\n", errbuf);
+		return -1;
+	}
+	t0 = now_s();
+	if (checkpoint_restore(q, dir, "replay") != 1) {
+		fprintf(stderr, "bench_pipeline: the checkpoint did not restore\n");
+		pipeline_free(q);
+		return -1;
+	}
+	restore_s = now_s() - t0;
+	pipeline_stats(q, &st);
+	pipeline_free(q);
+	if ((long)st.employees != records) {
+		fprintf(stderr, "bench_pipeline: restored %llu of %ld records\n",
+		    (unsigned long long)st.employees, records);
+		return -1;
+	}
+	printf("checkpoint_path %s\ncheckpoint_bytes %ld\n"
+	    "checkpoint_write_seconds %.6f\ncheckpoint_restore_seconds %.6f\n",
+	    path, bytes, write_s, restore_s);
+	return 0;
+}
+
+static int
+run_replay(const struct lines *l, const char *conf, const char *ckpt_dir)
 {
 	struct config cfg;
 	struct pipeline *p;
@@ -272,6 +332,8 @@ run_replay(const struct lines *l, const char *conf)
 	    records, rss0, rss1, records > 0 ? (double)(rss1 - rss0) / records : 0.0);
 	printf("rescored %ld\nrescore_seconds %.6f\nexp_seconds %.6f\nexp_sum %.6g\n",
 	    scored, rescore_s, exp_s, acc);
+	if (ckpt_dir != NULL)
+		return checkpoint_round(p, &cfg, ckpt_dir, records) == -1 ? 1 : 0;
 	pipeline_free(p);
 	return 0;
 }
@@ -280,25 +342,33 @@ int
 main(int argc, char **argv)
 {
 	struct lines l;
-	const char *conf = NULL;
-	int rc;
+	const char *conf = NULL, *ckpt_dir = NULL;
+	int rc, i = 2;
 
 	if (argc == 3 && strcmp(argv[1], "parse") == 0) {
 		if (slurp(argv[2], &l) == -1)
 			return 1;
 		rc = run_parse(&l);
-	} else if (argc >= 3 && strcmp(argv[1], "replay") == 0 &&
-	    (argc == 3 || (argc == 5 && strcmp(argv[2], "-c") == 0))) {
-		if (argc == 5)
-			conf = argv[3];
-		if (slurp(argv[argc - 1], &l) == -1)
+	} else if (argc >= 3 && strcmp(argv[1], "replay") == 0) {
+		for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+			if (strcmp(argv[i], "-c") == 0)
+				conf = argv[i + 1];
+			else if (strcmp(argv[i], "-k") == 0)
+				ckpt_dir = argv[i + 1];
+			else
+				break;
+		}
+		if (i != argc - 1)
+			goto usage;
+		if (slurp(argv[i], &l) == -1)
 			return 1;
-		rc = run_replay(&l, conf);
-	} else {
-		fprintf(stderr, "usage: bench_pipeline parse FILE\n"
-		    "       bench_pipeline replay [-c CONF] FILE\n");
-		return 2;
-	}
+		rc = run_replay(&l, conf, ckpt_dir);
+	} else
+		goto usage;
 	free(l.buf);
 	return rc;
+usage:
+	fprintf(stderr, "usage: bench_pipeline parse FILE\n"
+	    "       bench_pipeline replay [-c CONF] [-k DIR] FILE\n");
+	return 2;
 }
