@@ -220,15 +220,39 @@ rbuf_str(struct rbuf *r, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The SSE4.2 crc32 instruction computes the same CRC-32C 8 bytes at a
+ * time (a checkpoint of a million employees is ~350 MB: the table loop
+ * below was half of a restore). Only called when the CPU has it. */
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_hw(uint32_t crc, const uint8_t *p, size_t n)
+{
+	uint64_t c = crc, w;
+
+	for (; n >= 8; n -= 8, p += 8) {
+		memcpy(&w, p, sizeof(w));
+		c = __builtin_ia32_crc32di(c, w);
+	}
+	for (; n > 0; n--)
+		c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
+	return (uint32_t)c;
+}
+#define CRC32C_HW() __builtin_cpu_supports("sse4.2")
+#else
+#define crc32c_hw(crc, p, n) (crc)
+#define CRC32C_HW() 0
+#endif
+
 /* Reflected CRC-32C, polynomial 0x82F63B78. */
 uint32_t
 serial_crc32c(uint32_t crc, const void *buf, size_t n)
 {
 	static uint32_t table[256];
-	static int ready;
+	static int ready;	/* 1 table built, 2 and the CPU has crc32 */
 	const uint8_t *p = buf;
+	int r;
 
-	if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+	if ((r = __atomic_load_n(&ready, __ATOMIC_ACQUIRE)) == 0) {
 		for (uint32_t i = 0; i < 256; i++) {
 			uint32_t c = i;
 
@@ -236,8 +260,11 @@ serial_crc32c(uint32_t crc, const void *buf, size_t n)
 				c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
 			table[i] = c;
 		}
-		__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+		r = CRC32C_HW() ? 2 : 1;
+		__atomic_store_n(&ready, r, __ATOMIC_RELEASE);
 	}
+	if (r == 2)
+		return ~crc32c_hw(~crc, p, n);
 	crc = ~crc;
 	while (n--)
 		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);

@@ -89,6 +89,27 @@ test_crc(void)
 	/* Continuation equals one pass. */
 	CHECK(serial_crc32c(serial_crc32c(0, "1234", 4), "56789", 5) == 0xe3069283u);
 	CHECK(serial_crc32c(0, "", 0) == 0);
+	/* Every length and alignment (8 bytes at a time with the CPU's crc32,
+	 * then the tail) against the bitwise definition. */
+	{
+		uint8_t b[80];
+		int bad = 0;
+
+		for (int i = 0; i < (int)sizeof(b); i++)
+			b[i] = (uint8_t)(i * 37 + 11);
+		for (size_t off = 0; off < 8; off++)
+			for (size_t n = 0; off + n <= sizeof(b); n++) {
+				uint32_t c = ~0u;
+
+				for (size_t i = 0; i < n; i++) {
+					c ^= b[off + i];
+					for (int k = 0; k < 8; k++)
+						c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+				}
+				bad += serial_crc32c(0, b + off, n) != ~c;
+			}
+		CHECK(bad == 0);
+	}
 }
 
 int
