@@ -1,6 +1,7 @@
 /*
  * timeutil.h: RFC 3339 timestamps, the only text form of time on the wire
- * and in the config. Times everywhere else are int64_t ms since the epoch.
+ * and in the config. Times everywhere else are int64_t ms since the epoch,
+ * but for what a record keeps (32-bit seconds, state/table.h).
  */
 #ifndef RETENTIOND_TIMEUTIL_H
 #define RETENTIOND_TIMEUTIL_H
