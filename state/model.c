@@ -394,16 +394,16 @@ model_pre_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 static void
 accrue(struct model *m, struct employee *e, int64_t now_ms)
 {
-	int64_t start, floor;
+	int64_t start, floor, end = emp_time(now_ms);	/* as the record keeps it */
 
 	if (e->hired_s == 0 || (e->flags & EMP_EXITED) ||
 	    (floor = entry_floor(m)) == INT64_MAX)
 		return;
 	start = interval_start(e, floor);
-	if (now_ms - start < (int64_t)(ACCRUE_MIN_DAYS * MS_PER_DAY))
+	if (end - start < (int64_t)(ACCRUE_MIN_DAYS * MS_PER_DAY))
 		return;
-	expose(m, e, start, now_ms, 0);
-	e->interval_start_s = emp_s(now_ms);
+	expose(m, e, start, end, 0);
+	e->interval_start_s = emp_s(end);
 }
 
 /* Takes decide's alert fields into the per-employee bookkeeping. */
