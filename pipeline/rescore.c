@@ -27,8 +27,8 @@
  * window gains or loses an entry (a step in a covariate); the risk drifts
  * continuously with tenure and months since a raise, a promotion or a
  * manager change, and may cross what the alert decision tests (the risk's
- * lower bound reaching the threshold while no episode is open, the risk
- * falling below the clear threshold while one is); the quality figures
+ * lower bound reaching the threshold while no episode is open, its upper
+ * bound falling below the clear threshold while one is); the quality figures
  * want a refresh of at most rescore_interval_hours (capped at 30 days). A
  * tenure band boundary is not a step: the risk integrates the baseline
  * over the horizon, which is continuous in tenure. The crossing is looked
@@ -59,8 +59,8 @@ boundary_after(const struct pipeline *p)
 
 /* The quantity the alert decision compares for e, and 1 in *flip when a
  * score s would change e's alert state by the score alone (decide.c): an
- * open episode closes when the risk falls below clear_threshold; none
- * opens unless the model knows e well enough (warmup_max_se) and the
+ * open episode closes when the risk's upper bound falls below
+ * clear_threshold; none opens unless the model knows e well enough (warmup_max_se) and the
  * risk's lower bound reaches the threshold. The holds that do not depend
  * on the score (backfill window, budget) are left to the next scoring. */
 static double
@@ -70,8 +70,9 @@ watched(const struct pipeline *p, const struct employee *e, const struct score *
 	double v;
 
 	if (e->flags & EMP_FIRING) {
-		*flip = s->risk < p->cfg.clear_threshold;
-		return s->risk;
+		v = decide_risk_upper(&p->cfg, s);
+		*flip = v < p->cfg.clear_threshold;
+		return v;
 	}
 	v = decide_risk_lower(&p->cfg, s);
 	*flip = v >= p->cfg.threshold && s->risk >= p->cfg.threshold &&
