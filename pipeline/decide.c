@@ -128,9 +128,10 @@ fill_alert(const struct pipeline_config *cfg, const struct employee *e,
  * lower end of eta's interval in closed form, 1 - (1 - risk)^exp(-k se),
  * and by +k se the upper end, so the bounds need only the score: no
  * second pass through the model.
- * se (struct score's eta_se) adds the variance of the band's baseline,
- * from its exits, to the coefficients', z' Cov(b) z; their covariance is
- * left out.
+ * se (struct score's eta_se) adds the variance of the baselines of the
+ * bands the horizon crosses, from their exits and their prior (the
+ * neighbouring band's rate), to the coefficients', z' Cov(b) z; their
+ * covariance is left out.
  *
  * An episode opens when, in this order, (1) the model knows enough about
  * this employee: se <= warmup_max_se (warm-up by information), (2) the
@@ -154,7 +155,8 @@ fill_alert(const struct pipeline_config *cfg, const struct employee *e,
  * risk when k is 0; a fit that knows nothing bounds nothing (0 or 1).
  */
 static double
-risk_shifted(const struct pipeline_config *cfg, const struct score *s, double dir)
+risk_shifted(const struct pipeline_config *cfg, const struct score *s,
+    double dir)
 {
 	double k = cfg->confidence_z, r = clamp(s->risk, 0.0, 1.0);
 
@@ -312,7 +314,8 @@ decide_alert(const struct pipeline_config *cfg, struct employee *e,
 		m->reason = "threshold";
 		return 1;
 	}
-	if ((e->flags & EMP_FIRING) && decide_risk_upper(cfg, s) < cfg->clear_threshold) {
+	if ((e->flags & EMP_FIRING) &&
+	    decide_risk_upper(cfg, s) < cfg->clear_threshold) {
 		fill_alert(cfg, e, s, now_ms, caused_by, version, m);
 		e->flags &= ~(uint32_t)EMP_FIRING;
 		m->firing = 0;

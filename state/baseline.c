@@ -68,7 +68,8 @@ tenure_profile(int k)
 
 /* See model_internal.h. */
 void
-hazard_baselines(const double *d, const double *we, double *logbase, double *var)
+hazard_baselines(const double *d, const double *we, double *logbase,
+    double *var)
 {
 	double dsum = 0, wsum = 0, mu, mu_var, lam, share;
 	int k;

@@ -126,7 +126,10 @@ int	rls_load(struct rls *, struct rbuf *);
 extern const double hazard_band_edge_days[HAZARD_BANDS];
 int	hazard_band(double tenure_days);	/* 0..HAZARD_BANDS-1 */
 /* Prior shared by the online fit and the tests' batch fit
- * (tests/unit/hazard_batch.h). */
+ * (tests/unit/hazard_batch.h): the coefficients' is the online fit's;
+ * the baselines' (log 0.1 a year, variance 4, each band on its own) is
+ * the batch fit's only, the online baselines' prior is their neighbour's
+ * rate (baseline.c). */
 double	hazard_prior_mean(int j);
 double	hazard_prior_var(int j, double l2);
 
