@@ -126,10 +126,12 @@ fill_alert(const struct pipeline_config *cfg, const struct employee *e,
  * risk = 1 - exp(-L e^eta) with L the baseline's cumulative hazard over
  * the horizon and eta = b . z. Shifting eta by -k se gives the risk at the
  * lower end of eta's interval in closed form, 1 - (1 - risk)^exp(-k se),
- * so the bound needs only the score: no second pass through the model.
- * se (struct score's eta_se) adds the variance of the band's baseline,
- * from its exits, to the coefficients', z' Cov(b) z; their covariance is
- * left out.
+ * and by +k se the upper end, so the bounds need only the score: no
+ * second pass through the model.
+ * se (struct score's eta_se) adds the variance of the baselines of the
+ * bands the horizon crosses, from their exits and their prior (the
+ * neighbouring band's rate), to the coefficients', z' Cov(b) z; their
+ * covariance is left out.
  *
  * An episode opens when, in this order, (1) the model knows enough about
  * this employee: se <= warmup_max_se (warm-up by information), (2) the
@@ -138,21 +140,45 @@ fill_alert(const struct pipeline_config *cfg, const struct employee *e,
  * has budget left in the shard for the event-time month. A score that
  * fails a step is held, counted by its reason, and opens later if it
  * still qualifies then (the next score after the model learns more, the
- * clock reaches the window, the month changes). It closes when the point
- * risk falls below clear_threshold: the hysteresis band runs from there
- * to the lower bound at threshold, so it is widest while the model is
- * least sure, which is when its scores move most.
+ * clock reaches the window, the month changes). It closes when the risk
+ * is confidently below clear_threshold: its upper bound, the risk at
+ * eta + k se, falls below it. The claim is withdrawn on the same evidence
+ * it was made on; closing on the point risk ended episodes at every dip
+ * of a risk the model knew only roughly (a band's first weeks, the step
+ * into a band with no exits yet), and a leaver whose episode had closed
+ * so came back only if the lower bound passed the threshold again, which
+ * most did not (EVALUATION.md). The hysteresis band runs from the upper
+ * bound at clear_threshold to the lower bound at threshold: widest where
+ * the model is least sure, which is where its scores move most.
+ *
+ * risk_shifted(): the risk at eta + dir * k se (dir -1 or +1); the point
+ * risk when k is 0; a fit that knows nothing bounds nothing (0 or 1).
  */
-double
-decide_risk_lower(const struct pipeline_config *cfg, const struct score *s)
+static double
+risk_shifted(const struct pipeline_config *cfg, const struct score *s,
+    double dir)
 {
 	double k = cfg->confidence_z, r = clamp(s->risk, 0.0, 1.0);
 
 	if (!(k > 0))
 		return r;
 	if (!isfinite(s->eta_se))
-		return 0.0;
-	return clamp(-expm1(log1p(-r) * exp(-k * s->eta_se)), 0.0, r);
+		return dir < 0 ? 0.0 : 1.0;
+	return clamp(-expm1(log1p(-r) * exp(dir * k * s->eta_se)),
+	    dir < 0 ? 0.0 : r, dir < 0 ? r : 1.0);
+}
+
+double
+decide_risk_lower(const struct pipeline_config *cfg, const struct score *s)
+{
+	return risk_shifted(cfg, s, -1);
+}
+
+/* The upper bound closes an episode (see above). */
+double
+decide_risk_upper(const struct pipeline_config *cfg, const struct score *s)
+{
+	return risk_shifted(cfg, s, 1);
 }
 
 /* Openings per department in one shard for one event-time month. */
@@ -288,7 +314,8 @@ decide_alert(const struct pipeline_config *cfg, struct employee *e,
 		m->reason = "threshold";
 		return 1;
 	}
-	if ((e->flags & EMP_FIRING) && s->risk < cfg->clear_threshold) {
+	if ((e->flags & EMP_FIRING) &&
+	    decide_risk_upper(cfg, s) < cfg->clear_threshold) {
 		fill_alert(cfg, e, s, now_ms, caused_by, version, m);
 		e->flags &= ~(uint32_t)EMP_FIRING;
 		m->firing = 0;

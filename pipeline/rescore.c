@@ -27,17 +27,17 @@
  * window gains or loses an entry (a step in a covariate); the risk drifts
  * continuously with tenure and months since a raise, a promotion or a
  * manager change, and may cross what the alert decision tests (the risk's
- * lower bound reaching the threshold while no episode is open, the risk
- * falling below the clear threshold while one is); the quality figures
- * want a refresh of at most rescore_interval_hours (capped at 30 days). A
- * tenure band boundary is not a step: the risk integrates the baseline
- * over the horizon, which is continuous in tenure. The crossing is looked
- * for only when that quantity is within CROSS_MARGIN of the threshold it
- * could cross, by scoring a copy at the candidate due time (at most the
- * next boundary) and bisecting to the minute when the side differs;
- * further away the drift of one epoch cannot reach it in practice, and
- * the next epoch's rescoring catches it anyway, one epoch late at worst
- * (the resolution the daily sweep had).
+ * lower bound reaching the threshold while no episode is open, its upper
+ * bound falling below the clear threshold while one is); the quality
+ * figures want a refresh of at most rescore_interval_hours (capped at 30
+ * days). A tenure band boundary is not a step: the risk integrates the
+ * baseline over the horizon, which is continuous in tenure. The crossing
+ * is looked for only when that quantity is within CROSS_MARGIN of the
+ * threshold it could cross, by scoring a copy at the candidate due time
+ * (at most the next boundary) and bisecting to the minute when the side
+ * differs; further away the drift of one epoch cannot reach it in
+ * practice, and the next epoch's rescoring catches it anyway, one epoch
+ * late at worst (the resolution the daily sweep had).
  *
  * Every time here is a function of the input alone (event times and
  * epoch boundaries), so the outputs are too: the determinism rule holds,
@@ -59,10 +59,11 @@ boundary_after(const struct pipeline *p)
 
 /* The quantity the alert decision compares for e, and 1 in *flip when a
  * score s would change e's alert state by the score alone (decide.c): an
- * open episode closes when the risk falls below clear_threshold; none
- * opens unless the model knows e well enough (warmup_max_se) and the
- * risk's lower bound reaches the threshold. The holds that do not depend
- * on the score (backfill window, budget) are left to the next scoring. */
+ * open episode closes when the risk's upper bound falls below
+ * clear_threshold; none opens unless the model knows e well enough
+ * (warmup_max_se) and the risk's lower bound reaches the threshold. The
+ * holds that do not depend on the score (backfill window, budget) are
+ * left to the next scoring. */
 static double
 watched(const struct pipeline *p, const struct employee *e, const struct score *s,
     int *flip)
@@ -70,8 +71,9 @@ watched(const struct pipeline *p, const struct employee *e, const struct score *
 	double v;
 
 	if (e->flags & EMP_FIRING) {
-		*flip = s->risk < p->cfg.clear_threshold;
-		return s->risk;
+		v = decide_risk_upper(&p->cfg, s);
+		*flip = v < p->cfg.clear_threshold;
+		return v;
 	}
 	v = decide_risk_lower(&p->cfg, s);
 	*flip = v >= p->cfg.threshold && s->risk >= p->cfg.threshold &&

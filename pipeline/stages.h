@@ -102,6 +102,10 @@ struct alert_gate {
 /* The risk at eta - confidence_z * eta_se (the score's risk when
  * confidence_z is 0; 0 when eta_se is infinite). */
 double	decide_risk_lower(const struct pipeline_config *, const struct score *);
+/* The risk at eta + confidence_z * eta_se (the score's risk when
+ * confidence_z is 0; 1 when eta_se is infinite): an episode closes when
+ * it falls below clear_threshold. */
+double	decide_risk_upper(const struct pipeline_config *, const struct score *);
 /* Opening through the policy, closing with hysteresis. Returns 1 when an
  * alert must be published (fills *m with firing or resolved), 0
  * otherwise. Updates e's episode fields and, when it opens, spends the

@@ -41,11 +41,11 @@
  * Standardisation is exact and lives here: mu and sd are the pooled
  * exposure-weighted mean and standard deviation of the same moments, so
  * no running standardiser drifts under the fit. A covariate without
- * spread gets b = 0. Baseline: lambda0_k = (D_k + a) / (W_k E_k + a / 0.1)
- * with E_k = exp(b . m_k + b' C_k b / 2) and a = 1 / PRIOR_BASE_VAR
- * pseudo-exits at 0.1 per year (a weak prior that keeps empty bands
- * finite). Standard errors: Cov(b) = (sum_k D_k C_k + l2 I)^-1 and, for
- * log lambda0_k, 1 / (D_k + a) + v' Cov(b) v with v = m_k + C_k b.
+ * spread gets b = 0. Baseline: lambda0_k = (D_k + a) / (W_k E_k + a / mu_k)
+ * with E_k = exp(b . m_k + b' C_k b / 2), a gamma prior of a pseudo-exits
+ * centred on the neighbouring band's rate (baseline.c). Standard errors:
+ * Cov(b) = (sum_k D_k C_k + l2 I)^-1 and, for log lambda0_k, the
+ * baseline's own variance (baseline.c) + v' Cov(b) v with v = m_k + C_k b.
  *
  * Memory for FEATURES_MAX covariates is taken at hazard_new(), so new
  * covariates (attributes registering late) join without allocation; the
@@ -89,6 +89,7 @@ struct hazard {
 	double	b[FM];				/* per SD */
 	double	bse[FM];
 	double	logbase[HAZARD_BANDS], basese[HAZARD_BANDS];
+	double	basevar[HAZARD_BANDS];		/* var(log lambda0_k), baseline.c */
 	double	mu[FM], sd[FM];			/* pooled standardiser */
 	int	active[FM];
 	int	fixed[FM];			/* b held at 0: reference levels */
@@ -458,8 +459,7 @@ hazard_refresh(struct hazard *h, int force)
 {
 	gsl_matrix_view av, cv;
 	gsl_vector_view gv, bv;
-	double acc, prior_a = 1 / PRIOR_BASE_VAR, lam, dsum = 0, wsum = 0, pooled;
-	double qk[HAZARD_BANDS];
+	double acc, we[HAZARD_BANDS];
 	int n = h->dim, i, j, k, due;
 
 	due = SOLVE_EVERY > h->solved_pieces / 16 ? SOLVE_EVERY : (int)(h->solved_pieces / 16);
@@ -506,24 +506,20 @@ hazard_refresh(struct hazard *h, int force)
 		}
 	}
 	h->shrink = heuristic_shrinkage(h);
-	/* baselines at the pooled mean; an empty band's is the pooled rate */
+	/* baselines at the pooled mean, each band's prior its neighbour's
+	 * (baseline.c) */
+	for (k = 0; k < HAZARD_BANDS; k++)
+		we[k] = h->w[k] * exp(band_q(h, k));
+	hazard_baselines(h->dk, we, h->logbase, h->basevar);
 	for (k = 0; k < HAZARD_BANDS; k++) {
-		qk[k] = band_q(h, k);
-		dsum += h->dk[k];
-		wsum += h->w[k] * exp(qk[k]);
-	}
-	pooled = (dsum + prior_a) / (wsum + prior_a / exp(PRIOR_LOG_RATE));
-	for (k = 0; k < HAZARD_BANDS; k++) {
-		lam = (h->dk[k] + prior_a) / (h->w[k] * exp(qk[k]) + prior_a / pooled);
-		h->logbase[k] = log(lam);
-		/* v = m_k + C_k b; var = 1 / (D_k + a) + v' Cov v */
+		/* v = m_k + C_k b; var = var(log lambda0_k) + v' Cov v */
 		for (i = 0; i < n; i++) {
 			acc = band_mz(h, k, i);
 			for (j = 0; j < n; j++)
 				acc += band_cz(h, k, i, j) * h->b[j];
 			h->v[i] = h->active[i] ? acc : 0;
 		}
-		acc = 1 / (h->dk[k] + prior_a);
+		acc = h->basevar[k];
 		for (i = 0; i < n; i++)
 			for (j = 0; j < n; j++)
 				if (h->active[i] && h->active[j])
@@ -623,7 +619,7 @@ hazard_band_var(const struct hazard *h, int band)
 {
 	if (band < 0 || band >= HAZARD_BANDS)
 		return 0;
-	return 1 / (h->dk[band] + 1 / PRIOR_BASE_VAR);
+	return h->basevar[band];
 }
 
 double
@@ -687,6 +683,7 @@ hazard_digest(const struct hazard *h, uint64_t d)
 	d = STATE_DIGEST(d, h->bse);
 	d = STATE_DIGEST(d, h->logbase);
 	d = STATE_DIGEST(d, h->basese);
+	d = STATE_DIGEST(d, h->basevar);
 	d = STATE_DIGEST(d, h->mu);
 	d = STATE_DIGEST(d, h->sd);
 	d = STATE_DIGEST(d, h->active);

@@ -126,9 +126,18 @@ int	rls_load(struct rls *, struct rbuf *);
 extern const double hazard_band_edge_days[HAZARD_BANDS];
 int	hazard_band(double tenure_days);	/* 0..HAZARD_BANDS-1 */
 /* Prior shared by the online fit and the tests' batch fit
- * (tests/unit/hazard_batch.h). */
+ * (tests/unit/hazard_batch.h): the coefficients' is the online fit's;
+ * the baselines' (log 0.1 a year, variance 4, each band on its own) is
+ * the batch fit's only, the online baselines' prior is their neighbour's
+ * rate (baseline.c). */
 double	hazard_prior_mean(int j);
 double	hazard_prior_var(int j, double l2);
+
+/* baseline.c: the band baselines from each band's exits d[k] and its
+ * exposure at the band's mean multiplier we[k] = W_k E_k: log rates per
+ * year into logbase[], the variances of their logs into var[]. */
+void	hazard_baselines(const double *d, const double *we, double *logbase,
+	    double *var);
 
 struct hazard;
 /* new; NULL on ENOMEM. Memory for FEATURES_MAX covariates is taken here,
@@ -165,8 +174,8 @@ void		 hazard_standardiser(const struct hazard *, int j, double *mean,
 /* b . z(x) over the first n covariates (n <= hazard_dim()), x raw. */
 double		 hazard_linear(const struct hazard *, const double *x, int n);
 double		 hazard_coef(const struct hazard *, int j);	/* b_j per SD */
-/* Variance of the log baseline of band, from the band's exits:
- * 1 / (D_k + a). With gamma^2 hazard_lp_variance() of the covariates, the
+/* Variance of the log baseline of band, from the band's exits and its
+ * prior (baseline.c: 1 / (D_k + a) and the share of its neighbour's). With gamma^2 hazard_lp_variance() of the covariates, the
  * log hazard's variance the alert policy reads (pipeline/decide.c; their
  * covariance is left out). */
 double		 hazard_band_var(const struct hazard *, int band);

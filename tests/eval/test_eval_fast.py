@@ -11,15 +11,18 @@ numpy and do not gate anything. The replays take about 10 s in all.
 
 It also runs the measurement against the truth's own limit
 (tools/eval/oracle.py) on one generator seed instead of make eval's five,
-with 8 simulated futures per row instead of 16 (about 9 s more): AUC at months 12, 18 and 24 beside the true risk's, alert
+with 8 simulated futures per row instead of 16 (about 12 s more): AUC at months 12, 18 and 24 beside the true risk's, alert
 precision and recall beside the oracle's at equal volume, calibration. Its
 sanity checks gate (every employee on staff scored, the truth's AUC at
-least 0.55, the oracle's figures defined). The issue 12 goals themselves
-(AUC >= 0.95 of the truth's, precision and recall >= 0.8 of the oracle's,
-Hosmer-Lemeshow p >= 0.05) are shown as "fail (not gated)" / "pass (not
-gated)" until TRUTH_GATE is switched on: to be switched on when the model
-meets them (set RETENTIOND_EVAL_TRUTH_GATE=1 to try it now). One seed is a
-smoke test of the figures, not their record: make eval reports five.
+least 0.55, the oracle's figures defined), and so do the issue 12 goals
+themselves (TRUTH_GATE): AUC >= 0.95 of the truth's at every landmark,
+alert precision and recall >= 0.8 of the oracle's at equal volume,
+Hosmer-Lemeshow p >= 0.05. They were reported without failing until the
+model met them over make eval's five seeds (docs/EVALUATION.md);
+RETENTIOND_EVAL_TRUTH_GATE=0 shows them as "pass (not gated)" / "fail (not
+gated)" instead, for diagnosis. One seed is a smoke test of the figures,
+not their record: make eval reports five, and a change that keeps them
+over the goals on seed 1 can still miss them on the five.
 The IBM folds run with the default configuration, so the daemon detects
 the data set's left truncation itself (no observation_start). The IBM
 framing check of make eval (four more sets of IBM folds: undated values at
@@ -44,8 +47,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-# The issue 12 goals against the truth: off until the model meets them.
-TRUTH_GATE = os.environ.get("RETENTIOND_EVAL_TRUTH_GATE", "0") == "1"
+# The issue 12 goals against the truth: gated since the model meets them
+# over five seeds (branch s4-model); 0 only reports them.
+TRUTH_GATE = os.environ.get("RETENTIOND_EVAL_TRUTH_GATE", "1") == "1"
 TRUTH_SEEDS = "1"
 
 

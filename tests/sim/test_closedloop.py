@@ -147,8 +147,11 @@ def test_closedloop(tmp):
     class A:
         build = BUILD_DIR
         # the test company is small (80 people, about 20 exits at the
-        # warm-up's end): its shrunk, calibrated risks stay near 0.1
-        threshold, clear, warmup_max_se, confidence_z = 0.12, 0.09, 0.0, 0.0
+        # warm-up's end): its shrunk, calibrated risks stay near 0.1, and
+        # in the plan months (the cohort's first months in the 1-2 year
+        # band, whose prior is below the first year's: state/baseline.c)
+        # none reaches 0.12; at 0.09 the plans make 92 allocations
+        threshold, clear, warmup_max_se, confidence_z = 0.09, 0.07, 0.0, 0.0
     r1 = closedloop.run_seed(A, "test", 3)
     r2 = closedloop.run_seed(A, "test", 3)
     check(r1 == r2, "closedloop is deterministic")

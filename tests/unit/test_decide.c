@@ -106,7 +106,7 @@ test_warmup_decide(void)
 	s.eta_se = 1;
 	e.flags = EMP_FIRING | EMP_EVER_ALERTED;
 	e.episode = 1;
-	s.risk = cfg.clear_threshold / 2;
+	s.risk = cfg.clear_threshold / 20;	/* confidently below, se 1 */
 	CHECK(decide_alert(&cfg, &e, &s, 1000, "ev-1", 1, NULL, &m) == 1);
 	CHECK(m.firing == 0);
 	e.flags |= EMP_FIRING;
@@ -166,11 +166,36 @@ test_risk_lower(void)
 	CHECK_NEAR(decide_risk_lower(&cfg, &s), 1.0, 0);
 }
 
+/* The upper bound, the risk at eta + z se, mirrors the lower one. */
+static void
+test_risk_upper(void)
+{
+	struct pipeline_config	cfg;
+	struct score		s = score_of(0.3, 0.5);
+	struct employee		e;
+	double			want = 1 - pow(0.7, exp(1.2816 * 0.5));
+
+	policy_setup(&cfg, &e, "U1");
+	CHECK_NEAR(decide_risk_upper(&cfg, &s), want, 1e-12);
+	CHECK(decide_risk_upper(&cfg, &s) > s.risk);
+	s.eta_se = INFINITY;			/* knows nothing: could be 1 */
+	CHECK(decide_risk_upper(&cfg, &s) == 1);
+	s.eta_se = 0;
+	CHECK_NEAR(decide_risk_upper(&cfg, &s), 0.3, 1e-15);
+	cfg.confidence_z = 0;			/* off: the point, whatever se */
+	s.eta_se = 3;
+	CHECK_NEAR(decide_risk_upper(&cfg, &s), 0.3, 0);
+	s = score_of(0.0, 0.5);			/* no hazard stays none */
+	cfg.confidence_z = 2;
+	CHECK_NEAR(decide_risk_upper(&cfg, &s), 0.0, 0);
+}
+
 /* A point estimate over the threshold with wide uncertainty does not
  * open; the same risk known precisely does, and the alert carries the
- * bound. Once open, the episode closes only when the point risk falls
- * below clear_threshold (hysteresis), and reopening needs the confident
- * bound again, so a model that moves does not make it flap. */
+ * bound. Once open, the episode closes only when the risk is confidently
+ * below clear_threshold (its bound at eta + z se; hysteresis both ways),
+ * and reopening needs the confident bound again, so a model that moves
+ * does not make it flap. */
 static void
 test_confident_opening(void)
 {
@@ -198,7 +223,16 @@ test_confident_opening(void)
 	CHECK(e.flags & EMP_FIRING);
 	s = score_of(0.55, 0.05);
 	CHECK(decide_alert(&cfg, &e, &s, 4000, "ev-4", 3, &g, &m) == 0);
-	s = score_of(0.39, 0.05);		/* below clear: resolves */
+	/* below clear, but not confidently: the bound at eta + z se is
+	 * still over it, and the episode stays open */
+	s = score_of(0.3, 0.9);
+	CHECK(decide_risk_upper(&cfg, &s) >= cfg.clear_threshold);
+	CHECK(decide_alert(&cfg, &e, &s, 4500, "ev-4b", 3, &g, &m) == 0);
+	s = score_of(0.39, 0.05);		/* upper bound 0.41 */
+	CHECK(decide_alert(&cfg, &e, &s, 4700, "ev-4c", 3, &g, &m) == 0);
+	CHECK(e.flags & EMP_FIRING);
+	s = score_of(0.35, 0.05);		/* confidently below clear: resolves */
+	CHECK(decide_risk_upper(&cfg, &s) < cfg.clear_threshold);
 	CHECK(decide_alert(&cfg, &e, &s, 5000, "ev-5", 4, &g, &m) == 1);
 	CHECK(m.firing == 0);
 	CHECK_STR(m.reason, "risk_fell");
@@ -770,6 +804,7 @@ main(void)
 	test_hysteresis_edges();
 	test_warmup_decide();
 	test_risk_lower();
+	test_risk_upper();
 	test_confident_opening();
 	test_warmup_information();
 	test_budget();

@@ -229,10 +229,50 @@ test_forgetting(gsl_rng *rng)
 	hazard_free(g);
 }
 
-/* A band nobody has reached yet takes the pooled rate of the observed
- * bands, not a fixed prior (a young company's horizon runs into it). */
+/* A band nobody has reached yet takes its neighbour's rate, carried
+ * across the edge by the tenure profile (baseline.c): as it is within the
+ * first year, falling as tenure^(-1/3) of the bands' middles (1.5, 7.5,
+ * 18, 42, 90 months) from there; the variance of its log grows by 1/a
+ * (a = 4 pseudo-exits) a band out. */
 static void
 test_empty_band(gsl_rng *rng)
+{
+	struct hazard *h = hazard_new(0, 4.0, 1.0), *g = hazard_new(0, 4.0, 1.0);
+	double t, want;
+	int i, d;
+
+	CHECK(h != NULL && g != NULL);
+	for (i = 0; i < 20000; i++) {
+		t = gsl_ran_exponential(rng, 1 / 0.3);
+		d = t < 0.25;
+		CHECK(hazard_update(h, i % 2, d ? t : 0.25, d, NULL) == 0);
+		CHECK(hazard_update(g, 0, d ? t : 0.25, d, NULL) == 0);
+	}
+	CHECK(hazard_refresh(h, 1) == 0);
+	CHECK(hazard_refresh(g, 1) == 0);
+	CHECK_NEAR(exp(hazard_log_baseline(h, 0)), 0.3, 0.03);
+	want = exp(hazard_log_baseline(h, 1));
+	CHECK_NEAR(want, 0.3, 0.03);
+	want *= pow(18 / 7.5, -1.0 / 3);
+	CHECK_NEAR(exp(hazard_log_baseline(h, 2)), want, 1e-9 * want);
+	want *= pow(42 / 18.0, -1.0 / 3);
+	CHECK_NEAR(exp(hazard_log_baseline(h, 3)), want, 1e-9 * want);
+	want *= pow(90 / 42.0, -1.0 / 3);
+	CHECK_NEAR(exp(hazard_log_baseline(h, 4)), want, 1e-9 * want);
+	/* within the first year: the neighbour's rate as it is */
+	CHECK_NEAR(exp(hazard_log_baseline(g, 1)), exp(hazard_log_baseline(g, 0)), 1e-9);
+	/* an extrapolation is less certain, the further the more */
+	CHECK(hazard_band_var(h, 1) < 0.01);
+	CHECK_NEAR(hazard_band_var(h, 2), 0.25 + hazard_band_var(h, 1), 1e-12);
+	CHECK_NEAR(hazard_band_var(h, 3), 0.25 + hazard_band_var(h, 2), 1e-12);
+	hazard_free(h);
+	hazard_free(g);
+}
+
+/* A band just entered moves from its neighbour's rate as its exits come:
+ * a handful of exits against little exposure does not make it jump. */
+static void
+test_band_entered(gsl_rng *rng)
 {
 	struct hazard *h = hazard_new(0, 4.0, 1.0);
 	double t;
@@ -240,14 +280,18 @@ test_empty_band(gsl_rng *rng)
 
 	CHECK(h != NULL);
 	for (i = 0; i < 20000; i++) {
-		t = gsl_ran_exponential(rng, 1 / 0.3);
+		t = gsl_ran_exponential(rng, 1 / 0.2);
 		d = t < 0.25;
-		CHECK(hazard_update(h, i % 2, d ? t : 0.25, d, NULL) == 0);
+		CHECK(hazard_update(h, 0, d ? t : 0.25, d, NULL) == 0);
 	}
+	/* band 1: 4 exits in 5 person-years (0.8 a year by itself) */
+	for (i = 0; i < 20; i++)
+		CHECK(hazard_update(h, 1, 0.25, i < 4, NULL) == 0);
 	CHECK(hazard_refresh(h, 1) == 0);
-	CHECK_NEAR(exp(hazard_log_baseline(h, 0)), 0.3, 0.03);
-	for (i = 2; i < HAZARD_BANDS; i++)	/* empty: the pooled 0.3 */
-		CHECK_NEAR(exp(hazard_log_baseline(h, i)), 0.3, 0.03);
+	/* (4 + 4) / (5 + 4 / 0.2) = 0.32 */
+	CHECK_NEAR(exp(hazard_log_baseline(h, 1)),
+	    8 / (5 + 4 / exp(hazard_log_baseline(h, 0))), 1e-9);
+	CHECK(exp(hazard_log_baseline(h, 1)) < 0.4);
 	hazard_free(h);
 }
 
@@ -315,6 +359,7 @@ main(void)
 	test_grow_and_invalid();
 	test_forgetting(rng);
 	test_empty_band(rng);
+	test_band_entered(rng);
 	test_information(rng);
 	gsl_rng_free(rng);
 	return check_exit("test_hazard");
