@@ -117,6 +117,7 @@ pipeline_free(struct pipeline *p)
 		return;
 	for (int i = 0; i < SHARDS_MAX; i++)
 		shard_free(p->shards[i]);
+	remote_free_all(p);
 	model_free(p->model);
 	features_free(p->features);
 	free(p->cand);
@@ -155,6 +156,7 @@ pipeline_shard_get(struct pipeline *p, int32_t partition)
 		return s;
 	if ((s = shard_new(p, partition)) == NULL)
 		return NULL;
+	remote_release(p, i);	/* the shard is the contribution now */
 	p->shards[i] = s;
 	p->models[i] = s->model;
 	if (i + 1 > p->nshards)
@@ -696,28 +698,6 @@ pipeline_employee_json(struct pipeline *p, const char *id)
 	}
 	return encode_employee(e, &s, p->features, now, p->cfg.horizon_days,
 	    strtab_name(features_departments(p->features), e->dept));
-}
-
-char *
-pipeline_model_json(struct pipeline *p)
-{
-	struct model_estimates *est;
-	char *s;
-
-	if ((est = malloc(sizeof(*est))) == NULL)
-		return NULL;
-	model_estimates(p->model, est);
-	s = encode_estimates(est, model_version(p->model), p->clock_ms,
-	    pipeline_events_applied(p), p->cfg.horizon_days, NULL);
-	free(est);
-	return s;
-}
-
-long
-pipeline_estimates(struct pipeline *p, struct model_estimates *out)
-{
-	model_estimates(p->model, out);
-	return model_version(p->model);
 }
 
 char *

@@ -1,0 +1,106 @@
+/*
+ * remote.c: the contributions of partitions another instance owns
+ * (DESIGN.md, "Scale-out", shared statistics).
+ *
+ * With several instances in a group each owns some of the input's
+ * partitions; the epoch model is still the merge of every partition's
+ * contribution in partition order. A partition this pipeline has no
+ * shard for can hold a remote contribution instead: the image its owner
+ * published (pipeline_contrib_save() there, read back from the stats
+ * topic here), loaded into a shard model of the live base by name
+ * (model_contrib_load()). It sits in p->models[] where the shard's model
+ * would, so model_advance() merges it in its partition's place and
+ * forgets it like a shard's statistics at each boundary; a newer image
+ * replaces it. A partition gained (a shard made here) drops its remote
+ * contribution: from then on the shard is the contribution.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pipeline_int.h"
+
+static int
+slot(int32_t partition)
+{
+	return partition < 0 ? 0 : partition % SHARDS_MAX;
+}
+
+/* See pipeline.h. */
+int
+pipeline_contrib_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
+{
+	const struct shard *sh = p->shards[slot(partition)];
+
+	if (sh == NULL)
+		return -1;
+	return model_contrib_save(sh->model, w);
+}
+
+/* See pipeline_int.h. */
+void
+remote_release(struct pipeline *p, int i)
+{
+	if (p->remote == NULL || p->remote[i] == NULL)
+		return;
+	if (p->models[i] == p->remote[i])
+		p->models[i] = NULL;
+	model_free(p->remote[i]);
+	p->remote[i] = NULL;
+}
+
+/* See pipeline_int.h. */
+void
+remote_free_all(struct pipeline *p)
+{
+	if (p->remote == NULL)
+		return;
+	for (int i = 0; i < SHARDS_MAX; i++)
+		remote_release(p, i);
+	free(p->remote);
+	p->remote = NULL;
+}
+
+/* See pipeline.h. */
+int
+pipeline_remote_load(struct pipeline *p, int32_t partition, struct rbuf *r,
+    char *errbuf, size_t errlen)
+{
+	int i = slot(partition);
+	struct model *m;
+
+	if (p->shards[i] != NULL) {
+		snprintf(errbuf, errlen, "partition %d: owned here", i);
+		return -1;
+	}
+	if (p->remote == NULL &&
+	    (p->remote = calloc(SHARDS_MAX, sizeof(*p->remote))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	if ((m = model_new_shard(p->model, errbuf, errlen)) == NULL)
+		return -1;
+	if (model_contrib_load(m, r, errbuf, errlen) == -1) {
+		model_free(m);
+		return -1;
+	}
+	remote_release(p, i);
+	p->remote[i] = m;
+	p->models[i] = m;
+	if (i + 1 > p->nshards)
+		p->nshards = i + 1;
+	return 0;
+}
+
+/* See pipeline.h. */
+void
+pipeline_remote_drop(struct pipeline *p, int32_t partition)
+{
+	remote_release(p, slot(partition));
+}
+
+/* See pipeline.h. */
+int
+pipeline_remote_held(const struct pipeline *p, int32_t partition)
+{
+	return p->remote != NULL && p->remote[slot(partition)] != NULL;
+}
