@@ -572,7 +572,8 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 	}
 	if (future(p, msg, &rc))
 		goto out;
-	if ((k = pipeline_epoch_of(p, p->ev.time_ms)) > p->epoch) {
+	if ((k = remote_blocked_epoch(p, msg->partition,
+	    pipeline_epoch_of(p, p->ev.time_ms))) > p->epoch) {
 		p->blocked_epoch = k;	/* nothing else changed */
 		p->msg = NULL;
 		return PIPE_BLOCKED;

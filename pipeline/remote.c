@@ -13,7 +13,19 @@
  * forgets it like a shard's statistics at each boundary; a newer image
  * replaces it. A partition gained (a shard made here) drops its remote
  * contribution: from then on the shard is the contribution.
+ *
+ * Sealing. Once this instance has published a shard's contribution to
+ * the next boundary, the shard must not change before the pipeline
+ * enters that boundary (the others merge the published image, this
+ * instance merges the shard). A partition whose next message is of a
+ * later epoch is held by the gate anyway; one published as idle may
+ * still receive messages, so pipeline_seal() makes pipeline_run() refuse
+ * every message of the shard (PIPE_BLOCKED, as one of the next epoch)
+ * until the pipeline enters an epoch: such a message is then applied
+ * after the boundary, a late event in the next epoch's statistics, as
+ * the idle rule has it for a single instance.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -36,16 +48,31 @@ pipeline_contrib_save(const struct pipeline *p, int32_t partition, struct wbuf *
 	return model_contrib_save(sh->model, w);
 }
 
+struct remotes {
+	struct model	*m[SHARDS_MAX];		/* NULL: none */
+	long		 sealed[SHARDS_MAX];	/* epoch sealed in, LONG_MIN none */
+};
+
+/* p->remote, made on first use; NULL on ENOMEM. */
+static struct remotes *
+remotes(struct pipeline *p)
+{
+	if (p->remote == NULL && (p->remote = calloc(1, sizeof(*p->remote))) != NULL)
+		for (int i = 0; i < SHARDS_MAX; i++)
+			p->remote->sealed[i] = LONG_MIN;
+	return p->remote;
+}
+
 /* See pipeline_int.h. */
 void
 remote_release(struct pipeline *p, int i)
 {
-	if (p->remote == NULL || p->remote[i] == NULL)
+	if (p->remote == NULL || p->remote->m[i] == NULL)
 		return;
-	if (p->models[i] == p->remote[i])
+	if (p->models[i] == p->remote->m[i])
 		p->models[i] = NULL;
-	model_free(p->remote[i]);
-	p->remote[i] = NULL;
+	model_free(p->remote->m[i]);
+	p->remote->m[i] = NULL;
 }
 
 /* See pipeline_int.h. */
@@ -72,8 +99,7 @@ pipeline_remote_load(struct pipeline *p, int32_t partition, struct rbuf *r,
 		snprintf(errbuf, errlen, "partition %d: owned here", i);
 		return -1;
 	}
-	if (p->remote == NULL &&
-	    (p->remote = calloc(SHARDS_MAX, sizeof(*p->remote))) == NULL) {
+	if (remotes(p) == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
 		return -1;
 	}
@@ -84,7 +110,7 @@ pipeline_remote_load(struct pipeline *p, int32_t partition, struct rbuf *r,
 		return -1;
 	}
 	remote_release(p, i);
-	p->remote[i] = m;
+	p->remote->m[i] = m;
 	p->models[i] = m;
 	if (i + 1 > p->nshards)
 		p->nshards = i + 1;
@@ -102,5 +128,25 @@ pipeline_remote_drop(struct pipeline *p, int32_t partition)
 int
 pipeline_remote_held(const struct pipeline *p, int32_t partition)
 {
-	return p->remote != NULL && p->remote[slot(partition)] != NULL;
+	return p->remote != NULL && p->remote->m[slot(partition)] != NULL;
+}
+
+/* See pipeline.h. */
+int
+pipeline_seal(struct pipeline *p, int32_t partition)
+{
+	if (remotes(p) == NULL)
+		return -1;
+	p->remote->sealed[slot(partition)] = p->epoch;
+	return 0;
+}
+
+/* See pipeline_int.h. */
+long
+remote_blocked_epoch(const struct pipeline *p, int32_t partition, long k)
+{
+	if (p->remote == NULL || p->remote->sealed[slot(partition)] != p->epoch ||
+	    k > p->epoch)
+		return k;
+	return p->epoch + 1;
 }

@@ -10,8 +10,9 @@
  * be the single instance's record for record. A partition that ran
  * nothing since its last image publishes none (its owner's statistics
  * only decay, as the reader's copy does). Also: the image loader refuses
- * every truncation and an owned partition, and a fit without the remote
- * contributions differs (the comparison can fail).
+ * every truncation and an owned partition, a fit without the remote
+ * contributions differs (the comparison can fail), and a sealed shard
+ * refuses its messages until the next epoch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,34 @@ test_refused(struct run *r)
 	wbuf_free(&w);
 }
 
+/* A sealed shard refuses even a message of the current epoch until the
+ * pipeline enters the next one; then it applies. */
+static void
+test_seal(void)
+{
+	struct pipeline *p = new_pipeline();
+	struct outlog l = { 0 };
+	struct message m;
+	long e;
+
+	streams[0].next = 0;
+	stream_message(0, &m);
+	CHECK(pipeline_run_all(p, &m, log_out, &l) == PIPE_OK);
+	e = pipeline_epoch(p);
+	CHECK(pipeline_seal(p, 0) == 0);
+	streams[0].next = 1;
+	stream_message(0, &m);
+	CHECK(pipeline_run(p, &m, log_out, &l) == PIPE_BLOCKED);
+	CHECK(pipeline_blocked_epoch(p) == e + 1);
+	m.partition = 1;	/* another shard is not sealed */
+	CHECK(pipeline_run(p, &m, log_out, &l) != PIPE_BLOCKED);
+	m.partition = 0;
+	CHECK(pipeline_advance(p, e + 1, log_out, &l) == 0);
+	CHECK(pipeline_run(p, &m, log_out, &l) == PIPE_OK);
+	pipeline_free(p);
+	free_log(&l);
+}
+
 int
 main(void)
 {
@@ -264,6 +293,7 @@ main(void)
 	CHECK(one.n > 100);
 	CHECK(same_per_key(&one, &two));
 	test_refused(&r);
+	test_seal();
 
 	/* without the other half's images the fit differs */
 	lone = new_pipeline();
