@@ -239,11 +239,14 @@ int		 pipeline_remote_load(struct pipeline *, int32_t partition,
 		    struct rbuf *, char *errbuf, size_t errlen);
 void		 pipeline_remote_drop(struct pipeline *, int32_t partition);
 int		 pipeline_remote_held(const struct pipeline *, int32_t partition);
-/* The shard's contribution to the next boundary was published: until the
- * pipeline enters an epoch, pipeline_run() refuses the partition's
- * messages with PIPE_BLOCKED (as of the next epoch), so the shard stays
- * what was published. 0, or -1 on ENOMEM. */
-int		 pipeline_seal(struct pipeline *, int32_t partition);
+/* The shard's contribution to the next boundary is final (to be
+ * published): the timers the closing epoch left in it fire now, as at the
+ * boundary (their outputs through emit), and until the pipeline enters an
+ * epoch pipeline_run() refuses the partition's messages with PIPE_BLOCKED
+ * (as of the next epoch), so the shard stays what is published. 0, or -1
+ * (emit failed, ENOMEM). */
+int		 pipeline_seal(struct pipeline *, int32_t partition,
+		    pipeline_emit_fn, void *arg);
 int		 pipeline_epoch_save(const struct pipeline *, struct wbuf *);
 int		 pipeline_epoch_load(struct pipeline *, struct rbuf *, char *errbuf,
 		    size_t errlen);

@@ -19,13 +19,17 @@
  * enters that boundary (the others merge the published image, this
  * instance merges the shard). A partition whose next message is of a
  * later epoch is held by the gate anyway; one published as idle may
- * still receive messages, so pipeline_seal() makes pipeline_run() refuse
+ * still receive messages, so pipeline_seal() fires the timers the closing
+ * epoch left in the shard (which a single instance fires at the boundary,
+ * before the refit: their scores accrue exposure), then makes
+ * pipeline_run() refuse
  * every message of the shard (PIPE_BLOCKED, as one of the next epoch)
  * until the pipeline enters an epoch: such a message is then applied
  * after the boundary, a late event in the next epoch's statistics, as
  * the idle rule has it for a single instance.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -131,12 +135,25 @@ pipeline_remote_held(const struct pipeline *p, int32_t partition)
 	return p->remote != NULL && p->remote->m[slot(partition)] != NULL;
 }
 
-/* See pipeline.h. */
+/* See pipeline.h: the timers first, their scores are part of the
+ * contribution (at a boundary rescore_close_epoch() would fire them). */
 int
-pipeline_seal(struct pipeline *p, int32_t partition)
+pipeline_seal(struct pipeline *p, int32_t partition, pipeline_emit_fn emit,
+    void *arg)
 {
+	struct shard *sh = p->shards[slot(partition)];
+
 	if (remotes(p) == NULL)
 		return -1;
+	if (sh != NULL) {
+		p->emit = emit;
+		p->arg = arg;
+		p->msg = NULL;
+		p->failed = 0;
+		rescore_due(p, sh, INT64_MAX);
+		if (p->failed)
+			return -1;
+	}
 	p->remote->sealed[slot(partition)] = p->epoch;
 	return 0;
 }

@@ -7,9 +7,11 @@
  * registry sees the attributes in another order (each partition names
  * them in its own). At every boundary all three fits must be the same to
  * the bit, and the two instances' outputs about employees together must
- * be the single instance's record for record. A partition that ran
- * nothing since its last image publishes none (its owner's statistics
- * only decay, as the reader's copy does). Also: the image loader refuses
+ * be the single instance's record for record. Epochs of three days leave
+ * rescoring timers at most boundaries: the owner fires them when it
+ * seals the shard, before the image (the single instance fires them at
+ * the boundary; their scores accrue exposure). Partition 3 runs dry
+ * early: its owner keeps publishing it (forgotten once more each time). Also: the image loader refuses
  * every truncation and an owned partition, a fit without the remote
  * contributions differs (the comparison can fail), and a sealed shard
  * refuses its messages until the next epoch.
@@ -31,8 +33,7 @@ enum { SINGLE, ODD_EVEN, NPIPE = 3 };
 struct run {
 	struct pipeline	*p[NPIPE];	/* single, owner of even, owner of odd */
 	struct outlog	 log[NPIPE];
-	int		 ran[NPART];	/* messages since the last image */
-	int		 images, boundaries, skipped;
+	int		 images, boundaries;
 };
 
 static int
@@ -102,11 +103,12 @@ new_pipeline(void)
 	cfg.clear_threshold = 0.05;
 	cfg.warmup_max_se = 0;
 	cfg.confidence_z = 0;
+	cfg.epoch_hours = 72;	/* rescoring timers are left at most boundaries */
 	return pipeline_new(&cfg, err, sizeof(err));
 }
 
 /* Partition part's contribution from its owner to the other instance,
- * through bytes. */
+ * through bytes (none before the partition's first event applies). */
 static void
 send_image(struct run *r, int part)
 {
@@ -115,14 +117,17 @@ send_image(struct run *r, int part)
 	char err[256];
 
 	wbuf_init(&w);
-	CHECK(pipeline_contrib_save(r->p[owner(part)], part, &w) == 0);
+	if (pipeline_contrib_save(r->p[owner(part)], part, &w) == -1) {
+		CHECK(!pipeline_remote_held(r->p[3 - owner(part)], part));
+		wbuf_free(&w);
+		return;
+	}
 	rbuf_init(&rb, w.p, w.len);
 	CHECK(pipeline_remote_load(r->p[3 - owner(part)], part, &rb, err,
 	    sizeof(err)) == 0);
 	CHECK(pipeline_remote_held(r->p[3 - owner(part)], part));
 	wbuf_free(&w);
 	r->images++;
-	r->ran[part] = 0;
 }
 
 static enum pipeline_result
@@ -140,10 +145,11 @@ static void
 boundary(struct run *r, long epoch)
 {
 	for (int part = 0; part < NPART; part++) {
-		if (r->ran[part])
-			send_image(r, part);
-		else
-			r->skipped++;
+		int o = owner(part);
+
+		/* final: the owner fires the closing epoch's timers first */
+		CHECK(pipeline_seal(r->p[o], part, log_out, &r->log[o]) == 0);
+		send_image(r, part);
 	}
 	for (int i = 0; i < NPIPE; i++)
 		CHECK(pipeline_advance(r->p[i], epoch, log_out, &r->log[i]) == 0);
@@ -180,7 +186,6 @@ feed(struct run *r)
 			CHECK(pipeline_blocked_epoch(r->p[owner(part)]) == streams[part].epoch);
 		} else {
 			streams[part].next++;
-			r->ran[part] = 1;
 		}
 	}
 }
@@ -245,7 +250,7 @@ test_seal(void)
 	stream_message(0, &m);
 	CHECK(pipeline_run_all(p, &m, log_out, &l) == PIPE_OK);
 	e = pipeline_epoch(p);
-	CHECK(pipeline_seal(p, 0) == 0);
+	CHECK(pipeline_seal(p, 0, log_out, &l) == 0);
 	streams[0].next = 1;
 	stream_message(0, &m);
 	CHECK(pipeline_run(p, &m, log_out, &l) == PIPE_BLOCKED);
@@ -283,9 +288,8 @@ main(void)
 	for (int i = 0; i < NPIPE; i++)
 		CHECK((r.p[i] = new_pipeline()) != NULL);
 	feed(&r);
-	printf("%d boundaries, %d images sent, %d skipped\n", r.boundaries,
-	    r.images, r.skipped);
-	CHECK(r.boundaries >= DAYS / 2 && r.skipped > DAYS / 2);
+	printf("%d boundaries, %d images sent\n", r.boundaries, r.images);
+	CHECK(r.boundaries >= DAYS / 4);
 
 	employee_records(&r.log[0], &one);
 	employee_records(&r.log[1], &two);
