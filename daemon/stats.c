@@ -68,6 +68,7 @@
 #define STATS_BATCH	256	/* records read per loop turn, at most */
 #define IDLE		LONG_MAX	/* needs: no message waits */
 #define STATS_FETCH_WAIT_MS "10"	/* the reader's fetch.wait.max.ms */
+#define START_RETRY_MS	5000
 
 struct srec {
 	long	 epoch;		/* made in this pipeline epoch; LONG_MIN empty */
@@ -81,6 +82,7 @@ struct stats {
 	rd_kafka_conf_t	*conf;		/* the reader's, until it is made */
 	rd_kafka_t	*reader;	/* the whole stats topic; NULL until shared */
 	int		 reading;	/* assigned */
+	int64_t		 tried_ms;	/* the last start_reading() attempt */
 	int32_t		 ninput, nstats;	/* partition counts, 0 unknown */
 	int32_t		 counted_owned;	/* owned when ninput was asked */
 	struct srec	 rec[ROUTE_VBASE][STATS_KEEP];
@@ -201,15 +203,19 @@ prune(struct stats *s, long e)
 }
 
 /* Starts reading the whole stats topic (creating it where the cluster
- * allows). 0, or -1 (its partition count unknown yet: asked again). */
+ * allows). 0, or -1 (its partition count unknown yet: asked again after
+ * START_RETRY_MS, the metadata requests block the loop). */
 static int
-start_reading(struct kafka *k, struct stats *s)
+start_reading(struct kafka *k, struct stats *s, int64_t now)
 {
 	rd_kafka_topic_partition_list_t *l;
 	char err[512];
 
 	if (s->reading)
 		return 0;
+	if (now - s->tried_ms < START_RETRY_MS)
+		return -1;
+	s->tried_ms = now;
 	/* every boundary waits for the others' records: fetch at once */
 	if (s->reader == NULL && (rd_kafka_conf_set(s->conf, "fetch.wait.max.ms",
 	    STATS_FETCH_WAIT_MS, err, sizeof(err)) != RD_KAFKA_CONF_OK ||
@@ -401,28 +407,42 @@ wanted(struct stats *s, long e)
 }
 
 /* Whether owned partition c is final for the boundary after the current
- * epoch: -1 not yet, else 0 with *needs (IDLE: every source idle, which
- * the broker has confirmed). */
+ * epoch as the gate knows it: -1 not yet, else 0 with *needs (IDLE: no
+ * source holds a message, each is idle). */
 static int
 final(struct kafka *k, int32_t c, int64_t now, long *needs)
 {
-	int32_t	src[2] = { c, ROUTE_VBASE + c };
-	int	st[2];
-	long	ep;
+	long ep;
 
 	*needs = IDLE;
-	for (int i = 0; i < 2; i++) {
+	for (int32_t src = c; src <= ROUTE_VBASE + c; src += ROUTE_VBASE) {
 		ep = IDLE;
-		if ((st[i] = gate_source(k->gate, src[i], now, k->idle_ms, &ep)) ==
-		    GATE_SRC_BUSY)
+		switch (gate_source(k->gate, src, now, k->idle_ms, &ep)) {
+		case GATE_SRC_BUSY:
 			return -1;
-		if (st[i] == GATE_SRC_HOLDING && ep < *needs)
-			*needs = ep;
+		case GATE_SRC_HOLDING:
+			if (ep < *needs)
+				*needs = ep;
+			break;
+		default:
+			break;
+		}
 	}
-	for (int i = 0; i < 2; i++)
-		if (st[i] == GATE_SRC_IDLE && !kafka_caught_up(k, src[i]))
-			return -1;
 	return 0;
+}
+
+/* 1 when the broker confirms every idle source of c is at its end (asked
+ * only once c is otherwise ready to publish: a round trip each). */
+static int
+confirmed(struct kafka *k, int32_t c, int64_t now)
+{
+	long ep;
+
+	for (int32_t src = c; src <= ROUTE_VBASE + c; src += ROUTE_VBASE)
+		if (gate_source(k->gate, src, now, k->idle_ms, &ep) == GATE_SRC_IDLE &&
+		    !kafka_caught_up(k, src))
+			return 0;
+	return 1;
 }
 
 /* Loads the images of the partitions this instance does not own, made in
@@ -466,12 +486,13 @@ stats_due(struct kafka *k, struct pipeline *p, int64_t now, long *epoch)
 
 	if (s == NULL || !shared(k, s))
 		return -1;
-	if (start_reading(k, s) == -1)
+	if (start_reading(k, s, now) == -1)
 		return 0;
 	prune(s, e);
 	for (int32_t c = 0; c < s->ninput && !k->failed; c++) {
 		if (!gate_assigned(k->gate, c) || s->published[c] == e ||
-		    final(k, c, now, &needs) == -1 || (needs == IDLE && !wanted(s, e)))
+		    final(k, c, now, &needs) == -1 ||
+		    (needs == IDLE && !wanted(s, e)) || !confirmed(k, c, now))
 			continue;
 		if (publish(k, s, p, c, e, needs) == -1)
 			return 0;
