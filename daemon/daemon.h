@@ -38,6 +38,7 @@ struct config {
 				topic_suggestions[256], topic_estimates[256],
 				topic_dlq[256];
 	char			topic_repartition[256];	/* "": <input>.repartition */
+	char			topic_stats[256];	/* "": retentiond.stats */
 	int			partitioner;	/* [input] partitioner: PARTITIONER_* */
 	char			state_directory[PATH_MAX];
 	int			checkpoint_events;	/* messages, at most between two */
@@ -285,6 +286,10 @@ int32_t	gate_next_idle(const struct gate *, int32_t after, int64_t now_ms,
 size_t	gate_queued(const struct gate *, int32_t partition);
 void	gate_set_paused(struct gate *, int32_t partition, int paused);
 int	gate_paused(const struct gate *, int32_t partition);
+enum { GATE_SRC_NONE, GATE_SRC_BUSY, GATE_SRC_HOLDING, GATE_SRC_IDLE };
+int	gate_source(const struct gate *, int32_t id, int64_t now_ms,
+	    int64_t idle_ms, long *epoch);
+int	gate_assigned(const struct gate *, int32_t id);
 
 /* track.c: the in-order offset tracker (at least once), no Kafka inside. */
 struct track;

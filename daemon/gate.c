@@ -36,10 +36,11 @@
  * epoch, and the bound keeps the tracker's pool from filling with held
  * messages while another partition still has to deliver.
  *
- * Seam for scale-out (issue 9): the partitions here are those assigned to
- * this instance. With several instances, the others' partitions report
- * their crossing through the shared statistics topic; gate_due() is the
- * one place that would then also ask for those.
+ * Scale-out (issue 9): the partitions here are those assigned to this
+ * instance. With several instances the others' partitions report their
+ * crossing through the shared statistics topic, and stats.c decides the
+ * boundary instead of gate_due(), from gate_source() of each owned source
+ * and the records of the others.
  *
  * No Kafka here: a held message is an opaque item of the caller's.
  */
@@ -335,4 +336,36 @@ gate_next_holding(const struct gate *g, int32_t after)
 		if (g->parts[i].head != NULL)
 			return i;
 	return -1;
+}
+
+/* Where a source of the gate stands for the shared statistics (stats.c),
+ * which decide the boundary themselves when several instances share the
+ * input: GATE_SRC_HOLDING with *epoch the epoch its held message needs,
+ * GATE_SRC_IDLE (assigned, at its end and silent for idle_ms: the caller
+ * confirms the end with the broker), GATE_SRC_BUSY (assigned, still
+ * delivering this epoch) or GATE_SRC_NONE (not ours). */
+int
+gate_source(const struct gate *g, int32_t id, int64_t now_ms, int64_t idle_ms,
+    long *epoch)
+{
+	const struct gate_part *gp;
+
+	if (id < 0 || id >= g->nparts)
+		return GATE_SRC_NONE;
+	gp = &g->parts[id];
+	if (gp->head != NULL) {
+		*epoch = gp->epoch;
+		return GATE_SRC_HOLDING;
+	}
+	if (!gp->assigned)
+		return GATE_SRC_NONE;
+	return gp->eof && now_ms - gp->last_ms >= idle_ms ? GATE_SRC_IDLE :
+	    GATE_SRC_BUSY;
+}
+
+/* 1 when the partition is assigned to this instance. */
+int
+gate_assigned(const struct gate *g, int32_t id)
+{
+	return id >= 0 && id < g->nparts && g->parts[id].assigned;
 }

@@ -393,7 +393,8 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	rd_kafka_conf_set_opaque(cc, k);
 	rd_kafka_conf_set_log_cb(cc, log_cb);
 	rd_kafka_conf_set_error_cb(cc, error_cb);
-	if (route_new(k, cfg, cc, errbuf, errlen) == -1)
+	if (route_new(k, cfg, cc, errbuf, errlen) == -1 ||
+	    stats_new(k, cfg, cc, errbuf, errlen) == -1)
 		goto fail;
 	if (rd_kafka_conf_get(cc, "enable.auto.commit", val, &vlen) == RD_KAFKA_CONF_OK)
 		k->auto_commit = strcmp(val, "true") == 0;
@@ -448,6 +449,7 @@ kafka_free(struct kafka *k)
 		return;
 	forget_committed(k);
 	route_free(k);
+	stats_free(k);
 	if (k->input != NULL)
 		rd_kafka_topic_destroy(k->input);
 	if (k->consumer != NULL) {
@@ -655,11 +657,9 @@ release(struct kafka *k, struct pipeline *p, int32_t part)
 	}
 }
 
-/* 1 when the broker confirms that the consumer has read the partition to
- * its end; 0 (and the partition is no longer idle) when more is there, or
- * when the broker cannot say now. */
-static int
-caught_up(struct kafka *k, int32_t part)
+/* See kafka.h. */
+int
+kafka_caught_up(struct kafka *k, int32_t part)
 {
 	rd_kafka_topic_partition_list_t *l;
 	int64_t lo, hi, pos;
@@ -687,16 +687,18 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 	struct emit_ctx	ctx = { k, NULL };
 	struct held	*h;
 	long		epoch;
-	int		rc;
+	int		rc, shared;
 	int32_t		part;
 	uint64_t	idle = 0;
 	int64_t		now = mono_ms();
 
-	if (!gate_due(k->gate, now, k->idle_ms, &epoch))
+	/* several instances: the shared statistics decide (stats.c) */
+	if ((shared = stats_due(k, p, now, &epoch)) == 0 ||
+	    (shared < 0 && !gate_due(k->gate, now, k->idle_ms, &epoch)))
 		return;
-	for (part = gate_next_idle(k->gate, -1, now, k->idle_ms); part >= 0;
-	    part = gate_next_idle(k->gate, part, now, k->idle_ms)) {
-		if (!caught_up(k, part))
+	for (part = shared < 0 ? gate_next_idle(k->gate, -1, now, k->idle_ms) : -1;
+	    part >= 0; part = gate_next_idle(k->gate, part, now, k->idle_ms)) {
+		if (!kafka_caught_up(k, part))
 			return;
 		idle += part < ROUTE_VBASE;	/* input partitions: the counter
 						 * shows where wall time entered */

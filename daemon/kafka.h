@@ -1,7 +1,7 @@
 /*
  * kafka.h: what the Kafka files share, and only they: kafka_conf.c,
- * kafka.c, kafka_durable.c, flow.c, lag.c, produce.c, route.c, topics.c
- * and loop.c. The rest of the daemon sees struct kafka as opaque
+ * kafka.c, kafka_durable.c, flow.c, lag.c, produce.c, route.c, stats.c,
+ * topics.c and loop.c. The rest of the daemon sees struct kafka as opaque
  * (daemon.h). This is the one header that includes librdkafka.
  */
 #ifndef RETENTIOND_KAFKA_H
@@ -46,6 +46,7 @@ struct kafka {
 	struct durable		*durable;	/* checkpoints (durable.c) */
 	struct pipeline		*pipeline;	/* kafka_run()'s, for rebalances */
 	struct route		*route;		/* repartitioning (route.c) */
+	struct stats		*stats;		/* shared statistics (stats.c) */
 	/* The assignment's committed offsets, fetched once per assignment
 	 * for the lag of partitions not read from yet; NULL: not fetched. */
 	rd_kafka_topic_partition_list_t *committed;
@@ -132,6 +133,23 @@ int	route_caught_up(struct kafka *, int32_t id);
 void	route_pause(struct kafka *, int32_t id, int pause);
 void	route_set_paused(struct kafka *, int pause);
 
+/* stats.c: shared statistics when several instances share the input. */
+int	stats_new(struct kafka *, const struct config *, const rd_kafka_conf_t *cc,
+	    char *errbuf, size_t errlen);
+void	stats_free(struct kafka *);
+/* Reads the stats topic's new records (the work loop, each turn). */
+void	stats_poll(struct kafka *);
+/* The gate's decision when several instances share the input: publishes
+ * the contributions of the owned partitions that are final, and once
+ * every partition's contribution to the next boundary is known loads the
+ * others' and says 1 with *epoch to enter; 0 not yet; -1 when this
+ * instance alone owns the input (the gate decides as for one instance). */
+int	stats_due(struct kafka *, struct pipeline *, int64_t now_ms, long *epoch);
+/* A consumer outside the group on cc's settings, never committing (the
+ * caller assigns it); NULL with "<what> reader: reason". */
+rd_kafka_t *kafka_reader_new(const rd_kafka_conf_t *cc, const char *what,
+	    char *errbuf, size_t errlen);
+
 /* kafka.c */
 /* The pipeline's view of a consumed message; headers borrowed into
  * k->headers until the next call. */
@@ -148,6 +166,10 @@ void	kafka_consume(struct kafka *, struct pipeline *, rd_kafka_message_t *);
  * later epoch or is idle, enters the next epoch and offers the held
  * messages again. */
 void	kafka_gate_step(struct kafka *, struct pipeline *);
+/* 1 when the broker confirms that the consumer has read source id (an
+ * input partition or a repartition stream) to its end; 0 (no longer
+ * idle) when more is there or the broker cannot say now. */
+int	kafka_caught_up(struct kafka *, int32_t id);
 /* Drops every held message unprocessed (shutdown): their offsets are
  * never stored. */
 void	kafka_drop_held(struct kafka *);

@@ -93,6 +93,7 @@ step(struct kafka *k, struct pipeline *p, volatile int *reload)
 	else if ((rm = rd_kafka_consumer_poll(k->consumer, POLL_MS)) != NULL)
 		kafka_consume(k, p, rm);
 	route_poll(k, p);	/* the repartition stream (route.c) */
+	stats_poll(k);		/* the others' contributions (stats.c) */
 	kafka_gate_step(k, p);
 }
 

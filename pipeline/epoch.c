@@ -165,6 +165,29 @@ put_estimates(struct pipeline *p, int64_t at_ms)
 	free(est);
 }
 
+/* See pipeline.h: the epoch's model as the estimates record. */
+char *
+pipeline_model_json(struct pipeline *p)
+{
+	struct model_estimates *est;
+	char *s;
+
+	if ((est = malloc(sizeof(*est))) == NULL)
+		return NULL;
+	model_estimates(p->model, est);
+	s = encode_estimates(est, model_version(p->model), p->clock_ms,
+	    pipeline_events_applied(p), p->cfg.horizon_days, NULL);
+	free(est);
+	return s;
+}
+
+long
+pipeline_estimates(struct pipeline *p, struct model_estimates *out)
+{
+	model_estimates(p->model, out);
+	return model_version(p->model);
+}
+
 static int64_t
 epoch_start_ms(const struct pipeline *p, long k)
 {

@@ -117,6 +117,7 @@ pipeline_free(struct pipeline *p)
 		return;
 	for (int i = 0; i < SHARDS_MAX; i++)
 		shard_free(p->shards[i]);
+	remote_free_all(p);
 	model_free(p->model);
 	features_free(p->features);
 	free(p->cand);
@@ -155,6 +156,7 @@ pipeline_shard_get(struct pipeline *p, int32_t partition)
 		return s;
 	if ((s = shard_new(p, partition)) == NULL)
 		return NULL;
+	remote_release(p, i);	/* the shard is the contribution now */
 	p->shards[i] = s;
 	p->models[i] = s->model;
 	if (i + 1 > p->nshards)
@@ -570,7 +572,8 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 	}
 	if (future(p, msg, &rc))
 		goto out;
-	if ((k = pipeline_epoch_of(p, p->ev.time_ms)) > p->epoch) {
+	if ((k = remote_blocked_epoch(p, msg->partition,
+	    pipeline_epoch_of(p, p->ev.time_ms))) > p->epoch) {
 		p->blocked_epoch = k;	/* nothing else changed */
 		p->msg = NULL;
 		return PIPE_BLOCKED;
@@ -696,28 +699,6 @@ pipeline_employee_json(struct pipeline *p, const char *id)
 	}
 	return encode_employee(e, &s, p->features, now, p->cfg.horizon_days,
 	    strtab_name(features_departments(p->features), e->dept));
-}
-
-char *
-pipeline_model_json(struct pipeline *p)
-{
-	struct model_estimates *est;
-	char *s;
-
-	if ((est = malloc(sizeof(*est))) == NULL)
-		return NULL;
-	model_estimates(p->model, est);
-	s = encode_estimates(est, model_version(p->model), p->clock_ms,
-	    pipeline_events_applied(p), p->cfg.horizon_days, NULL);
-	free(est);
-	return s;
-}
-
-long
-pipeline_estimates(struct pipeline *p, struct model_estimates *out)
-{
-	model_estimates(p->model, out);
-	return model_version(p->model);
 }
 
 char *

@@ -225,6 +225,28 @@ int		 pipeline_shard_load(struct pipeline *, int32_t partition,
  * held events, statistics): its employees are no longer served, and a
  * checkpoint may be loaded into it again. No-op for an unknown shard. */
 void		 pipeline_shard_drop(struct pipeline *, int32_t partition);
+/* Shared statistics across instances (remote.c): a shard's contribution
+ * as a self-describing image (its statistics and the names their ids
+ * mean) for the instances that do not own its partition, and such an
+ * image loaded as the contribution of a partition this pipeline has no
+ * shard for: merged in its partition's place at the next boundary and
+ * forgotten like a shard's from then on, until a newer image replaces it
+ * (or a shard is made for the partition). Save: 0, or -1 (no shard,
+ * ENOMEM); load: 0, or -1 with errbuf (nothing changed). */
+int		 pipeline_contrib_save(const struct pipeline *, int32_t partition,
+		    struct wbuf *);
+int		 pipeline_remote_load(struct pipeline *, int32_t partition,
+		    struct rbuf *, char *errbuf, size_t errlen);
+void		 pipeline_remote_drop(struct pipeline *, int32_t partition);
+int		 pipeline_remote_held(const struct pipeline *, int32_t partition);
+/* The shard's contribution to the next boundary is final (to be
+ * published): the timers the closing epoch left in it fire now, as at the
+ * boundary (their outputs through emit), and until the pipeline enters an
+ * epoch pipeline_run() refuses the partition's messages with PIPE_BLOCKED
+ * (as of the next epoch), so the shard stays what is published. 0, or -1
+ * (emit failed, ENOMEM). */
+int		 pipeline_seal(struct pipeline *, int32_t partition,
+		    pipeline_emit_fn, void *arg);
 int		 pipeline_epoch_save(const struct pipeline *, struct wbuf *);
 int		 pipeline_epoch_load(struct pipeline *, struct rbuf *, char *errbuf,
 		    size_t errlen);

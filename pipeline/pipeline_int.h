@@ -60,6 +60,7 @@ struct pipeline {
 	struct allocation	*cand, *alloc;
 	size_t			 cap;
 	struct report_state	*report;	/* the page's series (report.c) */
+	struct remotes		*remote;	/* remote.c; NULL until used */
 };
 
 /* pipeline.c */
@@ -112,6 +113,16 @@ void		 shard_census(const struct shard *, uint64_t *exited, uint64_t *firing);
 int		 shard_save(const struct pipeline *, int32_t partition, struct wbuf *);
 int		 shard_load(struct pipeline *, struct rbuf *, char *errbuf, size_t errlen);
 char		*shard_json(const struct shard *, struct features *);
+
+/* remote.c */
+/* Frees partition i's remote contribution (a shard is made for it, or
+ * the pipeline is freed); no-op when it has none. */
+void		 remote_release(struct pipeline *, int i);
+void		 remote_free_all(struct pipeline *);
+/* The epoch a message of epoch k for partition needs: k, or the next
+ * epoch while the partition is sealed (pipeline_seal()). */
+long		 remote_blocked_epoch(const struct pipeline *, int32_t partition,
+		    long k);
 
 /* epoch.c */
 long		 pipeline_epoch_of(const struct pipeline *, int64_t t_ms);

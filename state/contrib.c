@@ -68,9 +68,10 @@ model_shard_save(const struct model *m, struct wbuf *w)
 	return w->failed ? -1 : 0;
 }
 
-/* See model.h. */
+/* See model_internal.h. */
 int
-model_shard_load(struct model *m, struct rbuf *r, char *errbuf, size_t errlen)
+model_stats_load(struct model *m, struct rbuf *r, int fit_dim, char *errbuf,
+    size_t errlen)
 {
 	const char *what = "header";
 
@@ -83,7 +84,9 @@ model_shard_load(struct model *m, struct rbuf *r, char *errbuf, size_t errlen)
 	if (rls_load(&m->abil, r) == -1)
 		goto bad;
 	what = "hazard moments";
-	if (hazard_load(m->hz, r) == -1 || hazard_dim(m->hz) != m->fit->dim)
+	if (hazard_load(m->hz, r) == -1 ||
+	    (fit_dim ? hazard_dim(m->hz) != m->fit->dim :
+	    hazard_dim(m->hz) > features_dim(m->feat)))
 		goto bad;
 	what = "imputation moments";
 	if (std_load(m->std_w, m->std_mean, m->std_m2, r) == -1)
@@ -106,6 +109,13 @@ model_shard_load(struct model *m, struct rbuf *r, char *errbuf, size_t errlen)
 bad:
 	snprintf(errbuf, errlen, "shard statistics: bad %s", what);
 	return rbuf_fail(r) - 1;
+}
+
+/* See model.h. */
+int
+model_shard_load(struct model *m, struct rbuf *r, char *errbuf, size_t errlen)
+{
+	return model_stats_load(m, r, 1, errbuf, errlen);
 }
 
 /* See model.h: the epoch, the registry, then the fit's merged sums (its

@@ -361,6 +361,32 @@ hazard_merge(struct hazard *dst, const struct hazard *const *src, int nsrc,
 	dst->exit_pending = 1;
 }
 
+/* See model_internal.h. */
+void
+hazard_remap(struct hazard *dst, const struct hazard *src, const int *map)
+{
+	int k, i, j, n = src->dim, mi;
+
+	hazard_merge(dst, NULL, 0, NULL, 0);	/* no moments */
+	for (k = 0; k < HAZARD_BANDS; k++) {
+		dst->w[k] = src->w[k];
+		dst->dk[k] = src->dk[k];
+		for (i = 0; i < n; i++) {
+			if ((mi = map[i]) < 0)
+				continue;
+			(void)hazard_grow(dst, mi + 1);
+			dst->mean[k][mi] = src->mean[k][i];
+			dst->gx[mi] = src->gx[i];
+			for (j = 0; j < n; j++)
+				if (map[j] >= 0)
+					SC(dst, k, mi, map[j]) = SC(src, k, i, j);
+		}
+	}
+	dst->exits = src->exits;
+	dst->exposure_years = src->exposure_years;
+	dst->pieces = src->pieces;
+}
+
 /* Pooled standardiser over the bands. */
 static void
 pool(struct hazard *h)

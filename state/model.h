@@ -163,6 +163,14 @@ int		 model_shard_load(struct model *, struct rbuf *, char *errbuf,
 int		 model_epoch_save(const struct model *base, struct wbuf *);
 int		 model_epoch_load(struct model *base, struct rbuf *, char *errbuf,
 		    size_t errlen);
+/* A shard's contribution as an image for another instance: its
+ * statistics with the registry their ids refer to (contrib_image.c).
+ * Load into a fresh shard of the live base (model_new_shard()): every id
+ * is mapped by name into the live registry, which learns the names it
+ * lacks. 0, or -1 with errbuf (the shard is then unusable: free it). */
+int		 model_contrib_save(const struct model *, struct wbuf *);
+int		 model_contrib_load(struct model *, struct rbuf *, char *errbuf,
+		    size_t errlen);
 /* The fit's epoch (-1 before the first boundary): outputs' model_version. */
 long		 model_version(const struct model *);
 long		 model_exits(const struct model *);	/* voluntary exits in the fit */

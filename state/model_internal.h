@@ -199,6 +199,10 @@ void		 hazard_decay(struct hazard *, double factor);
  * source's covariate perm[i], i < dim. Call hazard_refresh(dst, 1) next. */
 void		 hazard_merge(struct hazard *dst, const struct hazard *const *src,
 		    int n, const int *perm, int dim);
+/* dst's moments become src's, src's covariate i as dst's map[i] (none
+ * when -1; map distinct, < FEATURES_MAX): the same values, moved. */
+void		 hazard_remap(struct hazard *dst, const struct hazard *src,
+		    const int *map);
 /* The moments and counters as checkpoint bytes; load grows the dimension
  * (never below the current one). 0, or -1 with the reader failed. */
 void		 hazard_save(const struct hazard *, struct wbuf *);
@@ -235,6 +239,10 @@ uint64_t	 quality_digest(const struct quality *, uint64_t d);	/* see STATE_DIGES
  * order (NULL entries skipped). */
 void		 quality_sum(struct quality *dst, const struct quality *const *src,
 		    int n);
+/* The fairness counts moved from the protected ids of another registry
+ * to the live one's (idmap.h); 0, or -1 on ENOMEM (nothing changed). */
+struct idmap;
+int		 quality_remap(struct quality *, const struct idmap *);
 /* Checkpoint bytes of the histogram and counts; load into an empty one.
  * 0, or -1 with the reader failed. */
 void		 quality_save(const struct quality *, struct wbuf *);
@@ -257,6 +265,10 @@ int		 pay_note(struct pay *, int dept, int job_level, double salary);
  * of them changed since the last call. */
 void		 pay_publish(struct pay *const *src, int n, struct features *f);
 uint64_t	 pay_digest(const struct pay *, uint64_t d);	/* see STATE_DIGEST */
+/* src's cells move to dst (empty), each from another registry's
+ * department id to the live one's (idmap.h); a cell that maps to none
+ * stays in src. */
+void		 pay_remap(struct pay *dst, struct pay *src, const struct idmap *);
 /* Checkpoint bytes of the cells in use; load into an empty one. 0, or -1
  * with the reader failed. */
 void		 pay_save(const struct pay *, struct wbuf *);
@@ -352,6 +364,13 @@ struct model {
 	struct persist		 pers;		/* this shard's survey pairs */
 };
 
+/* contrib.c: model_shard_load(), the hazard's dimension checked against
+ * the fit's when fit_dim (a checkpoint: the epoch state came first), else
+ * against the registry's (contrib_image.c: the shard of a scratch model
+ * whose registry the image carried). */
+int		 model_stats_load(struct model *, struct rbuf *, int fit_dim,
+		    char *errbuf, size_t errlen);
+
 /* fit.c */
 struct model_fit *model_fit_new(const struct model_config *, struct features *);
 void		 model_fit_free(struct model_fit *);
@@ -372,5 +391,18 @@ int		 features_load(struct features *, struct rbuf *);
 int		 features_onehot_group(const struct features *, int i);
 /* 1 if covariate i (registry index) is a clock: months since an event. */
 int		 features_is_clock(int i);
+/* Interning a name another registry carries (idmap.c): the covariate
+ * index of attribute name at level (NULL: numeric), registered while
+ * there is room, or -1 (no room, a protected or built-in name, the
+ * attribute has the other type here); and the 1-based level of protected
+ * name canon (its canonical name) at level, *k its index here (-1: no
+ * room), 0 when there is no room for the level. */
+int		 features_intern_attr(struct features *, const char *name,
+		    const char *level);
+int		 features_intern_protected(struct features *, const char *canon,
+		    const char *level, int *k);
+/* Departments by id (name borrowed; NULL for an unknown id). */
+int		 features_department_count(const struct features *);
+const char	*features_department_name(const struct features *, int id);
 
 #endif

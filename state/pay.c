@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idmap.h"
 #include "model_internal.h"
 
 #define PAY_BINS	2048
@@ -141,6 +142,23 @@ pay_publish(struct pay *const *src, int n, struct features *f)
 		for (s = 0; s < n; s++)
 			if (src[s] != NULL && src[s]->cell[c] != NULL)
 				src[s]->cell[c]->dirty = 0;
+	}
+}
+
+/* See model_internal.h. */
+void
+pay_remap(struct pay *dst, struct pay *src, const struct idmap *m)
+{
+	int c, to;
+
+	for (c = 0; c < PAY_CELLS; c++) {
+		if (src->cell[c] == NULL)
+			continue;
+		to = pay_cell_index(idmap_dept(m, c / PAY_LEVELS), c % PAY_LEVELS);
+		if (to >= 0 && dst->cell[to] == NULL) {
+			dst->cell[to] = src->cell[c];
+			src->cell[c] = NULL;
+		}
 	}
 }
 

@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idmap.h"
 #include "model_internal.h"
 
 struct quality {
@@ -199,6 +200,35 @@ quality_group(struct quality *q, int k, int level, long dn, long dalerted)
 		return;
 	q->group_n[k][level] += dn;
 	q->group_alerted[k][level] += dalerted;
+}
+
+/* See model_internal.h. */
+int
+quality_remap(struct quality *q, const struct idmap *m)
+{
+	long (*n)[QUALITY_LEVELS], (*a)[QUALITY_LEVELS];
+	int k, l, mk, ml;
+
+	n = calloc(PROTECTED_MAX, sizeof(*n));
+	a = calloc(PROTECTED_MAX, sizeof(*a));
+	if (n == NULL || a == NULL) {
+		free(n);
+		free(a);
+		return -1;
+	}
+	for (k = 0; k < PROTECTED_MAX; k++)
+		for (l = 1; l < QUALITY_LEVELS; l++) {
+			if ((mk = idmap_protected(m, k)) < 0 ||
+			    (ml = idmap_level(m, k, l)) <= 0)
+				continue;
+			n[mk][ml] += q->group_n[k][l];
+			a[mk][ml] += q->group_alerted[k][l];
+		}
+	memcpy(q->group_n, n, sizeof(q->group_n));
+	memcpy(q->group_alerted, a, sizeof(q->group_alerted));
+	free(n);
+	free(a);
+	return 0;
 }
 
 /* See model_internal.h: the counts, in the order of src; not the

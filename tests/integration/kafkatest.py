@@ -396,6 +396,17 @@ class Daemon:
         return False
 
 
+def wait_split(a, b, parts, timeout=40):
+    """Waits until daemons a and b (both alive) hold disjoint sets of
+    partitions that together are parts (a set of ids)."""
+    def split():
+        oa, ob = a.owned(), b.owned()
+        check(a.alive() and b.alive(), "an instance died:\n%s\n%s"
+              % (a.output()[-2000:], b.output()[-2000:]))
+        return oa and ob and not (oa & ob) and (oa | ob) == parts
+    wait_for(split, timeout, "both instances to share the %d partitions" % len(parts))
+
+
 # ---- Kafka clients ---------------------------------------------------------
 
 def produce(bootstrap, topic, records, timeout=30, conf=None):

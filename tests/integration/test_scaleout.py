@@ -78,13 +78,7 @@ def main():
         bs = broker.bootstrap
         with daemon(bs, group, "a") as a, daemon(bs, group, "b") as b:
             t0 = time.monotonic()
-
-            def split():
-                oa, ob = a.owned(), b.owned()
-                kt.check(a.alive() and b.alive(), "an instance died:\n%s\n%s"
-                         % (a.output()[-2000:], b.output()[-2000:]))
-                return oa and ob and not (oa & ob) and (oa | ob) == ALL
-            kt.wait_for(split, 40, "both instances to share the 4 partitions")
+            kt.wait_split(a, b, ALL)
             kt.log("group formed in %.1f s: A %s, B %s"
                    % (time.monotonic() - t0, sorted(a.owned()), sorted(b.owned())))
             marks = (len(a.assignments()), len(b.assignments()))

@@ -1,0 +1,327 @@
+/*
+ * test_remote.c: shared statistics across instances (DESIGN.md,
+ * "Scale-out", point c). One pipeline fed every partition (a single
+ * instance, the in-memory path) against two that each own half of them
+ * and get the other half's contributions only as images, round-tripped
+ * through bytes as the stats topic would carry them. Each instance's
+ * registry sees the attributes in another order (each partition names
+ * them in its own). At every boundary all three fits must be the same to
+ * the bit, and the two instances' outputs about employees together must
+ * be the single instance's record for record. Epochs of three days leave
+ * rescoring timers at most boundaries: the owner fires them when it
+ * seals the shard, before the image (the single instance fires them at
+ * the boundary; their scores accrue exposure). Partition 3 runs dry
+ * early: its owner keeps publishing it (forgotten once more each time). Also: the image loader refuses
+ * every truncation and an owned partition, a fit without the remote
+ * contributions differs (the comparison can fail), and a sealed shard
+ * refuses its messages until the next epoch.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../pipeline/pipeline.h"
+#include "../../pipeline/stages.h"
+#include "../../state/serial.h"
+#include "check.h"
+#include "epoch_input.h"
+
+#define SAME(a, b) (memcmp(&(a), &(b), sizeof(a)) == 0)
+
+enum { SINGLE, ODD_EVEN, NPIPE = 3 };
+
+struct run {
+	struct pipeline	*p[NPIPE];	/* single, owner of even, owner of odd */
+	struct outlog	 log[NPIPE];
+	int		 images, boundaries;
+};
+
+static int
+owner(int part)
+{
+	return 1 + part % 2;
+}
+
+static int
+same_names(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Two fits' estimates, every number compared bit for bit. */
+static int
+same_estimates(const struct model_estimates *a, const struct model_estimates *b)
+{
+	const struct hazard_estimate *x = &a->hazard, *y = &b->hazard;
+	const struct quality_estimate *q = &a->quality, *r = &b->quality;
+	int ok = SAME(a->satisfaction, b->satisfaction) && SAME(a->ability, b->ability) &&
+	    SAME(a->kappa, b->kappa) && SAME(a->kappa_se, b->kappa_se);
+
+	ok = ok && SAME(x->per_year, y->per_year) && x->dim == y->dim &&
+	    SAME(x->coef, y->coef) && SAME(x->coef_se, y->coef_se) &&
+	    SAME(x->mean, y->mean) && SAME(x->sd, y->sd) &&
+	    SAME(x->reference, y->reference) && SAME(x->data_share, y->data_share) &&
+	    x->exits == y->exits && SAME(x->exposure_years, y->exposure_years);
+	for (int i = 0; ok && i < x->dim; i++)
+		ok = same_names(x->names[i], y->names[i]);
+	ok = ok && SAME(q->concordance, r->concordance) &&
+	    q->concordance_pairs == r->concordance_pairs &&
+	    SAME(q->calib_predicted, r->calib_predicted) &&
+	    SAME(q->calib_observed, r->calib_observed) && SAME(q->calib_n, r->calib_n) &&
+	    SAME(q->calibration_error, r->calibration_error) &&
+	    SAME(q->alert_precision, r->alert_precision) &&
+	    SAME(q->alert_recall, r->alert_recall) && q->ngroups == r->ngroups;
+	for (int i = 0; ok && i < q->ngroups; i++)
+		ok = same_names(q->groups[i].attribute, r->groups[i].attribute) &&
+		    same_names(q->groups[i].level, r->groups[i].level) &&
+		    SAME(q->groups[i].rate, r->groups[i].rate) &&
+		    SAME(q->groups[i].impact_ratio, r->groups[i].impact_ratio) &&
+		    q->groups[i].n == r->groups[i].n;
+	return ok;
+}
+
+static int
+same_fit(struct pipeline *a, struct pipeline *b)
+{
+	struct model_estimates *x = malloc(sizeof(*x)), *y = malloc(sizeof(*y));
+	int ok = pipeline_estimates(a, x) == pipeline_estimates(b, y) &&
+	    same_estimates(x, y);
+
+	free(x);
+	free(y);
+	return ok;
+}
+
+static struct pipeline *
+new_pipeline(void)
+{
+	struct pipeline_config cfg;
+	char err[256];
+
+	pipeline_config_defaults(&cfg);
+	cfg.threshold = 0.08;
+	cfg.clear_threshold = 0.05;
+	cfg.warmup_max_se = 0;
+	cfg.confidence_z = 0;
+	cfg.epoch_hours = 72;	/* rescoring timers are left at most boundaries */
+	return pipeline_new(&cfg, err, sizeof(err));
+}
+
+/* Partition part's contribution from its owner to the other instance,
+ * through bytes (none before the partition's first event applies). */
+static void
+send_image(struct run *r, int part)
+{
+	struct wbuf w;
+	struct rbuf rb;
+	char err[256];
+
+	wbuf_init(&w);
+	if (pipeline_contrib_save(r->p[owner(part)], part, &w) == -1) {
+		CHECK(!pipeline_remote_held(r->p[3 - owner(part)], part));
+		wbuf_free(&w);
+		return;
+	}
+	rbuf_init(&rb, w.p, w.len);
+	CHECK(pipeline_remote_load(r->p[3 - owner(part)], part, &rb, err,
+	    sizeof(err)) == 0);
+	CHECK(pipeline_remote_held(r->p[3 - owner(part)], part));
+	wbuf_free(&w);
+	r->images++;
+}
+
+static enum pipeline_result
+run_msg(struct run *r, int i, int part)
+{
+	struct message m;
+
+	stream_message(part, &m);
+	return pipeline_run(r->p[i], &m, log_out, &r->log[i]);
+}
+
+/* Every partition waits at a boundary or ran dry: each owner publishes
+ * what changed, then all three enter the epoch. */
+static void
+boundary(struct run *r, long epoch)
+{
+	for (int part = 0; part < NPART; part++) {
+		int o = owner(part);
+
+		/* final: the owner fires the closing epoch's timers first */
+		CHECK(pipeline_seal(r->p[o], part, log_out, &r->log[o]) == 0);
+		send_image(r, part);
+	}
+	for (int i = 0; i < NPIPE; i++)
+		CHECK(pipeline_advance(r->p[i], epoch, log_out, &r->log[i]) == 0);
+	CHECK(same_fit(r->p[0], r->p[1]));
+	CHECK(same_fit(r->p[0], r->p[2]));
+	r->boundaries++;
+}
+
+/* Round robin over the partitions under the pause rule, each message to
+ * the single instance and to its owner. */
+static void
+feed(struct run *r)
+{
+	enum pipeline_result a, b;
+	int part, rr = 0, nc, cand[NPART];
+	long min;
+
+	for (part = 0; part < NPART; part++)
+		streams[part].next = streams[part].held = 0;
+	for (;;) {
+		if ((nc = streams_offer(cand)) == 0) {
+			if ((min = streams_boundary()) < 0)
+				break;
+			boundary(r, min);
+			continue;
+		}
+		part = cand[rr++ % nc];
+		a = run_msg(r, SINGLE, part);
+		b = run_msg(r, owner(part), part);
+		CHECK(a == b && a != PIPE_ERROR);
+		if (a == PIPE_BLOCKED) {
+			streams[part].held = 1;
+			streams[part].epoch = pipeline_blocked_epoch(r->p[SINGLE]);
+			CHECK(pipeline_blocked_epoch(r->p[owner(part)]) == streams[part].epoch);
+		} else {
+			streams[part].next++;
+		}
+	}
+}
+
+/* The log without what every instance publishes for all (estimates,
+ * department plans): the records about employees. */
+static void
+employee_records(const struct outlog *in, struct outlog *out)
+{
+	for (int i = 0; i < in->n; i++) {
+		const char *l = in->line[i];
+		struct output o;
+
+		if (strncmp(l, "retentiond" "\x1f", sizeof("retentiond")) == 0 ||
+		    strncmp(l, "dept:", 5) == 0)
+			continue;
+		memset(&o, 0, sizeof(o));
+		o.key = l;
+		o.keylen = strcspn(l, "\x1f");
+		o.value = l + o.keylen + 1;
+		o.len = strlen(o.value);
+		CHECK(log_out(out, &o) == 0);
+	}
+}
+
+/* Every truncation of an image is refused, and so is an image for a
+ * partition the pipeline owns; a refused load changes nothing. */
+static void
+test_refused(struct run *r)
+{
+	struct wbuf w;
+	struct rbuf rb;
+	char err[256];
+	int bad = 0, tries = 0;
+
+	wbuf_init(&w);
+	CHECK(pipeline_contrib_save(r->p[1], 0, &w) == 0);
+	CHECK(pipeline_contrib_save(r->p[1], 1, &w) == -1);	/* not owned */
+	rbuf_init(&rb, w.p, w.len);
+	CHECK(pipeline_remote_load(r->p[1], 0, &rb, err, sizeof(err)) == -1);
+	for (size_t cut = 0; cut < w.len; cut += w.len / 61 + 1, tries++) {
+		rbuf_init(&rb, w.p, cut);
+		bad += pipeline_remote_load(r->p[2], 0, &rb, err, sizeof(err)) == -1;
+	}
+	CHECK(bad == tries);
+	CHECK(same_fit(r->p[0], r->p[2]));
+	printf("image of partition 0: %zu bytes\n", w.len);
+	wbuf_free(&w);
+}
+
+/* A sealed shard refuses even a message of the current epoch until the
+ * pipeline enters the next one; then it applies. */
+static void
+test_seal(void)
+{
+	struct pipeline *p = new_pipeline();
+	struct outlog l = { 0 };
+	struct message m;
+	long e;
+
+	streams[0].next = 0;
+	stream_message(0, &m);
+	CHECK(pipeline_run_all(p, &m, log_out, &l) == PIPE_OK);
+	e = pipeline_epoch(p);
+	CHECK(pipeline_seal(p, 0, log_out, &l) == 0);
+	streams[0].next = 1;
+	stream_message(0, &m);
+	CHECK(pipeline_run(p, &m, log_out, &l) == PIPE_BLOCKED);
+	CHECK(pipeline_blocked_epoch(p) == e + 1);
+	m.partition = 1;	/* another shard is not sealed */
+	CHECK(pipeline_run(p, &m, log_out, &l) != PIPE_BLOCKED);
+	m.partition = 0;
+	CHECK(pipeline_advance(p, e + 1, log_out, &l) == 0);
+	CHECK(pipeline_run(p, &m, log_out, &l) == PIPE_OK);
+	pipeline_free(p);
+	free_log(&l);
+}
+
+int
+main(void)
+{
+	struct run r;
+	struct outlog one = { 0 }, two = { 0 };
+	struct pipeline *lone;
+	int all3;
+
+	pipeline_global_init();
+	rng_state = 42;
+	for (int i = 0; i < PEOPLE; i++)
+		person(i);
+	for (int i = 0; i < NPART; i++) {
+		qsort(streams[i].msg, (size_t)streams[i].n, sizeof(char *), cmp_time);
+		delay_some(&streams[i]);
+	}
+	/* partition 3 ends early: it runs dry and publishes nothing more */
+	all3 = streams[3].n;
+	streams[3].n /= 3;
+
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < NPIPE; i++)
+		CHECK((r.p[i] = new_pipeline()) != NULL);
+	feed(&r);
+	printf("%d boundaries, %d images sent\n", r.boundaries, r.images);
+	CHECK(r.boundaries >= DAYS / 4);
+
+	employee_records(&r.log[0], &one);
+	employee_records(&r.log[1], &two);
+	employee_records(&r.log[2], &two);
+	CHECK(one.n > 100);
+	CHECK(same_per_key(&one, &two));
+	test_refused(&r);
+	test_seal();
+
+	/* without the other half's images the fit differs */
+	lone = new_pipeline();
+	for (int part = 0; part < NPART; part += 2)
+		for (int j = 0; j < streams[part].n; j++) {
+			struct message m;
+
+			streams[part].next = j;
+			stream_message(part, &m);
+			CHECK(pipeline_run_all(lone, &m, log_out, &one) != PIPE_ERROR);
+		}
+	CHECK(pipeline_advance(lone, pipeline_epoch(r.p[0]), log_out, &one) == 0);
+	CHECK(!same_fit(r.p[0], lone));
+	pipeline_free(lone);
+
+	for (int i = 0; i < NPIPE; i++) {
+		pipeline_free(r.p[i]);
+		free_log(&r.log[i]);
+	}
+	free_log(&one);
+	free_log(&two);
+	streams[3].n = all3;
+	for (int i = 0; i < NPART; i++)
+		for (int j = 0; j < streams[i].n; j++)
+			free(streams[i].msg[j]);
+	return check_exit("test_remote");
+}
