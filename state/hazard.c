@@ -632,6 +632,19 @@ hazard_shrinkage(const struct hazard *h)
 	return h->shrink;
 }
 
+/* See model_internal.h. */
+void
+hazard_view(const struct hazard *h, struct hazard_view *v)
+{
+	v->dim = h->dim;
+	v->b = h->b;
+	v->mu = h->mu;
+	v->sd = h->sd;
+	v->active = h->active;
+	v->logbase = h->logbase;
+	v->shrink = h->shrink;
+}
+
 double
 hazard_coef(const struct hazard *h, int j)
 {
