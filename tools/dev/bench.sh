@@ -8,7 +8,8 @@
 # Rows (the goals are issue 13's; PASS/FAIL is information, the exit status
 # is 0 whenever every measurement ran):
 #   pipeline      bench_pipeline replay (from memory, one shard) vs
-#                 bench_pipeline parse (jansson only), same file
+#                 bench_pipeline parse (jansson only), same file, per CPU
+#                 second (and per wall second beside)
 #   end to end    daemon on a mockbroker in another process, kcat producing
 #                 while it consumes, until its committed offsets reach the
 #                 end, vs the lower of a bare librdkafka consumer of the same
@@ -17,7 +18,7 @@
 #                 alerts whose caused_by names one of them, vs the same
 #                 events produced and consumed back with no daemon
 #   memory        RSS after loading the sized companies minus before
-#   events/s      the sized companies, slowest over fastest
+#   events/s      the sized companies, slowest over fastest (per CPU second)
 #   checkpoint    not measured yet (see CHECKPOINT below)
 #   rescoring     model_score on every record at 1M vs one exp per record
 # Lost data (a mock partition over its 5 MiB, a short consumer) fails the
@@ -161,11 +162,13 @@ if want pipeline || want e2e; then	# parse-only is the ceiling of both
 "$BUILD/bench_pipeline" parse "$tmp/c.jsonl" >"$tmp/parse.out"
 [ "$(get "$tmp/parse.out" parsed)" = "$events" ] || fail "parse-only parsed $(get "$tmp/parse.out" parsed) of $events"
 parse_rate=$(get "$tmp/parse.out" parse_per_second)
+parse_cpu_rate=$(get "$tmp/parse.out" parse_per_cpu_second)
 fi
 if want pipeline; then
 "$BUILD/bench_pipeline" replay -c "$tmp/replay.conf" "$tmp/c.jsonl" >"$tmp/replay.out"
 [ "$(get "$tmp/replay.out" events)" = "$events" ] || fail "replay ran $(get "$tmp/replay.out" events) of $events"
 replay_rate=$(get "$tmp/replay.out" replay_per_second)
+replay_cpu_rate=$(get "$tmp/replay.out" replay_per_cpu_second)
 fi
 
 # --- end to end: kcat produces while the daemon consumes ---
@@ -236,9 +239,12 @@ echo
 row figure measured "against, same run" ratio goal result
 row --- --- --- --- --- ---
 if want pipeline; then
-r=$(calc "printf \"%.2f\", $replay_rate / $parse_rate")
-row "pipeline (replay from memory)" "$(k "$replay_rate") events/s" \
-	"jansson parse-only $(k "$parse_rate")/s" "$r" ">= 0.7" "$(verdict "$r" ">=" 0.7)"
+# per CPU second (both are one thread): the machine's other load stretches
+# wall time, not the work; the wall figures are beside them
+r=$(calc "printf \"%.2f\", $replay_cpu_rate / $parse_cpu_rate")
+row "pipeline (replay from memory)" "$(k "$replay_cpu_rate") events/s" \
+	"jansson parse-only $(k "$parse_cpu_rate")/s (per CPU second; wall $(k "$replay_rate") / $(k "$parse_rate"))" \
+	"$r" ">= 0.7" "$(verdict "$r" ">=" 0.7)"
 fi
 
 if want e2e; then
@@ -271,12 +277,12 @@ done
 
 rates=""; all=""
 for n in $SIZES; do
-	x=$(get "$tmp/size.$n" replay_per_second)
+	x=$(get "$tmp/size.$n" replay_per_cpu_second)	# see the pipeline row
 	rates="$rates${rates:+ / }$(human "$n"): $(k "$x")"
 	all="$all $x"
 done
 r=$(echo $all | tr ' ' '\n' | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f", lo / hi }')
-row "events/s by company size" "$rates" "each other (slowest / fastest)" "$r" ">= 0.8" "$(verdict "$r" ">=" 0.8)"
+row "events/s by company size" "$rates" "each other (slowest / fastest; per CPU second)" "$r" ">= 0.8" "$(verdict "$r" ">=" 0.8)"
 
 # CHECKPOINT: fill in once checkpoints exist (w2-ckpt): write and restore
 # $largest employees, each beside `cat` of the same file; goal restore <= 5x.
