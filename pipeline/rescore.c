@@ -39,6 +39,11 @@
  * the next epoch's rescoring catches it anyway, one epoch late at worst
  * (the resolution the daily sweep had).
  *
+ * Every score the pipeline makes (rescore_score(), for events, timers
+ * and boundaries alike) adds the standard error and the drivers only
+ * when the decision or the look-ahead can read them (far_below()); an
+ * epoch's rescoring is mostly of employees far below the threshold.
+ *
  * Every time here is a function of the input alone (event times and
  * epoch boundaries), so the outputs are too: the determinism rule holds,
  * and a replay gives what a daemon gives.
