@@ -326,7 +326,7 @@ pipeline_assess(struct pipeline *p, struct shard *sh, struct employee *e,
 		timerq_remove(sh->timers, e);
 		return;		/* provisional records have no tenure to score */
 	}
-	model_score(sh->model, e, now_ms, &s);
+	rescore_score(p, sh, e, now_ms, &s);
 	/* The alert policy (decide.c): warm-up, confidence, backfill window,
 	 * budget; a score it holds back is counted by its reason. */
 	if (p->cfg.alert_budget_per_month > 0 && sh->budget == NULL &&

@@ -83,6 +83,11 @@ void		 pipeline_assess(struct pipeline *, struct shard *, struct employee *,
 		    int64_t now_ms, const char *cause);
 
 /* rescore.c */
+/* e's score at now_ms (model_score(), bookkeeping included) as far as the
+ * alert decision and the look-ahead read it: the standard error and the
+ * drivers only when the risk is near a threshold or an episode is open. */
+void		 rescore_score(struct pipeline *, struct shard *, struct employee *,
+		    int64_t now_ms, struct score *s);
 /* Queues e's next due time before the next boundary, or unqueues it; s
  * is its score at now_ms, after the alert decision. */
 void		 rescore_schedule(struct pipeline *, struct shard *, struct employee *,

@@ -39,6 +39,11 @@
  * practice, and the next epoch's rescoring catches it anyway, one epoch
  * late at worst (the resolution the daily sweep had).
  *
+ * Every score the pipeline makes (rescore_score(), for events, timers
+ * and boundaries alike) adds the standard error and the drivers only
+ * when the decision or the look-ahead can read them (far_below()); an
+ * epoch's rescoring is mostly of employees far below the threshold.
+ *
  * Every time here is a function of the input alone (event times and
  * epoch boundaries), so the outputs are too: the determinism rule holds,
  * and a replay gives what a daemon gives.
@@ -81,6 +86,26 @@ watched(const struct pipeline *p, const struct employee *e, const struct score *
 	return v;
 }
 
+/* 1 when e has no episode open and s's risk is more than CROSS_MARGIN
+ * below the threshold: the risk's lower bound is at most the risk, so
+ * neither the alert decision nor the look-ahead (crossing()) reads more
+ * of the score than the risk. Most of an epoch's rescorings are here. */
+static int
+far_below(const struct pipeline *p, const struct employee *e, const struct score *s)
+{
+	return !(e->flags & EMP_FIRING) && s->risk < p->cfg.threshold - CROSS_MARGIN;
+}
+
+/* See pipeline_int.h. */
+void
+rescore_score(struct pipeline *p, struct shard *sh, struct employee *e,
+    int64_t now_ms, struct score *s)
+{
+	model_score_risk(sh->model, e, now_ms, s);
+	if (!far_below(p, e, s))
+		model_score_detail(sh->model, s);
+}
+
 /* The first minute in (now_ms, until_ms) at which the score of e under
  * the epoch's model flips the alert state, or until_ms when it does not
  * by then (see the file comment for where it looks). */
@@ -93,6 +118,8 @@ crossing(struct pipeline *p, struct shard *sh, const struct employee *e,
 	int64_t		lo = now_ms, hi = until_ms, mid;
 	int		flip;
 
+	if (far_below(p, e, now))
+		return until_ms;	/* and now has no standard error */
 	target = (e->flags & EMP_FIRING) ? p->cfg.clear_threshold : p->cfg.threshold;
 	v = watched(p, e, now, &flip);
 	if (flip || !(fabs(v - target) < CROSS_MARGIN))

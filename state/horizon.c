@@ -31,23 +31,25 @@ model_horizon_lp(const struct model *m, const struct employee *e, int64_t now_ms
     double *x, double *v, double *z, double *w)
 {
 	const struct model_fit *f = m->fit;
+	struct hazard_view hv;
 	double eta = 0, half_months = (f->cfg.horizon_days > 0 ? f->cfg.horizon_days :
 	    180) / 2.0 / DAYS_PER_MONTH;
 	int i, n = f->dim;
 
+	hazard_view(f->hz, &hv);
 	features_vector(m->feat, e, now_ms, x);
 	for (i = 0; i < n; i++)		/* clocks at the horizon's midpoint */
-		if (features_is_clock(i) && isfinite(x[i]))
+		if ((m->clocks >> i & 1) && isfinite(x[i]))
 			x[i] += half_months;
 	model_prepare(m, x, n, v);
 	for (i = 0; i < n; i++) {
-		z[i] = hazard_z(f->hz, i, v[f->perm[i]]);
+		z[i] = hazard_view_z(&hv, i, v[f->perm[i]]);
 		/* the fit knows nothing of the shape beyond the exposure it saw */
 		z[i] = z[i] > Z_SCORE ? Z_SCORE : z[i] < -Z_SCORE ? -Z_SCORE : z[i];
 		w[i] = z[i] * (f->perm[i] < PERSIST_COVARIATES ? f->pers_f[f->perm[i]] : 1);
-		eta += hazard_coef(f->hz, i) * w[i];
+		eta += (i < hv.dim ? hv.b[i] : 0) * w[i];
 	}
-	return eta * hazard_shrinkage(f->hz);	/* honest with little data */
+	return eta * hv.shrink;	/* honest with little data */
 }
 
 /* See model_internal.h. */

@@ -71,9 +71,7 @@
 #define PIECE_MAX_DAYS	91.0
 #define ACCRUE_MIN_DAYS	1.0	/* censored exposure closed at scores */
 #define DAYS_PER_YEAR_H	(12 * DAYS_PER_MONTH)	/* 365.25 */
-#define TENURE_CAP_DAYS	(40 * DAYS_PER_YEAR_H)	/* expected tenure horizon */
 #define Z_CLIP		8.0
-#define ETA_CLAMP	30.0
 
 enum model_flag {
 	MODEL_IN_TREE      = 1 << 0,	/* e->risk is in the histogram */
@@ -104,6 +102,9 @@ shard_init(struct model *m, struct features *feat, struct model_fit *fit)
 {
 	m->feat = feat;
 	m->fit = fit;
+	for (int i = 0; i < FEATURES_MAX; i++)
+		if (features_is_clock(i))
+			m->clocks |= (uint64_t)1 << i;
 	rls_init(&m->sat, 3, 1);
 	rls_init(&m->abil, 2, 1);
 	m->hz = hazard_new(fit->dim, fit->cfg.l2, 1);
@@ -211,13 +212,17 @@ void
 model_prepare(const struct model *m, const double *x, int n, double *z)
 {
 	const struct model_fit *f = m->fit;
+	struct hazard_view hv;
 	double mean, sd, v;
-	int j;
+	int j, k;
 
+	hazard_view(f->hz, &hv);
 	for (j = 0; j < n; j++) {
 		v = isfinite(x[j]) ? x[j] : f->std_w[j] > 0 ? f->std_mean[j] : 0;
-		hazard_standardiser(f->hz, f->pos[j], &mean, &sd);
-		if (sd > 0) {
+		k = f->pos[j];	/* clipped where the fit has a spread for it */
+		if (k >= 0 && k < hv.dim && hv.active[k] && hv.sd[k] > 0) {
+			mean = hv.mu[k];
+			sd = hv.sd[k];
 			if (v > mean + Z_CLIP * sd)
 				v = mean + Z_CLIP * sd;
 			else if (v < mean - Z_CLIP * sd)
@@ -246,14 +251,6 @@ std_update(struct model *m, const double *x, int n, double w)
 	}
 }
 
-static double
-tenure_days(const struct employee *e, int64_t t_ms)
-{
-	double d = (double)(t_ms - emp_ms(e->hired_s)) / (double)MS_PER_DAY;
-
-	return d > 0 ? d : 0;
-}
-
 /* One piece [t0, t1) with e's covariates at its midpoint. */
 static void
 expose_piece(struct model *m, struct employee *e, int n, int band,
@@ -274,7 +271,7 @@ expose(struct model *m, struct employee *e, int64_t start, int64_t end, int d_la
 	int n = model_dim(m), band;
 
 	while (t < end) {
-		band = hazard_band(tenure_days(e, t));
+		band = hazard_band(model_tenure_days(e, t));
 		next = end;
 		if (band + 1 < HAZARD_BANDS) {
 			edge = emp_ms(e->hired_s) +
@@ -382,7 +379,7 @@ model_pre_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 	}
 	e->interval_start_s = emp_s(start);
 	if (vol)	/* late exit: its time at risk is already counted */
-		expose_piece(m, e, model_dim(m), hazard_band(tenure_days(e, end)),
+		expose_piece(m, e, model_dim(m), hazard_band(model_tenure_days(e, end)),
 		    end, end, 1);
 }
 
@@ -534,97 +531,12 @@ model_post_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 	}
 }
 
-/* Expected total tenure in days given survival to t0 (truncated at
- * TENURE_CAP_DAYS): t0 + integral of S(t)/S(t0), piecewise closed form. */
-static double
-expected_tenure(const struct model *m, double mult, double t0)
-{
-	double s = 1, total = t0, a = t0, hi, r, len;
-	int k;
-
-	for (k = hazard_band(t0); k < HAZARD_BANDS && a < TENURE_CAP_DAYS; k++) {
-		hi = k + 1 < HAZARD_BANDS ? hazard_band_edge_days[k + 1] : TENURE_CAP_DAYS;
-		if (hi > TENURE_CAP_DAYS)
-			hi = TENURE_CAP_DAYS;
-		if (hi <= a)
-			continue;
-		len = hi - a;
-		r = exp(hazard_log_baseline(m->fit->hz, k)) * mult / DAYS_PER_YEAR_H;
-		total += r * len > 1e-12 ? s * -expm1(-r * len) / r : s * len;
-		s *= exp(-r * len);
-		a = hi;
-	}
-	return total;
-}
-
-/* The score of e at now_ms into out with the epoch's fit; x and z are
- * scratch of FEATURES_MAX. Everything runs in the fit's (name) order, so
- * the sums do not depend on the order attributes registered in. */
-static void
-score_compute(const struct model *m, const struct employee *e, int64_t now_ms,
-    double *x, double *z, struct score *out)
-{
-	const struct model_fit *f = m->fit;
-	double eta, mult, t0, base_var, cabs[FEATURES_MAX], v[FEATURES_MAX];
-	double contrib[FEATURES_MAX], w[FEATURES_MAX];
-	int n = f->dim, j, i, best, used[FEATURES_MAX];
-
-	memset(out, 0, sizeof(*out));
-	if (e->hired_s == 0)
-		return;		/* provisional: no tenure, not scored (risk 0) */
-	if (e->flags & EMP_EXITED) {
-		out->expected_tenure_days = tenure_days(e, emp_ms(e->exit_s));
-		return;
-	}
-	eta = model_horizon_lp(m, e, now_ms, x, v, z, w);
-	eta = eta > ETA_CLAMP ? ETA_CLAMP : eta < -ETA_CLAMP ? -ETA_CLAMP : eta;
-	mult = exp(eta);
-	t0 = tenure_days(e, now_ms);
-	out->risk = -expm1(-model_horizon_cum(m, mult, t0,
-	    t0 + (f->cfg.horizon_days > 0 ? f->cfg.horizon_days : 180), &base_var));
-	out->expected_tenure_days = expected_tenure(m, mult, t0);
-	/* the log hazard's standard error, for the alert policy: the
-	 * baselines' of the bands the horizon crosses (horizon.c) and the
-	 * linear predictor's; a fit never solved has no covariance and knows
-	 * nothing */
-	out->eta_se = f->epoch < 0 ? INFINITY : sqrt(model_fit_lp_var(f, w) + base_var);
-
-	/* drivers: what moved the log hazard, largest |.| first, zero ones
-	 * left out: b_i * z_i against the average person for a numeric
-	 * covariate; for a level of a categorical one against its reference
-	 * level (b_i * x_i / sd_i), so someone at the reference has no driver
-	 * from that attribute */
-	for (i = 0; i < n; i++) {
-		double mean, sd;
-
-		contrib[i] = hazard_coef(f->hz, i) * z[i];
-		hazard_standardiser(f->hz, i, &mean, &sd);
-		if (f->onehot[i] && sd > 0)
-			contrib[i] = hazard_coef(f->hz, i) * v[f->perm[i]] / sd;
-		contrib[i] *= hazard_shrinkage(f->hz);
-		cabs[i] = fabs(contrib[i]);
-		used[i] = 0;
-	}
-	for (j = 0; j < DRIVERS_MAX; j++) {
-		best = -1;
-		for (i = 0; i < n; i++)
-			if (!used[i] && cabs[i] > 1e-12 && (best < 0 || cabs[i] > cabs[best]))
-				best = i;
-		if (best < 0)
-			break;
-		used[best] = 1;
-		out->drivers[j].feature = features_name(m->feat, f->perm[best]);
-		out->drivers[j].contribution = contrib[best];
-		out->ndrivers = j + 1;
-	}
-}
-
 /* See model.h. Also keeps quality's per-employee bookkeeping current:
  * the risk histogram, calibration snapshots, alert outcomes, groups. */
 void
-model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *out)
+model_score_risk(struct model *m, struct employee *e, int64_t now_ms,
+    struct score *s)
 {
-	struct score s;
 	int64_t h = horizon_ms(m);
 
 	/* while in the histogram, e->risk is the value held there (only
@@ -632,16 +544,14 @@ model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *o
 	double held = (e->model_flags & MODEL_IN_TREE) ? e->risk : -1;
 
 	accrue(m, e, now_ms);
-	score_compute(m, e, now_ms, m->x, m->z, &s);
-	e->risk = s.risk;
-	e->expected_tenure_days = s.expected_tenure_days;
+	model_score_compute(m, e, now_ms, &m->sw, s);
+	e->risk = s->risk;
+	e->expected_tenure_days = s->expected_tenure_days;
 	e->scored_s = emp_s(now_ms);
-	if (out != NULL)
-		*out = s;
 	if (e->hired_s == 0 || (e->flags & EMP_EXITED))
 		return;
 
-	quality_update_risk(m->q, held, s.risk);
+	quality_update_risk(m->q, held, s->risk);
 	e->model_flags |= MODEL_IN_TREE;
 
 	/* calibration: resolve a snapshot whose horizon passed, open one */
@@ -651,8 +561,8 @@ model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *o
 	}
 	if (e->calib_s == 0) {
 		e->calib_s = emp_s(now_ms);
-		e->calib_risk = s.risk;
-		e->calib_decile = quality_decile(m->q, s.risk);
+		e->calib_risk = s->risk;
+		e->calib_decile = quality_decile(m->q, s->risk);
 	}
 
 	sync_alerts(m, e);
@@ -663,14 +573,24 @@ model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *o
 	sync_groups(m, e);
 }
 
-/* See model.h: no statistics, no record, no dimension change. */
+/* See model.h. */
 void
-model_score_copy(struct model *m, const struct employee *e, int64_t now_ms,
-    struct score *out)
+model_score_detail(const struct model *m, struct score *s)
 {
-	double x[FEATURES_MAX], z[FEATURES_MAX];
+	model_score_detail_from(m, &m->sw, s);
+}
 
-	score_compute(m, e, now_ms, x, z, out);
+/* See model.h: without out, the parts nobody reads are not made. */
+void
+model_score(struct model *m, struct employee *e, int64_t now_ms, struct score *out)
+{
+	struct score s;
+
+	model_score_risk(m, e, now_ms, &s);
+	if (out != NULL) {
+		model_score_detail(m, &s);
+		*out = s;
+	}
 }
 
 /* See model_internal.h: out of memory leaves the salary uncounted. */

@@ -135,6 +135,15 @@ void		 model_set_config(struct model *, const struct model_config *);
 /* Scores e at now_ms, stores risk/tenure/scored_ms in e, fills *out (may be NULL). */
 void		 model_score(struct model *, struct employee *, int64_t now_ms,
 		    struct score *out);
+/* model_score() in two steps, for a caller that looks at most scores for
+ * their risk alone (an epoch's rescoring, pipeline/rescore.c): the first
+ * fills *out but for eta_se (NaN: decide_risk_lower() then takes the
+ * model to know nothing) and the drivers (none); the second adds them to
+ * the score the first made, and must come before the next score with the
+ * same model. Both steps give what model_score() gives, to the bit. */
+void		 model_score_risk(struct model *, struct employee *, int64_t now_ms,
+		    struct score *out);
+void		 model_score_detail(const struct model *, struct score *out);
 /* The variance of e's linear predictor at now_ms under the epoch's
  * coefficient covariance, gamma^2 x' Cov(b) x in the units the risk uses
  * (for an interval of the risk: the log hazard multiplier is within

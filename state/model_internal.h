@@ -6,6 +6,7 @@
 #ifndef RETENTIOND_MODEL_INTERNAL_H
 #define RETENTIOND_MODEL_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,29 @@ void		 model_post_apply(struct model *, struct employee *,
 /* Raw x (registry order) imputed with the epoch's means and clipped at
  * its standardiser into z, for the fit's first n covariates (model.c). */
 void		 model_prepare(const struct model *, const double *x, int n, double *z);
+/* score.c: e's score at now_ms under the epoch's fit into out, all but
+ * eta_se (NaN) and the drivers (none), and in sw what
+ * model_score_detail_from() makes those from. Changes nothing but m's
+ * cache of the baselines' exp(). */
+struct score_work {
+	double	x[FEATURES_MAX], v[FEATURES_MAX], z[FEATURES_MAX], w[FEATURES_MAX];
+	double	base_var;
+	int	scored;		/* 0: provisional or exited, nothing kept */
+};
+void		 model_score_compute(struct model *, const struct employee *,
+		    int64_t now_ms, struct score_work *sw, struct score *out);
+/* out->eta_se and out->drivers from sw, as model_score_compute() left
+ * them for out (the fit unchanged since). */
+void		 model_score_detail_from(const struct model *,
+		    const struct score_work *sw, struct score *out);
+/* Tenure in days at t_ms (0 before the hire). */
+static inline double
+model_tenure_days(const struct employee *e, int64_t t_ms)
+{
+	double d = (double)(t_ms - emp_ms(e->hired_s)) / (double)MS_PER_DAY;
+
+	return d > 0 ? d : 0;
+}
 /* horizon.c: e's linear predictor for the risk over the horizon (see
  * there); x, v, z, w are FEATURES_MAX scratch, filled in. */
 double		 model_horizon_lp(const struct model *, const struct employee *,
@@ -182,6 +206,24 @@ double		 hazard_band_var(const struct hazard *, int band);
 /* Heuristic shrinkage gamma of the linear predictor, 0..1 (hazard.c):
  * scores take gamma * b . z. */
 double		 hazard_shrinkage(const struct hazard *);
+/* The solution as the scoring path reads it, once per score instead of
+ * a call per covariate (score.c, horizon.c): pointers into the hazard,
+ * valid until its next solve, grow or load. hazard_view_z() is
+ * hazard_z() on it. */
+struct hazard_view {
+	int		 dim;
+	const double	*b, *mu, *sd, *logbase;		/* b per SD; log per year */
+	const int	*active;
+	double		 shrink;
+};
+void		 hazard_view(const struct hazard *, struct hazard_view *);
+static inline double
+hazard_view_z(const struct hazard_view *v, int j, double x)
+{
+	if (j < 0 || j >= v->dim || !v->active[j] || !isfinite(x))
+		return 0;
+	return (x - v->mu[j]) / v->sd[j];
+}
 /* theta[HAZARD_BANDS + dim] and its standard errors (may be NULL), as of
  * the last solve. */
 void		 hazard_theta(const struct hazard *, double *theta, double *se);
@@ -359,6 +401,11 @@ struct model {
 	double			 std_mean[FEATURES_MAX];
 	double			 std_m2[FEATURES_MAX];
 	double			 x[FEATURES_MAX], z[FEATURES_MAX];	/* scratch */
+	struct score_work	 sw;	/* of the last model_score_risk() */
+	uint64_t		 clocks;	/* bit i: features_is_clock(i) */
+	/* exp() of the fit's log baselines as of rate_log (score.c) */
+	double			 rate_log[HAZARD_BANDS], rate[HAZARD_BANDS];
+	int			 rate_ok;
 	long			 alerts_fired, alerts_cleared;
 	struct truncation	 trunc;		/* this shard's (model.c) */
 	struct persist		 pers;		/* this shard's survey pairs */

@@ -12,9 +12,13 @@
  *   current risk of every other active (hired, scored, not exited)
  *   employee. A pair is concordant when the leaver's risk is higher, a tie
  *   (half) when equal. C = (concordant + ties / 2) / pairs, summed over all
- *   exits so far. Risks live in a Fenwick tree over QUALITY_RISK_BINS equal
- *   bins of 0..1, so an exit costs O(log bins) and 100k employees stay
- *   cheap; risks closer than 1/65536 count as ties.
+ *   exits so far. Risks live in a histogram of QUALITY_RISK_BINS equal
+ *   bins of 0..1 with a sum per block of BLOCK_BINS bins: a score moves
+ *   one count and one block sum (every active employee is rescored each
+ *   epoch, so this is the frequent operation), an exit or a decile
+ *   counts below a bin in at most 2 * 256 steps (a Fenwick tree took 17
+ *   scattered steps per update, each a likely cache miss); risks closer
+ *   than 1/65536 count as ties.
  *
  * - Calibration: model.c takes at most one snapshot (risk, decile) per
  *   employee per horizon and resolves it when the outcome is known:
@@ -46,9 +50,11 @@
 #include "idmap.h"
 #include "model_internal.h"
 
+#define BLOCK_BINS	256	/* bins per block sum */
+
 struct quality {
-	int32_t	*tree;		/* Fenwick tree, 1-based, QUALITY_RISK_BINS */
-	int32_t	*count;		/* plain counts per bin */
+	int32_t	*count;		/* per bin, QUALITY_RISK_BINS */
+	int32_t	 block[QUALITY_RISK_BINS / BLOCK_BINS];	/* sums of count */
 	long	active;
 	double	conc;		/* concordant + ties / 2 */
 	long	pairs;
@@ -68,9 +74,8 @@ quality_new(void)
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
-	q->tree = calloc(QUALITY_RISK_BINS + 1, sizeof(int32_t));
 	q->count = calloc(QUALITY_RISK_BINS, sizeof(int32_t));
-	if (q->tree == NULL || q->count == NULL) {
+	if (q->count == NULL) {
 		quality_free(q);
 		return NULL;
 	}
@@ -83,7 +88,6 @@ quality_free(struct quality *q)
 {
 	if (q == NULL)
 		return;
-	free(q->tree);
 	free(q->count);
 	free(q);
 }
@@ -100,24 +104,23 @@ risk_bin(double r)
 }
 
 static void
-tree_add(struct quality *q, int bin, int32_t dv)
+bin_add(struct quality *q, int bin, int32_t dv)
 {
-	int i;
-
 	q->count[bin] += dv;
-	for (i = bin + 1; i <= QUALITY_RISK_BINS; i += i & -i)
-		q->tree[i] += dv;
+	q->block[bin / BLOCK_BINS] += dv;
 }
 
 /* Active employees in bins < bin. */
 static long
-tree_below(const struct quality *q, int bin)
+count_below(const struct quality *q, int bin)
 {
 	long s = 0;
 	int i;
 
-	for (i = bin; i > 0; i -= i & -i)
-		s += q->tree[i];
+	for (i = 0; i < bin / BLOCK_BINS; i++)
+		s += q->block[i];
+	for (i = bin - bin % BLOCK_BINS; i < bin; i++)
+		s += q->count[i];
 	return s;
 }
 
@@ -125,12 +128,15 @@ tree_below(const struct quality *q, int bin)
 void
 quality_update_risk(struct quality *q, double old_risk, double new_risk)
 {
+	/* a risk that stays in its bin changes nothing */
+	if (old_risk >= 0 && new_risk >= 0 && risk_bin(old_risk) == risk_bin(new_risk))
+		return;
 	if (old_risk >= 0) {
-		tree_add(q, risk_bin(old_risk), -1);
+		bin_add(q, risk_bin(old_risk), -1);
 		q->active--;
 	}
 	if (new_risk >= 0) {
-		tree_add(q, risk_bin(new_risk), 1);
+		bin_add(q, risk_bin(new_risk), 1);
 		q->active++;
 	}
 }
@@ -147,7 +153,7 @@ quality_exit(struct quality *q, double leaver_risk)
 {
 	int bin = risk_bin(leaver_risk);
 
-	q->conc += (double)tree_below(q, bin) + 0.5 * q->count[bin];
+	q->conc += (double)count_below(q, bin) + 0.5 * q->count[bin];
 	q->pairs += q->active;
 }
 
@@ -161,7 +167,7 @@ quality_decile(const struct quality *q, double risk)
 	if (q->active <= 0)
 		d = risk > 0 ? (int)(risk * CALIBRATION_BINS) : 0;	/* no peers yet */
 	else {
-		rank = (double)tree_below(q, bin) + 0.5 * q->count[bin];
+		rank = (double)count_below(q, bin) + 0.5 * q->count[bin];
 		d = (int)(CALIBRATION_BINS * rank / (double)q->active);
 	}
 	return d < 0 ? 0 : d >= CALIBRATION_BINS ? CALIBRATION_BINS - 1 : d;
@@ -383,7 +389,7 @@ estimate_groups(const struct quality *q, const struct features *f, int k,
 uint64_t
 quality_digest(const struct quality *q, uint64_t d)
 {
-	d = table_hash_bytes(d, q->tree, (QUALITY_RISK_BINS + 1) * sizeof(int32_t));
+	d = STATE_DIGEST(d, q->block);
 	d = table_hash_bytes(d, q->count, QUALITY_RISK_BINS * sizeof(int32_t));
 	d = STATE_DIGEST(d, q->active);
 	d = STATE_DIGEST(d, q->conc);
@@ -460,7 +466,7 @@ quality_load(struct quality *q, struct rbuf *r)
 			break;
 		}
 		prev = (int)bin;
-		tree_add(q, (int)bin, (int32_t)c);
+		bin_add(q, (int)bin, (int32_t)c);
 		active += (long)c;
 	}
 	q->active = active;

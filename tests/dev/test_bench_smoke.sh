@@ -43,5 +43,11 @@ check_row "events/s by company size" "^200: $num[k]? / 400: $num[k]? / 800: $num
 check_row "rescoring every employee once, 800" "^$num ms \\([1-9][0-9]* model_score\\)$"
 check_row "checkpoint write / restore, 800" "^$num / $num ms \\($num MiB, [1-9][0-9]* B per record\\)$"
 if grep -Eqi '\b(nan|inf)\b' "$out"; then echo "FAIL: nan or inf in the table"; fails=$((fails + 1)); fi
+
+# BENCH_ROWS measures the rows it names and prints no other
+BENCH_ROWS=pipeline BENCH_EMPLOYEES=300 BENCH_MONTHS=6 tools/dev/bench.sh "$BUILD" >"$out"
+check_row "pipeline \\(replay from memory\\)" "^$num[k]? events/s$"
+[ "$(grep -c '^| ' "$out")" = 3 ] ||
+	{ echo "FAIL: BENCH_ROWS=pipeline printed other rows:"; cat "$out"; fails=$((fails + 1)); }
 [ $fails -eq 0 ] && echo "bench smoke: ok"
 exit $((fails > 0))

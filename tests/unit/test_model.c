@@ -578,6 +578,29 @@ main(void)
 	CHECK_NEAR(sc2.risk, sc.risk, 1e-15);
 	CHECK(model_version(m) == v0);
 	CHECK(memcmp(&copy, probe, sizeof(copy)) == 0);
+	/* a score in two steps (model_score_risk(), model_score_detail()) is
+	 * model_score()'s to the bit, and the first alone leaves the standard
+	 * error unknown and no drivers; again at now, so nothing accrues */
+	{
+		struct employee a = *probe, b = *probe;
+		struct score full, part;
+
+		model_score(m, &a, now, &full);
+		model_score_risk(m, &b, now, &part);
+		CHECK(isnan(part.eta_se) && part.ndrivers == 0);
+		CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+		model_score_detail(m, &part);
+		CHECK(memcmp(&part.risk, &full.risk, sizeof(full.risk)) == 0);
+		CHECK(memcmp(&part.eta_se, &full.eta_se, sizeof(full.eta_se)) == 0);
+		CHECK(full.eta_se > 0 && isfinite(full.eta_se));
+		CHECK(memcmp(&part.expected_tenure_days, &full.expected_tenure_days,
+		    sizeof(full.expected_tenure_days)) == 0);
+		CHECK(part.ndrivers == full.ndrivers && full.ndrivers >= 1);
+		for (i = 0; i < full.ndrivers; i++)
+			CHECK(part.drivers[i].feature == full.drivers[i].feature &&
+			    memcmp(&part.drivers[i].contribution,
+			    &full.drivers[i].contribution, sizeof(double)) == 0);
+	}
 	/* the risk horizon: a longer one gives a higher risk */
 	mc.horizon_days = 365;
 	model_set_config(m, &mc);
