@@ -30,7 +30,9 @@
 # BENCH_LATENCY_EVENTS (30000); BENCH_PARTITIONS (32, raised to fit the
 # input); BENCH_SEED (1);
 # BENCH_DEADLINE (600 s per broker step); BENCH_CONF: extra lines for the
-# daemon's configuration.
+# daemon's configuration; BENCH_ONLY: the steps to run, of "pipeline e2e
+# latency sizes" (all when unset; parse-only always runs, the end-to-end
+# ceiling needs it), and the table has their rows only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -44,7 +46,10 @@ LAT_EVENTS=${BENCH_LATENCY_EVENTS:-30000}
 PARTITIONS=${BENCH_PARTITIONS:-32}
 SEED=${BENCH_SEED:-1}
 DEADLINE=${BENCH_DEADLINE:-600}
+ONLY=${BENCH_ONLY:-pipeline e2e latency sizes}
 RD="$BUILD/retentiond"
+only() { [[ " $ONLY " == *" $1 "* ]]; }	# BENCH_ONLY asks for step $1
+only sizes || SIZES=""
 
 for b in retentiond gencompany mockbroker bench_pipeline bench_kafka; do
 	[ -x "$BUILD/$b" ] || { echo "bench: $BUILD/$b not built (make all)" >&2; exit 1; }
@@ -144,48 +149,58 @@ echo "bench: company $EMPLOYEES employees, $MONTHS months: $events events, $kib 
 write_conf "$tmp" "" | sed '/^bootstrap/d; s/^level = info/level = warning/;
 	s/^directory = .*/&\nmax_employees = 4000000/' >"$tmp/replay.conf"
 "$BUILD/bench_pipeline" parse "$tmp/c.jsonl" >"$tmp/parse.out"
-"$BUILD/bench_pipeline" replay -c "$tmp/replay.conf" "$tmp/c.jsonl" >"$tmp/replay.out"
 [ "$(get "$tmp/parse.out" parsed)" = "$events" ] || fail "parse-only parsed $(get "$tmp/parse.out" parsed) of $events"
-[ "$(get "$tmp/replay.out" events)" = "$events" ] || fail "replay ran $(get "$tmp/replay.out" events) of $events"
 parse_rate=$(get "$tmp/parse.out" parse_per_second)
-replay_rate=$(get "$tmp/replay.out" replay_per_second)
+if only pipeline; then
+	"$BUILD/bench_pipeline" replay -c "$tmp/replay.conf" "$tmp/c.jsonl" >"$tmp/replay.out"
+	[ "$(get "$tmp/replay.out" events)" = "$events" ] || fail "replay ran $(get "$tmp/replay.out" events) of $events"
+	replay_rate=$(get "$tmp/replay.out" replay_per_second)
+fi
 
 # --- end to end: kcat produces while the daemon consumes ---
-# Room for everything: at least twice the input over the mock's 5 MiB per
-# partition (record overhead), or the run fails on the watermark check.
-need=$(((kib * 2 + 5119) / 5120))
-[ "$PARTITIONS" -ge "$need" ] || PARTITIONS=$need
-echo "bench: end to end over $PARTITIONS partitions" >&2
-start_broker e2e "hr.events:$PARTITIONS"
-start_daemon e2e
-t0=$(now)
-kcat -P -b "$bootstrap" -t hr.events -X partitioner=murmur2_random -K $'\t' <"$tmp/c.tsv"
-"$BUILD/bench_kafka" committed -b "$bootstrap" -t hr.events -g retentiond-bench \
-	-n "$events" -T "$DEADLINE" >"$tmp/committed.out" || fail "the daemon did not commit every event (see above)"
-t1=$(now)
-e2e_rss=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
-stop_daemon "$pid"; pid=""
-e2e_rate=$(calc "printf \"%.0f\", $events / ($t1 - $t0)")
-"$BUILD/bench_kafka" consume -b "$bootstrap" -t hr.events -n "$events" -T "$DEADLINE" \
-	>"$tmp/consume.out" || fail "the bare consumer did not read every event (see above)"
-consume_rate=$(get "$tmp/consume.out" per_second)
-stop_daemon "$broker"; broker=""
+if only e2e; then
+	# Room for everything: at least twice the input over the mock's 5 MiB per
+	# partition (record overhead), or the run fails on the watermark check.
+	need=$(((kib * 2 + 5119) / 5120))
+	[ "$PARTITIONS" -ge "$need" ] || PARTITIONS=$need
+	echo "bench: end to end over $PARTITIONS partitions" >&2
+	start_broker e2e "hr.events:$PARTITIONS"
+	start_daemon e2e
+	t0=$(now)
+	kcat -P -b "$bootstrap" -t hr.events -X partitioner=murmur2_random -K $'\t' <"$tmp/c.tsv"
+	"$BUILD/bench_kafka" committed -b "$bootstrap" -t hr.events -g retentiond-bench \
+		-n "$events" -T "$DEADLINE" >"$tmp/committed.out" || fail "the daemon did not commit every event (see above)"
+	t1=$(now)
+	e2e_rss=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
+	# the daemon's CPU time (user + system) over the wall time: what it
+	# waited for, it did not spend
+	e2e_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.1f", ($12 + $13) / hz }' "/proc/$pid/stat")
+	echo "bench: end to end $(calc "printf \"%.1f\", $t1 - $t0") s, the daemon's CPU $e2e_cpu s" >&2
+	stop_daemon "$pid"; pid=""
+	e2e_rate=$(calc "printf \"%.0f\", $events / ($t1 - $t0)")
+	"$BUILD/bench_kafka" consume -b "$bootstrap" -t hr.events -n "$events" -T "$DEADLINE" \
+		>"$tmp/consume.out" || fail "the bare consumer did not read every event (see above)"
+	consume_rate=$(get "$tmp/consume.out" per_second)
+	stop_daemon "$broker"; broker=""
+fi
 
 # --- latency at a steady rate: round trip first, then through the daemon ---
-lat_n=$((LAT_EVENTS < events ? LAT_EVENTS : events))
-warm=$((lat_n / 3 < 5 * RATE ? lat_n / 3 : 5 * RATE))	# see bench_kafka.c
-echo "bench: latency, $lat_n events at $RATE/s" >&2
-start_broker lat hr.events:4 bench.echo:4 hr.attrition.alerts:4
-"$BUILD/bench_kafka" latency -b "$bootstrap" -t bench.echo -o bench.echo -f "$tmp/c.tsv" \
-	-n "$lat_n" -w "$warm" -r "$RATE" -m id -T "$DEADLINE" >"$tmp/rtt.out" || fail "round trip failed"
-[ "$(get "$tmp/rtt.out" samples)" = $((lat_n - warm)) ] ||
-	fail "round trip: $(get "$tmp/rtt.out" samples) of $((lat_n - warm)) came back"
-start_daemon lat
-"$BUILD/bench_kafka" latency -b "$bootstrap" -t hr.events -o hr.attrition.alerts \
-	-f "$tmp/c.tsv" -n "$lat_n" -w "$warm" -r "$RATE" -m caused_by -T "$DEADLINE" >"$tmp/lat.out" ||
-	fail "no alert named an event of the latency run (see above)"
-stop_daemon "$pid"; pid=""
-stop_daemon "$broker"; broker=""
+if only latency; then
+	lat_n=$((LAT_EVENTS < events ? LAT_EVENTS : events))
+	warm=$((lat_n / 3 < 5 * RATE ? lat_n / 3 : 5 * RATE))	# see bench_kafka.c
+	echo "bench: latency, $lat_n events at $RATE/s" >&2
+	start_broker lat hr.events:4 bench.echo:4 hr.attrition.alerts:4
+	"$BUILD/bench_kafka" latency -b "$bootstrap" -t bench.echo -o bench.echo -f "$tmp/c.tsv" \
+		-n "$lat_n" -w "$warm" -r "$RATE" -m id -T "$DEADLINE" >"$tmp/rtt.out" || fail "round trip failed"
+	[ "$(get "$tmp/rtt.out" samples)" = $((lat_n - warm)) ] ||
+		fail "round trip: $(get "$tmp/rtt.out" samples) of $((lat_n - warm)) came back"
+	start_daemon lat
+	"$BUILD/bench_kafka" latency -b "$bootstrap" -t hr.events -o hr.attrition.alerts \
+		-f "$tmp/c.tsv" -n "$lat_n" -w "$warm" -r "$RATE" -m caused_by -T "$DEADLINE" >"$tmp/lat.out" ||
+		fail "no alert named an event of the latency run (see above)"
+	stop_daemon "$pid"; pid=""
+	stop_daemon "$broker"; broker=""
+fi
 
 # --- sized companies: events/s, memory, rescoring ---
 for n in $SIZES; do
@@ -196,7 +211,7 @@ for n in $SIZES; do
 	rm -f "$tmp/s.jsonl"
 done
 sizes=($SIZES)
-largest=${sizes[${#sizes[@]} - 1]}
+[ -z "$SIZES" ] || largest=${sizes[${#sizes[@]} - 1]}
 
 # --- the table ---
 # row FIGURE MEASURED AGAINST RATIO GOAL VERDICT
@@ -211,23 +226,29 @@ echo "input: company of $EMPLOYEES employees over $MONTHS months, $events events
 echo
 row figure measured "against, same run" ratio goal result
 row --- --- --- --- --- ---
-r=$(calc "printf \"%.2f\", $replay_rate / $parse_rate")
-row "pipeline (replay from memory)" "$(k "$replay_rate") events/s" \
-	"jansson parse-only $(k "$parse_rate")/s" "$r" ">= 0.7" "$(verdict "$r" ">=" 0.7)"
+if only pipeline; then
+	r=$(calc "printf \"%.2f\", $replay_rate / $parse_rate")
+	row "pipeline (replay from memory)" "$(k "$replay_rate") events/s" \
+		"jansson parse-only $(k "$parse_rate")/s" "$r" ">= 0.7" "$(verdict "$r" ">=" 0.7)"
+fi
+if only e2e; then
+	ceil=$(calc "x = $consume_rate < $parse_rate ? $consume_rate : $parse_rate; print x")
+	ceil_name=$(calc "x = $consume_rate < $parse_rate ? \"bare consumer\" : \"parse-only\"; print x")
+	r=$(calc "printf \"%.2f\", $e2e_rate / $ceil")
+	row "end to end through the broker on loopback" "$(k "$e2e_rate") events/s" \
+		"$ceil_name $(k "$ceil")/s (consumer $(k "$consume_rate"), parse $(k "$parse_rate"))" "$r" ">= 0.6" "$(verdict "$r" ">=" 0.6)"
+fi
+if only latency; then
+	lp50=$(get "$tmp/lat.out" p50_ms); lp99=$(get "$tmp/lat.out" p99_ms)
+	rp50=$(get "$tmp/rtt.out" p50_ms); rp99=$(get "$tmp/rtt.out" p99_ms)
+	r=$(calc "printf \"%.2f\", $lp99 / $rp99")
+	row "event-to-alert latency p50 / p99 at $RATE/s" \
+		"$lp50 / $lp99 ms ($(get "$tmp/lat.out" samples) alerts)" \
+		"round trip $rp50 / $rp99 ms ($((lat_n - warm)) events)" "$r (p99)" "<= 2" "$(verdict "$r" "<=" 2)"
+fi
 
-ceil=$(calc "x = $consume_rate < $parse_rate ? $consume_rate : $parse_rate; print x")
-ceil_name=$(calc "x = $consume_rate < $parse_rate ? \"bare consumer\" : \"parse-only\"; print x")
-r=$(calc "printf \"%.2f\", $e2e_rate / $ceil")
-row "end to end through the broker on loopback" "$(k "$e2e_rate") events/s" \
-	"$ceil_name $(k "$ceil")/s (consumer $(k "$consume_rate"), parse $(k "$parse_rate"))" "$r" ">= 0.6" "$(verdict "$r" ">=" 0.6)"
-
-lp50=$(get "$tmp/lat.out" p50_ms); lp99=$(get "$tmp/lat.out" p99_ms)
-rp50=$(get "$tmp/rtt.out" p50_ms); rp99=$(get "$tmp/rtt.out" p99_ms)
-r=$(calc "printf \"%.2f\", $lp99 / $rp99")
-row "event-to-alert latency p50 / p99 at $RATE/s" \
-	"$lp50 / $lp99 ms ($(get "$tmp/lat.out" samples) alerts)" \
-	"round trip $rp50 / $rp99 ms ($((lat_n - warm)) events)" "$r (p99)" "<= 2" "$(verdict "$r" "<=" 2)"
-
+# the rest: the sized companies' rows
+only sizes || exit 0
 for n in $SIZES; do
 	[ "$n" = "${sizes[0]}" ] && [ ${#sizes[@]} -gt 2 ] && continue
 	b=$(get "$tmp/size.$n" bytes_per_record)
