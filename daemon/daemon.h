@@ -260,7 +260,7 @@ int	kafka_run(struct kafka *, struct pipeline *, volatile int *stop,
 	    volatile int *reload);
 
 /* gate.c: the epoch gate's bookkeeping (held messages, idle partitions). */
-#define GATE_QUEUE_MAX	256	/* held messages of a partition before its pause */
+#define GATE_QUEUE_MAX	256	/* held of a repartition stream before its pause */
 #define GATE_HELD_MAX	2048	/* held messages in all before pauses */
 struct gate;
 struct gate *gate_new(void);

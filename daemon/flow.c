@@ -11,7 +11,11 @@
  * left, and only the partitions the epoch gate does not hold paused for
  * its own reason (gate.c); the gate's resume, in turn, leaves a partition
  * paused while flow control holds the assignment. So one reason's resume
- * never undoes another's pause.
+ * never undoes another's pause. (The gate pauses repartition streams
+ * only: an input partition it holds is not read rather than paused,
+ * fetch.c.) A pause makes librdkafka drop what it had fetched of the
+ * partitions (their queues, fetch.c), read again on resume: the price of
+ * a rare event, with the backlog waiting in Kafka.
  *
  * Pausing early matters: a record that still meets a full queue is retried
  * inside kafka_emit() while serving delivery reports, under the daemon

@@ -7,7 +7,7 @@
  * with the model of one epoch; a shard may enter epoch k only once every
  * partition's contribution to k is final. A partition's contribution is
  * final when its next message belongs to epoch k or later (the gate holds
- * that message, and the Kafka code pauses the partition), or when it is
+ * that message, and the Kafka code stops reading the partition), or when it is
  * idle: caught up with its high watermark (the consumer reported its end,
  * and the Kafka code confirms it with the broker) and silent for [model]
  * idle_seconds. gate_due() says when every assigned partition is one or
@@ -30,11 +30,13 @@
  * keeps an epoch's contribution an offset prefix: DESIGN.md.
  *
  * Messages behind a held one queue behind it, so a partition's messages
- * reach the pipeline in order. The Kafka code pauses a partition once it
- * holds GATE_QUEUE_MAX messages (or the gate GATE_HELD_MAX in all), not at
- * the first: a short queue saves a fetch round trip per partition and
- * epoch, and the bound keeps the tracker's pool from filling with held
- * messages while another partition still has to deliver.
+ * reach the pipeline in order. An input partition that holds is not read
+ * further (fetch.c: what was fetched of it waits in its own queue); a
+ * repartition stream is paused once it holds GATE_QUEUE_MAX messages (or
+ * the gate GATE_HELD_MAX in all), not at the first: a short queue saves a
+ * fetch round trip per stream and epoch, and the bound keeps the
+ * tracker's pool from filling with held messages while another partition
+ * still has to deliver.
  *
  * Scale-out (issue 9): the partitions here are those assigned to this
  * instance. With several instances the others' partitions report their

@@ -40,16 +40,6 @@
 
 #include "kafka.h"
 
-/* Wall-clock ms since the epoch: how far in the future an event is. */
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Monotonic ms, for the epoch gate's idle rule. */
 static int64_t
 mono_ms(void)
@@ -58,19 +48,6 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* When the record was written (its Kafka timestamp: CreateTime or
- * LogAppendTime) on the monotonic clock, for the idle rule's silence
- * (gate.c); a record without one, or from a clock ahead of ours, counts as
- * written now. */
-static int64_t
-written_ms(const rd_kafka_message_t *rm)
-{
-	int64_t ts = rd_kafka_message_timestamp(rm, NULL), age;
-
-	age = ts >= 0 ? wall_ms() - ts : 0;
-	return mono_ms() - (age > 0 ? age : 0);
 }
 
 static double
@@ -284,6 +261,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			kafka_durable_assign(k, parts->elems[i].partition,
 			    &parts->elems[i].offset);
 		}
+		fetch_assign(k, parts);	/* before it fetches: fetch.c */
 		if (coop)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
@@ -318,6 +296,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			error = rd_kafka_incremental_unassign(rk, parts);
 		else
 			aerr = rd_kafka_assign(rk, NULL);
+		fetch_revoke(k, parts);
 		format_parts(parts, ids, sizeof(ids));
 		log_info("%s %d partition(s) of %s: [%s]", lost ? "lost" : "revoked",
 		    parts->cnt, k->topic_input, ids);
@@ -336,6 +315,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			error = rd_kafka_incremental_unassign(rk, parts);
 		else
 			aerr = rd_kafka_assign(rk, NULL);
+		fetch_revoke(k, NULL);
 		break;
 	}
 	if (error != NULL) {
@@ -420,8 +400,11 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 		goto fail;
 	}
 	pc = NULL;
-	/* Rebalances, errors and stats come through the consumer's queue. */
+	/* Rebalances, errors and stats come through the consumer's queue,
+	 * messages through their partitions' (fetch.c). */
 	rd_kafka_poll_set_consumer(k->consumer);
+	if (fetch_new(k, errbuf, errlen) == -1)
+		goto fail;
 	if ((k->input = rd_kafka_topic_new(k->consumer, k->topic_input, NULL)) == NULL) {
 		snprintf(errbuf, errlen, "topic %s: %s", k->topic_input,
 		    rd_kafka_err2str(rd_kafka_last_error()));
@@ -455,6 +438,7 @@ kafka_free(struct kafka *k)
 	if (k->consumer != NULL) {
 		if (!rd_kafka_consumer_closed(k->consumer))
 			rd_kafka_consumer_close(k->consumer);
+		fetch_free(k);	/* its queues go first */
 		rd_kafka_destroy(k->consumer);
 	}
 	if (k->producer != NULL) {
@@ -470,40 +454,6 @@ kafka_free(struct kafka *k)
 
 /* ---- consuming ------------------------------------------------------ */
 
-/* See kafka.h. */
-void
-kafka_to_message(struct kafka *k, const rd_kafka_message_t *rm, struct message *m)
-{
-	rd_kafka_headers_t	*hdrs;
-	const char		*name;
-	const void		*val;
-	size_t			 vlen, n = 0;
-
-	memset(m, 0, sizeof(*m));
-	m->key = rm->key;
-	m->keylen = rm->key_len;
-	m->value = rm->payload;
-	m->len = rm->len;
-	m->topic = rd_kafka_topic_name(rm->rkt);
-	m->partition = rm->partition;
-	m->offset = rm->offset;
-	m->wall_ms = wall_ms();
-	if (rd_kafka_message_headers(rm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-		while (n < HEADERS_MAX && rd_kafka_header_get_all(hdrs, n, &name,
-		    &val, &vlen) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			k->headers[n].name = name;
-			k->headers[n].value = val;
-			k->headers[n].len = vlen;
-			n++;
-		}
-		if (n == HEADERS_MAX)
-			log_warn_limited("kafka-headers", "message with more than "
-			    "%d headers: the rest are ignored", HEADERS_MAX);
-	}
-	m->headers = n > 0 ? k->headers : NULL;
-	m->nheaders = n;
-}
-
 /* A message the gate holds, with its tracker entry (still open). */
 struct held {
 	rd_kafka_message_t	*rm;
@@ -512,27 +462,6 @@ struct held {
 
 /* The shard of a source: its partition, or a repartition stream's. */
 #define SOURCE_SHARD(src)	((src) >= ROUTE_VBASE ? (src) - ROUTE_VBASE : (src))
-
-/* Pauses (1) or resumes (0) one partition of the input. */
-static void
-pause_one(struct kafka *k, int32_t partition, int pause)
-{
-	rd_kafka_topic_partition_list_t *l;
-	rd_kafka_resp_err_t err;
-
-	if (partition >= ROUTE_VBASE) {
-		route_pause(k, partition, pause);
-		return;
-	}
-	l = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(l, k->topic_input, partition);
-	err = pause ? rd_kafka_pause_partitions(k->consumer, l) :
-	    rd_kafka_resume_partitions(k->consumer, l);
-	rd_kafka_topic_partition_list_destroy(l);
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_warn_limited("kafka-pause", "%s partition %" PRId32 ": %s",
-		    pause ? "pausing" : "resuming", partition, rd_kafka_err2str(err));
-}
 
 /* Offers a consumed message to the pipeline under the daemon lock. On
  * PIPE_BLOCKED the message stays (the caller holds it, entry open); else
@@ -575,7 +504,9 @@ offer(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
 }
 
 /* Holds a message the pipeline refused as too early (front) or one behind
- * it; pauses its partition when the queue is long (gate.c). */
+ * it. A repartition stream is paused when its queue is long (gate.c); an
+ * input partition is not: fetch.c stops reading it while it holds, and
+ * what was fetched of it waits in its queue. */
 static void
 hold(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
     struct track_entry *entry, int front, int32_t part)
@@ -585,9 +516,10 @@ hold(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
 	h->rm = rm;
 	h->entry = entry;
 	gate_hold(k->gate, part, h, front ? pipeline_blocked_epoch(p) : 0, front);
-	if (!gate_paused(k->gate, part) && (gate_queued(k->gate, part) >= GATE_QUEUE_MAX ||
+	if (part >= ROUTE_VBASE && !gate_paused(k->gate, part) &&
+	    (gate_queued(k->gate, part) >= GATE_QUEUE_MAX ||
 	    gate_held(k->gate) >= GATE_HELD_MAX)) {
-		pause_one(k, part, 1);
+		route_pause(k, part, 1);
 		gate_set_paused(k->gate, part, 1);
 	}
 	METRICS_SET(held_messages, (int64_t)gate_held(k->gate));
@@ -625,7 +557,7 @@ kafka_consume_from(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
 		return;
 	}
 	METRICS_SET(kafka_up, 1);
-	gate_seen(k->gate, src, written_ms(rm), 0);
+	gate_seen(k->gate, src, kafka_written_ms(rm), 0);
 	if (gate_holding(k->gate, src))
 		hold(k, p, rm, entry, 0, src);	/* in order, behind the held one */
 	else if (offer(k, p, rm, entry, src) == PIPE_BLOCKED)
@@ -653,7 +585,7 @@ release(struct kafka *k, struct pipeline *p, int32_t part)
 	if (!gate_holding(k->gate, part) && gate_paused(k->gate, part)) {
 		gate_set_paused(k->gate, part, 0);
 		if (!k->paused)
-			pause_one(k, part, 0);
+			route_pause(k, part, 0);
 	}
 }
 
@@ -681,7 +613,7 @@ kafka_caught_up(struct kafka *k, int32_t part)
 }
 
 /* See kafka.h. */
-void
+int
 kafka_gate_step(struct kafka *k, struct pipeline *p)
 {
 	struct emit_ctx	ctx = { k, NULL };
@@ -695,11 +627,11 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 	/* several instances: the shared statistics decide (stats.c) */
 	if ((shared = stats_due(k, p, now, &epoch)) == 0 ||
 	    (shared < 0 && !gate_due(k->gate, now, k->idle_ms, &epoch)))
-		return;
+		return 0;
 	for (part = shared < 0 ? gate_next_idle(k->gate, -1, now, k->idle_ms) : -1;
 	    part >= 0; part = gate_next_idle(k->gate, part, now, k->idle_ms)) {
 		if (!kafka_caught_up(k, part))
-			return;
+			return 0;
 		idle += part < ROUTE_VBASE;	/* input partitions: the counter
 						 * shows where wall time entered */
 	}
@@ -716,13 +648,14 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 		if (!k->aborted)
 			log_msg(LOG_ERR, "entering epoch %ld failed; stopping", epoch);
 		k->failed = 1;
-		return;
+		return 0;
 	}
 	METRICS_ADD(idle_crossings, idle);	/* the rule let these cross */
 	for (part = gate_next_holding(k->gate, -1); part >= 0 && !k->failed;
 	    part = gate_next_holding(k->gate, part))
 		release(k, p, part);
 	METRICS_SET(held_messages, (int64_t)gate_held(k->gate));
+	return 1;
 }
 
 /* gate_revoke()'s drop: the message is not processed; an orphaned entry

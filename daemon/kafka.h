@@ -1,7 +1,7 @@
 /*
  * kafka.h: what the Kafka files share, and only they: kafka_conf.c,
- * kafka.c, kafka_durable.c, flow.c, lag.c, produce.c, route.c, stats.c,
- * topics.c and loop.c. The rest of the daemon sees struct kafka as opaque
+ * kafka.c, kafka_durable.c, fetch.c, flow.c, lag.c, produce.c, route.c,
+ * stats.c, topics.c and loop.c. The rest of the daemon sees struct kafka as opaque
  * (daemon.h). This is the one header that includes librdkafka.
  */
 #ifndef RETENTIOND_KAFKA_H
@@ -47,6 +47,7 @@ struct kafka {
 	struct pipeline		*pipeline;	/* kafka_run()'s, for rebalances */
 	struct route		*route;		/* repartitioning (route.c) */
 	struct stats		*stats;		/* shared statistics (stats.c) */
+	struct fetch		*fetch;		/* partition queues (fetch.c) */
 	/* The assignment's committed offsets, fetched once per assignment
 	 * for the lag of partitions not read from yet; NULL: not fetched. */
 	rd_kafka_topic_partition_list_t *committed;
@@ -105,6 +106,30 @@ kafka_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Wall-clock ms since the epoch: how far in the future an event is, how
+ * old a record. */
+static inline int64_t
+kafka_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* When the record was written (its Kafka timestamp: CreateTime or
+ * LogAppendTime) on the monotonic clock, for the idle rule's silence
+ * (gate.c); a record without one, or from a clock ahead of ours, counts as
+ * written now. */
+static inline int64_t
+kafka_written_ms(const rd_kafka_message_t *rm)
+{
+	int64_t ts = rd_kafka_message_timestamp(rm, NULL), age;
+
+	age = ts >= 0 ? kafka_wall_ms() - ts : 0;
+	return kafka_mono_ms() - (age > 0 ? age : 0);
+}
+
 /* route.c: events away from their employee's partition go through the
  * repartition topic to the owner's shard. */
 int	route_new(struct kafka *, const struct config *, const rd_kafka_conf_t *cc,
@@ -150,11 +175,31 @@ int	stats_due(struct kafka *, struct pipeline *, int64_t now_ms, long *epoch);
 rd_kafka_t *kafka_reader_new(const rd_kafka_conf_t *cc, const char *what,
 	    char *errbuf, size_t errlen);
 
-/* kafka.c */
+/* fetch.c: the input's messages from one queue per assigned partition,
+ * only from the partitions the epoch gate lets through. */
+/* The wake-up pipe and the consumer's queue; after the consumer exists.
+ * 0, or -1 with errbuf (fetch_free() cleans up). */
+int	fetch_new(struct kafka *, char *errbuf, size_t errlen);
+/* Every queue handle destroyed: before the consumer is. NULL-safe. */
+void	fetch_free(struct kafka *);
+/* The partitions' own queues, no longer forwarded: before they are
+ * assigned. */
+void	fetch_assign(struct kafka *, const rd_kafka_topic_partition_list_t *);
+/* Their queues given back (forwarded again, what is left dropped): after
+ * they are given up. parts NULL: every partition. */
+void	fetch_revoke(struct kafka *, const rd_kafka_topic_partition_list_t *);
+/* The next message (or partition event) of a partition the gate does not
+ * hold, round robin; new, or NULL when none is there now. */
+rd_kafka_message_t *fetch_next(struct kafka *);
+/* Waits at most timeout_ms for any of the queues (the consumer's too) to
+ * receive something. */
+void	fetch_wait(struct kafka *, int timeout_ms);
 /* The pipeline's view of a consumed message; headers borrowed into
  * k->headers until the next call. */
 void	kafka_to_message(struct kafka *, const rd_kafka_message_t *,
 	    struct message *);
+
+/* kafka.c */
 /* kafka_consume() of a message from source src (gate id: its partition,
  * or a repartition stream), its tracker entry under id tid. */
 void	kafka_consume_from(struct kafka *, struct pipeline *, rd_kafka_message_t *,
@@ -164,8 +209,8 @@ void	kafka_consume_from(struct kafka *, struct pipeline *, rd_kafka_message_t *,
 void	kafka_consume(struct kafka *, struct pipeline *, rd_kafka_message_t *);
 /* The epoch gate: when every assigned partition holds a message of a
  * later epoch or is idle, enters the next epoch and offers the held
- * messages again. */
-void	kafka_gate_step(struct kafka *, struct pipeline *);
+ * messages again (1; 0 when it did not). */
+int	kafka_gate_step(struct kafka *, struct pipeline *);
 /* 1 when the broker confirms that the consumer has read source id (an
  * input partition or a repartition stream) to its end; 0 (no longer
  * idle) when more is there or the broker cannot say now. */

@@ -111,6 +111,9 @@ kafka_build_confs(const struct config *cfg, rd_kafka_conf_t **cc,
 	    /* a rebalance moves only the partitions that must move */
 	    set_default(cfg, c, "partition.assignment.strategy",
 	    "cooperative-sticky", errbuf, errlen) == -1 ||
+	    /* per partition: each has a queue of its own (fetch.c) */
+	    set_default(cfg, c, "queued.max.messages.kbytes", "4096", errbuf,
+	    errlen) == -1 ||
 	    set_default(cfg, p, "statistics.interval.ms", "5000", errbuf, errlen) == -1 ||
 	    set_default(cfg, p, "enable.idempotence", "true", errbuf, errlen) == -1 ||
 	    set_default(cfg, p, "linger.ms", "5", errbuf, errlen) == -1)

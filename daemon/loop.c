@@ -73,11 +73,15 @@ subscribe(struct kafka *k)
 }
 
 /* One turn: reload if asked, deliveries and offsets, flow control, then
- * at most one message (or a wait for deliveries when the tracker is full). */
+ * at most one message (or a wait for deliveries when the tracker is full).
+ * The consumer's queue carries rebalances and errors, the partitions'
+ * queues the messages (fetch.c); a turn that found neither and entered no
+ * epoch waits for the next to arrive. */
 static void
 step(struct kafka *k, struct pipeline *p, volatile int *reload)
 {
 	rd_kafka_message_t	*rm;
+	int			 idle = 0;
 
 	notify_watchdog();
 	if (*reload) {
@@ -90,11 +94,15 @@ step(struct kafka *k, struct pipeline *p, volatile int *reload)
 
 	if (track_full(k->track))	/* never poll without an entry */
 		rd_kafka_poll(k->producer, POLL_MS);
-	else if ((rm = rd_kafka_consumer_poll(k->consumer, POLL_MS)) != NULL)
+	else if ((rm = rd_kafka_consumer_poll(k->consumer, 0)) != NULL ||
+	    (rm = fetch_next(k)) != NULL)
 		kafka_consume(k, p, rm);
+	else
+		idle = 1;
 	route_poll(k, p);	/* the repartition stream (route.c) */
 	stats_poll(k);		/* the others' contributions (stats.c) */
-	kafka_gate_step(k, p);
+	if (kafka_gate_step(k, p) == 0 && idle)
+		fetch_wait(k, POLL_MS);
 }
 
 /* systemd's status line: rate, counters, lag; refreshes the lag gauge and

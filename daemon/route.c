@@ -444,7 +444,8 @@ route_divert(struct kafka *k, rd_kafka_message_t *rm)
 	    gate_holding(k->gate, rm->partition) ||
 	    (entry = track_begin(k->track, rm->partition, rm->offset)) == NULL)
 		return 0;
-	gate_seen(k->gate, rm->partition, kafka_mono_ms(), 0);
+	/* silent since it was written, not since it was read (gate.c) */
+	gate_seen(k->gate, rm->partition, kafka_written_ms(rm), 0);
 	METRICS_SET(kafka_up, 1);
 	send_on(k, rm, key, keylen, c, entry);
 	return 1;

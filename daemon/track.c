@@ -62,6 +62,10 @@ struct track {
 	size_t			 inflight;	/* entries in use */
 	struct track_part	**parts;	/* indexed by partition id */
 	int32_t			 nparts;
+	/* The ids in use, so that a turn's track_advance() visits those only
+	 * (repartition ids start at 4096: daemon/kafka.h). */
+	int32_t			*used;
+	int32_t			 nused;
 };
 
 /* A tracker of npool entries, all free. New (track_free()); dies on OOM. */
@@ -90,6 +94,7 @@ track_free(struct track *t)
 	for (i = 0; i < t->nparts; i++)
 		free(t->parts[i]);
 	free(t->parts);
+	free(t->used);
 	free(t->pool);
 	free(t);
 }
@@ -112,6 +117,11 @@ track_part(struct track *t, int32_t partition)
 		t->nparts = n;
 	}
 	if (t->parts[partition] == NULL) {
+		/* one more id: grown a power of two at a time */
+		if ((t->nused & (t->nused - 1)) == 0 && (t->used = realloc(t->used,
+		    (size_t)(t->nused > 0 ? t->nused * 2 : 1) * sizeof(*t->used))) == NULL)
+			fatal("realloc");
+		t->used[t->nused++] = partition;
 		t->parts[partition] = xcalloc(1, sizeof(struct track_part));
 		t->parts[partition]->partition = partition;
 		t->parts[partition]->done = t->parts[partition]->stored = -1;
@@ -285,11 +295,11 @@ track_advance_part(struct track *t, struct track_part *tp, track_store_fn store,
 void
 track_advance(struct track *t, track_store_fn store, void *arg)
 {
-	int32_t i;
+	struct track_part *tp;
 
-	for (i = 0; i < t->nparts; i++)
-		if (t->parts[i] != NULL && t->parts[i]->head != NULL)
-			track_advance_part(t, t->parts[i], store, arg);
+	for (int32_t i = 0; i < t->nused; i++)
+		if ((tp = t->parts[t->used[i]])->head != NULL)
+			track_advance_part(t, tp, store, arg);
 }
 
 /* Input messages whose entries are in use. */
