@@ -90,7 +90,7 @@ step(struct kafka *k, struct pipeline *p, volatile int *reload)
 
 	if (track_full(k->track))	/* never poll without an entry */
 		rd_kafka_poll(k->producer, POLL_MS);
-	else if ((rm = rd_kafka_consumer_poll(k->consumer, POLL_MS)) != NULL)
+	else if ((rm = rd_kafka_consumer_poll(k->consumer, route_poll_ms(k))) != NULL)
 		kafka_consume(k, p, rm);
 	route_poll(k, p);	/* the repartition stream (route.c) */
 	kafka_gate_step(k, p);
