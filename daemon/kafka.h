@@ -126,9 +126,9 @@ void	kafka_create_topic(struct kafka *, const char *topic, int32_t partitions);
  * entry when it belongs to another partition (1), else 0. */
 int	route_send_held(struct kafka *, rd_kafka_message_t *, struct track_entry *);
 void	route_poll(struct kafka *, struct pipeline *);
-/* How long the work loop may wait for the input: POLL_MS, or 0 while
- * records sent to the repartition streams it reads are due back (route_poll()
- * waits for those instead). */
+/* How long the work loop may wait for the input: POLL_MS, or a few ms
+ * while records sent to the repartition streams it reads are due back
+ * (route_poll() reads them). */
 int	route_poll_ms(struct kafka *);
 void	route_store(struct kafka *, int32_t id, int64_t last);
 void	route_commit(struct kafka *, int async);

@@ -27,8 +27,8 @@
  *     reaches a stream, so a stream is final for the boundary once what
  *     was sent to it is read back (alone_complete(), for an instance that
  *     owns every input partition); a boundary costs one round trip
- *     through the repartition topic, which the loop waits for on the
- *     reader (route_poll_ms()).
+ *     through the repartition topic, for which the loop polls the
+ *     input only briefly (route_poll_ms()).
  *   - Reading: a second consumer handle, outside the group, assigned the
  *     repartition partitions of the owned input partitions; it starts at
  *     the group's committed offset of that repartition partition.
@@ -57,7 +57,10 @@
 #define METADATA_MS	5000
 #define COMMIT_EVERY_MS	1000
 #define READER_WAIT_MS	"20"	/* see route_new() */
-#define AWAIT_MS	10	/* the reader's poll while records are due back */
+/* The input's poll while records are due back from the reader: a busy
+ * input returns at once, an idle one costs the boundary this much. The
+ * two handles cannot share one wait. */
+#define AWAIT_MS	5
 
 
 /* See kafka.h. cc is the consumer's configuration (not consumed). */
@@ -78,6 +81,8 @@ route_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
 		    cfg->topic_input);
 	for (int i = 0; i < ROUTE_VBASE; i++)
 		r->commit_at[i] = -1;
+	for (int i = 0; i < ROUTE_VBASE; i++)
+		r->crossed[i] = -1;
 	if (r->partitioner == PARTITIONER_NONE)
 		return 0;
 	/* Outside the group: never commits, never joins (no subscribe). A
@@ -422,7 +427,8 @@ static void	mark_complete(struct kafka *, struct route *);
 
 /* 1 while records sent to a stream this process reads are not back: a
  * boundary may wait for them (the partitions that sent them hold), so the
- * loop waits for the reader, not for the input (route_poll_ms()). */
+ * loop waits briefly for the input, then turns to the reader
+ * (route_poll_ms()). */
 static int
 awaiting(const struct route *r)
 {
@@ -438,7 +444,7 @@ route_poll_ms(struct kafka *k)
 {
 	struct route *r = k->route;
 
-	return r != NULL && r->rep != NULL && awaiting(r) ? 0 : POLL_MS;
+	return r != NULL && r->rep != NULL && awaiting(r) ? AWAIT_MS : POLL_MS;
 }
 
 /* See kafka.h: drops the shards given up, then at most ROUTE_BATCH
@@ -457,8 +463,7 @@ route_poll(struct kafka *k, struct pipeline *p)
 	if (r->rep == NULL)
 		return;
 	for (int i = 0; i < ROUTE_BATCH && !k->failed && !track_full(k->track); i++) {
-		if ((rm = rd_kafka_consumer_poll(r->rep, i == 0 && awaiting(r) ?
-		    AWAIT_MS : 0)) == NULL)
+		if ((rm = rd_kafka_consumer_poll(r->rep, 0)) == NULL)
 			break;
 		consume_one(k, p, r, rm);
 	}
@@ -508,17 +513,45 @@ alone_complete(struct kafka *k, struct route *r, int32_t rp)
 	return (pos >= 0 ? pos : lo) >= hi && (pos >= 0 || lo >= 0);
 }
 
-/* The streams of every repartition partition alone_complete() finds
- * complete count as idle (their silence backdated past idle_seconds). */
+/*
+ * 1 when no input partition another instance owns can still send records
+ * of the pipeline's epoch: each has been said to be past it
+ * (route_source_crossed()). Always 1 for an instance that owns them all.
+ */
+static int
+others_past(struct kafka *k, const struct route *r)
+{
+	long cur;
+
+	if (r->nowned == r->ninput)
+		return 1;
+	if (k->pipeline == NULL)
+		return 0;
+	daemon_lock();
+	cur = pipeline_epoch(k->pipeline);
+	daemon_unlock();
+	for (int32_t c = 0; c < r->ninput; c++)
+		if (!r->owned[c] && r->crossed[c] <= cur)
+			return 0;
+	return 1;
+}
+
+/* The streams of every repartition partition found complete count as
+ * idle (their silence backdated past idle_seconds): alone_complete(), or,
+ * with other instances, every record sent from here back and every other
+ * owner past the epoch (others_past()); route_caught_up() then asks the
+ * broker for the end, which covers what the others sent. */
 static void
 mark_complete(struct kafka *k, struct route *r)
 {
 	int64_t long_ago = kafka_mono_ms() - k->idle_ms - 1;
+	int alone = r->nowned == r->ninput;
 
-	if (r->nowned != r->ninput)
+	if (!others_past(k, r))
 		return;
 	for (int32_t rp = 0; rp < r->nrep; rp++) {
-		if (!alone_complete(k, r, rp))
+		if (alone ? !alone_complete(k, r, rp) : !r->reading[rp] ||
+		    r->readback[rp] < r->forwarded[rp])
 			continue;
 		for (int32_t c = rp; c < r->ninput; c += r->nrep) {
 			int32_t id = ROUTE_VBASE + c;
@@ -530,6 +563,18 @@ mark_complete(struct kafka *k, struct route *r)
 			gate_complete(k->gate, id, long_ago);
 		}
 	}
+}
+
+/* See daemon.h: the shared statistics report that input partition p,
+ * owned by another instance, is in epoch (its next event is of that epoch
+ * or later, and what it sent on before is delivered). */
+void
+route_source_crossed(struct kafka *k, int32_t p, long epoch)
+{
+	struct route *r = k->route;
+
+	if (r != NULL && p >= 0 && p < ROUTE_VBASE && epoch > r->crossed[p])
+		r->crossed[p] = epoch;
 }
 
 /* See kafka.h: 1 when the reader has read the stream of gate id (its

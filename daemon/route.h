@@ -9,7 +9,11 @@
 
 #include "kafka.h"
 
-#define ROUTE_HEADER	"retentiond.partition"
+#define ROUTE_HEADER	"retentiond.partition"	/* the canonical partition */
+/* "p:offset", the input record a repartition record copies: its source
+ * partition and place in that partition's order, for gating each (source,
+ * canonical) pair on its own (DESIGN.md, "Scale-out"); not read yet. */
+#define ROUTE_SOURCE_HEADER	"retentiond.source"
 
 struct route {
 	int			 partitioner;	/* PARTITIONER_* */
@@ -27,6 +31,9 @@ struct route {
 	int64_t			 commit_at[ROUTE_VBASE];	/* next offset, -1: none */
 	int64_t			 last_commit_ms;
 	int			 created;	/* CreateTopics tried */
+	/* per input partition another instance owns: the epoch its owner
+	 * says it is in (route_source_crossed()), -1: none said */
+	long			 crossed[ROUTE_VBASE];
 	struct hr_event		 ev;		/* decode scratch */
 };
 

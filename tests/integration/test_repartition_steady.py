@@ -122,7 +122,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except kt.Timeout as e:
-        kt.fail(str(e))
+    kt.run(main)
