@@ -21,9 +21,9 @@
 #include "route.h"
 
 /*
- * Decodes rm into r->ev (the subject, and the time for epoch()): 0, or -1
- * when it does not decode or names no subject (the pipeline rejects it
- * where it is: the DLQ gets it from the partition it arrived on).
+ * Decodes rm into r->ev (the subject, and the time for later_epoch()): 0,
+ * or -1 when it does not decode or names no subject (the pipeline rejects
+ * it where it is: the DLQ gets it from the partition it arrived on).
  */
 static int
 decode(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
