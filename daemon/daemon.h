@@ -259,6 +259,15 @@ void	dlq_describe(const void *value, size_t len, char size[DLQ_NUM_MAX],
 int	kafka_run(struct kafka *, struct pipeline *, volatile int *stop,
 	    volatile int *reload);
 
+/* route.c: the hook for the shared statistics (several instances): input
+ * partition p, owned by another instance, is in epoch `epoch` (its owner
+ * says so once p's next event is of that epoch or later and every record p
+ * sent on before it is delivered). Until every other owner's partitions
+ * are said to be past the pipeline's epoch, this instance's repartition
+ * streams wait like silent partitions (idle_seconds); after, they are
+ * complete once read to the broker's end. On the work loop's thread. */
+void	route_source_crossed(struct kafka *, int32_t p, long epoch);
+
 /* gate.c: the epoch gate's bookkeeping (held messages, idle partitions). */
 #define GATE_QUEUE_MAX	256	/* held of a repartition stream before its pause */
 #define GATE_HELD_MAX	2048	/* held messages in all before pauses */

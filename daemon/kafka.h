@@ -1,7 +1,8 @@
 /*
  * kafka.h: what the Kafka files share, and only they: kafka_conf.c,
- * kafka.c, kafka_durable.c, fetch.c, flow.c, lag.c, produce.c, route.c,
- * stats.c, topics.c and loop.c. The rest of the daemon sees struct kafka as opaque
+ * kafka.c, kafka_durable.c, fetch.c, flow.c, lag.c, produce.c, route.c and
+ * route_send.c (through route.h), stats.c, topics.c and loop.c. The rest
+ * of the daemon sees struct kafka as opaque
  * (daemon.h). This is the one header that includes librdkafka.
  */
 #ifndef RETENTIOND_KAFKA_H
@@ -152,6 +153,10 @@ void	kafka_create_topic(struct kafka *, const char *topic, int32_t partitions);
  * entry when it belongs to another partition (1), else 0. */
 int	route_send_held(struct kafka *, rd_kafka_message_t *, struct track_entry *);
 void	route_poll(struct kafka *, struct pipeline *);
+/* How long the work loop may wait for the input: POLL_MS, or a few ms
+ * while records sent to the repartition streams it reads are due back
+ * (route_poll() reads them). */
+int	route_poll_ms(struct kafka *);
 void	route_store(struct kafka *, int32_t id, int64_t last);
 void	route_commit(struct kafka *, int async);
 int	route_caught_up(struct kafka *, int32_t id);

@@ -102,7 +102,7 @@ step(struct kafka *k, struct pipeline *p, volatile int *reload)
 	route_poll(k, p);	/* the repartition stream (route.c) */
 	stats_poll(k);		/* the others' contributions (stats.c) */
 	if (kafka_gate_step(k, p) == 0 && idle)
-		fetch_wait(k, POLL_MS);
+		fetch_wait(k, route_poll_ms(k));	/* briefly while records are due back */
 }
 
 /* systemd's status line: rate, counters, lag; refreshes the lag gauge and

@@ -17,11 +17,18 @@
  *   - Sources: the repartition stream of c (the records of partition
  *     c mod R that name c) is a second ordered source of shard c. The
  *     epoch gate treats it like a partition: gate id ROUTE_VBASE + c, held,
- *     idle and caught up like one (route_caught_up()). The stream's own
- *     order is the order in which input partitions were read, so with
- *     re-routed events outputs are not exact across runs (DESIGN.md says
- *     what would make them so). Key-less events always take this path, so
- *     that an employee sent without a key keeps one path.
+ *     idle and caught up like one (route_caught_up()). Key-less events
+ *     always take this path, so that an employee sent without a key keeps
+ *     one path.
+ *   - Crossing: an input partition crosses an epoch boundary at its first
+ *     event of the next epoch, also one it would send on (later_epoch():
+ *     that one waits at its partition, held by the gate, and is sent on
+ *     once the pipeline has entered its epoch). Nothing of a later epoch
+ *     reaches a stream, so a stream is final for the boundary once what
+ *     was sent to it is read back (alone_complete(), for an instance that
+ *     owns every input partition); a boundary costs one round trip
+ *     through the repartition topic, for which the loop polls the
+ *     input only briefly (route_poll_ms()).
  *   - Reading: a second consumer handle, outside the group, assigned the
  *     repartition partitions of the owned input partitions; it starts at
  *     the group's committed offset of that repartition partition.
@@ -44,31 +51,17 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "kafka.h"
+#include "route.h"
 
-#define ROUTE_HEADER	"retentiond.partition"
 #define ROUTE_BATCH	256	/* repartition messages per loop turn, at most */
 #define METADATA_MS	5000
 #define COMMIT_EVERY_MS	1000
+#define READER_WAIT_MS	"20"	/* see route_new() */
+/* The input's poll while records are due back from the reader: a busy
+ * input returns at once, an idle one costs the boundary this much. The
+ * two handles cannot share one wait. */
+#define AWAIT_MS	5
 
-struct route {
-	int			 partitioner;	/* PARTITIONER_* */
-	char			 topic[256];	/* the repartition topic */
-	rd_kafka_t		*rep;		/* its reader; NULL when off */
-	int32_t			 ninput, nrep;	/* partition counts, 0: unknown */
-	int32_t			 nowned;	/* input partitions owned */
-	/* per repartition partition: records this process produced to it,
-	 * and records it read from it (see alone_complete()) */
-	uint64_t		 forwarded[ROUTE_VBASE], readback[ROUTE_VBASE];
-	unsigned char		 owned[ROUTE_VBASE];	/* input partitions */
-	unsigned char		 reading[ROUTE_VBASE];	/* repartition partitions */
-	unsigned char		 given_up[ROUTE_VBASE];	/* shards to drop */
-	int			 ngiven_up;
-	int64_t			 commit_at[ROUTE_VBASE];	/* next offset, -1: none */
-	int64_t			 last_commit_ms;
-	int			 created;	/* CreateTopics tried */
-	struct hr_event		 ev;		/* decode scratch */
-};
 
 /* See kafka.h. cc is the consumer's configuration (not consumed). */
 int
@@ -88,11 +81,19 @@ route_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
 		    cfg->topic_input);
 	for (int i = 0; i < ROUTE_VBASE; i++)
 		r->commit_at[i] = -1;
+	for (int i = 0; i < ROUTE_VBASE; i++)
+		r->crossed[i] = -1;
 	if (r->partitioner == PARTITIONER_NONE)
 		return 0;
-	/* Outside the group: never commits, never joins (no subscribe). */
+	/* Outside the group: never commits, never joins (no subscribe). A
+	 * short fetch wait: a boundary waits for the records sent to the
+	 * streams to come back, and a broker that answers a long poll only
+	 * at its end (the mock cluster) would add fetch.wait.max.ms (500 by
+	 * default) to each boundary; an idle reader then asks every 20 ms. */
 	rc = rd_kafka_conf_dup(cc);
 	if (rd_kafka_conf_set(rc, "enable.auto.commit", "false", err,
+	    sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(rc, "fetch.wait.max.ms", READER_WAIT_MS, err,
 	    sizeof(err)) != RD_KAFKA_CONF_OK) {
 		rd_kafka_conf_destroy(rc);
 		snprintf(errbuf, errlen, "repartition reader: %s", err);
@@ -309,162 +310,6 @@ route_revoke(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
 	reassign(k, r, reseek);
 }
 
-/* The subject of an input: its key when it has one (decode refuses a
- * subject that differs from the key), else the payload's subject. 0, or
- * -1 when there is none (the pipeline rejects the message where it is). */
-static int
-subject(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
-    const char **s, size_t *len)
-{
-	struct message	m;
-	char		why[ERRBUF_MAX];
-	int		rc;
-
-	if (rm->key != NULL && rm->key_len > 0) {
-		*s = rm->key;
-		*len = rm->key_len;
-		return 0;
-	}
-	kafka_to_message(k, rm, &m);
-	daemon_lock();		/* the decoder's arena is the pipeline's */
-	rc = decode_event(&m, &r->ev, why, sizeof(why), NULL);
-	daemon_unlock();
-	if (rc == -1 || r->ev.subject[0] == '\0')
-		return -1;
-	*s = r->ev.subject;
-	*len = strlen(r->ev.subject);
-	return 0;
-}
-
-/* Produces rm to the repartition topic for canonical partition c, its
- * entry pending on the delivery. 0, or -1 (k->failed or k->aborted set). */
-static int
-forward(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
-    const char *key, size_t keylen, int32_t c, struct track_entry *entry)
-{
-	rd_kafka_headers_t	*orig = NULL, *h;
-	rd_kafka_resp_err_t	 err;
-	char			 num[16];
-	void			*kp = (void *)(uintptr_t)key;	/* copied */
-	int32_t			 rp = c % r->nrep;
-
-	snprintf(num, sizeof(num), "%" PRId32, c);
-	for (;;) {
-		h = rd_kafka_message_headers(rm, &orig) ==
-		    RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_headers_copy(orig) :
-		    rd_kafka_headers_new(1);
-		rd_kafka_header_remove(h, ROUTE_HEADER);
-		rd_kafka_header_add(h, ROUTE_HEADER, -1, num, -1);
-		err = rd_kafka_producev(k->producer,
-		    RD_KAFKA_V_TOPIC(r->topic),
-		    RD_KAFKA_V_PARTITION(rp),
-		    RD_KAFKA_V_KEY(kp, keylen),
-		    RD_KAFKA_V_VALUE(rm->payload, rm->len),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_HEADERS(h),
-		    RD_KAFKA_V_OPAQUE(entry),
-		    RD_KAFKA_V_END);
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			track_output(entry);
-			r->forwarded[rp]++;
-			if (r->owned[c])	/* in flight to our own stream */
-				gate_seen(k->gate, ROUTE_VBASE + c, kafka_mono_ms(), 0);
-			return 0;
-		}
-		rd_kafka_headers_destroy(h);
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			break;
-		notify_watchdog();
-		rd_kafka_poll(k->producer, POLL_MS);	/* deliveries drain it */
-		if (k->failed || *k->stop) {
-			k->aborted = !k->failed;
-			return -1;
-		}
-	}
-	log_msg(LOG_ERR, "producing to %s failed: %s", r->topic,
-	    rd_kafka_err2str(err));
-	k->failed = 1;
-	return -1;
-}
-
-/* c, rm's canonical partition, when rm must be sent on (no key, or keyed
- * away from it); -1 to process it here. */
-static int32_t
-target(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
-    const char **key, size_t *keylen)
-{
-	int32_t c;
-
-	if (r == NULL || r->rep == NULL || r->nrep == 0 ||
-	    rm->partition >= r->ninput || subject(k, r, rm, key, keylen) == -1)
-		return -1;
-	c = partitioner_partition(r->partitioner, *key, *keylen, r->ninput);
-	/* Without a key, always the repartition path, even when the client's
-	 * random pick was right: an employee whose events come without a key
-	 * then has them all on one path, in one order, whatever the picks. */
-	return c < 0 || (c == rm->partition && rm->key != NULL && rm->key_len > 0) ?
-	    -1 : c;
-}
-
-/* Sends rm on under entry, which ends with the delivery; its partition's
- * shard has then read past it (a checkpoint resumes after it: the copy is
- * delivered before any checkpoint is written, durable.c). */
-static void
-send_on(struct kafka *k, rd_kafka_message_t *rm, const char *key,
-    size_t keylen, int32_t c, struct track_entry *entry)
-{
-	struct message m;
-
-	if (forward(k, k->route, rm, key, keylen, c, entry) == 0) {
-		METRICS_ADD(repartitioned, 1);
-		kafka_to_message(k, rm, &m);
-		daemon_lock();
-		if (k->pipeline != NULL && pipeline_sent_on(k->pipeline, &m) == -1)
-			k->failed = 1;
-		daemon_unlock();
-	}
-	track_end(entry, k->failed || k->aborted);
-	rd_kafka_message_destroy(rm);
-}
-
-/* See kafka.h: 1 when rm (an input message) belongs to another partition
- * and was sent on (its entry ends with the delivery), 0 to process it
- * here, or to queue it behind the partition's held messages (in input
- * order: the shard's position moves one message at a time), which
- * route_send_held() sends on when their turn comes. */
-int
-route_divert(struct kafka *k, rd_kafka_message_t *rm)
-{
-	struct track_entry	*entry;
-	const char		*key;
-	size_t			 keylen;
-	int32_t			 c;
-
-	if ((c = target(k, k->route, rm, &key, &keylen)) < 0 ||
-	    gate_holding(k->gate, rm->partition) ||
-	    (entry = track_begin(k->track, rm->partition, rm->offset)) == NULL)
-		return 0;
-	/* silent since it was written, not since it was read (gate.c) */
-	gate_seen(k->gate, rm->partition, kafka_written_ms(rm), 0);
-	METRICS_SET(kafka_up, 1);
-	send_on(k, rm, key, keylen, c, entry);
-	return 1;
-}
-
-/* See kafka.h. */
-int
-route_send_held(struct kafka *k, rd_kafka_message_t *rm, struct track_entry *entry)
-{
-	const char	*key;
-	size_t		 keylen;
-	int32_t		 c;
-
-	if ((c = target(k, k->route, rm, &key, &keylen)) < 0)
-		return 0;
-	send_on(k, rm, key, keylen, c, entry);
-	return 1;
-}
-
 /* The canonical partition a repartition record names; -1 if none. */
 static int32_t
 named_partition(const rd_kafka_message_t *rm)
@@ -580,6 +425,28 @@ drop_given_up(struct route *r, struct pipeline *p)
 
 static void	mark_complete(struct kafka *, struct route *);
 
+/* 1 while records sent to a stream this process reads are not back: a
+ * boundary may wait for them (the partitions that sent them hold), so the
+ * loop waits briefly for the input, then turns to the reader
+ * (route_poll_ms()). */
+static int
+awaiting(const struct route *r)
+{
+	for (int32_t rp = 0; rp < r->nrep; rp++)
+		if (r->reading[rp] && r->readback[rp] < r->forwarded[rp])
+			return 1;
+	return 0;
+}
+
+/* See kafka.h. */
+int
+route_poll_ms(struct kafka *k)
+{
+	struct route *r = k->route;
+
+	return r != NULL && r->rep != NULL && awaiting(r) ? AWAIT_MS : POLL_MS;
+}
+
 /* See kafka.h: drops the shards given up, then at most ROUTE_BATCH
  * messages of the reader, while the tracker has room; the periodic
  * commit. */
@@ -595,12 +462,12 @@ route_poll(struct kafka *k, struct pipeline *p)
 	drop_given_up(r, p);
 	if (r->rep == NULL)
 		return;
-	mark_complete(k, r);
 	for (int i = 0; i < ROUTE_BATCH && !k->failed && !track_full(k->track); i++) {
 		if ((rm = rd_kafka_consumer_poll(r->rep, 0)) == NULL)
 			break;
 		consume_one(k, p, r, rm);
 	}
+	mark_complete(k, r);	/* before the gate's step, which follows */
 	if ((now = kafka_mono_ms()) - r->last_commit_ms >= COMMIT_EVERY_MS) {
 		r->last_commit_ms = now;
 		route_commit(k, 1);
@@ -646,17 +513,45 @@ alone_complete(struct kafka *k, struct route *r, int32_t rp)
 	return (pos >= 0 ? pos : lo) >= hi && (pos >= 0 || lo >= 0);
 }
 
-/* The streams of every repartition partition alone_complete() finds
- * complete count as idle (their silence backdated past idle_seconds). */
+/*
+ * 1 when no input partition another instance owns can still send records
+ * of the pipeline's epoch: each has been said to be past it
+ * (route_source_crossed()). Always 1 for an instance that owns them all.
+ */
+static int
+others_past(struct kafka *k, const struct route *r)
+{
+	long cur;
+
+	if (r->nowned == r->ninput)
+		return 1;
+	if (k->pipeline == NULL)
+		return 0;
+	daemon_lock();
+	cur = pipeline_epoch(k->pipeline);
+	daemon_unlock();
+	for (int32_t c = 0; c < r->ninput; c++)
+		if (!r->owned[c] && r->crossed[c] <= cur)
+			return 0;
+	return 1;
+}
+
+/* The streams of every repartition partition found complete count as
+ * idle (their silence backdated past idle_seconds): alone_complete(), or,
+ * with other instances, every record sent from here back and every other
+ * owner past the epoch (others_past()); route_caught_up() then asks the
+ * broker for the end, which covers what the others sent. */
 static void
 mark_complete(struct kafka *k, struct route *r)
 {
 	int64_t long_ago = kafka_mono_ms() - k->idle_ms - 1;
+	int alone = r->nowned == r->ninput;
 
-	if (r->nowned != r->ninput)
+	if (!others_past(k, r))
 		return;
 	for (int32_t rp = 0; rp < r->nrep; rp++) {
-		if (!alone_complete(k, r, rp))
+		if (alone ? !alone_complete(k, r, rp) : !r->reading[rp] ||
+		    r->readback[rp] < r->forwarded[rp])
 			continue;
 		for (int32_t c = rp; c < r->ninput; c += r->nrep) {
 			int32_t id = ROUTE_VBASE + c;
@@ -668,6 +563,18 @@ mark_complete(struct kafka *k, struct route *r)
 			gate_complete(k->gate, id, long_ago);
 		}
 	}
+}
+
+/* See daemon.h: the shared statistics report that input partition p,
+ * owned by another instance, is in epoch (its next event is of that epoch
+ * or later, and what it sent on before is delivered). */
+void
+route_source_crossed(struct kafka *k, int32_t p, long epoch)
+{
+	struct route *r = k->route;
+
+	if (r != NULL && p >= 0 && p < ROUTE_VBASE && epoch > r->crossed[p])
+		r->crossed[p] = epoch;
 }
 
 /* See kafka.h: 1 when the reader has read the stream of gate id (its

@@ -270,6 +270,9 @@ read_one(struct kafka *k, struct stats *s, const rd_kafka_message_t *rm)
 	if (strcmp(topic, k->topic_input) != 0)
 		return;		/* another input's instances share the topic */
 	keep(s, (int32_t)c, (long)e, needs < 0 ? IDLE : (long)needs, img, len);
+	/* its owner is past every epoch before the one it needs: the
+	 * repartition streams stop waiting for it (route.c) */
+	route_source_crossed(k, (int32_t)c, needs < 0 ? IDLE : (long)needs);
 	return;
 bad:
 	log_warn_limited("stats-bad", "%s [%" PRId32 "] offset %" PRId64 ": not a "

@@ -213,6 +213,20 @@ pipeline_blocked_epoch(const struct pipeline *p)
 	return p->blocked_epoch;
 }
 
+/* See pipeline.h: the tests of pipeline_run(), future() first. */
+long
+pipeline_event_epoch(const struct pipeline *p, const struct hr_event *ev,
+    int64_t wall_ms)
+{
+	long k;
+
+	if (wall_ms > 0 && ev->time_ms > wall_ms +
+	    (int64_t)p->cfg.future_tolerance_s * 1000)
+		return -1;
+	k = pipeline_epoch_of(p, ev->time_ms);
+	return k > p->epoch ? k : -1;
+}
+
 /*
  * Enters epoch `epoch`. With close, the closing epoch's timers that are
  * still queued fire first, at their own times and with its model (their

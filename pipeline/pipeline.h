@@ -190,6 +190,15 @@ enum pipeline_result pipeline_run(struct pipeline *, const struct message *,
  * pipeline_run() last refused with PIPE_BLOCKED belongs to. */
 long		 pipeline_epoch(const struct pipeline *);
 long		 pipeline_blocked_epoch(const struct pipeline *);
+/* The epoch a decoded event (consumed at wall_ms) waits for: the one
+ * pipeline_run() would refuse it as too early for (PIPE_BLOCKED), or -1
+ * when it would apply now (an event of this epoch or an earlier one, or
+ * one dated after the wall clock, which its shard holds instead). A later
+ * wall_ms never turns -1 into an epoch. For the daemon's repartitioning:
+ * an input partition crosses a boundary by its first event of a later
+ * epoch, also one it sends on to another partition. */
+long		 pipeline_event_epoch(const struct pipeline *, const struct hr_event *,
+		    int64_t wall_ms);
 /* Moves to epoch (> the current one; else no-op) once every partition has
  * reached it (its next message is of epoch or later, or it is idle): the
  * scoring model is refitted from every shard's statistics in partition

@@ -703,3 +703,16 @@ def metric(port, name):
         if len(parts) == 2 and parts[0] == name:
             return float(parts[1])
     return None
+
+
+def wait_rerouted(port, n, timeout=30):
+    """Waits until the daemon on port has re-routed n events and read all
+    of them back (retentiond_repartitioned_total and
+    retentiond_repartition_consumed_total); fails with both counts."""
+    def counts():
+        return (metric(port, "retentiond_repartitioned_total"),
+                metric(port, "retentiond_repartition_consumed_total"))
+    try:
+        wait_for(lambda: counts() == (n, n), timeout, "every re-routed event to be read back")
+    except Timeout:
+        fail("re-routed %s, read back %s, expected %d each" % (counts() + (n,)))

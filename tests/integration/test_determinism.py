@@ -26,10 +26,10 @@ OUTS = ("hr.attrition.alerts", "hr.retention.suggestions", "hr.model.estimates",
         "hr.events.dlq")
 
 
-def company():
+def company(employees=700, months=24):
     """[(key, value, None)] of a generated company, keyed by employee."""
-    out = subprocess.run([kt.binary("gencompany"), "--employees", "700", "--months",
-                          "24", "--seed", "11", "--start", "2022-01-03",
+    out = subprocess.run([kt.binary("gencompany"), "--employees", str(employees),
+                          "--months", str(months), "--seed", "11", "--start", "2022-01-03",
                           "--kafka-format"], capture_output=True, check=True)
     recs = []
     for line in out.stdout.splitlines():
@@ -38,13 +38,16 @@ def company():
     return recs
 
 
-def run(recs, tag):
-    """Outputs of one uninterrupted run: {topic: {key: [value bytes]}}."""
-    topics = kt.default_topics(partitions=8)
+def run(recs, tag, partitions=8, sections=None, produce_conf=None):
+    """Outputs of one uninterrupted run: {topic: {key: [value bytes]}}.
+    sections: more daemon configuration; produce_conf: the producer's."""
+    topics = kt.default_topics(partitions=partitions)
     with kt.MockBroker(topics=topics) as broker:
         bs = broker.bootstrap
-        kt.produce(bs, IN, recs, timeout=120)
+        kt.produce(bs, IN, recs, timeout=120, conf=produce_conf)
         cfg = {"alerts": {"threshold": 0.15, "clear_threshold": 0.1, "min_exits": 20}}
+        for sec, kv in (sections or {}).items():
+            cfg.setdefault(sec, {}).update(kv)
         with kt.Daemon(bs, cfg) as d:
             kt.wait_committed(bs, d.group, IN, timeout=600)
             kt.check(d.alive(), "%s: daemon died:\n%s" % (tag, d.output()[-3000:]))
@@ -75,11 +78,19 @@ def main():
     kt.log("%d events over 8 partitions" % len(recs))
     a = run(recs, "run 1")
     b = run(recs, "run 2")
+    compare(a, b)
+    print("ok: two runs, identical outputs")
+
+
+def compare(a, b, min_alerts=100, min_estimates=300):
+    """Fails unless runs a and b (run()) published the same records per
+    key, in the same per-key order, byte for byte (and enough alerts and
+    estimates to show anything)."""
     fa, fb = firing_ids(a[OUTS[0]]), firing_ids(b[OUTS[0]])
     kt.log("firing alerts: %d and %d, %d in common" % (len(fa), len(fb), len(fa & fb)))
-    kt.check(len(fa) >= 100, "too few alerts (%d) to show anything" % len(fa))
+    kt.check(len(fa) >= min_alerts, "too few alerts (%d) to show anything" % len(fa))
     est = a["hr.model.estimates"].get("retentiond", [])
-    kt.check(len(est) >= 300, "estimates at the epoch boundaries: %d" % len(est))
+    kt.check(len(est) >= min_estimates, "estimates at the epoch boundaries: %d" % len(est))
     for t in OUTS:
         ka, kb = a[t], b[t]
         n = sum(len(v) for v in ka.values())
@@ -89,7 +100,6 @@ def main():
         bad = [k for k in ka if ka[k] != kb.get(k)]
         kt.check(not bad, "%s: %d of %d keys have other records or another order "
                  "(e.g. %r)" % (t, len(bad), len(ka), bad[:3]))
-    print("ok: two runs, identical outputs")
 
 
 if __name__ == "__main__":

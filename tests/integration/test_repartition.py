@@ -89,16 +89,7 @@ def main():
             # input partition here, so its owner commits it)
             kt.wait_committed(bs, d.group, IN + ".repartition", timeout=60)
 
-            def settled():
-                a = kt.metric(port, "retentiond_repartitioned_total")
-                b = kt.metric(port, "retentiond_repartition_consumed_total")
-                return (a, b) if a == moved and b == moved else None
-            try:
-                kt.wait_for(settled, 30, "every re-routed event to be read back")
-            except kt.Timeout:
-                kt.fail("re-routed %s, read back %s, expected %d each" % (
-                    kt.metric(port, "retentiond_repartitioned_total"),
-                    kt.metric(port, "retentiond_repartition_consumed_total"), moved))
+            kt.wait_rerouted(port, moved, timeout=30)
 
             def applied():
                 st, body = kt.http_get(port, "/v1/employees/" + victim)

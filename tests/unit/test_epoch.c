@@ -190,6 +190,49 @@ test_round_trip(const struct pipeline *p)
 	}
 }
 
+static int
+discard(void *arg, const struct output *o)
+{
+	(void)arg;
+	(void)o;
+	return 0;
+}
+
+/* pipeline_event_epoch(): the epoch pipeline_run() would refuse an event
+ * as too early for, which the daemon asks of an event it would send on
+ * (its partition crosses the boundary there); -1 for one that applies now
+ * or is dated after the wall clock (its shard holds it). */
+static void
+test_event_epoch(void)
+{
+	struct pipeline_config cfg;
+	struct pipeline *p;
+	struct hr_event ev;
+	char err[256];
+	const int64_t day = 86400000LL, t0 = T0 * 1000;
+	const long e0 = (long)(t0 / day);
+	int64_t now = t0 + 400 * day;
+
+	pipeline_config_defaults(&cfg);
+	CHECK((p = pipeline_new(&cfg, err, sizeof(err))) != NULL);
+	if (p == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.time_ms = t0 + 5 * day + 3600000;
+	CHECK(pipeline_event_epoch(p, &ev, now) == e0 + 5);	/* before any */
+	CHECK(pipeline_advance(p, e0 + 5, discard, NULL) == 0);
+	CHECK(pipeline_event_epoch(p, &ev, now) == -1);
+	ev.time_ms = t0 + 2 * day;				/* late */
+	CHECK(pipeline_event_epoch(p, &ev, now) == -1);
+	ev.time_ms = t0 + 6 * day;				/* the next */
+	CHECK(pipeline_event_epoch(p, &ev, now) == e0 + 6);
+	CHECK(pipeline_event_epoch(p, &ev, 0) == e0 + 6);	/* no wall clock */
+	/* after the wall clock and its tolerance: held in its shard instead */
+	CHECK(pipeline_event_epoch(p, &ev, t0 + 6 * day -
+	    (int64_t)cfg.future_tolerance_s * 1000 - 1) == -1);
+	pipeline_free(p);
+}
+
 int
 main(void)
 {
@@ -199,6 +242,7 @@ main(void)
 	int i, differ = 0;
 
 	pipeline_global_init();
+	test_event_epoch();
 	rng_state = 42;
 	for (i = 0; i < PEOPLE; i++)
 		person(i);
