@@ -1,0 +1,107 @@
+"""Helpers of test_takeover.py and test_scaleout_kill.py: instances that
+publish their partitions' images to retentiond.checkpoints, and the
+comparison of what they serve with a single instance's.
+
+Compared per employee (GET /v1/employees/{id}): the fields that come from
+events (department, job level, hire, exit, last event, provisional, and
+every feature but relative_pay). With model=True the model-dependent
+figures too (risk, expected tenure, status, alert, scoring time, drivers,
+relative_pay): those equal a single instance's only where every instance
+scores with the model of the whole input (one instance that took all
+partitions over from one other, or once the shared statistics are in).
+"""
+import json
+import os
+
+import kafkatest as kt
+
+IN = "hr.events"
+ALL = {0, 1, 2, 3}
+CKPT = "retentiond.checkpoints"
+MODEL_KEYS = ("risk", "expected_tenure_days", "status", "alert_firing",
+              "scored_at", "drivers")
+
+
+def key_file(tmp):
+    """A shared erasure key (every instance of a group hashes erased ids
+    with it), 0600."""
+    path = os.path.join(tmp, "erasure.key")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, b"00112233445566778899aabbccddeeff\n")
+    os.close(fd)
+    return path
+
+
+def instance(bs, group, port, key, images=True):
+    cfg = {"kafka": {"group.id": group, "heartbeat.interval.ms": 1000},
+           "http": {"listen": "127.0.0.1:%d" % port},
+           "state": {"checkpoint_seconds": 1, "erasure_key_file": key},
+           "alerts": {"threshold": 0.02, "clear_threshold": 0.01}}
+    if images:
+        cfg["topics"] = {"checkpoints": CKPT}
+    return kt.Daemon(bs, cfg)
+
+
+def served(port, emp):
+    """The employee as the instance on port serves it: dict, or None for a
+    404; fails on any other answer."""
+    st, body = kt.http_get(port, "/v1/employees/" + emp)
+    if st == 404:
+        return None
+    kt.check(st == 200, "GET %s on :%d: %s %s" % (emp, port, st, body[:300]))
+    return json.loads(body)
+
+
+def event_fields(rec):
+    state = dict(rec["state"])
+    feats = dict(state.pop("features"))
+    feats.pop("relative_pay", None)
+    return {"state": state, "features": feats}
+
+
+def model_fields(rec):
+    out = {k: rec.get(k) for k in MODEL_KEYS}
+    out["relative_pay"] = rec["state"]["features"].get("relative_pay")
+    return out
+
+
+def compare(ids, ports, ref_port, model, gone=()):
+    """Each employee is served by exactly one of ports, as ref serves it;
+    the employees in gone by none (nor by ref). Returns how many were
+    compared."""
+    n = 0
+    for emp in ids:
+        want = served(ref_port, emp)
+        got = [(p, served(p, emp)) for p in ports]
+        got = [(p, r) for p, r in got if r is not None]
+        if emp in gone:
+            kt.check(want is None and not got, "erased %s still served: ref %s, %s"
+                     % (emp, want is not None, [p for p, _ in got]))
+            continue
+        kt.check(want is not None, "ref does not serve %s" % emp)
+        kt.check(len(got) == 1, "%s served by %d instances (%s), not one"
+                 % (emp, len(got), [p for p, _ in got]))
+        rec = got[0][1]
+        kt.check(event_fields(rec) == event_fields(want), "%s differs from one "
+                 "instance's:\n%s\n%s" % (emp, event_fields(rec), event_fields(want)))
+        if model:
+            kt.check(model_fields(rec) == model_fields(want), "%s: model figures "
+                     "differ:\n%s\n%s" % (emp, model_fields(rec), model_fields(want)))
+        n += 1
+    return n
+
+
+def wait_owned(daemons, parts, timeout=60):
+    def split():
+        for d in daemons:
+            kt.check(d.alive(), "an instance died:\n%s" % d.output()[-3000:])
+        owned = [d.owned() for d in daemons]
+        union = set().union(*owned)
+        return all(owned) and sum(len(o) for o in owned) == len(union) == len(parts) \
+            and union == parts
+    kt.wait_for(split, timeout, "the instances to share the partitions")
+
+
+def total(ports, name):
+    vals = [kt.metric(p, name) for p in ports]
+    return None if None in vals else sum(vals)
