@@ -41,20 +41,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "features_int.h"
 #include "model_internal.h"
 #include "protname.h"
 #include "table.h"
-
-#define DEPT_MAX		PAY_DEPT_MAX	/* departments interned */
-#define PROT_LEVELS_MAX		254	/* levels per protected name (uint8 - 1) */
-#define FNAME_MAX		(2 * EVENT_STR_MAX)
-
-enum builtin {
-	F_SATISFACTION, F_ENGAGEMENT, F_INTENT, F_WLB, F_RATING,
-	F_MONTHS_SINCE_RAISE, F_LAST_RAISE_PCT, F_RELATIVE_PAY,
-	F_MONTHS_SINCE_PROMOTION, F_MONTHS_WITH_MANAGER, F_MANAGER_CHANGES,
-	F_TRAINING_HOURS, F_ABILITY, F_CARE, F_BUILTIN
-};
 
 static const char *const builtin_names[F_BUILTIN] = {
 	"satisfaction", "engagement", "intent_to_stay", "work_life_balance",
@@ -66,37 +56,6 @@ static const char *const builtin_names[F_BUILTIN] = {
 /* A name that cannot be folded is protected, and tracked under no name. */
 static const char unfoldable[] = "";
 
-/* An attribute that owns feature slots. */
-struct attr_def {
-	int	is_num;
-	int	nslots;
-	int	slot[ATTR_FEATURES_MAX];	/* slot ids (numeric: slot[0]) */
-	char	name[EVENT_STR_MAX];		/* as first seen */
-};
-
-struct features {
-	int		 max_attr, max_levels;
-	char		 builtin_key[F_BUILTIN][EVENT_STR_MAX];	/* normalised */
-	/* attribute features */
-	struct strtab	*attr_keys;		/* normalised name -> def index */
-	struct attr_def	 defs[ATTR_FEATURES_MAX];
-	int		 nslots;
-	int		 slot_def[ATTR_FEATURES_MAX];
-	int		 slot_onehot[ATTR_FEATURES_MAX];
-	struct strtab	*slot_levels;		/* "key\x1flevel" -> id */
-	int		 level_slot[ATTR_FEATURES_MAX];	/* that id -> slot */
-	char		 fname[ATTR_FEATURES_MAX][FNAME_MAX];
-	/* protected */
-	char		 extra_key[PROTECTED_MAX][PNAME_MAX];	/* folded, glued */
-	char		 extra_name[PROTECTED_MAX][EVENT_STR_MAX];
-	int		 nextra;
-	char		 prot_name[PROTECTED_MAX][EVENT_STR_MAX];
-	struct strtab	*prot_levels[PROTECTED_MAX];
-	int		 nprot;
-	/* departments and pay */
-	struct strtab	*depts;
-	double		*pay_median;		/* PAY_CELLS; 0 unknown */
-};
 
 /* Writes the normalised form of s (lowercase, no '_' '-' ' ') to out. */
 static void
@@ -290,6 +249,20 @@ features_departments(struct features *f)
 	return f->depts;
 }
 
+/* See model_internal.h. */
+int
+features_department_count(const struct features *f)
+{
+	return strtab_count(f->depts);
+}
+
+/* See model_internal.h. */
+const char *
+features_department_name(const struct features *f, int id)
+{
+	return strtab_name(f->depts, id);
+}
+
 static const char *
 age_band(double age)
 {
@@ -372,6 +345,21 @@ protected_value(const char *canon, const struct hr_attr *a, int64_t t_ms,
 	return j == 0 ? -1 : 0;
 }
 
+/* Index of protected name canon, registered while there is room; -1. */
+static int
+protected_index(struct features *f, const char *canon)
+{
+	int k;
+
+	for (k = 0; k < f->nprot; k++)
+		if (strcmp(f->prot_name[k], canon) == 0)
+			return k;
+	if (f->nprot >= PROTECTED_MAX)
+		return -1;
+	snprintf(f->prot_name[k], EVENT_STR_MAX, "%s", canon);
+	return f->nprot++;
+}
+
 static void
 set_protected(struct features *f, struct employee *e, const char *canon,
     const struct hr_attr *a, int64_t t_ms)
@@ -379,21 +367,27 @@ set_protected(struct features *f, struct employee *e, const char *canon,
 	char level[EVENT_STR_MAX];
 	int k, id;
 
-	for (k = 0; k < f->nprot; k++)
-		if (strcmp(f->prot_name[k], canon) == 0)
-			break;
-	if (k == f->nprot) {
-		if (f->nprot >= PROTECTED_MAX)
-			return;
-		snprintf(f->prot_name[k], EVENT_STR_MAX, "%s", canon);
-		f->nprot++;
-	}
+	if ((k = protected_index(f, canon)) < 0)
+		return;
 	if (protected_value(canon, a, t_ms, level, sizeof(level)) == -1) {
 		e->protected_level[k] = 0;
 		return;
 	}
 	id = strtab_intern(f->prot_levels[k], level);
 	e->protected_level[k] = id < 0 ? 0 : (uint8_t)(id + 1);
+}
+
+/* See model_internal.h. */
+int
+features_intern_protected(struct features *f, const char *canon,
+    const char *level, int *k)
+{
+	int id;
+
+	if ((*k = protected_index(f, canon)) < 0 || level == NULL)
+		return 0;
+	id = strtab_intern(f->prot_levels[*k], level);
+	return id < 0 ? 0 : id + 1;
 }
 
 /* Slot of level lvl of the attribute with normalised key, or -1. */
@@ -460,6 +454,59 @@ is_builtin_key(const struct features *f, const char *key)
 	return strcmp(key, "tenuremonths") == 0;
 }
 
+/* The slot of the attribute with normalised key (name as given) at level
+ * lvl (NULL: numeric), registering the attribute and the level while
+ * there is room. *di is its definition, -1 when there is none or it has
+ * the other type; the slot is -1 when there is no room (a folded level). */
+static int
+intern_slot(struct features *f, const char *key, const char *name,
+    const char *lvl, int *di)
+{
+	struct attr_def *d;
+	int s;
+
+	if ((*di = strtab_find(f->attr_keys, key)) < 0) {
+		if (f->nslots >= f->max_attr ||
+		    (*di = strtab_intern(f->attr_keys, key)) < 0)
+			return *di = -1;
+		d = &f->defs[*di];
+		d->is_num = lvl == NULL;
+		snprintf(d->name, sizeof(d->name), "%s", name);
+		if (d->is_num && add_slot(f, *di, key, NULL) < 0)
+			return *di = -1;
+	}
+	d = &f->defs[*di];
+	if (d->is_num != (lvl == NULL))
+		return *di = -1;	/* type changed: keep the first meaning */
+	if (d->is_num)
+		return d->slot[0];
+	if ((s = level_slot(f, key, lvl)) < 0)
+		s = add_slot(f, *di, key, lvl);	/* -1: folded level */
+	return s;
+}
+
+/* See model_internal.h. */
+int
+features_intern_attr(struct features *f, const char *name, const char *level)
+{
+	char key[EVENT_STR_MAX], lvl[EVENT_STR_MAX];
+	struct hr_attr tmp;
+	int di, s;
+
+	normalise(name, key, sizeof(key));
+	if (key[0] == '\0' || protected_canonical(f, name) != NULL ||
+	    is_builtin_key(f, key))
+		return -1;
+	if (level != NULL) {
+		tmp.is_num = 0;
+		snprintf(tmp.str, sizeof(tmp.str), "%s", level);
+		if (protected_value("", &tmp, 0, lvl, sizeof(lvl)) == -1)
+			return -1;
+	}
+	s = intern_slot(f, key, name, level != NULL ? lvl : NULL, &di);
+	return s < 0 ? -1 : F_BUILTIN + s;
+}
+
 /* Maps n attributes of an event at t_ms into e: protected ones into
  * e->protected_level, the rest into e's attribute slots (record.c) through
  * the registry, which learns new attributes and levels while there is
@@ -497,25 +544,14 @@ features_set_attrs(struct features *f, struct employee *e,
 			if (protected_value("", &tmp, 0, lvl, sizeof(lvl)) == -1)
 				continue;
 		}
-		if ((di = strtab_find(f->attr_keys, key)) < 0) {
-			if (f->nslots >= f->max_attr ||
-			    (di = strtab_intern(f->attr_keys, key)) < 0)
-				continue;
-			d = &f->defs[di];
-			d->is_num = a->is_num;
-			snprintf(d->name, sizeof(d->name), "%s", a->name);
-			if (d->is_num && add_slot(f, di, key, NULL) < 0)
-				continue;
-		}
+		s = intern_slot(f, key, a->name, a->is_num ? NULL : lvl, &di);
+		if (di < 0)
+			continue;
 		d = &f->defs[di];
-		if (d->is_num != a->is_num)
-			continue;	/* type changed: keep the first meaning */
 		if (d->is_num) {
-			(void)emp_attr_put(e, d->slot[0], a->num);	/* ENOMEM: unknown */
+			(void)emp_attr_put(e, s, a->num);	/* ENOMEM: unknown */
 			continue;
 		}
-		if ((s = level_slot(f, key, lvl)) < 0)
-			s = add_slot(f, di, key, lvl);	/* -1: folded level */
 		for (j = 0; j < d->nslots; j++)
 			(void)emp_attr_put(e, d->slot[j], d->slot[j] == s ? 1.0 : 0.0);
 	}
@@ -610,151 +646,6 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
 		}
 		x[F_BUILTIN + s] = v;
 	}
-}
-
-/* --- checkpoint bytes (model_internal.h) --- */
-
-static void
-strtab_save(const struct strtab *t, struct wbuf *w)
-{
-	int n = strtab_count(t);
-
-	wbuf_u32(w, (uint32_t)n);
-	for (int i = 0; i < n; i++)
-		wbuf_str(w, strtab_name(t, i));
-}
-
-/* Interns the names in order into an empty table: the same ids. */
-static int
-strtab_load(struct strtab *t, struct rbuf *r, int max)
-{
-	char name[EVENT_STR_MAX];
-	uint32_t n = rbuf_u32(r);
-
-	if (r->failed || n > (uint32_t)max || strtab_count(t) != 0)
-		return rbuf_fail(r) - 1;
-	for (uint32_t i = 0; i < n; i++) {
-		rbuf_str(r, name, sizeof(name));
-		if (r->failed || strtab_intern(t, name) != (int)i)
-			return rbuf_fail(r) - 1;
-	}
-	return 0;
-}
-
-/* See model_internal.h. */
-void
-features_save(const struct features *f, struct wbuf *w)
-{
-	size_t at;
-	uint32_t n = 0;
-	int i, j;
-
-	strtab_save(f->attr_keys, w);
-	for (i = 0; i < strtab_count(f->attr_keys); i++) {
-		wbuf_u8(w, (uint8_t)f->defs[i].is_num);
-		wbuf_str(w, f->defs[i].name);
-		wbuf_u8(w, (uint8_t)f->defs[i].nslots);
-		for (j = 0; j < f->defs[i].nslots; j++)
-			wbuf_u8(w, (uint8_t)f->defs[i].slot[j]);
-	}
-	wbuf_u8(w, (uint8_t)f->nslots);
-	for (i = 0; i < f->nslots; i++) {
-		wbuf_u8(w, (uint8_t)f->slot_def[i]);
-		wbuf_u8(w, (uint8_t)f->slot_onehot[i]);
-		wbuf_str(w, f->fname[i]);
-	}
-	strtab_save(f->slot_levels, w);
-	for (i = 0; i < strtab_count(f->slot_levels); i++)
-		wbuf_u8(w, (uint8_t)f->level_slot[i]);
-	wbuf_u8(w, (uint8_t)f->nprot);
-	for (i = 0; i < f->nprot; i++) {
-		wbuf_str(w, f->prot_name[i]);
-		strtab_save(f->prot_levels[i], w);
-	}
-	strtab_save(f->depts, w);
-	at = wbuf_mark_u32(w);
-	for (i = 0; i < PAY_CELLS; i++)
-		if (f->pay_median[i] > 0) {
-			wbuf_u32(w, (uint32_t)i);
-			wbuf_f64(w, f->pay_median[i]);
-			n++;
-		}
-	wbuf_patch_u32(w, at, n);
-}
-
-/* The attribute definitions and slots; 0 or -1. */
-static int
-load_attrs(struct features *f, struct rbuf *r)
-{
-	int i, j, ndefs = strtab_count(f->attr_keys);
-
-	for (i = 0; i < ndefs && !r->failed; i++) {
-		struct attr_def *d = &f->defs[i];
-
-		d->is_num = rbuf_u8(r) != 0;
-		rbuf_str(r, d->name, sizeof(d->name));
-		d->nslots = rbuf_u8(r);
-		if (d->nslots > ATTR_FEATURES_MAX)
-			return rbuf_fail(r) - 1;
-		for (j = 0; j < d->nslots; j++)
-			if ((d->slot[j] = rbuf_u8(r)) >= ATTR_FEATURES_MAX)
-				return rbuf_fail(r) - 1;
-	}
-	f->nslots = rbuf_u8(r);
-	if (f->nslots > f->max_attr || f->nslots > ATTR_FEATURES_MAX)
-		return rbuf_fail(r) - 1;
-	for (i = 0; i < f->nslots && !r->failed; i++) {
-		f->slot_def[i] = rbuf_u8(r);
-		f->slot_onehot[i] = rbuf_u8(r) != 0;
-		rbuf_str(r, f->fname[i], sizeof(f->fname[i]));
-		if (f->slot_def[i] >= ndefs)
-			return rbuf_fail(r) - 1;
-	}
-	for (i = 0; i < ndefs; i++)
-		for (j = 0; j < f->defs[i].nslots; j++)
-			if (f->defs[i].slot[j] >= f->nslots)
-				return rbuf_fail(r) - 1;
-	return r->failed ? -1 : 0;
-}
-
-/* See model_internal.h. */
-int
-features_load(struct features *f, struct rbuf *r)
-{
-	uint32_t n, c;
-	int i, prev = -1;
-	double v;
-
-	if (f->nslots != 0 || f->nprot != 0 ||
-	    strtab_load(f->attr_keys, r, ATTR_FEATURES_MAX) == -1 ||
-	    load_attrs(f, r) == -1 ||
-	    strtab_load(f->slot_levels, r, ATTR_FEATURES_MAX) == -1)
-		return rbuf_fail(r) - 1;
-	for (i = 0; i < strtab_count(f->slot_levels); i++)
-		if ((f->level_slot[i] = rbuf_u8(r)) >= f->nslots)
-			return rbuf_fail(r) - 1;
-	f->nprot = rbuf_u8(r);
-	if (f->nprot > PROTECTED_MAX)
-		return rbuf_fail(r) - 1;
-	for (i = 0; i < f->nprot && !r->failed; i++) {
-		rbuf_str(r, f->prot_name[i], sizeof(f->prot_name[i]));
-		if (strtab_load(f->prot_levels[i], r, PROT_LEVELS_MAX) == -1)
-			return -1;
-	}
-	if (strtab_load(f->depts, r, DEPT_MAX) == -1)
-		return -1;
-	n = rbuf_u32(r);
-	if (n > PAY_CELLS)
-		return rbuf_fail(r) - 1;
-	for (uint32_t k = 0; k < n && !r->failed; k++) {
-		c = rbuf_u32(r);
-		v = rbuf_f64(r);
-		if ((int64_t)c <= prev || c >= PAY_CELLS || !isfinite(v) || !(v > 0))
-			return rbuf_fail(r) - 1;
-		prev = (int)c;
-		f->pay_median[c] = v;
-	}
-	return r->failed ? -1 : 0;
 }
 
 /* --- the checkpoint's JSON dump (pipeline/encode.c) --- */

@@ -363,5 +363,18 @@ int		 features_load(struct features *, struct rbuf *);
 int		 features_onehot_group(const struct features *, int i);
 /* 1 if covariate i (registry index) is a clock: months since an event. */
 int		 features_is_clock(int i);
+/* Interning a name another registry carries (idmap.c): the covariate
+ * index of attribute name at level (NULL: numeric), registered while
+ * there is room, or -1 (no room, a protected or built-in name, the
+ * attribute has the other type here); and the 1-based level of protected
+ * name canon (its canonical name) at level, *k its index here (-1: no
+ * room), 0 when there is no room for the level. */
+int		 features_intern_attr(struct features *, const char *name,
+		    const char *level);
+int		 features_intern_protected(struct features *, const char *canon,
+		    const char *level, int *k);
+/* Departments by id (name borrowed; NULL for an unknown id). */
+int		 features_department_count(const struct features *);
+const char	*features_department_name(const struct features *, int id);
 
 #endif

@@ -9,28 +9,12 @@
 
 #include "../../state/table.h"
 #include "../../state/model_internal.h"
+#include "attrs.h"
 #include "check.h"
 
 #define DAY MS_PER_DAY
 #define T0 1735689600000LL	/* 2025-01-01T00:00:00Z */
 #define MONTH_MS (DAYS_PER_MONTH * (double)MS_PER_DAY)
-
-static void
-attr_str(struct hr_attr *a, const char *name, const char *v)
-{
-	memset(a, 0, sizeof(*a));
-	snprintf(a->name, sizeof(a->name), "%s", name);
-	snprintf(a->str, sizeof(a->str), "%s", v);
-}
-
-static void
-attr_num(struct hr_attr *a, const char *name, double v)
-{
-	memset(a, 0, sizeof(*a));
-	snprintf(a->name, sizeof(a->name), "%s", name);
-	a->is_num = 1;
-	a->num = v;
-}
 
 static void
 emp_new(struct employee *e)
