@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pipeline_int.h"
+#include "../state/idmap.h"
 
 /* See pipeline_int.h. */
 struct shard *
@@ -130,52 +131,92 @@ pipeline_shard_info(const struct pipeline *p, int32_t partition,
 	return 0;
 }
 
-/* 1 when every id of registry from names in into what it names in from
- * (into grew from the same names in the same order, or is from itself):
- * a shard of from's is then valid in into as it is. */
+/* One record's registry ids through map: department, attribute slots,
+ * protected names and levels. 0, or -1 on ENOMEM (attributes moved). */
 static int
-registry_prefix(struct features *from, struct features *into)
+remap_record(struct employee *e, const struct idmap *map)
 {
-	const char *a, *b, *la, *lb;
-	int n, k, lv;
+	uint8_t		level[PROTECTED_MAX] = { 0 }, counted[PROTECTED_MAX] = { 0 };
+	double		v[ATTR_FEATURES_MAX];
+	uint64_t	set = e->attr_set;
+	int		k, to;
 
-	n = strtab_count(features_departments(from));
-	if (n > strtab_count(features_departments(into)))
-		return 0;
-	for (int i = 0; i < n; i++)
-		if (strcmp(strtab_name(features_departments(from), i),
-		    strtab_name(features_departments(into), i)) != 0)
-			return 0;
-	if ((n = features_attr_slots(from)) > features_attr_slots(into))
-		return 0;
-	for (int s = 0; s < n; s++) {
-		if (features_attr_slot_describe(from, s, &a, &la) == -1 ||
-		    features_attr_slot_describe(into, s, &b, &lb) == -1 ||
-		    strcmp(a, b) != 0 || (la == NULL) != (lb == NULL) ||
-		    (la != NULL && strcmp(la, lb) != 0))
-			return 0;
+	e->dept = idmap_dept(map, e->dept);
+	for (int s = 0; s < ATTR_FEATURES_MAX; s++)
+		if (set & (1ULL << s))
+			v[s] = emp_attr_get(e, s);
+	emp_attr_release(e);
+	e->attr_set = 0;
+	for (int s = 0; s < ATTR_FEATURES_MAX; s++)
+		if ((set & (1ULL << s)) && (to = idmap_attr(map, s)) >= 0 &&
+		    emp_attr_put(e, to, v[s]) == -1)
+			return -1;
+	for (k = 0; k < PROTECTED_MAX; k++)
+		if ((to = idmap_protected(map, k)) >= 0 && to < PROTECTED_MAX) {
+			level[to] = (uint8_t)idmap_level(map, k, e->protected_level[k]);
+			counted[to] = (uint8_t)idmap_level(map, k, e->protected_counted[k]);
+		}
+	memcpy(e->protected_level, level, sizeof(level));
+	memcpy(e->protected_counted, counted, sizeof(counted));
+	return 0;
+}
+
+/* The alert budget's departments through map, by its checkpoint bytes
+ * (n, then department, month, used), the one way decide.c opens it. */
+static int
+remap_budget(struct shard *sh, const struct idmap *map)
+{
+	struct wbuf	 in, out;
+	struct rbuf	 r;
+	uint32_t	 n, dept;
+	int		 to, rc;
+
+	wbuf_init(&in);
+	wbuf_init(&out);
+	decide_budget_save(sh->budget, &in);
+	rbuf_init(&r, in.p, in.len);
+	n = rbuf_u32(&r);
+	wbuf_u32(&out, n);
+	for (uint32_t i = 0; i < n; i++) {
+		dept = rbuf_u32(&r);
+		/* the last slot is "no department"; -1 when it maps to none */
+		to = dept < DEPARTMENTS_MAX ? idmap_dept(map, (int)dept) : (int)dept;
+		wbuf_u32(&out, to < 0 ? DEPARTMENTS_MAX : (uint32_t)to);
+		wbuf_i64(&out, rbuf_i64(&r));
+		wbuf_u32(&out, rbuf_u32(&r));
 	}
-	if ((k = features_protected_count(from)) > features_protected_count(into))
-		return 0;
-	for (int i = 0; i < k; i++) {
-		if (strcmp(features_protected_name(from, i),
-		    features_protected_name(into, i)) != 0 ||
-		    (lv = features_protected_level_count(from, i)) >
-		    features_protected_level_count(into, i))
-			return 0;
-		for (int l = 1; l <= lv; l++)
-			if (strcmp(features_protected_level(from, i, l),
-			    features_protected_level(into, i, l)) != 0)
-				return 0;
+	rc = -1;
+	if (!in.failed && !out.failed && !r.failed) {
+		decide_budget_free(sh->budget);
+		sh->budget = NULL;
+		rbuf_init(&r, out.p, out.len);
+		rc = decide_budget_load(&sh->budget, &r);
 	}
-	return 1;
+	wbuf_free(&in);
+	wbuf_free(&out);
+	return rc;
+}
+
+/* Statistics that start again count none of the records: the model's
+ * bookkeeping bits and fairness levels say what they count (model.c). */
+static void
+uncount(struct shard *sh)
+{
+	struct employee *e;
+	size_t it = 0;
+
+	while ((e = table_next(sh->table, &it)) != NULL) {
+		e->model_flags = 0;
+		memset(e->protected_counted, 0, sizeof(e->protected_counted));
+	}
 }
 
 /* The shard's statistics (of scratch's model) into a new model of p's:
- * through their bytes, which check every dimension against p's fit. NULL
- * when they do not fit it (or ENOMEM); *fits says which. */
+ * with the same ids (same), through their bytes, which check every
+ * dimension against p's fit; else, or when they do not fit, a model that
+ * starts again (*fits 0). NULL on ENOMEM. */
 static struct model *
-stats_move(struct pipeline *p, const struct shard *sh, int *fits)
+stats_move(struct pipeline *p, const struct shard *sh, int same, int *fits)
 {
 	char		why[ERRBUF_MAX];
 	struct wbuf	w;
@@ -190,7 +231,8 @@ stats_move(struct pipeline *p, const struct shard *sh, int *fits)
 		return NULL;
 	}
 	rbuf_init(&r, w.p, w.len);
-	if (model_shard_load(m, &r, why, sizeof(why)) == 0 && rbuf_left(&r) == 0) {
+	if (same && model_shard_load(m, &r, why, sizeof(why)) == 0 &&
+	    rbuf_left(&r) == 0) {
 		*fits = 1;
 		wbuf_free(&w);
 		return m;
@@ -210,15 +252,30 @@ shard_adopt(struct pipeline *p, struct pipeline *scratch, int32_t partition,
 	struct model	*m;
 	int		 fits;
 
-	if (!registry_prefix(scratch->features, p->features)) {
-		snprintf(errbuf, errlen, "the image's registry differs from this "
-		    "instance's (translation by name not available)");
+	struct idmap	*map;
+	struct employee	*e;
+	size_t		 it = 0;
+	int		 same, rc = 0;
+
+	if ((map = idmap_new(scratch->features, p->features, errbuf, errlen)) == NULL)
 		return -1;
+	/* ids of another registry: translated by name (the registry learns
+	 * the names it lacks); the statistics then start again, since moving
+	 * them by name is the shared statistics' (state/contrib.c) */
+	if (!(same = idmap_identity(map))) {
+		while (rc == 0 && (e = table_next(sh->table, &it)) != NULL)
+			rc = remap_record(e, map);
+		if (rc == 0)
+			rc = remap_budget(sh, map);
 	}
-	if ((m = stats_move(p, sh, &fits)) == NULL) {
+	idmap_free(map);
+	m = rc == 0 ? stats_move(p, sh, same, &fits) : NULL;
+	if (m == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
 		return -1;
 	}
+	if (!fits)
+		uncount(sh);
 	model_free(sh->model);
 	sh->model = m;
 	scratch->shards[partition] = NULL;
