@@ -60,6 +60,8 @@
 #define READ_MS		30000	/* reading the topic to its end, at most */
 #define PARTS_MAX	ROUTE_VBASE
 #define IMAGE_MAX	((uint64_t)1 << 32)
+/* The slot of the i-th generation (0, 1) written after the newest one. */
+#define NEXT_SLOT(ct, part, i)	((unsigned)((ct)->slot[part] + 1 + (i)) % 2)
 
 /* A chunk read back, until its image is assembled. */
 struct chunk {
@@ -88,6 +90,10 @@ struct ckpt_topic {
 	int64_t		 published_next[PARTS_MAX];	/* -1 none */
 	uint64_t	 published_msgs[PARTS_MAX];
 	long		 published_epoch[PARTS_MAX];	/* the pipeline's then */
+	/* the slot of the partition's newest manifest, written or read: the
+	 * next generation goes into the other one (generations start from
+	 * the wall clock, so their parity says nothing) */
+	uint8_t		 slot[PARTS_MAX];
 };
 
 static int64_t
@@ -193,10 +199,10 @@ put(struct kafka *k, struct ckpt_topic *ct, const char *key, const void *v,
 	return -1;
 }
 
-/* The chunks of one framed image into slot gen mod 2. 0 or -1. */
+/* The chunks of one framed image of generation gen into slot. 0 or -1. */
 static int
 put_chunks(struct kafka *k, struct ckpt_topic *ct, int32_t part, uint64_t gen,
-    const struct wbuf *img, uint32_t *count)
+    unsigned slot, const struct wbuf *img, uint32_t *count)
 {
 	char		key[600];
 	struct wbuf	v;
@@ -215,7 +221,7 @@ put_chunks(struct kafka *k, struct ckpt_topic *ct, int32_t part, uint64_t gen,
 		wbuf_u32(&v, *count);
 		wbuf_bytes(&v, img->p + off, n);
 		snprintf(key, sizeof(key), "%s%" PRId32 ":%u:%u", ct->prefix, part,
-		    (unsigned)(gen % 2), (unsigned)i);
+		    slot, (unsigned)i);
 		rc = v.failed ? -1 : put(k, ct, key, v.p, v.len);
 	}
 	wbuf_free(&v);
@@ -224,7 +230,7 @@ put_chunks(struct kafka *k, struct ckpt_topic *ct, int32_t part, uint64_t gen,
 
 static int
 put_manifest(struct kafka *k, struct ckpt_topic *ct, int32_t part, uint64_t gen,
-    uint32_t count, uint64_t len, uint32_t crc)
+    unsigned slot, uint32_t count, uint64_t len, uint32_t crc)
 {
 	char		key[600];
 	struct wbuf	v;
@@ -233,7 +239,7 @@ put_manifest(struct kafka *k, struct ckpt_topic *ct, int32_t part, uint64_t gen,
 	wbuf_init(&v);
 	wbuf_bytes(&v, MANIFEST_MAGIC, MAGIC_LEN);
 	wbuf_u64(&v, gen);
-	wbuf_u32(&v, (uint32_t)(gen % 2));
+	wbuf_u32(&v, slot);
 	wbuf_u32(&v, count);
 	wbuf_u64(&v, len);
 	wbuf_u32(&v, crc);
@@ -330,7 +336,8 @@ send_chunks(struct kafka *k, struct ckpt_topic *ct, struct pipeline *p,
 			break;
 		}
 		for (uint64_t g = gen0; g <= ct->generation && rc == 0; g++)
-			rc = put_chunks(k, ct, part, g, &img, &v[*n].count);
+			rc = put_chunks(k, ct, part, g, NEXT_SLOT(ct, part, g - gen0),
+			    &img, &v[*n].count);
 		v[*n].part = part;
 		v[*n].crc = serial_crc32c(0, img.p, img.len);
 		v[*n].len = img.len;
@@ -368,7 +375,8 @@ ckpt_topic_publish(struct kafka *k, struct pipeline *p, int both_slots)
 		rc = flushed(k, ct);
 	for (int i = 0; i < n && rc == 0; i++)
 		for (uint64_t g = gen0; g <= ct->generation && rc == 0; g++)
-			rc = put_manifest(k, ct, v[i].part, g, v[i].count, v[i].len,
+			rc = put_manifest(k, ct, v[i].part, g,
+			    NEXT_SLOT(ct, v[i].part, g - gen0), v[i].count, v[i].len,
 			    v[i].crc);
 	if (rc == 0 && n > 0)
 		rc = flushed(k, ct);
@@ -376,6 +384,7 @@ ckpt_topic_publish(struct kafka *k, struct pipeline *p, int both_slots)
 		ct->published_next[v[i].part] = v[i].next;
 		ct->published_msgs[v[i].part] = v[i].messages;
 		ct->published_epoch[v[i].part] = pipeline_epoch(p);
+		ct->slot[v[i].part] = NEXT_SLOT(ct, v[i].part, ct->generation - gen0);
 		bytes += v[i].len;
 	}
 	free(v);
@@ -637,9 +646,10 @@ restore_one(struct ckpt_topic *ct, struct pipeline *p, int32_t part,
 		return -1;
 	}
 	METRICS_ADD(images_restored, 1);
-	log_info("partition %" PRId32 " restored from %s (%zu employees%s)", part,
-	    ct->topic, info.employees, rc == 1 ? "; its model statistics start "
-	    "again: they could not be translated" : "");
+	log_info("partition %" PRId32 " restored from %s (%zu employees, offset "
+	    "%" PRId64 "%s)", part, ct->topic, info.employees, info.next_offset,
+	    rc == 1 ? "; its model statistics start again: they could not be "
+	    "translated" : "");
 	return 1;
 }
 
@@ -694,6 +704,7 @@ ckpt_topic_prefetch(struct kafka *k, struct pipeline *p,
 		want[part] = 0;
 		if (f.man[part].gen > ct->generation)
 			ct->generation = f.man[part].gen;
+		ct->slot[part] = (uint8_t)(f.man[part].slot & 1);
 		if ((img = assemble(&f, part, &len, &why)) == NULL)
 			refuse(ct, part, why);
 		else

@@ -71,8 +71,12 @@ kafka_durable_assign(struct kafka *k, int32_t partition, int64_t *offset)
 		daemon_lock();
 		has = pipeline_shard_info(k->pipeline, partition, &info) == 0;
 		daemon_unlock();
-		if (has && info.rep_next_offset >= 0)
-			route_resume_at(k, partition, info.rep_next_offset);
+		/* its repartition stream from where the state stands: none
+		 * read yet is its beginning, not the group's commit (which the
+		 * previous owner may have moved past what the state holds) */
+		if (has && info.rep_next_offset >= -1)
+			route_resume_at(k, partition, info.rep_next_offset < 0 ? 0 :
+			    info.rep_next_offset);
 	}
 	/* until a checkpoint holds the partition, nothing is stored */
 	track_set_cap(k->track, partition, ckpt_topic_cap(k, partition,

@@ -257,8 +257,12 @@ reassign(struct kafka *k, struct route *r, const unsigned char *reseek)
 		e = cur != NULL ? rd_kafka_topic_partition_list_find(cur, r->topic, rp) : NULL;
 		if (r->reading[rp] && !reseek[rp] && e != NULL && e->offset >= 0)
 			rd_kafka_topic_partition_list_add(l, r->topic, rp)->offset = e->offset;
-		else
+		else {
 			rd_kafka_topic_partition_list_add(fresh, r->topic, rp);
+			/* read from a position of another owner's: what this
+			 * process sent there before may lie behind it */
+			r->readback[rp] = r->forwarded[rp];
+		}
 		if (!r->reading[rp])
 			track_assign(k->track, ROUTE_VBASE + rp);
 		r->reading[rp] = 1;

@@ -267,7 +267,9 @@ struct shard_info {
 	char		topic[PIPELINE_TOPIC_MAX];
 	int32_t		partition;
 	int64_t		next_offset;		/* -1: no message run yet */
-	int64_t		rep_next_offset;	/* in its repartition stream, -1 */
+	int64_t		rep_next_offset;	/* in its repartition stream; -1
+						 * none read, -2 unknown (a file
+						 * older than the field) */
 	int64_t		clock_ms;
 	uint64_t	messages;
 	size_t		employees, erased;

@@ -13,7 +13,8 @@
  *     META   input topic, partition, the next input offset the state
  *            reflects, event-time clock, clock at the last sweep and at
  *            the last pass for leavers, counters, the next offset of the
- *            shard's repartition stream (absent in older files: unknown)
+ *            shard's repartition stream (-1: none read yet; absent in
+ *            older files: unknown)
  *     STAT   the shard's statistics, then its held events
  *            (pipeline_shard_save() of epoch.c)
  *     RECS   the table's slot layout: its size, then each slot that is
@@ -246,9 +247,10 @@ load_meta(struct rbuf *r, struct shard *m, char *errbuf, size_t errlen)
 	m->expired_ms = rbuf_i64(&s);
 	m->messages = rbuf_u64(&s);
 	m->erased_dropped = rbuf_u64(&s);
-	m->rep_next_offset = rbuf_left(&s) != 0 ? rbuf_i64(&s) : -1;
+	/* absent (older files): unknown, -2; -1 is "none read yet" */
+	m->rep_next_offset = rbuf_left(&s) != 0 ? rbuf_i64(&s) : -2;
 	if (s.failed || rbuf_left(&s) != 0 || m->partition < 0 ||
-	    m->rep_next_offset < -1 ||
+	    m->rep_next_offset < -2 ||
 	    m->partition >= SHARDS_MAX || m->next_offset < -1 ||
 	    m->clock_ms < 0 || m->scored_epoch < -1 ||
 	    m->expired_ms < 0 || m->expired_ms > m->clock_ms) {

@@ -4,11 +4,13 @@ comparison of what they serve with a single instance's.
 
 Compared per employee (GET /v1/employees/{id}): the fields that come from
 events (department, job level, hire, exit, last event, provisional, and
-every feature but relative_pay). With model=True the model-dependent
-figures too (risk, expected tenure, status, alert, scoring time, drivers,
-relative_pay): those equal a single instance's only where every instance
-scores with the model of the whole input (one instance that took all
-partitions over from one other, or once the shared statistics are in).
+the features that are not as of a clock). With model=True the model- and
+clock-dependent figures too (risk, expected tenure, status, alert, scoring
+time, drivers, tenure, relative pay, months since raise, promotion and
+manager change): those equal a single instance's only where every
+instance scores with the model of the whole input at the same clock (one
+instance that took all partitions over from one other, or once the
+shared statistics are in).
 """
 import json
 import os
@@ -20,6 +22,10 @@ ALL = {0, 1, 2, 3}
 CKPT = "retentiond.checkpoints"
 MODEL_KEYS = ("risk", "expected_tenure_days", "status", "alert_firing",
               "scored_at", "drivers")
+# as of the instance's clock (its partitions' latest event), not of the
+# employee's events: several instances' clocks differ
+CLOCK_FEATURES = ("relative_pay", "months_since_raise", "months_since_promotion",
+                  "months_with_manager")
 
 
 def key_file(tmp):
@@ -55,13 +61,17 @@ def served(port, emp):
 def event_fields(rec):
     state = dict(rec["state"])
     feats = dict(state.pop("features"))
-    feats.pop("relative_pay", None)
+    state.pop("tenure_days", None)
+    for k in CLOCK_FEATURES:
+        feats.pop(k, None)
     return {"state": state, "features": feats}
 
 
 def model_fields(rec):
     out = {k: rec.get(k) for k in MODEL_KEYS}
-    out["relative_pay"] = rec["state"]["features"].get("relative_pay")
+    out["tenure_days"] = rec["state"].get("tenure_days")
+    for k in CLOCK_FEATURES:
+        out[k] = rec["state"]["features"].get(k)
     return out
 
 
@@ -105,3 +115,23 @@ def wait_owned(daemons, parts, timeout=60):
 def total(ports, name):
     vals = [kt.metric(p, name) for p in ports]
     return None if None in vals else sum(vals)
+
+
+def committed_at_end(bs, group, topic, timeout):
+    """True once group's committed offsets of topic reach its end within
+    timeout; else the (end, committed) maps, for the failure message."""
+    def reached():
+        end = kt.end_offsets(bs, topic)
+        com = kt.committed(bs, group, topic)
+        return all(end[p] == 0 or com.get(p, -1) == end[p] for p in end)
+    try:
+        return kt.wait_for(reached, timeout, topic, interval=0.2)
+    except kt.Timeout:
+        return (kt.end_offsets(bs, topic), kt.committed(bs, group, topic))
+
+
+def debug_metrics(port):
+    """The gate's, the images' and the lag's samples, for a failure."""
+    words = ("held", "epoch", "idle", "lag", "repartition", "image", "paused")
+    return "\n".join("%s %s" % kv for kv in sorted(kt.metrics(port).items())
+                     if any(w in kv[0] for w in words))
