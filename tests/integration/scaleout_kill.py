@@ -71,8 +71,7 @@ def main():
             kt.MockBroker(topics=kt.default_topics()) as broker:
         bs = broker.bootstrap
         key = tl.key_file(tmp)
-        ref = tl.instance(bs, "retentiond-ref-" + str(os.getpid()), ports["ref"], key,
-                          images=False)
+        ref = tl.reference(bs, ports["ref"], key)
         ds = {n: tl.instance(bs, group, ports[n], key) for n in ("a", "b", "c")}
         with ref, ds["a"], ds["b"], ds["c"]:
             tl.wait_owned([ref], tl.ALL)
@@ -119,6 +118,10 @@ def main():
                 prov = kt.metric(port, "retentiond_employees_provisional_total")
                 kt.check(prov == 0, "%s records created provisionally on :%d"
                          % (prov, port))
+            if os.environ.get("SCALEOUT_DEBUG"):
+                for r in kt.consume(bs, "hr.events.dlq"):
+                    sys.stderr.write("DLQ %s %s %s\n" % (r.key_bytes, r.partition,
+                                     getattr(r, "headers", None)))
             n = tl.compare(ids, live, ports["ref"], MODEL_EQUAL, gone={victim})
             for d in ds.values():
                 rc = d.stop()

@@ -48,6 +48,12 @@ def instance(bs, group, port, key, images=True):
     return kt.Daemon(bs, cfg)
 
 
+def reference(bs, port, key):
+    """The single instance the others are compared with: its own group,
+    no checkpoint topic."""
+    return instance(bs, "retentiond-ref-" + str(os.getpid()), port, key, images=False)
+
+
 def served(port, emp):
     """The employee as the instance on port serves it: dict, or None for a
     404; fails on any other answer."""

@@ -43,8 +43,7 @@ def main():
             kt.MockBroker(topics=kt.default_topics()) as broker:
         bs = broker.bootstrap
         key = tl.key_file(tmp)
-        ref = tl.instance(bs, "retentiond-ref-" + str(os.getpid()), ports["ref"], key,
-                          images=False)
+        ref = tl.reference(bs, ports["ref"], key)
         a = tl.instance(bs, group, ports["a"], key)
         with ref, a:
             tl.wait_owned([ref], tl.ALL)
