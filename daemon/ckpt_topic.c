@@ -81,7 +81,7 @@ struct manifest {
 
 struct ckpt_topic {
 	char		 topic[256];
-	char		 prefix[512];	/* "<group>:<input>:" */
+	char		 prefix[520];	/* "<group>:<input>:" (255 + 255 + 2) */
 	rd_kafka_t	*reader;	/* assign only, never commits */
 	int32_t		 nparts;	/* the topic's, 0 unknown */
 	int		 created;
