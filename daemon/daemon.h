@@ -39,6 +39,7 @@ struct config {
 				topic_dlq[256];
 	char			topic_repartition[256];	/* "": <input>.repartition */
 	char			topic_stats[256];	/* "": retentiond.stats */
+	char			topic_checkpoints[256];	/* "": images not published */
 	int			partitioner;	/* [input] partitioner: PARTITIONER_* */
 	char			state_directory[PATH_MAX];
 	int			checkpoint_events;	/* messages, at most between two */
@@ -174,6 +175,9 @@ struct daemon_metrics {
 	uint64_t	checkpoint_bytes;		/* gauge: size of the last one */
 	uint64_t	checkpoint_write_us;		/* gauge: the last write took */
 	uint64_t	checkpoint_restore_us;		/* gauge: the last restore took */
+	/* Partition images in [topics] checkpoints (ckpt_topic.c). */
+	uint64_t	images_published, images_restored, images_refused;
+	uint64_t	images_bytes;			/* gauge: the last publish's */
 	/* Broker trouble and flow control (kafka.c, flow.c). */
 	uint64_t	kafka_errors;			/* error callbacks, consume errors */
 	uint64_t	deliveries_slow;		/* over DELIVERY_SLOW_MS */
@@ -344,6 +348,8 @@ int	checkpoint_dump(const char *path, FILE *out, char *errbuf, size_t errlen);
 struct durable;
 struct durable *durable_new(const struct config *);
 void	durable_free(struct durable *);
+void	durable_restore_local(struct durable *, struct pipeline *);
+int	durable_assigned(struct durable *, int32_t partition);
 int64_t	durable_assign(struct durable *, struct pipeline *, int32_t partition);
 int64_t	durable_cap(struct durable *, int32_t partition);
 void	durable_revoke(struct durable *, int32_t partition);

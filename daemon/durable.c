@@ -141,6 +141,28 @@ mark_saved(struct durable *d, const struct pipeline *p,
 		}
 }
 
+/* The first time: the newest valid checkpoint file is loaded into the
+ * (fresh) pipeline. Later calls do nothing. */
+void
+durable_restore_local(struct durable *d, struct pipeline *p)
+{
+	if (d->restored)
+		return;
+	d->restored = 1;
+	if (checkpoint_restore(p, d->state_dir, d->topic) == 1) {
+		daemon_lock();
+		mark_saved(d, p, NULL, NULL);
+		daemon_unlock();
+	}
+}
+
+/* 1 while the partition is assigned to this instance. */
+int
+durable_assigned(struct durable *d, int32_t partition)
+{
+	return part_of(d, partition)->assigned;
+}
+
 /* The partition is ours. The first time, the newest valid checkpoint is
  * loaded into the (fresh) pipeline. Returns the offset to read the
  * partition from: its shard's next offset in the pipeline (restored, or
@@ -154,14 +176,7 @@ durable_assign(struct durable *d, struct pipeline *p, int32_t partition)
 	int64_t			 next = -1;
 
 	dp->assigned = 1;
-	if (!d->restored) {
-		d->restored = 1;
-		if (checkpoint_restore(p, d->state_dir, d->topic) == 1) {
-			daemon_lock();
-			mark_saved(d, p, NULL, NULL);
-			daemon_unlock();
-		}
-	}
+	durable_restore_local(d, p);
 	daemon_lock();
 	if (pipeline_shard_info(p, partition, &info) == 0)
 		next = info.next_offset;
@@ -227,8 +242,9 @@ durable_due(struct durable *d, struct pipeline *p)
 
 /* Writes the checkpoint when it is due (force: whenever the pipeline
  * changed since the last one), then calls saved(arg, partition,
- * next_offset) for each assigned partition. The caller has made sure
- * every output so far is delivered. 0, or -1 when the write failed
+ * next_offset) for each assigned partition (saved may be NULL). The
+ * caller has made sure every output so far is delivered. 0 not due, 1
+ * written, 2 written after an erasure, or -1 when the write failed
  * (logged; it stays due). */
 int
 durable_save(struct durable *d, struct pipeline *p, int force,
@@ -245,7 +261,7 @@ durable_save(struct durable *d, struct pipeline *p, int force,
 		return -1;
 	}
 	mark_saved(d, p, saved, arg);
-	return 0;
+	return why;
 }
 
 /* Reads a key file: 16 raw bytes, or 32 hex digits and an optional

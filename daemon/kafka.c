@@ -254,6 +254,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	forget_committed(k);		/* the assignment changes */
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+		kafka_durable_prefetch(k, parts);	/* images from Kafka */
 		for (i = 0; i < parts->cnt; i++) {
 			track_assign(k->track, parts->elems[i].partition);
 			gate_assign(k->gate, parts->elems[i].partition, mono_ms());
@@ -374,7 +375,8 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 	rd_kafka_conf_set_log_cb(cc, log_cb);
 	rd_kafka_conf_set_error_cb(cc, error_cb);
 	if (route_new(k, cfg, cc, errbuf, errlen) == -1 ||
-	    stats_new(k, cfg, cc, errbuf, errlen) == -1)
+	    stats_new(k, cfg, cc, errbuf, errlen) == -1 ||
+	    ckpt_topic_new(k, cfg, cc, errbuf, errlen) == -1)
 		goto fail;
 	if (rd_kafka_conf_get(cc, "enable.auto.commit", val, &vlen) == RD_KAFKA_CONF_OK)
 		k->auto_commit = strcmp(val, "true") == 0;
@@ -433,6 +435,7 @@ kafka_free(struct kafka *k)
 	forget_committed(k);
 	route_free(k);
 	stats_free(k);
+	ckpt_topic_free(k);
 	if (k->input != NULL)
 		rd_kafka_topic_destroy(k->input);
 	if (k->consumer != NULL) {

@@ -1,8 +1,8 @@
 /*
  * kafka.h: what the Kafka files share, and only they: kafka_conf.c,
- * kafka.c, kafka_durable.c, fetch.c, flow.c, lag.c, produce.c, route.c and
- * route_send.c (through route.h), stats.c, topics.c and loop.c. The rest
- * of the daemon sees struct kafka as opaque
+ * kafka.c, kafka_durable.c, ckpt_topic.c, fetch.c, flow.c, lag.c,
+ * produce.c, route.c and route_send.c (through route.h), stats.c, topics.c
+ * and loop.c. The rest of the daemon sees struct kafka as opaque
  * (daemon.h). This is the one header that includes librdkafka.
  */
 #ifndef RETENTIOND_KAFKA_H
@@ -49,6 +49,8 @@ struct kafka {
 	struct route		*route;		/* repartitioning (route.c) */
 	struct stats		*stats;		/* shared statistics (stats.c) */
 	struct fetch		*fetch;		/* partition queues (fetch.c) */
+	struct ckpt_topic	*ckpt;		/* partition images (ckpt_topic.c);
+						 * NULL: [topics] checkpoints unset */
 	/* The assignment's committed offsets, fetched once per assignment
 	 * for the lag of partitions not read from yet; NULL: not fetched. */
 	rd_kafka_topic_partition_list_t *committed;
@@ -149,6 +151,34 @@ int	route_divert(struct kafka *, rd_kafka_message_t *);
  * auto-creation or the operator: this runs in the rebalance callback. */
 int32_t	kafka_partition_count(rd_kafka_t *, const char *topic, int tries);
 void	kafka_create_topic(struct kafka *, const char *topic, int32_t partitions);
+/* The same with one topic config (name = value), e.g. cleanup.policy. */
+void	kafka_create_topic_with(struct kafka *, const char *topic,
+	    int32_t partitions, const char *name, const char *value);
+/* route.c: the shard of input partition c reflects its repartition stream
+ * up to next (its checkpoint's META): when c's repartition partition is
+ * read afresh, it is read from there, not from the group's commit. */
+void	route_resume_at(struct kafka *, int32_t c, int64_t next);
+
+/* ckpt_topic.c: each partition's checkpoint image in [topics] checkpoints
+ * (DESIGN.md, "Checkpoints"). new: 0 (nothing when the key is unset), or
+ * -1 with errbuf; cc is the consumer's configuration (not consumed). */
+int	ckpt_topic_new(struct kafka *, const struct config *,
+	    const rd_kafka_conf_t *cc, char *errbuf, size_t errlen);
+void	ckpt_topic_free(struct kafka *);
+/* Publishes the image of every assigned partition whose shard changed
+ * since its last one (every assigned one, into both slots, after an
+ * erasure) and waits for its delivery. 0, or -1 (tried again with the
+ * next checkpoint; commits stay where the last delivered image is). */
+int	ckpt_topic_publish(struct kafka *, struct pipeline *, int both_slots);
+/* How far partition's commits may go: the next offset of its newest
+ * delivered image (-1 none); local when the topic is not configured. */
+int64_t	ckpt_topic_cap(struct kafka *, int32_t partition, int64_t local);
+/* Restores the partitions in parts that the pipeline holds no shard of
+ * from their newest images (the topic read to its end); a bad image is
+ * refused (logged, counted) and its partition starts from the group's
+ * committed offset. */
+void	ckpt_topic_prefetch(struct kafka *, struct pipeline *,
+	    const rd_kafka_topic_partition_list_t *parts);
 /* rm, held behind an earlier message of its partition: sent on under its
  * entry when it belongs to another partition (1), else 0. */
 int	route_send_held(struct kafka *, rd_kafka_message_t *, struct track_entry *);
@@ -243,6 +273,11 @@ int	kafka_checkpoint(struct kafka *, int force, int flush_ms);
  * capped at the durable checkpoint. */
 void	kafka_durable_assign(struct kafka *, int32_t partition, int64_t *offset);
 void	kafka_durable_revoke(struct kafka *, int32_t partition);
+/* Before the partitions in parts are assigned one by one: the local
+ * checkpoint is loaded (the first time), then the images of those the
+ * pipeline has no state for are read from the checkpoint topic. */
+void	kafka_durable_prefetch(struct kafka *,
+	    const rd_kafka_topic_partition_list_t *parts);
 /* The model estimates to their topic (shutdown), under the lock. */
 void	kafka_publish_estimates(struct kafka *, struct pipeline *);
 /* Pauses (1) or resumes (0) every assigned partition. */

@@ -9,7 +9,11 @@
  * once it is durable, each assigned partition's stored offsets may reach
  * its shard's next offset in it (track_set_cap()), never further. So the
  * group's committed offset never runs ahead of the state on disk, and the
- * state on disk never runs ahead of what was delivered.
+ * state on disk never runs ahead of what was delivered. With [topics]
+ * checkpoints set, the partitions' images are published after the file is
+ * written and before the caps move (ckpt_topic.c): the committed offset
+ * then never passes the newest image in Kafka, and a partition assigned
+ * without state here is restored from its image.
  */
 #include "kafka.h"
 
@@ -26,6 +30,8 @@ checkpoint_saved(void *arg, int32_t partition, int64_t next_offset)
 int
 kafka_checkpoint(struct kafka *k, int force, int flush_ms)
 {
+	int rc;
+
 	if (k->failed || k->aborted || k->pipeline == NULL)
 		return -1;
 	if (!force && !durable_due(k->durable, k->pipeline))
@@ -38,22 +44,55 @@ kafka_checkpoint(struct kafka *k, int force, int flush_ms)
 		return -1;
 	}
 	kafka_store_complete(k);
-	return durable_save(k->durable, k->pipeline, force, checkpoint_saved, k);
+	if ((rc = durable_save(k->durable, k->pipeline, force,
+	    k->ckpt == NULL ? checkpoint_saved : NULL, k)) <= 0 || k->ckpt == NULL)
+		return rc < 0 ? -1 : 0;
+	/* the images go to Kafka before commits may pass what they reflect */
+	if (ckpt_topic_publish(k, k->pipeline, rc == 2) == -1)
+		return -1;
+	for (int32_t i = pipeline_shard_next(k->pipeline, -1); i >= 0;
+	    i = pipeline_shard_next(k->pipeline, i))
+		if (durable_assigned(k->durable, i))
+			checkpoint_saved(k, i, ckpt_topic_cap(k, i, -1));
+	return 0;
 }
 
 /* See kafka.h. */
 void
 kafka_durable_assign(struct kafka *k, int32_t partition, int64_t *offset)
 {
-	int64_t from = -1;
+	struct shard_info	info;
+	int64_t			from = -1;
+	int			has = 0;
 
-	if (k->pipeline != NULL)
+	if (k->pipeline != NULL) {
+		/* the local file, then the images (kafka_durable_prefetch()) */
 		from = durable_assign(k->durable, k->pipeline, partition);
+		daemon_lock();
+		has = pipeline_shard_info(k->pipeline, partition, &info) == 0;
+		daemon_unlock();
+		/* its repartition stream from where the state stands: none
+		 * read yet is its beginning, not the group's commit (which the
+		 * previous owner may have moved past what the state holds) */
+		if (has && info.rep_next_offset >= -1)
+			route_resume_at(k, partition, info.rep_next_offset < 0 ? 0 :
+			    info.rep_next_offset);
+	}
 	/* until a checkpoint holds the partition, nothing is stored */
-	track_set_cap(k->track, partition, durable_cap(k->durable, partition),
-	    kafka_store_offset, k);
+	track_set_cap(k->track, partition, ckpt_topic_cap(k, partition,
+	    durable_cap(k->durable, partition)), kafka_store_offset, k);
 	if (from >= 0)
 		*offset = from;
+}
+
+/* See kafka.h. */
+void
+kafka_durable_prefetch(struct kafka *k, const rd_kafka_topic_partition_list_t *parts)
+{
+	if (k->pipeline == NULL || k->ckpt == NULL)
+		return;
+	durable_restore_local(k->durable, k->pipeline);
+	ckpt_topic_prefetch(k, k->pipeline, parts);
 }
 
 /* See kafka.h. */

@@ -431,6 +431,18 @@ render_checkpoint(FILE *f)
 	put_double(f, "retentiond_checkpoint_restore_seconds", "gauge",
 	    "Time the restore from the checkpoint at start took.",
 	    (double)LOAD(checkpoint_restore_us) / 1e6);
+	put_u64(f, "retentiond_checkpoint_images_published_total", "counter",
+	    "Partition images published to the checkpoint topic.",
+	    LOAD(images_published));
+	put_u64(f, "retentiond_checkpoint_images_restored_total", "counter",
+	    "Partitions restored from their image in the checkpoint topic.",
+	    LOAD(images_restored));
+	put_u64(f, "retentiond_checkpoint_images_refused_total", "counter",
+	    "Partition images refused as corrupt or incomplete.",
+	    LOAD(images_refused));
+	put_double(f, "retentiond_checkpoint_images_bytes", "gauge",
+	    "Bytes of the partition images of the last publish.",
+	    (double)LOAD(images_bytes));
 }
 
 char *

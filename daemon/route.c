@@ -80,7 +80,7 @@ route_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
 		snprintf(r->topic, sizeof(r->topic), "%.240s.repartition",
 		    cfg->topic_input);
 	for (int i = 0; i < ROUTE_VBASE; i++)
-		r->commit_at[i] = -1;
+		r->commit_at[i] = r->resume[i] = -1;
 	for (int i = 0; i < ROUTE_VBASE; i++)
 		r->crossed[i] = -1;
 	if (r->partitioner == PARTITIONER_NONE)
@@ -198,6 +198,40 @@ committed_offsets(struct kafka *k, rd_kafka_topic_partition_list_t *l)
 			l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
 }
 
+/* See kafka.h. */
+void
+route_resume_at(struct kafka *k, int32_t c, int64_t next)
+{
+	if (k->route != NULL && c >= 0 && c < ROUTE_VBASE)
+		k->route->resume[c] = next;
+}
+
+/* A repartition partition read afresh starts at the lowest checkpoint
+ * position of the shards it feeds, never after the committed offset when
+ * one of them has none; a position is used once. */
+static void
+resume_offsets(struct route *r, rd_kafka_topic_partition_list_t *l)
+{
+	for (int i = 0; i < l->cnt; i++) {
+		int32_t rp = l->elems[i].partition;
+		int64_t at = -1;
+		int known = 1;
+
+		for (int32_t c = rp; c < r->ninput; c += r->nrep) {
+			if (!r->owned[c])
+				continue;
+			if (r->resume[c] < 0)
+				known = 0;
+			else if (at < 0 || r->resume[c] < at)
+				at = r->resume[c];
+			r->resume[c] = -1;
+		}
+		if (at >= 0 && (known || (l->elems[i].offset >= 0 &&
+		    at < l->elems[i].offset)))
+			l->elems[i].offset = at;
+	}
+}
+
 /* The reader's assignment from r->owned: partitions kept stay where they
  * are, except those in reseek (a partition gained from another owner may
  * have records of it that nobody applied: from the committed offset). */
@@ -222,13 +256,18 @@ reassign(struct kafka *k, struct route *r, const unsigned char *reseek)
 		e = cur != NULL ? rd_kafka_topic_partition_list_find(cur, r->topic, rp) : NULL;
 		if (r->reading[rp] && !reseek[rp] && e != NULL && e->offset >= 0)
 			rd_kafka_topic_partition_list_add(l, r->topic, rp)->offset = e->offset;
-		else
+		else {
 			rd_kafka_topic_partition_list_add(fresh, r->topic, rp);
+			/* read from a position of another owner's: what this
+			 * process sent there before may lie behind it */
+			r->readback[rp] = r->forwarded[rp];
+		}
 		if (!r->reading[rp])
 			track_assign(k->track, ROUTE_VBASE + rp);
 		r->reading[rp] = 1;
 	}
 	committed_offsets(k, fresh);
+	resume_offsets(r, fresh);
 	for (int i = 0; i < fresh->cnt; i++)
 		rd_kafka_topic_partition_list_add(l, r->topic,
 		    fresh->elems[i].partition)->offset = fresh->elems[i].offset;

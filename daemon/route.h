@@ -29,6 +29,8 @@ struct route {
 	unsigned char		 given_up[ROUTE_VBASE];	/* shards to drop */
 	int			 ngiven_up;
 	int64_t			 commit_at[ROUTE_VBASE];	/* next offset, -1: none */
+	int64_t			 resume[ROUTE_VBASE];	/* input partition's stream
+							 * position, -1 unknown */
 	int64_t			 last_commit_ms;
 	int			 created;	/* CreateTopics tried */
 	/* per input partition another instance owns: the epoch its owner

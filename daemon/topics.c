@@ -1,7 +1,8 @@
 /*
  * Topics through the Admin API and metadata: the partition count of a
  * topic, and creating an internal topic where the cluster allows it
- * (route.c's repartition topic; DESIGN.md "Scale-out").
+ * (route.c's repartition topic, ckpt_topic.c's compacted checkpoint
+ * topic; DESIGN.md "Scale-out").
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -15,6 +16,14 @@
 void
 kafka_create_topic(struct kafka *k, const char *topic, int32_t partitions)
 {
+	kafka_create_topic_with(k, topic, partitions, NULL, NULL);
+}
+
+/* See kafka.h. */
+void
+kafka_create_topic_with(struct kafka *k, const char *topic, int32_t partitions,
+    const char *name, const char *value)
+{
 	rd_kafka_NewTopic_t	*nt;
 	rd_kafka_AdminOptions_t	*opt;
 	rd_kafka_queue_t	*q;
@@ -25,6 +34,10 @@ kafka_create_topic(struct kafka *k, const char *topic, int32_t partitions)
 	    (nt = rd_kafka_NewTopic_new(topic, partitions, -1, err,
 	    sizeof(err))) == NULL)
 		return;
+	if (name != NULL && rd_kafka_NewTopic_set_config(nt, name, value) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warnx("creating %s: %s=%s refused by the client", topic, name,
+		    value);
 	q = rd_kafka_queue_new(k->producer);
 	opt = rd_kafka_AdminOptions_new(k->producer, RD_KAFKA_ADMIN_OP_CREATETOPICS);
 	(void)rd_kafka_AdminOptions_set_request_timeout(opt, CREATE_MS, err,

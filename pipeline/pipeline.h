@@ -298,6 +298,9 @@ struct shard_info {
 	char		topic[PIPELINE_TOPIC_MAX];
 	int32_t		partition;
 	int64_t		next_offset;		/* -1: no message run yet */
+	int64_t		rep_next_offset;	/* in its repartition stream; -1
+						 * none read, -2 unknown (a file
+						 * older than the field) */
 	int64_t		clock_ms;
 	uint64_t	messages;
 	size_t		employees, erased;
@@ -305,6 +308,21 @@ struct shard_info {
 int	pipeline_snapshot_save(const struct pipeline *, struct wbuf *w);
 int	pipeline_snapshot_load(struct pipeline *, const void *body, size_t len,
 	    char *errbuf, size_t errlen);
+/* One partition's image (daemon/ckpt_topic.c publishes it, so that a new
+ * owner with an empty disk can restore the partition): the epoch state
+ * (the registry its ids refer to) and the partition's shard, sections as
+ * in pipeline_snapshot_save(). 0, or -1 (no such shard, ENOMEM). */
+int	pipeline_shard_image(const struct pipeline *, int32_t partition,
+	    struct wbuf *w);
+/* Loads an image of partition into p, which holds no shard of it (p need
+ * not be fresh): the image is validated whole first, in a scratch
+ * pipeline; its registry ids are translated by name into p's; a fresh p
+ * takes the image's epoch state as its own. 0 restored, 1 restored
+ * without the shard's statistics (they could not be translated: the
+ * shard's contribution starts again), -1 refused (p unchanged, a reason
+ * in errbuf that names no employee). */
+int	pipeline_shard_restore(struct pipeline *, int32_t partition,
+	    const void *body, size_t len, char *errbuf, size_t errlen);
 /* The partition of the first shard after partition after (-1: the first),
  * or -1 when there is none. */
 int32_t	pipeline_shard_next(const struct pipeline *, int32_t after);

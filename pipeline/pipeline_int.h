@@ -33,6 +33,8 @@ struct shard {
 	char		 topic[PIPELINE_TOPIC_MAX];	/* input topic, "" until seen */
 	int32_t		 partition;
 	int64_t		 next_offset;	/* after the last message run, -1 none */
+	int64_t		 rep_next_offset;	/* after the last record of its
+					 * repartition stream run, -1 none */
 	uint64_t	 messages;	/* run through this shard */
 	uint64_t	 erased_dropped;	/* events for erased ids, dropped */
 };
@@ -111,6 +113,9 @@ void		 shard_note(struct shard *, const struct message *);
 /* 1 when subject was erased in this shard (counted as dropped), else 0. */
 int		 shard_erased(struct shard *, const struct pipeline_config *,
 		    const char *subject);
+/* A shard loaded into p counts in p's totals (employees, leavers, open
+ * alerts, the clock). */
+void		 shard_count_in(struct pipeline *, const struct shard *);
 /* Records in the shard that left, and that have an alert episode open. */
 void		 shard_census(const struct shard *, uint64_t *exited, uint64_t *firing);
 
@@ -118,6 +123,12 @@ void		 shard_census(const struct shard *, uint64_t *exited, uint64_t *firing);
 int		 shard_save(const struct pipeline *, int32_t partition, struct wbuf *);
 int		 shard_load(struct pipeline *, struct rbuf *, char *errbuf, size_t errlen);
 char		*shard_json(const struct shard *, struct features *);
+/* shard.c: the partition's shard of scratch (loaded from an image with
+ * the registry of another instance) moves into p, which has none: ids
+ * translated into p's registry, statistics loaded where they can be.
+ * 0 all of it, 1 without the statistics, -1 (ENOMEM, errbuf). */
+int		 shard_adopt(struct pipeline *p, struct pipeline *scratch,
+		    int32_t partition, char *errbuf, size_t errlen);
 
 /* remote.c */
 /* Frees partition i's remote contribution (a shard is made for it, or

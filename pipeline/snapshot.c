@@ -12,7 +12,9 @@
  *   SHRD     one per shard, in partition order, itself a list of sections:
  *     META   input topic, partition, the next input offset the state
  *            reflects, event-time clock, clock at the last sweep and at
- *            the last pass for leavers, counters
+ *            the last pass for leavers, counters, the next offset of the
+ *            shard's repartition stream (-1: none read yet; absent in
+ *            older files: unknown)
  *     STAT   the shard's statistics, then its held events
  *            (pipeline_shard_save() of epoch.c)
  *     RECS   the table's slot layout: its size, then each slot that is
@@ -136,6 +138,7 @@ shard_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
 	wbuf_i64(w, sh->expired_ms);
 	wbuf_u64(w, sh->messages);
 	wbuf_u64(w, sh->erased_dropped);
+	wbuf_i64(w, sh->rep_next_offset);
 	section_end(w, at);
 
 	at = section_begin(w, TAG_STATS);
@@ -244,7 +247,10 @@ load_meta(struct rbuf *r, struct shard *m, char *errbuf, size_t errlen)
 	m->expired_ms = rbuf_i64(&s);
 	m->messages = rbuf_u64(&s);
 	m->erased_dropped = rbuf_u64(&s);
+	/* absent (older files): unknown, -2; -1 is "none read yet" */
+	m->rep_next_offset = rbuf_left(&s) != 0 ? rbuf_i64(&s) : -2;
 	if (s.failed || rbuf_left(&s) != 0 || m->partition < 0 ||
+	    m->rep_next_offset < -2 ||
 	    m->partition >= SHARDS_MAX || m->next_offset < -1 ||
 	    m->clock_ms < 0 || m->scored_epoch < -1 ||
 	    m->expired_ms < 0 || m->expired_ms > m->clock_ms) {
@@ -361,7 +367,6 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 {
 	struct shard	 m, *sh;
 	struct rbuf	 s;
-	uint64_t	 exited, firing;
 
 	memset(&m, 0, sizeof(m));
 	if (load_meta(r, &m, errbuf, errlen) == -1)
@@ -383,6 +388,7 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 	sh = p->shards[m.partition];
 	memcpy(sh->topic, m.topic, sizeof(sh->topic));
 	sh->next_offset = m.next_offset;
+	sh->rep_next_offset = m.rep_next_offset;
 	sh->clock_ms = m.clock_ms;
 	sh->scored_epoch = m.scored_epoch;
 	sh->expired_ms = m.expired_ms;
@@ -403,12 +409,26 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "unknown section after BDGT");
 		return -1;
 	}
-	shard_census(sh, &exited, &firing);
-	p->exited += exited;
-	p->stats.alerts_open += firing;
-	p->nemployees += table_count(sh->table);
-	if (sh->clock_ms > p->clock_ms)
-		p->clock_ms = sh->clock_ms;
+	shard_count_in(p, sh);
+	return 0;
+}
+
+/* The EPCH section into the fresh p; 0 or -1 with errbuf. */
+static int
+epoch_section_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
+{
+	struct rbuf s;
+
+	if (section_open(r, TAG_EPOCH, &s) == -1) {
+		snprintf(errbuf, errlen, "EPCH section missing or truncated");
+		return -1;
+	}
+	if (pipeline_epoch_load(p, &s, errbuf, errlen) == -1)
+		return -1;
+	if (rbuf_left(&s) != 0) {
+		snprintf(errbuf, errlen, "EPCH section has trailing bytes");
+		return -1;
+	}
 	return 0;
 }
 
@@ -422,16 +442,8 @@ load_into(struct pipeline *p, const void *body, size_t len, char *errbuf,
 	uint32_t n, i;
 
 	rbuf_init(&r, body, len);
-	if (section_open(&r, TAG_EPOCH, &s) == -1) {
-		snprintf(errbuf, errlen, "EPCH section missing or truncated");
+	if (epoch_section_load(p, &r, errbuf, errlen) == -1)
 		return -1;
-	}
-	if (pipeline_epoch_load(p, &s, errbuf, errlen) == -1)
-		return -1;
-	if (rbuf_left(&s) != 0) {
-		snprintf(errbuf, errlen, "EPCH section has trailing bytes");
-		return -1;
-	}
 	if (section_open(&r, TAG_PIPE, &s) == -1 || (n = rbuf_u32(&s)) > SHARDS_MAX ||
 	    (stats_io(&p->stats, NULL, &s), s.failed) || rbuf_left(&s) != 0) {
 		snprintf(errbuf, errlen, "PIPE section invalid");
@@ -476,6 +488,66 @@ pipeline_snapshot_load(struct pipeline *p, const void *body, size_t len,
 	if (rc == -1)
 		return -1;
 	return load_into(p, body, len, errbuf, errlen);
+}
+
+/* See pipeline.h: EPCH, then the partition's SHRD. */
+int
+pipeline_shard_image(const struct pipeline *p, int32_t partition, struct wbuf *w)
+{
+	size_t at;
+
+	if (partition < 0 || partition >= SHARDS_MAX || p->shards[partition] == NULL)
+		return -1;
+	at = section_begin(w, TAG_EPOCH);
+	if (pipeline_epoch_save(p, w) == -1)
+		w->failed = 1;
+	section_end(w, at);
+	at = section_begin(w, TAG_SHARD);
+	(void)shard_save(p, partition, w);
+	section_end(w, at);
+	return w->failed ? -1 : 0;
+}
+
+/* See pipeline.h. */
+int
+pipeline_shard_restore(struct pipeline *p, int32_t partition, const void *body,
+    size_t len, char *errbuf, size_t errlen)
+{
+	struct pipeline	*scratch;
+	struct rbuf	 r, s;
+	int		 rc = -1;
+
+	if (partition < 0 || partition >= SHARDS_MAX || p->shards[partition] != NULL) {
+		snprintf(errbuf, errlen, "partition %d: state present", (int)partition);
+		return -1;
+	}
+	if ((scratch = pipeline_new(&p->cfg, errbuf, errlen)) == NULL)
+		return -1;
+	rbuf_init(&r, body, len);
+	if (epoch_section_load(scratch, &r, errbuf, errlen) == -1)
+		goto out;
+	if (section_open(&r, TAG_SHARD, &s) == -1) {
+		snprintf(errbuf, errlen, "SHRD section missing or truncated");
+		goto out;
+	}
+	if (shard_load(scratch, &s, errbuf, errlen) == -1)
+		goto out;
+	if (rbuf_left(&r) != 0 || scratch->shards[partition] == NULL) {
+		snprintf(errbuf, errlen, "not an image of partition %d alone",
+		    (int)partition);
+		goto out;
+	}
+	/* nothing run yet: the image's epoch state becomes p's (the same
+	 * registry, so its ids need no translation) */
+	if (p->epoch == -1 && p->nshards == 0) {
+		rbuf_init(&r, body, len);
+		if (epoch_section_load(p, &r, errbuf, errlen) == -1)
+			goto out;
+	}
+	rc = shard_adopt(p, scratch, partition, errbuf, errlen);
+out:
+	pipeline_free(scratch);
+	return rc;
 }
 
 /* Counts the shard's records that left and that have an episode open. */
