@@ -317,10 +317,11 @@ int	pipeline_shard_image(const struct pipeline *, int32_t partition,
 /* Loads an image of partition into p, which holds no shard of it (p need
  * not be fresh): the image is validated whole first, in a scratch
  * pipeline; its registry ids are translated by name into p's; a fresh p
- * takes the image's epoch state as its own. 0 restored, 1 restored
- * without the shard's statistics (they could not be translated: the
- * shard's contribution starts again), -1 refused (p unchanged, a reason
- * in errbuf that names no employee). */
+ * takes the image's epoch state as its own; the shard's statistics move
+ * by name as well (model_contrib_load()). 0 restored, 1 restored without
+ * the shard's statistics (they do not fit p's model: the shard's
+ * contribution starts again), -1 refused (p unchanged, a reason in errbuf
+ * that names no employee). */
 int	pipeline_shard_restore(struct pipeline *, int32_t partition,
 	    const void *body, size_t len, char *errbuf, size_t errlen);
 /* The partition of the first shard after partition after (-1: the first),

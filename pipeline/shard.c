@@ -211,12 +211,14 @@ uncount(struct shard *sh)
 	}
 }
 
-/* The shard's statistics (of scratch's model) into a new model of p's:
- * with the same ids (same), through their bytes, which check every
- * dimension against p's fit; else, or when they do not fit, a model that
- * starts again (*fits 0). NULL on ENOMEM. */
+/* The shard's statistics (of scratch's model) into a new model of p's,
+ * through their image with the registry they refer to, so that every id
+ * is mapped by name as the shared statistics' are (model_contrib_load();
+ * the same bytes when the registries agree); when they do not fit (a
+ * dimension p's fit cannot take), a model that starts again (*fits 0).
+ * NULL on ENOMEM. */
 static struct model *
-stats_move(struct pipeline *p, const struct shard *sh, int same, int *fits)
+stats_move(struct pipeline *p, const struct shard *sh, int *fits)
 {
 	char		why[ERRBUF_MAX];
 	struct wbuf	w;
@@ -225,13 +227,13 @@ stats_move(struct pipeline *p, const struct shard *sh, int same, int *fits)
 
 	*fits = 0;
 	wbuf_init(&w);
-	if (model_shard_save(sh->model, &w) == -1 ||
+	if (model_contrib_save(sh->model, &w) == -1 ||
 	    (m = model_new_shard(p->model, why, sizeof(why))) == NULL) {
 		wbuf_free(&w);
 		return NULL;
 	}
 	rbuf_init(&r, w.p, w.len);
-	if (same && model_shard_load(m, &r, why, sizeof(why)) == 0 &&
+	if (model_contrib_load(m, &r, why, sizeof(why)) == 0 &&
 	    rbuf_left(&r) == 0) {
 		*fits = 1;
 		wbuf_free(&w);
@@ -255,21 +257,20 @@ shard_adopt(struct pipeline *p, struct pipeline *scratch, int32_t partition,
 	struct idmap	*map;
 	struct employee	*e;
 	size_t		 it = 0;
-	int		 same, rc = 0;
+	int		 rc = 0;
 
 	if ((map = idmap_new(scratch->features, p->features, errbuf, errlen)) == NULL)
 		return -1;
 	/* ids of another registry: translated by name (the registry learns
-	 * the names it lacks); the statistics then start again, since moving
-	 * them by name is the shared statistics' (state/contrib.c) */
-	if (!(same = idmap_identity(map))) {
+	 * the names it lacks); the statistics move by name in stats_move() */
+	if (!idmap_identity(map)) {
 		while (rc == 0 && (e = table_next(sh->table, &it)) != NULL)
 			rc = remap_record(e, map);
 		if (rc == 0)
 			rc = remap_budget(sh, map);
 	}
 	idmap_free(map);
-	m = rc == 0 ? stats_move(p, sh, same, &fits) : NULL;
+	m = rc == 0 ? stats_move(p, sh, &fits) : NULL;
 	if (m == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
 		return -1;
@@ -278,6 +279,7 @@ shard_adopt(struct pipeline *p, struct pipeline *scratch, int32_t partition,
 		uncount(sh);
 	model_free(sh->model);
 	sh->model = m;
+	pipeline_remote_drop(p, partition);	/* another instance's image of it */
 	scratch->shards[partition] = NULL;
 	scratch->models[partition] = NULL;
 	p->shards[partition] = sh;
