@@ -111,8 +111,7 @@ ckpt_topic_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t 
     char *errbuf, size_t errlen)
 {
 	struct ckpt_topic	*ct;
-	rd_kafka_conf_t		*rc;
-	char			 err[512], group[256];
+	char			 group[256];
 	size_t			 glen = sizeof(group);
 
 	if (cfg->topic_checkpoints[0] == '\0')
@@ -124,17 +123,11 @@ ckpt_topic_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t 
 	snprintf(ct->prefix, sizeof(ct->prefix), "%s:%s:", group, cfg->topic_input);
 	for (int i = 0; i < PARTS_MAX; i++)
 		ct->published_next[i] = -1;
-	rc = rd_kafka_conf_dup(cc);
-	if (rd_kafka_conf_set(rc, "enable.auto.commit", "false", err,
-	    sizeof(err)) != RD_KAFKA_CONF_OK ||
-	    (ct->reader = rd_kafka_new(RD_KAFKA_CONSUMER, rc, err,
-	    sizeof(err))) == NULL) {
-		rd_kafka_conf_destroy(rc);
-		snprintf(errbuf, errlen, "checkpoint topic reader: %s", err);
+	if ((ct->reader = kafka_reader_new(cc, "checkpoint topic", NULL, errbuf,
+	    errlen)) == NULL) {
 		free(ct);
 		return -1;
 	}
-	rd_kafka_poll_set_consumer(ct->reader);
 	k->ckpt = ct;
 	return 0;
 }

@@ -205,10 +205,6 @@ void	stats_poll(struct kafka *);
  * others' and says 1 with *epoch to enter; 0 not yet; -1 when this
  * instance alone owns the input (the gate decides as for one instance). */
 int	stats_due(struct kafka *, struct pipeline *, int64_t now_ms, long *epoch);
-/* A consumer outside the group on cc's settings, never committing (the
- * caller assigns it); NULL with "<what> reader: reason". */
-rd_kafka_t *kafka_reader_new(const rd_kafka_conf_t *cc, const char *what,
-	    char *errbuf, size_t errlen);
 
 /* fetch.c: the input's messages from one queue per assigned partition,
  * only from the partitions the epoch gate lets through. */
@@ -233,6 +229,12 @@ void	fetch_wait(struct kafka *, int timeout_ms);
  * k->headers until the next call. */
 void	kafka_to_message(struct kafka *, const rd_kafka_message_t *,
 	    struct message *);
+
+/* kafka_conf.c: a consumer outside the group on cc's settings (not
+ * consumed), never committing (the caller assigns it), fetch.wait.max.ms
+ * fetch_wait_ms (NULL: cc's); NULL with "<what> reader: reason". */
+rd_kafka_t *kafka_reader_new(const rd_kafka_conf_t *cc, const char *what,
+	    const char *fetch_wait_ms, char *errbuf, size_t errlen);
 
 /* kafka.c */
 /* kafka_consume() of a message from source src (gate id: its partition,

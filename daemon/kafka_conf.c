@@ -297,3 +297,25 @@ kafka_check_config(const struct config *cfg, char *errbuf, size_t errlen)
 			return -1;
 	return check_sasl(cfg, errbuf, errlen);
 }
+
+/* See kafka.h. */
+rd_kafka_t *
+kafka_reader_new(const rd_kafka_conf_t *cc, const char *what,
+    const char *fetch_wait_ms, char *errbuf, size_t errlen)
+{
+	rd_kafka_conf_t	*rc = rd_kafka_conf_dup(cc);
+	rd_kafka_t	*rk;
+	char		 err[512];
+
+	if (rd_kafka_conf_set(rc, "enable.auto.commit", "false", err,
+	    sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    (fetch_wait_ms != NULL && rd_kafka_conf_set(rc, "fetch.wait.max.ms",
+	    fetch_wait_ms, err, sizeof(err)) != RD_KAFKA_CONF_OK) ||
+	    (rk = rd_kafka_new(RD_KAFKA_CONSUMER, rc, err, sizeof(err))) == NULL) {
+		rd_kafka_conf_destroy(rc);
+		snprintf(errbuf, errlen, "%s reader: %s", what, err);
+		return NULL;
+	}
+	rd_kafka_poll_set_consumer(rk);
+	return rk;
+}

@@ -69,8 +69,6 @@ route_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
     char *errbuf, size_t errlen)
 {
 	struct route	*r = xcalloc(1, sizeof(*r));
-	rd_kafka_conf_t	*rc;
-	char		 err[512];
 
 	k->route = r;
 	r->partitioner = cfg->partitioner;
@@ -79,10 +77,10 @@ route_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
 	else
 		snprintf(r->topic, sizeof(r->topic), "%.240s.repartition",
 		    cfg->topic_input);
-	for (int i = 0; i < ROUTE_VBASE; i++)
+	for (int i = 0; i < ROUTE_VBASE; i++) {
 		r->commit_at[i] = r->resume[i] = -1;
-	for (int i = 0; i < ROUTE_VBASE; i++)
 		r->crossed[i] = -1;
+	}
 	if (r->partitioner == PARTITIONER_NONE)
 		return 0;
 	/* Outside the group: never commits, never joins (no subscribe). A
@@ -90,21 +88,9 @@ route_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
 	 * streams to come back, and a broker that answers a long poll only
 	 * at its end (the mock cluster) would add fetch.wait.max.ms (500 by
 	 * default) to each boundary; an idle reader then asks every 20 ms. */
-	rc = rd_kafka_conf_dup(cc);
-	if (rd_kafka_conf_set(rc, "enable.auto.commit", "false", err,
-	    sizeof(err)) != RD_KAFKA_CONF_OK ||
-	    rd_kafka_conf_set(rc, "fetch.wait.max.ms", READER_WAIT_MS, err,
-	    sizeof(err)) != RD_KAFKA_CONF_OK) {
-		rd_kafka_conf_destroy(rc);
-		snprintf(errbuf, errlen, "repartition reader: %s", err);
+	if ((r->rep = kafka_reader_new(cc, "repartition", READER_WAIT_MS, errbuf,
+	    errlen)) == NULL)
 		return -1;
-	}
-	if ((r->rep = rd_kafka_new(RD_KAFKA_CONSUMER, rc, err, sizeof(err))) == NULL) {
-		rd_kafka_conf_destroy(rc);
-		snprintf(errbuf, errlen, "repartition reader: %s", err);
-		return -1;
-	}
-	rd_kafka_poll_set_consumer(r->rep);
 	return 0;
 }
 

@@ -91,26 +91,6 @@ struct stats {
 };
 
 /* See kafka.h. */
-rd_kafka_t *
-kafka_reader_new(const rd_kafka_conf_t *cc, const char *what, char *errbuf,
-    size_t errlen)
-{
-	rd_kafka_conf_t	*rc = rd_kafka_conf_dup(cc);
-	rd_kafka_t	*rk;
-	char		 err[512];
-
-	if (rd_kafka_conf_set(rc, "enable.auto.commit", "false", err,
-	    sizeof(err)) != RD_KAFKA_CONF_OK ||
-	    (rk = rd_kafka_new(RD_KAFKA_CONSUMER, rc, err, sizeof(err))) == NULL) {
-		rd_kafka_conf_destroy(rc);
-		snprintf(errbuf, errlen, "%s reader: %s", what, err);
-		return NULL;
-	}
-	rd_kafka_poll_set_consumer(rk);
-	return rk;
-}
-
-/* See kafka.h. */
 int
 stats_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
     char *errbuf, size_t errlen)
@@ -217,9 +197,8 @@ start_reading(struct kafka *k, struct stats *s, int64_t now)
 		return -1;
 	s->tried_ms = now;
 	/* every boundary waits for the others' records: fetch at once */
-	if (s->reader == NULL && (rd_kafka_conf_set(s->conf, "fetch.wait.max.ms",
-	    STATS_FETCH_WAIT_MS, err, sizeof(err)) != RD_KAFKA_CONF_OK ||
-	    (s->reader = kafka_reader_new(s->conf, "stats", err, sizeof(err))) == NULL)) {
+	if (s->reader == NULL && (s->reader = kafka_reader_new(s->conf, "stats",
+	    STATS_FETCH_WAIT_MS, err, sizeof(err))) == NULL) {
 		log_msg(LOG_ERR, "%s; stopping", err);
 		k->failed = 1;
 		return -1;
