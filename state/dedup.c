@@ -3,23 +3,30 @@
  *
  * Keeps the 64-bit hashes of the last `capacity` new pairs: a ring in
  * arrival order (for eviction) plus an open-addressed set of positions in
- * the ring (32 bits a slot: position + 1, 0 empty; linear probing on the
- * hash at that position, at most half full, deletion by backward shift so
- * no tombstones). Memory is 8 bytes per remembered pair in the ring and 8
- * to 16 in the set (issue 13 item 2: the set held the hashes themselves,
- * twice as much, before). The ring is reserved at
- * dedup_new() but touched only as it fills; the set, whose pages a hash
- * would touch all at once, starts at SET_MIN slots and doubles as pairs
- * arrive, up to twice the capacity, so a shard that has seen few events
- * holds little. Only those doublings allocate (log2 of the capacity
+ * the ring (linear probing, at most 3/4 full, deletion by backward shift
+ * so no tombstones). A set slot is 32 bits: the ring position + 1 in its
+ * low p bits (2^p > capacity; 0 empty) and the top 32 - p bits of the
+ * pair's hash above them, a tag, so that a probe reads the ring (a cache
+ * miss at a million pairs) only when the tag matches: 11 bits at the
+ * default capacity of 2^20, so 1 probe in 2048. A slot's home is the
+ * hash's low 32 bits scaled to the set's size (multiply and shift), so
+ * the size need not be a power of 2. The ring is reserved at dedup_new()
+ * but touched only as it fills; the set, whose pages a hash would touch
+ * all at once, starts at SET_MIN slots and doubles as pairs arrive, the
+ * last step only to the 4/3 of the capacity that a full window needs, so
+ * a shard that has seen few events holds little. Memory is 8 bytes per
+ * remembered pair in the ring and 5.3 to 10.7 in the set (issue 13 item
+ * 2: 8 to 16 at half full, and the hashes themselves, twice as much,
+ * before that). Only those doublings allocate (log2 of the capacity
  * times); when one fails, the window just evicts its oldest early.
  *
  * Only hashes are stored, so two different pairs with the same hash look
  * like a repeat. With a well-mixed 64-bit hash and n pairs remembered, a
  * new pair is wrongly taken for a duplicate with probability about
  * n / 2^64: for n = 10^6 that is 5e-14 per event, i.e. one false drop in
- * roughly 2e13 events. The pair is hashed as source, a NUL byte, id, so
- * ("ab","c") and ("a","bc") differ.
+ * roughly 2e13 events. (The tag only decides whether to compare the full
+ * hashes; it never decides a match.) The pair is hashed as source, a NUL
+ * byte, id, so ("ab","c") and ("a","bc") differ.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +40,11 @@
 struct dedup {
 	uint64_t	*ring;		/* capacity hashes, arrival order */
 	size_t		 cap, n, head;
-	uint32_t	*set;		/* ring position + 1, 0 = empty */
-	size_t		 mask;
-	size_t		 max_slots;	/* the set's bound: 2 * cap, a power of 2 */
+	uint32_t	*set;		/* tag << pbits | ring position + 1, 0 empty */
+	size_t		 nslots;
+	size_t		 max_slots;	/* the set's bound: 4/3 of cap, rounded up */
+	unsigned	 pbits;		/* 2^pbits > cap */
+	uint32_t	 pmask;		/* 2^pbits - 1 */
 };
 
 /* Returns a new dedup window for capacity pairs (>= 1), NULL on ENOMEM. */
@@ -43,23 +52,21 @@ struct dedup *
 dedup_new(size_t capacity)
 {
 	struct dedup *d;
-	size_t n = 8;
 
 	if (capacity == 0)
 		capacity = 1;
 	if (capacity > DEDUP_CAPACITY_MAX)
 		capacity = DEDUP_CAPACITY_MAX;
-	while (n < capacity * 2)
-		n <<= 1;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	d->cap = capacity;
-	d->max_slots = n;
-	if (n > SET_MIN)
-		n = SET_MIN;
-	d->mask = n - 1;
+	while (((size_t)1 << d->pbits) <= capacity)
+		d->pbits++;
+	d->pmask = (uint32_t)(((uint64_t)1 << d->pbits) - 1);
+	d->max_slots = (capacity * 4 + 2) / 3 + 1;	/* a full window is <= 3/4 */
+	d->nslots = d->max_slots < SET_MIN ? d->max_slots : SET_MIN;
 	d->ring = calloc(capacity, sizeof(*d->ring));
-	d->set = calloc(n, sizeof(*d->set));
+	d->set = calloc(d->nslots, sizeof(*d->set));
 	if (d->ring == NULL || d->set == NULL) {
 		dedup_free(d);
 		return NULL;
@@ -91,11 +98,33 @@ pair_hash(const char *source, const char *id)
 	return h == 0 ? 1 : h;		/* 0 marks an empty slot */
 }
 
-/* The hash a set slot's value v (ring position + 1) stands for. */
+/* The home slot of hash h. */
+static size_t
+home(const struct dedup *d, uint64_t h)
+{
+	return (size_t)(((h & 0xffffffffu) * (uint64_t)d->nslots) >> 32);
+}
+
+/* The tag bits of hash h, in place above the position bits. */
+static uint32_t
+tag(const struct dedup *d, uint64_t h)
+{
+	unsigned tb = 32 - d->pbits;
+
+	return (uint32_t)((h >> (64 - tb)) << d->pbits);
+}
+
+static size_t
+next(const struct dedup *d, size_t i)
+{
+	return i + 1 == d->nslots ? 0 : i + 1;
+}
+
+/* The hash a set slot's value v stands for. */
 static uint64_t
 at(const struct dedup *d, uint32_t v)
 {
-	return d->ring[v - 1];
+	return d->ring[(v & d->pmask) - 1];
 }
 
 /* Removes ring position pos from the set, shifting later members of its
@@ -103,21 +132,21 @@ at(const struct dedup *d, uint32_t v)
 static void
 set_remove(struct dedup *d, size_t pos)
 {
-	size_t i = (size_t)d->ring[pos] & d->mask, j, k;
+	size_t i = home(d, d->ring[pos]), j, k;
 
-	while (d->set[i] != pos + 1) {
+	while ((d->set[i] & d->pmask) != pos + 1) {
 		if (d->set[i] == 0)
 			return;
-		i = (i + 1) & d->mask;
+		i = next(d, i);
 	}
 	j = i;
 	for (;;) {
 		d->set[i] = 0;
 		for (;;) {
-			j = (j + 1) & d->mask;
+			j = next(d, j);
 			if (d->set[j] == 0)
 				return;
-			k = (size_t)at(d, d->set[j]) & d->mask;
+			k = home(d, at(d, d->set[j]));
 			/* Move set[j] into the hole at i unless its home k lies
 			 * cyclically in (i, j]. */
 			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
@@ -133,40 +162,51 @@ set_remove(struct dedup *d, size_t pos)
 static void
 set_insert(struct dedup *d, size_t pos)
 {
-	size_t i = (size_t)d->ring[pos] & d->mask;
+	uint64_t h = d->ring[pos];
+	size_t i = home(d, h);
 
 	while (d->set[i] != 0)
-		i = (i + 1) & d->mask;
-	d->set[i] = (uint32_t)(pos + 1);
+		i = next(d, i);
+	d->set[i] = tag(d, h) | (uint32_t)(pos + 1);
 }
 
 /* 1 if h is in the set. */
 static int
 set_has(const struct dedup *d, uint64_t h)
 {
-	size_t i = (size_t)h & d->mask;
+	size_t i = home(d, h);
+	uint32_t t = tag(d, h);
 
-	for (; d->set[i] != 0; i = (i + 1) & d->mask)
-		if (at(d, d->set[i]) == h)
+	for (; d->set[i] != 0; i = next(d, i))
+		if ((d->set[i] & ~d->pmask) == t && at(d, d->set[i]) == h)
 			return 1;
 	return 0;
 }
 
-/* Doubles the set while it would be over half full with one more pair;
- * the ring says what it holds. On ENOMEM the set stays as it is. */
+/* 1 when one more pair would fill the set past 3/4. */
+static int
+crowded(const struct dedup *d)
+{
+	return (d->n + 1) * 4 > d->nslots * 3;
+}
+
+/* Doubles the set (up to max_slots) while it would be over 3/4 full with
+ * one more pair; the ring says what it holds. On ENOMEM the set stays as
+ * it is. */
 static void
 grow(struct dedup *d)
 {
-	size_t slots = d->mask + 1, i, first;
+	size_t slots, i, first;
 	uint32_t *ns;
 
-	if ((d->n + 1) * 2 <= slots || slots >= d->max_slots)
+	if (!crowded(d) || d->nslots >= d->max_slots)
 		return;
-	if ((ns = calloc(slots * 2, sizeof(*ns))) == NULL)
+	slots = d->nslots * 2 < d->max_slots ? d->nslots * 2 : d->max_slots;
+	if ((ns = calloc(slots, sizeof(*ns))) == NULL)
 		return;
 	free(d->set);
 	d->set = ns;
-	d->mask = slots * 2 - 1;
+	d->nslots = slots;
 	first = (d->head + d->cap - d->n) % d->cap;
 	for (i = 0; i < d->n; i++)
 		set_insert(d, (first + i) % d->cap);
@@ -183,7 +223,7 @@ dedup_check(struct dedup *d, const char *source, const char *id)
 	if (set_has(d, h))
 		return 1;
 	grow(d);
-	if (d->n == d->cap || (d->n + 1) * 2 > d->mask + 1)	/* full: the oldest goes */
+	if (d->n == d->cap || crowded(d))	/* full: the oldest goes */
 		set_remove(d, (d->head + d->cap - d->n--) % d->cap);
 	d->ring[d->head] = h;
 	set_insert(d, d->head);
@@ -220,7 +260,7 @@ dedup_load(struct dedup *d, struct rbuf *r)
 		if (n - i > d->cap)
 			continue;
 		grow(d);	/* the set follows the pairs, as in dedup_check() */
-		if ((d->n + 1) * 2 > d->mask + 1)
+		if (crowded(d))
 			return rbuf_fail(r) - 1;	/* no memory to grow: refuse */
 		if (set_has(d, h))
 			return rbuf_fail(r) - 1;

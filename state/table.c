@@ -12,8 +12,15 @@
  * the table's order is fixed by which indices are live and which free (a
  * set, which a checkpoint can carry).
  *
- * The index is 8 bytes a slot: the upper 32 bits of the id's hash and the
- * record's index + 1 (0 empty, TOMBSTONE erased), linear probing. A
+ * The index is 4 bytes a slot (issue 13 item 2; 8 before): with 2^b
+ * slots, the low b bits hold the record's index + 1 (0 empty, all ones
+ * erased) and the other 32 - b bits the top bits of the id's hash, a tag
+ * that lets a probe skip a record whose id cannot match without reading
+ * it (a false match costs one id comparison, 1 in 2^14 probes at 100k
+ * records). So the index must have more slots than indices handed out
+ * (reserve()): it does anyway while records are live, since the index
+ * stays at most 3/4 full, and a checkpoint whose records were mostly
+ * erased restores an index sized for its indices. Linear probing. A
  * tombstone keeps probe chains intact; inserts reuse them and a rebuild
  * drops them. The slot array grows (doubles) when live + tombstones pass
  * 3/4 of it, or is rebuilt at the same size when tombstones dominate, so
@@ -29,20 +36,15 @@
 
 #include "table.h"
 
-#define TABLE_MIN	64
+#define TABLE_MIN_BITS	6	/* 64 slots */
 #define SLAB_RECORDS	1024
-#define TOMBSTONE	UINT32_MAX
 #define IDS_CHUNK	65536
 #define ID_CLASSES	((EMPLOYEE_ID_MAX + 1 + 7) / 8 + 1)
 
-struct slot {
-	uint32_t	 tag;	/* hash >> 32 */
-	uint32_t	 ref;	/* record index + 1; 0 empty, TOMBSTONE erased */
-};
-
 struct table {
-	struct slot	 *slots;
-	size_t		  mask;		/* nslots - 1, nslots a power of 2 */
+	uint32_t	 *slots;	/* tag << bits | ref (file comment) */
+	size_t		  mask;		/* nslots - 1, nslots = 2^bits */
+	unsigned	  bits;		/* 6..32 */
 	size_t		  live;
 	size_t		  dead;		/* tombstones */
 	struct employee	**slabs;	/* each SLAB_RECORDS records */
@@ -88,6 +90,24 @@ hash_id(const char *id, size_t len)
 	return table_hash_mix(table_hash_bytes(TABLE_HASH_INIT, id, len));
 }
 
+/* The ref part of a slot: its low bits; all ones is a tombstone. */
+static uint32_t
+ref_mask(unsigned bits)
+{
+	return (uint32_t)((1ULL << bits) - 1);
+}
+
+/* The slot for record ref whose id hashes to h, in an index of 2^bits
+ * slots: the hash's top 32 - bits bits above the ref. */
+static uint32_t
+make_slot(unsigned bits, uint64_t h, uint32_t ref)
+{
+	unsigned tb = 32 - bits;
+	uint64_t tag = tb == 0 ? 0 : h >> (64 - tb);
+
+	return (uint32_t)(tag << bits) | ref;
+}
+
 static struct employee *
 rec(const struct table *t, uint32_t ref)
 {
@@ -102,11 +122,12 @@ table_new(void)
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
-	if ((t->slots = calloc(TABLE_MIN, sizeof(*t->slots))) == NULL) {
+	if ((t->slots = calloc((size_t)1 << TABLE_MIN_BITS, sizeof(*t->slots))) == NULL) {
 		free(t);
 		return NULL;
 	}
-	t->mask = TABLE_MIN - 1;
+	t->bits = TABLE_MIN_BITS;
+	t->mask = ((size_t)1 << TABLE_MIN_BITS) - 1;
 	return t;
 }
 
@@ -179,16 +200,16 @@ static size_t
 find(const struct table *t, const char *id, size_t len, uint64_t h)
 {
 	size_t i = (size_t)h & t->mask;
-	uint32_t tag = (uint32_t)(h >> 32);
+	uint32_t rm = ref_mask(t->bits), tag = make_slot(t->bits, h, 0);
 
 	for (;;) {
-		const struct slot *s = &t->slots[i];
+		uint32_t v = t->slots[i];
 		const struct employee *e;
 
-		if (s->ref == 0)
+		if (v == 0)
 			return (size_t)-1;
-		if (s->ref != TOMBSTONE && s->tag == tag) {
-			e = rec(t, s->ref);
+		if ((v & ~rm) == tag && (v & rm) != rm) {
+			e = rec(t, v & rm);
 			if (strncmp(e->id, id, len) == 0 && e->id[len] == '\0')
 				return i;
 		}
@@ -196,31 +217,33 @@ find(const struct table *t, const char *id, size_t len, uint64_t h)
 	}
 }
 
-/* Rebuilds the slot array with nslots slots, dropping tombstones. */
+/* Rebuilds the slot array with 2^bits slots, dropping tombstones (the
+ * tags change with the size: the ids are hashed again). */
 static int
-rehash(struct table *t, size_t nslots)
+rehash(struct table *t, unsigned bits)
 {
-	struct slot *ns;
-	size_t i, j, nmask = nslots - 1;
+	uint32_t *ns, rm = ref_mask(t->bits), ref;
+	size_t i, j, nmask = ((size_t)1 << bits) - 1;
 	uint64_t h;
 
-	if ((ns = calloc(nslots, sizeof(*ns))) == NULL)
+	if ((ns = calloc(nmask + 1, sizeof(*ns))) == NULL)
 		return -1;
 	for (i = 0; i <= t->mask; i++) {
 		const char *id;
 
-		if (t->slots[i].ref == 0 || t->slots[i].ref == TOMBSTONE)
+		if ((ref = t->slots[i] & rm) == 0 || ref == rm)
 			continue;
-		id = rec(t, t->slots[i].ref)->id;
+		id = rec(t, ref)->id;
 		h = hash_id(id, strlen(id));
 		j = (size_t)h & nmask;
-		while (ns[j].ref != 0)
+		while (ns[j] != 0)
 			j = (j + 1) & nmask;
-		ns[j] = t->slots[i];
+		ns[j] = make_slot(bits, h, ref);
 	}
 	free(t->slots);
 	t->slots = ns;
 	t->mask = nmask;
+	t->bits = bits;
 	t->dead = 0;
 	return 0;
 }
@@ -234,7 +257,7 @@ table_get(struct table *t, const char *id)
 	if (id == NULL || (len = strnlen(id, EMPLOYEE_ID_MAX + 1)) > EMPLOYEE_ID_MAX)
 		return NULL;
 	i = find(t, id, len, hash_id(id, len));
-	return i == (size_t)-1 ? NULL : rec(t, t->slots[i].ref);
+	return i == (size_t)-1 ? NULL : rec(t, t->slots[i] & ref_mask(t->bits));
 }
 
 /* Adds ref to the min-heap of free indices (there is room). */
@@ -293,15 +316,24 @@ new_record(struct table *t)
 }
 
 /* Room in the hash index for one more id: grows it when mostly live,
- * else sweeps the tombstones. 0, or -1 on ENOMEM. */
+ * else sweeps the tombstones; and room in a slot for any index up to one
+ * past those handed out (the all-ones ref is the tombstone). 0, or -1 on
+ * ENOMEM or when the index would need more than 2^32 slots. */
 static int
 reserve(struct table *t)
 {
 	size_t nslots = t->mask + 1;
+	unsigned bits = t->bits;
 
-	if ((t->live + t->dead + 1) * 4 <= nslots * 3)
+	if ((t->live + t->dead + 1) * 4 > nslots * 3 && (t->live + 1) * 2 > nslots)
+		bits++;
+	while (bits <= 32 && (uint64_t)t->used + 1 >= ref_mask(bits))
+		bits++;
+	if (bits > 32)
+		return -1;
+	if (bits == t->bits && (t->live + t->dead + 1) * 4 <= nslots * 3)
 		return 0;
-	return rehash(t, (t->live + 1) * 2 > nslots ? nslots * 2 : nslots);
+	return rehash(t, bits);
 }
 
 /* Links record ref (its id hashing to h) into the index (reserve() first). */
@@ -309,13 +341,13 @@ static void
 index_insert(struct table *t, uint64_t h, uint32_t ref)
 {
 	size_t i = (size_t)h & t->mask;
+	uint32_t rm = ref_mask(t->bits);
 
-	while (t->slots[i].ref != 0 && t->slots[i].ref != TOMBSTONE)
+	while (t->slots[i] != 0 && (t->slots[i] & rm) != rm)
 		i = (i + 1) & t->mask;
-	if (t->slots[i].ref == TOMBSTONE)
+	if (t->slots[i] != 0)
 		t->dead--;
-	t->slots[i].tag = (uint32_t)(h >> 32);
-	t->slots[i].ref = ref;
+	t->slots[i] = make_slot(t->bits, h, ref);
 	t->live++;
 }
 
@@ -338,7 +370,7 @@ table_put(struct table *t, const char *id, int *created)
 		return NULL;
 	h = hash_id(id, len);
 	if ((i = find(t, id, len, h)) != (size_t)-1)
-		return rec(t, t->slots[i].ref);
+		return rec(t, t->slots[i] & ref_mask(t->bits));
 
 	if (reserve(t) == -1 || (copy = id_copy(t, id, len)) == NULL)
 		return NULL;
@@ -370,7 +402,7 @@ table_erase(struct table *t, const char *id)
 		return 0;
 	if ((i = find(t, id, len, hash_id(id, len))) == (size_t)-1)
 		return 0;
-	ref = t->slots[i].ref;
+	ref = t->slots[i] & ref_mask(t->bits);
 	if (t->nfreed == t->capfreed) {
 		size_t cap = t->capfreed ? t->capfreed * 2 : 64;
 
@@ -387,8 +419,7 @@ table_erase(struct table *t, const char *id)
 	explicit_bzero(e, sizeof(*e));
 	if (t->nfreed < t->capfreed)
 		free_push(t, ref);
-	t->slots[i].ref = TOMBSTONE;
-	t->slots[i].tag = 0;
+	t->slots[i] = ref_mask(t->bits);	/* a tombstone */
 	t->live--;
 	t->dead++;
 	return 1;
