@@ -303,7 +303,8 @@ decide_alert(const struct pipeline_config *cfg, struct employee *e,
 			return 0;
 		}
 		e->flags |= EMP_FIRING | EMP_EVER_ALERTED;
-		e->episode++;
+		if (e->episode < UINT16_MAX)	/* the record's width */
+			e->episode++;
 		e->alert_fired_s = emp_s(now_ms);
 		e->alert_h[0] = id_init[0];
 		e->alert_h[1] = id_init[1];

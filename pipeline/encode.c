@@ -414,9 +414,10 @@ record_attrs_json(const struct employee *e, const struct features *f)
 	json_t *o = json_object();
 	const char *name, *level;
 	char key[2 * EVENT_STR_MAX + 2];
+	uint64_t has = emp_attr_has(e);
 
 	for (int s = 0; s < ATTR_FEATURES_MAX; s++) {
-		if (!(e->attr_set & (1ULL << s)) ||
+		if (!(has & (1ULL << s)) ||
 		    features_attr_slot_describe(f, s, &name, &level) == -1)
 			continue;
 		snprintf(key, sizeof(key), "%s%s%s", name, level ? "=" : "",
@@ -433,7 +434,7 @@ record_protected_json(const struct employee *e, const struct features *f)
 	const char *l;
 
 	for (int k = 0; k < features_protected_count(f) && k < PROTECTED_MAX; k++)
-		if ((l = features_protected_level(f, k, e->protected_level[k])) != NULL)
+		if ((l = features_protected_level(f, k, emp_prot_level(e, k))) != NULL)
 			json_object_set_new(o, features_protected_name(f, k),
 			    json_string(l));
 	return o;

@@ -138,26 +138,26 @@ remap_record(struct employee *e, const struct idmap *map)
 {
 	uint8_t		level[PROTECTED_MAX] = { 0 }, counted[PROTECTED_MAX] = { 0 };
 	double		v[ATTR_FEATURES_MAX];
-	uint64_t	set = e->attr_set;
+	uint64_t	set = emp_attr_has(e);
 	int		k, to;
 
 	e->dept = idmap_dept(map, e->dept);
 	for (int s = 0; s < ATTR_FEATURES_MAX; s++)
 		if (set & (1ULL << s))
 			v[s] = emp_attr_get(e, s);
-	emp_attr_release(e);
-	e->attr_set = 0;
+	for (k = 0; k < PROTECTED_MAX; k++)
+		if ((to = idmap_protected(map, k)) >= 0 && to < PROTECTED_MAX) {
+			level[to] = (uint8_t)idmap_level(map, k, emp_prot_level(e, k));
+			counted[to] = (uint8_t)idmap_level(map, k, emp_prot_counted(e, k));
+		}
+	emp_attr_release(e);	/* attributes and levels: put again below */
 	for (int s = 0; s < ATTR_FEATURES_MAX; s++)
 		if ((set & (1ULL << s)) && (to = idmap_attr(map, s)) >= 0 &&
 		    emp_attr_put(e, to, v[s]) == -1)
 			return -1;
 	for (k = 0; k < PROTECTED_MAX; k++)
-		if ((to = idmap_protected(map, k)) >= 0 && to < PROTECTED_MAX) {
-			level[to] = (uint8_t)idmap_level(map, k, e->protected_level[k]);
-			counted[to] = (uint8_t)idmap_level(map, k, e->protected_counted[k]);
-		}
-	memcpy(e->protected_level, level, sizeof(level));
-	memcpy(e->protected_counted, counted, sizeof(counted));
+		if (emp_prot_put(e, k, level[k], counted[k]) == -1)
+			return -1;
 	return 0;
 }
 
@@ -207,7 +207,8 @@ uncount(struct shard *sh)
 
 	while ((e = table_next(sh->table, &it)) != NULL) {
 		e->model_flags = 0;
-		memset(e->protected_counted, 0, sizeof(e->protected_counted));
+		for (int k = 0; k < PROTECTED_MAX; k++)	/* zeros: no ENOMEM */
+			(void)emp_prot_put(e, k, emp_prot_level(e, k), 0);
 	}
 }
 

@@ -369,12 +369,14 @@ set_protected(struct features *f, struct employee *e, const char *canon,
 
 	if ((k = protected_index(f, canon)) < 0)
 		return;
-	if (protected_value(canon, a, t_ms, level, sizeof(level)) == -1) {
-		e->protected_level[k] = 0;
-		return;
-	}
-	id = strtab_intern(f->prot_levels[k], level);
-	e->protected_level[k] = id < 0 ? 0 : (uint8_t)(id + 1);
+	if (protected_value(canon, a, t_ms, level, sizeof(level)) == -1)
+		id = -1;
+	else
+		id = strtab_intern(f->prot_levels[k], level);
+	/* ENOMEM (the record's first level of a name past the inline ones):
+	 * the level stays as it was */
+	(void)emp_prot_put(e, k, id < 0 ? 0 : (uint8_t)(id + 1),
+	    emp_prot_counted(e, k));
 }
 
 /* See model_internal.h. */
@@ -604,6 +606,7 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
     double *x)
 {
 	double med;
+	uint64_t has;
 	int s, j;
 
 	x[F_SATISFACTION] = e->flags & EMP_HAS_SURVEY ? e->satisfaction : NAN;
@@ -633,15 +636,16 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
 	x[F_ABILITY] = e->flags & EMP_HAS_ABILITY ? e->ability : NAN;
 	x[F_CARE] = window_count(&e->care, now_ms);
 
+	has = emp_attr_has(e);
 	for (s = 0; s < f->nslots; s++) {
 		const struct attr_def *d = &f->defs[f->slot_def[s]];
 		double v = NAN;
 
-		if (e->attr_set & (1ULL << s)) {
+		if (has & (1ULL << s)) {
 			v = emp_attr_get(e, s);
 		} else if (f->slot_onehot[s]) {
 			for (j = 0; j < d->nslots; j++)
-				if (e->attr_set & (1ULL << d->slot[j]))
+				if (has & (1ULL << d->slot[j]))
 					v = 0;
 		}
 		x[F_BUILTIN + s] = v;

@@ -425,15 +425,18 @@ sync_groups(struct model *m, struct employee *e)
 	if ((e->flags & EMP_EVER_ALERTED) && !(e->model_flags & MODEL_EVER_COUNTED)) {
 		e->model_flags |= MODEL_EVER_COUNTED;
 		for (k = 0; k < PROTECTED_MAX; k++)
-			quality_group(m->q, k, e->protected_counted[k], 0, 1);
+			quality_group(m->q, k, emp_prot_counted(e, k), 0, 1);
 	}
 	a = (e->model_flags & MODEL_EVER_COUNTED) ? 1 : 0;
 	for (k = 0; k < PROTECTED_MAX; k++) {
-		if (e->protected_level[k] == e->protected_counted[k])
+		uint8_t level = emp_prot_level(e, k), counted = emp_prot_counted(e, k);
+
+		if (level == counted)
 			continue;
-		quality_group(m->q, k, e->protected_counted[k], -1, -a);
-		quality_group(m->q, k, e->protected_level[k], 1, a);
-		e->protected_counted[k] = e->protected_level[k];
+		quality_group(m->q, k, counted, -1, -a);
+		quality_group(m->q, k, level, 1, a);
+		/* the level is nonzero or counted is: k has its room already */
+		(void)emp_prot_put(e, k, level, level);
 	}
 }
 
@@ -626,7 +629,7 @@ model_forget(struct model *m, const struct employee *e)
 	if (e->model_flags & MODEL_IN_TREE)
 		quality_update_risk(m->q, e->risk, -1);
 	for (k = 0; k < PROTECTED_MAX; k++)
-		quality_group(m->q, k, e->protected_counted[k], -1, -a);
+		quality_group(m->q, k, emp_prot_counted(e, k), -1, -a);
 }
 
 /* See model.h: the epoch's, as made at its boundary (fit.c). */

@@ -82,7 +82,11 @@ tally_save(struct wbuf *w, const struct tally *win)
 static void
 tally_load(struct rbuf *r, struct tally *win)
 {
-	win->month = (int32_t)rbuf_u32(r);
+	int32_t month = (int32_t)rbuf_u32(r);
+
+	if (month < INT16_MIN || month > INT16_MAX)	/* the record's width */
+		rbuf_fail(r);
+	win->month = (int16_t)month;
 	for (int i = 0; i < WINDOW_MONTHS; i++)
 		win->n[i] = rbuf_u8(r);
 }
@@ -91,9 +95,11 @@ tally_load(struct rbuf *r, struct tally *win)
 static void
 attrs_save(struct wbuf *w, const struct employee *e)
 {
-	wbuf_u64(w, e->attr_set);
+	uint64_t set = emp_attr_has(e);
+
+	wbuf_u64(w, set);
 	for (int s = 0; s < ATTR_FEATURES_MAX; s++)
-		if (e->attr_set & (1ULL << s))
+		if (set & (1ULL << s))
 			wbuf_f32(w, (float)emp_attr_get(e, s));
 }
 
@@ -123,8 +129,8 @@ protected_save(struct wbuf *w, const struct employee *e, const struct features *
 
 	wbuf_u8(w, (uint8_t)n);
 	for (int k = 0; k < n && k < PROTECTED_MAX; k++) {
-		wbuf_u8(w, e->protected_level[k]);
-		wbuf_u8(w, e->protected_counted[k]);
+		wbuf_u8(w, emp_prot_level(e, k));
+		wbuf_u8(w, emp_prot_counted(e, k));
 	}
 }
 
@@ -132,6 +138,7 @@ static void
 protected_load(struct rbuf *r, struct employee *e, const struct features *f)
 {
 	int n = rbuf_u8(r), max;
+	uint8_t level, counted;
 
 	if (n != features_protected_count(f) || n > PROTECTED_MAX) {
 		rbuf_fail(r);
@@ -139,9 +146,10 @@ protected_load(struct rbuf *r, struct employee *e, const struct features *f)
 	}
 	for (int k = 0; k < n && !r->failed; k++) {
 		max = features_protected_level_count(f, k);
-		e->protected_level[k] = rbuf_u8(r);
-		e->protected_counted[k] = rbuf_u8(r);
-		if (e->protected_level[k] > max || e->protected_counted[k] > max)
+		level = rbuf_u8(r);
+		counted = rbuf_u8(r);
+		if (level > max || counted > max ||
+		    emp_prot_put(e, k, level, counted) == -1)
 			rbuf_fail(r);
 	}
 }
@@ -267,6 +275,8 @@ int
 record_load(struct rbuf *r, struct employee *e, char idbuf[EMPLOYEE_ID_MAX + 1],
     struct features *f)
 {
+	uint32_t episode;
+
 	memset(e, 0, sizeof(*e));
 	if (load_facts(r, e, idbuf, f) == -1)
 		return -1;
@@ -286,7 +296,8 @@ record_load(struct rbuf *r, struct employee *e, char idbuf[EMPLOYEE_ID_MAX + 1],
 	e->calib_decile = rbuf_u8(r);
 	e->alert_eval_s = rbuf_u32(r);
 	e->alert_last_s = rbuf_u32(r);
-	e->episode = rbuf_u32(r);
+	episode = rbuf_u32(r);
+	e->episode = episode > UINT16_MAX ? 0 : (uint16_t)episode;
 	e->alert_fired_s = rbuf_u32(r);
 	e->alert_h[0] = rbuf_u64(r);
 	e->alert_h[1] = rbuf_u64(r);
@@ -294,6 +305,7 @@ record_load(struct rbuf *r, struct employee *e, char idbuf[EMPLOYEE_ID_MAX + 1],
 	if (r->failed)
 		return -1;
 	if ((e->model_flags & ~MODEL_FLAGS_ALL) || !unit_or_nan(e->risk) ||
+	    episode > UINT16_MAX ||
 	    !unit_or_nan(e->calib_risk) || e->calib_decile >= DECILES)
 		return rbuf_fail(r) - 1;
 	return 0;

@@ -30,6 +30,7 @@
 #define ATTR_FEATURES_MAX  40	/* of which attribute-derived at most */
 #define PROTECTED_MAX      16	/* protected attributes tracked for fairness */
 #define ATTR_INLINE        4	/* attribute values other than 0/1 kept inline */
+#define PROTECTED_INLINE   4	/* protected names whose levels are inline */
 #define DEPARTMENTS_MAX    1024	/* departments interned */
 
 #define MS_PER_DAY   86400000LL
@@ -53,9 +54,10 @@ struct window {
 	float		v[WINDOW_MONTHS];	/* by month % WINDOW_MONTHS */
 };
 
-/* 12 monthly counts, the same way (saturating at 255 a month). */
+/* 12 monthly counts, the same way (saturating at 255 a month); 16 bits
+ * of months reach the year 4700. */
 struct tally {
-	int32_t		month;
+	int16_t		month;
 	uint8_t		n[WINDOW_MONTHS];
 };
 
@@ -99,8 +101,9 @@ emp_time(int64_t ms)
  * fields named _s. Survey-like values are floats (a 0..100 scale needs no
  * more; the last score stays double because exit alerts and plans publish
  * it as it was computed), ids and the alert's cause live outside
- * (table.c, decide.c), attributes take room only for what the employee
- * has (record.c).
+ * (table.c, decide.c), attributes and protected levels take room only for
+ * what the employee has (record.c): read and write them through the
+ * emp_attr_*() and emp_prot_*() functions below.
  */
 struct employee {
 	const char	*id;		/* in the table's arena (table.c), NULL when free */
@@ -113,15 +116,21 @@ struct employee {
 	/* the alert id's hash over the employee and the input that opened the
 	 * episode, to be finished with alert_fired_s (decide.c) */
 	uint64_t	alert_h[2];
-	/* attributes mapped through the registry in struct features; read
-	 * and written with emp_attr_get() / emp_attr_put() (record.c) */
-	uint64_t	attr_set;		/* bit i: slot i was given */
-	uint64_t	attr_bit;		/* of those, held as a bit (0 or 1) */
-	uint64_t	attr_one;		/* that bit */
+	/* attributes mapped through the registry in struct features, and
+	 * the protected levels (record.c) */
+	uint64_t	attr_code;		/* 2 bits a slot, slots 0..31 */
 	union {
 		float	 v[ATTR_INLINE];	/* the other values, in slot order */
 		float	*ext;			/* all of them by slot (attr_ext) */
 	}		attr_val;
+	union {
+		struct {
+			uint8_t	 level[PROTECTED_INLINE];
+			uint8_t	 counted[PROTECTED_INLINE];
+		}	 in;			/* names 0..PROTECTED_INLINE-1 */
+		uint8_t	*ext;			/* PROTECTED_MAX levels, then as
+						 * many counted (attr_ext) */
+	}		prot;
 
 	uint32_t	hired_s;		/* 0 while provisional */
 	uint32_t	exit_s;
@@ -145,7 +154,6 @@ struct employee {
 	float		rating, potential;
 	float		ability;		/* latest assessment, 0..100 */
 	float		calib_risk;		/* (model.c) */
-	uint32_t	episode;		/* episodes opened so far (decide.c) */
 	/* rescoring timer (owned by timerq.c) */
 	uint32_t	timer_pos;		/* heap index + 1, 0 not queued */
 	uint32_t	due_min;		/* minute due (since 1970), 0 none */
@@ -156,25 +164,41 @@ struct employee {
 	struct tally	manager_changes;	/* manager changes */
 
 	int16_t		dept;			/* strtab id, -1 unknown */
+	uint16_t	attr_code_hi;		/* slots 32..39 (record.c) */
+	uint16_t	episode;		/* episodes opened so far (decide.c;
+						 * saturates) */
 	uint8_t		flags;			/* enum emp_flag */
 	int8_t		job_level;		/* 0 unknown, 1..15 */
 	uint8_t		model_flags;		/* MODEL_* bits (model.c) */
 	int8_t		calib_decile;		/* (model.c) */
-	uint8_t		attr_ext;		/* 1: attr_val.ext */
-	/* protected characteristics: level id + 1 per tracked name, 0 unknown;
-	 * used only for fairness monitoring, never as model inputs */
-	uint8_t		protected_level[PROTECTED_MAX];
-	uint8_t		protected_counted[PROTECTED_MAX];	/* levels in fairness counts (model.c) */
+	uint8_t		attr_ext;		/* EMP_EXT_* bits (record.c) */
 };
+
+#define EMP_EXT_ATTR 1u		/* attr_val.ext is allocated */
+#define EMP_EXT_PROT 2u		/* prot.ext is allocated */
 
 /* record.c: attribute slot s of a record (0 <= s < ATTR_FEATURES_MAX).
  * get: NaN when e does not have it. put: 0, or -1 when s is out of range
  * or e needs more than ATTR_INLINE values other than 0/1 and there is no
  * memory for the array they move to (once per record; e is unchanged).
- * release: frees that array (the table calls it before wiping e). */
+ * has: bit s set when e has slot s.
+ * release: frees what the record allocated, attributes' and protected
+ * levels' arrays alike, and clears both (the table calls it before wiping
+ * e). */
 double		 emp_attr_get(const struct employee *, int s);
 int		 emp_attr_put(struct employee *, int s, double v);
+uint64_t	 emp_attr_has(const struct employee *);
 void		 emp_attr_release(struct employee *);
+/* record.c: protected characteristic k of a record (0 <= k <
+ * PROTECTED_MAX): its level (id + 1, 0 unknown; for fairness monitoring
+ * only, never a model input) and the level counted in the fairness
+ * figures (model.c); 0 for k out of range. put: 0, or -1 when k is out of
+ * range or e needs the array of all PROTECTED_MAX names (a nonzero value
+ * for k >= PROTECTED_INLINE) and there is no memory (once per record; e
+ * is unchanged). Zeros never allocate. */
+uint8_t		 emp_prot_level(const struct employee *, int k);
+uint8_t		 emp_prot_counted(const struct employee *, int k);
+int		 emp_prot_put(struct employee *, int k, uint8_t level, uint8_t counted);
 
 /* table.c: records in slabs (never move once created; iteration in
  * memory order), a hash index on the id, ids in the table's arena. */

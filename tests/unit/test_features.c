@@ -134,22 +134,22 @@ test_protected(void)
 	/* levels landed in protected_level */
 	CHECK(features_protected_count(f) == 6);
 	k = find_protected(f, "gender");
-	CHECK(k >= 0 && e.protected_level[k] != 0);
-	CHECK_STR(features_protected_level(f, k, e.protected_level[k]), "female");
+	CHECK(k >= 0 && emp_prot_level(&e, k) != 0);
+	CHECK_STR(features_protected_level(f, k, emp_prot_level(&e, k)), "female");
 	k = find_protected(f, "marital_status");
 	CHECK(k >= 0);
-	CHECK_STR(features_protected_level(f, k, e.protected_level[k]), "married");
+	CHECK_STR(features_protected_level(f, k, emp_prot_level(&e, k)), "married");
 	k = find_protected(f, "age");
-	CHECK_STR(features_protected_level(f, k, e.protected_level[k]), "40-49");
+	CHECK_STR(features_protected_level(f, k, emp_prot_level(&e, k)), "40-49");
 	k = find_protected(f, "date_of_birth");	/* 34 on 2025-01-01 */
-	CHECK_STR(features_protected_level(f, k, e.protected_level[k]), "30-39");
+	CHECK_STR(features_protected_level(f, k, emp_prot_level(&e, k)), "30-39");
 	k = find_protected(f, "Nationality");
 	CHECK(k == -1);
 	k = find_protected(f, "nationality");
-	CHECK_STR(features_protected_level(f, k, e.protected_level[k]), "fr");
+	CHECK_STR(features_protected_level(f, k, emp_prot_level(&e, k)), "fr");
 	k = find_protected(f, "union-member");
 	CHECK(k >= 0);
-	CHECK_STR(features_protected_level(f, k, e.protected_level[k]), "yes");
+	CHECK_STR(features_protected_level(f, k, emp_prot_level(&e, k)), "yes");
 
 	/* other spellings map to the same names and levels */
 	emp_new(&e2);
@@ -161,16 +161,18 @@ test_protected(void)
 	features_set_attrs(f, &e2, a, n, T0);
 	CHECK(features_protected_count(f) == 6);
 	k = find_protected(f, "gender");
-	CHECK(e2.protected_level[k] == e.protected_level[k]);
+	CHECK(emp_prot_level(&e2, k) == emp_prot_level(&e, k));
 	k = find_protected(f, "marital_status");
-	CHECK(e2.protected_level[k] != e.protected_level[k]);
+	CHECK(emp_prot_level(&e2, k) != emp_prot_level(&e, k));
 	CHECK(features_protected_level_count(f, k) == 2);
 	k = find_protected(f, "date_of_birth");
-	CHECK_STR(features_protected_level(f, k, e2.protected_level[k]), "50+");
+	CHECK_STR(features_protected_level(f, k, emp_prot_level(&e2, k)), "50+");
 	k = find_protected(f, "age");
-	CHECK_STR(features_protected_level(f, k, e2.protected_level[k]), "<30");
+	CHECK_STR(features_protected_level(f, k, emp_prot_level(&e2, k)), "<30");
 	CHECK(features_protected_level(f, k, 0) == NULL);
 	CHECK(features_dim(f) == 16);
+	emp_attr_release(&e);	/* six names: the levels moved to their array */
+	emp_attr_release(&e2);
 	features_free(f);
 }
 

@@ -157,7 +157,7 @@ hire_with_gender(struct model *m, const char *lvl)
 	snprintf(ev.attrs[0].str, sizeof(ev.attrs[0].str), "%s", lvl);
 	ev.nattrs = 1;
 	CHECK(state_apply(m, &e, &ev, err, sizeof(err)) == 0);
-	CHECK(e.protected_level[0] != 0);
+	CHECK(emp_prot_level(&e, 0) != 0);
 }
 
 static const struct quality_estimate *qe_group_est;

@@ -6,7 +6,7 @@
  * erased records; ids of every length up to the maximum round-trip
  * through the arena; the alert id kept as a partial hash is the one
  * decide_make_id() makes of the whole; attribute slots hold what was put,
- * inline or spilled.
+ * inline or spilled, as do protected levels.
  */
 #include <math.h>
 #include <stdint.h>
@@ -25,8 +25,10 @@ test_size(void)
 {
 	printf("sizeof(struct employee) = %zu\n", sizeof(struct employee));
 	CHECK(sizeof(struct window) == 4 + 4 * WINDOW_MONTHS);
-	CHECK(sizeof(struct tally) == 4 + WINDOW_MONTHS);
-	CHECK(sizeof(struct employee) <= 2 * RECORD_BUDGET);	/* see BENCH.md */
+	CHECK(sizeof(struct tally) == 2 + WINDOW_MONTHS);
+	/* the index, the dedup window and the id take about 50 bytes more
+	 * per employee (BENCH.md), so a larger record misses the budget */
+	CHECK(sizeof(struct employee) <= RECORD_BUDGET - 48);
 }
 
 static void
@@ -172,6 +174,8 @@ test_attrs(void)
 
 				if (isnan(ref[k]) ? !isnan(g) : g != ref[k])
 					bad++;
+				if (((emp_attr_has(&e) >> k) & 1) != !isnan(ref[k]))
+					bad++;
 			}
 		}
 		if (round < 10)
@@ -179,12 +183,58 @@ test_attrs(void)
 		else
 			spilled += e.attr_ext;
 		emp_attr_release(&e);
-		CHECK(e.attr_set == 0 && e.attr_ext == 0 && isnan(emp_attr_get(&e, 0)));
+		CHECK(emp_attr_has(&e) == 0 && e.attr_ext == 0 && isnan(emp_attr_get(&e, 0)));
 	}
 	CHECK(bad == 0);
 	CHECK(spilled > 0);
 	CHECK(emp_attr_put(&e, -1, 2.0) == -1 && emp_attr_put(&e, ATTR_FEATURES_MAX, 2.0) == -1);
 	CHECK(isnan(emp_attr_get(&e, ATTR_FEATURES_MAX)));
+}
+
+/* Protected levels against plain arrays: random puts over every name,
+ * zeros past the inline names (no allocation), then nonzero ones (the
+ * move to the array), beside attributes that spill too; release. */
+static void
+test_protected(void)
+{
+	struct employee e;
+	uint8_t level[PROTECTED_MAX], counted[PROTECTED_MAX];
+	unsigned long long r = 11;
+	int bad = 0, k;
+
+	memset(&e, 0, sizeof(e));
+	memset(level, 0, sizeof(level));
+	memset(counted, 0, sizeof(counted));
+	for (int step = 0; step < 400; step++) {
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		k = (int)((r >> 33) % (step < 200 ? PROTECTED_INLINE : PROTECTED_MAX));
+		level[k] = (uint8_t)((r >> 20) % 5);
+		counted[k] = (uint8_t)((r >> 40) % 5);
+		if (emp_prot_put(&e, k, level[k], counted[k]) != 0)
+			bad++;
+		if (step < 200 && emp_prot_put(&e, PROTECTED_MAX - 1, 0, 0) != 0)
+			bad++;
+		if (step == 199)
+			CHECK(e.attr_ext == 0);	/* zeros past the inline ones: none */
+		if (step == 300)
+			for (int s = 0; s < ATTR_FEATURES_MAX; s++)
+				(void)emp_attr_put(&e, s, 2.5 + s);	/* both spill */
+		for (int j = 0; j < PROTECTED_MAX; j++)
+			if (emp_prot_level(&e, j) != level[j] ||
+			    emp_prot_counted(&e, j) != counted[j])
+				bad++;
+	}
+	CHECK(bad == 0);
+	CHECK(e.attr_ext == (EMP_EXT_ATTR | EMP_EXT_PROT));
+	CHECK(emp_attr_get(&e, 39) == 41.5f);
+	CHECK(emp_prot_put(&e, PROTECTED_MAX, 1, 1) == -1 && emp_prot_put(&e, -1, 1, 1) == -1);
+	CHECK(emp_prot_level(&e, PROTECTED_MAX) == 0 && emp_prot_counted(&e, -1) == 0);
+	emp_attr_release(&e);
+	CHECK(e.attr_ext == 0 && emp_attr_has(&e) == 0);
+	for (k = 0; k < PROTECTED_MAX; k++)
+		if (emp_prot_level(&e, k) != 0 || emp_prot_counted(&e, k) != 0)
+			bad++;
+	CHECK(bad == 0);
 }
 
 int
@@ -193,6 +243,7 @@ main(void)
 	test_size();
 	test_slabs();
 	test_attrs();
+	test_protected();
 	test_alert_id();
 	return check_exit("test_record");
 }

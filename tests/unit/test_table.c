@@ -1,6 +1,8 @@
 /*
  * test_table.c: event names and the employee hash table (string interning
- * and the dedup window have test_strtab.c and test_dedup.c).
+ * and the dedup window have test_strtab.c and test_dedup.c), including a
+ * restored table whose record indices outnumber its live records many
+ * times (an index slot must still hold every index).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,10 +149,63 @@ test_table(void)
 	table_free(NULL);
 }
 
+#define SPARSE_SLOTS 70000
+
+static void
+test_sparse_restore(void)
+{
+	struct table *t = table_new();
+	struct employee src, *e;
+	const struct employee *c;
+	const size_t live[] = { 0, 12345, 65535, 65536, SPARSE_SLOTS - 1 };
+	char id[32];
+	size_t i, k, n = sizeof(live) / sizeof(live[0]);
+	int bad = 0, created;
+
+	CHECK(t != NULL && table_restore_slots(t, SPARSE_SLOTS) == 0);
+	for (i = 0, k = 0; i < SPARSE_SLOTS; i++) {
+		memset(&src, 0, sizeof(src));
+		snprintf(id, sizeof(id), "S%zu", i);
+		src.id = id;
+		src.job_level = (int8_t)(i % 15 + 1);
+		if (k < n && live[k] == i) {
+			k++;
+			bad += table_restore_put(t, i, TABLE_SLOT_LIVE, &src) != 0;
+		} else
+			bad += table_restore_put(t, i, TABLE_SLOT_TOMB, NULL) != 0;
+	}
+	CHECK(bad == 0 && table_restore_check(t) == 0);
+	CHECK(table_count(t) == n && table_slots(t) == SPARSE_SLOTS);
+	for (k = 0; k < n; k++) {
+		snprintf(id, sizeof(id), "S%zu", live[k]);
+		e = table_get(t, id);
+		if (e == NULL || e->job_level != (int)(live[k] % 15 + 1) ||
+		    table_slot(t, live[k], &c) != TABLE_SLOT_LIVE || c != e)
+			bad++;
+	}
+	CHECK(bad == 0);
+	CHECK(table_get(t, "S1") == NULL);
+	/* new employees take the lowest free indices; all stay reachable */
+	for (i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "N%zu", i);
+		if ((e = table_put(t, id, &created)) == NULL || !created)
+			bad++;
+	}
+	CHECK(table_slot(t, 1, &c) == TABLE_SLOT_LIVE && strcmp(c->id, "N0") == 0);
+	for (i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "N%zu", i);
+		bad += table_get(t, id) == NULL;
+	}
+	snprintf(id, sizeof(id), "S%d", SPARSE_SLOTS - 1);
+	CHECK(bad == 0 && table_get(t, id) != NULL && table_count(t) == n + 1000);
+	table_free(t);
+}
+
 int
 main(void)
 {
 	test_event();
 	test_table();
+	test_sparse_restore();
 	return check_exit("test_table");
 }
