@@ -12,19 +12,23 @@
  * the table's order is fixed by which indices are live and which free (a
  * set, which a checkpoint can carry).
  *
- * The index is 4 bytes a slot (issue 13 item 2; 8 before): with 2^b
- * slots, the low b bits hold the record's index + 1 (0 empty, all ones
- * erased) and the other 32 - b bits the top bits of the id's hash, a tag
- * that lets a probe skip a record whose id cannot match without reading
- * it (a false match costs one id comparison, 1 in 2^14 probes at 100k
- * records). So the index must have more slots than indices handed out
- * (reserve()): it does anyway while records are live, since the index
- * stays at most 3/4 full, and a checkpoint whose records were mostly
- * erased restores an index sized for its indices. Linear probing. A
- * tombstone keeps probe chains intact; inserts reuse them and a rebuild
- * drops them. The slot array grows (doubles) when live + tombstones pass
- * 3/4 of it, or is rebuilt at the same size when tombstones dominate, so
- * every lookup is O(1) expected; a rebuild hashes the ids again.
+ * The index is 4 bytes a slot (issue 13 item 2; 8 before): with up to
+ * 2^b slots, the low b bits hold the record's index + 1 (0 empty, all
+ * ones erased) and the other 32 - b bits the top bits of the id's hash, a
+ * tag that lets a probe skip a record whose id cannot match without
+ * reading it (a false match costs one id comparison, 1 in 2^14 probes at
+ * 100k records). So the index must have about as many slots as indices
+ * handed out (reserve()): it has more anyway while records are live,
+ * since it stays at most 3/4 full, and a checkpoint whose records were
+ * mostly erased restores an index sized for its indices. A slot's home
+ * is the hash's low 32 bits scaled to the number of slots (multiply and
+ * shift), so that the index grows in steps of 3/2 and 4/3 (64, 96, 128,
+ * 192, ...) rather than doubling: 4 to 7 bytes per record instead of 4 to
+ * 8 times 2. Linear probing. A tombstone keeps probe chains intact;
+ * inserts reuse them and a rebuild drops them. The slot array grows when
+ * live + tombstones pass 3/4 of it, or is rebuilt at the same size when
+ * tombstones dominate, so every lookup is O(1) expected; a rebuild hashes
+ * the ids again.
  *
  * Ids are copied into an arena of IDS_CHUNK-byte chunks in blocks of a
  * multiple of 8 bytes; an erased id's block is wiped and kept on a free
@@ -36,15 +40,16 @@
 
 #include "table.h"
 
-#define TABLE_MIN_BITS	6	/* 64 slots */
+#define TABLE_MIN	64	/* slots */
+#define TABLE_MAX	((uint64_t)1 << 32)
 #define SLAB_RECORDS	1024
 #define IDS_CHUNK	65536
 #define ID_CLASSES	((EMPLOYEE_ID_MAX + 1 + 7) / 8 + 1)
 
 struct table {
 	uint32_t	 *slots;	/* tag << bits | ref (file comment) */
-	size_t		  mask;		/* nslots - 1, nslots = 2^bits */
-	unsigned	  bits;		/* 6..32 */
+	size_t		  nslots;	/* 2^k or 3 * 2^(k-1) */
+	unsigned	  bits;		/* 2^bits >= nslots */
 	size_t		  live;
 	size_t		  dead;		/* tombstones */
 	struct employee	**slabs;	/* each SLAB_RECORDS records */
@@ -90,6 +95,31 @@ hash_id(const char *id, size_t len)
 	return table_hash_mix(table_hash_bytes(TABLE_HASH_INIT, id, len));
 }
 
+/* The number of bits of the refs of an index of n slots. */
+static unsigned
+bits_for(uint64_t n)
+{
+	unsigned b = 0;
+
+	while (((uint64_t)1 << b) < n)
+		b++;
+	return b;
+}
+
+/* The size after n: 3/2 of a power of 2, 4/3 of the others. */
+static uint64_t
+next_size(uint64_t n)
+{
+	return (n & (n - 1)) == 0 ? n / 2 * 3 : n / 3 * 4;
+}
+
+/* Where hash h starts probing in an index of n slots. */
+static size_t
+home(uint64_t h, size_t n)
+{
+	return (size_t)(((h & 0xffffffffu) * (uint64_t)n) >> 32);
+}
+
 /* The ref part of a slot: its low bits; all ones is a tombstone. */
 static uint32_t
 ref_mask(unsigned bits)
@@ -97,8 +127,8 @@ ref_mask(unsigned bits)
 	return (uint32_t)((1ULL << bits) - 1);
 }
 
-/* The slot for record ref whose id hashes to h, in an index of 2^bits
- * slots: the hash's top 32 - bits bits above the ref. */
+/* The slot for record ref whose id hashes to h, in an index of refs of
+ * that many bits: the hash's top 32 - bits bits above the ref. */
 static uint32_t
 make_slot(unsigned bits, uint64_t h, uint32_t ref)
 {
@@ -122,12 +152,12 @@ table_new(void)
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
-	if ((t->slots = calloc((size_t)1 << TABLE_MIN_BITS, sizeof(*t->slots))) == NULL) {
+	if ((t->slots = calloc(TABLE_MIN, sizeof(*t->slots))) == NULL) {
 		free(t);
 		return NULL;
 	}
-	t->bits = TABLE_MIN_BITS;
-	t->mask = ((size_t)1 << TABLE_MIN_BITS) - 1;
+	t->nslots = TABLE_MIN;
+	t->bits = bits_for(TABLE_MIN);
 	return t;
 }
 
@@ -199,7 +229,7 @@ id_release(struct table *t, const char *id)
 static size_t
 find(const struct table *t, const char *id, size_t len, uint64_t h)
 {
-	size_t i = (size_t)h & t->mask;
+	size_t i = home(h, t->nslots);
 	uint32_t rm = ref_mask(t->bits), tag = make_slot(t->bits, h, 0);
 
 	for (;;) {
@@ -213,36 +243,38 @@ find(const struct table *t, const char *id, size_t len, uint64_t h)
 			if (strncmp(e->id, id, len) == 0 && e->id[len] == '\0')
 				return i;
 		}
-		i = (i + 1) & t->mask;
+		if (++i == t->nslots)
+			i = 0;
 	}
 }
 
-/* Rebuilds the slot array with 2^bits slots, dropping tombstones (the
+/* Rebuilds the slot array with n slots, dropping tombstones (homes and
  * tags change with the size: the ids are hashed again). */
 static int
-rehash(struct table *t, unsigned bits)
+rehash(struct table *t, size_t n)
 {
 	uint32_t *ns, rm = ref_mask(t->bits), ref;
-	size_t i, j, nmask = ((size_t)1 << bits) - 1;
+	unsigned bits = bits_for(n);
+	size_t i, j;
 	uint64_t h;
 
-	if ((ns = calloc(nmask + 1, sizeof(*ns))) == NULL)
+	if ((ns = calloc(n, sizeof(*ns))) == NULL)
 		return -1;
-	for (i = 0; i <= t->mask; i++) {
+	for (i = 0; i < t->nslots; i++) {
 		const char *id;
 
 		if ((ref = t->slots[i] & rm) == 0 || ref == rm)
 			continue;
 		id = rec(t, ref)->id;
 		h = hash_id(id, strlen(id));
-		j = (size_t)h & nmask;
-		while (ns[j] != 0)
-			j = (j + 1) & nmask;
+		for (j = home(h, n); ns[j] != 0; )
+			if (++j == n)
+				j = 0;
 		ns[j] = make_slot(bits, h, ref);
 	}
 	free(t->slots);
 	t->slots = ns;
-	t->mask = nmask;
+	t->nslots = n;
 	t->bits = bits;
 	t->dead = 0;
 	return 0;
@@ -322,29 +354,29 @@ new_record(struct table *t)
 static int
 reserve(struct table *t)
 {
-	size_t nslots = t->mask + 1;
-	unsigned bits = t->bits;
+	uint64_t n = t->nslots;
 
-	if ((t->live + t->dead + 1) * 4 > nslots * 3 && (t->live + 1) * 2 > nslots)
-		bits++;
-	while (bits <= 32 && (uint64_t)t->used + 1 >= ref_mask(bits))
-		bits++;
-	if (bits > 32)
+	if ((t->live + t->dead + 1) * 4 > n * 3 && (t->live + 1) * 2 > n)
+		n = next_size(n);
+	while (n <= TABLE_MAX && (uint64_t)t->used + 1 >= ref_mask(bits_for(n)))
+		n = next_size(n);
+	if (n > TABLE_MAX)
 		return -1;
-	if (bits == t->bits && (t->live + t->dead + 1) * 4 <= nslots * 3)
+	if (n == t->nslots && (t->live + t->dead + 1) * 4 <= n * 3)
 		return 0;
-	return rehash(t, bits);
+	return rehash(t, (size_t)n);
 }
 
 /* Links record ref (its id hashing to h) into the index (reserve() first). */
 static void
 index_insert(struct table *t, uint64_t h, uint32_t ref)
 {
-	size_t i = (size_t)h & t->mask;
+	size_t i = home(h, t->nslots);
 	uint32_t rm = ref_mask(t->bits);
 
 	while (t->slots[i] != 0 && (t->slots[i] & rm) != rm)
-		i = (i + 1) & t->mask;
+		if (++i == t->nslots)
+			i = 0;
 	if (t->slots[i] != 0)
 		t->dead--;
 	t->slots[i] = make_slot(t->bits, h, ref);
