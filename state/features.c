@@ -606,7 +606,6 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
     double *x)
 {
 	double med;
-	uint64_t has;
 	int s, j;
 
 	x[F_SATISFACTION] = e->flags & EMP_HAS_SURVEY ? e->satisfaction : NAN;
@@ -636,16 +635,15 @@ features_vector(struct features *f, const struct employee *e, int64_t now_ms,
 	x[F_ABILITY] = e->flags & EMP_HAS_ABILITY ? e->ability : NAN;
 	x[F_CARE] = window_count(&e->care, now_ms);
 
-	has = emp_attr_has(e);
 	for (s = 0; s < f->nslots; s++) {
 		const struct attr_def *d = &f->defs[f->slot_def[s]];
 		double v = NAN;
 
-		if (has & (1ULL << s)) {
+		if (emp_attr_given(e, s)) {
 			v = emp_attr_get(e, s);
 		} else if (f->slot_onehot[s]) {
 			for (j = 0; j < d->nslots; j++)
-				if (has & (1ULL << d->slot[j]))
+				if (emp_attr_given(e, d->slot[j]))
 					v = 0;
 		}
 		x[F_BUILTIN + s] = v;

@@ -428,7 +428,7 @@ sync_groups(struct model *m, struct employee *e)
 			quality_group(m->q, k, emp_prot_counted(e, k), 0, 1);
 	}
 	a = (e->model_flags & MODEL_EVER_COUNTED) ? 1 : 0;
-	for (k = 0; k < PROTECTED_MAX; k++) {
+	for (k = 0; k < emp_prot_names(e); k++) {	/* the rest are 0 and 0 */
 		uint8_t level = emp_prot_level(e, k), counted = emp_prot_counted(e, k);
 
 		if (level == counted)

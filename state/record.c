@@ -88,6 +88,20 @@ rank(uint64_t floats, int slot)
 	return __builtin_popcountll(floats & ((1ULL << slot) - 1));
 }
 
+/* rank(floats_of(e), s), straight from the codes: the float-held pairs
+ * below slot s. */
+static int
+rank_of(const struct employee *e, int s)
+{
+	uint64_t lo = e->attr_code & (e->attr_code >> 1) & EVEN_BITS, hi;
+
+	if (s < 32)
+		return __builtin_popcountll(lo & ((1ULL << (2 * s)) - 1));
+	hi = (uint64_t)e->attr_code_hi & (e->attr_code_hi >> 1) & EVEN_BITS;
+	return __builtin_popcountll(lo) +
+	    __builtin_popcountll(hi & ((1ULL << (2 * (s - 32))) - 1));
+}
+
 /* Returns the value of slot s of e, NaN when e does not have it. */
 double
 emp_attr_get(const struct employee *e, int s)
@@ -100,7 +114,7 @@ emp_attr_get(const struct employee *e, int s)
 		return c == CODE_ONE ? 1.0 : 0.0;
 	if (e->attr_ext & EMP_EXT_ATTR)
 		return e->attr_val.ext[s];
-	return e->attr_val.v[rank(floats_of(e), s)];
+	return e->attr_val.v[rank_of(e, s)];
 }
 
 /* Moves the packed floats of e to an array by slot; -1 on ENOMEM. */
@@ -157,28 +171,6 @@ emp_attr_put(struct employee *e, int s, double v)
 	else
 		e->attr_val.v[r] = (float)v;
 	return 0;
-}
-
-/* Returns protected name k's level of e (0: unknown or k out of range). */
-uint8_t
-emp_prot_level(const struct employee *e, int k)
-{
-	if (k < 0 || k >= PROTECTED_MAX)
-		return 0;
-	if (e->attr_ext & EMP_EXT_PROT)
-		return e->prot.ext[k];
-	return k < PROTECTED_INLINE ? e->prot.in.level[k] : 0;
-}
-
-/* Returns the level counted for name k of e in the fairness figures. */
-uint8_t
-emp_prot_counted(const struct employee *e, int k)
-{
-	if (k < 0 || k >= PROTECTED_MAX)
-		return 0;
-	if (e->attr_ext & EMP_EXT_PROT)
-		return e->prot.ext[PROTECTED_MAX + k];
-	return k < PROTECTED_INLINE ? e->prot.in.counted[k] : 0;
 }
 
 /* Sets name k's level and counted level of e. Returns 0, or -1 when k

@@ -192,13 +192,51 @@ void		 emp_attr_release(struct employee *);
 /* record.c: protected characteristic k of a record (0 <= k <
  * PROTECTED_MAX): its level (id + 1, 0 unknown; for fairness monitoring
  * only, never a model input) and the level counted in the fairness
- * figures (model.c); 0 for k out of range. put: 0, or -1 when k is out of
+ * figures (model.c), read with emp_prot_level() and emp_prot_counted()
+ * (inline, below); 0 for k out of range. put: 0, or -1 when k is out of
  * range or e needs the array of all PROTECTED_MAX names (a nonzero value
  * for k >= PROTECTED_INLINE) and there is no memory (once per record; e
  * is unchanged). Zeros never allocate. */
-uint8_t		 emp_prot_level(const struct employee *, int k);
-uint8_t		 emp_prot_counted(const struct employee *, int k);
 int		 emp_prot_put(struct employee *, int k, uint8_t level, uint8_t counted);
+
+/* 1 when e has attribute slot s (0 <= s < ATTR_FEATURES_MAX): its code
+ * (record.c) is not 0. Inline, as what follows: features_vector() asks
+ * for every slot at every score. */
+static inline int
+emp_attr_given(const struct employee *e, int s)
+{
+	return (s < 32 ? (e->attr_code >> (2 * s)) :
+	    ((uint64_t)e->attr_code_hi >> (2 * (s - 32)))) & 3u ? 1 : 0;
+}
+
+/* The protected names that may be nonzero in e: from this one on, every
+ * name reads 0 and 0. The readers are inline: the model reads every
+ * name at every score (model.c, sync_groups()). */
+static inline int
+emp_prot_names(const struct employee *e)
+{
+	return (e->attr_ext & EMP_EXT_PROT) ? PROTECTED_MAX : PROTECTED_INLINE;
+}
+
+static inline uint8_t
+emp_prot_level(const struct employee *e, int k)
+{
+	if (k < 0 || k >= PROTECTED_MAX)
+		return 0;
+	if (e->attr_ext & EMP_EXT_PROT)
+		return e->prot.ext[k];
+	return k < PROTECTED_INLINE ? e->prot.in.level[k] : 0;
+}
+
+static inline uint8_t
+emp_prot_counted(const struct employee *e, int k)
+{
+	if (k < 0 || k >= PROTECTED_MAX)
+		return 0;
+	if (e->attr_ext & EMP_EXT_PROT)
+		return e->prot.ext[PROTECTED_MAX + k];
+	return k < PROTECTED_INLINE ? e->prot.in.counted[k] : 0;
+}
 
 /* table.c: records in slabs (never move once created; iteration in
  * memory order), a hash index on the id, ids in the table's arena. */
