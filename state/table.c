@@ -461,8 +461,15 @@ int
 table_restore_slots(struct table *t, size_t nslots)
 {
 	uint32_t *f;
+	size_t size = TABLE_MIN;
 
 	if (t->live != 0 || t->used != 0 || nslots >= UINT32_MAX - 1)
+		return -1;
+	/* the hash index sized once for all of them: no doubling and
+	 * rehashing while a million records come back */
+	while ((nslots + 1) * 4 > size * 3)
+		size *= 2;
+	if (size > t->mask + 1 && rehash(t, size) == -1)
 		return -1;
 	if (nslots > 0 && (f = malloc(nslots * sizeof(*f))) == NULL)
 		return -1;
@@ -479,8 +486,8 @@ table_restore_slots(struct table *t, size_t nslots)
 /* Puts a copy of *src at index i (kind TABLE_SLOT_LIVE; src's id is
  * copied, its attribute array, if any, now belongs to the table) or marks
  * i free (TABLE_SLOT_TOMB, src NULL). 0, or -1 when i is out of range or
- * live already, the id is invalid or already present, or ENOMEM.
- * table_restore_check() must follow the last one. */
+ * live already, the id is invalid, or ENOMEM. The record is not in the
+ * hash index yet: table_restore_check() must follow the last one. */
 int
 table_restore_put(struct table *t, size_t i, int kind, const struct employee *src)
 {
@@ -498,19 +505,71 @@ table_restore_put(struct table *t, size_t i, int kind, const struct employee *sr
 	}
 	if (kind != TABLE_SLOT_LIVE || src == NULL || src->id == NULL ||
 	    (len = strnlen(src->id, EMPLOYEE_ID_MAX + 1)) > EMPLOYEE_ID_MAX || len == 0 ||
-	    table_get(t, src->id) != NULL || reserve(t) == -1 ||
 	    (copy = id_copy(t, src->id, len)) == NULL)
 		return -1;
 	*e = *src;
 	e->id = copy;
 	e->timer_pos = 0;
-	index_insert(t, hash_id(copy, len), (uint32_t)i + 1);
+	t->live++;
 	return 0;
 }
 
-/* 0 when every index handed out was said to be live or free, else -1. */
-int
-table_restore_check(const struct table *t)
+/* Links record ref into the index (no tombstones, room: a restore); -1
+ * when its id is there already. */
+static int
+index_link(struct table *t, uint64_t h, uint32_t ref)
 {
-	return t->live + t->nfreed == t->used ? 0 : -1;
+	size_t i = (size_t)h & t->mask;
+	uint32_t tag = (uint32_t)(h >> 32);
+	const char *id = rec(t, ref)->id;
+
+	for (; t->slots[i].ref != 0; i = (i + 1) & t->mask)
+		if (t->slots[i].tag == tag && strcmp(rec(t, t->slots[i].ref)->id, id) == 0)
+			return -1;
+	t->slots[i].tag = tag;
+	t->slots[i].ref = ref;
+	return 0;
+}
+
+/* The hash index of a restored table, in one pass over the records (in
+ * index order, their ids in arena order). Each insert's slot is a cache
+ * miss in an index of megabytes: the slots of a batch are prefetched
+ * before any of them is linked, so that the misses overlap instead of
+ * following one another. -1 on a duplicate id. */
+static int
+index_build(struct table *t)
+{
+	enum { BATCH = 16 };
+	uint64_t	h[BATCH];
+	uint32_t	ref[BATCH];
+	const char	*id;
+	size_t		n = 0, i, k;
+
+	for (i = 0; i <= t->used; i++) {
+		if (i < t->used && (id = rec(t, (uint32_t)i + 1)->id) != NULL) {
+			h[n] = hash_id(id, strlen(id));
+			ref[n] = (uint32_t)i + 1;
+			__builtin_prefetch(&t->slots[(size_t)h[n] & t->mask], 1);
+			n++;
+		}
+		if (n == BATCH || (i == t->used && n > 0)) {
+			for (k = 0; k < n; k++)
+				if (index_link(t, h[k], ref[k]) == -1)
+					return -1;
+			n = 0;
+		}
+	}
+	return 0;
+}
+
+/* Builds the hash index of the records put; 0 when every index handed
+ * out was said to be live or free and no id is there twice, else -1
+ * (the table is then fit only for table_free()). */
+int
+table_restore_check(struct table *t)
+{
+	if (t->live + t->nfreed != t->used || t->dead != 0 ||
+	    (t->live + 1) * 4 > (t->mask + 1) * 3)
+		return -1;
+	return index_build(t);
 }
