@@ -223,9 +223,9 @@ tail_save(uint8_t *p, const struct employee *e, int nprot)
 void
 record_save(struct wbuf *w, const struct employee *e, struct features *f)
 {
-	uint8_t	b[RECORD_MAX], *p;
+	uint8_t	b[RECORD_MAX], *p, *block, *tail;
 	size_t	n = strlen(e->id);
-	int	nprot = features_protected_count(f);
+	int	nprot = features_protected_count(f), bad;
 
 	if (n > EMPLOYEE_ID_MAX || nprot < 0 || nprot > PROTECTED_MAX) {
 		w->failed = 1;		/* no table holds such a record */
@@ -233,9 +233,17 @@ record_save(struct wbuf *w, const struct employee *e, struct features *f)
 	}
 	p = put32(b, (uint32_t)n);
 	memcpy(p, e->id, n);
-	p = facts_save(p + n, e);
-	p = attrs_save(p, e);
-	p = tail_save(p, e, nprot);
+	block = p + n;
+	p = facts_save(block, e);
+	bad = p - block != BLOCK_LEN;
+	tail = attrs_save(p, e);
+	p = tail_save(tail, e, nprot);
+	/* the loader reads the blocks at these lengths: a field added to one
+	 * and not to its length would make a file that does not load */
+	if (bad || p - tail != 1 + 2 * nprot + TAIL_LEN) {
+		w->failed = 1;
+		return;
+	}
 	wbuf_bytes(w, b, (size_t)(p - b));
 }
 
