@@ -36,6 +36,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,14 +219,14 @@ checkpoint_frame(const void *body, size_t len, struct wbuf *out)
 	frame_end(out, start);
 }
 
-/* Checks a frame of n bytes at p; on success *body and *len point at the
- * body inside it. 0, or -1 with a reason in errbuf. */
-int
-checkpoint_unframe(const void *p, size_t n, const void **body, size_t *len,
+/* The frame's header and length (all but its CRC): on success *body and
+ * *len point at the body inside it. 0, or -1 with a reason in errbuf. */
+static int
+frame_head(const void *p, size_t n, const void **body, size_t *len,
     char *errbuf, size_t errlen)
 {
 	struct rbuf	r;
-	uint32_t	version, crc;
+	uint32_t	version;
 	uint64_t	blen;
 
 	rbuf_init(&r, p, n);
@@ -245,13 +247,34 @@ checkpoint_unframe(const void *p, size_t n, const void **body, size_t *len,
 		    "in a file of %zu", (unsigned long long)blen, n);
 		return -1;
 	}
-	*body = rbuf_take(&r, (size_t)blen);
-	crc = rbuf_u32(&r);
-	if (r.failed || crc != serial_crc32c(0, p, n - TRAILER_LEN)) {
+	*body = (const uint8_t *)p + HEADER_LEN;
+	*len = (size_t)blen;
+	return 0;
+}
+
+/* 1 when the CRC-32C at the end of the n bytes at p (n > TRAILER_LEN) is
+ * that of everything before it. */
+static int
+frame_crc_ok(const uint8_t *p, size_t n)
+{
+	struct rbuf r;
+
+	rbuf_init(&r, p + n - TRAILER_LEN, TRAILER_LEN);
+	return rbuf_u32(&r) == serial_crc32c(0, p, n - TRAILER_LEN);
+}
+
+/* Checks a frame of n bytes at p; on success *body and *len point at the
+ * body inside it. 0, or -1 with a reason in errbuf. */
+int
+checkpoint_unframe(const void *p, size_t n, const void **body, size_t *len,
+    char *errbuf, size_t errlen)
+{
+	if (frame_head(p, n, body, len, errbuf, errlen) == -1)
+		return -1;
+	if (!frame_crc_ok(p, n)) {
 		snprintf(errbuf, errlen, "checksum mismatch");
 		return -1;
 	}
-	*len = (size_t)blen;
 	return 0;
 }
 
@@ -418,24 +441,94 @@ read_frame(const char *path, struct mapped *m, const void **body, size_t *blen,
 	return checkpoint_unframe(m->p, m->n, body, blen, why, wlen) == 0 ? 1 : -1;
 }
 
-/* Maps, unframes and loads one file. 1 loaded, 0 absent, -1 corrupt
- * (logged and counted; the pipeline untouched: the loader moves what it
- * read into p only when all of it was valid). */
+/*
+ * A restore's CRC, computed on another thread while the body loads: the
+ * loader trusts nothing, so a body is safe to parse before its CRC is
+ * known, and the CRC of a few hundred MB costs about as much as reading
+ * them. pipeline_snapshot_load_verified() waits for it (crc_wait()) before
+ * the body becomes the pipeline's; without a thread it is computed there.
+ */
+struct crc_job {
+	const uint8_t	*p;
+	size_t		 n;
+	pthread_t	 thread;
+	int		 started;	/* the thread runs: join it */
+	int		 done, ok;
+};
+
+static void *
+crc_run(void *arg)
+{
+	struct crc_job *j = arg;
+
+	j->ok = frame_crc_ok(j->p, j->n);
+	return NULL;
+}
+
+static void
+crc_start(struct crc_job *j, const uint8_t *p, size_t n)
+{
+	sigset_t all, old;
+
+	memset(j, 0, sizeof(*j));
+	j->p = p;
+	j->n = n;
+	/* signals stay the main thread's */
+	sigfillset(&all);
+	if (pthread_sigmask(SIG_SETMASK, &all, &old) != 0)
+		return;
+	j->started = pthread_create(&j->thread, NULL, crc_run, j) == 0;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The verify() of the load: 0 when the CRC is right, else -1 with the
+ * reason. Called again, it gives the same answer. */
+static int
+crc_wait(void *arg, char *errbuf, size_t errlen)
+{
+	struct crc_job *j = arg;
+
+	if (!j->done) {
+		if (j->started)
+			(void)pthread_join(j->thread, NULL);
+		else
+			j->ok = frame_crc_ok(j->p, j->n);
+		j->started = 0;
+		j->done = 1;
+	}
+	if (j->ok)
+		return 0;
+	snprintf(errbuf, errlen, "checksum mismatch");
+	return -1;
+}
+
+/* Maps, unframes and loads one file, its CRC checked alongside. 1
+ * loaded, 0 absent, -1 corrupt (logged and counted; the pipeline
+ * untouched: the loader moves what it read into p only when all of it
+ * was valid and the CRC right). */
 static int
 restore_one(struct pipeline *p, const char *path)
 {
 	struct mapped	 m;
+	struct crc_job	 job;
 	const void	*body;
 	size_t		 blen;
 	char		 why[256];
 	int		 r;
 
-	if ((r = read_frame(path, &m, &body, &blen, why, sizeof(why))) == 0)
+	if ((r = read_file(path, &m, why, sizeof(why))) == 0)
 		return 0;
-	if (r == 1) {
+	if (r == 1 && (r = frame_head(m.p, m.n, &body, &blen, why, sizeof(why))) == 0) {
+		crc_start(&job, m.p, m.n);
 		daemon_lock();
-		r = pipeline_snapshot_load(p, body, blen, why, sizeof(why));
+		r = pipeline_snapshot_load_verified(p, body, blen, crc_wait, &job,
+		    why, sizeof(why));
 		daemon_unlock();
+		/* refused before its CRC was known (and the thread still to be
+		 * joined before the unmap): a wrong CRC is the reason to give,
+		 * the bytes are not the ones written */
+		if (r == -1)
+			(void)crc_wait(&job, why, sizeof(why));
 	}
 	unmap(&m);
 	if (r == 0)

@@ -492,10 +492,11 @@ move_state(struct pipeline *p, struct pipeline *from)
 
 /* See pipeline.h. One pass: the body is loaded into a scratch pipeline
  * of p's configuration, whose state becomes p's only when all of it was
- * valid; a failure (out of memory included) leaves p fresh. */
+ * valid (and verify() agrees); a failure, out of memory included, leaves
+ * p fresh. */
 int
-pipeline_snapshot_load(struct pipeline *p, const void *body, size_t len,
-    char *errbuf, size_t errlen)
+pipeline_snapshot_load_verified(struct pipeline *p, const void *body, size_t len,
+    int (*verify)(void *, char *, size_t), void *arg, char *errbuf, size_t errlen)
 {
 	struct pipeline *scratch;
 	int rc;
@@ -506,10 +507,22 @@ pipeline_snapshot_load(struct pipeline *p, const void *body, size_t len,
 	}
 	if ((scratch = pipeline_new(&p->cfg, errbuf, errlen)) == NULL)
 		return -1;
-	if ((rc = load_into(scratch, body, len, errbuf, errlen)) == 0)
+	rc = load_into(scratch, body, len, errbuf, errlen);
+	if (rc == 0 && verify != NULL)
+		rc = verify(arg, errbuf, errlen);
+	if (rc == 0)
 		move_state(p, scratch);
 	pipeline_free(scratch);
 	return rc;
+}
+
+/* See pipeline.h. */
+int
+pipeline_snapshot_load(struct pipeline *p, const void *body, size_t len,
+    char *errbuf, size_t errlen)
+{
+	return pipeline_snapshot_load_verified(p, body, len, NULL, NULL, errbuf,
+	    errlen);
 }
 
 /* See pipeline.h: EPCH, then the partition's SHRD. */

@@ -224,6 +224,19 @@ test_generations(const char *dir)
 	CHECK(mode_of(dir) >= 0 && (mode_of(dir) & 077) == 0);
 
 	CHECK(restore(dir, &n, &next) == 1 && next == 12 && n == 2);
+	/* a body that loads whole but a CRC that is wrong (it is checked
+	 * alongside the load): refused all the same, the previous one used */
+	{
+		struct stat st;
+
+		CHECK(stat(cur, &st) == 0);
+		corrupt(cur, (long)st.st_size - 1);
+		CHECK(restore(dir, &n, &next) == 1 && next == 11 && n == 1);
+		CHECK(metrics.checkpoint_corrupt == corrupt0 + 1);
+		corrupt(cur, (long)st.st_size - 1);	/* the flip undone */
+		CHECK(restore(dir, &n, &next) == 1 && next == 12 && n == 2);
+		corrupt0++;
+	}
 	/* the newest corrupt: refused, counted, the previous one used */
 	corrupt(cur, 40);
 	CHECK(restore(dir, &n, &next) == 1 && next == 11 && n == 1);
