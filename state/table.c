@@ -53,6 +53,16 @@ struct table {
 	char		**chunks;	/* the id arena */
 	size_t		  nchunks, chunk_used;
 	char		 *idfree[ID_CLASSES];	/* free blocks by size / 8 */
+	struct pending	 *pend;		/* a restore's records, to be indexed */
+	size_t		  npend;
+};
+
+/* A restored record waiting for the index: its id's hash, taken while
+ * the record was at hand, so that indexing a million of them does not
+ * walk the records again. */
+struct pending {
+	uint64_t	 h;
+	uint32_t	 ref;
 };
 
 /* Continues a 64-bit FNV-1a hash h over n bytes of p; returns it. */
@@ -131,6 +141,7 @@ table_free(struct table *t)
 	free(t->slabs);
 	free(t->chunks);
 	free(t->freed);
+	free(t->pend);
 	free(t->slots);
 	free(t);
 }
@@ -476,6 +487,8 @@ table_restore_slots(struct table *t, size_t nslots)
 	if (nslots > 0) {
 		t->freed = f;
 		t->capfreed = nslots;
+		if ((t->pend = malloc(nslots * sizeof(*t->pend))) == NULL)
+			return -1;
 	}
 	while (t->used < nslots)
 		if (new_record(t) == 0)
@@ -505,11 +518,13 @@ table_restore_put(struct table *t, size_t i, int kind, const struct employee *sr
 	}
 	if (kind != TABLE_SLOT_LIVE || src == NULL || src->id == NULL ||
 	    (len = strnlen(src->id, EMPLOYEE_ID_MAX + 1)) > EMPLOYEE_ID_MAX || len == 0 ||
-	    (copy = id_copy(t, src->id, len)) == NULL)
+	    t->npend >= t->used || (copy = id_copy(t, src->id, len)) == NULL)
 		return -1;
 	*e = *src;
 	e->id = copy;
 	e->timer_pos = 0;
+	t->pend[t->npend].h = hash_id(copy, len);
+	t->pend[t->npend++].ref = (uint32_t)i + 1;
 	t->live++;
 	return 0;
 }
@@ -521,43 +536,35 @@ index_link(struct table *t, uint64_t h, uint32_t ref)
 {
 	size_t i = (size_t)h & t->mask;
 	uint32_t tag = (uint32_t)(h >> 32);
-	const char *id = rec(t, ref)->id;
 
+	/* the records' ids are read only when the tags agree */
 	for (; t->slots[i].ref != 0; i = (i + 1) & t->mask)
-		if (t->slots[i].tag == tag && strcmp(rec(t, t->slots[i].ref)->id, id) == 0)
+		if (t->slots[i].tag == tag &&
+		    strcmp(rec(t, t->slots[i].ref)->id, rec(t, ref)->id) == 0)
 			return -1;
 	t->slots[i].tag = tag;
 	t->slots[i].ref = ref;
 	return 0;
 }
 
-/* The hash index of a restored table, in one pass over the records (in
- * index order, their ids in arena order). Each insert's slot is a cache
- * miss in an index of megabytes: the slots of a batch are prefetched
- * before any of them is linked, so that the misses overlap instead of
- * following one another. -1 on a duplicate id. */
+/* The hash index of a restored table, from the hashes table_restore_put()
+ * kept. Each insert's slot is a cache miss in an index of megabytes: the
+ * slots of a batch are prefetched before any of them is linked, so that
+ * the misses overlap instead of following one another. -1 on a
+ * duplicate id. */
 static int
 index_build(struct table *t)
 {
 	enum { BATCH = 16 };
-	uint64_t	h[BATCH];
-	uint32_t	ref[BATCH];
-	const char	*id;
-	size_t		n = 0, i, k;
+	size_t i, k, n;
 
-	for (i = 0; i <= t->used; i++) {
-		if (i < t->used && (id = rec(t, (uint32_t)i + 1)->id) != NULL) {
-			h[n] = hash_id(id, strlen(id));
-			ref[n] = (uint32_t)i + 1;
-			__builtin_prefetch(&t->slots[(size_t)h[n] & t->mask], 1);
-			n++;
-		}
-		if (n == BATCH || (i == t->used && n > 0)) {
-			for (k = 0; k < n; k++)
-				if (index_link(t, h[k], ref[k]) == -1)
-					return -1;
-			n = 0;
-		}
+	for (i = 0; i < t->npend; i += n) {
+		n = t->npend - i < BATCH ? t->npend - i : BATCH;
+		for (k = 0; k < n; k++)
+			__builtin_prefetch(&t->slots[(size_t)t->pend[i + k].h & t->mask], 1);
+		for (k = 0; k < n; k++)
+			if (index_link(t, t->pend[i + k].h, t->pend[i + k].ref) == -1)
+				return -1;
 	}
 	return 0;
 }
@@ -568,8 +575,14 @@ index_build(struct table *t)
 int
 table_restore_check(struct table *t)
 {
-	if (t->live + t->nfreed != t->used || t->dead != 0 ||
+	int rc;
+
+	if (t->live + t->nfreed != t->used || t->npend != t->live || t->dead != 0 ||
 	    (t->live + 1) * 4 > (t->mask + 1) * 3)
 		return -1;
-	return index_build(t);
+	rc = index_build(t);
+	free(t->pend);
+	t->pend = NULL;
+	t->npend = 0;
+	return rc;
 }
