@@ -278,42 +278,94 @@ checkpoint_unframe(const void *p, size_t n, const void **body, size_t *len,
 	return 0;
 }
 
-/* A file mapped whole (read-only): what read_file() gives. */
+/* A whole file, mapped read-only or read into a buffer: what read_file()
+ * gives. */
 struct mapped {
 	const uint8_t	*p;
 	size_t		 n;
+	int		 mapped;	/* 1 munmap(), 0 free() */
 };
 
 static void
 unmap(struct mapped *m)
 {
-	if (m->n > 0)
+	if (m->mapped)
 		(void)munmap((void *)(uintptr_t)m->p, m->n);
+	else
+		free((void *)(uintptr_t)m->p);
 	m->p = NULL;
 	m->n = 0;
+	m->mapped = 0;
 }
 
-/* Maps a whole regular file (not a symlink), read-only. 1 mapped (an
- * empty file as n = 0), 0 absent, -1 error with errbuf.
+/* Maps the n bytes of fd with every page read in now: an I/O error, or a
+ * file shorter than n, is an error here (MADV_POPULATE_READ reports it)
+ * and not a SIGBUS in the loader. 0, 1 when the kernel has no
+ * MADV_POPULATE_READ (read the file instead), -1 (errno). */
+static int
+map_whole(int fd, size_t n, struct mapped *m)
+{
+	void	*p;
+	int	 e;
+
+	if ((p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+		return -1;
+	if (madvise(p, n, MADV_POPULATE_READ) == -1) {
+		e = errno;
+		(void)munmap(p, n);
+		errno = e;
+		return e == EINVAL ? 1 : -1;
+	}
+	m->p = p;
+	m->n = n;
+	m->mapped = 1;
+	return 0;
+}
+
+/* Reads the n bytes of fd into a new buffer; 0, or -1 (errno). */
+static int
+read_whole(int fd, size_t n, struct mapped *m)
+{
+	uint8_t	*p = xmalloc(n);
+	size_t	 off = 0;
+	ssize_t	 r;
+
+	while (off < n) {
+		if ((r = pread(fd, p + off, n - off, (off_t)off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			free(p);
+			return -1;
+		}
+		if (r == 0)
+			break;		/* shrank under us: the frame check refuses it */
+		off += (size_t)r;
+	}
+	m->p = p;
+	m->n = off;
+	m->mapped = 0;
+	return 0;
+}
+
+/* A whole regular file (not a symlink). 1 (an empty file as n = 0), 0
+ * absent, -1 error with errbuf.
  *
  * Mapped rather than read: a restore of a million employees reads ~350 MB
  * that are in the page cache (the daemon wrote them); read() would copy
  * them into as many fresh pages, which the kernel must fault in and zero
  * first (a third of the restore), where a mapping shares the cache's
- * pages (MAP_POPULATE: mapped up front, not a fault per page). The bytes
- * are checked as before (frame, CRC, body); a file truncated while mapped
- * would fault (SIGBUS) instead of failing its check, but nobody truncates
- * one: the daemon replaces its files by rename(), which leaves a mapped
- * inode whole, in a directory that only its own user may write. */
+ * pages. They are all read in before the loader sees them (map_whole()),
+ * so a bad disk or a file cut short is refused as a read error. (A page
+ * the kernel reclaims and fails to read back later would still fault;
+ * the daemon only ever replaces its files by rename(), which leaves a
+ * mapped inode whole.) Kernels before 5.14 read it as before. */
 static int
 read_file(const char *path, struct mapped *m, char *errbuf, size_t errlen)
 {
 	struct stat	st;
-	void		*p;
-	int		 fd;
+	int		fd, r = 0;
 
-	m->p = NULL;
-	m->n = 0;
+	memset(m, 0, sizeof(*m));
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return 0;
@@ -326,19 +378,12 @@ read_file(const char *path, struct mapped *m, char *errbuf, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	if (st.st_size > 0) {
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
-		    fd, 0);
-		if (p == MAP_FAILED) {
-			snprintf(errbuf, errlen, "%s", strerror(errno));
-			close(fd);
-			return -1;
-		}
-		m->p = p;
-		m->n = (size_t)st.st_size;
-	}
+	if (st.st_size > 0 && (r = map_whole(fd, (size_t)st.st_size, m)) == 1)
+		r = read_whole(fd, (size_t)st.st_size, m);
+	if (r == -1)
+		snprintf(errbuf, errlen, "%s", strerror(errno));
 	close(fd);
-	return 1;
+	return r == -1 ? -1 : 1;
 }
 
 /* The checkpoint directory and file names of topic. 0, or -1 when the
@@ -576,7 +621,7 @@ checkpoint_dump(const char *path, FILE *out, char *errbuf, size_t errlen)
 {
 	struct pipeline_config	 cfg;
 	struct pipeline		*p = NULL;
-	struct mapped		 m = { NULL, 0 };
+	struct mapped		 m = { NULL, 0, 0 };
 	const void		*body;
 	size_t			 blen;
 	char			*js = NULL;
