@@ -36,9 +36,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -179,28 +182,51 @@ fail:
 	return -1;
 }
 
-/* Frames body into out (appended). */
-void
-checkpoint_frame(const void *body, size_t len, struct wbuf *out)
+/* Opens a frame at the end of out (the header, its length still 0);
+ * returns where it starts, for frame_end() once the body follows it. */
+static size_t
+frame_begin(struct wbuf *out)
 {
 	size_t start = out->len;
 
 	wbuf_bytes(out, MAGIC, MAGIC_LEN);
 	wbuf_u32(out, FORMAT_VERSION);
-	wbuf_u64(out, len);
-	wbuf_bytes(out, body, len);
-	if (!out->failed)
-		wbuf_u32(out, serial_crc32c(0, out->p + start, out->len - start));
+	wbuf_u64(out, 0);
+	return start;
 }
 
-/* Checks a frame of n bytes at p; on success *body and *len point at the
- * body inside it. 0, or -1 with a reason in errbuf. */
-int
-checkpoint_unframe(const void *p, size_t n, const void **body, size_t *len,
+/* Closes the frame opened at start: the body's length into the header,
+ * then the CRC of the whole. */
+static void
+frame_end(struct wbuf *out, size_t start)
+{
+	uint64_t len = out->len - start - HEADER_LEN;
+
+	if (out->failed)
+		return;
+	for (int i = 0; i < 8; i++)
+		out->p[start + MAGIC_LEN + 4 + (size_t)i] = (uint8_t)(len >> (8 * i));
+	wbuf_u32(out, serial_crc32c(0, out->p + start, out->len - start));
+}
+
+/* Frames body into out (appended). */
+void
+checkpoint_frame(const void *body, size_t len, struct wbuf *out)
+{
+	size_t start = frame_begin(out);
+
+	wbuf_bytes(out, body, len);
+	frame_end(out, start);
+}
+
+/* The frame's header and length (all but its CRC): on success *body and
+ * *len point at the body inside it. 0, or -1 with a reason in errbuf. */
+static int
+frame_head(const void *p, size_t n, const void **body, size_t *len,
     char *errbuf, size_t errlen)
 {
 	struct rbuf	r;
-	uint32_t	version, crc;
+	uint32_t	version;
 	uint64_t	blen;
 
 	rbuf_init(&r, p, n);
@@ -221,27 +247,125 @@ checkpoint_unframe(const void *p, size_t n, const void **body, size_t *len,
 		    "in a file of %zu", (unsigned long long)blen, n);
 		return -1;
 	}
-	*body = rbuf_take(&r, (size_t)blen);
-	crc = rbuf_u32(&r);
-	if (r.failed || crc != serial_crc32c(0, p, n - TRAILER_LEN)) {
-		snprintf(errbuf, errlen, "checksum mismatch");
-		return -1;
-	}
+	*body = (const uint8_t *)p + HEADER_LEN;
 	*len = (size_t)blen;
 	return 0;
 }
 
-/* Reads a whole regular file (not a symlink) into a new buffer. 1 read,
- * 0 absent, -1 error with errbuf. */
+/* 1 when the CRC-32C at the end of the n bytes at p (n > TRAILER_LEN) is
+ * that of everything before it. */
 static int
-read_file(const char *path, uint8_t **out, size_t *n, char *errbuf, size_t errlen)
+frame_crc_ok(const uint8_t *p, size_t n)
+{
+	struct rbuf r;
+
+	rbuf_init(&r, p + n - TRAILER_LEN, TRAILER_LEN);
+	return rbuf_u32(&r) == serial_crc32c(0, p, n - TRAILER_LEN);
+}
+
+/* Checks a frame of n bytes at p; on success *body and *len point at the
+ * body inside it. 0, or -1 with a reason in errbuf. */
+int
+checkpoint_unframe(const void *p, size_t n, const void **body, size_t *len,
+    char *errbuf, size_t errlen)
+{
+	if (frame_head(p, n, body, len, errbuf, errlen) == -1)
+		return -1;
+	if (!frame_crc_ok(p, n)) {
+		snprintf(errbuf, errlen, "checksum mismatch");
+		return -1;
+	}
+	return 0;
+}
+
+/* A whole file, mapped read-only or read into a buffer: what read_file()
+ * gives. */
+struct mapped {
+	const uint8_t	*p;
+	size_t		 n;
+	int		 mapped;	/* 1 munmap(), 0 free() */
+};
+
+static void
+unmap(struct mapped *m)
+{
+	if (m->mapped)
+		(void)munmap((void *)(uintptr_t)m->p, m->n);
+	else
+		free((void *)(uintptr_t)m->p);
+	m->p = NULL;
+	m->n = 0;
+	m->mapped = 0;
+}
+
+/* Maps the n bytes of fd with every page read in now: an I/O error, or a
+ * file shorter than n, is an error here (MADV_POPULATE_READ reports it)
+ * and not a SIGBUS in the loader. 0, 1 when the kernel has no
+ * MADV_POPULATE_READ (read the file instead), -1 (errno). */
+static int
+map_whole(int fd, size_t n, struct mapped *m)
+{
+	void	*p;
+	int	 e;
+
+	if ((p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+		return -1;
+	if (madvise(p, n, MADV_POPULATE_READ) == -1) {
+		e = errno;
+		(void)munmap(p, n);
+		errno = e;
+		return e == EINVAL ? 1 : -1;
+	}
+	m->p = p;
+	m->n = n;
+	m->mapped = 1;
+	return 0;
+}
+
+/* Reads the n bytes of fd into a new buffer; 0, or -1 (errno). */
+static int
+read_whole(int fd, size_t n, struct mapped *m)
+{
+	uint8_t	*p = xmalloc(n);
+	size_t	 off = 0;
+	ssize_t	 r;
+
+	while (off < n) {
+		if ((r = pread(fd, p + off, n - off, (off_t)off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			free(p);
+			return -1;
+		}
+		if (r == 0)
+			break;		/* shrank under us: the frame check refuses it */
+		off += (size_t)r;
+	}
+	m->p = p;
+	m->n = off;
+	m->mapped = 0;
+	return 0;
+}
+
+/* A whole regular file (not a symlink). 1 (an empty file as n = 0), 0
+ * absent, -1 error with errbuf.
+ *
+ * Mapped rather than read: a restore of a million employees reads ~350 MB
+ * that are in the page cache (the daemon wrote them); read() would copy
+ * them into as many fresh pages, which the kernel must fault in and zero
+ * first (a third of the restore), where a mapping shares the cache's
+ * pages. They are all read in before the loader sees them (map_whole()),
+ * so a bad disk or a file cut short is refused as a read error. (A page
+ * the kernel reclaims and fails to read back later would still fault;
+ * the daemon only ever replaces its files by rename(), which leaves a
+ * mapped inode whole.) Kernels before 5.14 read it as before. */
+static int
+read_file(const char *path, struct mapped *m, char *errbuf, size_t errlen)
 {
 	struct stat	st;
-	uint8_t		*p = NULL;
-	size_t		 off = 0;
-	ssize_t		 r;
-	int		 fd;
+	int		fd, r = 0;
 
+	memset(m, 0, sizeof(*m));
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return 0;
@@ -251,28 +375,15 @@ read_file(const char *path, uint8_t **out, size_t *n, char *errbuf, size_t errle
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > CHECKPOINT_MAX) {
 		snprintf(errbuf, errlen, "not a regular file of a sane size");
-		goto fail;
+		close(fd);
+		return -1;
 	}
-	p = xmalloc((size_t)st.st_size + 1);
-	while (off < (size_t)st.st_size) {
-		if ((r = read(fd, p + off, (size_t)st.st_size - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(errbuf, errlen, "%s", strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;		/* shrank under us: the frame check refuses it */
-		off += (size_t)r;
-	}
+	if (st.st_size > 0 && (r = map_whole(fd, (size_t)st.st_size, m)) == 1)
+		r = read_whole(fd, (size_t)st.st_size, m);
+	if (r == -1)
+		snprintf(errbuf, errlen, "%s", strerror(errno));
 	close(fd);
-	*out = p;
-	*n = off;
-	return 1;
-fail:
-	free(p);
-	close(fd);
-	return -1;
+	return r == -1 ? -1 : 1;
 }
 
 /* The checkpoint directory and file names of topic. 0, or -1 when the
@@ -324,8 +435,9 @@ checkpoint_save(struct pipeline *p, const char *state_dir, const char *topic,
 {
 	char		dir[PATH_MAX], name[NAME_MAX + 1], prev[NAME_MAX + 1];
 	char		path[PATH_MAX];
-	struct wbuf	body, file;
+	struct wbuf	file;
 	double		t0 = now_s();
+	size_t		start;
 	int		rc = -1, saved;
 
 	if (ckpt_names(state_dir, topic, dir, sizeof(dir), name, sizeof(name),
@@ -336,12 +448,14 @@ checkpoint_save(struct pipeline *p, const char *state_dir, const char *topic,
 	if (state_dir_check(dir, errbuf, errlen) == -1)
 		return -1;
 	remove_stale(dir, name);
-	wbuf_init(&body);
+	/* the body is made inside its frame (one buffer, no copy of a few
+	 * hundred MB), and the frame is closed outside the lock */
 	wbuf_init(&file);
+	start = frame_begin(&file);
 	daemon_lock();
-	saved = pipeline_snapshot_save(p, &body);
+	saved = pipeline_snapshot_save(p, &file);
 	daemon_unlock();
-	if (saved == -1 || (checkpoint_frame(body.p, body.len, &file), file.failed)) {
+	if (saved == -1 || (frame_end(&file, start), file.failed)) {
 		snprintf(errbuf, errlen, "out of memory");
 		goto out;
 	}
@@ -355,53 +469,115 @@ checkpoint_save(struct pipeline *p, const char *state_dir, const char *topic,
 	METRICS_SET(checkpoint_write_us, (uint64_t)((now_s() - t0) * 1e6));
 	rc = 0;
 out:
-	wbuf_free(&body);
 	wbuf_free(&file);
 	return rc;
 }
 
-/* Reads and unframes one file into *buf / *body. 1 good frame, 0 absent,
+/* Maps and unframes one file into *m / *body. 1 good frame, 0 absent,
  * -1 corrupt (reason in why). */
 static int
-read_frame(const char *path, uint8_t **buf, const void **body, size_t *blen,
+read_frame(const char *path, struct mapped *m, const void **body, size_t *blen,
     char *why, size_t wlen)
 {
-	size_t n;
 	int r;
 
-	*buf = NULL;
-	if ((r = read_file(path, buf, &n, why, wlen)) != 1)
+	if ((r = read_file(path, m, why, wlen)) != 1)
 		return r;
-	return checkpoint_unframe(*buf, n, body, blen, why, wlen) == 0 ? 1 : -1;
+	return checkpoint_unframe(m->p, m->n, body, blen, why, wlen) == 0 ? 1 : -1;
 }
 
-/* Reads, unframes and loads one file. 1 loaded, 0 absent, -1 corrupt
- * (logged and counted; the pipeline untouched). */
+/*
+ * A restore's CRC, computed on another thread while the body loads: the
+ * loader trusts nothing, so a body is safe to parse before its CRC is
+ * known, and the CRC of a few hundred MB costs about as much as reading
+ * them. pipeline_snapshot_load_verified() waits for it (crc_wait()) before
+ * the body becomes the pipeline's; without a thread it is computed there.
+ */
+struct crc_job {
+	const uint8_t	*p;
+	size_t		 n;
+	pthread_t	 thread;
+	int		 started;	/* the thread runs: join it */
+	int		 done, ok;
+};
+
+static void *
+crc_run(void *arg)
+{
+	struct crc_job *j = arg;
+
+	j->ok = frame_crc_ok(j->p, j->n);
+	return NULL;
+}
+
+static void
+crc_start(struct crc_job *j, const uint8_t *p, size_t n)
+{
+	sigset_t all, old;
+
+	memset(j, 0, sizeof(*j));
+	j->p = p;
+	j->n = n;
+	/* signals stay the main thread's */
+	sigfillset(&all);
+	if (pthread_sigmask(SIG_SETMASK, &all, &old) != 0)
+		return;
+	j->started = pthread_create(&j->thread, NULL, crc_run, j) == 0;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The verify() of the load: 0 when the CRC is right, else -1 with the
+ * reason. Called again, it gives the same answer. */
+static int
+crc_wait(void *arg, char *errbuf, size_t errlen)
+{
+	struct crc_job *j = arg;
+
+	if (!j->done) {
+		if (j->started)
+			(void)pthread_join(j->thread, NULL);
+		else
+			j->ok = frame_crc_ok(j->p, j->n);
+		j->started = 0;
+		j->done = 1;
+	}
+	if (j->ok)
+		return 0;
+	snprintf(errbuf, errlen, "checksum mismatch");
+	return -1;
+}
+
+/* Maps, unframes and loads one file, its CRC checked alongside. 1
+ * loaded, 0 absent, -1 corrupt (logged and counted; the pipeline
+ * untouched: the loader moves what it read into p only when all of it
+ * was valid and the CRC right). */
 static int
 restore_one(struct pipeline *p, const char *path)
 {
-	uint8_t		*buf;
+	struct mapped	 m;
+	struct crc_job	 job;
 	const void	*body;
 	size_t		 blen;
 	char		 why[256];
 	int		 r;
 
-	if ((r = read_frame(path, &buf, &body, &blen, why, sizeof(why))) == 0)
+	if ((r = read_file(path, &m, why, sizeof(why))) == 0)
 		return 0;
-	if (r == 1) {
+	if (r == 1 && (r = frame_head(m.p, m.n, &body, &blen, why, sizeof(why))) == 0) {
+		crc_start(&job, m.p, m.n);
 		daemon_lock();
-		r = pipeline_snapshot_load(p, body, blen, why, sizeof(why));
+		r = pipeline_snapshot_load_verified(p, body, blen, crc_wait, &job,
+		    why, sizeof(why));
 		daemon_unlock();
-		if (r == 0) {
-			free(buf);
-			return 1;
-		}
+		/* refused before its CRC was known (and the thread still to be
+		 * joined before the unmap): a wrong CRC is the reason to give,
+		 * the bytes are not the ones written */
+		if (r == -1)
+			(void)crc_wait(&job, why, sizeof(why));
 	}
-	free(buf);
-	/* the loader validates into a scratch pipeline first: only running out
-	 * of memory in the second pass can leave p changed */
-	if (pipeline_epoch(p) != -1 || pipeline_shard_next(p, -1) >= 0)
-		fatalx("checkpoint %s: loading failed half-way (%s)", path, why);
+	unmap(&m);
+	if (r == 0)
+		return 1;
 	log_warnx("checkpoint %s refused: %s", path, why);
 	METRICS_ADD(checkpoint_corrupt, 1);
 	return -1;
@@ -445,14 +621,14 @@ checkpoint_dump(const char *path, FILE *out, char *errbuf, size_t errlen)
 {
 	struct pipeline_config	 cfg;
 	struct pipeline		*p = NULL;
-	uint8_t			*buf = NULL;
+	struct mapped		 m = { NULL, 0, 0 };
 	const void		*body;
 	size_t			 blen;
 	char			*js = NULL;
 	int			 rc = -1;
 
 	errbuf[0] = '\0';
-	if (read_frame(path, &buf, &body, &blen, errbuf, errlen) != 1) {
+	if (read_frame(path, &m, &body, &blen, errbuf, errlen) != 1) {
 		if (errbuf[0] == '\0')
 			snprintf(errbuf, errlen, "no such file");
 		goto out;
@@ -470,6 +646,6 @@ checkpoint_dump(const char *path, FILE *out, char *errbuf, size_t errlen)
 out:
 	free(js);
 	pipeline_free(p);
-	free(buf);
+	unmap(&m);
 	return rc;
 }

@@ -290,10 +290,10 @@ long		 pipeline_estimates(struct pipeline *, struct model_estimates *out);
  * window, erased set, statistics, held events, the next input offset),
  * written at one moment between two messages, so that what the file holds
  * fits together. Save appends to w; 0, or -1 on ENOMEM (w failed). Load
- * goes into a fresh pipeline (no message run, nothing loaded) and
- * validates everything first against a scratch pipeline, so that p is
- * only changed by a valid body: 0, or -1 with a reason in errbuf that
- * names no employee. */
+ * goes into a fresh pipeline (no message run, nothing loaded), in one
+ * pass into a scratch pipeline whose state p takes only when all of it
+ * is valid, so that p is only changed by a valid body: 0, or -1 with a
+ * reason in errbuf that names no employee. */
 struct shard_info {
 	char		topic[PIPELINE_TOPIC_MAX];
 	int32_t		partition;
@@ -307,6 +307,13 @@ struct shard_info {
 };
 int	pipeline_snapshot_save(const struct pipeline *, struct wbuf *w);
 int	pipeline_snapshot_load(struct pipeline *, const void *body, size_t len,
+	    char *errbuf, size_t errlen);
+/* The same, with a last check before the body becomes p's: verify(arg,
+ * errbuf, errlen) is called once the whole body has loaded, and a -1 from
+ * it refuses the body (p stays fresh). The loader trusts nothing, so the
+ * file's CRC can be computed alongside the load (daemon/checkpoint.c). */
+int	pipeline_snapshot_load_verified(struct pipeline *, const void *body,
+	    size_t len, int (*verify)(void *, char *, size_t), void *arg,
 	    char *errbuf, size_t errlen);
 /* One partition's image (daemon/ckpt_topic.c publishes it, so that a new
  * owner with an empty disk can restore the partition): the epoch state

@@ -32,8 +32,11 @@
  * daemon/checkpoint.c's: this file only makes and reads bytes.
  *
  * Loading is all or nothing and never trusts the input: the body is read
- * into a scratch pipeline first, and into the real (fresh) one only when
- * all of it is valid.
+ * once, into a scratch pipeline, whose state moves into the real (fresh)
+ * one only when all of it is valid (move_state()). A million records are
+ * decoded, indexed and queued once: the table's index is sized for them
+ * up front and the timers are heapified (table_restore_slots(),
+ * timerq_restore()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,20 +263,6 @@ load_meta(struct rbuf *r, struct shard *m, char *errbuf, size_t errlen)
 	return 0;
 }
 
-/* The rescoring timers of the loaded records (their due minutes). */
-static int
-requeue(struct shard *sh)
-{
-	struct employee *e;
-	size_t it = 0;
-
-	while ((e = table_next(sh->table, &it)) != NULL)
-		if (e->due_min != 0 &&
-		    timerq_set(sh->timers, e, (int64_t)e->due_min * 60000) == -1)
-			return -1;
-	return 0;
-}
-
 static int
 load_records(struct rbuf *r, struct shard *sh, struct features *f,
     char *errbuf, size_t errlen)
@@ -294,7 +283,9 @@ load_records(struct rbuf *r, struct shard *sh, struct features *f,
 	}
 	nslots = rbuf_u64(&s);
 	n = rbuf_u64(&s);
-	if (s.failed || nslots > TABLE_SLOTS_MAX || n > nslots ||
+	/* every index handed out is either live or free: n is nslots, and
+	 * bounded by the bytes there are before anything is allocated */
+	if (s.failed || nslots > TABLE_SLOTS_MAX || n != nslots ||
 	    n > rbuf_left(&s) / 9 || table_restore_slots(sh->table, nslots) == -1) {
 		snprintf(errbuf, errlen, "RECORDS table size invalid");
 		goto out;
@@ -316,8 +307,8 @@ load_records(struct rbuf *r, struct shard *sh, struct features *f,
 		prev = slot;
 	}
 	if (rbuf_left(&s) != 0 || table_restore_check(sh->table) == -1) {
-		snprintf(errbuf, errlen, "RECORDS section: trailing bytes, or a "
-		    "layout that lookups cannot follow");
+		snprintf(errbuf, errlen, "RECORDS section: trailing bytes, an id "
+		    "twice, or a layout that lookups cannot follow");
 		goto out;
 	}
 	rc = 0;
@@ -401,7 +392,8 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 	if (load_records(r, sh, p->features, errbuf, errlen) == -1 ||
 	    load_sets(r, &p->cfg, sh, errbuf, errlen) == -1)
 		return -1;
-	if (requeue(sh) == -1) {
+	/* the rescoring timers of the loaded records (their due minutes) */
+	if (timerq_restore(sh->timers, sh->table) == -1) {
 		snprintf(errbuf, errlen, "out of memory");
 		return -1;
 	}
@@ -469,10 +461,42 @@ load_into(struct pipeline *p, const void *body, size_t len, char *errbuf,
 	return 0;
 }
 
-/* See pipeline.h. */
+/* Moves what load_into() filled in from into the fresh p, and p's fresh
+ * registry and fit into from (to be freed with it). What moves is on the
+ * heap and refers only to itself and to the other parts moved (the shard
+ * models borrow the fit and the registry), never to the struct pipeline
+ * around it. A fresh p has no shard and no remote contribution (either
+ * would make nshards non-zero), so nothing of p's is lost. */
+static void
+move_state(struct pipeline *p, struct pipeline *from)
+{
+	struct features	*f = p->features;
+	struct model	*m = p->model;
+
+	p->features = from->features;
+	p->model = from->model;
+	from->features = f;
+	from->model = m;
+	memcpy(p->shards, from->shards, sizeof(p->shards));
+	memcpy(p->models, from->models, sizeof(p->models));
+	memset(from->shards, 0, sizeof(from->shards));
+	memset(from->models, 0, sizeof(from->models));
+	p->nshards = from->nshards;
+	from->nshards = 0;
+	p->epoch = from->epoch;
+	p->stats = from->stats;
+	p->exited = from->exited;
+	p->nemployees = from->nemployees;
+	p->clock_ms = from->clock_ms;
+}
+
+/* See pipeline.h. One pass: the body is loaded into a scratch pipeline
+ * of p's configuration, whose state becomes p's only when all of it was
+ * valid (and verify() agrees); a failure, out of memory included, leaves
+ * p fresh. */
 int
-pipeline_snapshot_load(struct pipeline *p, const void *body, size_t len,
-    char *errbuf, size_t errlen)
+pipeline_snapshot_load_verified(struct pipeline *p, const void *body, size_t len,
+    int (*verify)(void *, char *, size_t), void *arg, char *errbuf, size_t errlen)
 {
 	struct pipeline *scratch;
 	int rc;
@@ -484,10 +508,21 @@ pipeline_snapshot_load(struct pipeline *p, const void *body, size_t len,
 	if ((scratch = pipeline_new(&p->cfg, errbuf, errlen)) == NULL)
 		return -1;
 	rc = load_into(scratch, body, len, errbuf, errlen);
+	if (rc == 0 && verify != NULL)
+		rc = verify(arg, errbuf, errlen);
+	if (rc == 0)
+		move_state(p, scratch);
 	pipeline_free(scratch);
-	if (rc == -1)
-		return -1;
-	return load_into(p, body, len, errbuf, errlen);
+	return rc;
+}
+
+/* See pipeline.h. */
+int
+pipeline_snapshot_load(struct pipeline *p, const void *body, size_t len,
+    char *errbuf, size_t errlen)
+{
+	return pipeline_snapshot_load_verified(p, body, len, NULL, NULL, errbuf,
+	    errlen);
 }
 
 /* See pipeline.h: EPCH, then the partition's SHRD. */

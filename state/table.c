@@ -60,6 +60,16 @@ struct table {
 	char		**chunks;	/* the id arena */
 	size_t		  nchunks, chunk_used;
 	char		 *idfree[ID_CLASSES];	/* free blocks by size / 8 */
+	struct pending	 *pend;		/* a restore's records, to be indexed */
+	size_t		  npend;
+};
+
+/* A restored record waiting for the index: its id's hash, taken while
+ * the record was at hand, so that indexing a million of them does not
+ * walk the records again. */
+struct pending {
+	uint64_t	 h;
+	uint32_t	 ref;
 };
 
 /* Continues a 64-bit FNV-1a hash h over n bytes of p; returns it. */
@@ -182,6 +192,7 @@ table_free(struct table *t)
 	free(t->slabs);
 	free(t->chunks);
 	free(t->freed);
+	free(t->pend);
 	free(t->slots);
 	free(t);
 }
@@ -524,14 +535,26 @@ int
 table_restore_slots(struct table *t, size_t nslots)
 {
 	uint32_t *f;
+	uint64_t n = t->nslots;
 
 	if (t->live != 0 || t->used != 0 || nslots >= UINT32_MAX - 1)
+		return -1;
+	/* the hash index sized once for all of them (no growing and
+	 * rehashing while a million records come back), with room in a slot
+	 * for every index handed out (reserve()) */
+	while (n <= TABLE_MAX && ((uint64_t)nslots + 1) * 4 > n * 3)
+		n = next_size(n);
+	while (n <= TABLE_MAX && (uint64_t)nslots + 1 >= ref_mask(bits_for(n)))
+		n = next_size(n);
+	if (n > TABLE_MAX || (n != t->nslots && rehash(t, (size_t)n) == -1))
 		return -1;
 	if (nslots > 0 && (f = malloc(nslots * sizeof(*f))) == NULL)
 		return -1;
 	if (nslots > 0) {
 		t->freed = f;
 		t->capfreed = nslots;
+		if ((t->pend = malloc(nslots * sizeof(*t->pend))) == NULL)
+			return -1;
 	}
 	while (t->used < nslots)
 		if (new_record(t) == 0)
@@ -542,8 +565,8 @@ table_restore_slots(struct table *t, size_t nslots)
 /* Puts a copy of *src at index i (kind TABLE_SLOT_LIVE; src's id is
  * copied, its attribute array, if any, now belongs to the table) or marks
  * i free (TABLE_SLOT_TOMB, src NULL). 0, or -1 when i is out of range or
- * live already, the id is invalid or already present, or ENOMEM.
- * table_restore_check() must follow the last one. */
+ * live already, the id is invalid, or ENOMEM. The record is not in the
+ * hash index yet: table_restore_check() must follow the last one. */
 int
 table_restore_put(struct table *t, size_t i, int kind, const struct employee *src)
 {
@@ -561,19 +584,71 @@ table_restore_put(struct table *t, size_t i, int kind, const struct employee *sr
 	}
 	if (kind != TABLE_SLOT_LIVE || src == NULL || src->id == NULL ||
 	    (len = strnlen(src->id, EMPLOYEE_ID_MAX + 1)) > EMPLOYEE_ID_MAX || len == 0 ||
-	    table_get(t, src->id) != NULL || reserve(t) == -1 ||
-	    (copy = id_copy(t, src->id, len)) == NULL)
+	    t->npend >= t->used || (copy = id_copy(t, src->id, len)) == NULL)
 		return -1;
 	*e = *src;
 	e->id = copy;
 	e->timer_pos = 0;
-	index_insert(t, hash_id(copy, len), (uint32_t)i + 1);
+	t->pend[t->npend].h = hash_id(copy, len);
+	t->pend[t->npend++].ref = (uint32_t)i + 1;
+	t->live++;
 	return 0;
 }
 
-/* 0 when every index handed out was said to be live or free, else -1. */
-int
-table_restore_check(const struct table *t)
+/* Links record ref into the index (no tombstones, room: a restore); -1
+ * when its id is there already. */
+static int
+index_link(struct table *t, uint64_t h, uint32_t ref)
 {
-	return t->live + t->nfreed == t->used ? 0 : -1;
+	size_t i = home(h, t->nslots);
+	uint32_t rm = ref_mask(t->bits), tag = make_slot(t->bits, h, 0);
+
+	/* the records' ids are read only when the tags agree */
+	for (; t->slots[i] != 0; i = i + 1 == t->nslots ? 0 : i + 1)
+		if ((t->slots[i] & ~rm) == tag &&
+		    strcmp(rec(t, t->slots[i] & rm)->id, rec(t, ref)->id) == 0)
+			return -1;
+	t->slots[i] = tag | ref;
+	return 0;
+}
+
+/* The hash index of a restored table, from the hashes table_restore_put()
+ * kept. Each insert's slot is a cache miss in an index of megabytes: the
+ * slots of a batch are prefetched before any of them is linked, so that
+ * the misses overlap instead of following one another. -1 on a
+ * duplicate id. */
+static int
+index_build(struct table *t)
+{
+	enum { BATCH = 16 };
+	size_t i, k, n;
+
+	for (i = 0; i < t->npend; i += n) {
+		n = t->npend - i < BATCH ? t->npend - i : BATCH;
+		for (k = 0; k < n; k++)
+			__builtin_prefetch(&t->slots[home(t->pend[i + k].h, t->nslots)], 1);
+		for (k = 0; k < n; k++)
+			if (index_link(t, t->pend[i + k].h, t->pend[i + k].ref) == -1)
+				return -1;
+	}
+	return 0;
+}
+
+/* Builds the hash index of the records put; 0 when every index handed
+ * out was said to be live or free and no id is there twice, else -1
+ * (the table is then fit only for table_free()). */
+int
+table_restore_check(struct table *t)
+{
+	int rc;
+
+	if (t->live + t->nfreed != t->used || t->npend != t->live || t->dead != 0 ||
+	    (t->live + 1) * 4 > t->nslots * 3 ||
+	    (uint64_t)t->used + 1 >= ref_mask(t->bits))
+		return -1;
+	rc = index_build(t);
+	free(t->pend);
+	t->pend = NULL;
+	t->npend = 0;
+	return rc;
 }

@@ -264,7 +264,7 @@ int		 table_slot(const struct table *, size_t i, const struct employee **e);
 int		 table_restore_slots(struct table *, size_t nslots);
 int		 table_restore_put(struct table *, size_t i, int kind,
 		    const struct employee *src);
-int		 table_restore_check(const struct table *);
+int		 table_restore_check(struct table *);
 /* 64-bit FNV-1a over n bytes, continuing from h (start with TABLE_HASH_INIT),
  * and a finaliser that spreads the bits; used by table, dedup, apply. */
 #define TABLE_HASH_INIT 0xcbf29ce484222325ULL
@@ -315,6 +315,9 @@ int64_t		 timerq_next_ms(const struct timerq *);
 struct employee	*timerq_pop(struct timerq *, int64_t until_ms, int64_t *due_ms);
 size_t		 timerq_count(const struct timerq *);
 uint32_t	 timerq_minute(int64_t t_ms);	/* the minute at or after t_ms */
+/* Queues every record of the table with a due minute (a restored shard)
+ * into the empty queue, in O(n); 0, or -1 (not empty, ENOMEM). */
+int		 timerq_restore(struct timerq *, struct table *);
 
 /* dedup.c: remembers the last `capacity` source+id pairs (hashed). */
 struct dedup;

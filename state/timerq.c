@@ -12,7 +12,10 @@
  * hash of the id and then the id itself: the order depends on the input
  * alone, never on insertion order or addresses, so outputs caused by
  * timers are deterministic. The heap only grows (doubling); nothing else
- * allocates.
+ * allocates. A restored shard's timers are put back by timerq_restore(),
+ * which builds the heap bottom-up in O(n) (a million records: one pass
+ * instead of a million sifts up); since no two entries compare equal, it
+ * pops in the same order as the timerq_set() of each.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -198,4 +201,38 @@ size_t
 timerq_count(const struct timerq *q)
 {
 	return q->n;
+}
+
+/* Queues every record of t that has a due minute (a restored shard: its
+ * records' due_min came from the checkpoint) into the empty q, in O(n).
+ * 0, or -1 when q is not empty or on ENOMEM (q is then left empty and
+ * the records unqueued). */
+int
+timerq_restore(struct timerq *q, struct table *t)
+{
+	struct employee *e;
+	size_t it = 0, n = table_count(t), i;
+
+	if (q->n != 0)
+		return -1;
+	if (n > q->cap) {	/* room for every record: one pass, not two */
+		struct timer *h = realloc(q->h, n * sizeof(*h));
+
+		if (h == NULL)
+			return -1;
+		q->h = h;
+		q->cap = n;
+	}
+	while ((e = table_next(t, &it)) != NULL && q->n < n) {
+		if (e->due_min == 0)
+			continue;
+		q->h[q->n].due_min = e->due_min;
+		q->h[q->n].tie = (uint32_t)table_hash_mix(table_hash_bytes(
+		    TABLE_HASH_INIT, e->id, strlen(e->id)));
+		q->h[q->n].e = e;
+		e->timer_pos = (uint32_t)++q->n;
+	}
+	for (i = q->n / 2; i-- > 0;)
+		sift_down(q, i);
+	return 0;
 }

@@ -1,10 +1,12 @@
 /*
  * test_checkpoint.c: checkpoint files (daemon/checkpoint.c): the frame
- * refuses every truncation and every single-byte corruption; the safe
+ * refuses every truncation and every single-byte corruption, and a file
+ * of another format version with a reason that names it; the safe
  * writer makes 0600 files, follows no symlink and leaves no temporary;
  * state directories others may write, or that are symlinks, are refused;
- * a corrupt newest file falls back to the previous generation, counted;
- * after an erasure's checkpoint no older file remains.
+ * a corrupt, truncated or empty newest file falls back to the previous
+ * generation, counted; after an erasure's checkpoint no older file
+ * remains.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -89,6 +91,18 @@ test_frame(void)
 		}
 	}
 	CHECK(tries > 0 && bad == tries);
+	/* an older format, its CRC right: refused, and the reason says so */
+	if (c != NULL) {
+		uint32_t crc;
+
+		memcpy(c, f.p, f.len);
+		c[8] = 3;
+		crc = serial_crc32c(0, c, f.len - 4);
+		for (int i = 0; i < 4; i++)
+			c[f.len - 4 + (size_t)i] = (uint8_t)(crc >> (8 * i));
+		CHECK(checkpoint_unframe(c, f.len, &body, &len, err, sizeof(err)) == -1);
+		CHECK(strstr(err, "format version 3") != NULL);
+	}
 	free(c);
 	wbuf_free(&f);
 }
@@ -210,14 +224,33 @@ test_generations(const char *dir)
 	CHECK(mode_of(dir) >= 0 && (mode_of(dir) & 077) == 0);
 
 	CHECK(restore(dir, &n, &next) == 1 && next == 12 && n == 2);
+	/* a body that loads whole but a CRC that is wrong (it is checked
+	 * alongside the load): refused all the same, the previous one used */
+	{
+		struct stat st;
+
+		CHECK(stat(cur, &st) == 0);
+		corrupt(cur, (long)st.st_size - 1);
+		CHECK(restore(dir, &n, &next) == 1 && next == 11 && n == 1);
+		CHECK(metrics.checkpoint_corrupt == corrupt0 + 1);
+		corrupt(cur, (long)st.st_size - 1);	/* the flip undone */
+		CHECK(restore(dir, &n, &next) == 1 && next == 12 && n == 2);
+		corrupt0++;
+	}
 	/* the newest corrupt: refused, counted, the previous one used */
 	corrupt(cur, 40);
 	CHECK(restore(dir, &n, &next) == 1 && next == 11 && n == 1);
 	CHECK(metrics.checkpoint_corrupt == corrupt0 + 1);
+	/* truncated, then empty (the file is mapped, not read): the same */
+	CHECK(truncate(cur, 100) == 0);
+	CHECK(restore(dir, &n, &next) == 1 && next == 11 && n == 1);
+	CHECK(truncate(cur, 0) == 0);
+	CHECK(restore(dir, &n, &next) == 1 && next == 11 && n == 1);
+	CHECK(metrics.checkpoint_corrupt == corrupt0 + 3);
 	/* both corrupt: nothing loaded, the pipeline left fresh */
 	corrupt(prev, 30);
 	CHECK(restore(dir, &n, &next) == 0 && n == 0 && next == -1);
-	CHECK(metrics.checkpoint_corrupt == corrupt0 + 3);
+	CHECK(metrics.checkpoint_corrupt == corrupt0 + 5);
 	/* an erasure's checkpoint leaves no older file behind */
 	feed(p, 12, "hr.employee.erased", "A", "{}");
 	CHECK(checkpoint_save(p, dir, "hr.events", 1, err, sizeof(err)) == 0);

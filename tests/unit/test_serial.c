@@ -1,4 +1,5 @@
-/* test_serial.c: the checkpoint byte format (state/serial.c). */
+/* test_serial.c: the checkpoint byte format (state/serial.c) and its
+ * CRC-32C, short and long inputs. */
 #include <math.h>
 #include <string.h>
 
@@ -108,6 +109,31 @@ test_crc(void)
 				}
 				bad += serial_crc32c(0, b + off, n) != ~c;
 			}
+		CHECK(bad == 0);
+	}
+	/* Long inputs (three lanes joined, then the tail) against the
+	 * bitwise definition, at lengths around the lanes' 12 KiB. */
+	{
+		static uint8_t b[3 * 3 * 4096 + 100];
+		size_t lens[] = { 3 * 4096 - 1, 3 * 4096, 3 * 4096 + 7,
+		    2 * 3 * 4096 + 13, sizeof(b) };
+		int bad = 0;
+
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (uint8_t)(i * 131 + (i >> 9));
+		for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+			uint32_t c = ~0u;
+
+			for (size_t i = 0; i < lens[l]; i++) {
+				c ^= b[i];
+				for (int k = 0; k < 8; k++)
+					c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+			}
+			bad += serial_crc32c(0, b, lens[l]) != ~c;
+			/* and continued from a CRC that is not 0 */
+			bad += serial_crc32c(serial_crc32c(0, b, 5), b + 5,
+			    lens[l] - 5) != ~c;
+		}
 		CHECK(bad == 0);
 	}
 }

@@ -243,8 +243,8 @@ enter(struct rbuf *r, uint32_t tag)
 #define TAG4(s) ((uint32_t)(s)[0] | (uint32_t)(s)[1] << 8 | \
 	(uint32_t)(s)[2] << 16 | (uint32_t)(s)[3] << 24)
 
-/* Every prefix of a body, and a record with a bad value, is refused and
- * leaves the pipeline fresh. */
+/* Every prefix of a body, a record with a bad value, and an id twice are
+ * refused and leave the pipeline fresh. */
 static void
 test_refused(void)
 {
@@ -298,6 +298,28 @@ test_refused(void)
 			CHECK(pipeline_snapshot_load(q, c, a.len, err,
 			    sizeof(err)) == -1);
 			CHECK(strstr(err, "record 0") != NULL);
+			free(c);
+		}
+	}
+	/* two records with the same id (E-003's id made E-004's): refused
+	 * when the restored table is indexed */
+	{
+		uint8_t *c = malloc(a.len), *id;
+		struct rbuf r;
+
+		CHECK(c != NULL);
+		if (c != NULL) {
+			memcpy(c, a.p, a.len);
+			rbuf_init(&r, c, a.len);
+			CHECK(enter(&r, TAG4("SHRD")) == 0 && enter(&r, TAG4("RECS")) == 0);
+			id = memmem(r.p, r.len, "\x05\0\0\0E-003", 9);
+			CHECK(id != NULL && memmem(r.p, r.len, "\x05\0\0\0E-004", 9) != NULL);
+			if (id != NULL) {
+				id[8] = '4';
+				CHECK(pipeline_snapshot_load(q, c, a.len, err,
+				    sizeof(err)) == -1);
+				CHECK(strstr(err, "an id twice") != NULL);
+			}
 			free(c);
 		}
 	}

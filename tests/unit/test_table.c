@@ -1,8 +1,9 @@
 /*
- * test_table.c: event names and the employee hash table (string interning
- * and the dedup window have test_strtab.c and test_dedup.c), including a
- * restored table whose record indices outnumber its live records many
- * times (an index slot must still hold every index).
+ * test_table.c: event names and the employee hash table, and a table
+ * restored from a checkpoint's slots, including one whose record indices
+ * outnumber its live records many times (an index slot must still hold
+ * every index). String interning and the dedup window have test_strtab.c
+ * and test_dedup.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,11 +202,69 @@ test_sparse_restore(void)
 	table_free(t);
 }
 
+/* A restored table (the checkpoint interface): the records put at their
+ * indices are found by id once table_restore_check() has indexed them,
+ * a new employee takes the lowest free index, and an id twice, or an
+ * index said to be neither live nor free, is refused. */
+static void
+test_restore(void)
+{
+	struct table *t = table_new(), *u = table_new(), *v = table_new();
+	struct employee src, *e;
+	const struct employee *s;
+	char id[32];
+	int created, bad = 0;
+
+	CHECK(t != NULL && u != NULL && v != NULL);
+	if (t == NULL || u == NULL || v == NULL)
+		return;
+	memset(&src, 0, sizeof(src));
+	CHECK(table_restore_slots(t, 3000) == 0);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(id, sizeof(id), "S%d", i);
+		src.id = id;
+		src.job_level = (int8_t)(i % 15 + 1);
+		if (table_restore_put(t, (size_t)i, i % 7 == 3 ? TABLE_SLOT_TOMB :
+		    TABLE_SLOT_LIVE, i % 7 == 3 ? NULL : &src) == -1)
+			bad++;
+	}
+	CHECK(bad == 0 && table_restore_check(t) == 0);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(id, sizeof(id), "S%d", i);
+		e = table_get(t, id);
+		if ((i % 7 == 3) != (e == NULL) || (e != NULL && (e->job_level != i % 15 + 1 ||
+		    table_slot(t, (size_t)i, &s) != TABLE_SLOT_LIVE || s != e)))
+			bad++;
+	}
+	CHECK(bad == 0 && table_count(t) == 3000 - 3000 / 7 - (3000 % 7 > 3));
+	e = table_put(t, "new", &created);
+	CHECK(e != NULL && created && table_slot(t, 3, &s) == TABLE_SLOT_LIVE && s == e);
+
+	/* the same id at two indices */
+	CHECK(table_restore_slots(u, 3) == 0);
+	src.id = "A";
+	CHECK(table_restore_put(u, 0, TABLE_SLOT_LIVE, &src) == 0);
+	src.id = "B";
+	CHECK(table_restore_put(u, 1, TABLE_SLOT_LIVE, &src) == 0);
+	src.id = "A";
+	CHECK(table_restore_put(u, 2, TABLE_SLOT_LIVE, &src) == 0);
+	CHECK(table_restore_check(u) == -1);
+	/* an index left unsaid */
+	CHECK(table_restore_slots(v, 2) == 0);
+	CHECK(table_restore_put(v, 1, TABLE_SLOT_LIVE, &src) == 0);
+	CHECK(table_restore_put(v, 1, TABLE_SLOT_TOMB, NULL) == -1);	/* live already */
+	CHECK(table_restore_check(v) == -1);
+	table_free(t);
+	table_free(u);
+	table_free(v);
+}
+
 int
 main(void)
 {
 	test_event();
 	test_table();
 	test_sparse_restore();
+	test_restore();
 	return check_exit("test_table");
 }

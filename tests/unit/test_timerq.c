@@ -8,7 +8,8 @@
  * are computed from, and in the pipeline: timers fire at their own times
  * whatever other events come, and the epoch's rescoring of a shard comes
  * after the event that crosses the boundary (an exit at that instant keeps
- * its own exposure).
+ * its own exposure). A queue restored from a table at once pops as one
+ * filled record by record.
  */
 #include <math.h>
 #include <stdint.h>
@@ -169,6 +170,65 @@ test_ties(void)
 	    timerq_minute(60000) == 1 && timerq_minute(60001) == 2);
 }
 
+/* timerq_restore() (a checkpoint's timers coming back): the heap built
+ * at once from a table's due minutes pops as the timerq_set() of each
+ * record does, ties included, and its positions let records be removed
+ * and requeued as usual; a queue that is not empty is refused. Two
+ * tables of the same records: one queued record by record, one restored. */
+static void
+test_restore(void)
+{
+	struct table *t[2] = { table_new(), table_new() };
+	struct timerq *q[2] = { timerq_new(), timerq_new() };
+	struct employee *e, *x, *y;
+	char id[32];
+	size_t it = 0;
+	int64_t dx, dy, base = 28000000LL * 60000;
+	int created, n = 0, same = 1, popped = 0;
+
+	CHECK(t[0] && t[1] && q[0] && q[1]);
+	if (!t[0] || !t[1] || !q[0] || !q[1])
+		return;
+	for (int i = 0; i < 2000; i++) {
+		/* few distinct minutes (ties by hash and id), a tenth unqueued */
+		uint32_t due = rnd(10) == 0 ? 0 : (uint32_t)(base / 60000 + rnd(40));
+
+		snprintf(id, sizeof(id), "R-%d", i);
+		for (int k = 0; k < 2; k++)
+			if ((e = table_put(t[k], id, &created)) != NULL)
+				e->due_min = due;
+	}
+	while ((e = table_next(t[0], &it)) != NULL)
+		if (e->due_min != 0) {
+			CHECK(timerq_set(q[0], e, (int64_t)e->due_min * 60000) == 0);
+			n++;
+		}
+	CHECK(timerq_restore(q[1], t[1]) == 0 && (int)timerq_count(q[1]) == n);
+	CHECK(timerq_restore(q[1], t[1]) == -1);	/* not empty */
+	for (int k = 0; k < 2; k++) {			/* positions hold */
+		timerq_remove(q[k], table_get(t[k], "R-7"));
+		CHECK(timerq_set(q[k], table_get(t[k], "R-8"), base + 90 * 60000) == 0);
+	}
+	CHECK(table_get(t[1], "R-7")->timer_pos == 0);
+	n = (int)timerq_count(q[0]);
+	CHECK((int)timerq_count(q[1]) == n);
+	for (;;) {
+		x = timerq_pop(q[0], INT64_MAX, &dx);
+		y = timerq_pop(q[1], INT64_MAX, &dy);
+		if (x == NULL || y == NULL) {
+			same &= x == y;
+			break;
+		}
+		same &= strcmp(x->id, y->id) == 0 && dx == dy;
+		popped++;
+	}
+	CHECK(same && popped == n && popped > 1000);
+	for (int k = 0; k < 2; k++) {
+		timerq_free(q[k]);
+		table_free(t[k]);
+	}
+}
+
 static void
 test_window_next_change(void)
 {
@@ -324,6 +384,7 @@ main(void)
 {
 	test_against_reference();
 	test_ties();
+	test_restore();
 	test_window_next_change();
 	pipeline_global_init();
 	test_pipeline_timers(0);
