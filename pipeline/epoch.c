@@ -240,6 +240,7 @@ advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *arg,
 {
 	long prev = p->epoch;
 	int64_t at = epoch_start_ms(p, epoch);
+	struct model_drift before;
 
 	if (epoch <= prev)
 		return 0;
@@ -249,9 +250,13 @@ advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *arg,
 	p->failed = 0;
 	if (close)
 		rescore_close_epoch(p);
+	if (!close)
+		rescore_expose_final(p);
+	model_drift_note(p->model, &before);
 	if (p->failed || model_advance(p->model, p->models, p->nshards, epoch) == -1)
 		return -1;
 	p->epoch = epoch;
+	rescore_new_model(p, &before);
 	if (prev < 0)
 		return 0;	/* the first boundary: nothing to report yet */
 	put_estimates(p, at);

@@ -60,7 +60,7 @@ pipeline_config_defaults(struct pipeline_config *c)
 	c->weight_ability = 0.2;
 	c->department_budget_per_month = 50000;
 	c->suggestions_max = 3;
-	c->rescore_interval_hours = 24;
+	c->rescore_interval_hours = 720;
 	c->epoch_hours = 24;
 	c->future_tolerance_s = 3600;
 	c->future_horizon_days = 400;

@@ -170,6 +170,9 @@ struct pipeline_stats {
 	uint64_t	alerts_open;		/* gauge */
 	int64_t		clock_ms;		/* gauge: event-time clock, max over shards */
 	double		event_to_alert_ms_sum;	/* processing latency is the daemon's */
+	uint64_t	scorings;		/* records scored (pipeline/rescore.c) */
+	uint64_t	epochs_rescored_all;	/* boundaries that rescored everyone */
+	uint64_t	epochs_rescored_near;	/* and those that rescored the near */
 };
 
 /* decode.c: the process-wide settings (jansson's allocator for the decode

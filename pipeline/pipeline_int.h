@@ -27,7 +27,7 @@ struct shard {
 	struct alert_budget *budget;	/* openings per department this month
 					 * (decide.c); NULL while no budget */
 	int64_t		 clock_ms;	/* latest event time applied here */
-	long		 scored_epoch;	/* epoch of the last whole rescoring, -1 */
+	long		 scored_epoch;	/* epoch whose boundary rescoring is done, -1 */
 	int64_t		 expired_ms;	/* clock at the last pass for leavers */
 	/* what a checkpoint says the state reflects */
 	char		 topic[PIPELINE_TOPIC_MAX];	/* input topic, "" until seen */
@@ -58,6 +58,7 @@ struct pipeline {
 	void			*arg;
 	const struct message	*msg;
 	int			 failed;
+	double			 near_risk, near_for;	/* rescore.c, for threshold */
 	/* plan scratch, grown as needed (monthly, not per event) */
 	struct allocation	*cand, *alloc;
 	size_t			 cap;
@@ -90,16 +91,36 @@ void		 pipeline_assess(struct pipeline *, struct shard *, struct employee *,
  * drivers only when the risk is near a threshold or an episode is open. */
 void		 rescore_score(struct pipeline *, struct shard *, struct employee *,
 		    int64_t now_ms, struct score *s);
-/* Queues e's next due time before the next boundary, or unqueues it; s
- * is its score at now_ms, after the alert decision. */
+/* Queues e's next due time; s is its score at now_ms, after the alert
+ * decision. */
 void		 rescore_schedule(struct pipeline *, struct shard *, struct employee *,
 		    int64_t now_ms, const struct score *s);
 /* Fires the shard's timers due at or before until_ms, in due order. */
 void		 rescore_due(struct pipeline *, struct shard *, int64_t until_ms);
-/* Fires every timer of every shard (the closing epoch's, its model). */
+/* Fires the timers of every shard due before the current epoch's end
+ * (the closing epoch's, its model); those of epochs the stream skips fire
+ * at their own times once the next model is in. */
 void		 rescore_close_epoch(struct pipeline *);
-/* Scores every employee of the shard at its clock with the epoch's model,
- * once per epoch: when the clock has reached the epoch's boundary. */
+/* The shard's contribution to the next boundary made final: its timers
+ * due before it fire, then every active record's censored exposure is
+ * closed a second before it when at least EXPOSE_MIN_DAYS long, without a
+ * score, so that the fit sees the stayers' time at risk whenever they
+ * were last scored. */
+void		 rescore_close_shard(struct pipeline *, struct shard *);
+/* At shutdown, before the last refit: every active record's censored
+ * exposure closed at its shard's clock (rescore_close_shard() does it at
+ * a boundary). */
+void		 rescore_expose_final(struct pipeline *);
+/* Right after the refit: when the new model can have moved a far record's
+ * risk too far from before's (model_drift()), every shard is left to
+ * rescore_epoch()'s sweep; else only the near records are rescored, by
+ * their timers at the boundary (rescore.c), and scored_epoch says so. */
+void		 rescore_new_model(struct pipeline *, const struct model_drift *before);
+/* Right after each event: the shard's first at or after the epoch's
+ * boundary rescores the whole shard at its clock when rescore_new_model()
+ * left it to (scored_epoch, in the shard's checkpoint, remembers it was
+ * done); else an event at the boundary's very instant fires the near
+ * records' timers that waited for it. */
 void		 rescore_epoch(struct pipeline *, struct shard *);
 
 /* shard.c */

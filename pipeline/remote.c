@@ -136,7 +136,8 @@ pipeline_remote_held(const struct pipeline *p, int32_t partition)
 }
 
 /* See pipeline.h: the timers first, their scores are part of the
- * contribution (at a boundary rescore_close_epoch() would fire them). */
+ * contribution (at a boundary rescore_close_epoch() would fire them);
+ * those of later epochs stay queued. */
 int
 pipeline_seal(struct pipeline *p, int32_t partition, pipeline_emit_fn emit,
     void *arg)
@@ -150,7 +151,7 @@ pipeline_seal(struct pipeline *p, int32_t partition, pipeline_emit_fn emit,
 		p->arg = arg;
 		p->msg = NULL;
 		p->failed = 0;
-		rescore_due(p, sh, INT64_MAX);
+		rescore_close_shard(p, sh);
 		if (p->failed)
 			return -1;
 	}

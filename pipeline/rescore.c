@@ -2,26 +2,40 @@
  * rescore.c: when an employee is scored without an event of their own.
  *
  * Design (DESIGN.md, "Records and rescoring"). Nothing sweeps a shard on a
- * clock. An employee is scored
+ * clock, and a new epoch's model does not rescore everyone. An employee is
+ * scored
  *
  *   - at each of their events (pipeline.c, apply());
- *   - once per epoch with the new epoch's model, which changed for
- *     everyone: the whole shard, at its clock, right after its first event
- *     at or after the boundary has applied (rescore_epoch()). After, not
- *     before: an exit at the boundary's instant (HR times are often
- *     midnights) must close its own exposure interval with d = 1, not find
- *     it closed a moment earlier by a censoring score, which would leave a
- *     zero-length exit piece with the covariates at its end and skew the
- *     hazard's fit;
- *   - between those only when due: every scoring computes the next time at
- *     which something about the employee can change what the model says
- *     (rescore_schedule()) and, when that is before the next boundary,
- *     queues it in the shard's timers (state/timerq.c). A shard's timers
- *     fire when an event moves its clock past them, scored at their own
- *     time and before that event applies (a timer due at the event's very
- *     instant waits until after it, for the same reason as above); those a
- *     closing epoch leaves fire at its boundary, with its model, before the
- *     refit (rescore_close_epoch()).
+ *   - when due: every scoring computes the next time at which something
+ *     about the employee can change what the model says
+ *     (rescore_schedule()) and queues it in the shard's timers
+ *     (state/timerq.c), past the next boundary too. A shard's timers fire
+ *     when an event moves its clock past them, scored at their own time
+ *     and before that event applies; one due at the event's very instant
+ *     waits until after it (an exit at an HR midnight must close its own
+ *     exposure interval with d = 1, not find it closed a moment earlier by
+ *     a censoring score), and those at the boundary's instant fire right
+ *     after the shard's first event of the epoch (rescore_epoch()). Those
+ *     a closing epoch leaves fire at its boundary, with its model, before
+ *     the refit (rescore_close_epoch(), rescore_close_shard()); those of
+ *     epochs the stream skips fire at their own times once the next model
+ *     is in.
+ *   - at a boundary, with the new model, when it can change what the
+ *     decision says: a near record (an episode open, or a risk whose
+ *     cumulative hazard over the horizon is within a factor exp(NEAR_LOG)
+ *     of the threshold's) is due at the next boundary at the latest; when
+ *     the new model can move any record's log cumulative hazard by more
+ *     than DRIFT_LOG (model_drift(), a bound from the two fits alone;
+ *     rescore_new_model()), the whole shard is, at its clock, right after
+ *     its first event at or after the boundary (rescore_epoch()).
+ *
+ * A far record's score is then up to rescore_interval_hours old (30 days
+ * by default): what the record, the quality figures and the far side of
+ * the decision read. The hazard's fit must not wait that long for the
+ * stayers' time at risk, which their scores used to close: the boundary
+ * closes every active record's open exposure of EXPOSE_MIN_DAYS or more a
+ * second before it, without scoring, in batches (rescore_close_shard(),
+ * model_accrue_batch()), as part of the shard's contribution.
  *
  * What can change between two scorings without an event: a 12-month
  * window gains or loses an entry (a step in a covariate); the risk drifts
@@ -36,13 +50,12 @@
  * threshold it could cross, by scoring a copy at the candidate due time
  * (at most the next boundary) and bisecting to the minute when the side
  * differs; further away the drift of one epoch cannot reach it in
- * practice, and the next epoch's rescoring catches it anyway, one epoch
- * late at worst (the resolution the daily sweep had).
+ * practice, and a near record is rescored at the next boundary anyway.
  *
  * Every score the pipeline makes (rescore_score(), for events, timers
  * and boundaries alike) adds the standard error and the drivers only
- * when the decision or the look-ahead can read them (far_below()); an
- * epoch's rescoring is mostly of employees far below the threshold.
+ * when the decision or the look-ahead can read them (far_below()); a
+ * boundary that rescores everyone scores mostly employees far below it.
  *
  * Every time here is a function of the input alone (event times and
  * epoch boundaries), so the outputs are too: the determinism rule holds,
@@ -55,6 +68,10 @@
 
 #define REFRESH_MAX_MS	(30 * MS_PER_DAY)	/* quality figures' refresh */
 #define CROSS_MARGIN	0.05	/* risk distance worth a look-ahead */
+#define DRIFT_LOG	0.69	/* log H a new model moves: everyone rescored */
+#define EXPOSE_BATCH	256	/* records per model_accrue_batch() */
+#define EXPOSE_MIN_DAYS	7.0	/* open exposure a boundary closes, at least */
+#define NEAR_LOG	0.69	/* log H below the threshold's: near */
 
 static int64_t
 boundary_after(const struct pipeline *p)
@@ -101,6 +118,7 @@ void
 rescore_score(struct pipeline *p, struct shard *sh, struct employee *e,
     int64_t now_ms, struct score *s)
 {
+	p->stats.scorings++;
 	model_score_risk(sh->model, e, now_ms, s);
 	if (!far_below(p, e, s))
 		model_score_detail(sh->model, s);
@@ -140,30 +158,69 @@ crossing(struct pipeline *p, struct shard *sh, const struct employee *e,
 	return hi;
 }
 
+/* The lowest risk at which a record without an open episode counts as
+ * near (file comment): its cumulative hazard over the horizon is within
+ * a factor exp(NEAR_LOG) of the threshold's, and never further from the
+ * threshold than CROSS_MARGIN (the look-ahead's reach). */
+static double
+near_risk(struct pipeline *p)
+{
+	double r;
+
+	if (p->near_for != p->cfg.threshold) {
+		r = -expm1(log1p(-p->cfg.threshold) * exp(-NEAR_LOG));
+		p->near_risk = r < p->cfg.threshold - CROSS_MARGIN ? r :
+		    p->cfg.threshold - CROSS_MARGIN;
+		p->near_for = p->cfg.threshold;
+	}
+	return p->near_risk;
+}
+
+/* The first epoch boundary after t_ms. */
+static int64_t
+next_boundary(const struct pipeline *p, int64_t t_ms)
+{
+	int64_t len = (int64_t)p->cfg.epoch_hours * 3600000;
+
+	return (t_ms >= 0 ? t_ms / len + 1 : 0) * len;
+}
+
+/* The longest stretch between two scorings of an active record. */
+static int64_t
+refresh_ms(const struct pipeline *p)
+{
+	int64_t refresh = (int64_t)p->cfg.rescore_interval_hours * 3600000;
+
+	return refresh <= 0 || refresh > REFRESH_MAX_MS ? REFRESH_MAX_MS : refresh;
+}
+
 /* See pipeline_int.h. */
 void
 rescore_schedule(struct pipeline *p, struct shard *sh, struct employee *e,
     int64_t now_ms, const struct score *s)
 {
-	int64_t until = boundary_after(p), due, w, refresh;
+	int64_t nb = boundary_after(p), start = nb - (int64_t)p->cfg.epoch_hours * 3600000;
+	int64_t due, w;
 
-	refresh = (int64_t)p->cfg.rescore_interval_hours * 3600000;
-	if (refresh <= 0 || refresh > REFRESH_MAX_MS)
-		refresh = REFRESH_MAX_MS;
-	due = now_ms + refresh;
+	/* a timer of an epoch the stream skipped fires once the next model
+	 * is in, at its own time: the near see that model at its start */
+	if (now_ms < start)
+		nb = start;
+	else if (nb <= now_ms)	/* not expected: timers fire within their epoch */
+		nb = next_boundary(p, now_ms);
+
+	due = now_ms + refresh_ms(p);
 	if ((w = window_next_change(&e->manager_changes, now_ms)) < due)
 		due = w;
 	if ((w = window_next_change(&e->training, now_ms)) < due)
 		due = w;
 	if ((w = window_next_change(&e->care, now_ms)) < due)
 		due = w;
-	if (due > until)
-		due = until;
-	due = crossing(p, sh, e, now_ms, s, due);
-	if (due >= until) {
-		timerq_remove(sh->timers, e);	/* the boundary rescores e */
-		return;
-	}
+	/* near: the next epoch's model may change the decision */
+	if (due > nb && ((e->flags & EMP_FIRING) || s->risk >= near_risk(p)))
+		due = nb;
+	if (due <= nb)
+		due = crossing(p, sh, e, now_ms, s, due);
 	if (timerq_set(sh->timers, e, due) == -1)
 		p->failed = 1;
 }
@@ -179,26 +236,95 @@ rescore_due(struct pipeline *p, struct shard *sh, int64_t until_ms)
 		pipeline_assess(p, sh, e, due, "clock");
 }
 
+/* Closes the open exposure of every active record of sh at until_ms
+ * when it is at least min_days long, in batches (model_accrue_batch()). */
+static void
+expose_shard(struct pipeline *p, struct shard *sh, int64_t until_ms, double min_days)
+{
+	struct employee		*e, *batch[EXPOSE_BATCH];
+	struct model_batch	*b;
+	size_t			 it = 0;
+	int			 n = 0;
+
+	if ((b = model_batch_new()) == NULL) {
+		p->failed = 1;
+		return;
+	}
+	while ((e = table_next(sh->table, &it)) != NULL) {
+		if (e->hired_s == 0 || (e->flags & EMP_EXITED))
+			continue;
+		batch[n++] = e;
+		if (n == EXPOSE_BATCH) {
+			model_accrue_batch(sh->model, b, batch, n, until_ms, min_days);
+			n = 0;
+		}
+	}
+	model_accrue_batch(sh->model, b, batch, n, until_ms, min_days);
+	model_batch_free(b);
+}
+
+/* See pipeline_int.h. */
+void
+rescore_close_shard(struct pipeline *p, struct shard *sh)
+{
+	rescore_due(p, sh, boundary_after(p) - 1);
+	/* a second before the boundary: an exit at its instant (HR
+	 * midnights) still closes an interval of its own with d = 1 */
+	if (!p->failed)
+		expose_shard(p, sh, boundary_after(p) - 1000, EXPOSE_MIN_DAYS);
+}
+
 /* See pipeline_int.h. */
 void
 rescore_close_epoch(struct pipeline *p)
 {
 	for (int i = 0; i < p->nshards && !p->failed; i++)
 		if (p->shards[i] != NULL)
-			rescore_due(p, p->shards[i], INT64_MAX);
+			rescore_close_shard(p, p->shards[i]);
+}
+
+/* See pipeline_int.h. */
+void
+rescore_expose_final(struct pipeline *p)
+{
+	for (int i = 0; i < p->nshards && !p->failed; i++)
+		if (p->shards[i] != NULL)
+			expose_shard(p, p->shards[i], p->shards[i]->clock_ms, 0);
+}
+
+/* See pipeline_int.h. */
+void
+rescore_new_model(struct pipeline *p, const struct model_drift *before)
+{
+	if (model_drift(before, p->model) > DRIFT_LOG) {
+		p->stats.epochs_rescored_all++;
+		return;		/* rescore_epoch() sweeps each shard */
+	}
+	p->stats.epochs_rescored_near++;
+	for (int i = 0; i < p->nshards; i++)	/* their near wait at the boundary */
+		if (p->shards[i] != NULL)
+			p->shards[i]->scored_epoch = p->epoch;
 }
 
 /* See pipeline_int.h. */
 void
 rescore_epoch(struct pipeline *p, struct shard *sh)
 {
-	struct employee	*e;
-	size_t		 it = 0;
+	int64_t start = (int64_t)p->epoch * p->cfg.epoch_hours * 3600000;
+	struct employee *e;
+	size_t it = 0;
 
-	if (sh->scored_epoch >= p->epoch ||
-	    sh->clock_ms < (int64_t)p->epoch * p->cfg.epoch_hours * 3600000)
+	if (sh->clock_ms < start)
 		return;
-	sh->scored_epoch = p->epoch;
+	if (sh->scored_epoch >= p->epoch) {
+		/* the near records' timers at the boundary's very instant,
+		 * which waited for the event there, fire right after it */
+		if (sh->clock_ms == start)
+			rescore_due(p, sh, sh->clock_ms);
+		return;
+	}
+	sh->scored_epoch = p->epoch;	/* the model moved far: everyone */
 	while ((e = table_next(sh->table, &it)) != NULL && !p->failed)
-		pipeline_assess(p, sh, e, sh->clock_ms, "clock");
+		if (e->scored_s == 0 || emp_ms(e->scored_s) < start)	/* not yet */
+			pipeline_assess(p, sh, e, sh->clock_ms, "clock");
 }

@@ -283,6 +283,90 @@ hazard_accumulate(struct hazard *h, int band, double dt_years, int d,
 	return 0;
 }
 
+/* See model_internal.h. The batch's own weight, mean and scatter first
+ * (two passes over the rows; the scatter's upper triangle only, since it
+ * is symmetric, four rows at a time and columns in pairs, which the
+ * compiler does two at a time), then Chan's pairwise step into the band,
+ * whose lower triangle is the upper's mirror after it. The sums are in
+ * another order than n hazard_accumulate() calls make them, so the bits
+ * differ from those; the order is the caller's, a function of the input
+ * too. */
+int
+hazard_accumulate_batch(struct hazard *h, int band, int n, const double *dt_years,
+    const double *x, int stride)
+{
+	double	y[HAZARD_BATCH_MAX][FM], wy[HAZARD_BATCH_MAX][FM];
+	double	wb = 0, mb[FM], dl[FM], f, wt[HAZARD_BATCH_MAX];
+	int	i, j, r, m = 0, dim = h->dim;
+
+	if (band < 0 || band >= HAZARD_BANDS || n < 0 || n > HAZARD_BATCH_MAX)
+		return -1;
+	for (r = 0; r < n; r++) {	/* the valid rows, compacted */
+		if (!(dt_years[r] > 0) ||
+		    !piece_ok(h, band, dt_years[r], 0, &x[(size_t)r * stride]))
+			continue;
+		memcpy(y[m], &x[(size_t)r * stride], (size_t)dim * sizeof(double));
+		wt[m++] = dt_years[r];
+	}
+	if (m == 0)
+		return 0;
+	memset(mb, 0, sizeof(mb));
+	for (r = 0; r < m; r++) {
+		wb += wt[r];
+		for (j = 0; j < dim; j++)
+			mb[j] += wt[r] * y[r][j];
+	}
+	for (j = 0; j < dim; j++)
+		mb[j] /= wb;
+	for (r = 0; r < m; r++)
+		for (j = 0; j < dim; j++) {
+			y[r][j] -= mb[j];
+			wy[r][j] = wt[r] * y[r][j];
+		}
+	f = h->w[band] * wb / (h->w[band] + wb);
+	for (j = 0; j < dim; j++) {
+		dl[j] = mb[j] - h->mean[band][j];
+		h->mean[band][j] += dl[j] * wb / (h->w[band] + wb);
+	}
+	for (i = 0; i < dim; i++) {
+		double *restrict row = &SC(h, band, i, 0), fd = f * dl[i];
+
+		for (j = i; j < dim; j++)
+			row[j] += fd * dl[j];
+	}
+	for (r = 0; r + 3 < m; r += 4)
+		for (i = 0; i < dim; i++) {
+			double *restrict row = &SC(h, band, i, 0);
+			double a0 = wy[r][i], a1 = wy[r + 1][i], a2 = wy[r + 2][i],
+			    a3 = wy[r + 3][i];
+			const double *y0 = y[r], *y1 = y[r + 1], *y2 = y[r + 2],
+			    *y3 = y[r + 3];
+
+			for (j = i; j + 1 < dim; j += 2) {
+				row[j] += a0 * y0[j] + a1 * y1[j] + a2 * y2[j] + a3 * y3[j];
+				row[j + 1] += a0 * y0[j + 1] + a1 * y1[j + 1] +
+				    a2 * y2[j + 1] + a3 * y3[j + 1];
+			}
+			if (j < dim)
+				row[j] += a0 * y0[j] + a1 * y1[j] + a2 * y2[j] + a3 * y3[j];
+		}
+	for (; r < m; r++)
+		for (i = 0; i < dim; i++) {
+			double *restrict row = &SC(h, band, i, 0), a = wy[r][i];
+
+			for (j = i; j < dim; j++)
+				row[j] += a * y[r][j];
+		}
+	for (i = 0; i < dim; i++)	/* the lower triangle from the upper */
+		for (j = i + 1; j < dim; j++)
+			SC(h, band, j, i) = SC(h, band, i, j);
+	h->w[band] += wb;
+	h->exposure_years += wb;
+	h->pieces += m;
+	h->pending += m;
+	return 0;
+}
+
 /* Chan's pairwise step: band k of src (its covariate perm[i] as i) into
  * dst, whose first n covariates are merged so far. */
 static void

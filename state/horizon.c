@@ -11,6 +11,7 @@
  * (persist.c), everything shrunk by the fit's heuristic factor (hazard.c).
  */
 #include <math.h>
+#include <string.h>
 
 #include "model_internal.h"
 
@@ -84,6 +85,17 @@ model_lp_variance(struct model *m, const struct employee *e, int64_t now_ms)
  * entered by a cohort (its first exits against little booked exposure)
  * is what makes risks jump, and its weight is what the policy must see.
  */
+static double
+band_rate(const struct model *m, int k)
+{
+	double lb = hazard_log_baseline(m->fit->hz, k);
+
+	/* score.c's cache when it holds these bits: the same exp() */
+	if (m->rate_ok && memcmp(&m->rate_log[k], &lb, sizeof(lb)) == 0)
+		return m->rate[k];
+	return exp(lb);
+}
+
 double
 model_horizon_cum(const struct model *m, double mult, double a, double b,
     double *base_var)
@@ -97,7 +109,7 @@ model_horizon_cum(const struct model *m, double mult, double a, double b,
 		if (hi > b)
 			hi = b;
 		if (hi > lo) {
-			lk = exp(hazard_log_baseline(m->fit->hz, k)) * mult * (hi - lo);
+			lk = band_rate(m, k) * mult * (hi - lo);
 			acc += lk;
 			var += lk * lk * hazard_band_var(m->fit->hz, k);
 		}
@@ -105,4 +117,104 @@ model_horizon_cum(const struct model *m, double mult, double a, double b,
 	}
 	*base_var = acc > 0 ? var / (acc * acc) : hazard_band_var(m->fit->hz, k0);
 	return acc / (12 * DAYS_PER_MONTH);
+}
+
+/*
+ * How far a new fit can move any score's log cumulative hazard over the
+ * horizon from the old fit's, for the same record at the same time
+ * (model.h, model_drift()). log H = log C + eta: C a positive sum of the
+ * bands' baselines (log C moves at most by the largest change of a log
+ * baseline), eta = sum_i a_i c_i(v_i) with a_i = shrink * b_i * (the
+ * survey persistence factor) and c_i(v) = clip((v - mu_i) / sd_i, +-Z)
+ * (horizon.c). Per covariate, a' c'(v) - a c(v) is piecewise linear in
+ * v, so its largest |.| over every v is at a breakpoint (mu +- Z sd of
+ * either fit) or at the limits (Z |a' - a|); an unknown value takes the
+ * epoch's imputation mean, which moves v itself by |mean' - mean|, at
+ * most |a'| / sd' in eta per unit. The sum of those is a bound for every
+ * employee at once, with nothing kept per record.
+ */
+
+/* a_i, mu_i, sd_i of registry covariate r under the fit (a = 0 when the
+ * fit does not take r). */
+static void
+drift_coef(const struct model *m, int r, struct model_drift_coef *c)
+{
+	const struct model_fit *f = m->fit;
+	struct hazard_view hv;
+	int i = f->pos[r];
+
+	hazard_view(f->hz, &hv);
+	c->a = 0;
+	c->mu = 0;
+	c->sd = 1;
+	c->mean = f->std_w[r] > 0 ? f->std_mean[r] : 0;
+	if (i < 0 || i >= hv.dim || i >= f->dim || !hv.active[i] || !(hv.sd[i] > 0))
+		return;
+	c->a = hv.shrink * hv.b[i] * (r < PERSIST_COVARIATES ? f->pers_f[r] : 1);
+	c->mu = hv.mu[i];
+	c->sd = hv.sd[i];
+}
+
+/* See model.h. */
+void
+model_drift_note(const struct model *m, struct model_drift *d)
+{
+	const struct model_fit *f = m->fit;
+	int r, k;
+
+	d->epoch = f->epoch;
+	d->dim = f->dim;
+	for (k = 0; k < HAZARD_BANDS; k++)
+		d->logbase[k] = hazard_log_baseline(f->hz, k);
+	for (r = 0; r < f->dim && r < FEATURES_MAX; r++)
+		drift_coef(m, r, &d->c[r]);
+}
+
+static double
+clipz(const struct model_drift_coef *c, double v)
+{
+	double z = (v - c->mu) / c->sd;
+
+	return z > Z_SCORE ? Z_SCORE : z < -Z_SCORE ? -Z_SCORE : z;
+}
+
+/* max over v of |n.a c_n(v) - o.a c_o(v)| (see above). */
+static double
+coef_drift(const struct model_drift_coef *o, const struct model_drift_coef *n)
+{
+	double bp[4], worst = Z_SCORE * fabs(n->a - o->a), x;
+	int j;
+
+	bp[0] = o->mu - Z_SCORE * o->sd;
+	bp[1] = o->mu + Z_SCORE * o->sd;
+	bp[2] = n->mu - Z_SCORE * n->sd;
+	bp[3] = n->mu + Z_SCORE * n->sd;
+	for (j = 0; j < 4; j++) {
+		x = fabs(n->a * clipz(n, bp[j]) - o->a * clipz(o, bp[j]));
+		if (x > worst)
+			worst = x;
+	}
+	x = fabs(n->mean - o->mean) / n->sd;	/* an imputed value moved */
+	return worst + fabs(n->a) * (x < 2 * Z_SCORE ? x : 2 * Z_SCORE);
+}
+
+/* See model.h. */
+double
+model_drift(const struct model_drift *before, const struct model *m)
+{
+	static const struct model_drift_coef none = { 0, 0, 1, 0 };
+	struct model_drift_coef c;
+	double base = 0, eta = 0, x;
+	int r, k, n = m->fit->dim;
+
+	if (before->epoch < 0 || m->fit->epoch < 0)
+		return INFINITY;
+	for (k = 0; k < HAZARD_BANDS; k++)
+		if ((x = fabs(hazard_log_baseline(m->fit->hz, k) - before->logbase[k])) > base)
+			base = x;
+	for (r = 0; r < n && r < FEATURES_MAX; r++) {
+		drift_coef(m, r, &c);
+		eta += coef_drift(r < before->dim ? &before->c[r] : &none, &c);
+	}
+	return isfinite(base + eta) ? base + eta : INFINITY;
 }

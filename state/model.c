@@ -25,9 +25,10 @@
  * tenure and add nothing.
  *
  * Censored exposure. Staff who stay add time at risk without events: a
- * score (the rescore sweep scores everyone as event time advances) closes
- * an open interval of ACCRUE_MIN_DAYS or more with d = 0, so stayers are
- * not under-counted against leavers, whose exit closes their last one.
+ * score closes an open interval of ACCRUE_MIN_DAYS or more with d = 0, and
+ * so does each epoch boundary without a score (model_accrue_batch(), for
+ * intervals of a week or more: pipeline/rescore.c), so stayers are not
+ * under-counted against leavers, whose exit closes their last one.
  *
  * Left truncation (truncation.c): exposure counts from an entry floor
  * detected from the data, max(hire, first exit - 30 days) when the history
@@ -385,9 +386,10 @@ model_pre_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 
 /* Censored exposure: an employee who stays active adds time at risk
  * without any event. When a score at now_ms finds the open interval at
- * least ACCRUE_MIN_DAYS long, it is closed there with d = 0 (the rescore
- * sweep calls model_score() as event time advances), so stayers are not
- * under-counted against leavers, whose last interval their exit closes. */
+ * least ACCRUE_MIN_DAYS long, it is closed there with d = 0 (scores and
+ * each boundary's model_accrue_batch() call it as event time advances), so
+ * stayers are not under-counted against leavers, whose last interval
+ * their exit closes. */
 static void
 accrue(struct model *m, struct employee *e, int64_t now_ms)
 {
@@ -401,6 +403,86 @@ accrue(struct model *m, struct employee *e, int64_t now_ms)
 		return;
 	expose(m, e, start, end, 0);
 	e->interval_start_s = emp_s(end);
+}
+
+/* See model.h. */
+void
+model_accrue(struct model *m, struct employee *e, int64_t now_ms)
+{
+	accrue(m, e, now_ms);
+}
+
+/* Pieces gathered per band for hazard_accumulate_batch(). */
+#define BATCH_ROWS	HAZARD_BATCH_MAX
+struct model_batch {
+	int	n[HAZARD_BANDS];
+	double	dt[HAZARD_BANDS][BATCH_ROWS];
+	double	x[HAZARD_BANDS][BATCH_ROWS][FEATURES_MAX];
+};
+
+/* See model.h. */
+struct model_batch *
+model_batch_new(void)
+{
+	struct model_batch *b = malloc(sizeof(*b));	/* rows: scratch */
+
+	if (b != NULL)
+		memset(b->n, 0, sizeof(b->n));
+	return b;
+}
+
+void
+model_batch_free(struct model_batch *b)
+{
+	free(b);
+}
+
+static void
+batch_flush(struct model *m, struct model_batch *b, int k)
+{
+	(void)hazard_accumulate_batch(m->hz, k, b->n[k], b->dt[k], &b->x[k][0][0],
+	    FEATURES_MAX);
+	b->n[k] = 0;
+}
+
+/* See model.h: accrue() with the pieces that need no split (one band, at
+ * most PIECE_MAX_DAYS: nearly all of a boundary's one-day pieces) added
+ * in batches per band; the others as accrue() adds them. */
+void
+model_accrue_batch(struct model *m, struct model_batch *b,
+    struct employee *const *es, int n, int64_t now_ms, double min_days)
+{
+	int64_t start, floor, end = emp_time(now_ms), mid;
+	int i, k, dim = model_dim(m);
+
+	if ((floor = entry_floor(m)) == INT64_MAX)
+		return;
+	for (i = 0; i < n; i++) {
+		struct employee *e = es[i];
+
+		if (e->hired_s == 0 || (e->flags & EMP_EXITED))
+			continue;
+		start = interval_start(e, floor);
+		if (end - start < (int64_t)((min_days > ACCRUE_MIN_DAYS ? min_days :
+		    ACCRUE_MIN_DAYS) * MS_PER_DAY))
+			continue;
+		k = hazard_band(model_tenure_days(e, start));
+		if (k != hazard_band(model_tenure_days(e, end)) ||
+		    end - start > (int64_t)(PIECE_MAX_DAYS * MS_PER_DAY)) {
+			expose(m, e, start, end, 0);
+		} else {
+			mid = start + (end - start) / 2;
+			features_vector(m->feat, e, mid, m->x);
+			model_prepare(m, m->x, dim, b->x[k][b->n[k]]);
+			b->dt[k][b->n[k]] = (double)(end - start) / (double)MS_PER_DAY /
+			    DAYS_PER_YEAR_H;
+			if (++b->n[k] == BATCH_ROWS)
+				batch_flush(m, b, k);
+		}
+		e->interval_start_s = emp_s(end);
+	}
+	for (k = 0; k < HAZARD_BANDS; k++)
+		batch_flush(m, b, k);
 }
 
 /* Takes decide's alert fields into the per-employee bookkeeping. */

@@ -144,6 +144,18 @@ void		 model_score(struct model *, struct employee *, int64_t now_ms,
 void		 model_score_risk(struct model *, struct employee *, int64_t now_ms,
 		    struct score *out);
 void		 model_score_detail(const struct model *, struct score *out);
+/* Closes e's open exposure interval at now_ms with d = 0, as a score
+ * does (censored exposure), without scoring: for a boundary's fit. */
+void		 model_accrue(struct model *, struct employee *, int64_t now_ms);
+/* model_accrue() for n records at once, the pieces added to the hazard's
+ * moments in batches (hazard_accumulate_batch(): the same sums in another
+ * order); b is scratch from model_batch_new(), any content. */
+struct model_batch;
+struct model_batch *model_batch_new(void);
+void		 model_batch_free(struct model_batch *);
+void		 model_accrue_batch(struct model *, struct model_batch *,
+		    struct employee *const *es, int n, int64_t now_ms,
+		    double min_days);
 /* The variance of e's linear predictor at now_ms under the epoch's
  * coefficient covariance, gamma^2 x' Cov(b) x in the units the risk uses
  * (for an interval of the risk: the log hazard multiplier is within
@@ -180,6 +192,21 @@ int		 model_epoch_load(struct model *base, struct rbuf *, char *errbuf,
 int		 model_contrib_save(const struct model *, struct wbuf *);
 int		 model_contrib_load(struct model *, struct rbuf *, char *errbuf,
 		    size_t errlen);
+/* What a fit's scores depend on, taken before a boundary (horizon.c):
+ * model_drift() then bounds |log H' - log H| (H a score's cumulative
+ * hazard over the horizon) for every record at the same time under the
+ * fit after it; INFINITY when either fit was never solved. */
+struct model_drift_coef {
+	double	a, mu, sd, mean;
+};
+struct model_drift {
+	long			epoch;
+	int			dim;
+	double			logbase[HAZARD_BANDS];
+	struct model_drift_coef	c[FEATURES_MAX];	/* registry order */
+};
+void		 model_drift_note(const struct model *, struct model_drift *);
+double		 model_drift(const struct model_drift *before, const struct model *);
 /* The fit's epoch (-1 before the first boundary): outputs' model_version. */
 long		 model_version(const struct model *);
 long		 model_exits(const struct model *);	/* voluntary exits in the fit */

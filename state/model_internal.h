@@ -232,6 +232,13 @@ double		 hazard_exposure_years(const struct hazard *);
 uint64_t	 hazard_digest(const struct hazard *, uint64_t d);	/* see STATE_DIGEST */
 /* A shard's side (model.c): hazard_update() without forgetting and
  * without a solve. */
+/* n censored pieces (d = 0) of one band at once, row r of x at
+ * x[r * stride], dt_years[r]: what n hazard_accumulate() calls add, summed
+ * in another order (hazard.c). Invalid rows are skipped; -1 when n is
+ * over HAZARD_BATCH_MAX. */
+#define HAZARD_BATCH_MAX	64
+int		 hazard_accumulate_batch(struct hazard *, int band, int n,
+		    const double *dt_years, const double *x, int stride);
 int		 hazard_accumulate(struct hazard *, int band, double dt_years, int d,
 		    const double *x);
 /* Every sum times factor (0 < factor < 1; else no change). */

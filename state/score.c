@@ -5,9 +5,11 @@
  * the bookkeeping around it (exposure, quality); model_score_copy() is
  * this alone.
  *
- * Cost. Every active employee is scored at least once per epoch (the new
- * model rescores the shard, pipeline/rescore.c), so this runs
- * employees x epochs times and is most of a replay's time. Two halves:
+ * Cost. Every active employee is scored at each event and when due
+ * (pipeline/rescore.c: at most rescore_interval_hours apart, at a boundary
+ * when near the threshold, everyone when the model moved far), and a new
+ * model epoch's whole-population rescoring runs this once per record.
+ * Two halves:
  * model_score_compute() makes what every score needs (the risk, which
  * decides, and the expected tenure, which the record keeps), and
  * model_score_detail_from() what only an alert decision near its
@@ -17,7 +19,8 @@
  * any threshold skips the second (model_score_risk()). Both read the fit's
  * solution through one hazard_view() instead of a call per covariate, the
  * band baselines' exp() come from a cache refreshed when the fit's
- * baselines change, and the drivers are picked in one pass. Every value
+ * baselines change (the risk's horizon reads it too, horizon.c), and the
+ * drivers are picked in one pass. Every value
  * is computed as before, in the same order of operations, so scores are
  * the same to the bit (DESIGN.md, "The determinism rule").
  */
@@ -52,7 +55,7 @@ base_rates(struct model *m, const struct hazard_view *hv)
 static double
 expected_tenure(const double *rate, double mult, double t0)
 {
-	double s = 1, total = t0, a = t0, hi, r, len;
+	double s = 1, total = t0, a = t0, hi, r, len, em;
 	int k;
 
 	for (k = hazard_band(t0); k < HAZARD_BANDS && a < TENURE_CAP_DAYS; k++) {
@@ -63,8 +66,9 @@ expected_tenure(const double *rate, double mult, double t0)
 			continue;
 		len = hi - a;
 		r = rate[k] * mult / DAYS_PER_YEAR_H;
-		total += r * len > 1e-12 ? s * -expm1(-r * len) / r : s * len;
-		s *= exp(-r * len);
+		em = expm1(-r * len);	/* one call: exp(-r len) is 1 + em */
+		total += r * len > 1e-12 ? s * -em / r : s * len;
+		s *= 1 + em;
 		a = hi;
 	}
 	return total;
@@ -120,6 +124,7 @@ model_score_compute(struct model *m, const struct employee *e, int64_t now_ms,
 {
 	const struct model_fit *f = m->fit;
 	struct hazard_view hv;
+	const double *rate;
 	double eta, mult, t0;
 
 	memset(out, 0, sizeof(*out));
@@ -132,13 +137,14 @@ model_score_compute(struct model *m, const struct employee *e, int64_t now_ms,
 		return;
 	}
 	hazard_view(f->hz, &hv);
+	rate = base_rates(m, &hv);	/* before model_horizon_cum(), which reads it */
 	eta = model_horizon_lp(m, e, now_ms, sw->x, sw->v, sw->z, sw->w);
 	eta = eta > ETA_CLAMP ? ETA_CLAMP : eta < -ETA_CLAMP ? -ETA_CLAMP : eta;
 	mult = exp(eta);
 	t0 = model_tenure_days(e, now_ms);
 	out->risk = -expm1(-model_horizon_cum(m, mult, t0,
 	    t0 + (f->cfg.horizon_days > 0 ? f->cfg.horizon_days : 180), &sw->base_var));
-	out->expected_tenure_days = expected_tenure(base_rates(m, &hv), mult, t0);
+	out->expected_tenure_days = expected_tenure(rate, mult, t0);
 	sw->scored = 1;
 }
 

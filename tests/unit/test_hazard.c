@@ -234,6 +234,57 @@ test_forgetting(gsl_rng *rng)
  * first year, falling as tenure^(-1/3) of the bands' middles (1.5, 7.5,
  * 18, 42, 90 months) from there; the variance of its log grows by 1/a
  * (a = 4 pseudo-exits) a band out. */
+/* hazard_accumulate_batch() adds what as many hazard_accumulate() calls
+ * add, summed in another order: the same fit to rounding; rows it cannot
+ * take (non-finite, dt <= 0) are skipped as the single calls refuse them,
+ * and more than HAZARD_BATCH_MAX rows are refused. */
+static void
+test_accumulate_batch(gsl_rng *rng)
+{
+	struct hazard *one = hazard_new(DIM, 1.0, 1.0), *bat = hazard_new(DIM, 1.0, 1.0);
+	double x[HAZARD_BATCH_MAX][DIM], dt[HAZARD_BATCH_MAX], ta[NP], tb[NP];
+	int band, r, j, n;
+
+	CHECK(one != NULL && bat != NULL);
+	for (int round = 0; round < 40; round++) {
+		band = round % HAZARD_BANDS;
+		n = 1 + (int)gsl_rng_uniform_int(rng, HAZARD_BATCH_MAX);
+		for (r = 0; r < n; r++) {
+			for (j = 0; j < DIM; j++)
+				x[r][j] = 3 + gsl_ran_gaussian(rng, 2.0) * (j + 1);
+			dt[r] = r % 17 == 5 ? 0 : gsl_rng_uniform(rng) * 0.1;
+			if (r % 23 == 7)
+				x[r][1] = NAN;
+			(void)hazard_accumulate(one, band, dt[r], 0, x[r]);
+		}
+		CHECK(hazard_accumulate_batch(bat, band, n, dt, &x[0][0], DIM) == 0);
+		for (r = 0; r < 3; r++) {	/* exits, so that the fit is solved */
+			for (j = 0; j < DIM; j++)
+				x[0][j] = 3 + gsl_ran_gaussian(rng, 2.0);
+			CHECK(hazard_accumulate(one, band, 0, 1, x[0]) == 0);
+			CHECK(hazard_accumulate(bat, band, 0, 1, x[0]) == 0);
+		}
+	}
+	CHECK(hazard_accumulate_batch(bat, 0, HAZARD_BATCH_MAX + 1, dt, &x[0][0], DIM) == -1);
+	CHECK(hazard_refresh(one, 1) == 0 && hazard_refresh(bat, 1) == 0);
+	CHECK_NEAR(hazard_exposure_years(bat), hazard_exposure_years(one),
+	    1e-12 * hazard_exposure_years(one));
+	hazard_theta(one, ta, NULL);
+	hazard_theta(bat, tb, NULL);
+	for (j = 0; j < NP; j++)
+		CHECK_NEAR(tb[j], ta[j], 1e-9);
+	for (j = 0; j < DIM; j++) {
+		double ma, sa, mb, sb;
+
+		hazard_standardiser(one, j, &ma, &sa);
+		hazard_standardiser(bat, j, &mb, &sb);
+		CHECK_NEAR(mb, ma, 1e-9 * fabs(ma));
+		CHECK_NEAR(sb, sa, 1e-9 * sa);
+	}
+	hazard_free(one);
+	hazard_free(bat);
+}
+
 static void
 test_empty_band(gsl_rng *rng)
 {
@@ -359,6 +410,7 @@ main(void)
 	test_grow_and_invalid();
 	test_forgetting(rng);
 	test_empty_band(rng);
+	test_accumulate_batch(rng);
 	test_band_entered(rng);
 	test_information(rng);
 	gsl_rng_free(rng);

@@ -278,6 +278,15 @@ test_company(void)
 		    "2025-02-01T00:00:00Z", i < 30 ? "{\"satisfaction\":20}" :
 		    "{\"satisfaction\":85}", "") == PIPE_OK);
 	}
+	/* the ones who stay were promoted: months since a promotion carries
+	 * information (without, it is tenure for everyone, and its effect on
+	 * the fit an artefact of how the exposure was cut), so a promotion
+	 * is an action that can help */
+	for (int i = 30; i < 60; i++) {
+		snprintf(id, sizeof(id), "E%d", i);
+		CHECK(feed(p, &k, id, EV, "c", seq++, "hr.promotion.granted", id,
+		    "2025-02-02T00:00:00Z", "{\"job_level\":3}") == PIPE_OK);
+	}
 	for (int i = 0; i < 20; i++) {
 		snprintf(id, sizeof(id), "E%d", i);
 		snprintf(when, sizeof(when), "2025-%02d-15T00:00:00Z", 3 + i / 4);
@@ -494,6 +503,11 @@ feed_framing(struct pipeline *p, pipeline_emit_fn emit, struct framing *k)
 		snprintf(id, sizeof(id), "F%d", i);
 		feed_one(p, emit, k, "fs", i, "hr.survey.submitted", id, "2025-02-01T00:00:00Z",
 		    i < 30 ? "{\"satisfaction\":20}" : "{\"satisfaction\":85}");
+	}
+	for (i = 30; i < 60; i++) {	/* as in test_company() */
+		snprintf(id, sizeof(id), "F%d", i);
+		feed_one(p, emit, k, "fc", i, "hr.promotion.granted", id,
+		    "2025-02-02T00:00:00Z", "{\"job_level\":3}");
 	}
 	for (i = 0; i < 20; i++) {
 		snprintf(id, sizeof(id), "F%d", i);
