@@ -312,6 +312,23 @@ gate_due(const struct gate *g, int64_t now_ms, int64_t idle_ms, long *epoch)
 	return 1;
 }
 
+/* 1 when no partition holds a message and every assigned one counts as
+ * idle at now_ms (the caller confirms with the broker, gate_next_idle()):
+ * route_order.c then applies the re-routed records it holds, which no
+ * boundary would release. */
+int
+gate_quiet(const struct gate *g, int64_t now_ms, int64_t idle_ms)
+{
+	for (int32_t i = 0; i < g->nparts; i++) {
+		const struct gate_part *gp = &g->parts[i];
+
+		if (gp->head != NULL || (gp->assigned &&
+		    !(gp->eof && now_ms - gp->last_ms >= idle_ms)))
+			return 0;
+	}
+	return 1;
+}
+
 /* The next partition after `after` (-1: from the start) that is assigned,
  * holds nothing and counts as idle at now_ms, or -1: the caller confirms
  * with the broker that it is caught up (the end it last reported may be
