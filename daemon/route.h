@@ -48,6 +48,8 @@ struct route {
 	rd_kafka_conf_t		*cc;		/* for the re-reader */
 	rd_kafka_t		*rr;		/* reads a spilled stream again;
 						 * made at the first spill */
+	uint64_t		 deferred;	/* records held, ever */
+	uint64_t		 idle_at;	/* deferred at the last idle round */
 };
 
 /* route.c */

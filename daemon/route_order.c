@@ -155,6 +155,7 @@ route_order_defer(struct kafka *k, struct route *r, rd_kafka_message_t *rm,
 	METRICS_SET(kafka_up, 1);
 	/* silent since it was written, not since it was read (gate.c) */
 	gate_seen(k->gate, ROUTE_VBASE + c, kafka_written_ms(rm), 0);
+	r->deferred++;
 	hold(r, c, rm);
 }
 
@@ -397,20 +398,23 @@ route_order_flush(struct kafka *k, struct pipeline *p)
 
 /* See route.h: every assigned source (input partitions and streams)
  * holds nothing, is at its end (confirmed with the broker) and silent:
- * no boundary will come to end the wait of what is held. */
+ * no boundary will come to end the wait of what is held. Once per record
+ * read since: what the pipeline refuses then (a sealed shard, with
+ * several instances) waits for the boundary. */
 void
 route_order_idle(struct kafka *k, struct pipeline *p)
 {
 	struct route	*r = k->route;
 	int64_t		 now = kafka_mono_ms();
 
-	if (r == NULL || r->order == NULL || !order_pending(r->order) ||
-	    !gate_quiet(k->gate, now, k->idle_ms))
+	if (r == NULL || r->order == NULL || r->idle_at == r->deferred ||
+	    !order_pending(r->order) || !gate_quiet(k->gate, now, k->idle_ms))
 		return;
 	for (int32_t id = gate_next_idle(k->gate, -1, now, k->idle_ms); id >= 0;
 	    id = gate_next_idle(k->gate, id, now, k->idle_ms))
 		if (!kafka_caught_up(k, id))
 			return;
+	r->idle_at = r->deferred;
 	(void)route_order_flush(k, p);
 }
 
