@@ -658,6 +658,9 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 		return 0;
 	}
 	METRICS_ADD(idle_crossings, idle);	/* the rule let these cross */
+	/* with several instances, what a sealed shard refused above
+	 * (route_order.c; a no-op for one instance, which held none) */
+	(void)route_order_flush(k, p);
 	for (part = gate_next_holding(k->gate, -1); part >= 0 && !k->failed;
 	    part = gate_next_holding(k->gate, part))
 		release(k, p, part);

@@ -18,7 +18,9 @@
  *     order, after the shard's own events of the epoch (its partition
  *     holds its first event of the next one). With several instances a
  *     stream is applied too just before its partition's statistics are
- *     published (stats.c). When every source is idle (nothing else would
+ *     published (stats.c), and what the sealed shard refuses after that
+ *     right after the boundary (kafka.c flushes again; for one instance
+ *     nothing is left then). When every source is idle (nothing else would
  *     end their wait: the end of a backfill, a pause of the producers)
  *     they are applied at once, and at shutdown once what this process
  *     sent on is read back.
