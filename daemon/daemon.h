@@ -293,7 +293,6 @@ void	gate_hold(struct gate *, int32_t partition, void *item, long epoch,
 void	*gate_pop(struct gate *, int32_t partition);
 void	*gate_head(const struct gate *, int32_t partition);	/* left held */
 int	gate_due(const struct gate *, int64_t now_ms, int64_t idle_ms, long *epoch);
-int	gate_quiet(const struct gate *, int64_t now_ms, int64_t idle_ms);
 int32_t	gate_next_holding(const struct gate *, int32_t after);
 int32_t	gate_next_idle(const struct gate *, int32_t after, int64_t now_ms,
 	    int64_t idle_ms);

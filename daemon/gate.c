@@ -34,8 +34,7 @@
  * further (fetch.c: what was fetched of it waits in its own queue). A
  * repartition stream holds nothing here: its records wait for the end of
  * their epoch in route_order.c, and the gate knows the stream as a source
- * that is busy or idle (route.c marks it complete); gate_quiet() says when
- * every source is idle, for the records it holds. (The pause of a stream
+ * that is busy or idle (route.c marks it complete). (The pause of a stream
  * at GATE_QUEUE_MAX held, or GATE_HELD_MAX in all, is kept for a stream
  * that would hold here.)
  *
@@ -310,23 +309,6 @@ gate_due(const struct gate *g, int64_t now_ms, int64_t idle_ms, long *epoch)
 	if (min == LONG_MAX)
 		return 0;
 	*epoch = min;
-	return 1;
-}
-
-/* 1 when no partition holds a message and every assigned one counts as
- * idle at now_ms (the caller confirms with the broker, gate_next_idle()):
- * route_order.c then applies the re-routed records it holds, which no
- * boundary would release. */
-int
-gate_quiet(const struct gate *g, int64_t now_ms, int64_t idle_ms)
-{
-	for (int32_t i = 0; i < g->nparts; i++) {
-		const struct gate_part *gp = &g->parts[i];
-
-		if (gp->head != NULL || (gp->assigned &&
-		    !(gp->eof && now_ms - gp->last_ms >= idle_ms)))
-			return 0;
-	}
 	return 1;
 }
 

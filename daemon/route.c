@@ -504,7 +504,6 @@ route_poll(struct kafka *k, struct pipeline *p)
 		consume_one(k, p, r, rm);
 	}
 	mark_complete(k, r);	/* before the gate's step, which follows */
-	route_order_idle(k, p);
 	if ((now = kafka_mono_ms()) - r->last_commit_ms >= COMMIT_EVERY_MS) {
 		r->last_commit_ms = now;
 		route_commit(k, 1);

@@ -48,8 +48,6 @@ struct route {
 	rd_kafka_conf_t		*cc;		/* for the re-reader */
 	rd_kafka_t		*rr;		/* reads a spilled stream again;
 						 * made at the first spill */
-	uint64_t		 deferred;	/* records held, ever */
-	uint64_t		 idle_at;	/* deferred at the last idle round */
 };
 
 /* route.c */
@@ -65,8 +63,6 @@ void	route_order_defer(struct kafka *, struct route *, rd_kafka_message_t *,
 /* Stream c's held records are dropped unapplied (given up, or read again
  * from an earlier offset). */
 void	route_order_drop(struct route *, int32_t c);
-/* After the reader's turn: when every source is idle, the held records
- * are applied (nothing else would end their wait). */
-void	route_order_idle(struct kafka *, struct pipeline *);
+
 
 #endif

@@ -20,10 +20,12 @@
  *     stream is applied too just before its partition's statistics are
  *     published (stats.c), and what the sealed shard refuses after that
  *     right after the boundary (kafka.c flushes again; for one instance
- *     nothing is left then). When every source is idle (nothing else would
- *     end their wait: the end of a backfill, a pause of the producers)
- *     they are applied at once, and at shutdown once what this process
- *     sent on is read back.
+ *     nothing is left then); and at shutdown, once what this process
+ *     sent on is read back. Not when the input falls silent: a pause of
+ *     the producers in an epoch would then decide the order, and a replay
+ *     of the same input would not pause there. So at the end of a backlog
+ *     the last epoch's re-routed records wait for the next epoch's events
+ *     (or a shutdown).
  *   - Bound: at most ORDER_ITEMS_MAX records and ORDER_BYTES_MAX bytes
  *     over all streams. Past that a stream keeps its smallest keys and
  *     lets the others go; at the boundary it applies those, then reads
@@ -157,7 +159,6 @@ route_order_defer(struct kafka *k, struct route *r, rd_kafka_message_t *rm,
 	METRICS_SET(kafka_up, 1);
 	/* silent since it was written, not since it was read (gate.c) */
 	gate_seen(k->gate, ROUTE_VBASE + c, kafka_written_ms(rm), 0);
-	r->deferred++;
 	hold(r, c, rm);
 }
 
@@ -396,28 +397,6 @@ route_order_flush(struct kafka *k, struct pipeline *p)
 		if (route_order_flush_one(k, p, c) == -1)
 			return -1;
 	return 0;
-}
-
-/* See route.h: every assigned source (input partitions and streams)
- * holds nothing, is at its end (confirmed with the broker) and silent:
- * no boundary will come to end the wait of what is held. Once per record
- * read since: what the pipeline refuses then (a sealed shard, with
- * several instances) waits for the boundary. */
-void
-route_order_idle(struct kafka *k, struct pipeline *p)
-{
-	struct route	*r = k->route;
-	int64_t		 now = kafka_mono_ms();
-
-	if (r == NULL || r->order == NULL || r->idle_at == r->deferred ||
-	    !order_pending(r->order) || !gate_quiet(k->gate, now, k->idle_ms))
-		return;
-	for (int32_t id = gate_next_idle(k->gate, -1, now, k->idle_ms); id >= 0;
-	    id = gate_next_idle(k->gate, id, now, k->idle_ms))
-		if (!kafka_caught_up(k, id))
-			return;
-	r->idle_at = r->deferred;
-	(void)route_order_flush(k, p);
 }
 
 /* See kafka.h: at shutdown the records this process sent on are read

@@ -88,27 +88,6 @@ test_quiet(void)
 	gate_free(g);
 }
 
-/* gate_quiet(): nothing held and every assigned partition idle, the
- * moment route_order.c applies what it holds without a boundary. */
-static void
-test_all_quiet(void)
-{
-	struct gate	*g = two(0);
-	int		 n = 0;
-
-	gate_seen(g, 1, 1000, 0);
-	gate_seen(g, 1, 0, 1);
-	CHECK(!gate_quiet(g, 1000 + IDLE, IDLE));	/* 0 holds */
-	gate_revoke(g, 0, drop, &n);
-	CHECK(n == 1);
-	CHECK(gate_quiet(g, 1000 + IDLE, IDLE));	/* 0 is not ours now */
-	CHECK(!gate_quiet(g, 1000 + IDLE - 1, IDLE));	/* 1 not silent yet */
-	gate_seen(g, 1, 2000, 0);			/* 1 not at its end */
-	CHECK(!gate_quiet(g, 900000, IDLE));
-	gate_revoke_all(g, drop, &n);
-	gate_free(g);
-}
-
 /* Nothing read since the assignment: the assignment time stands in. */
 static void
 test_assigned(void)
@@ -162,7 +141,6 @@ main(void)
 {
 	test_old_backlog();
 	test_quiet();
-	test_all_quiet();
 	test_assigned();
 	test_holding();
 	return check_exit("test_gate");
