@@ -304,6 +304,35 @@ int	gate_source(const struct gate *, int32_t id, int64_t now_ms,
 	    int64_t idle_ms, long *epoch);
 int	gate_assigned(const struct gate *, int32_t id);
 
+/* order.c: re-routed records held until the end of their epoch and given
+ * back sorted by (event time, source partition, source offset); bounded,
+ * with the rest let go to be read again (no Kafka inside). */
+struct order_key {
+	int64_t		 time_ms;	/* the event's time */
+	int32_t		 src;	/* the input partition it was sent from */
+	int64_t		 off;	/* its offset there */
+};
+struct order_item {
+	struct order_key key;
+	int64_t		 pos;	/* its offset in the repartition partition */
+	size_t		 bytes;
+	void		*item;	/* the caller's */
+};
+struct order;
+struct order *order_new(size_t max_items, size_t max_bytes);
+void	order_free(struct order *, void (*drop)(void *));
+int	order_cmp(struct order_key, struct order_key);
+int	order_put(struct order *, int32_t id, const struct order_item *,
+	    int force, void **evicted);
+struct order_item *order_take_all(struct order *, int32_t id, size_t *n);
+int	order_spilled(const struct order *, int32_t id, int64_t *pos);
+void	order_pass(struct order *, int32_t id, struct order_key after);
+void	order_pass_end(struct order *, int32_t id);
+size_t	order_count(const struct order *, int32_t id);
+int64_t	order_min_pos(const struct order *, int32_t id);
+void	order_drop_stream(struct order *, int32_t id, void (*drop)(void *));
+int	order_pending(const struct order *);
+
 /* track.c: the in-order offset tracker (at least once), no Kafka inside. */
 struct track;
 struct track_entry;

@@ -31,12 +31,12 @@
  *
  * Messages behind a held one queue behind it, so a partition's messages
  * reach the pipeline in order. An input partition that holds is not read
- * further (fetch.c: what was fetched of it waits in its own queue); a
- * repartition stream is paused once it holds GATE_QUEUE_MAX messages (or
- * the gate GATE_HELD_MAX in all), not at the first: a short queue saves a
- * fetch round trip per stream and epoch, and the bound keeps the
- * tracker's pool from filling with held messages while another partition
- * still has to deliver.
+ * further (fetch.c: what was fetched of it waits in its own queue). A
+ * repartition stream holds nothing here: its records wait for the end of
+ * their epoch in route_order.c, and the gate knows the stream as a source
+ * that is busy or idle (route.c marks it complete). (The pause of a stream
+ * at GATE_QUEUE_MAX held, or GATE_HELD_MAX in all, is kept for a stream
+ * that would hold here.)
  *
  * Scale-out (issue 9): the partitions here are those assigned to this
  * instance. With several instances the others' partitions report their

@@ -466,11 +466,11 @@ struct held {
 /* The shard of a source: its partition, or a repartition stream's. */
 #define SOURCE_SHARD(src)	((src) >= ROUTE_VBASE ? (src) - ROUTE_VBASE : (src))
 
-/* Offers a consumed message to the pipeline under the daemon lock. On
- * PIPE_BLOCKED the message stays (the caller holds it, entry open); else
- * its entry ends and it is destroyed. Returns the result. */
-static enum pipeline_result
-offer(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
+/* See kafka.h: a consumed message to the pipeline under the daemon lock.
+ * On PIPE_BLOCKED the message stays (the caller holds it, entry open);
+ * else its entry ends and it is destroyed. Returns the result. */
+enum pipeline_result
+kafka_offer(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
     struct track_entry *entry, int32_t src)
 {
 	struct emit_ctx		 ctx = { k, entry };
@@ -563,7 +563,7 @@ kafka_consume_from(struct kafka *k, struct pipeline *p, rd_kafka_message_t *rm,
 	gate_seen(k->gate, src, kafka_written_ms(rm), 0);
 	if (gate_holding(k->gate, src))
 		hold(k, p, rm, entry, 0, src);	/* in order, behind the held one */
-	else if (offer(k, p, rm, entry, src) == PIPE_BLOCKED)
+	else if (kafka_offer(k, p, rm, entry, src) == PIPE_BLOCKED)
 		hold(k, p, rm, entry, 1, src);
 }
 
@@ -579,7 +579,7 @@ release(struct kafka *k, struct pipeline *p, int32_t part)
 			free(h);	/* queued behind a held one, now sent on */
 			continue;
 		}
-		if (offer(k, p, h->rm, h->entry, part) == PIPE_BLOCKED) {
+		if (kafka_offer(k, p, h->rm, h->entry, part) == PIPE_BLOCKED) {
 			gate_hold(k->gate, part, h, pipeline_blocked_epoch(p), 1);
 			break;
 		}
@@ -638,6 +638,10 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 		idle += part < ROUTE_VBASE;	/* input partitions: the counter
 						 * shows where wall time entered */
 	}
+	/* the records read back in the closing epoch, in their fixed order,
+	 * after the shards' own events of it (route_order.c) */
+	if (route_order_flush(k, p) == -1)
+		return 0;
 	/* The boundary's outputs belong to a held message that crossed it
 	 * (its entry is open until it is offered again): its partition's
 	 * offset is not committed before they are delivered. */
@@ -654,6 +658,9 @@ kafka_gate_step(struct kafka *k, struct pipeline *p)
 		return 0;
 	}
 	METRICS_ADD(idle_crossings, idle);	/* the rule let these cross */
+	/* with several instances, what a sealed shard refused above
+	 * (route_order.c; a no-op for one instance, which held none) */
+	(void)route_order_flush(k, p);
 	for (part = gate_next_holding(k->gate, -1); part >= 0 && !k->failed;
 	    part = gate_next_holding(k->gate, part))
 		release(k, p, part);

@@ -187,6 +187,15 @@ void	route_poll(struct kafka *, struct pipeline *);
  * while records sent to the repartition streams it reads are due back
  * (route_poll() reads them). */
 int	route_poll_ms(struct kafka *);
+/* route_order.c: the records read back from the repartition streams are
+ * held and applied at the end of their epoch, sorted by (source
+ * partition, source offset). flush: every stream's (before the pipeline
+ * enters the next epoch); flush_one: stream c's (before its statistics
+ * are published); finish: at shutdown, once what was sent on is read
+ * back (bounded). 0, or -1 (k->failed, or stopping). */
+int	route_order_flush(struct kafka *, struct pipeline *);
+int	route_order_flush_one(struct kafka *, struct pipeline *, int32_t c);
+void	route_order_finish(struct kafka *, struct pipeline *);
 void	route_store(struct kafka *, int32_t id, int64_t last);
 void	route_commit(struct kafka *, int async);
 int	route_caught_up(struct kafka *, int32_t id);
@@ -241,6 +250,11 @@ rd_kafka_t *kafka_reader_new(const rd_kafka_conf_t *cc, const char *what,
  * or a repartition stream), its tracker entry under id tid. */
 void	kafka_consume_from(struct kafka *, struct pipeline *, rd_kafka_message_t *,
 	    int32_t src, int32_t tid);
+/* Runs rm from source src through the pipeline under the daemon lock,
+ * its outputs under entry. On PIPE_BLOCKED rm stays the caller's and the
+ * entry open; else the entry ends and rm is destroyed. */
+enum pipeline_result kafka_offer(struct kafka *, struct pipeline *,
+	    rd_kafka_message_t *, struct track_entry *, int32_t src);
 /* Runs one consumed message through the pipeline under the daemon lock;
  * destroys it. The caller made sure a tracker entry is free. */
 void	kafka_consume(struct kafka *, struct pipeline *, rd_kafka_message_t *);

@@ -184,6 +184,7 @@ finish(struct kafka *k, struct pipeline *p)
 	rd_kafka_resp_err_t	err;
 
 	ready_stopping();
+	route_order_finish(k, p);	/* the re-routed records held */
 	if (!k->failed && !k->aborted)
 		kafka_publish_estimates(k, p);
 	log_info("stopping: delivering outputs, checkpointing and committing offsets");

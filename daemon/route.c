@@ -91,6 +91,7 @@ route_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
 	if ((r->rep = kafka_reader_new(cc, "repartition", READER_WAIT_MS, errbuf,
 	    errlen)) == NULL)
 		return -1;
+	route_order_new(r, cc);
 	return 0;
 }
 
@@ -102,6 +103,7 @@ route_free(struct kafka *k)
 
 	if (r == NULL)
 		return;
+	route_order_free(r);	/* its messages are the reader's */
 	if (r->rep != NULL) {
 		rd_kafka_consumer_close(r->rep);
 		rd_kafka_destroy(r->rep);
@@ -247,6 +249,9 @@ reassign(struct kafka *k, struct route *r, const unsigned char *reseek)
 			/* read from a position of another owner's: what this
 			 * process sent there before may lie behind it */
 			r->readback[rp] = r->forwarded[rp];
+			r->next_read[rp] = -1;
+			for (int32_t c = rp; c < r->ninput; c += r->nrep)
+				route_order_drop(r, c);	/* read again */
 		}
 		if (!r->reading[rp])
 			track_assign(k->track, ROUTE_VBASE + rp);
@@ -323,6 +328,7 @@ route_revoke(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
 		r->nowned -= r->owned[c];
 		r->owned[c] = 0;
 		gate_revoke(k->gate, ROUTE_VBASE + c, drop, arg);
+		route_order_drop(r, c);
 	}
 	if (parts == NULL)		/* everything */
 		for (int32_t c = 0; c < r->ninput; c++)
@@ -331,13 +337,15 @@ route_revoke(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
 				r->owned[c] = 0;
 				give_up(r, c, 1);
 				gate_revoke(k->gate, ROUTE_VBASE + c, drop, arg);
+				route_order_drop(r, c);
 			}
 	reassign(k, r, reseek);
 }
 
-/* The canonical partition a repartition record names; -1 if none. */
-static int32_t
-named_partition(const rd_kafka_message_t *rm)
+/* See route.h: the canonical partition a repartition record names; -1 if
+ * none. */
+int32_t
+route_named_partition(const rd_kafka_message_t *rm)
 {
 	rd_kafka_headers_t	*h;
 	const void		*v;
@@ -357,7 +365,8 @@ named_partition(const rd_kafka_message_t *rm)
 }
 
 /* One message of the reader: an end of partition marks every owned
- * stream of it; a record for an owned partition goes to the pipeline. */
+ * stream of it; a record for an owned partition is held until the end of
+ * its epoch (route_order.c). */
 static void
 consume_one(struct kafka *k, struct pipeline *p, struct route *r,
     rd_kafka_message_t *rm)
@@ -377,15 +386,17 @@ consume_one(struct kafka *k, struct pipeline *p, struct route *r,
 		rd_kafka_message_destroy(rm);
 		return;
 	}
-	if (rm->partition >= 0 && rm->partition < ROUTE_VBASE)
+	if (rm->partition >= 0 && rm->partition < ROUTE_VBASE) {
 		r->readback[rm->partition]++;
-	c = named_partition(rm);
+		r->next_read[rm->partition] = rm->offset + 1;
+	}
+	c = route_named_partition(rm);
 	if (c < 0 || c >= r->ninput || !r->owned[c] || c % r->nrep != rm->partition) {
 		rd_kafka_message_destroy(rm);	/* another owner's, or not ours */
 		return;
 	}
 	METRICS_ADD(repartition_consumed, 1);
-	kafka_consume_from(k, p, rm, ROUTE_VBASE + c, ROUTE_VBASE + rm->partition);
+	route_order_defer(k, r, rm, c);	/* applied at its epoch's end */
 }
 
 /* Commits the offsets of the repartition partitions this instance alone
@@ -454,8 +465,8 @@ static void	mark_complete(struct kafka *, struct route *);
  * boundary may wait for them (the partitions that sent them hold), so the
  * loop waits briefly for the input, then turns to the reader
  * (route_poll_ms()). */
-static int
-awaiting(const struct route *r)
+int
+route_awaiting(const struct route *r)
 {
 	for (int32_t rp = 0; rp < r->nrep; rp++)
 		if (r->reading[rp] && r->readback[rp] < r->forwarded[rp])
@@ -469,7 +480,7 @@ route_poll_ms(struct kafka *k)
 {
 	struct route *r = k->route;
 
-	return r != NULL && r->rep != NULL && awaiting(r) ? AWAIT_MS : POLL_MS;
+	return r != NULL && r->rep != NULL && route_awaiting(r) ? AWAIT_MS : POLL_MS;
 }
 
 /* See kafka.h: drops the shards given up, then at most ROUTE_BATCH

@@ -1,8 +1,9 @@
 /*
  * route.h: struct route, shared by the repartitioning files only:
  * route.c (assignment, the reader of the repartition streams, commits,
- * the streams' completeness) and route_send.c (what an input partition
- * sends on, and when).
+ * the streams' completeness), route_send.c (what an input partition
+ * sends on, and when) and route_order.c (the records read back, applied
+ * at the end of their epoch in a fixed order).
  */
 #ifndef RETENTIOND_ROUTE_H
 #define RETENTIOND_ROUTE_H
@@ -11,9 +12,11 @@
 
 #define ROUTE_HEADER	"retentiond.partition"	/* the canonical partition */
 /* "p:offset", the input record a repartition record copies: its source
- * partition and place in that partition's order, for gating each (source,
- * canonical) pair on its own (DESIGN.md, "Scale-out"); not read yet. */
+ * partition and place in that partition's order; and the event's time
+ * (ms since the epoch, decimal), as the sender decoded it. Together the
+ * key by which the owner applies the records read back (route_order.c). */
 #define ROUTE_SOURCE_HEADER	"retentiond.source"
+#define ROUTE_TIME_HEADER	"retentiond.time"
 
 struct route {
 	int			 partitioner;	/* PARTITIONER_* */
@@ -37,6 +40,29 @@ struct route {
 	 * says it is in (route_source_crossed()), -1: none said */
 	long			 crossed[ROUTE_VBASE];
 	struct hr_event		 ev;		/* decode scratch */
+	/* route_order.c: the records read back, held to the epoch's end */
+	struct order		*order;
+	int64_t			 next_read[ROUTE_VBASE];	/* per repartition
+						 * partition: after the last record
+						 * the reader gave, -1 unknown */
+	rd_kafka_conf_t		*cc;		/* for the re-reader */
+	rd_kafka_t		*rr;		/* reads a spilled stream again;
+						 * made at the first spill */
 };
+
+/* route.c */
+int32_t	route_named_partition(const rd_kafka_message_t *);
+int	route_awaiting(const struct route *);
+
+/* route_order.c */
+void	route_order_new(struct route *, const rd_kafka_conf_t *cc);
+void	route_order_free(struct route *);
+/* rm, read back for owned stream c, is held until the epoch's end. */
+void	route_order_defer(struct kafka *, struct route *, rd_kafka_message_t *,
+	    int32_t c);
+/* Stream c's held records are dropped unapplied (given up, or read again
+ * from an earlier offset). */
+void	route_order_drop(struct route *, int32_t c);
+
 
 #endif

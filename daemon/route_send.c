@@ -70,20 +70,23 @@ forward(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
 {
 	rd_kafka_headers_t	*orig = NULL, *h;
 	rd_kafka_resp_err_t	 err;
-	char			 num[16], src[48];
+	char			 num[16], src[48], when[24];
 	void			*kp = (void *)(uintptr_t)key;	/* copied */
 	int32_t			 rp = c % r->nrep;
 
 	snprintf(num, sizeof(num), "%" PRId32, c);
 	snprintf(src, sizeof(src), "%" PRId32 ":%" PRId64, rm->partition, rm->offset);
+	snprintf(when, sizeof(when), "%" PRId64, r->ev.time_ms);	/* decoded */
 	for (;;) {
 		h = rd_kafka_message_headers(rm, &orig) ==
 		    RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_headers_copy(orig) :
 		    rd_kafka_headers_new(1);
 		rd_kafka_header_remove(h, ROUTE_HEADER);
 		rd_kafka_header_remove(h, ROUTE_SOURCE_HEADER);
+		rd_kafka_header_remove(h, ROUTE_TIME_HEADER);
 		rd_kafka_header_add(h, ROUTE_HEADER, -1, num, -1);
 		rd_kafka_header_add(h, ROUTE_SOURCE_HEADER, -1, src, -1);
+		rd_kafka_header_add(h, ROUTE_TIME_HEADER, -1, when, -1);
 		err = rd_kafka_producev(k->producer,
 		    RD_KAFKA_V_TOPIC(r->topic),
 		    RD_KAFKA_V_PARTITION(rp),

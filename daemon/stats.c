@@ -345,6 +345,9 @@ publish(struct kafka *k, struct stats *s, struct pipeline *p, int32_t c, long e,
 	size_t		 at, start;
 	int		 rc;
 
+	/* its re-routed records held are part of it (route_order.c) */
+	if (route_order_flush_one(k, p, c) == -1)
+		return -1;
 	wbuf_init(&w);
 	wbuf_u32(&w, STATS_MAGIC);
 	wbuf_str(&w, k->topic_input);

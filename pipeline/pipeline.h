@@ -268,6 +268,12 @@ int		 pipeline_publish_estimates(struct pipeline *, pipeline_emit_fn, void *arg)
  * shard: its partition's shard has now read past it (a checkpoint resumes
  * after it). 0, or -1 out of memory. */
 int		 pipeline_sent_on(struct pipeline *, const struct message *);
+/* The shard of partition reflects its repartition stream up to next (the
+ * daemon applies what it reads back in another order than it read it,
+ * and says where a checkpoint of the shard resumes the stream). No-op for
+ * an unknown shard. */
+void		 pipeline_stream_resume(struct pipeline *, int32_t partition,
+		    int64_t next);
 void		 pipeline_stats(const struct pipeline *, struct pipeline_stats *);
 const char	*pipeline_reject_reason_name(int i);	/* label for rejected_by_reason[i] */
 /* JSON for the HTTP API; new strings (free()), NULL when unknown. */

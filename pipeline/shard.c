@@ -73,6 +73,14 @@ shard_note(struct shard *sh, const struct message *msg)
 	sh->messages++;
 }
 
+/* See pipeline.h. */
+void
+pipeline_stream_resume(struct pipeline *p, int32_t partition, int64_t next)
+{
+	if (partition >= 0 && partition < SHARDS_MAX && p->shards[partition] != NULL)
+		p->shards[partition]->rep_next_offset = next;
+}
+
 /* See pipeline_int.h. */
 void
 shard_count_in(struct pipeline *p, const struct shard *sh)

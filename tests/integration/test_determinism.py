@@ -38,9 +38,10 @@ def company(employees=700, months=24):
     return recs
 
 
-def run(recs, tag, partitions=8, sections=None, produce_conf=None):
+def run(recs, tag, partitions=8, sections=None, produce_conf=None, logs=None):
     """Outputs of one uninterrupted run: {topic: {key: [value bytes]}}.
-    sections: more daemon configuration; produce_conf: the producer's."""
+    sections: more daemon configuration; produce_conf: the producer's;
+    logs: a list that gets the daemon's output."""
     topics = kt.default_topics(partitions=partitions)
     with kt.MockBroker(topics=topics) as broker:
         bs = broker.bootstrap
@@ -53,6 +54,8 @@ def run(recs, tag, partitions=8, sections=None, produce_conf=None):
             kt.check(d.alive(), "%s: daemon died:\n%s" % (tag, d.output()[-3000:]))
             rc = d.stop(timeout=30)
             kt.check(rc == 0, "%s: exit %s on SIGTERM:\n%s" % (tag, rc, d.output()[-3000:]))
+            if logs is not None:
+                logs.append(d.output())
         got = {}
         for t in OUTS:
             per_key = collections.defaultdict(list)

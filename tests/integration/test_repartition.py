@@ -12,7 +12,10 @@ For 24 employees:
   - a second survey round comes without a key (as CloudEvents SDKs send
     by default), on whatever partition the client picks: always re-routed,
     even where the pick was right;
-  - one employee's erasure is produced to a partition that is not theirs.
+  - one employee's erasure is produced to a partition that is not theirs;
+  - erasures of unknown ids, a month later, on every partition where they
+    belong: a re-routed event applies at the end of its epoch, and these
+    end the erasure's.
 Checked, once the group's offsets of the input and of the repartition topic
 reach their ends (the re-routed events are applied and their outputs
 delivered): retentiond_repartitioned_total and
@@ -78,6 +81,8 @@ def main():
             kt.produce(bs, IN, [(victim, json.dumps(er).encode(),
                                  [("content-type", b"application/cloudevents+json")], wrong)])
             moved += 1
+            # a re-routed event applies at the end of its epoch: end May 1's
+            kt.close_epoch(bs, IN, "2025-06-01T09:00:00Z")
             kt.log("%d of %d events to re-route (no key, or away from their partition)"
                    % (moved, 2 * N + 1))
             kt.check(moved > 1, "the CRC-32 and key-less rounds moved nothing: "

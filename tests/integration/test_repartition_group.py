@@ -6,7 +6,9 @@ them. 16 employees are hired through a murmur2 producer (their canonical
 partitions), then get a survey round from librdkafka's default CRC-32
 partitioner and a key-less round; one employee's erasure is produced to a
 partition owned by the instance that does not own the employee, so that it
-has to cross from one instance to the other. Checked once the group's
+has to cross from one instance to the other; erasures of unknown ids a
+month later, on every partition where they belong, end the epoch of the
+last re-routed events (they apply at its end). Checked once the group's
 offsets of the input and of the repartition topic reach their ends: the
 re-routed events counted where they arrived (retentiond_repartitioned_total,
 summed over A and B) equal those without a key plus those that landed away
@@ -94,6 +96,8 @@ def main():
                                "2025-05-01T09:00:00Z")
             kt.produce(bs, IN, [(victim, json.dumps(er).encode(), CT, there)])
             moved += 1
+            # a re-routed event applies at the end of its epoch: end May 1's
+            kt.close_epoch(bs, IN, "2025-06-01T09:00:00Z")
             kt.log("%d of %d events to re-route (no key, or away from their partition)"
                    % (moved, 2 * N + 1))
 
