@@ -307,7 +307,8 @@ ceil=$(calc "x = $consume_rate < $parse_rate ? $consume_rate : $parse_rate; prin
 ceil_name=$(calc "x = $consume_rate < $parse_rate ? \"bare consumer\" : \"parse-only\"; print x")
 r=$(calc "printf \"%.2f\", $e2e_rate / $ceil")
 idle=$(printf '%s\n' "$E2E_CONF" "${BENCH_CONF:-}" | awk -F' *= *' '$1 == "idle_seconds" { v = $2 } END { print v }')
-row "end to end through the broker on loopback${idle:+ (idle_seconds = $idle)}" "$(k "$e2e_rate") events/s" \
+row "end to end through the broker on loopback${idle:+ (idle_seconds = $idle)}" \
+	"$(k "$e2e_rate") events/s ($(k "$(calc "print $events / $e2e_cpu")") per daemon CPU second)" \
 	"$ceil_name $(k "$ceil")/s (consumer $(k "$consume_rate"), parse $(k "$parse_rate"))" "$r" ">= 0.6" "$(verdict "$r" ">=" 0.6)"
 fi
 
