@@ -10,13 +10,17 @@
 #   pipeline      bench_pipeline replay (from memory, one shard) vs
 #                 bench_pipeline parse (jansson only), same file, per CPU
 #                 second (and per wall second beside)
-#   end to end    daemon on a mockbroker in another process, kcat producing
-#                 while it consumes, until its committed offsets reach the
-#                 end, vs the lower of a bare librdkafka consumer of the same
-#                 topic (bench_kafka consume) and parse-only
-#   latency       produce the company's first events at a steady rate,
-#                 alerts whose caused_by names one of them, vs the same
-#                 events produced and consumed back with no daemon
+#   end to end    daemon ([model] idle_seconds 1) on a mockbroker in another
+#                 process, kcat producing while it consumes, until its
+#                 committed offsets reach the end, vs the lower of a bare
+#                 librdkafka consumer of the same topic (bench_kafka
+#                 consume) and parse-only
+#   latency       after the company's history (the warm-up), live survey
+#                 responses at a steady rate that open and close alert
+#                 episodes (threshold 0.2: the company's risks stay under
+#                 0.31), the alerts whose caused_by names one of them, vs
+#                 the same events produced and consumed back with no
+#                 daemon (one hop; the daemon's path is two)
 #   memory        RSS after loading the sized companies minus before
 #   events/s      the sized companies, slowest over fastest (per CPU second)
 #   checkpoint    the largest company's checkpoint written and restored
@@ -29,11 +33,15 @@
 # Environment: BENCH_EMPLOYEES (3600) and BENCH_MONTHS (48): the company of
 # the first three rows; BENCH_SIZES ("10000 100000 1000000") and
 # BENCH_SIZE_MONTHS (1): the sized companies (history scaled down so that
-# 1M fits in a few minutes); BENCH_RATE (2000 events/s) and
-# BENCH_LATENCY_EVENTS (30000); BENCH_PARTITIONS (32, raised to fit the
-# input); BENCH_SEED (1);
+# 1M fits in a few minutes); BENCH_RATE (200 events/s) and
+# BENCH_LATENCY_EVENTS (6000): the live workload; BENCH_PARTITIONS (32,
+# raised to fit the input); BENCH_SEED (1);
 # BENCH_DEADLINE (600 s per broker step); BENCH_CONF: extra lines for the
-# daemon's configuration; BENCH_ROWS: the rows to measure, any of
+# daemon's configuration (both broker rows); BENCH_E2E_CONF and
+# BENCH_LATENCY_CONF: each row's own lines (the defaults below; a key in
+# both BENCH_CONF and one of them is an error); BENCH_SAMPLES=FILE: the
+# latency samples ("sent latency_ms"), the round trip's in FILE.rtt;
+# BENCH_ROWS: the rows to measure, any of
 # "pipeline e2e latency sizes" (the default: all; sizes is the sized
 # companies: memory, events/s, checkpoint, rescoring), e.g.
 # BENCH_ROWS=pipeline BENCH_SIZES="10000 100000" for the CPU rows alone.
@@ -235,16 +243,17 @@ if want latency; then
 warm=$((LAT_EVENTS / 3 < 5 * RATE ? LAT_EVENTS / 3 : 5 * RATE))	# see bench_kafka.c
 echo "bench: latency, $LAT_EVENTS live events at $RATE/s after the history" >&2
 start_broker lat "hr.events:$PARTITIONS" bench.echo:4 hr.attrition.alerts:4
-lat() {	# TOPIC OUTTOPIC MATCH OUT
+lat() {	# TOPIC OUTTOPIC MATCH OUT [SAMPLES]
 	"$BUILD/bench_kafka" latency -L -b "$bootstrap" -t "$1" -o "$2" -f "$tmp/c.tsv" \
-		-n "$LAT_EVENTS" -w "$warm" -r "$RATE" -m "$3" -T "$DEADLINE" >"$4"
+		-n "$LAT_EVENTS" -w "$warm" -r "$RATE" -m "$3" -T "$DEADLINE" \
+		${5:+-s "$5"} >"$4"
 }
-lat bench.echo bench.echo id "$tmp/rtt.out" || fail "round trip failed"
+lat bench.echo bench.echo id "$tmp/rtt.out" "${BENCH_SAMPLES:+$BENCH_SAMPLES.rtt}" || fail "round trip failed"
 [ "$(get "$tmp/rtt.out" samples)" = $((LAT_EVENTS - warm)) ] ||
 	fail "round trip: $(get "$tmp/rtt.out" samples) of $((LAT_EVENTS - warm)) came back"
 start_daemon lat "$LAT_CONF"
 produce_history		# the warm-up: the model learns the company
-lat hr.events hr.attrition.alerts caused_by "$tmp/lat.out" || {
+lat hr.events hr.attrition.alerts caused_by "$tmp/lat.out" "${BENCH_SAMPLES:-}" || {
 	# no sample is a measurement that could not be made, but the other
 	# rows are still worth their table: the run fails at the end
 	echo "bench: no alert named an event of the latency run after its warm-up" >&2

@@ -4,7 +4,8 @@
  *   bench_kafka consume   -b BOOTSTRAP -t TOPIC -n N [-T SECONDS]
  *   bench_kafka committed -b BOOTSTRAP -t TOPIC -n N -g GROUP [-T SECONDS]
  *   bench_kafka latency   -b BOOTSTRAP -t TOPIC -o OUTTOPIC -f TSV -n N
- *                         -r RATE -m id|caused_by [-L] [-w W] [-T SECONDS]
+ *                         -r RATE -m id|caused_by [-L] [-s FILE] [-w W]
+ *                         [-T SECONDS]
  *
  * consume: a bare librdkafka consumer (rd_kafka_consumer_poll, every
  * partition assigned from the beginning, no group join, no commits) reads
@@ -29,7 +30,9 @@
  * start-up (about 2 s here), which is not the steady state. Before the
  * first event it waits until a probe message
  * it produces to each partition of OUTTOPIC comes back. Stops 3 s after the last event once nothing more
- * arrives. Prints "sent", "warmup", "samples", "p50_ms", "p99_ms", "max_ms".
+ * arrives. Prints "sent", "warmup", "samples", "p50_ms", "p99_ms", "max_ms";
+ * -s FILE writes each sample as "sent latency_ms" (sent in monotonic
+ * seconds), to see when the slow ones happen.
  *
  * latency -L: TSV is a history (gencompany --kafka-format) and the N
  * events are the live workload made from it (live_events()): pairs of
@@ -483,6 +486,10 @@ free_events(struct events *ev)
 	free(ev->stamp);
 }
 
+/* -s FILE: each sample as "sent latency_ms" (monotonic seconds), to see
+ * when the slow ones happen. */
+static FILE *samples_out;
+
 /* Samples: consumed messages naming a sent event. */
 static void
 take(rd_kafka_t *c, const char *field, const double *sent, long max_number,
@@ -493,8 +500,12 @@ take(rd_kafka_t *c, const char *field, const double *sent, long max_number,
 
 	while ((m = rd_kafka_consumer_poll(c, timeout_ms)) != NULL) {
 		if (m->err == 0 && (k = named_event(m, field)) > 0 && k <= max_number &&
-		    sent[k] > 0 && *nlat < cap)
-			lat[(*nlat)++] = (now_s() - sent[k]) * 1000.0;
+		    sent[k] > 0 && *nlat < cap) {
+			lat[*nlat] = (now_s() - sent[k]) * 1000.0;
+			if (samples_out != NULL)
+				fprintf(samples_out, "%.3f %.2f\n", sent[k], lat[*nlat]);
+			(*nlat)++;
+		}
 		rd_kafka_message_destroy(m);
 		timeout_ms = 0;
 	}
@@ -595,6 +606,8 @@ cmd_latency(const struct opts *o)
 		printf("p50_ms %.2f\np99_ms %.2f\nmax_ms %.2f\n", lat[(nlat - 1) / 2],
 		    lat[(long)((double)(nlat - 1) * 0.99)], lat[nlat - 1]);
 	free_events(&ev);
+	if (samples_out != NULL)
+		fclose(samples_out);
 	free(sent);
 	free(lat);
 	return nlat > 0 ? 0 : 1;
@@ -606,7 +619,7 @@ usage(void)
 	fprintf(stderr, "usage: bench_kafka consume -b BOOTSTRAP -t TOPIC -n N [-T S]\n"
 	    "       bench_kafka committed -b BOOTSTRAP -t TOPIC -n N -g GROUP [-T S]\n"
 	    "       bench_kafka latency -b BOOTSTRAP -t TOPIC -o OUTTOPIC -f TSV -n N\n"
-	    "                           -r RATE -m id|caused_by [-L] [-w W] [-T S]\n");
+	    "                           -r RATE -m id|caused_by [-L] [-s FILE] [-w W] [-T S]\n");
 	exit(2);
 }
 
@@ -621,7 +634,7 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "b:t:o:f:g:Lm:n:r:T:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:t:o:f:g:Lm:n:r:s:T:w:")) != -1) {
 		switch (ch) {
 		case 'b': o.bootstrap = optarg; break;
 		case 't': o.topic = optarg; break;
@@ -629,6 +642,10 @@ main(int argc, char **argv)
 		case 'f': o.file = optarg; break;
 		case 'g': o.group = optarg; break;
 		case 'L': o.live = 1; break;
+		case 's':
+			if ((samples_out = fopen(optarg, "w")) == NULL)
+				die(optarg, strerror(errno));
+			break;
 		case 'm': o.match = optarg; break;
 		case 'n': o.n = strtol(optarg, NULL, 10); break;
 		case 'w': o.warmup = strtol(optarg, NULL, 10); break;
