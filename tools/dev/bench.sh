@@ -149,6 +149,7 @@ start_broker() {
 start_daemon() {
 	mkdir -p "$tmp/$1"
 	write_conf "$tmp/$1" "$bootstrap" "${2:-}" >"$tmp/$1.conf"
+	: >"$tmp/$1.log"	# grep's, before the daemon writes
 	"$RD" -c "$tmp/$1.conf" 2>"$tmp/$1.log" &
 	pid=$!
 	local end=$((SECONDS + 60))
