@@ -85,7 +85,7 @@ struct stats {
 	int64_t		 tried_ms;	/* the last start_reading() attempt */
 	int32_t		 ninput, nstats;	/* partition counts, 0 unknown */
 	int32_t		 counted_owned;	/* owned when ninput was asked */
-	int32_t		 owned;		/* input partitions assigned, */
+	int32_t		 owned;		/* input partitions assigned, as */
 	unsigned	 owned_gen;	/* counted at this k->assign_gen */
 	struct srec	 rec[ROUTE_VBASE][STATS_KEEP];
 	long		 published[ROUTE_VBASE];	/* epoch of our last record */
