@@ -323,15 +323,17 @@ row "end to end through the broker on loopback${idle:+ (idle_seconds = $idle)}" 
 fi
 
 if want latency; then
+thr=$(printf '%s\n' "$LAT_CONF" "${BENCH_CONF:-}" | awk -F' *= *' '$1 == "threshold" { v = $2 } END { print v }')
+lat_name="event-to-alert latency p50 / p99 at $RATE/s${thr:+ (threshold $thr)}"
 lp50=$(get "$tmp/lat.out" p50_ms); lp99=$(get "$tmp/lat.out" p99_ms)
 rp50=$(get "$tmp/rtt.out" p50_ms); rp99=$(get "$tmp/rtt.out" p99_ms)
 if [ -n "$lp99" ]; then
 r=$(calc "printf \"%.2f\", $lp99 / $rp99")
-row "event-to-alert latency p50 / p99 at $RATE/s" \
+row "$lat_name" \
 	"$lp50 / $lp99 ms ($(get "$tmp/lat.out" samples) alerts)" \
 	"round trip $rp50 / $rp99 ms ($((LAT_EVENTS - warm)) events; one hop, the daemon's path two)" "$r (p99)" "<= 2" "$(verdict "$r" "<=" 2)"
 else
-row "event-to-alert latency p50 / p99 at $RATE/s" \
+row "$lat_name" \
 	"n/a (no alert named an event after the warm-up)" \
 	"round trip $rp50 / $rp99 ms ($((LAT_EVENTS - warm)) events; one hop, the daemon's path two)" "-" "<= 2" "n/a"
 fi
