@@ -252,6 +252,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 	coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
 	forget_committed(k);		/* the assignment changes */
+	k->assign_gen++;
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
 		kafka_durable_prefetch(k, parts);	/* images from Kafka */
@@ -412,6 +413,13 @@ kafka_new(const struct config *cfg, char *errbuf, size_t errlen)
 		    rd_kafka_err2str(rd_kafka_last_error()));
 		goto fail;
 	}
+	/* The producer learns where the outputs go now, not at the first
+	 * output: a handle makes it ask for the topic's leaders, which took
+	 * up to a second at the first alert or estimate (the deliveries the
+	 * tracker waits for, so the first inputs waited with them). */
+	for (int i = 0; i < OUT__COUNT; i++)
+		if (k->topics[i][0] != '\0')
+			k->out[i] = rd_kafka_topic_new(k->producer, k->topics[i], NULL);
 	return k;
 fail:
 	saved = rd_kafka_last_error() == RD_KAFKA_RESP_ERR__INVALID_ARG ?
@@ -438,6 +446,9 @@ kafka_free(struct kafka *k)
 	ckpt_topic_free(k);
 	if (k->input != NULL)
 		rd_kafka_topic_destroy(k->input);
+	for (int i = 0; i < OUT__COUNT; i++)
+		if (k->out[i] != NULL)
+			rd_kafka_topic_destroy(k->out[i]);
 	if (k->consumer != NULL) {
 		if (!rd_kafka_consumer_closed(k->consumer))
 			rd_kafka_consumer_close(k->consumer);
@@ -689,5 +700,6 @@ kafka_drop_held(struct kafka *k)
 	int failed = 1;
 
 	gate_revoke_all(k->gate, drop_held, &failed);
+	k->assign_gen++;	/* nothing is assigned any more */
 	METRICS_SET(held_messages, 0);
 }

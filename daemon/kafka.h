@@ -37,6 +37,8 @@ struct kafka {
 	rd_kafka_topic_t	*input;		/* for rd_kafka_offset_store() */
 	char			 topic_input[256];
 	char			 topics[OUT__COUNT][256];
+	rd_kafka_topic_t	*out[OUT__COUNT];	/* the producer's, held from
+						 * the start (kafka_new()) */
 	int64_t			 idle_ms;	/* [model] idle_seconds */
 	int			 auto_commit;	/* enable.auto.commit in force */
 	size_t			 max_msg_bytes;	/* the producer's message.max.bytes */
@@ -54,6 +56,7 @@ struct kafka {
 	/* The assignment's committed offsets, fetched once per assignment
 	 * for the lag of partitions not read from yet; NULL: not fetched. */
 	rd_kafka_topic_partition_list_t *committed;
+	unsigned		 assign_gen;	/* bumped by each rebalance */
 	int			 paused;
 
 	struct msg_header	 headers[HEADERS_MAX];

@@ -4,7 +4,8 @@
  *   bench_kafka consume   -b BOOTSTRAP -t TOPIC -n N [-T SECONDS]
  *   bench_kafka committed -b BOOTSTRAP -t TOPIC -n N -g GROUP [-T SECONDS]
  *   bench_kafka latency   -b BOOTSTRAP -t TOPIC -o OUTTOPIC -f TSV -n N
- *                         -r RATE -m id|caused_by [-w W] [-T SECONDS]
+ *                         -r RATE -m id|caused_by [-L] [-s FILE] [-w W]
+ *                         [-T SECONDS]
  *
  * consume: a bare librdkafka consumer (rd_kafka_consumer_poll, every
  * partition assigned from the beginning, no group join, no commits) reads
@@ -29,7 +30,17 @@
  * start-up (about 2 s here), which is not the steady state. Before the
  * first event it waits until a probe message
  * it produces to each partition of OUTTOPIC comes back. Stops 3 s after the last event once nothing more
- * arrives. Prints "samples", "p50_ms", "p99_ms", "max_ms".
+ * arrives. Prints "sent", "warmup", "samples", "p50_ms", "p99_ms", "max_ms";
+ * -s FILE writes each sample as "sent latency_ms" (sent in monotonic
+ * seconds), to see when the slow ones happen.
+ *
+ * latency -L: TSV is a history (gencompany --kafka-format) and the N
+ * events are the live workload made from it (live_events()): pairs of
+ * survey responses of the employees on staff at its end, one at rock
+ * bottom, which opens an alert episode for those it lifts over the
+ * threshold, and one at the top LIVE_LAG events later, which closes it;
+ * each stamped with the wall-clock time at its hand-over to the producer,
+ * as live HR events are.
  *
  * Consumers use fetch.wait.max.ms 10 (FETCH_WAIT_MS, as bench.sh configures
  * the daemon).
@@ -39,6 +50,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +70,7 @@
 struct opts {
 	const char	*bootstrap, *topic, *out_topic, *file, *group, *match;
 	long		 n, warmup;
+	int		 live;
 	double		 rate, timeout_s;
 };
 
@@ -266,45 +279,198 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The lines of the TSV file, up to n: keys and values (malloc'd). */
+/* The events to produce: keys and values (malloc'd). A value with
+ * stamp[i] >= 0 gets the wall-clock time of its hand-over to the producer
+ * written over the TIME_LEN bytes at that offset (the live workload). */
 struct events {
 	char	**key, **value;
-	long	 *number, n;
+	long	 *number, *stamp, n;
 };
 
+#define TIME_LEN	24	/* "2026-12-01T18:20:00.123Z" */
+
 static void
-read_events(const char *path, long n, struct events *ev)
+alloc_events(struct events *ev, long n, const char *what)
+{
+	ev->key = calloc((size_t)n, sizeof(char *));
+	ev->value = calloc((size_t)n, sizeof(char *));
+	ev->number = calloc((size_t)n, sizeof(long));
+	ev->stamp = calloc((size_t)n, sizeof(long));
+	if (ev->key == NULL || ev->value == NULL || ev->number == NULL ||
+	    ev->stamp == NULL)
+		die(what, "out of memory");
+	ev->n = 0;
+}
+
+/* The number of "evt-<n>" in a gencompany line (its first "id"), or -1. */
+static long
+line_number(const char *json)
+{
+	const char *id = strstr(json, "\"id\":\"");
+
+	return id != NULL && strncmp(id + 6, "evt-", 4) == 0 ?
+	    strtol(id + 10, NULL, 10) : -1;
+}
+
+/* Calls fn on each "key<TAB>json" line of path, up to n lines. */
+static void
+each_line(const char *path, long n, void (*fn)(char *, char *, void *), void *arg)
 {
 	FILE *f = fopen(path, "r");
-	char *line = NULL, *tab, *id;
+	char *line = NULL, *tab;
 	size_t cap = 0;
 	ssize_t len;
 
 	if (f == NULL)
 		die(path, strerror(errno));
-	ev->key = calloc((size_t)n, sizeof(char *));
-	ev->value = calloc((size_t)n, sizeof(char *));
-	ev->number = calloc((size_t)n, sizeof(long));
-	if (ev->key == NULL || ev->value == NULL || ev->number == NULL)
-		die(path, "out of memory");
-	for (ev->n = 0; ev->n < n && (len = getline(&line, &cap, f)) > 0; ) {
+	for (long i = 0; i < n && (len = getline(&line, &cap, f)) > 0; ) {
 		if (line[len - 1] == '\n')
 			line[--len] = '\0';
 		if ((tab = strchr(line, '\t')) == NULL)
 			continue;
 		*tab = '\0';
-		if ((ev->key[ev->n] = strdup(line)) == NULL ||
-		    (ev->value[ev->n] = strdup(tab + 1)) == NULL)
-			die(path, "out of memory");
-		/* The id is the first "id" member gencompany writes. */
-		id = strstr(tab + 1, "\"id\":\"");
-		ev->number[ev->n] = id != NULL ? strtol(id + 10, NULL, 10) : -1;
-		if (id == NULL || strncmp(id + 6, "evt-", 4) != 0)
-			ev->number[ev->n] = -1;
-		ev->n++;
+		fn(line, tab + 1, arg);
+		i++;
 	}
 	free(line);
 	fclose(f);
+}
+
+static void
+add_line(char *key, char *json, void *arg)
+{
+	struct events *ev = arg;
+
+	if ((ev->key[ev->n] = strdup(key)) == NULL ||
+	    (ev->value[ev->n] = strdup(json)) == NULL)
+		die("events", "out of memory");
+	ev->number[ev->n] = line_number(json);
+	ev->stamp[ev->n] = -1;
+	ev->n++;
+}
+
+/* The first n lines of the TSV file, as they are. */
+static void
+read_events(const char *path, long n, struct events *ev)
+{
+	alloc_events(ev, n, path);
+	each_line(path, n, add_line, ev);
+}
+
+/* What the live workload needs of the history: who is on staff at its end
+ * (in order of hire) and its largest event number. */
+struct staff {
+	json_t	*status;	/* subject -> true on staff, false gone */
+	json_t	*order;		/* subjects in order of hire */
+	long	 max_number;
+};
+
+static void
+staff_line(char *key, char *json, void *arg)
+{
+	struct staff *s = arg;
+	long n = line_number(json);
+
+	if (n > s->max_number)
+		s->max_number = n;
+	if (strstr(json, "\"type\":\"hr.employee.hired\"") != NULL) {
+		if (json_object_get(s->status, key) == NULL)
+			json_array_append_new(s->order, json_string(key));
+		json_object_set_new(s->status, key, json_true());
+	} else if (strstr(json, "\"type\":\"hr.employee.exited\"") != NULL ||
+	    strstr(json, "\"type\":\"hr.employee.erased\"") != NULL)
+		json_object_set_new(s->status, key, json_false());
+}
+
+/*
+ * The live workload (-L): n survey responses of employees on staff at the
+ * end of the history in path, in pairs: one answered at rock bottom (the
+ * answer that moves an employee's risk most, MODELS.md: satisfaction is the
+ * largest coefficient), which opens an episode for whoever it lifts over
+ * the threshold, and LIVE_LAG events later the same employee's next
+ * answer at the top, which closes it again. Employees in a fixed shuffled
+ * order, each pair once per round. Ids follow the history's
+ * ("evt-<n>", n past its largest); each event's time is stamped at its
+ * hand-over to the producer.
+ */
+#define LIVE_LAG	50
+static void
+live_events(const char *path, long n, struct events *ev)
+{
+	static const char *const answer[2] = {
+		"\"satisfaction\":5.0,\"engagement\":10.0,\"intent_to_stay\":5.0,"
+		"\"work_life_balance\":10.0",
+		"\"satisfaction\":95.0,\"engagement\":90.0,\"intent_to_stay\":95.0,"
+		"\"work_life_balance\":90.0",
+	};
+	struct staff s = { json_object(), json_array(), 0 };
+	const char **who;
+	long na = 0, slot = 0;
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	char buf[512];
+	int len;
+
+	each_line(path, LONG_MAX, staff_line, &s);
+	if ((who = calloc(json_array_size(s.order) + 1, sizeof(*who))) == NULL)
+		die(path, "out of memory");
+	for (size_t i = 0; i < json_array_size(s.order); i++) {
+		const char *e = json_string_value(json_array_get(s.order, i));
+
+		if (json_is_true(json_object_get(s.status, e)))
+			who[na++] = e;
+	}
+	if (na == 0)
+		die(path, "nobody on staff at the end of the history");
+	for (long i = na - 1; i > 0; i--) {	/* Fisher-Yates, xorshift64 */
+		const char *t;
+		long j;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		j = (long)(x % (uint64_t)(i + 1));
+		t = who[i], who[i] = who[j], who[j] = t;
+	}
+	alloc_events(ev, n, path);
+	for (long j = 0; ev->n < n; j++) {
+		for (int good = 0; good < 2 && ev->n < n; good++) {
+			long e = good ? j - LIVE_LAG : j;
+
+			if (e < 0)
+				continue;
+			len = snprintf(buf, sizeof(buf), "{\"specversion\":\"1.0\","
+			    "\"id\":\"evt-%ld\",\"source\":\"bench\","
+			    "\"type\":\"hr.survey.submitted\",\"subject\":\"%s\","
+			    "\"time\":\"%.*s\",\"datacontenttype\":\"application/json\","
+			    "\"data\":{%s}}", s.max_number + 1 + slot, who[e % na],
+			    TIME_LEN, "YYYY-MM-DDTHH:MM:SS.mmmZ", answer[good]);
+			if (len < 0 || (size_t)len >= sizeof(buf))
+				die(path, "subject too long");
+			ev->key[ev->n] = strdup(who[e % na]);
+			ev->value[ev->n] = strdup(buf);
+			if (ev->key[ev->n] == NULL || ev->value[ev->n] == NULL)
+				die(path, "out of memory");
+			ev->number[ev->n] = s.max_number + 1 + slot++;
+			ev->stamp[ev->n] = strstr(buf, "YYYY-") - buf;
+			ev->n++;
+		}
+	}
+	free(who);
+	json_decref(s.status);
+	json_decref(s.order);
+}
+
+/* Writes the wall-clock time (UTC, milliseconds) over ev's placeholder. */
+static void
+stamp_now(char *value, long at)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[TIME_LEN + 16];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + 19, sizeof(buf) - 19, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
+	memcpy(value + at, buf, TIME_LEN);
 }
 
 static void
@@ -317,7 +483,12 @@ free_events(struct events *ev)
 	free(ev->key);
 	free(ev->value);
 	free(ev->number);
+	free(ev->stamp);
 }
+
+/* -s FILE: each sample as "sent latency_ms" (monotonic seconds), to see
+ * when the slow ones happen. */
+static FILE *samples_out;
 
 /* Samples: consumed messages naming a sent event. */
 static void
@@ -329,8 +500,12 @@ take(rd_kafka_t *c, const char *field, const double *sent, long max_number,
 
 	while ((m = rd_kafka_consumer_poll(c, timeout_ms)) != NULL) {
 		if (m->err == 0 && (k = named_event(m, field)) > 0 && k <= max_number &&
-		    sent[k] > 0 && *nlat < cap)
-			lat[(*nlat)++] = (now_s() - sent[k]) * 1000.0;
+		    sent[k] > 0 && *nlat < cap) {
+			lat[*nlat] = (now_s() - sent[k]) * 1000.0;
+			if (samples_out != NULL)
+				fprintf(samples_out, "%.3f %.2f\n", sent[k], lat[*nlat]);
+			(*nlat)++;
+		}
 		rd_kafka_message_destroy(m);
 		timeout_ms = 0;
 	}
@@ -383,7 +558,10 @@ cmd_latency(const struct opts *o)
 	long maxn = 0, nlat = 0, cap, before;
 	int np;
 
-	read_events(o->file, o->n, &ev);
+	if (o->live)
+		live_events(o->file, o->n, &ev);
+	else
+		read_events(o->file, o->n, &ev);
 	for (long i = 0; i < ev.n; i++)
 		if (ev.number[i] > maxn)
 			maxn = ev.number[i];
@@ -397,6 +575,8 @@ cmd_latency(const struct opts *o)
 	t0 = now_s();
 	for (long i = 0; i < ev.n; ) {
 		for (; i < ev.n && now_s() >= t0 + (double)i / o->rate; i++) {
+			if (ev.stamp[i] >= 0)
+				stamp_now(ev.value[i], ev.stamp[i]);
 			if (ev.number[i] > 0 && i >= o->warmup)
 				sent[ev.number[i]] = now_s();
 			if (rd_kafka_producev(p, RD_KAFKA_V_TOPIC(o->topic),
@@ -426,6 +606,8 @@ cmd_latency(const struct opts *o)
 		printf("p50_ms %.2f\np99_ms %.2f\nmax_ms %.2f\n", lat[(nlat - 1) / 2],
 		    lat[(long)((double)(nlat - 1) * 0.99)], lat[nlat - 1]);
 	free_events(&ev);
+	if (samples_out != NULL)
+		fclose(samples_out);
 	free(sent);
 	free(lat);
 	return nlat > 0 ? 0 : 1;
@@ -437,7 +619,7 @@ usage(void)
 	fprintf(stderr, "usage: bench_kafka consume -b BOOTSTRAP -t TOPIC -n N [-T S]\n"
 	    "       bench_kafka committed -b BOOTSTRAP -t TOPIC -n N -g GROUP [-T S]\n"
 	    "       bench_kafka latency -b BOOTSTRAP -t TOPIC -o OUTTOPIC -f TSV -n N\n"
-	    "                           -r RATE -m id|caused_by [-w W] [-T S]\n");
+	    "                           -r RATE -m id|caused_by [-L] [-s FILE] [-w W] [-T S]\n");
 	exit(2);
 }
 
@@ -452,13 +634,18 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "b:t:o:f:g:m:n:r:T:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:t:o:f:g:Lm:n:r:s:T:w:")) != -1) {
 		switch (ch) {
 		case 'b': o.bootstrap = optarg; break;
 		case 't': o.topic = optarg; break;
 		case 'o': o.out_topic = optarg; break;
 		case 'f': o.file = optarg; break;
 		case 'g': o.group = optarg; break;
+		case 'L': o.live = 1; break;
+		case 's':
+			if ((samples_out = fopen(optarg, "w")) == NULL)
+				die(optarg, strerror(errno));
+			break;
 		case 'm': o.match = optarg; break;
 		case 'n': o.n = strtol(optarg, NULL, 10); break;
 		case 'w': o.warmup = strtol(optarg, NULL, 10); break;
