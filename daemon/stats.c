@@ -301,37 +301,14 @@ send_record(struct kafka *k, struct stats *s, int32_t c, long e,
 {
 	char			 key[300];
 	int			 keylen;
-	int32_t			 part;
-	rd_kafka_resp_err_t	 err;
+	struct kafka_record	 rec;
 
 	keylen = snprintf(key, sizeof(key), "%s:%" PRId32 ":%ld", k->topic_input,
 	    c, ((e % 2) + 2) % 2);
-	part = partitioner_partition(PARTITIONER_MURMUR2, key, (size_t)keylen,
-	    s->nstats);
-	for (;;) {
-		err = rd_kafka_producev(k->producer,
-		    RD_KAFKA_V_TOPIC(s->topic),
-		    RD_KAFKA_V_PARTITION(part),
-		    RD_KAFKA_V_KEY(key, (size_t)keylen),
-		    RD_KAFKA_V_VALUE(w->p, w->len),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_OPAQUE(NULL),
-		    RD_KAFKA_V_END);
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-			return 0;
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			break;
-		notify_watchdog();
-		rd_kafka_poll(k->producer, POLL_MS);	/* deliveries drain it */
-		if (k->failed || *k->stop) {
-			k->aborted = !k->failed;
-			return -1;
-		}
-	}
-	log_msg(LOG_ERR, "producing to %s failed: %s", s->topic,
-	    rd_kafka_err2str(err));
-	k->failed = 1;
-	return -1;
+	rec = (struct kafka_record){ s->topic, partitioner_partition(
+	    PARTITIONER_MURMUR2, key, (size_t)keylen, s->nstats), key, w->p,
+	    (size_t)keylen, w->len, NULL, NULL };
+	return kafka_produce_record(k, &rec);
 }
 
 /* Publishes partition c's contribution made in epoch e and seals its
