@@ -48,11 +48,15 @@
  *     joins it there (join()): its owned shards take the records their
  *     previous owners published, sealed as published.
  *
+ *   - A record is produced only once everything produced before it is
+ *     delivered (delivered()): the forwards its partitions sent on
+ *     before crossing are then in the repartition topic when another
+ *     instance reads the record (route_source_crossed()).
+ *
  * Not handled (DESIGN.md says so): a partition that moves to another
  * instance between its record and the boundary may be published twice
  * for one epoch, with different statistics if the new owner's shard
- * differs; a stats record may be read before the forwards its owner
- * sent before crossing are readable.
+ * differs.
  *
  * No personal data here: records hold aggregates only.
  */
@@ -74,6 +78,7 @@
 #define IDLE		LONG_MAX	/* needs: no message waits */
 #define STATS_FETCH_WAIT_MS "10"	/* the reader's fetch.wait.max.ms */
 #define START_RETRY_MS	5000
+#define STATS_FLUSH_MS	500	/* a turn's wait for deliveries, at most */
 
 struct srec {
 	long	 epoch;		/* made in this pipeline epoch; LONG_MIN empty */
@@ -407,6 +412,27 @@ wanted(struct stats *s, long e)
 	return 0;
 }
 
+/* 1 once everything produced so far is delivered (waited for at most
+ * STATS_FLUSH_MS; 0: asked again next turn). A record tells the others
+ * that its partition crossed (route_source_crossed()), and they count
+ * its repartition records of the closing epoch as all there once their
+ * reader reaches the end the broker reports after that news: so the
+ * forwards sent before the crossing must be written (acknowledged by the
+ * broker) before the record is produced, not merely queued, since they
+ * go to another topic. */
+static int
+delivered(struct kafka *k)
+{
+	if (rd_kafka_outq_len(k->producer) == 0)
+		return 1;
+	if (rd_kafka_flush(k->producer, STATS_FLUSH_MS) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return !k->failed;
+	log_warn_limited("stats-flush", "statistics postponed: %d outputs without "
+	    "a delivery report after %d ms", rd_kafka_outq_len(k->producer),
+	    STATS_FLUSH_MS);
+	return 0;
+}
+
 /* Whether owned partition c is final for the boundary after the current
  * epoch as the gate knows it: -1 not yet, else 0 with *needs (IDLE: no
  * source holds a message, each is idle). */
@@ -562,7 +588,7 @@ stats_due(struct kafka *k, struct pipeline *p, int64_t now, long *epoch)
 		    final(k, c, now, &needs) == -1 ||
 		    (needs == IDLE && !wanted(s, e)) || !confirmed(k, c, now))
 			continue;
-		if (publish(k, s, p, c, e, needs) == -1)
+		if (!delivered(k) || publish(k, s, p, c, e, needs) == -1)
 			return 0;
 	}
 	for (int32_t c = 0; c < s->ninput; c++) {
