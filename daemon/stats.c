@@ -545,9 +545,10 @@ join(struct kafka *k, struct stats *s, struct pipeline *p, long y)
 		if (!gate_assigned(k->gate, c) || (r = find(s, c, y)) == NULL)
 			continue;
 		/* the timers the old epoch left fire first, as at a seal */
-		if ((rc = pipeline_seal(p, c, kafka_emit, &ctx)) == 0 && r->len > 0) {
+		if ((rc = pipeline_seal(p, c, kafka_emit, &ctx)) == 0) {
 			rbuf_init(&rb, r->img, r->len);
-			rc = pipeline_contrib_adopt(p, c, &rb, err, sizeof(err));
+			rc = pipeline_contrib_adopt(p, c, r->len > 0 ? &rb : NULL,
+			    err, sizeof(err));
 		}
 		s->published[c] = y;
 	}

@@ -254,8 +254,8 @@ int		 pipeline_remote_held(const struct pipeline *, int32_t partition);
  * instances that entered it (the fit it scores with until then is its
  * own); and an owned partition's shard (made when missing) takes an
  * image of its contribution as its statistics, the one its previous
- * owner published and the group merges. 0, or -1 (with errbuf: nothing
- * changed). */
+ * owner published and the group merges (r NULL: none, the statistics
+ * start again). 0, or -1 (with errbuf: nothing changed). */
 int		 pipeline_join_epoch(struct pipeline *, long epoch);
 int		 pipeline_contrib_adopt(struct pipeline *, int32_t partition,
 		    struct rbuf *, char *errbuf, size_t errlen);

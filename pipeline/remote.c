@@ -151,7 +151,7 @@ pipeline_contrib_adopt(struct pipeline *p, int32_t partition, struct rbuf *r,
 
 	if ((m = model_new_shard(p->model, errbuf, errlen)) == NULL)
 		return -1;
-	if (model_contrib_load(m, r, errbuf, errlen) == -1) {
+	if (r != NULL && model_contrib_load(m, r, errbuf, errlen) == -1) {
 		model_free(m);
 		return -1;
 	}
