@@ -95,6 +95,21 @@ struct emit_ctx {
 /* The pipeline's emit callback (arg: struct emit_ctx). 0, or -1 on an
  * outage or a stop (pipeline_run() then returns PIPE_ERROR). */
 int	kafka_emit(void *arg, const struct output *);
+/* One record for an internal topic (the repartition and stats topics):
+ * to that partition, key and value copied, headers (NULL: none) the
+ * message's once produced, opaque the delivery report's. */
+struct kafka_record {
+	const char		*topic;
+	int32_t			 partition;
+	const void		*key, *value;
+	size_t			 keylen, len;
+	rd_kafka_headers_t	*headers;
+	void			*opaque;
+};
+/* Produces r, serving delivery reports and retrying while the queue is
+ * full (backpressure). 0; or -1 with the headers destroyed: k->failed set
+ * (a permanent error, logged) or k->aborted (a stop while it waited). */
+int	kafka_produce_record(struct kafka *, struct kafka_record *r);
 /* 1 for a delivery the broker refused for the record itself. */
 int	kafka_refused_record(rd_kafka_resp_err_t);
 /* Sends a refused record's replacement to the DLQ from the delivery

@@ -16,6 +16,8 @@
  * A full producer queue is answered by serving delivery reports and
  * retrying the same record (backpressure), so memory stays bounded; not
  * from inside a delivery report (k->in_dr), where polling is not allowed.
+ * kafka_produce_record() is that loop for the internal topics' records
+ * (route_send.c's forwards, stats.c's statistics).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -135,6 +137,26 @@ dlq_cut(struct kafka *k, const struct output *o, const char *why,
 	    k->max_msg_bytes, r->len);
 }
 
+/* One try of r; its headers are the message's on success. */
+static rd_kafka_resp_err_t
+produce_once(struct kafka *k, const struct kafka_record *r)
+{
+	/* The macros below do not parenthesise their arguments; librdkafka
+	 * copies key and value. */
+	void	*key = r->keylen > 0 ? (void *)(uintptr_t)r->key : NULL;
+	void	*value = r->len > 0 ? (void *)(uintptr_t)r->value : NULL;
+
+	return rd_kafka_producev(k->producer,
+	    RD_KAFKA_V_TOPIC(r->topic),
+	    RD_KAFKA_V_PARTITION(r->partition),
+	    RD_KAFKA_V_KEY(key, r->keylen),
+	    RD_KAFKA_V_VALUE(value, r->len),
+	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_OPAQUE(r->opaque),
+	    RD_KAFKA_V_HEADERS(r->headers),
+	    RD_KAFKA_V_END);
+}
+
 /*
  * Produces r; its headers belong to the message, or are destroyed. On a
  * full queue, serves delivery reports and retries (backpressure). Returns
@@ -147,21 +169,11 @@ produce_rec(struct emit_ctx *ctx, struct rec *r, rd_kafka_resp_err_t *errp)
 {
 	struct kafka		*k = ctx->k;
 	rd_kafka_resp_err_t	 err;
-	void			*key, *value;	/* librdkafka copies them */
+	struct kafka_record	 kr = { r->topic, RD_KAFKA_PARTITION_UA, r->key,
+	    r->value, r->keylen, r->len, r->hdrs, ctx->entry };
 
-	/* The macros below do not parenthesise their arguments. */
-	key = r->keylen > 0 ? (void *)(uintptr_t)r->key : NULL;
-	value = r->len > 0 ? (void *)(uintptr_t)r->value : NULL;
 	for (;;) {
-		err = rd_kafka_producev(k->producer,
-		    RD_KAFKA_V_TOPIC(r->topic),
-		    RD_KAFKA_V_KEY(key, r->keylen),
-		    RD_KAFKA_V_VALUE(value, r->len),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_OPAQUE(ctx->entry),
-		    RD_KAFKA_V_HEADERS(r->hdrs),
-		    RD_KAFKA_V_END);
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if ((err = produce_once(k, &kr)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			r->hdrs = NULL;		/* the message's now */
 			if (ctx->entry != NULL)
 				track_output(ctx->entry);
@@ -193,6 +205,36 @@ produce_rec(struct emit_ctx *ctx, struct rec *r, rd_kafka_resp_err_t *errp)
 		    rd_kafka_err2str(err));
 		k->failed = 1;
 	}
+	return -1;
+}
+
+/* See kafka.h. Not from a delivery report (it polls). */
+int
+kafka_produce_record(struct kafka *k, struct kafka_record *r)
+{
+	rd_kafka_resp_err_t err;
+
+	for (;;) {
+		if ((err = produce_once(k, r)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			r->headers = NULL;	/* the message's now */
+			return 0;
+		}
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		notify_watchdog();
+		rd_kafka_poll(k->producer, POLL_MS);	/* deliveries drain it */
+		if (k->failed || *k->stop) {
+			k->aborted = !k->failed;
+			goto out;
+		}
+	}
+	log_msg(LOG_ERR, "producing to %s failed: %s", r->topic,
+	    rd_kafka_err2str(err));
+	k->failed = 1;
+out:
+	if (r->headers != NULL)
+		rd_kafka_headers_destroy(r->headers);
+	r->headers = NULL;
 	return -1;
 }
 

@@ -69,54 +69,30 @@ forward(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
     const char *key, size_t keylen, int32_t c, struct track_entry *entry)
 {
 	rd_kafka_headers_t	*orig = NULL, *h;
-	rd_kafka_resp_err_t	 err;
+	struct kafka_record	 rec;
 	char			 num[16], src[48], when[24];
-	void			*kp = (void *)(uintptr_t)key;	/* copied */
 	int32_t			 rp = c % r->nrep;
 
 	snprintf(num, sizeof(num), "%" PRId32, c);
 	snprintf(src, sizeof(src), "%" PRId32 ":%" PRId64, rm->partition, rm->offset);
 	snprintf(when, sizeof(when), "%" PRId64, r->ev.time_ms);	/* decoded */
-	for (;;) {
-		h = rd_kafka_message_headers(rm, &orig) ==
-		    RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_headers_copy(orig) :
-		    rd_kafka_headers_new(1);
-		rd_kafka_header_remove(h, ROUTE_HEADER);
-		rd_kafka_header_remove(h, ROUTE_SOURCE_HEADER);
-		rd_kafka_header_remove(h, ROUTE_TIME_HEADER);
-		rd_kafka_header_add(h, ROUTE_HEADER, -1, num, -1);
-		rd_kafka_header_add(h, ROUTE_SOURCE_HEADER, -1, src, -1);
-		rd_kafka_header_add(h, ROUTE_TIME_HEADER, -1, when, -1);
-		err = rd_kafka_producev(k->producer,
-		    RD_KAFKA_V_TOPIC(r->topic),
-		    RD_KAFKA_V_PARTITION(rp),
-		    RD_KAFKA_V_KEY(kp, keylen),
-		    RD_KAFKA_V_VALUE(rm->payload, rm->len),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_HEADERS(h),
-		    RD_KAFKA_V_OPAQUE(entry),
-		    RD_KAFKA_V_END);
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			track_output(entry);
-			r->forwarded[rp]++;
-			if (r->owned[c])	/* in flight to our own stream */
-				gate_seen(k->gate, ROUTE_VBASE + c, kafka_mono_ms(), 0);
-			return 0;
-		}
-		rd_kafka_headers_destroy(h);
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			break;
-		notify_watchdog();
-		rd_kafka_poll(k->producer, POLL_MS);	/* deliveries drain it */
-		if (k->failed || *k->stop) {
-			k->aborted = !k->failed;
-			return -1;
-		}
-	}
-	log_msg(LOG_ERR, "producing to %s failed: %s", r->topic,
-	    rd_kafka_err2str(err));
-	k->failed = 1;
-	return -1;
+	h = rd_kafka_message_headers(rm, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR ?
+	    rd_kafka_headers_copy(orig) : rd_kafka_headers_new(1);
+	rd_kafka_header_remove(h, ROUTE_HEADER);
+	rd_kafka_header_remove(h, ROUTE_SOURCE_HEADER);
+	rd_kafka_header_remove(h, ROUTE_TIME_HEADER);
+	rd_kafka_header_add(h, ROUTE_HEADER, -1, num, -1);
+	rd_kafka_header_add(h, ROUTE_SOURCE_HEADER, -1, src, -1);
+	rd_kafka_header_add(h, ROUTE_TIME_HEADER, -1, when, -1);
+	rec = (struct kafka_record){ r->topic, rp, key, rm->payload, keylen,
+	    rm->len, h, entry };
+	if (kafka_produce_record(k, &rec) == -1)
+		return -1;
+	track_output(entry);
+	r->forwarded[rp]++;
+	if (r->owned[c])	/* in flight to our own stream */
+		gate_seen(k->gate, ROUTE_VBASE + c, kafka_mono_ms(), 0);
+	return 0;
 }
 
 /* c, rm's canonical partition, when rm must be sent on now (no key, or

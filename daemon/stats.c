@@ -42,12 +42,21 @@
  *     keeps per input partition the few records of the current epoch and
  *     later.
  *
+ *   - Joining: nothing is published or entered before the reader has
+ *     read the topic to its end once. An instance behind the group
+ *     (every partition has a record made in an epoch after its own)
+ *     joins it there (join()): its owned shards take the records their
+ *     previous owners published, sealed as published.
+ *
+ *   - A record is produced only once everything produced before it is
+ *     delivered (delivered()): the forwards its partitions sent on
+ *     before crossing are then in the repartition topic when another
+ *     instance reads the record (route_source_crossed()).
+ *
  * Not handled (DESIGN.md says so): a partition that moves to another
  * instance between its record and the boundary may be published twice
  * for one epoch, with different statistics if the new owner's shard
- * differs; instances that joined the group at different epochs never
- * agree on one (the restore of item 1 is what brings a new owner to the
- * group's epoch).
+ * differs.
  *
  * No personal data here: records hold aggregates only.
  */
@@ -69,6 +78,7 @@
 #define IDLE		LONG_MAX	/* needs: no message waits */
 #define STATS_FETCH_WAIT_MS "10"	/* the reader's fetch.wait.max.ms */
 #define START_RETRY_MS	5000
+#define STATS_FLUSH_MS	500	/* a turn's wait for deliveries, at most */
 
 struct srec {
 	long	 epoch;		/* made in this pipeline epoch; LONG_MIN empty */
@@ -82,6 +92,7 @@ struct stats {
 	rd_kafka_conf_t	*conf;		/* the reader's, until it is made */
 	rd_kafka_t	*reader;	/* the whole stats topic; NULL until shared */
 	int		 reading;	/* assigned */
+	int		 caught_up;	/* read to its end once */
 	int64_t		 tried_ms;	/* the last start_reading() attempt */
 	int32_t		 ninput, nstats;	/* partition counts, 0 unknown */
 	int32_t		 counted_owned;	/* owned when ninput was asked */
@@ -148,14 +159,21 @@ find(struct stats *s, int32_t c, long e)
 static void
 keep(struct stats *s, int32_t c, long e, long needs, const void *img, size_t len)
 {
-	struct srec *r = find(s, c, e);
+	struct srec *r = find(s, c, e), *old = NULL;
 
 	for (int j = 0; r == NULL && j < STATS_KEEP; j++)
 		if (s->rec[c][j].epoch == LONG_MIN)
 			r = &s->rec[c][j];
-	for (int j = 0; r == NULL && j < STATS_KEEP; j++)
-		if (s->rec[c][j].epoch < e && (r == NULL || s->rec[c][j].epoch < r->epoch))
-			r = &s->rec[c][j];
+	/* else the oldest, when older than e (records of one partition come
+	 * from two of the topic's partitions, so not in epoch order) */
+	for (int j = 0; old == NULL && r == NULL && j < STATS_KEEP; j++)
+		if (s->rec[c][j].epoch < e)
+			old = &s->rec[c][j];
+	for (int j = 0; old != NULL && j < STATS_KEEP; j++)
+		if (s->rec[c][j].epoch < old->epoch)
+			old = &s->rec[c][j];
+	if (r == NULL)
+		r = old;
 	if (r == NULL)
 		return;
 	free(r->img);
@@ -221,6 +239,35 @@ start_reading(struct kafka *k, struct stats *s, int64_t now)
 	log_info("sharing statistics through %s (%" PRId32 " partitions) for %s "
 	    "(%" PRId32 ")", s->topic, s->nstats, k->topic_input, s->ninput);
 	return 0;
+}
+
+/* 1 once the reader has read every partition of the topic to the end
+ * its fetches reported (asked until it has, once): only then do the
+ * records kept say where the group is, so that an instance neither joins
+ * an epoch nor publishes for one before it knows the newest. */
+static int
+caught_up(struct stats *s)
+{
+	rd_kafka_topic_partition_list_t *l;
+	int64_t lo, hi, pos;
+	int done = 1;
+
+	if (s->caught_up)
+		return 1;
+	l = rd_kafka_topic_partition_list_new(s->nstats);
+	for (int32_t i = 0; i < s->nstats; i++)
+		rd_kafka_topic_partition_list_add(l, s->topic, i);
+	if (rd_kafka_position(s->reader, l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		done = 0;
+	for (int i = 0; i < l->cnt && done; i++) {
+		pos = l->elems[i].offset;
+		if (rd_kafka_get_watermark_offsets(s->reader, s->topic,
+		    l->elems[i].partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+		    hi < 0 || (pos >= 0 ? pos : lo) < hi)
+			done = 0;
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	return s->caught_up = done;
 }
 
 /* One record read back; a malformed one (logged) or one of another
@@ -310,37 +357,14 @@ send_record(struct kafka *k, struct stats *s, int32_t c, long e,
 {
 	char			 key[300];
 	int			 keylen;
-	int32_t			 part;
-	rd_kafka_resp_err_t	 err;
+	struct kafka_record	 rec;
 
 	keylen = snprintf(key, sizeof(key), "%s:%" PRId32 ":%ld", k->topic_input,
 	    c, ((e % 2) + 2) % 2);
-	part = partitioner_partition(PARTITIONER_MURMUR2, key, (size_t)keylen,
-	    s->nstats);
-	for (;;) {
-		err = rd_kafka_producev(k->producer,
-		    RD_KAFKA_V_TOPIC(s->topic),
-		    RD_KAFKA_V_PARTITION(part),
-		    RD_KAFKA_V_KEY(key, (size_t)keylen),
-		    RD_KAFKA_V_VALUE(w->p, w->len),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_OPAQUE(NULL),
-		    RD_KAFKA_V_END);
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-			return 0;
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			break;
-		notify_watchdog();
-		rd_kafka_poll(k->producer, POLL_MS);	/* deliveries drain it */
-		if (k->failed || *k->stop) {
-			k->aborted = !k->failed;
-			return -1;
-		}
-	}
-	log_msg(LOG_ERR, "producing to %s failed: %s", s->topic,
-	    rd_kafka_err2str(err));
-	k->failed = 1;
-	return -1;
+	rec = (struct kafka_record){ s->topic, partitioner_partition(
+	    PARTITIONER_MURMUR2, key, (size_t)keylen, s->nstats), key, w->p,
+	    (size_t)keylen, w->len, NULL, NULL };
+	return kafka_produce_record(k, &rec);
 }
 
 /* Publishes partition c's contribution made in epoch e and seals its
@@ -397,6 +421,27 @@ wanted(struct stats *s, long e)
 	for (int32_t c = 0; c < s->ninput; c++)
 		if ((r = find(s, c, e)) != NULL && r->needs != IDLE)
 			return 1;
+	return 0;
+}
+
+/* 1 once everything produced so far is delivered (waited for at most
+ * STATS_FLUSH_MS; 0: asked again next turn). A record tells the others
+ * that its partition crossed (route_source_crossed()), and they count
+ * its repartition records of the closing epoch as all there once their
+ * reader reaches the end the broker reports after that news: so the
+ * forwards sent before the crossing must be written (acknowledged by the
+ * broker) before the record is produced, not merely queued, since they
+ * go to another topic. */
+static int
+delivered(struct kafka *k)
+{
+	if (rd_kafka_outq_len(k->producer) == 0)
+		return 1;
+	if (rd_kafka_flush(k->producer, STATS_FLUSH_MS) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return !k->failed;
+	log_warn_limited("stats-flush", "statistics postponed: %d outputs without "
+	    "a delivery report after %d ms", rd_kafka_outq_len(k->producer),
+	    STATS_FLUSH_MS);
 	return 0;
 }
 
@@ -470,6 +515,68 @@ load_remote(struct kafka *k, struct stats *s, struct pipeline *p, long e)
 	return rc;
 }
 
+/* The newest epoch after e in which every input partition has a record,
+ * or e: this instance is behind the group when it is later (its own
+ * partitions' records there were made by their previous owners). */
+static long
+group_epoch(struct stats *s, long e)
+{
+	long best = e, y;
+
+	for (int j = 0; j < STATS_KEEP; j++) {
+		y = s->rec[0][j].epoch;
+		if (y <= best)
+			continue;
+		for (int32_t c = 1; c < s->ninput && y != LONG_MIN; c++)
+			if (find(s, c, y) == NULL)
+				y = LONG_MIN;
+		if (y != LONG_MIN)
+			best = y;
+	}
+	return best;
+}
+
+/* Brings the pipeline, behind the group, to epoch y, in which every
+ * partition has a record: its owned shards take their records (their
+ * previous owners' contributions, which the others merge) and are sealed
+ * as published, so that the next boundary merges here what it merges
+ * there. 0, or -1 (k->failed set). */
+static int
+join(struct kafka *k, struct stats *s, struct pipeline *p, long y)
+{
+	struct emit_ctx	 ctx = { k, NULL };
+	char		 err[256] = "";
+	struct srec	*r;
+	struct rbuf	 rb;
+	long		 was = pipeline_epoch(p);
+	int		 rc;
+
+	daemon_lock();
+	rc = pipeline_join_epoch(p, y);
+	for (int32_t c = 0; c < s->ninput && rc == 0; c++) {
+		if (!gate_assigned(k->gate, c) || (r = find(s, c, y)) == NULL)
+			continue;
+		/* the timers the old epoch left fire first, as at a seal */
+		if ((rc = pipeline_seal(p, c, kafka_emit, &ctx)) == 0) {
+			rbuf_init(&rb, r->img, r->len);
+			rc = pipeline_contrib_adopt(p, c, r->len > 0 ? &rb : NULL,
+			    err, sizeof(err));
+		}
+		s->published[c] = y;
+	}
+	daemon_unlock();
+	if (rc == -1) {
+		if (!k->aborted)
+			log_msg(LOG_ERR, "joining the group's epoch %ld failed%s%s; "
+			    "stopping", y, err[0] != '\0' ? ": " : "", err);
+		k->failed = 1;
+		return -1;
+	}
+	log_info("%s: behind the group (epoch %ld), joining it at epoch %ld",
+	    k->topic_input, was, y);
+	return 0;
+}
+
 /* See kafka.h. */
 int
 stats_due(struct kafka *k, struct pipeline *p, int64_t now, long *epoch)
@@ -480,15 +587,21 @@ stats_due(struct kafka *k, struct pipeline *p, int64_t now, long *epoch)
 
 	if (s == NULL || !shared(k, s))
 		return -1;
-	if (start_reading(k, s, now) == -1)
+	if (start_reading(k, s, now) == -1 || !caught_up(s))
 		return 0;
+	if ((target = group_epoch(s, e)) > e) {
+		if (join(k, s, p, target) == -1)
+			return 0;
+		e = target;
+	}
+	target = IDLE;
 	prune(s, e);
 	for (int32_t c = 0; c < s->ninput && !k->failed; c++) {
 		if (!gate_assigned(k->gate, c) || s->published[c] == e ||
 		    final(k, c, now, &needs) == -1 ||
 		    (needs == IDLE && !wanted(s, e)) || !confirmed(k, c, now))
 			continue;
-		if (publish(k, s, p, c, e, needs) == -1)
+		if (!delivered(k) || publish(k, s, p, c, e, needs) == -1)
 			return 0;
 	}
 	for (int32_t c = 0; c < s->ninput; c++) {

@@ -251,6 +251,17 @@ int		 pipeline_remote_load(struct pipeline *, int32_t partition,
 		    struct rbuf *, char *errbuf, size_t errlen);
 void		 pipeline_remote_drop(struct pipeline *, int32_t partition);
 int		 pipeline_remote_held(const struct pipeline *, int32_t partition);
+/* Joining a group at its epoch (stats.c): the pipeline counts as having
+ * entered boundary epoch (> its own) without a refit or any output, its
+ * fit's epoch moved there so that the next boundary forgets as on the
+ * instances that entered it (the fit it scores with until then is its
+ * own); and an owned partition's shard (made when missing) takes an
+ * image of its contribution as its statistics, the one its previous
+ * owner published and the group merges (r NULL: none, the statistics
+ * start again). 0, or -1 (with errbuf: nothing changed). */
+int		 pipeline_join_epoch(struct pipeline *, long epoch);
+int		 pipeline_contrib_adopt(struct pipeline *, int32_t partition,
+		    struct rbuf *, char *errbuf, size_t errlen);
 /* The shard's contribution to the next boundary is final (to be
  * published): the timers the closing epoch left in it fire now, as at the
  * boundary (their outputs through emit), and until the pipeline enters an

@@ -27,6 +27,14 @@
  * until the pipeline enters an epoch: such a message is then applied
  * after the boundary, a late event in the next epoch's statistics, as
  * the idle rule has it for a single instance.
+ *
+ * Joining. An instance that starts behind the group (a fresh one while
+ * the others are epochs ahead, one restarted from an old checkpoint)
+ * enters the group's epoch instead of waiting for records of its own:
+ * pipeline_join_epoch() moves it to the newest epoch every partition has
+ * published in, and its owned shards take the contributions their
+ * previous owners published there (pipeline_contrib_adopt()), so that
+ * the next boundary merges on it what it merges on the others.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -118,6 +126,43 @@ pipeline_remote_load(struct pipeline *p, int32_t partition, struct rbuf *r,
 	p->models[i] = m;
 	if (i + 1 > p->nshards)
 		p->nshards = i + 1;
+	return 0;
+}
+
+/* See pipeline.h. */
+int
+pipeline_join_epoch(struct pipeline *p, long epoch)
+{
+	if (epoch <= p->epoch || model_join_epoch(p->model, epoch) == -1)
+		return -1;
+	p->epoch = epoch;
+	return 0;
+}
+
+/* See pipeline.h: loaded aside first, so that a bad image changes
+ * nothing. */
+int
+pipeline_contrib_adopt(struct pipeline *p, int32_t partition, struct rbuf *r,
+    char *errbuf, size_t errlen)
+{
+	int i = slot(partition);
+	struct shard *sh;
+	struct model *m;
+
+	if ((m = model_new_shard(p->model, errbuf, errlen)) == NULL)
+		return -1;
+	if (r != NULL && model_contrib_load(m, r, errbuf, errlen) == -1) {
+		model_free(m);
+		return -1;
+	}
+	if ((sh = pipeline_shard_get(p, partition)) == NULL) {
+		model_free(m);
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	model_free(sh->model);
+	sh->model = m;
+	p->models[i] = m;
 	return 0;
 }
 

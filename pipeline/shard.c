@@ -286,6 +286,9 @@ shard_adopt(struct pipeline *p, struct pipeline *scratch, int32_t partition,
 	}
 	if (!fits)
 		uncount(sh);
+	else if (scratch->epoch >= 0)	/* an older image: forgotten as the
+					 * live shards were since */
+		model_contrib_forget(m, p->epoch - scratch->epoch);
 	model_free(sh->model);
 	sh->model = m;
 	pipeline_remote_drop(p, partition);	/* another instance's image of it */

@@ -17,7 +17,14 @@
  * process that owns it (tests/unit/test_remote.c).
  *
  * Layout: "MCI1", the registry, then model_shard_save()'s bytes.
+ *
+ * A contribution made in an older epoch than the live one is forgotten
+ * the epochs between (model_contrib_forget()), and a pipeline that joins
+ * a group at the group's epoch moves its fit's epoch there
+ * (model_join_epoch()), so that the next boundary forgets every
+ * contribution by the same factor on every instance.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,4 +118,30 @@ fail:
 	model_free(base);
 	features_free(feat);
 	return rc;
+}
+
+/* See model.h: the factors of model_advance() (fit.c). */
+void
+model_contrib_forget(struct model *m, long epochs)
+{
+	double frls, fhz;
+
+	if (epochs <= 0)
+		return;
+	frls = pow(m->fit->cfg.forgetting_rls, (double)epochs);
+	fhz = pow(m->fit->cfg.forgetting_hazard, (double)epochs);
+	rls_decay(&m->sat, frls);
+	rls_decay(&m->abil, frls);
+	hazard_decay(m->hz, fhz);
+	persist_decay(&m->pers, fhz);
+}
+
+/* See model.h. */
+int
+model_join_epoch(struct model *base, long epoch)
+{
+	if (epoch <= base->fit->epoch)
+		return -1;
+	base->fit->epoch = epoch;
+	return 0;
 }

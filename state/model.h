@@ -207,6 +207,15 @@ struct model_drift {
 };
 void		 model_drift_note(const struct model *, struct model_drift *);
 double		 model_drift(const struct model_drift *before, const struct model *);
+/* A shard's statistics forgotten by `epochs` boundaries, as model_advance()
+ * forgets them at each: for statistics made in an older epoch than the
+ * live one (a restored image). No-op for epochs <= 0. */
+void		 model_contrib_forget(struct model *, long epochs);
+/* The base's fit counts as made at boundary epoch (> its own) without a
+ * refit: a pipeline that joins a group at the group's epoch, whose next
+ * boundary forgets by the epochs elapsed since then. -1 when epoch is not
+ * later. */
+int		 model_join_epoch(struct model *base, long epoch);
 /* The fit's epoch (-1 before the first boundary): outputs' model_version. */
 long		 model_version(const struct model *);
 long		 model_exits(const struct model *);	/* voluntary exits in the fit */

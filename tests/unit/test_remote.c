@@ -264,6 +264,89 @@ test_seal(void)
 	free_log(&l);
 }
 
+/* Partition part's contribution from its owner, as bytes in *w. */
+static int
+image_of(struct run *r, int part, struct wbuf *w)
+{
+	wbuf_init(w);
+	if (pipeline_contrib_save(r->p[owner(part)], part, w) == 0)
+		return 0;
+	wbuf_free(w);
+	return -1;
+}
+
+/* A pipeline that joins the group at its epoch (stats.c's join()): it
+ * takes the odd partitions over with their owner's contributions as its
+ * shards' statistics and holds the even ones' as remote contributions;
+ * at the next boundary its fit is the single instance's to the bit. One
+ * that takes the same contributions without joining the epoch forgets
+ * by another factor there, and its fit differs. */
+static void
+test_join(struct run *r)
+{
+	struct pipeline *join = new_pipeline(), *late = new_pipeline();
+	struct outlog l = { 0 };
+	long e = pipeline_epoch(r->p[SINGLE]);
+	struct wbuf w;
+	struct rbuf rb;
+	char err[256];
+
+	CHECK(pipeline_join_epoch(join, e) == 0);
+	CHECK(pipeline_join_epoch(join, e) == -1);	/* not later */
+	CHECK(pipeline_epoch(join) == e);
+	for (int part = 0; part < NPART; part++) {
+		CHECK(pipeline_seal(r->p[owner(part)], part, log_out, &r->log[owner(part)]) == 0);
+		if (image_of(r, part, &w) == -1)
+			continue;
+		for (struct pipeline **q = (struct pipeline *[]){ join, late, NULL };
+		    *q != NULL; q++) {
+			rbuf_init(&rb, w.p, w.len);
+			CHECK((part % 2 ? pipeline_contrib_adopt(*q, part, &rb, err,
+			    sizeof(err)) : pipeline_remote_load(*q, part, &rb, err,
+			    sizeof(err))) == 0);
+		}
+		wbuf_free(&w);
+	}
+	CHECK(pipeline_remote_held(join, 0) && !pipeline_remote_held(join, 1));
+	CHECK(pipeline_advance(r->p[SINGLE], e + 1, log_out, &r->log[SINGLE]) == 0);
+	CHECK(pipeline_advance(join, e + 1, log_out, &l) == 0);
+	CHECK(pipeline_advance(late, e + 1, log_out, &l) == 0);
+	CHECK(same_fit(r->p[SINGLE], join));
+	CHECK(!same_fit(r->p[SINGLE], late));
+	pipeline_free(join);
+	pipeline_free(late);
+	free_log(&l);
+}
+
+/* An image of an older epoch restored into a pipeline that is epochs
+ * further: its statistics are forgotten as the live shards' were since
+ * (shard_adopt()), so the next boundary fits what a pipeline that took
+ * the image at its own epoch and entered the same epochs fits. */
+static void
+test_old_image(struct run *r)
+{
+	struct pipeline *then = new_pipeline(), *now = new_pipeline();
+	struct outlog l = { 0 };
+	long e = pipeline_epoch(r->p[1]);
+	struct wbuf w;
+	char err[256];
+
+	wbuf_init(&w);
+	CHECK(pipeline_shard_image(r->p[1], 0, &w) == 0);
+	CHECK(pipeline_shard_restore(then, 0, w.p, w.len, err, sizeof(err)) == 0);
+	CHECK(pipeline_epoch(then) == e);
+	CHECK(pipeline_join_epoch(now, e + 2) == 0);
+	CHECK(pipeline_shard_restore(now, 0, w.p, w.len, err, sizeof(err)) == 0);
+	CHECK(pipeline_advance(then, e + 2, log_out, &l) == 0);
+	CHECK(pipeline_advance(then, e + 3, log_out, &l) == 0);
+	CHECK(pipeline_advance(now, e + 3, log_out, &l) == 0);
+	CHECK(same_fit(then, now));
+	pipeline_free(then);
+	pipeline_free(now);
+	free_log(&l);
+	wbuf_free(&w);
+}
+
 int
 main(void)
 {
@@ -297,6 +380,8 @@ main(void)
 	CHECK(one.n > 100);
 	CHECK(same_per_key(&one, &two));
 	test_refused(&r);
+	test_join(&r);
+	test_old_image(&r);
 	test_seal();
 
 	/* without the other half's images the fit differs */
