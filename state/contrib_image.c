@@ -143,5 +143,9 @@ model_join_epoch(struct model *base, long epoch)
 	if (epoch <= base->fit->epoch)
 		return -1;
 	base->fit->epoch = epoch;
+	/* the medians the group published before epoch are not in this
+	 * registry; a cell unchanged since has the same histograms, so
+	 * publishing it again gives the group's median */
+	base->fit->pay_all = 1;
 	return 0;
 }

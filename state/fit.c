@@ -235,6 +235,8 @@ model_advance(struct model *base, struct model *const *shards, int n, long epoch
 		hazard_decay(m->hz, fhz);
 		persist_decay(&m->pers, fhz);
 		(void)hazard_grow(m->hz, dim);
+		if (f->pay_all)
+			pay_touch_all(m->pay);
 		src->hz[s] = m->hz;
 		src->sat[s] = &m->sat;
 		src->abil[s] = &m->abil;
@@ -259,6 +261,7 @@ model_advance(struct model *base, struct model *const *shards, int n, long epoch
 	(void)rls_merge(&f->abil, src->abil, n);
 	fit_std(f, shards, n, dim);
 	pay_publish(src->pay, n, base->feat);
+	f->pay_all = 0;
 	quality_sum(f->q, src->q, n);
 	f->dim = dim;
 	f->epoch = epoch;

@@ -213,8 +213,9 @@ double		 model_drift(const struct model_drift *before, const struct model *);
 void		 model_contrib_forget(struct model *, long epochs);
 /* The base's fit counts as made at boundary epoch (> its own) without a
  * refit: a pipeline that joins a group at the group's epoch, whose next
- * boundary forgets by the epochs elapsed since then. -1 when epoch is not
- * later. */
+ * boundary forgets by the epochs elapsed since then and publishes every
+ * pay median, not only the changed ones (the registry lacks those the
+ * group published before). -1 when epoch is not later. */
 int		 model_join_epoch(struct model *base, long epoch);
 /* The fit's epoch (-1 before the first boundary): outputs' model_version. */
 long		 model_version(const struct model *);

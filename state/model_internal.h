@@ -313,6 +313,9 @@ int		 pay_note(struct pay *, int dept, int job_level, double salary);
 /* Medians of the summed histograms of src[0..n) into f, for the cells any
  * of them changed since the last call. */
 void		 pay_publish(struct pay *const *src, int n, struct features *f);
+/* Every cell in use counts as changed: the next pay_publish() writes all
+ * their medians (for a registry that lacks the ones published before). */
+void		 pay_touch_all(struct pay *);
 uint64_t	 pay_digest(const struct pay *, uint64_t d);	/* see STATE_DIGEST */
 /* src's cells move to dst (empty), each from another registry's
  * department id to the live one's (idmap.h); a cell that maps to none
@@ -390,6 +393,10 @@ struct model_fit {
 	struct persist		 pers;		/* merged survey persistence */
 	double			 pers_f[PERSIST_COVARIATES];	/* its factors */
 	struct model_estimates	 est;		/* as published for the epoch */
+	/* joined (model_join_epoch()): the registry lacks the group's pay
+	 * medians, so the next boundary publishes every cell, not only the
+	 * changed ones */
+	int			 pay_all;
 };
 
 /* One shard's statistics (its contribution to the next boundary) and the

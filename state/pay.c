@@ -147,6 +147,15 @@ pay_publish(struct pay *const *src, int n, struct features *f)
 
 /* See model_internal.h. */
 void
+pay_touch_all(struct pay *p)
+{
+	for (int c = 0; c < PAY_CELLS; c++)
+		if (p->cell[c] != NULL)
+			p->cell[c]->dirty = 1;
+}
+
+/* See model_internal.h. */
+void
 pay_remap(struct pay *dst, struct pay *src, const struct idmap *m)
 {
 	int c, to;
