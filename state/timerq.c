@@ -151,18 +151,21 @@ timerq_set(struct timerq *q, struct employee *e, int64_t due_ms)
 	size_t i;
 
 	t.due_min = timerq_minute(due_ms);
-	e->due_min = t.due_min;
 	if (e->timer_pos != 0) {
 		/* later (or equal): the entry's key stays as a lower bound,
-		 * put right when it reaches the top (settle()); earlier:
+		 * put right when it reaches the top (settle()), and the heap
+		 * is not even read (the entry is at most the old due: a cache
+		 * miss saved at a million records); earlier than the entry:
 		 * the key decreases, the entry can only move up */
 		i = e->timer_pos - 1;
-		if (t.due_min < q->h[i].due_min) {
+		if (t.due_min < e->due_min && t.due_min < q->h[i].due_min) {
 			q->h[i].due_min = t.due_min;
 			sift_up(q, i);
 		}
+		e->due_min = t.due_min;
 		return 0;
 	}
+	e->due_min = t.due_min;
 	t.tie = (uint32_t)table_hash_mix(table_hash_bytes(TABLE_HASH_INIT, e->id,
 	    strlen(e->id)));
 	t.e = e;
