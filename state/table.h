@@ -308,8 +308,9 @@ void		 timerq_free(struct timerq *);		/* NULL is a no-op */
 /* Queues or requeues e at the minute at or after due_ms; -1 on ENOMEM. */
 int		 timerq_set(struct timerq *, struct employee *, int64_t due_ms);
 void		 timerq_remove(struct timerq *, struct employee *);
-/* Due time of the first entry (ms, whole minutes), INT64_MAX if empty. */
-int64_t		 timerq_next_ms(const struct timerq *);
+/* Due time of the first record (ms, whole minutes), INT64_MAX if empty
+ * (not const: it settles a lazily postponed first entry). */
+int64_t		 timerq_next_ms(struct timerq *);
 /* The first record due at or before until_ms, removed (borrowed), its due
  * time in *due_ms; NULL when none is due. */
 struct employee	*timerq_pop(struct timerq *, int64_t until_ms, int64_t *due_ms);

@@ -16,6 +16,21 @@
  * which builds the heap bottom-up in O(n) (a million records: one pass
  * instead of a million sifts up); since no two entries compare equal, it
  * pops in the same order as the timerq_set() of each.
+ *
+ * Moving a due time later is lazy: a record scored again mostly moves its
+ * timer later (a far record's refresh: days to weeks ahead), and sifting
+ * it down through a heap holding the whole shard every time was the cost
+ * of scoring at a million records. So an entry's minute is only a lower
+ * bound of its record's due_min (the real one): a later due is written to
+ * the record alone, an earlier one also to the entry (and sifted up).
+ * The heap is ordered by the entries' keys, so the first entry has the
+ * least bound; when it is stale (its minute before its record's), it is
+ * given the real minute and sifted down before anything is popped or
+ * reported, until the first entry is current. A current first entry's
+ * real key is at most every other entry's bound, hence at most every
+ * other real key: the pop order is exactly that of an eager heap, and a
+ * record that moved later many times is sifted once. Each record keeps
+ * its one entry; the checkpoint saves due_min, the real due.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -136,17 +151,24 @@ timerq_set(struct timerq *q, struct employee *e, int64_t due_ms)
 	size_t i;
 
 	t.due_min = timerq_minute(due_ms);
+	if (e->timer_pos != 0) {
+		/* later (or equal): the entry's key stays as a lower bound,
+		 * put right when it reaches the top (settle()), and the heap
+		 * is not even read (the entry is at most the old due: a cache
+		 * miss saved at a million records); earlier than the entry:
+		 * the key decreases, the entry can only move up */
+		i = e->timer_pos - 1;
+		if (t.due_min < e->due_min && t.due_min < q->h[i].due_min) {
+			q->h[i].due_min = t.due_min;
+			sift_up(q, i);
+		}
+		e->due_min = t.due_min;
+		return 0;
+	}
+	e->due_min = t.due_min;
 	t.tie = (uint32_t)table_hash_mix(table_hash_bytes(TABLE_HASH_INIT, e->id,
 	    strlen(e->id)));
 	t.e = e;
-	e->due_min = t.due_min;
-	if (e->timer_pos != 0) {
-		i = e->timer_pos - 1;
-		q->h[i] = t;
-		sift_down(q, i);
-		sift_up(q, (size_t)e->timer_pos - 1);
-		return 0;
-	}
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : 256;
 		struct timer *h = realloc(q->h, cap * sizeof(*h));
@@ -173,10 +195,24 @@ timerq_remove(struct timerq *q, struct employee *e)
 	e->due_min = 0;
 }
 
-/* The due time of the first entry in ms, INT64_MAX when empty. */
-int64_t
-timerq_next_ms(const struct timerq *q)
+/* Makes the first entry current (see the top of the file), looking no
+ * further than until_min: a first entry whose bound is later than that
+ * has a real minute later still, and is left as it is. */
+static void
+settle(struct timerq *q, uint32_t until_min)
 {
+	while (q->n != 0 && q->h[0].due_min <= until_min &&
+	    q->h[0].due_min != q->h[0].e->due_min) {
+		q->h[0].due_min = q->h[0].e->due_min;
+		sift_down(q, 0);
+	}
+}
+
+/* The due time of the first record in ms, INT64_MAX when empty. */
+int64_t
+timerq_next_ms(struct timerq *q)
+{
+	settle(q, UINT32_MAX);
 	return q->n == 0 ? INT64_MAX : (int64_t)q->h[0].due_min * 60000;
 }
 
@@ -187,6 +223,10 @@ timerq_pop(struct timerq *q, int64_t until_ms, int64_t *due_ms)
 {
 	struct employee *e;
 
+	if (until_ms < 0)
+		return NULL;
+	settle(q, until_ms / 60000 >= UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)(until_ms / 60000));
 	if (q->n == 0 || (int64_t)q->h[0].due_min * 60000 > until_ms)
 		return NULL;
 	e = q->h[0].e;

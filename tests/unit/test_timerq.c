@@ -9,7 +9,7 @@
  * whatever other events come, and the epoch's rescoring of a shard comes
  * after the event that crosses the boundary (an exit at that instant keeps
  * its own exposure). A queue restored from a table at once pops as one
- * filled record by record.
+ * filled record by record, also after lazily postponed timers.
  */
 #include <math.h>
 #include <stdint.h>
@@ -63,6 +63,18 @@ ref_first(int64_t until)
 	return best;
 }
 
+/* N fresh records, ids PREFIX0000.., none queued in the reference. */
+static void
+reset_recs(const char *prefix)
+{
+	memset(recs, 0, sizeof(recs));
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s%04d", prefix, i);
+		recs[i].id = ids[i];
+		ref_due[i] = -1;
+	}
+}
+
 static void
 test_against_reference(void)
 {
@@ -73,12 +85,7 @@ test_against_reference(void)
 	int i, bad_order = 0, bad_pos = 0;
 
 	CHECK(q != NULL);
-	memset(recs, 0, sizeof(recs));
-	for (i = 0; i < N; i++) {
-		snprintf(ids[i], sizeof(ids[i]), "E%04d", i);
-		recs[i].id = ids[i];
-		ref_due[i] = -1;
-	}
+	reset_recs("E");
 	for (int step = 0; step < 20000; step++) {
 		i = (int)rnd(N);
 		switch (rnd(4)) {
@@ -122,6 +129,79 @@ test_against_reference(void)
 	/* drain: non-decreasing due times */
 	for (int64_t last = INT64_MIN; (e = timerq_pop(q, INT64_MAX, &due)) != NULL; last = due)
 		CHECK(due >= last);
+	CHECK(timerq_count(q) == 0 && timerq_next_ms(q) == INT64_MAX);
+	timerq_free(q);
+}
+
+/* Lazy postponing: dues mostly moved later (a far record's refresh), at
+ * times earlier, over a wide range of minutes, with pops in between: the
+ * pop order is the reference's, entry for entry. A record moved later
+ * keeps its heap position (the move is lazy), and a postponed first
+ * entry is neither popped nor reported at its old time. */
+static void
+test_lazy_later(void)
+{
+	struct timerq *q = timerq_new();
+	struct employee *e;
+	int64_t due, t0 = 1735689600000LL, until = t0, d;
+	size_t queued = 0;
+	int i, bad_order = 0, moved = 0, kept_pos = 0, pops = 0;
+
+	CHECK(q != NULL);
+	if (q == NULL)
+		return;
+	reset_recs("L");
+	for (int step = 0; step < 30000; step++) {
+		i = (int)rnd(N);
+		if (rnd(3) != 0) {	/* set: later mostly, earlier at times */
+			uint32_t pos = recs[i].timer_pos;
+			int64_t old = ref_due[i];
+
+			d = rnd(8) == 0 ? -(int64_t)rnd(2000) : (int64_t)rnd(3000);
+			due = (old >= 0 ? old : until) + d * 60000 - (int64_t)rnd(60000);
+			if (due < until)
+				due = until;	/* never in the clock's past */
+			CHECK(timerq_set(q, &recs[i], due) == 0);
+			queued += old < 0;
+			ref_due[i] = (int64_t)timerq_minute(due) * 60000;
+			if (old >= 0 && ref_due[i] >= old) {
+				moved++;
+				kept_pos += recs[i].timer_pos == pos;
+			}
+			continue;
+		}
+		until += (int64_t)rnd(30) * 60000;
+		while ((e = timerq_pop(q, until, &due)) != NULL) {
+			int r = ref_first(until);
+
+			if (r < 0 || e != &recs[r] || due != ref_due[r])
+				bad_order++;
+			ref_due[e - recs] = -1;
+			queued--;
+			pops++;
+		}
+		if (ref_first(until) >= 0)
+			bad_order++;	/* one is due that was not popped */
+	}
+	CHECK(bad_order == 0);
+	printf("lazy: %d moved later, %d kept position, %d popped\n", moved, kept_pos, pops);
+	CHECK(moved > 5000 && kept_pos == moved && pops > 1000);
+	CHECK(timerq_count(q) == queued);
+	/* drain: the rest in the reference's order */
+	while ((i = ref_first(INT64_MAX)) >= 0) {
+		e = timerq_pop(q, INT64_MAX, &due);
+		CHECK(e == &recs[i] && due == ref_due[i]);
+		ref_due[i] = -1;
+	}
+	CHECK(timerq_pop(q, INT64_MAX, &due) == NULL && timerq_count(q) == 0);
+	/* a postponed first entry: not reported or popped at its old time */
+	CHECK(timerq_set(q, &recs[0], t0) == 0 && timerq_set(q, &recs[1], t0 + 5 * 60000) == 0);
+	CHECK(timerq_set(q, &recs[0], t0 + 10 * 60000) == 0);
+	CHECK(timerq_next_ms(q) == t0 + 5 * 60000);
+	CHECK(timerq_pop(q, t0 + 9 * 60000, &due) == &recs[1] && due == t0 + 5 * 60000);
+	CHECK(timerq_pop(q, t0 + 9 * 60000, &due) == NULL);
+	CHECK(timerq_next_ms(q) == t0 + 10 * 60000 && recs[0].due_min * 60000LL == t0 + 10 * 60000);
+	timerq_remove(q, &recs[0]);
 	CHECK(timerq_count(q) == 0 && timerq_next_ms(q) == INT64_MAX);
 	timerq_free(q);
 }
@@ -174,7 +254,8 @@ test_ties(void)
  * at once from a table's due minutes pops as the timerq_set() of each
  * record does, ties included, and its positions let records be removed
  * and requeued as usual; a queue that is not empty is refused. Two
- * tables of the same records: one queued record by record, one restored. */
+ * tables of the same records: one queued record by record (a third then
+ * postponed), one restored. */
 static void
 test_restore(void)
 {
@@ -202,6 +283,17 @@ test_restore(void)
 		if (e->due_min != 0) {
 			CHECK(timerq_set(q[0], e, (int64_t)e->due_min * 60000) == 0);
 			n++;
+		}
+	/* a third moved later in q[0] (lazily: their entries keep the old
+	 * minute) and in t[1]'s records alike: restored from the real dues,
+	 * the same order */
+	it = 0;
+	while ((e = table_next(t[0], &it)) != NULL)
+		if (e->due_min != 0 && rnd(3) == 0) {
+			uint32_t later = e->due_min + 1 + rnd(50);
+
+			CHECK(timerq_set(q[0], e, (int64_t)later * 60000) == 0);
+			table_get(t[1], e->id)->due_min = later;
 		}
 	CHECK(timerq_restore(q[1], t[1]) == 0 && (int)timerq_count(q[1]) == n);
 	CHECK(timerq_restore(q[1], t[1]) == -1);	/* not empty */
@@ -383,6 +475,7 @@ int
 main(void)
 {
 	test_against_reference();
+	test_lazy_later();
 	test_ties();
 	test_restore();
 	test_window_next_change();
