@@ -345,10 +345,6 @@ ckpt_topic_publish(struct kafka *k, struct pipeline *p, int both_slots)
 
 	if (ct == NULL)
 		return 0;
-	/* the partitions are someone else's already: an image now would
-	 * name a state the new owner has gone past */
-	if (rd_kafka_assignment_lost(k->consumer))
-		return -1;
 	if (topic_parts(k, ct) <= 0) {
 		log_warn_limited("ckpt-topic", "%s: partition count unknown: "
 		    "partition images wait, and so do commits", ct->topic);
