@@ -46,7 +46,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../state/serial.h"
 #include "kafka.h"
@@ -88,6 +87,7 @@ struct ckpt_topic {
 	uint64_t	 generation;	/* the last one written or read */
 	/* per input partition: what the newest delivered image reflects */
 	int64_t		 published_next[PARTS_MAX];	/* -1 none */
+	int64_t		 published_rep[PARTS_MAX];	/* in its stream; -1 none */
 	uint64_t	 published_msgs[PARTS_MAX];
 	long		 published_epoch[PARTS_MAX];	/* the pipeline's then */
 	/* the slot of the partition's newest manifest, written or read: the
@@ -95,15 +95,6 @@ struct ckpt_topic {
 	 * the wall clock, so their parity says nothing) */
 	uint8_t		 slot[PARTS_MAX];
 };
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* See kafka.h. */
 int
@@ -122,7 +113,7 @@ ckpt_topic_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t 
 		group[0] = '\0';
 	snprintf(ct->prefix, sizeof(ct->prefix), "%s:%s:", group, cfg->topic_input);
 	for (int i = 0; i < PARTS_MAX; i++)
-		ct->published_next[i] = -1;
+		ct->published_next[i] = ct->published_rep[i] = -1;
 	if ((ct->reader = kafka_reader_new(cc, "checkpoint topic", NULL, errbuf,
 	    errlen)) == NULL) {
 		free(ct);
@@ -140,8 +131,7 @@ ckpt_topic_free(struct kafka *k)
 
 	if (ct == NULL)
 		return;
-	rd_kafka_consumer_close(ct->reader);
-	rd_kafka_destroy(ct->reader);
+	kafka_reader_free(ct->reader);
 	free(ct);
 	k->ckpt = NULL;
 }
@@ -302,7 +292,7 @@ struct sent {
 	int32_t		part;
 	uint32_t	count, crc;
 	uint64_t	len, messages;
-	int64_t		next;
+	int64_t		next, rep;
 };
 
 /* Chunks of every changed partition's image into the slots of
@@ -336,6 +326,7 @@ send_chunks(struct kafka *k, struct ckpt_topic *ct, struct pipeline *p,
 		v[*n].len = img.len;
 		v[*n].messages = info.messages;
 		v[*n].next = info.next_offset;
+		v[*n].rep = info.rep_next_offset;
 		(*n)++;
 	}
 	wbuf_free(&img);
@@ -359,8 +350,8 @@ ckpt_topic_publish(struct kafka *k, struct pipeline *p, int both_slots)
 		    "partition images wait, and so do commits", ct->topic);
 		return -1;
 	}
-	gen0 = ct->generation + 1 > (uint64_t)wall_ms() ? ct->generation + 1 :
-	    (uint64_t)wall_ms();
+	gen0 = ct->generation + 1 > (uint64_t)kafka_wall_ms() ?
+	    ct->generation + 1 : (uint64_t)kafka_wall_ms();
 	ct->generation = gen0 + (both_slots ? 1 : 0);
 	/* every chunk delivered before the manifest that names it */
 	rc = send_chunks(k, ct, p, gen0, both_slots, &v, &n);
@@ -375,6 +366,7 @@ ckpt_topic_publish(struct kafka *k, struct pipeline *p, int both_slots)
 		rc = flushed(k, ct);
 	for (int i = 0; i < n && rc == 0; i++) {
 		ct->published_next[v[i].part] = v[i].next;
+		ct->published_rep[v[i].part] = v[i].rep < 0 ? 0 : v[i].rep;
 		ct->published_msgs[v[i].part] = v[i].messages;
 		ct->published_epoch[v[i].part] = pipeline_epoch(p);
 		ct->slot[v[i].part] = NEXT_SLOT(ct, v[i].part, ct->generation - gen0);
@@ -399,6 +391,30 @@ ckpt_topic_cap(struct kafka *k, int32_t partition, int64_t local)
 	if (partition < 0 || partition >= PARTS_MAX)
 		return -1;
 	return ct->published_next[partition];
+}
+
+/* See kafka.h. */
+int64_t
+ckpt_topic_rep_cap(struct kafka *k, int32_t partition)
+{
+	struct ckpt_topic *ct = k->ckpt;
+
+	if (ct == NULL)
+		return INT64_MAX;
+	return partition < 0 || partition >= PARTS_MAX ? -1 :
+	    ct->published_rep[partition];
+}
+
+/* See kafka.h. */
+void
+ckpt_topic_forget(struct kafka *k, int32_t partition)
+{
+	struct ckpt_topic *ct = k->ckpt;
+
+	if (ct == NULL || partition < 0 || partition >= PARTS_MAX)
+		return;
+	ct->published_next[partition] = ct->published_rep[partition] = -1;
+	ct->published_msgs[partition] = 0;
 }
 
 /* ---- reading back --------------------------------------------------- */
@@ -630,6 +646,8 @@ restore_one(struct ckpt_topic *ct, struct pipeline *p, int32_t part,
 		rc = pipeline_shard_restore(p, part, body, blen, why, sizeof(why));
 	if (rc >= 0 && pipeline_shard_info(p, part, &info) == 0) {
 		ct->published_next[part] = info.next_offset;
+		ct->published_rep[part] = info.rep_next_offset < 0 ? 0 :
+		    info.rep_next_offset;
 		ct->published_msgs[part] = info.messages;
 		ct->published_epoch[part] = pipeline_epoch(p);
 	}
@@ -646,22 +664,45 @@ restore_one(struct ckpt_topic *ct, struct pipeline *p, int32_t part,
 	return 1;
 }
 
-/* The wanted partition with the newest manifest not yet tried; -1. */
+/* An assembled image, until it is restored. */
+struct ready {
+	uint8_t	*img;		/* NULL: none, or done */
+	size_t	 len;
+	long	 epoch;		/* of its epoch state; -2 unreadable */
+};
+
+/* The pipeline epoch of a framed image; -2 when it has none readable
+ * (restore_one() then refuses it). */
+static long
+image_epoch(const uint8_t *img, size_t len)
+{
+	const void	*body;
+	size_t		 blen;
+	char		 why[256];
+
+	if (checkpoint_unframe(img, len, &body, &blen, why, sizeof(why)) == -1)
+		return -2;
+	return pipeline_image_epoch(body, blen);
+}
+
+/* The assembled image to restore next, -1 when none is left: the latest
+ * epoch first (a pipeline that holds no shard takes its epoch state, the
+ * group's: pipeline_shard_restore()), then the newest manifest. */
 static int32_t
-newest(const struct found *f, const unsigned char *want)
+next_ready(const struct found *f, const struct ready *r)
 {
 	int32_t best = -1;
 
 	for (int32_t part = 0; part < PARTS_MAX; part++)
-		if (want[part] && f->man[part].have &&
-		    (best < 0 || f->man[part].gen > f->man[best].gen))
+		if (r[part].img != NULL && (best < 0 || r[part].epoch > r[best].epoch ||
+		    (r[part].epoch == r[best].epoch &&
+		    f->man[part].gen > f->man[best].gen)))
 			best = part;
 	return best;
 }
 
-/* See kafka.h. The newest image first: a fresh pipeline takes its epoch
- * state, whose registry holds every older image's ids (an instance's
- * registry only grows). */
+/* See kafka.h. The latest epoch first (next_ready()); each image's ids
+ * are translated by name into the live registry. */
 void
 ckpt_topic_prefetch(struct kafka *k, struct pipeline *p,
     const rd_kafka_topic_partition_list_t *parts)
@@ -671,9 +712,8 @@ ckpt_topic_prefetch(struct kafka *k, struct pipeline *p,
 	struct found		 f;
 	struct chunk		*c;
 	struct shard_info	 info;
+	struct ready		*r;
 	const char		*why = "invalid";
-	uint8_t			*img;
-	size_t			 len;
 	int			 n = 0;
 	int32_t			 part;
 
@@ -693,17 +733,24 @@ ckpt_topic_prefetch(struct kafka *k, struct pipeline *p,
 	if (n > 0 && topic_parts(k, ct) > 0 && read_all(k, ct, &f) == -1)
 		log_warnx("%s: not read to its end within %d s: partitions start "
 		    "from what was read", ct->topic, READ_MS / 1000);
-	while (n > 0 && (part = newest(&f, want)) >= 0) {
-		want[part] = 0;
+	r = xcalloc(PARTS_MAX, sizeof(*r));
+	for (part = 0; n > 0 && part < PARTS_MAX; part++) {
+		if (!want[part] || !f.man[part].have)
+			continue;
 		if (f.man[part].gen > ct->generation)
 			ct->generation = f.man[part].gen;
 		ct->slot[part] = (uint8_t)(f.man[part].slot & 1);
-		if ((img = assemble(&f, part, &len, &why)) == NULL)
+		if ((r[part].img = assemble(&f, part, &r[part].len, &why)) == NULL)
 			refuse(ct, part, why);
 		else
-			(void)restore_one(ct, p, part, img, len);
-		free(img);
+			r[part].epoch = image_epoch(r[part].img, r[part].len);
 	}
+	while ((part = next_ready(&f, r)) >= 0) {
+		(void)restore_one(ct, p, part, r[part].img, r[part].len);
+		free(r[part].img);
+		r[part].img = NULL;
+	}
+	free(r);
 	while ((c = f.chunks) != NULL) {
 		f.chunks = c->next;
 		free(c->data);

@@ -191,6 +191,12 @@ int	ckpt_topic_publish(struct kafka *, struct pipeline *, int both_slots);
 /* How far partition's commits may go: the next offset of its newest
  * delivered image (-1 none); local when the topic is not configured. */
 int64_t	ckpt_topic_cap(struct kafka *, int32_t partition, int64_t local);
+/* How far the commits of input partition's repartition stream may go:
+ * its position in the newest image delivered (0 when the image has read
+ * none of it), -1 with no image, INT64_MAX without a checkpoint topic. */
+int64_t	ckpt_topic_rep_cap(struct kafka *, int32_t partition);
+/* The partition is given up: no image of it caps anything here. */
+void	ckpt_topic_forget(struct kafka *, int32_t partition);
 /* Restores the partitions in parts that the pipeline holds no shard of
  * from their newest images (the topic read to its end); a bad image is
  * refused (logged, counted) and its partition starts from the group's
@@ -262,6 +268,8 @@ void	kafka_to_message(struct kafka *, const rd_kafka_message_t *,
  * fetch_wait_ms (NULL: cc's); NULL with "<what> reader: reason". */
 rd_kafka_t *kafka_reader_new(const rd_kafka_conf_t *cc, const char *what,
 	    const char *fetch_wait_ms, char *errbuf, size_t errlen);
+/* Closes and destroys a reader of kafka_reader_new(); NULL-safe. */
+void	kafka_reader_free(rd_kafka_t *);
 
 /* kafka.c */
 /* kafka_consume() of a message from source src (gate id: its partition,

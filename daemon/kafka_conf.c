@@ -322,3 +322,13 @@ kafka_reader_new(const rd_kafka_conf_t *cc, const char *what,
 	rd_kafka_poll_set_consumer(rk);
 	return rk;
 }
+
+/* See kafka.h. */
+void
+kafka_reader_free(rd_kafka_t *rk)
+{
+	if (rk == NULL)
+		return;
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+}

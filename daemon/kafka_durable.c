@@ -95,11 +95,22 @@ kafka_durable_prefetch(struct kafka *k, const rd_kafka_topic_partition_list_t *p
 	ckpt_topic_prefetch(k, k->pipeline, parts);
 }
 
-/* See kafka.h. */
+/* See kafka.h. A lost partition's shard goes at once, not after the
+ * callback (route.c): it was not checkpointed, another owner may have gone
+ * past it already, and an assignment that follows in the same poll must
+ * restore the partition from its newest image, not keep this state (nor,
+ * when it was the last shard, this pipeline's stale epoch). */
 void
 kafka_durable_revoke(struct kafka *k, int32_t partition)
 {
 	durable_revoke(k->durable, partition);
+	ckpt_topic_forget(k, partition);
+	if (k->ckpt != NULL && k->pipeline != NULL &&
+	    rd_kafka_assignment_lost(k->consumer)) {
+		daemon_lock();
+		pipeline_shard_drop(k->pipeline, partition);
+		daemon_unlock();
+	}
 }
 
 /* See kafka.h: at shutdown, outside any input's entry; the checkpoint

@@ -104,10 +104,7 @@ route_free(struct kafka *k)
 	if (r == NULL)
 		return;
 	route_order_free(r);	/* its messages are the reader's */
-	if (r->rep != NULL) {
-		rd_kafka_consumer_close(r->rep);
-		rd_kafka_destroy(r->rep);
-	}
+	kafka_reader_free(r->rep);
 	free(r);
 	k->route = NULL;
 }
@@ -250,6 +247,7 @@ reassign(struct kafka *k, struct route *r, const unsigned char *reseek)
 			 * process sent there before may lie behind it */
 			r->readback[rp] = r->forwarded[rp];
 			r->next_read[rp] = -1;
+			r->commit_at[rp] = -1;	/* an earlier reading's */
 			for (int32_t c = rp; c < r->ninput; c += r->nrep)
 				route_order_drop(r, c);	/* read again */
 		}
@@ -411,12 +409,22 @@ route_commit(struct kafka *k, int async)
 	if (r == NULL || r->rep == NULL)
 		return;
 	l = rd_kafka_topic_partition_list_new(8);
-	for (int32_t rp = 0; rp < r->nrep; rp++)
-		if (r->commit_at[rp] >= 0 && r->reading[rp] && owns_all(r, rp)) {
-			rd_kafka_topic_partition_list_add(l, r->topic, rp)->offset =
-			    r->commit_at[rp];
-			r->commit_at[rp] = -1;
-		}
+	for (int32_t rp = 0; rp < r->nrep; rp++) {
+		int64_t at = r->commit_at[rp];
+
+		if (at < 0 || !r->reading[rp] || !owns_all(r, rp))
+			continue;
+		/* never past a stream's position in its partition's newest
+		 * image: a new owner without the image (refused, or none yet)
+		 * reads the stream from the commit */
+		for (int32_t c = rp; c < r->ninput; c += r->nrep)
+			if (ckpt_topic_rep_cap(k, c) < at)
+				at = ckpt_topic_rep_cap(k, c);
+		if (at == r->commit_at[rp])
+			r->commit_at[rp] = -1;	/* else again after the next image */
+		if (at > 0)
+			rd_kafka_topic_partition_list_add(l, r->topic, rp)->offset = at;
+	}
 	if (l->cnt > 0) {
 		err = rd_kafka_commit(k->consumer, l, async);
 		if (err != RD_KAFKA_RESP_ERR_NO_ERROR)

@@ -366,6 +366,48 @@ pipeline_shard_drop(struct pipeline *p, int32_t partition)
 	p->models[i] = NULL;
 }
 
+/* See pipeline_int.h. */
+int
+pipeline_epoch_reset(struct pipeline *p, char *errbuf, size_t errlen)
+{
+	struct features	*f;
+	struct model	*m;
+	struct report_state *rs;
+
+	for (int i = 0; i < SHARDS_MAX; i++)
+		if (p->shards[i] != NULL) {
+			snprintf(errbuf, errlen, "partition %d: state present", i);
+			return -1;
+		}
+	if ((f = features_new(&p->cfg.features)) == NULL ||
+	    (m = model_new(&p->cfg.model, f, errbuf, errlen)) == NULL) {
+		features_free(f);
+		if (f == NULL)
+			snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	if ((rs = report_state_new()) == NULL) {
+		model_free(m);
+		features_free(f);
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	/* the remote contributions are in the old registry's ids */
+	remote_free_all(p);
+	model_free(p->model);
+	features_free(p->features);
+	report_state_free(p->report);
+	p->features = f;
+	p->model = m;
+	p->report = rs;
+	memset(p->models, 0, sizeof(p->models));
+	p->nshards = 0;
+	p->epoch = p->blocked_epoch = -1;
+	p->exited = 0;
+	p->nemployees = 0;
+	return 0;
+}
+
 /* See pipeline.h: the epoch and the model's epoch state. */
 int
 pipeline_epoch_save(const struct pipeline *p, struct wbuf *w)

@@ -343,7 +343,8 @@ int	pipeline_shard_image(const struct pipeline *, int32_t partition,
 	    struct wbuf *w);
 /* Loads an image of partition into p, which holds no shard of it (p need
  * not be fresh): the image is validated whole first, in a scratch
- * pipeline; its registry ids are translated by name into p's; a fresh p
+ * pipeline; its registry ids are translated by name into p's; a fresh p,
+ * or one that holds no shard and is in an earlier epoch than the image,
  * takes the image's epoch state as its own; the shard's statistics move
  * by name as well (model_contrib_load()). 0 restored, 1 restored without
  * the shard's statistics (they do not fit p's model: the shard's
@@ -351,6 +352,12 @@ int	pipeline_shard_image(const struct pipeline *, int32_t partition,
  * that names no employee). */
 int	pipeline_shard_restore(struct pipeline *, int32_t partition,
 	    const void *body, size_t len, char *errbuf, size_t errlen);
+/* The pipeline epoch an image's epoch state is of (-1: before the first),
+ * -2 when it has none readable. A pipeline that holds no shard takes the
+ * epoch state of an image of a later epoch than its own in
+ * pipeline_shard_restore(), so images are best restored latest epoch
+ * first. */
+long	pipeline_image_epoch(const void *body, size_t len);
 /* The partition of the first shard after partition after (-1: the first),
  * or -1 when there is none. */
 int32_t	pipeline_shard_next(const struct pipeline *, int32_t after);

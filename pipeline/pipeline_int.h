@@ -163,6 +163,10 @@ long		 remote_blocked_epoch(const struct pipeline *, int32_t partition,
 
 /* epoch.c */
 long		 pipeline_epoch_of(const struct pipeline *, int64_t t_ms);
+/* p, which holds no shard, made fresh as to its epoch state: epoch, fit,
+ * registry, remote contributions and the page's series (its counters
+ * stay). 0, or -1 (a shard present, ENOMEM; p unchanged). */
+int		 pipeline_epoch_reset(struct pipeline *, char *errbuf, size_t errlen);
 uint64_t	 pipeline_events_applied(const struct pipeline *);
 
 #endif

@@ -525,6 +525,34 @@ pipeline_snapshot_load(struct pipeline *p, const void *body, size_t len,
 	    errlen);
 }
 
+/* The epoch an image's EPCH names; -2 when unreadable. */
+static long
+epoch_of_image(const void *body, size_t len)
+{
+	struct rbuf	r, s;
+	int64_t		e;
+
+	rbuf_init(&r, body, len);
+	if (section_open(&r, TAG_EPOCH, &s) == -1)
+		return -2;
+	e = rbuf_i64(&s);
+	return s.failed || e < -1 ? -2 : (long)e;
+}
+
+/* See pipeline.h. */
+long
+pipeline_image_epoch(const void *body, size_t len)
+{
+	return epoch_of_image(body, len);
+}
+
+/* 1 when p holds a shard of some partition. */
+static int
+holds_shard(const struct pipeline *p)
+{
+	return pipeline_shard_next(p, -1) >= 0;
+}
+
 /* See pipeline.h: EPCH, then the partition's SHRD. */
 int
 pipeline_shard_image(const struct pipeline *p, int32_t partition, struct wbuf *w)
@@ -572,6 +600,15 @@ pipeline_shard_restore(struct pipeline *p, int32_t partition, const void *body,
 		    (int)partition);
 		goto out;
 	}
+	/* p holds no shard and the image is of a later epoch (the group went
+	 * on while this instance had no partition: it lost them, or is new):
+	 * p's epoch state is nothing but a stale one, which would never agree
+	 * with the others' on a boundary; the image's replaces it. Never an
+	 * earlier epoch: the others' records of it are spent here. */
+	if (!holds_shard(p) && epoch_of_image(body, len) > p->epoch &&
+	    (p->epoch != -1 || p->nshards != 0) &&
+	    pipeline_epoch_reset(p, errbuf, errlen) == -1)
+		goto out;
 	/* nothing run yet: the image's epoch state becomes p's (the same
 	 * registry, so its ids need no translation) */
 	if (p->epoch == -1 && p->nshards == 0) {

@@ -5,7 +5,9 @@
  * they were, alone; a pipeline that already runs takes a second partition;
  * the repartition stream's position travels; a pipeline whose registry
  * grew in another order gets the records with their ids translated by
- * name (state/idmap.c); every truncation, a flipped
+ * name (state/idmap.c); a pipeline that holds no shard (it lost its
+ * partitions) takes a later image's epoch, never an earlier one's, and
+ * one that holds a shard keeps its own; every truncation, a flipped
  * byte, an image of another partition and a partition already held are
  * refused whole, leaving the pipeline as it was.
  */
@@ -114,6 +116,62 @@ refusals(const struct wbuf *img, int32_t part)
 	pipeline_free(q);
 }
 
+/* A pipeline that lost every partition while the group went on takes the
+ * epoch of the images it is given; never an earlier one, and not while
+ * it holds a shard. */
+static void
+epochs(void)
+{
+	struct pipeline	*ahead = fresh(), *q = fresh(), *late = fresh(), *kept = fresh();
+	struct wbuf	 img;
+	char		 err[256];
+
+	CHECK(event(ahead, 0, 0, "E1", "hr.employee.hired", "h", "2025-01-02T00:00:00Z",
+	    HIRE("Ops")) == PIPE_OK);
+	CHECK(event(ahead, 0, 0, "E1", "hr.survey.submitted", "s", "2025-03-02T00:00:00Z",
+	    "{\"satisfaction\":40}") == PIPE_OK);
+	wbuf_init(&img);
+	CHECK(pipeline_shard_image(ahead, 0, &img) == 0);
+	CHECK(pipeline_image_epoch(img.p, img.len) == pipeline_epoch(ahead));
+	CHECK(pipeline_image_epoch(img.p, 3) == -2);
+	/* behind, its last shard dropped (lost): takes the image's epoch */
+	CHECK(event(q, 1, 0, "F1", "hr.employee.hired", "h", "2025-01-02T00:00:00Z",
+	    HIRE("Sales")) == PIPE_OK);
+	CHECK(pipeline_epoch(q) < pipeline_epoch(ahead));
+	pipeline_shard_drop(q, 1);
+	CHECK(pipeline_shard_restore(q, 0, img.p, img.len, err, sizeof(err)) == 0);
+	CHECK(pipeline_epoch(q) == pipeline_epoch(ahead));
+	same_employee(ahead, q, "E1");
+	/* ahead of the image, no shard: keeps its epoch */
+	CHECK(event(late, 1, 0, "G1", "hr.employee.hired", "h", "2025-06-02T00:00:00Z",
+	    HIRE("Sales")) == PIPE_OK);
+	CHECK(event(late, 1, 0, "G1", "hr.survey.submitted", "s", "2025-07-02T00:00:00Z",
+	    "{\"satisfaction\":40}") == PIPE_OK);
+	pipeline_shard_drop(late, 1);
+	CHECK(pipeline_epoch(late) > pipeline_epoch(ahead));
+	{
+		long e = pipeline_epoch(late);
+
+		CHECK(pipeline_shard_restore(late, 0, img.p, img.len, err, sizeof(err)) == 0);
+		CHECK(pipeline_epoch(late) == e);
+	}
+	/* behind, with a shard: keeps its epoch (the boundary rule brings it) */
+	CHECK(event(kept, 1, 0, "H1", "hr.employee.hired", "h", "2025-01-02T00:00:00Z",
+	    HIRE("Sales")) == PIPE_OK);
+	{
+		long e = pipeline_epoch(kept);
+
+		CHECK(pipeline_shard_restore(kept, 0, img.p, img.len, err, sizeof(err)) == 0);
+		CHECK(pipeline_epoch(kept) == e);
+		same_employee(ahead, kept, "E1");
+	}
+	wbuf_free(&img);
+	pipeline_free(ahead);
+	pipeline_free(q);
+	pipeline_free(late);
+	pipeline_free(kept);
+}
+
 int
 main(void)
 {
@@ -208,6 +266,7 @@ main(void)
 	}
 
 	refusals(&i1, 1);
+	epochs();
 	wbuf_free(&i0);
 	wbuf_free(&i1);
 	pipeline_free(p);
