@@ -53,7 +53,7 @@ def drivers_text(drivers, n=3):
 class Watch:
     def __init__(self, args):
         self.a = args
-        self.counts = {"firing": 0, "resolved": 0, "critical": 0, "suggestion": 0,
+        self.counts = {"tombstone": 0, "firing": 0, "resolved": 0, "critical": 0, "suggestion": 0,
                        "plan": 0, "dlq": 0, "estimates": 0}
         self.printed = {"alert": 0, "suggestion": 0, "plan": 0, "dlq": 0}
         self.alerted = set()
@@ -92,6 +92,9 @@ class Watch:
                     why = v.decode("utf-8", "replace")
             self.dlq_reasons[why] = self.dlq_reasons.get(why, 0) + 1
             self.line("dlq", "DLQ      %-40s (%d bytes)" % (why[:40], len(raw)))
+            return
+        if msg.value() is None:     # an erasure's tombstone (compacted topic)
+            self.counts["tombstone"] += 1
             return
         try:
             v = json.loads(raw)
@@ -202,7 +205,8 @@ def summary(w, truth, produced, committed, elapsed):
     print("events produced %d, committed by the daemon %d" % (produced, committed))
     print("alerts: %d firing (%d critical, %d employees), %d resolved" % (
         c["firing"], c["critical"], len(w.alerted), c["resolved"]))
-    print("suggestions %d, department plans %d, DLQ %d" % (c["suggestion"], c["plan"], c["dlq"]))
+    print("suggestions %d, department plans %d, DLQ %d, erasure tombstones %d"
+          % (c["suggestion"], c["plan"], c["dlq"], c["tombstone"]))
     for why, n in sorted(w.dlq_reasons.items(), key=lambda x: -x[1])[:5]:
         print("  DLQ %5d  %s" % (n, why))
     e = w.estimates
