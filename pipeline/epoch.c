@@ -188,8 +188,9 @@ pipeline_estimates(struct pipeline *p, struct model_estimates *out)
 	return model_version(p->model);
 }
 
-static int64_t
-epoch_start_ms(const struct pipeline *p, long k)
+/* See pipeline_int.h. */
+int64_t
+pipeline_epoch_start(const struct pipeline *p, long k)
 {
 	return (int64_t)k * p->cfg.epoch_hours * 3600000;
 }
@@ -239,7 +240,7 @@ advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *arg,
     int close)
 {
 	long prev = p->epoch;
-	int64_t at = epoch_start_ms(p, epoch);
+	int64_t at = pipeline_epoch_start(p, epoch);
 	struct model_drift before;
 
 	if (epoch <= prev)
@@ -260,7 +261,7 @@ advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *arg,
 	if (prev < 0)
 		return 0;	/* the first boundary: nothing to report yet */
 	put_estimates(p, at);
-	if (pipeline_month_index(epoch_start_ms(p, prev), NULL) != pipeline_month_index(at, NULL))
+	if (pipeline_month_index(pipeline_epoch_start(p, prev), NULL) != pipeline_month_index(at, NULL))
 		publish_plans(p, at);
 	return p->failed ? -1 : 0;
 }

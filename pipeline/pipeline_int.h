@@ -163,6 +163,8 @@ long		 remote_blocked_epoch(const struct pipeline *, int32_t partition,
 
 /* epoch.c */
 long		 pipeline_epoch_of(const struct pipeline *, int64_t t_ms);
+/* The start of epoch k (boundary k), in ms since 1970. */
+int64_t		 pipeline_epoch_start(const struct pipeline *, long k);
 /* p, which holds no shard, made fresh as to its epoch state: epoch, fit,
  * registry, remote contributions and the page's series (its counters
  * stay). 0, or -1 (a shard present, ENOMEM; p unchanged). */

@@ -76,7 +76,7 @@
 static int64_t
 boundary_after(const struct pipeline *p)
 {
-	return (int64_t)(p->epoch + 1) * p->cfg.epoch_hours * 3600000;
+	return pipeline_epoch_start(p, p->epoch + 1);
 }
 
 /* The quantity the alert decision compares for e, and 1 in *flip when a
@@ -180,9 +180,7 @@ near_risk(struct pipeline *p)
 static int64_t
 next_boundary(const struct pipeline *p, int64_t t_ms)
 {
-	int64_t len = (int64_t)p->cfg.epoch_hours * 3600000;
-
-	return (t_ms >= 0 ? t_ms / len + 1 : 0) * len;
+	return t_ms >= 0 ? pipeline_epoch_start(p, pipeline_epoch_of(p, t_ms) + 1) : 0;
 }
 
 /* The longest stretch between two scorings of an active record. */
@@ -199,7 +197,7 @@ void
 rescore_schedule(struct pipeline *p, struct shard *sh, struct employee *e,
     int64_t now_ms, const struct score *s)
 {
-	int64_t nb = boundary_after(p), start = nb - (int64_t)p->cfg.epoch_hours * 3600000;
+	int64_t nb = boundary_after(p), start = pipeline_epoch_start(p, p->epoch);
 	int64_t due, w;
 
 	/* a timer of an epoch the stream skipped fires once the next model
@@ -310,7 +308,7 @@ rescore_new_model(struct pipeline *p, const struct model_drift *before)
 void
 rescore_epoch(struct pipeline *p, struct shard *sh)
 {
-	int64_t start = (int64_t)p->epoch * p->cfg.epoch_hours * 3600000;
+	int64_t start = pipeline_epoch_start(p, p->epoch);
 	struct employee *e;
 	size_t it = 0;
 
