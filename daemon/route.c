@@ -340,24 +340,34 @@ route_revoke(struct kafka *k, const rd_kafka_topic_partition_list_t *parts,
 	reassign(k, r, reseek);
 }
 
+/* See route.h: rm's header name as a string in buf (of len); 0, or -1
+ * when absent, empty or too long. */
+int
+route_header(const rd_kafka_message_t *rm, const char *name, char *buf, size_t len)
+{
+	rd_kafka_headers_t	*h;
+	const void		*v;
+	size_t			 n;
+
+	if (rd_kafka_message_headers(rm, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    rd_kafka_header_get_last(h, name, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    v == NULL || n == 0 || n >= len)
+		return -1;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 /* See route.h: the canonical partition a repartition record names; -1 if
  * none. */
 int32_t
 route_named_partition(const rd_kafka_message_t *rm)
 {
-	rd_kafka_headers_t	*h;
-	const void		*v;
-	size_t			 len;
-	char			 buf[16], *end;
-	long			 n;
+	char	 buf[16], *end;
+	long	 n;
 
-	if (rd_kafka_message_headers(rm, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-	    rd_kafka_header_get_last(h, ROUTE_HEADER, &v, &len) !=
-	    RD_KAFKA_RESP_ERR_NO_ERROR || v == NULL || len == 0 ||
-	    len >= sizeof(buf))
+	if (route_header(rm, ROUTE_HEADER, buf, sizeof(buf)) == -1)
 		return -1;
-	memcpy(buf, v, len);
-	buf[len] = '\0';
 	n = strtol(buf, &end, 10);
 	return *end == '\0' && n >= 0 && n < ROUTE_VBASE ? (int32_t)n : -1;
 }

@@ -51,6 +51,10 @@ struct route {
 };
 
 /* route.c */
+/* rm's header name as a string in buf (of len); 0, or -1 when absent,
+ * empty or too long. */
+int	route_header(const rd_kafka_message_t *rm, const char *name, char *buf,
+	    size_t len);
 int32_t	route_named_partition(const rd_kafka_message_t *);
 int	route_awaiting(const struct route *);
 

@@ -93,23 +93,6 @@ route_order_free(struct route *r)
 	r->cc = NULL;
 }
 
-/* rm's header name as a string in buf (of len); 0, or -1 when absent. */
-static int
-header(const rd_kafka_message_t *rm, const char *name, char *buf, size_t len)
-{
-	rd_kafka_headers_t	*h;
-	const void		*v;
-	size_t			 n;
-
-	if (rd_kafka_message_headers(rm, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-	    rd_kafka_header_get_last(h, name, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-	    v == NULL || n == 0 || n >= len)
-		return -1;
-	memcpy(buf, v, n);
-	buf[n] = '\0';
-	return 0;
-}
-
 /* rm's key: its headers' event time and "p:offset"; a record without
  * them (written by an older version) sorts after every other, by its
  * repartition offset. */
@@ -121,8 +104,8 @@ source_key(const rd_kafka_message_t *rm)
 	long			 p;
 	long long		 off, t;
 
-	if (header(rm, ROUTE_SOURCE_HEADER, src, sizeof(src)) == -1 ||
-	    header(rm, ROUTE_TIME_HEADER, when, sizeof(when)) == -1 ||
+	if (route_header(rm, ROUTE_SOURCE_HEADER, src, sizeof(src)) == -1 ||
+	    route_header(rm, ROUTE_TIME_HEADER, when, sizeof(when)) == -1 ||
 	    (colon = strchr(src, ':')) == NULL)
 		return key;
 	*colon = '\0';
