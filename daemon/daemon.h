@@ -382,6 +382,15 @@ int	durable_assigned(struct durable *, int32_t partition);
 int64_t	durable_assign(struct durable *, struct pipeline *, int32_t partition);
 int64_t	durable_cap(struct durable *, int32_t partition);
 void	durable_revoke(struct durable *, int32_t partition);
+/* The shard of a partition given up is kept, framed as an image, until
+ * the next assignment (durable_unpark_all() then), in case the partition
+ * comes back: kafka_durable.c decides when (DESIGN.md, "Scale-out").
+ * take: the image (the caller's to free) or NULL; restore: the parked
+ * shard back into p, 1, 0 none parked, -1 refused (logged). */
+void	durable_park(struct durable *, struct pipeline *, int32_t partition);
+uint8_t	*durable_take_parked(struct durable *, int32_t partition, size_t *len);
+int	durable_restore_parked(struct durable *, struct pipeline *, int32_t partition);
+void	durable_unpark_all(struct durable *);
 int	durable_due(struct durable *, struct pipeline *);
 int	durable_save(struct durable *, struct pipeline *, int force,
 	    void (*saved)(void *, int32_t, int64_t), void *arg);

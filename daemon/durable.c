@@ -20,6 +20,7 @@
  * may repeat (at least once), none is lost.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../state/serial.h"
 #include "daemon.h"
 
 #define IDLE_MS 1000		/* no message for this long: checkpoint now */
@@ -37,6 +39,9 @@ struct durable_part {
 	int32_t		partition;
 	int		assigned;
 	int64_t		next_offset;	/* in the last durable checkpoint, -1 */
+	uint8_t		*parked;	/* given up: its shard, framed as an
+					 * image, until the next assignment */
+	size_t		parked_len;
 };
 
 struct durable {
@@ -82,6 +87,7 @@ durable_free(struct durable *d)
 {
 	if (d == NULL)
 		return;
+	durable_unpark_all(d);
 	free(d->parts);
 	free(d);
 }
@@ -197,6 +203,82 @@ void
 durable_revoke(struct durable *d, int32_t partition)
 {
 	part_of(d, partition)->assigned = 0;
+}
+
+/* See daemon.h. */
+void
+durable_park(struct durable *d, struct pipeline *p, int32_t partition)
+{
+	struct durable_part	*dp = part_of(d, partition);
+	struct wbuf		 body, img;
+	int			 rc;
+
+	free(dp->parked);
+	dp->parked = NULL;
+	wbuf_init(&body);
+	wbuf_init(&img);
+	daemon_lock();
+	rc = pipeline_shard_image(p, partition, &body);
+	daemon_unlock();
+	if (rc == 0)
+		checkpoint_frame(body.p, body.len, &img);
+	wbuf_free(&body);
+	if (rc == 0 && !img.failed) {
+		dp->parked = img.p;	/* taken over from img */
+		dp->parked_len = img.len;
+	} else
+		wbuf_free(&img);
+}
+
+/* See daemon.h. */
+uint8_t *
+durable_take_parked(struct durable *d, int32_t partition, size_t *len)
+{
+	struct durable_part	*dp = part_of(d, partition);
+	uint8_t			*img = dp->parked;
+
+	dp->parked = NULL;
+	*len = dp->parked_len;
+	return img;
+}
+
+/* See daemon.h. */
+int
+durable_restore_parked(struct durable *d, struct pipeline *p, int32_t partition)
+{
+	const void	*body;
+	size_t		 len, blen;
+	uint8_t		*img;
+	char		 why[256];
+	int		 rc;
+
+	if ((img = durable_take_parked(d, partition, &len)) == NULL)
+		return 0;
+	rc = checkpoint_unframe(img, len, &body, &blen, why, sizeof(why));
+	daemon_lock();
+	if (rc == 0)
+		rc = pipeline_shard_restore(p, partition, body, blen, why, sizeof(why));
+	daemon_unlock();
+	free(img);
+	if (rc == -1) {
+		log_warnx("partition %" PRId32 ": its state when given up could not "
+		    "be taken back (%s): it starts from the group's committed "
+		    "offset", partition, why);
+		return -1;
+	}
+	log_info("partition %" PRId32 " taken back as it was when given up",
+	    partition);
+	return 1;
+}
+
+/* See daemon.h. */
+void
+durable_unpark_all(struct durable *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->parts[i].parked);
+		d->parts[i].parked = NULL;
+	}
 }
 
 /* 0 not due, 1 due, 2 due after an erasure. force: due when changed. */

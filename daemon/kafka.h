@@ -197,8 +197,14 @@ int64_t	ckpt_topic_cap(struct kafka *, int32_t partition, int64_t local);
 int64_t	ckpt_topic_rep_cap(struct kafka *, int32_t partition);
 /* The partition is given up: no image of it caps anything here. */
 void	ckpt_topic_forget(struct kafka *, int32_t partition);
+/* The partition is lost (its session expired): the newest image of it in
+ * the topic now is what its parked shard (durable_park()) was last
+ * written as; ckpt_topic_prefetch() takes that shard back only while no
+ * image of anyone else's is newer. Before ckpt_topic_forget(). */
+void	ckpt_topic_park(struct kafka *, int32_t partition);
 /* Restores the partitions in parts that the pipeline holds no shard of
- * from their newest images (the topic read to its end); a bad image is
+ * from their newest images (the topic read to its end), or from the
+ * shard parked when it was lost (ckpt_topic_park()); a bad image is
  * refused (logged, counted) and its partition starts from the group's
  * committed offset. */
 void	ckpt_topic_prefetch(struct kafka *, struct pipeline *,
@@ -317,7 +323,9 @@ void	kafka_durable_assign(struct kafka *, int32_t partition, int64_t *offset);
 void	kafka_durable_revoke(struct kafka *, int32_t partition);
 /* Before the partitions in parts are assigned one by one: the local
  * checkpoint is loaded (the first time), then the images of those the
- * pipeline has no state for are read from the checkpoint topic. */
+ * pipeline has no state for are read from the checkpoint topic, or taken
+ * back from the shards parked when they were given up
+ * (kafka_durable_revoke()); parked shards not taken back are freed. */
 void	kafka_durable_prefetch(struct kafka *,
 	    const rd_kafka_topic_partition_list_t *parts);
 /* The model estimates to their topic (shutdown), under the lock. */

@@ -85,28 +85,62 @@ kafka_durable_assign(struct kafka *k, int32_t partition, int64_t *offset)
 		*offset = from;
 }
 
+/* Without a checkpoint topic, the shard parked when a partition of parts
+ * was given up is the newest state there is of it (kafka_durable_revoke()):
+ * taken back unless the pipeline still holds it. */
+static void
+take_back_parked(struct kafka *k, const rd_kafka_topic_partition_list_t *parts)
+{
+	struct shard_info	info;
+	int			has;
+
+	for (int i = 0; i < parts->cnt; i++) {
+		daemon_lock();
+		has = pipeline_shard_info(k->pipeline, parts->elems[i].partition,
+		    &info) == 0;
+		daemon_unlock();
+		if (!has)
+			(void)durable_restore_parked(k->durable, k->pipeline,
+			    parts->elems[i].partition);
+	}
+}
+
 /* See kafka.h. */
 void
 kafka_durable_prefetch(struct kafka *k, const rd_kafka_topic_partition_list_t *parts)
 {
-	if (k->pipeline == NULL || k->ckpt == NULL)
+	if (k->pipeline == NULL)
 		return;
-	durable_restore_local(k->durable, k->pipeline);
-	ckpt_topic_prefetch(k, k->pipeline, parts);
+	if (k->ckpt != NULL) {
+		durable_restore_local(k->durable, k->pipeline);
+		ckpt_topic_prefetch(k, k->pipeline, parts);
+	} else
+		take_back_parked(k, parts);
+	durable_unpark_all(k->durable);	/* not back, or superseded */
 }
 
 /* See kafka.h. A lost partition's shard goes at once, not after the
  * callback (route.c): it was not checkpointed, another owner may have gone
  * past it already, and an assignment that follows in the same poll must
- * restore the partition from its newest image, not keep this state (nor,
- * when it was the last shard, this pipeline's stale epoch). */
+ * not simply keep this state (nor, when it was the last shard, this
+ * pipeline's stale epoch). It is parked first, and so is a revoked one
+ * when no checkpoint topic moves state: a partition that comes back
+ * (an outage longer than the session, a rebalance that returns it) is
+ * taken back as it was, unless someone else has published a newer image
+ * of it (kafka_durable_prefetch()), and what it applied since its last
+ * checkpoint is not applied again. */
 void
 kafka_durable_revoke(struct kafka *k, int32_t partition)
 {
+	int lost = rd_kafka_assignment_lost(k->consumer);
+
+	if (k->pipeline != NULL && (lost || k->ckpt == NULL)) {
+		durable_park(k->durable, k->pipeline, partition);
+		ckpt_topic_park(k, partition);
+	}
 	durable_revoke(k->durable, partition);
 	ckpt_topic_forget(k, partition);
-	if (k->ckpt != NULL && k->pipeline != NULL &&
-	    rd_kafka_assignment_lost(k->consumer)) {
+	if (k->ckpt != NULL && k->pipeline != NULL && lost) {
 		daemon_lock();
 		pipeline_shard_drop(k->pipeline, partition);
 		daemon_unlock();

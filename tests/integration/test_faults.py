@@ -17,7 +17,13 @@ committed; the first three meet a fault each:
      The test waits until the brokers have served every injected error.
   2. 800 ms of round-trip time on every broker.
   3. every broker down (after the batch was produced), then up again once
-     the daemon reports retentiond_kafka_up 0.
+     the daemon reports retentiond_kafka_up 0 and its group session has
+     expired (librdkafka declares the assignment lost after
+     session.timeout.ms without the coordinator): the partition comes back
+     to the same instance, which takes its state back as it was when lost
+     (nothing applied twice, no output sent twice). Run twice: with the
+     state on disk only, and with [topics] checkpoints, where the state is
+     taken back only because nobody published a newer image of it.
 
 The daemon's producer sends one request per connection at a time here
 (max.in.flight.requests.per.connection 1; its default with idempotence is
@@ -155,15 +161,25 @@ def fault_down(broker, d, port, produce, upto):
         m = kt.metrics(port)
         return (m.get("retentiond_kafka_up") == 0 and
                 kt.http_get(port, "/readyz")[0] == 503)
-    # Down until the daemon says so (metrics and /readyz).
+    # Down until the daemon says so (metrics and /readyz), and until the
+    # session has expired: the assignment is lost, not just unreachable.
     kt.wait_for(down_seen, 30, "retentiond_kafka_up 0 and /readyz 503", interval=0.3)
     check_reported(d, port, m0, w0, "brokers down", ["retentiond_kafka_errors_total"],
                    r"_ALL_BROKERS_DOWN")
     kt.log("kafka_up 0 after %.1f s of outage" % (time.monotonic() - t0))
+    lost = len([a for a in d.assignments() if a[0] == "lost"])
+    kt.wait_for(lambda: len([a for a in d.assignments() if a[0] == "lost"]) > lost, 60,
+                "the assignment to be lost (the session expired)", interval=0.3)
+    kt.log("assignment lost after %.1f s of outage" % (time.monotonic() - t0))
     broker.command("up -1")
-    return lambda: kt.wait_for(lambda: kt.metrics(port).get("retentiond_kafka_up") == 1 and
-                               kt.http_get(port, "/readyz")[0] == 200, 30,
-                               "retentiond_kafka_up 1 and /readyz 200", interval=0.3)
+    def after():
+        kt.wait_for(lambda: kt.metrics(port).get("retentiond_kafka_up") == 1 and
+                    kt.http_get(port, "/readyz")[0] == 200, 30,
+                    "retentiond_kafka_up 1 and /readyz 200", interval=0.3)
+        kt.check("partition 0 taken back as it was" in d.output() or
+                 "partition 0 restored from its state when lost" in d.output(),
+                 "the lost partition not taken back as it was:\n%s" % d.output()[-3000:])
+    return after
 
 
 def check_reported(d, port, m0, w0, what, counters, pattern):
@@ -203,11 +219,12 @@ def output_key(o):
     return o.get("suggestion_id") or "plan/" + str(o.get("plan_id"))
 
 
-def run(faults):
+def run(faults, topics=None):
     """One daemon through the four batches, faults[i] around batch i (none:
     undisturbed): the fault is set up, the batch produced, then the fault's
-    own checks run (and it is lifted) before the commits must reach the end. Returns {output id: count} over alerts, suggestions and
-    plans."""
+    own checks run (and it is lifted) before the commits must reach the
+    end. topics: the daemon's [topics] section, if any. Returns {output
+    id: count} over alerts, suggestions and plans."""
     port = kt.free_port()
     group = "retentiond-faults-%d-%d" % (os.getpid(), len(faults))
     groups = {group: 1, "kafkatest-meta": 1, "kafkatest-reader": 1}
@@ -218,6 +235,8 @@ def run(faults):
     cfg = {"alerts": ALERT_CFG, "http": {"listen": "127.0.0.1:%d" % port},
            "kafka": {"group.id": group, "statistics.interval.ms": 1000,
                      "max.in.flight.requests.per.connection": 1}}
+    if topics:
+        cfg["topics"] = topics
     with kt.MockBroker(topics=kt.split_topics(1), nbrokers=2, groups=groups) as broker, \
             kt.Daemon(broker.bootstrap, cfg) as d:
         bs = broker.bootstrap
@@ -314,13 +333,17 @@ def main():
              % sum(want.values()))
     kt.check(max(want.values()) == 1, "an output twice in the undisturbed run: %s"
              % [k for k, v in want.items() if v > 1][:5])
-    t = time.monotonic()
-    got = run([fault_errors, fault_rtt, fault_down])
-    kt.log("with faults: %d outputs, %.1f s" % (sum(got.values()), time.monotonic() - t))
-    missing, extra = want - got, got - want
-    kt.check(not missing and not extra, "outputs differ from the undisturbed run: "
-             "%d missing (e.g. %s), %d extra or repeated (e.g. %s)"
-             % (len(missing), list(missing)[:3], len(extra), list(extra)[:3]))
+    for faults, topics in (([fault_errors, fault_rtt, fault_down], None),
+                           ([None, None, fault_down], {"checkpoints": "retentiond.checkpoints"})):
+        t = time.monotonic()
+        got = run(faults, topics)
+        kt.log("with faults%s: %d outputs, %.1f s" % (" and a checkpoint topic" if topics else "",
+                                                    sum(got.values()), time.monotonic() - t))
+        missing, extra = want - got, got - want
+        kt.check(not missing and not extra, "outputs differ from the undisturbed run%s: "
+                 "%d missing (e.g. %s), %d extra or repeated (e.g. %s)"
+                 % (" (checkpoint topic)" if topics else "", len(missing), list(missing)[:3],
+                    len(extra), list(extra)[:3]))
     t = time.monotonic()
     permanent()
     kt.log("part 2: %.1f s" % (time.monotonic() - t))
