@@ -303,8 +303,9 @@ def main():
         body = fetch("http://%s/metrics" % a.http)
         names = ("retentiond_consumed_total", "retentiond_produced_total",
                  "retentiond_alerts_total", "retentiond_alerts_open", "retentiond_employees",
-                 "retentiond_erasures_total", "retentiond_consumer_lag", "retentiond_ready")
-        keep = [ln for ln in body.splitlines() if ln.startswith(names)][:12]
+                 "retentiond_erasures_total", "retentiond_consumer_lag", "retentiond_ready",
+                 "retentiond_alerts_held_total")
+        keep = [ln for ln in body.splitlines() if ln.startswith(names)][:20]
         print("\nGET /metrics (excerpt):")
         for ln in keep or [body[:200]]:
             print("  " + ln)
