@@ -304,6 +304,7 @@ run_replay(const struct lines *l, const char *conf, const char *ckpt_dir)
 	struct pipeline *p;
 	struct report_source src;
 	struct counts c = { { 0 } };
+	struct pipeline_stats st;
 	struct employee *e;
 	size_t shard = 0, it = 0;
 	char errbuf[512];
@@ -331,6 +332,7 @@ run_replay(const struct lines *l, const char *conf, const char *ckpt_dir)
 	load_s = now_s() - t0;
 	load_cpu = cpu_s() - c0;
 	rss1 = rss_bytes();
+	pipeline_stats(p, &st);
 	while ((e = pipeline_each(p, &shard, &it)) != NULL)
 		records++;
 	pipeline_source(p, &src);
@@ -348,6 +350,11 @@ run_replay(const struct lines *l, const char *conf, const char *ckpt_dir)
 	    records, rss0, rss1, records > 0 ? (double)(rss1 - rss0) / records : 0.0);
 	printf("rescored %ld\nrescore_seconds %.6f\nexp_seconds %.6f\nexp_sum %.6g\n",
 	    scored, rescore_s, exp_s, acc);
+	/* where the replay's scorings came from (docs/BENCH.md) */
+	printf("scorings %llu\nepochs_rescored_all %llu\nepochs_rescored_near %llu\n",
+	    (unsigned long long)st.scorings,
+	    (unsigned long long)st.epochs_rescored_all,
+	    (unsigned long long)st.epochs_rescored_near);
 	if (ckpt_dir != NULL)
 		return checkpoint_round(p, &cfg, ckpt_dir, records) == -1 ? 1 : 0;
 	pipeline_free(p);
