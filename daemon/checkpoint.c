@@ -219,6 +219,25 @@ checkpoint_frame(const void *body, size_t len, struct wbuf *out)
 	frame_end(out, start);
 }
 
+/* See daemon.h. */
+int
+checkpoint_shard_image(struct pipeline *p, int32_t partition, struct wbuf *img,
+    struct shard_info *info)
+{
+	struct wbuf	body;
+	int		rc;
+
+	wbuf_init(&body);
+	daemon_lock();
+	rc = pipeline_shard_image(p, partition, &body) == 0 &&
+	    (info == NULL || pipeline_shard_info(p, partition, info) == 0) ? 0 : -1;
+	daemon_unlock();
+	if (rc == 0)
+		checkpoint_frame(body.p, body.len, img);
+	wbuf_free(&body);
+	return rc == 0 && !img->failed ? 0 : -1;
+}
+
 /* The frame's header and length (all but its CRC): on success *body and
  * *len point at the body inside it. 0, or -1 with a reason in errbuf. */
 static int
@@ -276,6 +295,23 @@ checkpoint_unframe(const void *p, size_t n, const void **body, size_t *len,
 		return -1;
 	}
 	return 0;
+}
+
+/* See daemon.h. */
+int
+checkpoint_shard_restore(struct pipeline *p, int32_t partition, const void *img,
+    size_t len, char *errbuf, size_t errlen)
+{
+	const void	*body;
+	size_t		 blen;
+	int		 rc;
+
+	if (checkpoint_unframe(img, len, &body, &blen, errbuf, errlen) == -1)
+		return -1;
+	daemon_lock();
+	rc = pipeline_shard_restore(p, partition, body, blen, errbuf, errlen);
+	daemon_unlock();
+	return rc;
 }
 
 /* A whole file, mapped read-only or read into a buffer: what read_file()

@@ -229,15 +229,11 @@ restore_one(struct ckpt_topic *ct, struct pipeline *p, int32_t part,
     const uint8_t *img, size_t len, const char *from)
 {
 	struct shard_info	 info;
-	const void		*body;
-	size_t			 blen;
 	char			 why[256];
 	int			 rc;
 
-	rc = checkpoint_unframe(img, len, &body, &blen, why, sizeof(why));
+	rc = checkpoint_shard_restore(p, part, img, len, why, sizeof(why));
 	daemon_lock();
-	if (rc == 0)
-		rc = pipeline_shard_restore(p, part, body, blen, why, sizeof(why));
 	if (rc >= 0 && pipeline_shard_info(p, part, &info) == 0) {
 		ct->pub[part].next = info.next_offset;
 		ct->pub[part].rep = info.rep_next_offset < 0 ? 0 :

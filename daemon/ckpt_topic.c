@@ -199,25 +199,6 @@ flushed(struct kafka *k, struct ckpt_topic *ct)
 	return -1;
 }
 
-/* One partition's image, framed, into img (appended). 0, or -1. */
-static int
-frame_image(struct pipeline *p, int32_t part, struct wbuf *img,
-    struct shard_info *info)
-{
-	struct wbuf	body;
-	int		rc;
-
-	wbuf_init(&body);
-	daemon_lock();
-	rc = pipeline_shard_image(p, part, &body) == 0 &&
-	    pipeline_shard_info(p, part, info) == 0 ? 0 : -1;
-	daemon_unlock();
-	if (rc == 0)
-		checkpoint_frame(body.p, body.len, img);
-	wbuf_free(&body);
-	return rc == 0 && !img->failed ? 0 : -1;
-}
-
 /* The partitions to publish: assigned, with a shard that changed since
  * its last image (every assigned one after an erasure). */
 static int
@@ -268,7 +249,7 @@ send_chunks(struct kafka *k, struct ckpt_topic *ct, struct pipeline *p,
 			continue;
 		img.len = 0;
 		img.failed = 0;
-		if (frame_image(p, part, &img, &info) == -1) {
+		if (checkpoint_shard_image(p, part, &img, &info) == -1) {
 			rc = -1;
 			break;
 		}

@@ -367,6 +367,16 @@ int	state_write_file(const char *dir, const char *name, const char *prev,
 void	checkpoint_frame(const void *body, size_t len, struct wbuf *out);
 int	checkpoint_unframe(const void *, size_t, const void **body, size_t *len,
 	    char *errbuf, size_t errlen);
+/* One partition's image as the checkpoint topic carries it: EPCH and its
+ * SHRD (pipeline_shard_image()), framed, appended to img, with the shard's
+ * info at that moment when info is not NULL; under the lock. 0, or -1 (no
+ * such shard, ENOMEM). restore: an image framed so back into p, under the
+ * lock: pipeline_shard_restore()'s 0 or 1, or -1 with a reason. */
+struct shard_info;
+int	checkpoint_shard_image(struct pipeline *, int32_t partition,
+	    struct wbuf *img, struct shard_info *info);
+int	checkpoint_shard_restore(struct pipeline *, int32_t partition,
+	    const void *img, size_t len, char *errbuf, size_t errlen);
 int	checkpoint_save(struct pipeline *, const char *state_dir, const char *topic,
 	    int drop_prev, char *errbuf, size_t errlen);
 int	checkpoint_restore(struct pipeline *, const char *state_dir, const char *topic);

@@ -210,20 +210,12 @@ void
 durable_park(struct durable *d, struct pipeline *p, int32_t partition)
 {
 	struct durable_part	*dp = part_of(d, partition);
-	struct wbuf		 body, img;
-	int			 rc;
+	struct wbuf		 img;
 
 	free(dp->parked);
 	dp->parked = NULL;
-	wbuf_init(&body);
 	wbuf_init(&img);
-	daemon_lock();
-	rc = pipeline_shard_image(p, partition, &body);
-	daemon_unlock();
-	if (rc == 0)
-		checkpoint_frame(body.p, body.len, &img);
-	wbuf_free(&body);
-	if (rc == 0 && !img.failed) {
+	if (checkpoint_shard_image(p, partition, &img, NULL) == 0) {
 		dp->parked = img.p;	/* taken over from img */
 		dp->parked_len = img.len;
 	} else
@@ -246,19 +238,14 @@ durable_take_parked(struct durable *d, int32_t partition, size_t *len)
 int
 durable_restore_parked(struct durable *d, struct pipeline *p, int32_t partition)
 {
-	const void	*body;
-	size_t		 len, blen;
+	size_t		 len;
 	uint8_t		*img;
 	char		 why[256];
 	int		 rc;
 
 	if ((img = durable_take_parked(d, partition, &len)) == NULL)
 		return 0;
-	rc = checkpoint_unframe(img, len, &body, &blen, why, sizeof(why));
-	daemon_lock();
-	if (rc == 0)
-		rc = pipeline_shard_restore(p, partition, body, blen, why, sizeof(why));
-	daemon_unlock();
+	rc = checkpoint_shard_restore(p, partition, img, len, why, sizeof(why));
 	free(img);
 	if (rc == -1) {
 		log_warnx("partition %" PRId32 ": its state when given up could not "
