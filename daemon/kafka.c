@@ -450,6 +450,7 @@ kafka_free(struct kafka *k)
 		if (k->out[i] != NULL)
 			rd_kafka_topic_destroy(k->out[i]);
 	if (k->consumer != NULL) {
+		k->closing = 1;
 		if (!rd_kafka_consumer_closed(k->consumer))
 			rd_kafka_consumer_close(k->consumer);
 		fetch_free(k);	/* its queues go first */

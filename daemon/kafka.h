@@ -65,6 +65,9 @@ struct kafka {
 	volatile int		*stop;
 	int			 failed;	/* permanent error: exit non-zero */
 	int			 aborted;	/* stop while the producer was full */
+	int			 closing;	/* the consumer is closing: its
+						 * revoke ends the process's
+						 * assignment for good */
 	uint64_t		 stored;	/* offsets stored */
 
 	/* Flow control and broker trouble (flow.c); paused above is the

@@ -134,7 +134,9 @@ kafka_durable_revoke(struct kafka *k, int32_t partition)
 {
 	int lost = rd_kafka_assignment_lost(k->consumer);
 
-	if (k->pipeline != NULL && (lost || k->ckpt == NULL)) {
+	/* not when the consumer closes: nothing comes back (at a stop the
+	 * whole pipeline would be serialised once more, for nothing) */
+	if (k->pipeline != NULL && !k->closing && (lost || k->ckpt == NULL)) {
 		durable_park(k->durable, k->pipeline, partition);
 		ckpt_topic_park(k, partition);
 	}

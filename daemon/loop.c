@@ -192,6 +192,7 @@ finish(struct kafka *k, struct pipeline *p)
 	kafka_drop_held(k);	/* read again after a restart */
 	kafka_commit_complete(k, FLUSH_STOP_MS);
 	/* Close leaves the group; its revoke commits what completed since. */
+	k->closing = 1;
 	err = rd_kafka_consumer_close(k->consumer);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_warnx("closing the consumer: %s", rd_kafka_err2str(err));
