@@ -137,6 +137,8 @@ int		 shard_erased(struct shard *, const struct pipeline_config *,
 /* A shard loaded into p counts in p's totals (employees, leavers, open
  * alerts, the clock). */
 void		 shard_count_in(struct pipeline *, const struct shard *);
+void		 shard_count_in_census(struct pipeline *, const struct shard *,
+		    uint64_t exited, uint64_t firing);
 /* Records in the shard that left, and that have an alert episode open. */
 void		 shard_census(const struct shard *, uint64_t *exited, uint64_t *firing);
 

@@ -88,6 +88,14 @@ shard_count_in(struct pipeline *p, const struct shard *sh)
 	uint64_t exited, firing;
 
 	shard_census(sh, &exited, &firing);
+	shard_count_in_census(p, sh, exited, firing);
+}
+
+/* See pipeline_int.h: shard_count_in() with the census already taken. */
+void
+shard_count_in_census(struct pipeline *p, const struct shard *sh, uint64_t exited,
+    uint64_t firing)
+{
 	p->exited += exited;
 	p->stats.alerts_open += firing;
 	p->nemployees += table_count(sh->table);

@@ -263,22 +263,23 @@ load_meta(struct rbuf *r, struct shard *m, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* RECS into the shard's (empty) table. A live record is decoded in
+ * place, into the slot the table will hold it in (no copy through a
+ * scratch record); *exited and *firing count the records that left and
+ * those with an episode open (shard_count_in_census(): no second walk). */
 static int
 load_records(struct rbuf *r, struct shard *sh, struct features *f,
-    char *errbuf, size_t errlen)
+    uint64_t *exited, uint64_t *firing, char *errbuf, size_t errlen)
 {
-	struct employee	*scratch;
+	struct employee	*e;
 	char		 id[EMPLOYEE_ID_MAX + 1];
 	struct rbuf	 s;
 	uint64_t	 nslots, n, slot, prev = 0;
-	int		 kind, live, rc = -1;
+	int		 kind, live;
 
+	*exited = *firing = 0;
 	if (section_open(r, TAG_RECORDS, &s) == -1) {
 		snprintf(errbuf, errlen, "RECORDS section missing or truncated");
-		return -1;
-	}
-	if ((scratch = calloc(1, sizeof(*scratch))) == NULL) {
-		snprintf(errbuf, errlen, "out of memory");
 		return -1;
 	}
 	nslots = rbuf_u64(&s);
@@ -288,34 +289,37 @@ load_records(struct rbuf *r, struct shard *sh, struct features *f,
 	if (s.failed || nslots > TABLE_SLOTS_MAX || n != nslots ||
 	    n > rbuf_left(&s) / 9 || table_restore_slots(sh->table, nslots) == -1) {
 		snprintf(errbuf, errlen, "RECORDS table size invalid");
-		goto out;
+		return -1;
 	}
 	for (uint64_t i = 0; i < n; i++) {
 		slot = rbuf_u64(&s);
 		kind = rbuf_u8(&s);
 		live = kind == TABLE_SLOT_LIVE;
+		e = NULL;
 		if (s.failed || (i > 0 && slot <= prev) ||
-		    (live && record_load(&s, scratch, id, f) == -1) ||
-		    table_restore_put(sh->table, slot, kind, live ? scratch : NULL) == -1) {
-			if (live)	/* what the record holds besides itself */
-				emp_attr_release(scratch);
+		    (live && ((e = table_restore_record(sh->table, slot)) == NULL ||
+		    record_load(&s, e, id, f) == -1)) ||
+		    table_restore_put(sh->table, slot, kind, e) == -1) {
+			if (e != NULL) {	/* not live: what it holds goes */
+				emp_attr_release(e);
+				memset(e, 0, sizeof(*e));
+			}
 			snprintf(errbuf, errlen, "record %llu invalid",
 			    (unsigned long long)i);
-			goto out;
+			return -1;
 		}
-		scratch->attr_ext = 0;	/* the table owns what scratch pointed to */
+		if (e != NULL) {
+			*exited += (e->flags & EMP_EXITED) != 0;
+			*firing += (e->flags & EMP_FIRING) != 0;
+		}
 		prev = slot;
 	}
 	if (rbuf_left(&s) != 0 || table_restore_check(sh->table) == -1) {
 		snprintf(errbuf, errlen, "RECORDS section: trailing bytes, an id "
 		    "twice, or a layout that lookups cannot follow");
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	explicit_bzero(scratch, sizeof(*scratch));
-	free(scratch);
-	return rc;
+	return 0;
 }
 
 static int
@@ -358,6 +362,7 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 {
 	struct shard	 m, *sh;
 	struct rbuf	 s;
+	uint64_t	 exited, firing;
 
 	memset(&m, 0, sizeof(m));
 	if (load_meta(r, &m, errbuf, errlen) == -1)
@@ -389,7 +394,7 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "META section invalid");
 		return -1;
 	}
-	if (load_records(r, sh, p->features, errbuf, errlen) == -1 ||
+	if (load_records(r, sh, p->features, &exited, &firing, errbuf, errlen) == -1 ||
 	    load_sets(r, &p->cfg, sh, errbuf, errlen) == -1)
 		return -1;
 	/* the rescoring timers of the loaded records (their due minutes) */
@@ -401,7 +406,7 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "unknown section after BDGT");
 		return -1;
 	}
-	shard_count_in(p, sh);
+	shard_count_in_census(p, sh, exited, firing);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
  * hashes; it never decides a match.) The pair is hashed as source, a NUL
  * byte, id, so ("ab","c") and ("a","bc") differ.
  */
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,31 +244,84 @@ dedup_save(const struct dedup *d, struct wbuf *w)
 		wbuf_u64(w, d->ring[(at + i) % d->cap]);
 }
 
+/* The set's size after n pairs have come in one at a time from empty
+ * (grow() before each), so that a restored window evicts as the saved
+ * one would have (crowded() reads the size). */
+static size_t
+slots_after(const struct dedup *d, size_t n)
+{
+	size_t slots = d->nslots;
+
+	while (n * 4 > slots * 3 && slots < d->max_slots)
+		slots = slots * 2 < d->max_slots ? slots * 2 : d->max_slots;
+	return slots;
+}
+
+/* Puts ring position pos into the set unless its hash is there already
+ * (one probe for both); 0, or -1 for a repeat. */
+static int
+set_insert_new(struct dedup *d, size_t pos)
+{
+	uint64_t h = d->ring[pos];
+	size_t i = home(d, h);
+	uint32_t t = tag(d, h);
+
+	for (; d->set[i] != 0; i = next(d, i))
+		if ((d->set[i] & ~d->pmask) == t && at(d, d->set[i]) == h)
+			return -1;
+	d->set[i] = t | (uint32_t)(pos + 1);
+	return 0;
+}
+
 /* Reads a dedup_save() section into d, which must be empty (new). When
  * the section holds more hashes than d's capacity, the oldest are
  * skipped. A zero hash or a repeated one is invalid. Returns 0, or -1
- * with the reader failed. */
+ * with the reader failed.
+ *
+ * A restore puts up to a million hashes back (issue 13, the checkpoint
+ * row): the set is made at once at the size the pairs one by one would
+ * have grown it to (the same slots, in the same order, so the same set),
+ * and the slots of a batch are prefetched before any is probed, since
+ * each is a cache miss in megabytes of set. */
 int
 dedup_load(struct dedup *d, struct rbuf *r)
 {
-	uint64_t n = rbuf_u64(r), h, i;
+	enum { BATCH = 16 };
+	uint64_t n = rbuf_u64(r), skip, keep, h, i, k, b;
+	const unsigned char *p;
+	uint32_t *ns;
+	size_t slots;
 
-	if (d->n != 0 || n > rbuf_left(r) / 8)
+	if (r->failed || d->n != 0 || n > rbuf_left(r) / 8 ||
+	    (p = rbuf_take(r, 8 * n)) == NULL)
 		return rbuf_fail(r) - 1;
-	for (i = 0; i < n; i++) {
-		if ((h = rbuf_u64(r)) == 0)
-			return rbuf_fail(r) - 1;
-		if (n - i > d->cap)
-			continue;
-		grow(d);	/* the set follows the pairs, as in dedup_check() */
-		if (crowded(d))
+	skip = n > d->cap ? n - d->cap : 0;
+	keep = n - skip;
+	if ((slots = slots_after(d, keep)) != d->nslots) {
+		if ((ns = calloc(slots, sizeof(*ns))) == NULL)
 			return rbuf_fail(r) - 1;	/* no memory to grow: refuse */
-		if (set_has(d, h))
-			return rbuf_fail(r) - 1;
-		d->ring[d->head] = h;
-		set_insert(d, d->head);
-		d->head = (d->head + 1) % d->cap;
-		d->n++;
+		free(d->set);
+		d->set = ns;
+		d->nslots = slots;
 	}
-	return r->failed ? -1 : 0;
+	if (keep * 4 > d->nslots * 3)	/* as crowded() before the last */
+		return rbuf_fail(r) - 1;
+	for (i = 0; i < n; i++) {	/* the skipped ones are checked too */
+		memcpy(&h, p + 8 * i, 8);
+		if ((h = le64toh(h)) == 0)
+			return rbuf_fail(r) - 1;
+		if (i >= skip)
+			d->ring[i - skip] = h;
+	}
+	for (i = 0; i < keep; i += b) {
+		b = keep - i < BATCH ? keep - i : BATCH;
+		for (k = 0; k < b; k++)
+			__builtin_prefetch(&d->set[home(d, d->ring[i + k])], 1);
+		for (k = 0; k < b; k++)
+			if (set_insert_new(d, (size_t)(i + k)) == -1)
+				return rbuf_fail(r) - 1;
+	}
+	d->n = keep;
+	d->head = keep % d->cap;
+	return 0;
 }

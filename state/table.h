@@ -264,6 +264,7 @@ int		 table_slot(const struct table *, size_t i, const struct employee **e);
 int		 table_restore_slots(struct table *, size_t nslots);
 int		 table_restore_put(struct table *, size_t i, int kind,
 		    const struct employee *src);
+struct employee	*table_restore_record(struct table *, size_t i);
 int		 table_restore_check(struct table *);
 /* 64-bit FNV-1a over n bytes, continuing from h (start with TABLE_HASH_INIT),
  * and a finaliser that spreads the bits; used by table, dedup, apply. */

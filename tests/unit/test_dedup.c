@@ -167,6 +167,65 @@ test_save_load(void)
 	dedup_free(b);
 }
 
+/* A full window saved and loaded evicts as the original goes on to:
+ * the same answers for the same traffic afterwards (the set restored at
+ * the size the pairs grew it to); into a smaller window only the newest
+ * come back; a repeated or zero hash is refused. */
+static void
+test_load_evicts_alike(void)
+{
+	struct dedup *a = dedup_new(3000), *b = dedup_new(3000), *c = dedup_new(100),
+	    *d = dedup_new(100);
+	struct wbuf w, bad;
+	struct rbuf r;
+	char id[16];
+	int differ = 0, small = 0;
+
+	for (int i = 0; i < 4000; i++) {	/* full, past evictions */
+		snprintf(id, sizeof(id), "%d", i);
+		(void)dedup_check(a, "s", id);
+	}
+	wbuf_init(&w);
+	dedup_save(a, &w);
+	rbuf_init(&r, w.p, w.len);
+	CHECK(dedup_load(b, &r) == 0 && rbuf_left(&r) == 0);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(id, sizeof(id), "%d", (i * 7919) % 9000);
+		differ += dedup_check(a, "s", id) != dedup_check(b, "s", id);
+	}
+	CHECK(differ == 0);
+	rbuf_init(&r, w.p, w.len);
+	CHECK(dedup_load(c, &r) == 0);
+	for (int i = 3900; i < 4000; i++) {	/* the last 100 of the 4000 */
+		snprintf(id, sizeof(id), "%d", i);
+		small += dedup_check(c, "s", id) != 1;
+	}
+	CHECK(small == 0);
+	CHECK(dedup_check(c, "s", "3899") == 0);	/* older: skipped */
+	wbuf_init(&bad);
+	wbuf_u64(&bad, 3);
+	wbuf_u64(&bad, 5);
+	wbuf_u64(&bad, 6);
+	wbuf_u64(&bad, 5);		/* twice */
+	rbuf_init(&r, bad.p, bad.len);
+	CHECK(dedup_load(d, &r) == -1 && r.failed);
+	wbuf_free(&bad);
+	dedup_free(d);
+	d = dedup_new(100);
+	wbuf_init(&bad);
+	wbuf_u64(&bad, 2);
+	wbuf_u64(&bad, 0);		/* zero: never a hash */
+	wbuf_u64(&bad, 6);
+	rbuf_init(&r, bad.p, bad.len);
+	CHECK(dedup_load(d, &r) == -1 && r.failed);
+	wbuf_free(&bad);
+	wbuf_free(&w);
+	dedup_free(a);
+	dedup_free(b);
+	dedup_free(c);
+	dedup_free(d);
+}
+
 int
 main(void)
 {
@@ -182,5 +241,6 @@ main(void)
 	test_against_reference(3000, 7);
 	test_against_reference(7000, 8);
 	test_save_load();
+	test_load_evicts_alike();
 	return check_exit("test_dedup");
 }

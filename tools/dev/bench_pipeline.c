@@ -30,6 +30,11 @@
  *     before; the restored pipeline must hold as many records. The path
  *     is printed, for bench.sh to time `cat` of the same file.
  *
+ * restore: DIR's checkpoint (as replay -k left it) restored ROUNDS times
+ * (3) into fresh pipelines, the best time printed, then the rescore and
+ * exp loop above on the last one: the checkpoint and rescoring rows
+ * without the replay before them, for profiling (perf record).
+ *
  * Rates are given per second of wall time and per second of the
  * process's CPU time (*_per_cpu_second): on a shared machine the second
  * is what the code costs, the first also what the neighbours took.
@@ -356,6 +361,51 @@ run_replay(const struct lines *l, const char *conf, const char *ckpt_dir)
 	return 0;
 }
 
+/* restore: see the file comment. */
+static int
+run_restore(const char *conf, const char *dir, int rounds)
+{
+	struct config cfg;
+	struct pipeline *p = NULL;
+	struct report_source src;
+	char errbuf[512];
+	double t0, c0, best = -1, best_cpu = -1, dt, dc, rs, es, acc;
+	long scored;
+
+	config_defaults(&cfg);
+	if (conf != NULL && config_load(conf, &cfg, errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "bench_pipeline: %s\n", errbuf);
+		return 1;
+	}
+	pipeline_global_init();
+	for (int i = 0; i < rounds; i++) {
+		pipeline_free(p);
+		if ((p = pipeline_new(&cfg.pipeline, errbuf, sizeof(errbuf))) == NULL) {
+			fprintf(stderr, "bench_pipeline: %s\n", errbuf);
+			return 1;
+		}
+		t0 = now_s();
+		c0 = cpu_s();
+		if (checkpoint_restore(p, dir, "replay") != 1) {
+			fprintf(stderr, "bench_pipeline: the checkpoint did not restore\n");
+			pipeline_free(p);
+			return 1;
+		}
+		dt = now_s() - t0;
+		dc = cpu_s() - c0;
+		best = best < 0 || dt < best ? dt : best;
+		best_cpu = best_cpu < 0 || dc < best_cpu ? dc : best_cpu;
+	}
+	pipeline_source(p, &src);
+	rs = rescore(p, src.clock_ms + 86400000LL, &scored);
+	es = exp_loop(p, src.clock_ms + 86400000LL, &acc);
+	printf("checkpoint_restore_seconds %.6f\ncheckpoint_restore_cpu_seconds %.6f\n"
+	    "rescored %ld\nrescore_seconds %.6f\nexp_seconds %.6f\nexp_sum %.6g\n",
+	    best, best_cpu, scored, rs, es, acc);
+	pipeline_free(p);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -381,12 +431,27 @@ main(int argc, char **argv)
 		if (slurp(argv[i], &l) == -1)
 			return 1;
 		rc = run_replay(&l, conf, ckpt_dir);
+	} else if (argc >= 3 && strcmp(argv[1], "restore") == 0) {
+		int rounds = 3;
+
+		for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+			if (strcmp(argv[i], "-c") == 0)
+				conf = argv[i + 1];
+			else if (strcmp(argv[i], "-n") == 0 && atoi(argv[i + 1]) > 0)
+				rounds = atoi(argv[i + 1]);
+			else
+				break;
+		}
+		if (i != argc - 1)
+			goto usage;
+		return run_restore(conf, argv[i], rounds);
 	} else
 		goto usage;
 	free(l.buf);
 	return rc;
 usage:
 	fprintf(stderr, "usage: bench_pipeline parse FILE\n"
-	    "       bench_pipeline replay [-c CONF] [-k DIR] FILE\n");
+	    "       bench_pipeline replay [-c CONF] [-k DIR] FILE\n"
+	    "       bench_pipeline restore [-c CONF] [-n ROUNDS] DIR\n");
 	return 2;
 }
