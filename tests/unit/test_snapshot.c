@@ -20,32 +20,9 @@
 #include "../../pipeline/pipeline.h"
 #include "../../state/serial.h"
 #include "check.h"
+#include "sink.h"
 
 #define PART 3
-
-/* What a pipeline emitted: a count and a hash of every output's kind,
- * key and value, in order. */
-struct sink {
-	uint64_t	n, hash;
-};
-
-static int
-discard(void *arg, const struct output *o)
-{
-	struct sink *k = arg;
-	const uint8_t *b;
-	size_t i;
-
-	if (k == NULL)
-		return 0;
-	k->n++;
-	k->hash = (k->hash ^ (uint64_t)o->kind) * 0x100000001b3ULL;
-	for (b = (const uint8_t *)o->key, i = 0; i < o->keylen; i++)
-		k->hash = (k->hash ^ b[i]) * 0x100000001b3ULL;
-	for (b = (const uint8_t *)o->value, i = 0; b != NULL && i < o->len; i++)
-		k->hash = (k->hash ^ b[i]) * 0x100000001b3ULL;
-	return 0;
-}
 
 static struct sink *sink;	/* where feed() sends outputs; NULL: nowhere */
 
@@ -70,7 +47,7 @@ feed(struct pipeline *p, int32_t part, const char *fmt, ...)
 	m.topic = "hr.events";
 	m.partition = part;
 	m.offset = offset++;
-	return pipeline_run_all(p, &m, discard, sink);
+	return pipeline_run_all(p, &m, sink_collect, sink);
 }
 
 #define EV(type, sub, time, data) "{\"specversion\":\"1.0\",\"id\":\"%d\"," \
@@ -159,7 +136,7 @@ more(struct pipeline *p, struct sink *k)
 	    "{\"voluntary\":true}"), 500001, "E-011");
 	feed(p, PART + 2, EV("hr.survey.submitted", "", "2024-11-01T00:00:00Z",
 	    "{\"satisfaction\":9}"), 500002, "F-1");
-	CHECK(pipeline_finish(p, discard, k) == 0);
+	CHECK(pipeline_finish(p, sink_collect, k) == 0);
 	sink = NULL;
 }
 
