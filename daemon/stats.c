@@ -9,11 +9,12 @@
  * tests/unit/test_remote.c) and enters the same epochs.
  *
  * Design note.
- *   - A record: "RST1", the input topic, the partition, the pipeline
+ *   - A record: "RST2", the input topic, the partition, the pipeline
  *     epoch e it was made in (the statistics are the shard's contribution
  *     to the next boundary after e), the epoch its next message needs
- *     (-1: idle), and the shard's image (pipeline_contrib_save(); empty
- *     when the partition has no statistics). Keyed "<topic>:<partition>:
+ *     (-1: idle), and the shard's image (pipeline_contrib_save(): the
+ *     count of events applied, for the estimates' `events`, then the
+ *     statistics; empty when the partition has no statistics). Keyed "<topic>:<partition>:
  *     <e mod 2>", placed in partition murmur2(key) mod the stats topic's
  *     partition count (from metadata: any count works), so compaction
  *     keeps a partition's last two records.
@@ -72,7 +73,8 @@
 #include "../state/serial.h"
 
 #define STATS_TOPIC	"retentiond.stats"
-#define STATS_MAGIC	0x31545352U	/* "RST1" */
+#define STATS_MAGIC	0x32545352U	/* "RST2": the image starts with the
+					 * events applied (u64) */
 #define STATS_KEEP	4	/* records kept per input partition */
 #define STATS_BATCH	256	/* records read per loop turn, at most */
 #define IDLE		LONG_MAX	/* needs: no message waits */

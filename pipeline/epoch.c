@@ -141,8 +141,11 @@ pipeline_events_applied(const struct pipeline *p)
 {
 	uint64_t events = 0;
 
-	for (int i = 0; i < EV__COUNT; i++)
-		events += p->stats.events_by_type[i];
+	/* every partition's count, so that with several instances each
+	 * publishes what one would (DESIGN.md, "Shared statistics") */
+	for (int i = 0; i < p->nshards; i++)
+		events += p->shards[i] != NULL ? p->shards[i]->events :
+		    remote_events(p, i);
 	return events;
 }
 

@@ -238,8 +238,8 @@ int		 pipeline_shard_load(struct pipeline *, int32_t partition,
  * checkpoint may be loaded into it again. No-op for an unknown shard. */
 void		 pipeline_shard_drop(struct pipeline *, int32_t partition);
 /* Shared statistics across instances (remote.c): a shard's contribution
- * as a self-describing image (its statistics and the names their ids
- * mean) for the instances that do not own its partition, and such an
+ * as a self-describing image (its count of events applied, its
+ * statistics and the names their ids mean) for the instances that do not own its partition, and such an
  * image loaded as the contribution of a partition this pipeline has no
  * shard for: merged in its partition's place at the next boundary and
  * forgotten like a shard's from then on, until a newer image replaces it

@@ -37,6 +37,8 @@ struct shard {
 					 * repartition stream run, -1 none */
 	uint64_t	 messages;	/* run through this shard */
 	uint64_t	 erased_dropped;	/* events for erased ids, dropped */
+	uint64_t	 events;	/* applied here: the estimates' `events`
+					 * sum them over the partitions */
 };
 
 struct pipeline {
@@ -156,6 +158,9 @@ int		 shard_adopt(struct pipeline *p, struct pipeline *scratch,
  * the pipeline is freed); no-op when it has none. */
 void		 remote_release(struct pipeline *, int i);
 void		 remote_free_all(struct pipeline *);
+/* The events applied in partition i as its remote contribution says, 0
+ * when none is held. */
+uint64_t	 remote_events(const struct pipeline *, int i);
 /* The epoch a message of epoch k for partition needs: k, or the next
  * epoch while the partition is sealed (pipeline_seal()). */
 long		 remote_blocked_epoch(const struct pipeline *, int32_t partition,

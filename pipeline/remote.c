@@ -57,13 +57,29 @@ pipeline_contrib_save(const struct pipeline *p, int32_t partition, struct wbuf *
 
 	if (sh == NULL)
 		return -1;
+	wbuf_u64(w, sh->events);	/* the estimates' `events` sum them */
 	return model_contrib_save(sh->model, w);
 }
 
 struct remotes {
 	struct model	*m[SHARDS_MAX];		/* NULL: none */
 	long		 sealed[SHARDS_MAX];	/* epoch sealed in, LONG_MIN none */
+	uint64_t	 events[SHARDS_MAX];	/* applied there, as published */
 };
+
+/* An image of pipeline_contrib_save() into m: the events count into
+ * *events, the statistics into m; 0, or -1 with errbuf. */
+static int
+contrib_load(struct model *m, struct rbuf *r, uint64_t *events, char *errbuf,
+    size_t errlen)
+{
+	*events = rbuf_u64(r);
+	if (r->failed) {
+		snprintf(errbuf, errlen, "image truncated");
+		return -1;
+	}
+	return model_contrib_load(m, r, errbuf, errlen);
+}
 
 /* p->remote, made on first use; NULL on ENOMEM. */
 static struct remotes *
@@ -85,6 +101,7 @@ remote_release(struct pipeline *p, int i)
 		p->models[i] = NULL;
 	model_free(p->remote->m[i]);
 	p->remote->m[i] = NULL;
+	p->remote->events[i] = 0;
 }
 
 /* See pipeline_int.h. */
@@ -106,6 +123,7 @@ pipeline_remote_load(struct pipeline *p, int32_t partition, struct rbuf *r,
 {
 	int i = slot(partition);
 	struct model *m;
+	uint64_t events;
 
 	if (p->shards[i] != NULL) {
 		snprintf(errbuf, errlen, "partition %d: owned here", i);
@@ -117,11 +135,12 @@ pipeline_remote_load(struct pipeline *p, int32_t partition, struct rbuf *r,
 	}
 	if ((m = model_new_shard(p->model, errbuf, errlen)) == NULL)
 		return -1;
-	if (model_contrib_load(m, r, errbuf, errlen) == -1) {
+	if (contrib_load(m, r, &events, errbuf, errlen) == -1) {
 		model_free(m);
 		return -1;
 	}
 	remote_release(p, i);
+	p->remote->events[i] = events;
 	p->remote->m[i] = m;
 	p->models[i] = m;
 	if (i + 1 > p->nshards)
@@ -148,10 +167,11 @@ pipeline_contrib_adopt(struct pipeline *p, int32_t partition, struct rbuf *r,
 	int i = slot(partition);
 	struct shard *sh;
 	struct model *m;
+	uint64_t events = 0;
 
 	if ((m = model_new_shard(p->model, errbuf, errlen)) == NULL)
 		return -1;
-	if (r != NULL && model_contrib_load(m, r, errbuf, errlen) == -1) {
+	if (r != NULL && contrib_load(m, r, &events, errbuf, errlen) == -1) {
 		model_free(m);
 		return -1;
 	}
@@ -162,6 +182,7 @@ pipeline_contrib_adopt(struct pipeline *p, int32_t partition, struct rbuf *r,
 	}
 	model_free(sh->model);
 	sh->model = m;
+	sh->events = events;
 	p->models[i] = m;
 	return 0;
 }
@@ -202,6 +223,13 @@ pipeline_seal(struct pipeline *p, int32_t partition, pipeline_emit_fn emit,
 	}
 	p->remote->sealed[slot(partition)] = p->epoch;
 	return 0;
+}
+
+/* See pipeline_int.h. */
+uint64_t
+remote_events(const struct pipeline *p, int i)
+{
+	return p->remote != NULL && p->remote->m[i] != NULL ? p->remote->events[i] : 0;
 }
 
 /* See pipeline_int.h. */

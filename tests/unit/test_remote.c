@@ -159,6 +159,9 @@ boundary(struct run *r, long epoch)
 		CHECK(pipeline_advance(r->p[i], epoch, log_out, &r->log[i]) == 0);
 	CHECK(same_fit(r->p[0], r->p[1]));
 	CHECK(same_fit(r->p[0], r->p[2]));
+	/* the estimates' events: every partition's count, as on one */
+	CHECK(pipeline_events_applied(r->p[0]) == pipeline_events_applied(r->p[1]));
+	CHECK(pipeline_events_applied(r->p[0]) == pipeline_events_applied(r->p[2]));
 	r->boundaries++;
 }
 
@@ -442,6 +445,7 @@ main(void)
 	feed(&r);
 	printf("%d boundaries, %d images sent\n", r.boundaries, r.images);
 	CHECK(r.boundaries >= DAYS / 4);
+	CHECK(pipeline_events_applied(r.p[0]) > 0);
 
 	employee_records(&r.log[0], &one);
 	employee_records(&r.log[1], &two);
