@@ -238,17 +238,19 @@ int		 pipeline_shard_load(struct pipeline *, int32_t partition,
  * checkpoint may be loaded into it again. No-op for an unknown shard. */
 void		 pipeline_shard_drop(struct pipeline *, int32_t partition);
 /* Shared statistics across instances (remote.c): a shard's contribution
- * as a self-describing image (its count of events applied, its
- * statistics and the names their ids mean) for the instances that do not own its partition, and such an
- * image loaded as the contribution of a partition this pipeline has no
- * shard for: merged in its partition's place at the next boundary and
+ * as a self-describing image (its statistics and the names their ids
+ * mean) with its count of events applied (*events, 0 without a shard)
+ * for the instances that do not own its partition, and such an image
+ * and count loaded as the contribution of a partition this pipeline has
+ * no shard for: merged in its partition's place at the next boundary and
  * forgotten like a shard's from then on, until a newer image replaces it
- * (or a shard is made for the partition). Save: 0, or -1 (no shard,
- * ENOMEM); load: 0, or -1 with errbuf (nothing changed). */
+ * (or a shard is made for the partition); the count is summed into the
+ * estimates' events. Save: 0, or -1 (no shard, ENOMEM); load: 0, or -1
+ * with errbuf (nothing changed). */
 int		 pipeline_contrib_save(const struct pipeline *, int32_t partition,
-		    struct wbuf *);
+		    struct wbuf *, uint64_t *events);
 int		 pipeline_remote_load(struct pipeline *, int32_t partition,
-		    struct rbuf *, char *errbuf, size_t errlen);
+		    struct rbuf *, uint64_t events, char *errbuf, size_t errlen);
 void		 pipeline_remote_drop(struct pipeline *, int32_t partition);
 int		 pipeline_remote_held(const struct pipeline *, int32_t partition);
 /* Joining a group at its epoch (stats.c): the pipeline counts as having
@@ -256,12 +258,13 @@ int		 pipeline_remote_held(const struct pipeline *, int32_t partition);
  * fit's epoch moved there so that the next boundary forgets as on the
  * instances that entered it (the fit it scores with until then is its
  * own); and an owned partition's shard (made when missing) takes an
- * image of its contribution as its statistics, the one its previous
- * owner published and the group merges (r NULL: none, the statistics
- * start again). 0, or -1 (with errbuf: nothing changed). */
+ * image of its contribution as its statistics and the count of events
+ * with it, the ones its previous owner published and the group merges
+ * (r NULL: none, the statistics start again). 0, or -1 (with errbuf:
+ * nothing changed). */
 int		 pipeline_join_epoch(struct pipeline *, long epoch);
 int		 pipeline_contrib_adopt(struct pipeline *, int32_t partition,
-		    struct rbuf *, char *errbuf, size_t errlen);
+		    struct rbuf *, uint64_t events, char *errbuf, size_t errlen);
 /* The shard's contribution to the next boundary is final (to be
  * published): the timers the closing epoch left in it fire now, as at the
  * boundary (their outputs through emit), and until the pipeline enters an

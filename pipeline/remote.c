@@ -51,13 +51,14 @@ slot(int32_t partition)
 
 /* See pipeline.h. */
 int
-pipeline_contrib_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
+pipeline_contrib_save(const struct pipeline *p, int32_t partition, struct wbuf *w,
+    uint64_t *events)
 {
 	const struct shard *sh = p->shards[slot(partition)];
 
+	*events = sh != NULL ? sh->events : 0;
 	if (sh == NULL)
 		return -1;
-	wbuf_u64(w, sh->events);	/* the estimates' `events` sum them */
 	return model_contrib_save(sh->model, w);
 }
 
@@ -66,20 +67,6 @@ struct remotes {
 	long		 sealed[SHARDS_MAX];	/* epoch sealed in, LONG_MIN none */
 	uint64_t	 events[SHARDS_MAX];	/* applied there, as published */
 };
-
-/* An image of pipeline_contrib_save() into m: the events count into
- * *events, the statistics into m; 0, or -1 with errbuf. */
-static int
-contrib_load(struct model *m, struct rbuf *r, uint64_t *events, char *errbuf,
-    size_t errlen)
-{
-	*events = rbuf_u64(r);
-	if (r->failed) {
-		snprintf(errbuf, errlen, "image truncated");
-		return -1;
-	}
-	return model_contrib_load(m, r, errbuf, errlen);
-}
 
 /* p->remote, made on first use; NULL on ENOMEM. */
 static struct remotes *
@@ -119,11 +106,10 @@ remote_free_all(struct pipeline *p)
 /* See pipeline.h. */
 int
 pipeline_remote_load(struct pipeline *p, int32_t partition, struct rbuf *r,
-    char *errbuf, size_t errlen)
+    uint64_t events, char *errbuf, size_t errlen)
 {
 	int i = slot(partition);
 	struct model *m;
-	uint64_t events;
 
 	if (p->shards[i] != NULL) {
 		snprintf(errbuf, errlen, "partition %d: owned here", i);
@@ -135,7 +121,7 @@ pipeline_remote_load(struct pipeline *p, int32_t partition, struct rbuf *r,
 	}
 	if ((m = model_new_shard(p->model, errbuf, errlen)) == NULL)
 		return -1;
-	if (contrib_load(m, r, &events, errbuf, errlen) == -1) {
+	if (model_contrib_load(m, r, errbuf, errlen) == -1) {
 		model_free(m);
 		return -1;
 	}
@@ -162,16 +148,15 @@ pipeline_join_epoch(struct pipeline *p, long epoch)
  * nothing. */
 int
 pipeline_contrib_adopt(struct pipeline *p, int32_t partition, struct rbuf *r,
-    char *errbuf, size_t errlen)
+    uint64_t events, char *errbuf, size_t errlen)
 {
 	int i = slot(partition);
 	struct shard *sh;
 	struct model *m;
-	uint64_t events = 0;
 
 	if ((m = model_new_shard(p->model, errbuf, errlen)) == NULL)
 		return -1;
-	if (r != NULL && contrib_load(m, r, &events, errbuf, errlen) == -1) {
+	if (r != NULL && model_contrib_load(m, r, errbuf, errlen) == -1) {
 		model_free(m);
 		return -1;
 	}

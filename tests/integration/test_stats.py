@@ -16,7 +16,8 @@ cluster. Checked:
     too (the sum of every partition's count, own shards and records);
   - the alerts of A and B together are the single instance's, record for
     record per employee (scores use the shared model);
-  - both instances published statistics records to retentiond.stats, each
+  - both instances published statistics records to retentiond.stats
+    (tag RST1, the count of events after the image, some of them not 0), each
     keyed <topic>:<partition>:<epoch mod 2>.
 The checks can fail: they did while an owner took a shard's image before
 firing the rescoring timers the closing epoch left (their scores accrue
@@ -27,6 +28,7 @@ second boundary on.
 import collections
 import json
 import os
+import struct
 import subprocess
 import sys
 
@@ -83,6 +85,18 @@ def alerts_by_key(bs, names):
     return got
 
 
+def record_events(v):
+    """The count of events a stats record carries after its image
+    (CONTRACT.md, "Shared statistics"): RST1, topic, partition, epoch,
+    needs, image, then the count, and nothing after."""
+    kt.check(v[:4] == b"RST1", "stats record tagged %r" % v[:4])
+    at = 8 + struct.unpack_from("<I", v, 4)[0] + 4 + 8 + 8
+    at += 4 + struct.unpack_from("<I", v, at)[0]
+    kt.check(len(v) == at + 8, "stats record of %d bytes, %d before its count"
+             % (len(v), at))
+    return struct.unpack_from("<Q", v, at)[0]
+
+
 def shared_run(recs, group):
     topics = {IN: 4}
     for n in ("a", "b"):
@@ -104,12 +118,15 @@ def shared_run(recs, group):
         est = {n: boundary_estimates(bs, n) for n in ("a", "b")}
         al = alerts_by_key(bs, ("a", "b"))
         keys = collections.Counter()
+        counted = 0
         for r in kt.consume(bs, STATS, timeout=30):
             topic, part, parity = r.key.rsplit(":", 2)
             kt.check(topic == IN and int(part) in ALL and parity in ("0", "1"),
                      "stats record keyed %r" % r.key)
             keys[int(part)] += 1
+            counted += record_events(r.value_bytes) > 0
         kt.check(set(keys) == ALL, "stats records of partitions %s" % sorted(keys))
+        kt.check(counted > 0, "no stats record counts an event")
         kt.log("stats records per partition: %s" % dict(keys))
     return est, al
 

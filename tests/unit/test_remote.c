@@ -119,15 +119,16 @@ send_image(struct run *r, int part)
 	struct wbuf w;
 	struct rbuf rb;
 	char err[256];
+	uint64_t events;
 
 	wbuf_init(&w);
-	if (pipeline_contrib_save(r->p[owner(part)], part, &w) == -1) {
+	if (pipeline_contrib_save(r->p[owner(part)], part, &w, &events) == -1) {
 		CHECK(!pipeline_remote_held(r->p[3 - owner(part)], part));
 		wbuf_free(&w);
 		return;
 	}
 	rbuf_init(&rb, w.p, w.len);
-	CHECK(pipeline_remote_load(r->p[3 - owner(part)], part, &rb, err,
+	CHECK(pipeline_remote_load(r->p[3 - owner(part)], part, &rb, events, err,
 	    sizeof(err)) == 0);
 	CHECK(pipeline_remote_held(r->p[3 - owner(part)], part));
 	wbuf_free(&w);
@@ -227,15 +228,18 @@ test_refused(struct run *r)
 	struct rbuf rb;
 	char err[256];
 	int bad = 0, tries = 0;
+	uint64_t events, none;
 
 	wbuf_init(&w);
-	CHECK(pipeline_contrib_save(r->p[1], 0, &w) == 0);
-	CHECK(pipeline_contrib_save(r->p[1], 1, &w) == -1);	/* not owned */
+	CHECK(pipeline_contrib_save(r->p[1], 0, &w, &events) == 0);
+	CHECK(pipeline_contrib_save(r->p[1], 1, &w, &none) == -1);	/* not owned */
+	CHECK(none == 0);
 	rbuf_init(&rb, w.p, w.len);
-	CHECK(pipeline_remote_load(r->p[1], 0, &rb, err, sizeof(err)) == -1);
+	CHECK(pipeline_remote_load(r->p[1], 0, &rb, events, err, sizeof(err)) == -1);
 	for (size_t cut = 0; cut < w.len; cut += w.len / 61 + 1, tries++) {
 		rbuf_init(&rb, w.p, cut);
-		bad += pipeline_remote_load(r->p[2], 0, &rb, err, sizeof(err)) == -1;
+		bad += pipeline_remote_load(r->p[2], 0, &rb, events, err,
+		    sizeof(err)) == -1;
 	}
 	CHECK(bad == tries);
 	CHECK(same_fit(r->p[0], r->p[2]));
@@ -271,12 +275,13 @@ test_seal(void)
 	free_log(&l);
 }
 
-/* Partition part's contribution from its owner, as bytes in *w. */
+/* Partition part's contribution from its owner, as bytes in *w and its
+ * count of events in *events. */
 static int
-image_of(struct run *r, int part, struct wbuf *w)
+image_of(struct run *r, int part, struct wbuf *w, uint64_t *events)
 {
 	wbuf_init(w);
-	if (pipeline_contrib_save(r->p[owner(part)], part, w) == 0)
+	if (pipeline_contrib_save(r->p[owner(part)], part, w, events) == 0)
 		return 0;
 	wbuf_free(w);
 	return -1;
@@ -335,20 +340,21 @@ test_join(struct run *r)
 	struct wbuf w;
 	struct rbuf rb;
 	char err[256];
+	uint64_t events;
 
 	CHECK(pipeline_join_epoch(join, e) == 0);
 	CHECK(pipeline_join_epoch(join, e) == -1);	/* not later */
 	CHECK(pipeline_epoch(join) == e);
 	for (int part = 0; part < NPART; part++) {
 		CHECK(pipeline_seal(r->p[owner(part)], part, log_out, &r->log[owner(part)]) == 0);
-		if (image_of(r, part, &w) == -1)
+		if (image_of(r, part, &w, &events) == -1)
 			continue;
 		for (struct pipeline **q = (struct pipeline *[]){ join, late, NULL };
 		    *q != NULL; q++) {
 			rbuf_init(&rb, w.p, w.len);
-			CHECK((part % 2 ? pipeline_contrib_adopt(*q, part, &rb, err,
-			    sizeof(err)) : pipeline_remote_load(*q, part, &rb, err,
-			    sizeof(err))) == 0);
+			CHECK((part % 2 ? pipeline_contrib_adopt(*q, part, &rb, events,
+			    err, sizeof(err)) : pipeline_remote_load(*q, part, &rb,
+			    events, err, sizeof(err))) == 0);
 		}
 		wbuf_free(&w);
 	}
@@ -358,6 +364,8 @@ test_join(struct run *r)
 	CHECK(pipeline_advance(late, e + 1, log_out, &l) == 0);
 	CHECK(same_fit(r->p[SINGLE], join));
 	CHECK(!same_fit(r->p[SINGLE], late));
+	/* the counts came with the images: the joiner's events are one's */
+	CHECK(pipeline_events_applied(join) == pipeline_events_applied(r->p[SINGLE]));
 	CHECK(medians(r->p[SINGLE]) > 0 && same_medians(r->p[SINGLE], join));
 	CHECK(medians(late) < medians(r->p[SINGLE]));
 	pipeline_free(join);
