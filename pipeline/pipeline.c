@@ -118,6 +118,7 @@ pipeline_free(struct pipeline *p)
 	for (int i = 0; i < SHARDS_MAX; i++)
 		shard_free(p->shards[i]);
 	remote_free_all(p);
+	plan_share_free(p);
 	model_free(p->model);
 	features_free(p->features);
 	free(p->cand);

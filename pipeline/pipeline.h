@@ -265,6 +265,26 @@ int		 pipeline_remote_held(const struct pipeline *, int32_t partition);
 int		 pipeline_join_epoch(struct pipeline *, long epoch);
 int		 pipeline_contrib_adopt(struct pipeline *, int32_t partition,
 		    struct rbuf *, uint64_t events, char *errbuf, size_t errlen);
+/* The month's plans with several instances (plan_share.c). Shared
+ * (pipeline_plans_shared(), 0 or -1 on ENOMEM; off by default: planned
+ * at the boundary), a boundary that starts a month does not plan: it
+ * keeps each owned shard's candidates, and pipeline_plan_pending() says
+ * its epoch (-1: none waits). pipeline_plan_candidates_save() writes a
+ * partition's (0, or -1: none kept, the partition was gained after the
+ * boundary); pipeline_plan_candidates_load() takes another instance's
+ * for that boundary (0; 1 ignored, not the epoch that waits; -1 with
+ * errbuf, invalid: nothing kept). pipeline_plan_publish() publishes,
+ * once partitions 0 .. npartitions - 1 all have theirs, the plans one
+ * instance would have published at the boundary (1; 0 not yet; -1 emit
+ * failed, ENOMEM). A later month's boundary forgets what still waits. */
+int		 pipeline_plans_shared(struct pipeline *, int on);
+long		 pipeline_plan_pending(const struct pipeline *);
+int		 pipeline_plan_candidates_save(const struct pipeline *,
+		    int32_t partition, struct wbuf *);
+int		 pipeline_plan_candidates_load(struct pipeline *, int32_t partition,
+		    long epoch, struct rbuf *, char *errbuf, size_t errlen);
+int		 pipeline_plan_publish(struct pipeline *, int32_t npartitions,
+		    pipeline_emit_fn, void *arg);
 /* The shard's contribution to the next boundary is final (to be
  * published): the timers the closing epoch left in it fire now, as at the
  * boundary (their outputs through emit), and until the pipeline enters an

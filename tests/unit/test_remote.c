@@ -16,7 +16,10 @@
  * contributions differs (the comparison can fail), a joiner publishes
  * the group's pay medians, an older image's statistics are forgotten to
  * the live epoch, and a sealed shard refuses its messages until the next
- * epoch.
+ * epoch. The month's plans: the two instances keep their shards'
+ * candidates at a month's first boundary, exchange them as bytes and then
+ * plan; each publishes the single instance's plans byte for byte (every
+ * truncation of the candidates is refused).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +40,7 @@ enum { SINGLE, ODD_EVEN, NPIPE = 3 };
 struct run {
 	struct pipeline	*p[NPIPE];	/* single, owner of even, owner of odd */
 	struct outlog	 log[NPIPE];
-	int		 images, boundaries;
+	int		 images, boundaries, plans;
 };
 
 static int
@@ -144,6 +147,83 @@ run_msg(struct run *r, int i, int part)
 	return pipeline_run(r->p[i], &m, log_out, &r->log[i]);
 }
 
+/* The month's plans with several instances (plan_share.c): at a month's
+ * first boundary the two instances keep their shards' candidates; each
+ * sends its partitions' to the other as bytes, and only then both plan.
+ * A load for another boundary is ignored; every truncation is refused. */
+static void
+share_plans(struct run *r)
+{
+	long e = pipeline_plan_pending(r->p[1]);
+	struct wbuf w;
+	struct rbuf rb;
+	char err[256];
+	int o;
+
+	CHECK(pipeline_plan_pending(r->p[2]) == e);
+	CHECK(pipeline_plan_pending(r->p[SINGLE]) == -1);
+	if (e < 0)
+		return;
+	for (int part = 0; part < NPART; part++) {
+		o = owner(part);
+		wbuf_init(&w);
+		CHECK(pipeline_plan_candidates_save(r->p[o], part, &w) == 0);
+		CHECK(pipeline_plan_publish(r->p[3 - o], NPART, log_out,
+		    &r->log[3 - o]) == 0);	/* not all in yet */
+		for (size_t cut = 0; r->plans == 0 && cut < w.len; cut++) {
+			rbuf_init(&rb, w.p, cut);
+			CHECK(pipeline_plan_candidates_load(r->p[3 - o], part, e, &rb,
+			    err, sizeof(err)) == -1);
+		}
+		rbuf_init(&rb, w.p, w.len);
+		CHECK(pipeline_plan_candidates_load(r->p[3 - o], part, e + 1, &rb,
+		    err, sizeof(err)) == 1);
+		CHECK(pipeline_plan_candidates_load(r->p[3 - o], part, e, &rb,
+		    err, sizeof(err)) == 0);
+		wbuf_free(&w);
+	}
+	for (int i = 1; i < NPIPE; i++) {
+		CHECK(pipeline_plan_publish(r->p[i], NPART, log_out, &r->log[i]) == 1);
+		CHECK(pipeline_plan_pending(r->p[i]) == -1);
+	}
+	r->plans++;
+}
+
+/* A log line ("key\x1fvalue") into out. */
+static void
+copy_line(struct outlog *out, const char *l)
+{
+	struct output o;
+
+	memset(&o, 0, sizeof(o));
+	o.key = l;
+	o.keylen = strcspn(l, "\x1f");
+	o.value = l + o.keylen + 1;
+	o.len = strlen(o.value);
+	CHECK(log_out(out, &o) == 0);
+}
+
+/* The plans of a log (keyed dept:<department>), in order, into out. */
+static void
+plan_records(const struct outlog *in, struct outlog *out)
+{
+	for (int i = 0; i < in->n; i++)
+		if (strncmp(in->line[i], "dept:", 5) == 0)
+			copy_line(out, in->line[i]);
+}
+
+/* 1 when two logs hold the same lines in the same order. */
+static int
+same_lines(const struct outlog *a, const struct outlog *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(a->line[i], b->line[i]) != 0)
+			return 0;
+	return 1;
+}
+
 /* Every partition waits at a boundary or ran dry: each owner publishes
  * what changed, then all three enter the epoch. */
 static void
@@ -163,6 +243,7 @@ boundary(struct run *r, long epoch)
 	/* the estimates' events: every partition's count, as on one */
 	CHECK(pipeline_events_applied(r->p[0]) == pipeline_events_applied(r->p[1]));
 	CHECK(pipeline_events_applied(r->p[0]) == pipeline_events_applied(r->p[2]));
+	share_plans(r);
 	r->boundaries++;
 }
 
@@ -205,17 +286,10 @@ employee_records(const struct outlog *in, struct outlog *out)
 {
 	for (int i = 0; i < in->n; i++) {
 		const char *l = in->line[i];
-		struct output o;
 
-		if (strncmp(l, "retentiond" "\x1f", sizeof("retentiond")) == 0 ||
-		    strncmp(l, "dept:", 5) == 0)
-			continue;
-		memset(&o, 0, sizeof(o));
-		o.key = l;
-		o.keylen = strcspn(l, "\x1f");
-		o.value = l + o.keylen + 1;
-		o.len = strlen(o.value);
-		CHECK(log_out(out, &o) == 0);
+		if (strncmp(l, "retentiond" "\x1f", sizeof("retentiond")) != 0 &&
+		    strncmp(l, "dept:", 5) != 0)
+			copy_line(out, l);
 	}
 }
 
@@ -431,7 +505,7 @@ int
 main(void)
 {
 	struct run r;
-	struct outlog one = { 0 }, two = { 0 };
+	struct outlog one = { 0 }, two = { 0 }, plans[NPIPE] = { { 0 } };
 	struct pipeline *lone;
 	int all3;
 
@@ -450,8 +524,19 @@ main(void)
 	memset(&r, 0, sizeof(r));
 	for (int i = 0; i < NPIPE; i++)
 		CHECK((r.p[i] = new_pipeline()) != NULL);
+	CHECK(pipeline_plans_shared(r.p[1], 1) == 0);
+	CHECK(pipeline_plans_shared(r.p[2], 1) == 0);
 	feed(&r);
-	printf("%d boundaries, %d images sent\n", r.boundaries, r.images);
+	for (int i = 0; i < NPIPE; i++)
+		plan_records(&r.log[i], &plans[i]);
+	printf("%d boundaries, %d images sent, %d plans in %d months\n",
+	    r.boundaries, r.images, plans[SINGLE].n, r.plans);
+	/* each instance published the single instance's plans, byte for byte */
+	CHECK(r.plans >= 2 && plans[SINGLE].n > r.plans);
+	CHECK(same_lines(&plans[SINGLE], &plans[1]));
+	CHECK(same_lines(&plans[SINGLE], &plans[2]));
+	for (int i = 0; i < NPIPE; i++)
+		free_log(&plans[i]);
 	CHECK(r.boundaries >= DAYS / 4);
 	CHECK(pipeline_events_applied(r.p[0]) > 0);
 
