@@ -58,6 +58,11 @@
  *     before crossing are then in the repartition topic when another
  *     instance reads the record (route_source_crossed()).
  *
+ *   - The month's plans: the reader reads the candidates topic too, and
+ *     stats_plans.c exchanges the plan candidates there (cands_step()
+ *     each turn once the reader caught up, cands_alone() when this
+ *     instance is alone again).
+ *
  * Not handled (DESIGN.md says so): a partition that moves to another
  * instance between its record and the boundary may be published twice
  * for one epoch, with different statistics if the new owner's shard
@@ -74,6 +79,7 @@
 #include <syslog.h>
 
 #include "kafka.h"
+#include "stats_int.h"
 #include "../state/serial.h"
 
 #define STATS_TOPIC	"retentiond.stats"
@@ -108,6 +114,7 @@ struct stats {
 	struct srec	 rec[ROUTE_VBASE][STATS_KEEP];
 	long		 published[ROUTE_VBASE];	/* epoch of our last record */
 	long		 loaded[ROUTE_VBASE];	/* epoch of the image loaded */
+	struct cands	*cands;		/* the plans' (stats_plans.c) */
 };
 
 /* See kafka.h. */
@@ -126,6 +133,7 @@ stats_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
 			s->rec[i][j].epoch = LONG_MIN;
 	}
 	s->conf = rd_kafka_conf_dup(cc);
+	s->cands = cands_new(cfg);
 	return 0;
 }
 
@@ -146,6 +154,7 @@ stats_free(struct kafka *k)
 	for (int i = 0; i < ROUTE_VBASE; i++)
 		for (int j = 0; j < STATS_KEEP; j++)
 			free(s->rec[i][j].img);
+	cands_free(s->cands);
 	free(s);
 	k->stats = NULL;
 }
@@ -239,7 +248,9 @@ start_reading(struct kafka *k, struct stats *s, int64_t now)
 	for (int32_t i = 0; i < s->nstats; i++)
 		rd_kafka_topic_partition_list_add(l, s->topic, i)->offset =
 		    RD_KAFKA_OFFSET_BEGINNING;
-	if (rd_kafka_assign(s->reader, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+	/* the plans' candidates come through the same reader */
+	if (cands_assign(k, s->cands, s->ninput, l) == -1 ||
+	    rd_kafka_assign(s->reader, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		rd_kafka_topic_partition_list_destroy(l);
 		return -1;
 	}
@@ -341,7 +352,8 @@ stats_poll(struct kafka *k)
 	for (int i = 0; i < STATS_BATCH; i++) {
 		if ((rm = rd_kafka_consumer_poll(s->reader, 0)) == NULL)
 			break;
-		read_one(k, s, rm);
+		if (!cands_read(k, s->cands, rm))
+			read_one(k, s, rm);
 		rd_kafka_message_destroy(rm);
 	}
 }
@@ -610,9 +622,16 @@ stats_due(struct kafka *k, struct pipeline *p, int64_t now, long *epoch)
 	const struct srec *r;
 	long		 e = pipeline_epoch(p), needs, target = IDLE;
 
-	if (s == NULL || !shared(k, s))
+	if (s == NULL)
 		return -1;
+	if (!shared(k, s)) {
+		cands_alone(s->cands, p);
+		return -1;
+	}
 	if (start_reading(k, s, now) == -1 || !caught_up(s))
+		return 0;
+	cands_step(k, s->cands, p, s->ninput);
+	if (k->failed)
 		return 0;
 	if ((target = group_epoch(s, e)) > e) {
 		if (join(k, s, p, target) == -1)

@@ -270,8 +270,10 @@ int		 pipeline_contrib_adopt(struct pipeline *, int32_t partition,
  * at the boundary), a boundary that starts a month does not plan: it
  * keeps each owned shard's candidates, and pipeline_plan_pending() says
  * its epoch (-1: none waits). pipeline_plan_candidates_save() writes a
- * partition's (0, or -1: none kept, the partition was gained after the
- * boundary); pipeline_plan_candidates_load() takes another instance's
+ * partition's: 0, those kept at the boundary; 1, none (no shard then nor
+ * now: for its owner to send); -1, none kept (the partition was gained
+ * after the boundary, or ENOMEM). pipeline_plan_candidates_load() takes
+ * another instance's
  * for that boundary (0; 1 ignored, not the epoch that waits; -1 with
  * errbuf, invalid: nothing kept). pipeline_plan_publish() publishes,
  * once partitions 0 .. npartitions - 1 all have theirs, the plans one

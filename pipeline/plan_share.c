@@ -198,15 +198,15 @@ pipeline_plan_candidates_save(const struct pipeline *p, int32_t partition,
 	const struct plan_share *ps = p->plans;
 	int i = partition < 0 ? 0 : partition % SHARDS_MAX;
 
-	if (ps == NULL || ps->epoch < 0)
+	if (ps == NULL || ps->epoch < 0 || w->failed)
 		return -1;
-	if (!ps->have[i]) {
+	if (!ps->have[i] || ps->img[i] == NULL) {
 		/* no shard at the boundary: nobody at risk there, unless the
 		 * partition was gained since (then its candidates are gone) */
 		if (p->shards[i] != NULL)
 			return -1;
 		wbuf_u32(w, 0);
-		return w->failed ? -1 : 0;
+		return w->failed ? -1 : 1;
 	}
 	wbuf_bytes(w, ps->img[i], ps->len[i]);
 	return w->failed ? -1 : 0;

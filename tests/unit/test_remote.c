@@ -167,7 +167,12 @@ share_plans(struct run *r)
 	for (int part = 0; part < NPART; part++) {
 		o = owner(part);
 		wbuf_init(&w);
-		CHECK(pipeline_plan_candidates_save(r->p[o], part, &w) == 0);
+		CHECK(pipeline_plan_candidates_save(r->p[o], part, &w) >= 0);
+		/* the other instance kept none of it */
+		CHECK(pipeline_plan_candidates_save(r->p[3 - o], part, &w) == 1);
+		wbuf_free(&w);
+		wbuf_init(&w);
+		CHECK(pipeline_plan_candidates_save(r->p[o], part, &w) >= 0);
 		CHECK(pipeline_plan_publish(r->p[3 - o], NPART, log_out,
 		    &r->log[3 - o]) == 0);	/* not all in yet */
 		for (size_t cut = 0; r->plans == 0 && cut < w.len; cut++) {
