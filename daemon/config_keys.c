@@ -67,6 +67,7 @@ static const struct config_key config_keys[] = {
 	{ "topics", "dlq",		KT_TOPIC, FIELD(topic_dlq), 0, 0, 0 },
 	{ "topics", "repartition",	KT_TOPIC, FIELD(topic_repartition), 0, 0, 0 },
 	{ "topics", "stats",		KT_TOPIC, FIELD(topic_stats), 0, 0, 0 },
+	{ "topics", "candidates",	KT_TOPIC, FIELD(topic_candidates), 0, 0, 0 },
 	{ "topics", "checkpoints",	KT_TOPIC, FIELD(topic_checkpoints), 0, 0, 0 },
 	{ "input", "partitioner",	KT_PARTITIONER, FIELD(partitioner), 0, 0, 0 },
 	{ "state", "directory",		KT_PATH, FIELD(state_directory), 0, 0, KF_NONEMPTY },

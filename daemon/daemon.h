@@ -39,6 +39,7 @@ struct config {
 				topic_dlq[256];
 	char			topic_repartition[256];	/* "": <input>.repartition */
 	char			topic_stats[256];	/* "": retentiond.stats */
+	char			topic_candidates[256];	/* "": retentiond.candidates */
 	char			topic_checkpoints[256];	/* "": images not published */
 	int			partitioner;	/* [input] partitioner: PARTITIONER_* */
 	char			state_directory[PATH_MAX];

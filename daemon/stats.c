@@ -12,8 +12,13 @@
  *   - A record: "RST1", the input topic, the partition, the pipeline
  *     epoch e it was made in (the statistics are the shard's contribution
  *     to the next boundary after e), the epoch its next message needs
- *     (-1: idle), and the shard's image (pipeline_contrib_save(); empty
- *     when the partition has no statistics). Keyed "<topic>:<partition>:
+ *     (-1: idle), the shard's image (pipeline_contrib_save(); empty when
+ *     the partition has no statistics), then the count of events applied
+ *     in the partition, for the estimates' `events`. The count comes
+ *     after the image so that an older reader, which stops there, still
+ *     reads the record; an older writer's record ends at the image, and
+ *     is read with its count unknown (logged; the estimates' `events`
+ *     then leave the partition out). Keyed "<topic>:<partition>:
  *     <e mod 2>", placed in partition murmur2(key) mod the stats topic's
  *     partition count (from metadata: any count works), so compaction
  *     keeps a partition's last two records.
@@ -53,6 +58,11 @@
  *     before crossing are then in the repartition topic when another
  *     instance reads the record (route_source_crossed()).
  *
+ *   - The month's plans: the reader reads the candidates topic too, and
+ *     stats_plans.c exchanges the plan candidates there (cands_step()
+ *     each turn once the reader caught up, cands_alone() when this
+ *     instance is alone again).
+ *
  * Not handled (DESIGN.md says so): a partition that moves to another
  * instance between its record and the boundary may be published twice
  * for one epoch, with different statistics if the new owner's shard
@@ -69,10 +79,12 @@
 #include <syslog.h>
 
 #include "kafka.h"
+#include "stats_int.h"
 #include "../state/serial.h"
 
 #define STATS_TOPIC	"retentiond.stats"
-#define STATS_MAGIC	0x31545352U	/* "RST1" */
+#define STATS_MAGIC	0x31545352U	/* "RST1" (the events count after the
+					 * image is optional) */
 #define STATS_KEEP	4	/* records kept per input partition */
 #define STATS_BATCH	256	/* records read per loop turn, at most */
 #define IDLE		LONG_MAX	/* needs: no message waits */
@@ -85,6 +97,7 @@ struct srec {
 	long	 needs;		/* epoch its next message needs; IDLE */
 	uint8_t	*img;		/* the image (NULL, 0: no statistics) */
 	size_t	 len;
+	uint64_t events;	/* applied in the partition (0: unknown) */
 };
 
 struct stats {
@@ -101,6 +114,7 @@ struct stats {
 	struct srec	 rec[ROUTE_VBASE][STATS_KEEP];
 	long		 published[ROUTE_VBASE];	/* epoch of our last record */
 	long		 loaded[ROUTE_VBASE];	/* epoch of the image loaded */
+	struct cands	*cands;		/* the plans' (stats_plans.c) */
 };
 
 /* See kafka.h. */
@@ -119,6 +133,7 @@ stats_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
 			s->rec[i][j].epoch = LONG_MIN;
 	}
 	s->conf = rd_kafka_conf_dup(cc);
+	s->cands = cands_new(cfg);
 	return 0;
 }
 
@@ -139,6 +154,7 @@ stats_free(struct kafka *k)
 	for (int i = 0; i < ROUTE_VBASE; i++)
 		for (int j = 0; j < STATS_KEEP; j++)
 			free(s->rec[i][j].img);
+	cands_free(s->cands);
 	free(s);
 	k->stats = NULL;
 }
@@ -157,7 +173,8 @@ find(struct stats *s, int32_t c, long e)
  * newer one counts), else an empty or the oldest slot, unless it is older
  * than every record kept. */
 static void
-keep(struct stats *s, int32_t c, long e, long needs, const void *img, size_t len)
+keep(struct stats *s, int32_t c, long e, long needs, const void *img, size_t len,
+    uint64_t events)
 {
 	struct srec *r = find(s, c, e), *old = NULL;
 
@@ -186,6 +203,7 @@ keep(struct stats *s, int32_t c, long e, long needs, const void *img, size_t len
 	}
 	r->epoch = e;
 	r->needs = needs;
+	r->events = events;
 }
 
 /* Forgets the records made before epoch e: they are spent. */
@@ -230,7 +248,9 @@ start_reading(struct kafka *k, struct stats *s, int64_t now)
 	for (int32_t i = 0; i < s->nstats; i++)
 		rd_kafka_topic_partition_list_add(l, s->topic, i)->offset =
 		    RD_KAFKA_OFFSET_BEGINNING;
-	if (rd_kafka_assign(s->reader, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+	/* the plans' candidates come through the same reader */
+	if (cands_assign(k, s->cands, s->ninput, l) == -1 ||
+	    rd_kafka_assign(s->reader, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		rd_kafka_topic_partition_list_destroy(l);
 		return -1;
 	}
@@ -279,7 +299,9 @@ read_one(struct kafka *k, struct stats *s, const rd_kafka_message_t *rm)
 	struct rbuf	 r;
 	uint32_t	 c, len;
 	int64_t		 e, needs;
+	uint64_t	 events = 0;
 	const void	*img;
+	int		 counted;
 
 	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR || rm->payload == NULL)
 		return;
@@ -292,12 +314,23 @@ read_one(struct kafka *k, struct stats *s, const rd_kafka_message_t *rm)
 	needs = rbuf_i64(&r);
 	len = rbuf_u32(&r);
 	img = rbuf_take(&r, len);
+	/* the count of events: absent from an older instance's record; what
+	 * follows it (a later addition) is skipped */
+	if ((counted = rbuf_left(&r) != 0))
+		events = rbuf_u64(&r);
 	if (r.failed || c >= ROUTE_VBASE || e < -1 || needs < -1 ||
 	    (needs >= 0 && needs <= e))
 		goto bad;
 	if (strcmp(topic, k->topic_input) != 0)
 		return;		/* another input's instances share the topic */
-	keep(s, (int32_t)c, (long)e, needs < 0 ? IDLE : (long)needs, img, len);
+	if (!counted)
+		log_warn_limited("stats-old", "%s [%" PRId32 "] offset %" PRId64 ": "
+		    "statistics of %s [%" PRIu32 "] from an older retentiond, "
+		    "without its count of events: read, the estimates' events "
+		    "leave the partition out", s->topic, rm->partition, rm->offset,
+		    topic, c);
+	keep(s, (int32_t)c, (long)e, needs < 0 ? IDLE : (long)needs, img, len,
+	    events);
 	/* its owner is past every epoch before the one it needs: the
 	 * repartition streams stop waiting for it (route.c) */
 	route_source_crossed(k, (int32_t)c, needs < 0 ? IDLE : (long)needs);
@@ -319,7 +352,8 @@ stats_poll(struct kafka *k)
 	for (int i = 0; i < STATS_BATCH; i++) {
 		if ((rm = rd_kafka_consumer_poll(s->reader, 0)) == NULL)
 			break;
-		read_one(k, s, rm);
+		if (!cands_read(k, s->cands, rm))
+			read_one(k, s, rm);
 		rd_kafka_message_destroy(rm);
 	}
 }
@@ -376,6 +410,7 @@ publish(struct kafka *k, struct stats *s, struct pipeline *p, int32_t c, long e,
 	struct emit_ctx	 ctx = { k, NULL };
 	struct wbuf	 w;
 	size_t		 at, start;
+	uint64_t	 events = 0;
 	int		 rc;
 
 	/* its re-routed records held are part of it (route_order.c) */
@@ -393,18 +428,19 @@ publish(struct kafka *k, struct stats *s, struct pipeline *p, int32_t c, long e,
 	 * after a flush, caps the commits that could pass them. */
 	daemon_lock();
 	rc = pipeline_seal(p, c, kafka_emit, &ctx);
-	if (rc == 0 && pipeline_contrib_save(p, c, &w) == -1)
+	if (rc == 0 && pipeline_contrib_save(p, c, &w, &events) == -1)
 		w.len = start;		/* no statistics for it anywhere */
 	daemon_unlock();
-	rc = rc == -1 || w.failed ? -1 : 0;
 	wbuf_patch_u32(&w, at, (uint32_t)(w.len - start));
+	wbuf_u64(&w, events);	/* after the image: older readers stop there */
+	rc = rc == -1 || w.failed ? -1 : 0;
 	if (rc == -1) {
 		if (!k->aborted)
 			log_msg(LOG_ERR, "sealing the statistics of %s [%" PRId32 "] "
 			    "failed; stopping", k->topic_input, c);
 		k->failed = 1;
 	} else if ((rc = send_record(k, s, c, e, &w)) == 0) {
-		keep(s, c, e, needs, w.p + start, w.len - start);
+		keep(s, c, e, needs, w.p + start, w.len - start - 8, events);
 		s->published[c] = e;
 	}
 	wbuf_free(&w);
@@ -503,7 +539,8 @@ load_remote(struct kafka *k, struct stats *s, struct pipeline *p, long e)
 			pipeline_remote_drop(p, c);
 		else {
 			rbuf_init(&rb, r->img, r->len);
-			if ((rc = pipeline_remote_load(p, c, &rb, err, sizeof(err))) == -1)
+			if ((rc = pipeline_remote_load(p, c, &rb, r->events, err,
+			    sizeof(err))) == -1)
 				log_msg(LOG_ERR, "statistics of %s [%" PRId32 "] from "
 				    "%s: %s; stopping", k->topic_input, c, s->topic, err);
 		}
@@ -560,7 +597,7 @@ join(struct kafka *k, struct stats *s, struct pipeline *p, long y)
 		if ((rc = pipeline_seal(p, c, kafka_emit, &ctx)) == 0) {
 			rbuf_init(&rb, r->img, r->len);
 			rc = pipeline_contrib_adopt(p, c, r->len > 0 ? &rb : NULL,
-			    err, sizeof(err));
+			    r->events, err, sizeof(err));
 		}
 		s->published[c] = y;
 	}
@@ -585,9 +622,16 @@ stats_due(struct kafka *k, struct pipeline *p, int64_t now, long *epoch)
 	const struct srec *r;
 	long		 e = pipeline_epoch(p), needs, target = IDLE;
 
-	if (s == NULL || !shared(k, s))
+	if (s == NULL)
 		return -1;
+	if (!shared(k, s)) {
+		cands_alone(s->cands, p);
+		return -1;
+	}
 	if (start_reading(k, s, now) == -1 || !caught_up(s))
+		return 0;
+	cands_step(k, s->cands, p, s->ninput);
+	if (k->failed)
 		return 0;
 	if ((target = group_epoch(s, e)) > e) {
 		if (join(k, s, p, target) == -1)

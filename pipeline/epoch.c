@@ -27,8 +27,9 @@ pipeline_month_index(int64_t ms, char out[8])
 	return (tm.tm_year + 1900) * 12 + tm.tm_mon;
 }
 
-static int
-grow_plan_scratch(struct pipeline *p, size_t need)
+/* See pipeline_int.h. */
+int
+plan_scratch(struct pipeline *p, size_t need)
 {
 	struct allocation *c, *a;
 	size_t cap = p->cap ? p->cap : 256;
@@ -47,10 +48,9 @@ grow_plan_scratch(struct pipeline *p, size_t need)
 	return 0;
 }
 
-/* Department ids in name order (ids are interned in arrival order);
- * into order[], returns how many. */
-static int
-departments_by_name(struct strtab *depts, int *order)
+/* See pipeline_int.h. */
+int
+plan_departments_by_name(struct strtab *depts, int *order)
 {
 	int n = strtab_count(depts), i, j, t;
 
@@ -64,74 +64,82 @@ departments_by_name(struct strtab *depts, int *order)
 	return n;
 }
 
-/* The candidates of department d: each at-risk employee's best action,
- * shards in partition order. Returns how many, or -1 on ENOMEM. */
-static int
-plan_candidates(struct pipeline *p, int d, int64_t now_ms)
+/* See pipeline_int.h. */
+int
+plan_shard_candidates(struct pipeline *p, int i, int d, int64_t now_ms, int n)
 {
 	struct employee	*e;
 	struct score	 s;
 	struct action	 best;
-	size_t		 n = 0;
+	size_t		 it = 0;
 
-	for (int i = 0; i < p->nshards; i++) {
-		size_t it = 0;
-
-		if (p->shards[i] == NULL)
+	if (p->shards[i] == NULL)
+		return n;
+	while ((e = table_next(p->shards[i]->table, &it)) != NULL) {
+		if (e->dept != d || !(e->flags & EMP_FIRING) ||
+		    (e->flags & EMP_EXITED))
 			continue;
-		while ((e = table_next(p->shards[i]->table, &it)) != NULL) {
-			if (e->dept != d || !(e->flags & EMP_FIRING) ||
-			    (e->flags & EMP_EXITED))
-				continue;
-			s.risk = e->risk;
-			s.expected_tenure_days = e->expected_tenure_days;
-			if (decide_actions(&p->cfg, p->model, e, now_ms, &s, &best, 1) != 1)
-				continue;
-			if (grow_plan_scratch(p, n + 1) == -1)
-				return -1;
-			p->cand[n].employee_id = e->id;
-			p->cand[n].action = best;
-			p->cand[n].risk_before = e->risk;
-			n++;
-		}
+		s.risk = e->risk;
+		s.expected_tenure_days = e->expected_tenure_days;
+		if (decide_actions(&p->cfg, p->model, e, now_ms, &s, &best, 1) != 1)
+			continue;
+		if (plan_scratch(p, (size_t)n + 1) == -1)
+			return -1;
+		p->cand[n].employee_id = e->id;
+		p->cand[n].action = best;
+		p->cand[n].risk_before = e->risk;
+		n++;
 	}
-	return (int)n;
+	return n;
+}
+
+/* See pipeline_int.h. */
+void
+plan_put(struct pipeline *p, const char *dept, int n, int64_t now_ms,
+    long version)
+{
+	struct plan_msg	 m;
+	struct envelope	 env;
+	char		 key[EVENT_STR_MAX + 8];
+
+	memset(&m, 0, sizeof(m));
+	m.department = dept;
+	pipeline_month_index(now_ms, m.month);
+	m.budget = p->cfg.department_budget_per_month;
+	m.allocations = p->alloc;
+	m.nallocations = decide_plan(m.budget, p->cand, n, p->alloc,
+	    &m.spend, &m.expected_retained);
+	m.model_version = version;
+	decide_make_id(m.plan_id, "plan", m.department, m.month);
+	snprintf(key, sizeof(key), "dept:%s", m.department);
+	pipeline_put(p, OUT_SUGGESTION, key,
+	    encode_plan(&m, pipeline_envelope(p, &env, now_ms)));
+	p->stats.plans++;
+	report_note_plan(p->report, strtab_find(features_departments(p->features),
+	    dept), &m);
 }
 
 /* One plan per department with at-risk employees, for the month now_ms
- * is in, departments in name order. */
+ * is in, departments in name order, each department's candidates (an
+ * at-risk employee's best action) shards in partition order. */
 static void
 publish_plans(struct pipeline *p, int64_t now_ms)
 {
 	struct strtab	*depts = features_departments(p->features);
-	struct plan_msg	 m;
-	struct envelope	 env;
-	char		 month[8], key[EVENT_STR_MAX + 8];
 	int		 order[DEPARTMENTS_MAX], nd, n;
 
-	pipeline_month_index(now_ms, month);
-	nd = departments_by_name(depts, order);
+	nd = plan_departments_by_name(depts, order);
 	for (int x = 0; x < nd && !p->failed; x++) {
-		if ((n = plan_candidates(p, order[x], now_ms)) == -1) {
+		n = 0;
+		for (int i = 0; i < p->nshards && n >= 0; i++)
+			n = plan_shard_candidates(p, i, order[x], now_ms, n);
+		if (n == -1) {
 			p->failed = 1;
 			return;
 		}
-		if (n == 0)
-			continue;
-		memset(&m, 0, sizeof(m));
-		m.department = strtab_name(depts, order[x]);
-		memcpy(m.month, month, sizeof(m.month));
-		m.budget = p->cfg.department_budget_per_month;
-		m.allocations = p->alloc;
-		m.nallocations = decide_plan(m.budget, p->cand, n, p->alloc,
-		    &m.spend, &m.expected_retained);
-		m.model_version = model_version(p->model);
-		decide_make_id(m.plan_id, "plan", m.department, month);
-		snprintf(key, sizeof(key), "dept:%s", m.department);
-		pipeline_put(p, OUT_SUGGESTION, key,
-		    encode_plan(&m, pipeline_envelope(p, &env, now_ms)));
-		p->stats.plans++;
-		report_note_plan(p->report, order[x], &m);
+		if (n > 0)
+			plan_put(p, strtab_name(depts, order[x]), n, now_ms,
+			    model_version(p->model));
 	}
 }
 
@@ -141,8 +149,11 @@ pipeline_events_applied(const struct pipeline *p)
 {
 	uint64_t events = 0;
 
-	for (int i = 0; i < EV__COUNT; i++)
-		events += p->stats.events_by_type[i];
+	/* every partition's count, so that with several instances each
+	 * publishes what one would (DESIGN.md, "Shared statistics") */
+	for (int i = 0; i < p->nshards; i++)
+		events += p->shards[i] != NULL ? p->shards[i]->events :
+		    remote_events(p, i);
 	return events;
 }
 
@@ -261,8 +272,13 @@ advance(struct pipeline *p, long epoch, pipeline_emit_fn emit, void *arg,
 	if (prev < 0)
 		return 0;	/* the first boundary: nothing to report yet */
 	put_estimates(p, at);
-	if (pipeline_month_index(pipeline_epoch_start(p, prev), NULL) != pipeline_month_index(at, NULL))
-		publish_plans(p, at);
+	if (pipeline_month_index(pipeline_epoch_start(p, prev), NULL) !=
+	    pipeline_month_index(at, NULL)) {
+		if (p->plans != NULL)	/* several instances: plan_share.c */
+			plan_share_keep(p, at);
+		else
+			publish_plans(p, at);
+	}
 	return p->failed ? -1 : 0;
 }
 
@@ -395,6 +411,7 @@ pipeline_epoch_reset(struct pipeline *p, char *errbuf, size_t errlen)
 	}
 	/* the remote contributions are in the old registry's ids */
 	remote_free_all(p);
+	plan_share_forget(p);	/* of the old epochs */
 	model_free(p->model);
 	features_free(p->features);
 	report_state_free(p->report);

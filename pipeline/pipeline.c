@@ -118,6 +118,7 @@ pipeline_free(struct pipeline *p)
 	for (int i = 0; i < SHARDS_MAX; i++)
 		shard_free(p->shards[i]);
 	remote_free_all(p);
+	plan_share_free(p);
 	model_free(p->model);
 	features_free(p->features);
 	free(p->cand);
@@ -463,6 +464,7 @@ apply(struct pipeline *p, struct shard *sh, const struct message *msg)
 		return;
 	}
 	p->stats.events_by_type[ev->type]++;
+	sh->events++;
 	if (ev->time_ms > sh->clock_ms)
 		sh->clock_ms = ev->time_ms;
 	if (!was_exited && (e->flags & EMP_EXITED)) {
@@ -541,6 +543,7 @@ release_held(struct pipeline *p, struct shard *sh, const struct message *cur)
 			reject(p, &m, why, reason);	/* it decoded when held */
 		else if (p->ev.type == EV_ERASED) {
 			p->stats.events_by_type[EV_ERASED]++;
+			sh->events++;
 			erase(p, sh, p->ev.subject);
 		} else if (shard_erased(sh, &p->cfg, p->ev.subject))
 			p->stats.erased_dropped++;	/* erased while it was held */
@@ -598,6 +601,7 @@ pipeline_run(struct pipeline *p, const struct message *msg, pipeline_emit_fn emi
 	rescore_due(p, sh, p->ev.time_ms - 1);
 	if (p->ev.type == EV_ERASED) {
 		p->stats.events_by_type[EV_ERASED]++;
+		sh->events++;
 		erase(p, sh, p->ev.subject);
 	} else
 		apply(p, sh, msg);

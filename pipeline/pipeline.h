@@ -239,16 +239,18 @@ int		 pipeline_shard_load(struct pipeline *, int32_t partition,
 void		 pipeline_shard_drop(struct pipeline *, int32_t partition);
 /* Shared statistics across instances (remote.c): a shard's contribution
  * as a self-describing image (its statistics and the names their ids
- * mean) for the instances that do not own its partition, and such an
- * image loaded as the contribution of a partition this pipeline has no
- * shard for: merged in its partition's place at the next boundary and
+ * mean) with its count of events applied (*events, 0 without a shard)
+ * for the instances that do not own its partition, and such an image
+ * and count loaded as the contribution of a partition this pipeline has
+ * no shard for: merged in its partition's place at the next boundary and
  * forgotten like a shard's from then on, until a newer image replaces it
- * (or a shard is made for the partition). Save: 0, or -1 (no shard,
- * ENOMEM); load: 0, or -1 with errbuf (nothing changed). */
+ * (or a shard is made for the partition); the count is summed into the
+ * estimates' events. Save: 0, or -1 (no shard, ENOMEM); load: 0, or -1
+ * with errbuf (nothing changed). */
 int		 pipeline_contrib_save(const struct pipeline *, int32_t partition,
-		    struct wbuf *);
+		    struct wbuf *, uint64_t *events);
 int		 pipeline_remote_load(struct pipeline *, int32_t partition,
-		    struct rbuf *, char *errbuf, size_t errlen);
+		    struct rbuf *, uint64_t events, char *errbuf, size_t errlen);
 void		 pipeline_remote_drop(struct pipeline *, int32_t partition);
 int		 pipeline_remote_held(const struct pipeline *, int32_t partition);
 /* Joining a group at its epoch (stats.c): the pipeline counts as having
@@ -256,12 +258,35 @@ int		 pipeline_remote_held(const struct pipeline *, int32_t partition);
  * fit's epoch moved there so that the next boundary forgets as on the
  * instances that entered it (the fit it scores with until then is its
  * own); and an owned partition's shard (made when missing) takes an
- * image of its contribution as its statistics, the one its previous
- * owner published and the group merges (r NULL: none, the statistics
- * start again). 0, or -1 (with errbuf: nothing changed). */
+ * image of its contribution as its statistics and the count of events
+ * with it, the ones its previous owner published and the group merges
+ * (r NULL: none, the statistics start again). 0, or -1 (with errbuf:
+ * nothing changed). */
 int		 pipeline_join_epoch(struct pipeline *, long epoch);
 int		 pipeline_contrib_adopt(struct pipeline *, int32_t partition,
-		    struct rbuf *, char *errbuf, size_t errlen);
+		    struct rbuf *, uint64_t events, char *errbuf, size_t errlen);
+/* The month's plans with several instances (plan_share.c). Shared
+ * (pipeline_plans_shared(), 0 or -1 on ENOMEM; off by default: planned
+ * at the boundary), a boundary that starts a month does not plan: it
+ * keeps each owned shard's candidates, and pipeline_plan_pending() says
+ * its epoch (-1: none waits). pipeline_plan_candidates_save() writes a
+ * partition's: 0, those kept at the boundary; 1, none (no shard then nor
+ * now: for its owner to send); -1, none kept (the partition was gained
+ * after the boundary, or ENOMEM). pipeline_plan_candidates_load() takes
+ * another instance's
+ * for that boundary (0; 1 ignored, not the epoch that waits; -1 with
+ * errbuf, invalid: nothing kept). pipeline_plan_publish() publishes,
+ * once partitions 0 .. npartitions - 1 all have theirs, the plans one
+ * instance would have published at the boundary (1; 0 not yet; -1 emit
+ * failed, ENOMEM). A later month's boundary forgets what still waits. */
+int		 pipeline_plans_shared(struct pipeline *, int on);
+long		 pipeline_plan_pending(const struct pipeline *);
+int		 pipeline_plan_candidates_save(const struct pipeline *,
+		    int32_t partition, struct wbuf *);
+int		 pipeline_plan_candidates_load(struct pipeline *, int32_t partition,
+		    long epoch, struct rbuf *, char *errbuf, size_t errlen);
+int		 pipeline_plan_publish(struct pipeline *, int32_t npartitions,
+		    pipeline_emit_fn, void *arg);
 /* The shard's contribution to the next boundary is final (to be
  * published): the timers the closing epoch left in it fire now, as at the
  * boundary (their outputs through emit), and until the pipeline enters an

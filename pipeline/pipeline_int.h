@@ -37,6 +37,8 @@ struct shard {
 					 * repartition stream run, -1 none */
 	uint64_t	 messages;	/* run through this shard */
 	uint64_t	 erased_dropped;	/* events for erased ids, dropped */
+	uint64_t	 events;	/* applied here: the estimates' `events`
+					 * sum them over the partitions */
 };
 
 struct pipeline {
@@ -64,6 +66,8 @@ struct pipeline {
 	size_t			 cap;
 	struct report_state	*report;	/* the page's series (report.c) */
 	struct remotes		*remote;	/* remote.c; NULL until used */
+	struct plan_share	*plans;		/* plan_share.c; NULL: plans are
+						 * made at the boundary */
 };
 
 /* pipeline.c */
@@ -84,6 +88,29 @@ const struct envelope *pipeline_envelope(const struct pipeline *,
  * rescoring (rescore.c); cause is the input id, or "clock". */
 void		 pipeline_assess(struct pipeline *, struct shard *, struct employee *,
 		    int64_t now_ms, const char *cause);
+
+/* epoch.c: the month's plans. The plan scratch (p->cand, p->alloc) for
+ * need candidates: 0, or -1 on ENOMEM. */
+int		 plan_scratch(struct pipeline *, size_t need);
+/* Department ids in name order (ids are interned in arrival order) into
+ * order[]; returns how many. */
+int		 plan_departments_by_name(struct strtab *, int *order);
+/* Appends the candidates of department d in shard i (each at-risk
+ * employee's best action at now_ms, table order) at p->cand[n]; returns
+ * the new count (n when the shard is missing), or -1 on ENOMEM. */
+int		 plan_shard_candidates(struct pipeline *, int i, int d, int64_t now_ms,
+		    int n);
+/* The plan of department dept from p->cand[0..n) as of now_ms (its month)
+ * and model version: decided, published under "dept:<dept>", counted and
+ * noted for the page. */
+void		 plan_put(struct pipeline *, const char *dept, int n, int64_t now_ms,
+		    long version);
+/* plan_share.c: with several instances, keeps the owned shards'
+ * candidates of the boundary just entered (at_ms) instead of planning. */
+void		 plan_share_keep(struct pipeline *, int64_t at_ms);
+/* Forgets the candidates kept or loaded (the plans stay shared). */
+void		 plan_share_forget(struct pipeline *);
+void		 plan_share_free(struct pipeline *);
 
 /* rescore.c */
 /* e's score at now_ms (model_score(), bookkeeping included) as far as the
@@ -158,6 +185,9 @@ int		 shard_adopt(struct pipeline *p, struct pipeline *scratch,
  * the pipeline is freed); no-op when it has none. */
 void		 remote_release(struct pipeline *, int i);
 void		 remote_free_all(struct pipeline *);
+/* The events applied in partition i as its remote contribution says, 0
+ * when none is held. */
+uint64_t	 remote_events(const struct pipeline *, int i);
 /* The epoch a message of epoch k for partition needs: k, or the next
  * epoch while the partition is sealed (pipeline_seal()). */
 long		 remote_blocked_epoch(const struct pipeline *, int32_t partition,

@@ -51,10 +51,12 @@ slot(int32_t partition)
 
 /* See pipeline.h. */
 int
-pipeline_contrib_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
+pipeline_contrib_save(const struct pipeline *p, int32_t partition, struct wbuf *w,
+    uint64_t *events)
 {
 	const struct shard *sh = p->shards[slot(partition)];
 
+	*events = sh != NULL ? sh->events : 0;
 	if (sh == NULL)
 		return -1;
 	return model_contrib_save(sh->model, w);
@@ -63,6 +65,7 @@ pipeline_contrib_save(const struct pipeline *p, int32_t partition, struct wbuf *
 struct remotes {
 	struct model	*m[SHARDS_MAX];		/* NULL: none */
 	long		 sealed[SHARDS_MAX];	/* epoch sealed in, LONG_MIN none */
+	uint64_t	 events[SHARDS_MAX];	/* applied there, as published */
 };
 
 /* p->remote, made on first use; NULL on ENOMEM. */
@@ -85,6 +88,7 @@ remote_release(struct pipeline *p, int i)
 		p->models[i] = NULL;
 	model_free(p->remote->m[i]);
 	p->remote->m[i] = NULL;
+	p->remote->events[i] = 0;
 }
 
 /* See pipeline_int.h. */
@@ -102,7 +106,7 @@ remote_free_all(struct pipeline *p)
 /* See pipeline.h. */
 int
 pipeline_remote_load(struct pipeline *p, int32_t partition, struct rbuf *r,
-    char *errbuf, size_t errlen)
+    uint64_t events, char *errbuf, size_t errlen)
 {
 	int i = slot(partition);
 	struct model *m;
@@ -122,6 +126,7 @@ pipeline_remote_load(struct pipeline *p, int32_t partition, struct rbuf *r,
 		return -1;
 	}
 	remote_release(p, i);
+	p->remote->events[i] = events;
 	p->remote->m[i] = m;
 	p->models[i] = m;
 	if (i + 1 > p->nshards)
@@ -143,7 +148,7 @@ pipeline_join_epoch(struct pipeline *p, long epoch)
  * nothing. */
 int
 pipeline_contrib_adopt(struct pipeline *p, int32_t partition, struct rbuf *r,
-    char *errbuf, size_t errlen)
+    uint64_t events, char *errbuf, size_t errlen)
 {
 	int i = slot(partition);
 	struct shard *sh;
@@ -162,6 +167,7 @@ pipeline_contrib_adopt(struct pipeline *p, int32_t partition, struct rbuf *r,
 	}
 	model_free(sh->model);
 	sh->model = m;
+	sh->events = events;
 	p->models[i] = m;
 	return 0;
 }
@@ -202,6 +208,13 @@ pipeline_seal(struct pipeline *p, int32_t partition, pipeline_emit_fn emit,
 	}
 	p->remote->sealed[slot(partition)] = p->epoch;
 	return 0;
+}
+
+/* See pipeline_int.h. */
+uint64_t
+remote_events(const struct pipeline *p, int i)
+{
+	return p->remote != NULL && p->remote->m[i] != NULL ? p->remote->events[i] : 0;
 }
 
 /* See pipeline_int.h. */

@@ -14,7 +14,7 @@
  *            reflects, event-time clock, clock at the last sweep and at
  *            the last pass for leavers, counters, the next offset of the
  *            shard's repartition stream (-1: none read yet; absent in
- *            older files: unknown)
+ *            older files: unknown), the events applied (absent: 0)
  *     STAT   the shard's statistics, then its held events
  *            (pipeline_shard_save() of epoch.c)
  *     RECS   the table's slot layout: its size, then each slot that is
@@ -142,6 +142,7 @@ shard_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
 	wbuf_u64(w, sh->messages);
 	wbuf_u64(w, sh->erased_dropped);
 	wbuf_i64(w, sh->rep_next_offset);
+	wbuf_u64(w, sh->events);
 	section_end(w, at);
 
 	at = section_begin(w, TAG_STATS);
@@ -252,6 +253,8 @@ load_meta(struct rbuf *r, struct shard *m, char *errbuf, size_t errlen)
 	m->erased_dropped = rbuf_u64(&s);
 	/* absent (older files): unknown, -2; -1 is "none read yet" */
 	m->rep_next_offset = rbuf_left(&s) != 0 ? rbuf_i64(&s) : -2;
+	/* absent (older files): 0, the count starts again */
+	m->events = rbuf_left(&s) != 0 ? rbuf_u64(&s) : 0;
 	if (s.failed || rbuf_left(&s) != 0 || m->partition < 0 ||
 	    m->rep_next_offset < -2 ||
 	    m->partition >= SHARDS_MAX || m->next_offset < -1 ||
@@ -390,6 +393,7 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 	sh->expired_ms = m.expired_ms;
 	sh->messages = m.messages;
 	sh->erased_dropped = m.erased_dropped;
+	sh->events = m.events;
 	if (sh->scored_epoch > p->epoch) {
 		snprintf(errbuf, errlen, "META section invalid");
 		return -1;

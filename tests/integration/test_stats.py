@@ -1,22 +1,28 @@
 #!/usr/bin/python3
-"""Two instances in one group fit the model one instance fits (issue 9
-item 3; DESIGN.md, "Scale-out", shared statistics).
+"""Three instances in one group fit the model one instance fits and
+publish its plans (issue 9; DESIGN.md, "Shared statistics across
+instances").
 
 A generated company (build/gencompany, keyed by employee) on a 4-partition
-hr.events. Run 1: instances A and B share a group.id and publish to their
-own output topics; once they have split the partitions the input is
-produced, both read it to the end (committed offsets at the end of every
-partition) and stop with SIGTERM. Each owns half of the shards; its model
-is the merge of its own shards and the other's contributions read from
+hr.events. Run 1: instances A, B and C share a group.id and publish to
+their own output topics; once they have split the partitions the input is
+produced, all read it to the end (committed offsets at the end of every
+partition) and stop with SIGTERM. Each owns some of the shards; its model
+is the merge of its own shards and the others' contributions read from
 retentiond.stats. Run 2: one instance on the same input on a fresh
 cluster. Checked:
-  - A and B published estimates at the same epoch boundaries as the single
+  - A, B and C published estimates at the same epoch boundaries as the single
     instance, and each boundary's estimates are the single instance's,
-    number for number (JSON text with 17 significant digits), except
-    "events", which counts the events each instance applied itself;
-  - the alerts of A and B together are the single instance's, record for
-    record per employee (scores use the shared model);
-  - both instances published statistics records to retentiond.stats, each
+    number for number (JSON text with 17 significant digits), "events"
+    too (the sum of every partition's count, own shards and records);
+  - the alerts of A, B and C together are the single instance's, record
+    for record per employee (scores use the shared model);
+  - each of A, B and C published the single instance's plans of the
+    boundaries (not the shutdown's), byte for byte: made from every
+    partition's candidates, read from retentiond.candidates (a record for
+    each partition there); without them the plans differ;
+  - the instances published statistics records to retentiond.stats
+    (tag RST1, the count of events after the image, some of them not 0), each
     keyed <topic>:<partition>:<epoch mod 2>.
 The checks can fail: they did while an owner took a shard's image before
 firing the rescoring timers the closing epoch left (their scores accrue
@@ -27,6 +33,7 @@ second boundary on.
 import collections
 import json
 import os
+import struct
 import subprocess
 import sys
 
@@ -36,6 +43,8 @@ import kafkatest as kt  # noqa: E402
 IN = "hr.events"
 ALL = {0, 1, 2, 3}
 STATS = "retentiond.stats"
+CANDS = "retentiond.candidates"
+NAMES = ("a", "b", "c")
 
 
 def outputs(name):
@@ -63,13 +72,12 @@ def daemon(bs, group, name):
 
 
 def boundary_estimates(bs, name):
-    """{model_version: estimates without "events"} of the boundary records
+    """{model_version: estimates} of the boundary records
     (the last record is the shutdown one, as of the instance's own clock)."""
     recs = [r.json() for r in kt.consume(bs, outputs(name)["estimates"], timeout=30)]
     kt.check(len(recs) >= 2, "%s published %d estimates" % (name, len(recs)))
     out = {}
     for est in recs[:-1]:
-        est.pop("events", None)
         v = est["model_version"]
         kt.check(v not in out, "%s: two boundary estimates of epoch %s" % (name, v))
         out[v] = json.dumps(est, sort_keys=True)
@@ -84,35 +92,86 @@ def alerts_by_key(bs, names):
     return got
 
 
+def record_events(v):
+    """The count of events a stats record carries after its image
+    (CONTRACT.md, "Shared statistics"): RST1, topic, partition, epoch,
+    needs, image, then the count, and nothing after."""
+    kt.check(v[:4] == b"RST1", "stats record tagged %r" % v[:4])
+    at = 8 + struct.unpack_from("<I", v, 4)[0] + 4 + 8 + 8
+    at += 4 + struct.unpack_from("<I", v, at)[0]
+    kt.check(len(v) == at + 8, "stats record of %d bytes, %d before its count"
+             % (len(v), at))
+    return struct.unpack_from("<Q", v, at)[0]
+
+
+def plans(bs, name, versions):
+    """The plans (keyed dept:<department>) name published at the boundaries
+    of versions (not the shutdown's), as sorted (key, value bytes)."""
+    out = []
+    for r in kt.consume(bs, outputs(name)["suggestions"], timeout=30):
+        if r.key.startswith("dept:") and r.json()["model_version"] in versions:
+            out.append((r.key, r.value_bytes))
+    return sorted(out)
+
+
+def moves(d):
+    """d's assignment changes that move partitions (a rebalance that
+    assigns an instance nothing more, as a member's rejoin does, moves
+    none)."""
+    return [(ev, ids) for ev, ids in d.assignments() if ids]
+
+
+def wait_split(ds):
+    """Waits until the daemons ds all hold partitions, disjoint, together
+    every partition."""
+    def split():
+        owned = [d.owned() for d in ds]
+        kt.check(all(d.alive() for d in ds), "an instance died:\n%s"
+                 % "\n".join(d.output()[-2000:] for d in ds))
+        return (all(owned) and sum(len(o) for o in owned) == len(ALL) and
+                set().union(*owned) == ALL)
+    kt.wait_for(split, 60, "the %d instances to share the partitions" % len(ds))
+
+
 def shared_run(recs, group):
     topics = {IN: 4}
-    for n in ("a", "b"):
+    for n in NAMES:
         topics.update({t: 2 for t in outputs(n).values()})
     with kt.MockBroker(topics=topics) as broker:
         bs = broker.bootstrap
-        with daemon(bs, group, "a") as a, daemon(bs, group, "b") as b:
-            kt.wait_split(a, b, ALL)
-            marks = (a.assignments(), b.assignments())
+        with daemon(bs, group, "a") as a, daemon(bs, group, "b") as b, \
+                daemon(bs, group, "c") as c:
+            ds = (a, b, c)
+            wait_split(ds)
+            marks = [moves(d) for d in ds]
             kt.produce(bs, IN, recs, timeout=120)
-            kt.wait_committed(bs, group, IN, timeout=100)
-            kt.check((a.assignments(), b.assignments()) == marks,
-                     "a rebalance happened: the instances' epochs may differ")
-            for d, n in ((a, "A"), (b, "B")):
+            kt.wait_committed(bs, group, IN, timeout=150)
+            kt.check([moves(d) for d in ds] == marks,
+                     "a rebalance moved partitions: the instances' epochs may differ")
+            for d, n in zip(ds, NAMES):
                 kt.check("sharing statistics through " + STATS in d.output(),
                          "%s did not share statistics:\n%s" % (n, d.output()[-2000:]))
+            for d, n in zip(ds, NAMES):
                 rc = d.stop(timeout=30)
                 kt.check(rc == 0, "%s exit %s:\n%s" % (n, rc, d.output()[-3000:]))
-        est = {n: boundary_estimates(bs, n) for n in ("a", "b")}
-        al = alerts_by_key(bs, ("a", "b"))
+        est = {n: boundary_estimates(bs, n) for n in NAMES}
+        pl = {n: plans(bs, n, set(est[n])) for n in NAMES}
+        al = alerts_by_key(bs, NAMES)
         keys = collections.Counter()
+        counted = 0
         for r in kt.consume(bs, STATS, timeout=30):
             topic, part, parity = r.key.rsplit(":", 2)
             kt.check(topic == IN and int(part) in ALL and parity in ("0", "1"),
                      "stats record keyed %r" % r.key)
             keys[int(part)] += 1
+            counted += record_events(r.value_bytes) > 0
         kt.check(set(keys) == ALL, "stats records of partitions %s" % sorted(keys))
+        kt.check(counted > 0, "no stats record counts an event")
         kt.log("stats records per partition: %s" % dict(keys))
-    return est, al
+        cands = collections.Counter(r.key for r in kt.consume(bs, CANDS, timeout=30))
+        kt.check(set(cands) == {"%s:%d" % (IN, p) for p in ALL},
+                 "candidates records of %s" % sorted(cands))
+    return est, al, pl
 
 
 def single_run(recs):
@@ -125,20 +184,28 @@ def single_run(recs):
                      "a lone instance used the stats topic")
             rc = d.stop(timeout=30)
             kt.check(rc == 0, "exit %s:\n%s" % (rc, d.output()[-3000:]))
-        return boundary_estimates(bs, "s"), alerts_by_key(bs, ("s",))
+        est = boundary_estimates(bs, "s")
+        return est, alerts_by_key(bs, ("s",)), plans(bs, "s", set(est))
 
 
 def main():
     kt.require_kafka()
     recs = company()
-    est, al = shared_run(recs, "retentiond-stats-" + str(os.getpid()))
-    one, one_al = single_run(recs)
-    kt.log("boundaries: single %d, A %d, B %d; alerts: %d employees"
-           % (len(one), len(est["a"]), len(est["b"]), len(one_al)))
+    est, al, pl = shared_run(recs, "retentiond-stats-" + str(os.getpid()))
+    one, one_al, one_pl = single_run(recs)
+    kt.log("boundaries: single %d, %s; alerts: %d employees; plans: %d"
+           % (len(one), ", ".join("%s %d" % (n.upper(), len(est[n])) for n in NAMES),
+              len(one_al), len(one_pl)))
     kt.check(len(one) >= 20, "only %d boundaries" % len(one))
     ab = [v for v in est["a"] if est["a"][v] != est["b"].get(v)]
     kt.check(not ab, "A's and B's estimates differ at epochs %s" % ab[:5])
-    for n in ("a", "b"):
+    kt.check(len(one_pl) >= 5, "only %d plans" % len(one_pl))
+    for n in NAMES:
+        kt.check(pl[n] == one_pl, "%s's plans differ from one instance's: %d "
+                 "against %d, first difference %s" % (n.upper(), len(pl[n]),
+                 len(one_pl), next((x for x in zip(pl[n], one_pl) if x[0] != x[1]),
+                                   None)))
+    for n in NAMES:
         kt.check(sorted(est[n]) == sorted(one), "%s entered epochs %s, one instance %s"
                  % (n.upper(), sorted(set(est[n]) ^ set(one)), "the others"))
         diff = [v for v in one if est[n].get(v) != one[v]]
@@ -148,8 +215,8 @@ def main():
     kt.check(len(one_al) > 10, "only %d employees alerted" % len(one_al))
     kt.check(al == one_al, "alerts differ for %d employees"
              % sum(1 for k in set(al) | set(one_al) if al.get(k) != one_al.get(k)))
-    print("ok: %d boundaries, %d employees alerted, the same model on both"
-          % (len(one), len(one_al)))
+    print("ok: %d boundaries, %d employees alerted, %d plans, the same model "
+          "and plans on all three" % (len(one), len(one_al), len(one_pl)))
 
 
 if __name__ == "__main__":

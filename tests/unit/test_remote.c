@@ -16,7 +16,10 @@
  * contributions differs (the comparison can fail), a joiner publishes
  * the group's pay medians, an older image's statistics are forgotten to
  * the live epoch, and a sealed shard refuses its messages until the next
- * epoch.
+ * epoch. The month's plans: the two instances keep their shards'
+ * candidates at a month's first boundary, exchange them as bytes and then
+ * plan; each publishes the single instance's plans byte for byte (every
+ * truncation of the candidates is refused).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +40,7 @@ enum { SINGLE, ODD_EVEN, NPIPE = 3 };
 struct run {
 	struct pipeline	*p[NPIPE];	/* single, owner of even, owner of odd */
 	struct outlog	 log[NPIPE];
-	int		 images, boundaries;
+	int		 images, boundaries, plans;
 };
 
 static int
@@ -119,15 +122,16 @@ send_image(struct run *r, int part)
 	struct wbuf w;
 	struct rbuf rb;
 	char err[256];
+	uint64_t events;
 
 	wbuf_init(&w);
-	if (pipeline_contrib_save(r->p[owner(part)], part, &w) == -1) {
+	if (pipeline_contrib_save(r->p[owner(part)], part, &w, &events) == -1) {
 		CHECK(!pipeline_remote_held(r->p[3 - owner(part)], part));
 		wbuf_free(&w);
 		return;
 	}
 	rbuf_init(&rb, w.p, w.len);
-	CHECK(pipeline_remote_load(r->p[3 - owner(part)], part, &rb, err,
+	CHECK(pipeline_remote_load(r->p[3 - owner(part)], part, &rb, events, err,
 	    sizeof(err)) == 0);
 	CHECK(pipeline_remote_held(r->p[3 - owner(part)], part));
 	wbuf_free(&w);
@@ -141,6 +145,88 @@ run_msg(struct run *r, int i, int part)
 
 	stream_message(part, &m);
 	return pipeline_run(r->p[i], &m, log_out, &r->log[i]);
+}
+
+/* The month's plans with several instances (plan_share.c): at a month's
+ * first boundary the two instances keep their shards' candidates; each
+ * sends its partitions' to the other as bytes, and only then both plan.
+ * A load for another boundary is ignored; every truncation is refused. */
+static void
+share_plans(struct run *r)
+{
+	long e = pipeline_plan_pending(r->p[1]);
+	struct wbuf w;
+	struct rbuf rb;
+	char err[256];
+	int o;
+
+	CHECK(pipeline_plan_pending(r->p[2]) == e);
+	CHECK(pipeline_plan_pending(r->p[SINGLE]) == -1);
+	if (e < 0)
+		return;
+	for (int part = 0; part < NPART; part++) {
+		o = owner(part);
+		wbuf_init(&w);
+		CHECK(pipeline_plan_candidates_save(r->p[o], part, &w) >= 0);
+		/* the other instance kept none of it */
+		CHECK(pipeline_plan_candidates_save(r->p[3 - o], part, &w) == 1);
+		wbuf_free(&w);
+		wbuf_init(&w);
+		CHECK(pipeline_plan_candidates_save(r->p[o], part, &w) >= 0);
+		CHECK(pipeline_plan_publish(r->p[3 - o], NPART, log_out,
+		    &r->log[3 - o]) == 0);	/* not all in yet */
+		for (size_t cut = 0; r->plans == 0 && cut < w.len; cut++) {
+			rbuf_init(&rb, w.p, cut);
+			CHECK(pipeline_plan_candidates_load(r->p[3 - o], part, e, &rb,
+			    err, sizeof(err)) == -1);
+		}
+		rbuf_init(&rb, w.p, w.len);
+		CHECK(pipeline_plan_candidates_load(r->p[3 - o], part, e + 1, &rb,
+		    err, sizeof(err)) == 1);
+		CHECK(pipeline_plan_candidates_load(r->p[3 - o], part, e, &rb,
+		    err, sizeof(err)) == 0);
+		wbuf_free(&w);
+	}
+	for (int i = 1; i < NPIPE; i++) {
+		CHECK(pipeline_plan_publish(r->p[i], NPART, log_out, &r->log[i]) == 1);
+		CHECK(pipeline_plan_pending(r->p[i]) == -1);
+	}
+	r->plans++;
+}
+
+/* A log line ("key\x1fvalue") into out. */
+static void
+copy_line(struct outlog *out, const char *l)
+{
+	struct output o;
+
+	memset(&o, 0, sizeof(o));
+	o.key = l;
+	o.keylen = strcspn(l, "\x1f");
+	o.value = l + o.keylen + 1;
+	o.len = strlen(o.value);
+	CHECK(log_out(out, &o) == 0);
+}
+
+/* The plans of a log (keyed dept:<department>), in order, into out. */
+static void
+plan_records(const struct outlog *in, struct outlog *out)
+{
+	for (int i = 0; i < in->n; i++)
+		if (strncmp(in->line[i], "dept:", 5) == 0)
+			copy_line(out, in->line[i]);
+}
+
+/* 1 when two logs hold the same lines in the same order. */
+static int
+same_lines(const struct outlog *a, const struct outlog *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(a->line[i], b->line[i]) != 0)
+			return 0;
+	return 1;
 }
 
 /* Every partition waits at a boundary or ran dry: each owner publishes
@@ -159,6 +245,10 @@ boundary(struct run *r, long epoch)
 		CHECK(pipeline_advance(r->p[i], epoch, log_out, &r->log[i]) == 0);
 	CHECK(same_fit(r->p[0], r->p[1]));
 	CHECK(same_fit(r->p[0], r->p[2]));
+	/* the estimates' events: every partition's count, as on one */
+	CHECK(pipeline_events_applied(r->p[0]) == pipeline_events_applied(r->p[1]));
+	CHECK(pipeline_events_applied(r->p[0]) == pipeline_events_applied(r->p[2]));
+	share_plans(r);
 	r->boundaries++;
 }
 
@@ -201,17 +291,10 @@ employee_records(const struct outlog *in, struct outlog *out)
 {
 	for (int i = 0; i < in->n; i++) {
 		const char *l = in->line[i];
-		struct output o;
 
-		if (strncmp(l, "retentiond" "\x1f", sizeof("retentiond")) == 0 ||
-		    strncmp(l, "dept:", 5) == 0)
-			continue;
-		memset(&o, 0, sizeof(o));
-		o.key = l;
-		o.keylen = strcspn(l, "\x1f");
-		o.value = l + o.keylen + 1;
-		o.len = strlen(o.value);
-		CHECK(log_out(out, &o) == 0);
+		if (strncmp(l, "retentiond" "\x1f", sizeof("retentiond")) != 0 &&
+		    strncmp(l, "dept:", 5) != 0)
+			copy_line(out, l);
 	}
 }
 
@@ -224,15 +307,18 @@ test_refused(struct run *r)
 	struct rbuf rb;
 	char err[256];
 	int bad = 0, tries = 0;
+	uint64_t events, none;
 
 	wbuf_init(&w);
-	CHECK(pipeline_contrib_save(r->p[1], 0, &w) == 0);
-	CHECK(pipeline_contrib_save(r->p[1], 1, &w) == -1);	/* not owned */
+	CHECK(pipeline_contrib_save(r->p[1], 0, &w, &events) == 0);
+	CHECK(pipeline_contrib_save(r->p[1], 1, &w, &none) == -1);	/* not owned */
+	CHECK(none == 0);
 	rbuf_init(&rb, w.p, w.len);
-	CHECK(pipeline_remote_load(r->p[1], 0, &rb, err, sizeof(err)) == -1);
+	CHECK(pipeline_remote_load(r->p[1], 0, &rb, events, err, sizeof(err)) == -1);
 	for (size_t cut = 0; cut < w.len; cut += w.len / 61 + 1, tries++) {
 		rbuf_init(&rb, w.p, cut);
-		bad += pipeline_remote_load(r->p[2], 0, &rb, err, sizeof(err)) == -1;
+		bad += pipeline_remote_load(r->p[2], 0, &rb, events, err,
+		    sizeof(err)) == -1;
 	}
 	CHECK(bad == tries);
 	CHECK(same_fit(r->p[0], r->p[2]));
@@ -268,12 +354,13 @@ test_seal(void)
 	free_log(&l);
 }
 
-/* Partition part's contribution from its owner, as bytes in *w. */
+/* Partition part's contribution from its owner, as bytes in *w and its
+ * count of events in *events. */
 static int
-image_of(struct run *r, int part, struct wbuf *w)
+image_of(struct run *r, int part, struct wbuf *w, uint64_t *events)
 {
 	wbuf_init(w);
-	if (pipeline_contrib_save(r->p[owner(part)], part, w) == 0)
+	if (pipeline_contrib_save(r->p[owner(part)], part, w, events) == 0)
 		return 0;
 	wbuf_free(w);
 	return -1;
@@ -332,20 +419,21 @@ test_join(struct run *r)
 	struct wbuf w;
 	struct rbuf rb;
 	char err[256];
+	uint64_t events;
 
 	CHECK(pipeline_join_epoch(join, e) == 0);
 	CHECK(pipeline_join_epoch(join, e) == -1);	/* not later */
 	CHECK(pipeline_epoch(join) == e);
 	for (int part = 0; part < NPART; part++) {
 		CHECK(pipeline_seal(r->p[owner(part)], part, log_out, &r->log[owner(part)]) == 0);
-		if (image_of(r, part, &w) == -1)
+		if (image_of(r, part, &w, &events) == -1)
 			continue;
 		for (struct pipeline **q = (struct pipeline *[]){ join, late, NULL };
 		    *q != NULL; q++) {
 			rbuf_init(&rb, w.p, w.len);
-			CHECK((part % 2 ? pipeline_contrib_adopt(*q, part, &rb, err,
-			    sizeof(err)) : pipeline_remote_load(*q, part, &rb, err,
-			    sizeof(err))) == 0);
+			CHECK((part % 2 ? pipeline_contrib_adopt(*q, part, &rb, events,
+			    err, sizeof(err)) : pipeline_remote_load(*q, part, &rb,
+			    events, err, sizeof(err))) == 0);
 		}
 		wbuf_free(&w);
 	}
@@ -355,6 +443,8 @@ test_join(struct run *r)
 	CHECK(pipeline_advance(late, e + 1, log_out, &l) == 0);
 	CHECK(same_fit(r->p[SINGLE], join));
 	CHECK(!same_fit(r->p[SINGLE], late));
+	/* the counts came with the images: the joiner's events are one's */
+	CHECK(pipeline_events_applied(join) == pipeline_events_applied(r->p[SINGLE]));
 	CHECK(medians(r->p[SINGLE]) > 0 && same_medians(r->p[SINGLE], join));
 	CHECK(medians(late) < medians(r->p[SINGLE]));
 	pipeline_free(join);
@@ -420,7 +510,7 @@ int
 main(void)
 {
 	struct run r;
-	struct outlog one = { 0 }, two = { 0 };
+	struct outlog one = { 0 }, two = { 0 }, plans[NPIPE] = { { 0 } };
 	struct pipeline *lone;
 	int all3;
 
@@ -439,9 +529,21 @@ main(void)
 	memset(&r, 0, sizeof(r));
 	for (int i = 0; i < NPIPE; i++)
 		CHECK((r.p[i] = new_pipeline()) != NULL);
+	CHECK(pipeline_plans_shared(r.p[1], 1) == 0);
+	CHECK(pipeline_plans_shared(r.p[2], 1) == 0);
 	feed(&r);
-	printf("%d boundaries, %d images sent\n", r.boundaries, r.images);
+	for (int i = 0; i < NPIPE; i++)
+		plan_records(&r.log[i], &plans[i]);
+	printf("%d boundaries, %d images sent, %d plans in %d months\n",
+	    r.boundaries, r.images, plans[SINGLE].n, r.plans);
+	/* each instance published the single instance's plans, byte for byte */
+	CHECK(r.plans >= 2 && plans[SINGLE].n > r.plans);
+	CHECK(same_lines(&plans[SINGLE], &plans[1]));
+	CHECK(same_lines(&plans[SINGLE], &plans[2]));
+	for (int i = 0; i < NPIPE; i++)
+		free_log(&plans[i]);
 	CHECK(r.boundaries >= DAYS / 4);
+	CHECK(pipeline_events_applied(r.p[0]) > 0);
 
 	employee_records(&r.log[0], &one);
 	employee_records(&r.log[1], &two);
