@@ -371,3 +371,24 @@ gate_assigned(const struct gate *g, int32_t id)
 {
 	return id >= 0 && id < g->nparts && g->parts[id].assigned;
 }
+
+/* See daemon.h: every assigned source read to its end and silent, none
+ * holding (the work loop's quiet input, durable_quiet()). */
+int
+gate_quiet(const struct gate *g, int64_t now_ms, int64_t idle_ms)
+{
+	int assigned = 0;
+
+	for (int32_t i = 0; i < g->nparts; i++) {
+		const struct gate_part *gp = &g->parts[i];
+
+		if (gp->head != NULL)
+			return 0;
+		if (!gp->assigned)
+			continue;
+		if (!gp->eof || now_ms - gp->last_ms < idle_ms)
+			return 0;
+		assigned = 1;
+	}
+	return assigned;
+}
