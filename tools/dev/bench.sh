@@ -41,6 +41,10 @@
 # BENCH_LATENCY_CONF: each row's own lines (the defaults below; a key in
 # both BENCH_CONF and one of them is an error); BENCH_SAMPLES=FILE: the
 # latency samples ("sent latency_ms"), the round trip's in FILE.rtt;
+# BENCH_PERF=FILE: `perf record` of the end-to-end daemon, from the start
+# of the produce to the last commit, into FILE (perf report -i), with
+# BENCH_PERF_OPTS ("-F 499 -g"; e.g. "-F 199 --call-graph dwarf" through
+# libraries built without frame pointers);
 # BENCH_ROWS: the rows to measure, any of
 # "pipeline e2e latency sizes" (the default: all; sizes is the sized
 # companies: memory, events/s, checkpoint, rescoring), e.g.
@@ -81,9 +85,10 @@ done
 command -v kcat >/dev/null || { echo "bench: kcat not installed (tools/dev/deps.sh)" >&2; exit 1; }
 
 tmp=$(mktemp -d /tmp/retentiond-bench.XXXXXX)
-pid=""; broker=""
+pid=""; broker=""; perf=""
 . tools/dev/lib.sh
 cleanup() {
+	[ -z "$perf" ] || kill -INT "$perf" 2>/dev/null || true
 	stop_daemon "$pid"
 	stop_daemon "$broker"
 	rm -rf "$tmp"
@@ -206,11 +211,16 @@ fi
 
 # produce_history: kcat writes the company to hr.events on $bootstrap while
 # the daemon $pid reads it; returns once the group's committed offsets
-# reach the end (every output delivered).
+# reach the end (every output delivered), and sets $committed_at to when
+# bench_kafka saw them there (its own exit, a watermark check and the
+# handle's destruction, about 0.2 s, is not the daemon's time).
 produce_history() {
+	local tc
 	kcat -P -b "$bootstrap" -t hr.events -X partitioner=murmur2_random -K $'\t' <"$tmp/c.tsv"
+	tc=$(now)
 	"$BUILD/bench_kafka" committed -b "$bootstrap" -t hr.events -g retentiond-bench \
 		-n "$events" -T "$DEADLINE" >"$tmp/committed.out" || fail "the daemon did not commit every event (see above)"
+	committed_at=$(calc "printf \"%.3f\", $tc + $(get "$tmp/committed.out" seconds)")
 }
 
 # --- end to end: kcat produces while the daemon consumes ---
@@ -218,9 +228,16 @@ if want e2e; then
 echo "bench: end to end over $PARTITIONS partitions" >&2
 start_broker e2e "hr.events:$PARTITIONS"
 start_daemon e2e "$E2E_CONF"
+if [ -n "${BENCH_PERF:-}" ]; then
+	perf record -q ${BENCH_PERF_OPTS:--F 499 -g} -o "$BENCH_PERF" -p "$pid" 2>"$tmp/perf.log" &
+	perf=$!
+fi
 t0=$(now)
 produce_history
-t1=$(now)
+t1=$committed_at
+if [ -n "$perf" ]; then
+	kill -INT "$perf"; wait "$perf" || true; perf=""
+fi
 e2e_rss=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
 # the daemon's CPU time (user + system) over the wall time: what it
 # waited for, it did not spend
