@@ -14,7 +14,9 @@
 #                 process, kcat producing while it consumes, until its
 #                 committed offsets reach the end, vs the lower of a bare
 #                 librdkafka consumer of the same topic (bench_kafka
-#                 consume) and parse-only
+#                 consume) and parse-only; beside them, the pipeline's
+#                 own work on the daemon's shards (bench_pipeline
+#                 replay -p PARTITIONS of the same events, per CPU second)
 #   latency       after the company's history (the warm-up), live survey
 #                 responses at a steady rate that open and close alert
 #                 episodes (threshold 0.2: the company's risks stay under
@@ -249,6 +251,12 @@ e2e_rate=$(calc "printf \"%.0f\", $events / ($t1 - $t0)")
 	>"$tmp/consume.out" || fail "the bare consumer did not read every event (see above)"
 consume_rate=$(get "$tmp/consume.out" per_second)
 stop_daemon "$broker"; broker=""
+# the same events through the pipeline in memory on as many shards as the
+# daemon had (murmur2 of the key, as kcat placed them): what of the
+# daemon's CPU is the pipeline's
+"$BUILD/bench_pipeline" replay -c "$tmp/replay.conf" -p "$PARTITIONS" "$tmp/c.tsv" >"$tmp/shards.out"
+[ "$(get "$tmp/shards.out" events)" = "$events" ] || fail "replay over $PARTITIONS shards ran $(get "$tmp/shards.out" events) of $events"
+shards_cpu_rate=$(get "$tmp/shards.out" replay_per_cpu_second)
 fi
 
 # --- latency at a steady rate: round trip first, then through the daemon ---
@@ -336,7 +344,7 @@ r=$(calc "printf \"%.2f\", $e2e_rate / $ceil")
 idle=$(printf '%s\n' "$E2E_CONF" "${BENCH_CONF:-}" | awk -F' *= *' '$1 == "idle_seconds" { v = $2 } END { print v }')
 row "end to end through the broker on loopback${idle:+ (idle_seconds = $idle)}" \
 	"$(k "$e2e_rate") events/s ($(k "$(calc "print $events / $e2e_cpu")") per daemon CPU second)" \
-	"$ceil_name $(k "$ceil")/s (consumer $(k "$consume_rate"), parse $(k "$parse_rate"))" "$r" ">= 0.6" "$(verdict "$r" ">=" 0.6)"
+	"$ceil_name $(k "$ceil")/s (consumer $(k "$consume_rate"), parse $(k "$parse_rate"); the pipeline alone on $PARTITIONS shards $(k "$shards_cpu_rate") per CPU second)" "$r" ">= 0.6" "$(verdict "$r" ">=" 0.6)"
 fi
 
 if want latency; then
