@@ -168,6 +168,32 @@ test_input_quiet(void)
 	gate_free(g);
 }
 
+/* Sparse ids (input partitions, repartition streams from 4096): the
+ * walks visit them in order, whatever order they were first used in. */
+static void
+test_sparse(void)
+{
+	struct gate	*g = gate_new();
+	long		 epoch = -1;
+	int		 n = 0;
+
+	gate_assign(g, 4097, 0);
+	gate_assign(g, 3, 0);
+	gate_assign(g, 4096, 0);
+	gate_hold(g, 4097, &items[0], 5, 1);
+	gate_hold(g, 3, &items[1], 4, 1);
+	CHECK(gate_next_holding(g, -1) == 3 && gate_next_holding(g, 3) == 4097 &&
+	    gate_next_holding(g, 4097) == -1);
+	CHECK(!gate_due(g, 10 * IDLE, IDLE, &epoch));	/* 4096 is reading */
+	gate_seen(g, 4096, 0, 1);
+	CHECK(gate_next_idle(g, -1, IDLE, IDLE) == 4096 &&
+	    gate_next_idle(g, 4096, IDLE, IDLE) == -1);
+	CHECK(gate_due(g, IDLE, IDLE, &epoch) && epoch == 4);
+	gate_revoke_all(g, drop, &n);
+	CHECK(n == 2 && gate_next_holding(g, -1) == -1);
+	gate_free(g);
+}
+
 int
 main(void)
 {
@@ -176,5 +202,6 @@ main(void)
 	test_assigned();
 	test_holding();
 	test_input_quiet();
+	test_sparse();
 	return check_exit("test_gate");
 }
