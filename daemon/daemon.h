@@ -304,6 +304,9 @@ enum { GATE_SRC_NONE, GATE_SRC_BUSY, GATE_SRC_HOLDING, GATE_SRC_IDLE };
 int	gate_source(const struct gate *, int32_t id, int64_t now_ms,
 	    int64_t idle_ms, long *epoch);
 int	gate_assigned(const struct gate *, int32_t id);
+/* 1 when some source is assigned and every assigned one holds nothing,
+ * is at its end and was last written idle_ms before now_ms or earlier. */
+int	gate_quiet(const struct gate *, int64_t now_ms, int64_t idle_ms);
 
 /* order.c: re-routed records held until the end of their epoch and given
  * back sorted by (event time, source partition, source offset); bounded,
@@ -402,6 +405,12 @@ void	durable_park(struct durable *, struct pipeline *, int32_t partition);
 uint8_t	*durable_take_parked(struct durable *, int32_t partition, size_t *len);
 int	durable_restore_parked(struct durable *, struct pipeline *, int32_t partition);
 void	durable_unpark_all(struct durable *);
+/* A change since the last checkpoint is due once no message has run for
+ * this long, or at once when the input is quiet (durable_quiet()). */
+#define DURABLE_IDLE_MS	1000
+/* The work loop found the input read to its end and silent at the broker
+ * for DURABLE_IDLE_MS (gate_quiet()): what p has run until now is due. */
+void	durable_quiet(struct durable *, const struct pipeline *);
 int	durable_due(struct durable *, struct pipeline *);
 int	durable_save(struct durable *, struct pipeline *, int force,
 	    void (*saved)(void *, int32_t, int64_t), void *arg);

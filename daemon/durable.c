@@ -8,8 +8,11 @@
  * shards to the epoch state). It is due when checkpoint_events messages
  * have run since the last one, when checkpoint_seconds have passed and
  * something changed, when something changed and then no message came for
- * IDLE_MS (a quiet input is checkpointed, and its offsets committed, up
- * to its end), or at once when the set of erased ids grew (then the
+ * DURABLE_IDLE_MS, or as soon as the work loop finds the input quiet
+ * (durable_quiet(): read to its end, and nothing written to it for
+ * DURABLE_IDLE_MS; a backlog read to its end is quiet at once), so that
+ * a quiet input is checkpointed, and its offsets committed, up to its
+ * end; or at once when the set of erased ids grew (then the
  * previous file, which may still hold the employee, is deleted as soon as
  * the new one is durable). The caller makes sure,
  * before saving, that every output of the messages the state reflects is
@@ -33,8 +36,6 @@
 #include "../state/serial.h"
 #include "daemon.h"
 
-#define IDLE_MS 1000		/* no message for this long: checkpoint now */
-
 struct durable_part {
 	int32_t		partition;
 	int		assigned;
@@ -56,6 +57,8 @@ struct durable {
 	int64_t			 wall_ms;
 	uint64_t		 seen;		/* messages at the last look */
 	int64_t			 seen_ms;	/* when that last changed */
+	int			 quiet;		/* durable_quiet() was called, */
+	uint64_t		 quiet_messages;	/* with this many run */
 	struct durable_part	*parts;
 	size_t			 n;
 };
@@ -268,6 +271,16 @@ durable_unpark_all(struct durable *d)
 	}
 }
 
+/* See daemon.h. */
+void
+durable_quiet(struct durable *d, const struct pipeline *p)
+{
+	size_t erased;
+
+	totals(p, &d->quiet_messages, &erased);
+	d->quiet = 1;
+}
+
 /* 0 not due, 1 due, 2 due after an erasure. force: due when changed. */
 static int
 due(struct durable *d, const struct pipeline *p, int force, int64_t now)
@@ -297,7 +310,8 @@ due(struct durable *d, const struct pipeline *p, int force, int64_t now)
 		return 1;
 	return messages - d->messages >= (uint64_t)d->events ||
 	    now - d->mono_ms >= (int64_t)d->seconds * 1000 ||
-	    now - d->seen_ms >= IDLE_MS;
+	    now - d->seen_ms >= DURABLE_IDLE_MS ||
+	    (d->quiet && messages == d->quiet_messages);	/* nothing ran since */
 }
 
 /* 1 when the pipeline is due for a checkpoint. Called by the work loop's

@@ -45,6 +45,12 @@
  * and the records of the others.
  *
  * No Kafka here: a held message is an opaque item of the caller's.
+ *
+ * Cost: the ids are sparse (input partitions from 0, repartition streams
+ * from 4096: daemon/kafka.h), so the walks over every source (gate_due()
+ * on each turn of the work loop, the crossing's gate_next_idle() and
+ * gate_next_holding()) go through the ids in use, kept in order, not
+ * through the whole array.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -66,11 +72,14 @@ struct gate_part {
 	struct gate_item *head, *tail;
 	size_t		 queued;	/* items held */
 	int		 paused;	/* by the gate (kafka.c) */
+	int		 listed;	/* in ids */
 };
 
 struct gate {
 	struct gate_part *parts;	/* indexed by partition */
 	int32_t		  nparts;
+	int32_t		 *ids;		/* the partitions of parts in use, */
+	int32_t		  nids;		/* ascending */
 	size_t		  held;
 };
 
@@ -87,6 +96,7 @@ gate_free(struct gate *g)
 	if (g == NULL)
 		return;
 	free(g->parts);
+	free(g->ids);
 	free(g);
 }
 
@@ -105,7 +115,37 @@ part(struct gate *g, int32_t partition)
 		    (size_t)(n - g->nparts) * sizeof(*g->parts));
 		g->nparts = n;
 	}
+	if (!g->parts[partition].listed) {
+		int32_t i = g->nids;
+
+		/* grown a power of two at a time */
+		if ((g->nids & (g->nids - 1)) == 0 && (g->ids = realloc(g->ids,
+		    (size_t)(g->nids > 0 ? g->nids * 2 : 1) * sizeof(*g->ids))) == NULL)
+			fatal("realloc");
+		for (; i > 0 && g->ids[i - 1] > partition; i--)
+			g->ids[i] = g->ids[i - 1];
+		g->ids[i] = partition;
+		g->nids++;
+		g->parts[partition].listed = 1;
+	}
 	return &g->parts[partition];
+}
+
+/* The index in g->ids of the first id above after. */
+static int32_t
+first_after(const struct gate *g, int32_t after)
+{
+	int32_t lo = 0, hi = g->nids;
+
+	while (lo < hi) {
+		int32_t mid = lo + (hi - lo) / 2;
+
+		if (g->ids[mid] <= after)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* The partition is ours; silent since now_ms. */
@@ -149,8 +189,8 @@ gate_revoke(struct gate *g, int32_t partition, void (*drop)(void *, void *),
 void
 gate_revoke_all(struct gate *g, void (*drop)(void *, void *), void *arg)
 {
-	for (int32_t i = 0; i < g->nparts; i++)
-		gate_revoke(g, i, drop, arg);
+	for (int32_t i = 0; i < g->nids; i++)
+		gate_revoke(g, g->ids[i], drop, arg);
 }
 
 /* A record of the partition arrived, written at written_ms on the gate's
@@ -295,8 +335,8 @@ gate_due(const struct gate *g, int64_t now_ms, int64_t idle_ms, long *epoch)
 {
 	long min = LONG_MAX;
 
-	for (int32_t i = 0; i < g->nparts; i++) {
-		const struct gate_part *gp = &g->parts[i];
+	for (int32_t i = 0; i < g->nids; i++) {
+		const struct gate_part *gp = &g->parts[g->ids[i]];
 
 		if (gp->head != NULL) {
 			if (gp->epoch < min)
@@ -319,12 +359,12 @@ gate_due(const struct gate *g, int64_t now_ms, int64_t idle_ms, long *epoch)
 int32_t
 gate_next_idle(const struct gate *g, int32_t after, int64_t now_ms, int64_t idle_ms)
 {
-	for (int32_t i = after + 1; i < g->nparts; i++) {
-		const struct gate_part *gp = &g->parts[i];
+	for (int32_t i = first_after(g, after); i < g->nids; i++) {
+		const struct gate_part *gp = &g->parts[g->ids[i]];
 
 		if (gp->assigned && gp->head == NULL && gp->eof &&
 		    now_ms - gp->last_ms >= idle_ms)
-			return i;
+			return g->ids[i];
 	}
 	return -1;
 }
@@ -334,9 +374,9 @@ gate_next_idle(const struct gate *g, int32_t after, int64_t now_ms, int64_t idle
 int32_t
 gate_next_holding(const struct gate *g, int32_t after)
 {
-	for (int32_t i = after + 1; i < g->nparts; i++)
-		if (g->parts[i].head != NULL)
-			return i;
+	for (int32_t i = first_after(g, after); i < g->nids; i++)
+		if (g->parts[g->ids[i]].head != NULL)
+			return g->ids[i];
 	return -1;
 }
 
@@ -370,4 +410,25 @@ int
 gate_assigned(const struct gate *g, int32_t id)
 {
 	return id >= 0 && id < g->nparts && g->parts[id].assigned;
+}
+
+/* See daemon.h: every assigned source read to its end and silent, none
+ * holding (the work loop's quiet input, durable_quiet()). */
+int
+gate_quiet(const struct gate *g, int64_t now_ms, int64_t idle_ms)
+{
+	int assigned = 0;
+
+	for (int32_t i = 0; i < g->nids; i++) {
+		const struct gate_part *gp = &g->parts[g->ids[i]];
+
+		if (gp->head != NULL)
+			return 0;
+		if (!gp->assigned)
+			continue;
+		if (!gp->eof || now_ms - gp->last_ms < idle_ms)
+			return 0;
+		assigned = 1;
+	}
+	return assigned;
 }

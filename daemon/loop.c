@@ -11,11 +11,24 @@
  * Commits: librdkafka's auto-commit (enable.auto.commit, every
  * auto.commit.interval.ms) writes the *stored* offsets, which suits this
  * scheme: storing is the decision, committing is mere transport, and one
- * commit request per second costs less than one per message. Synchronous
- * commits happen where it matters: before giving partitions up in a
- * rebalance (kafka.c) and at shutdown (here). A configuration with
- * enable.auto.commit=false gets an explicit asynchronous commit every
- * second instead.
+ * commit request per second costs less than one per message. Offsets move
+ * when a checkpoint lets them (the caps, kafka_durable.c), so a checkpoint
+ * that stored offsets is followed at once by an asynchronous commit of
+ * them, rather than by up to an interval of waiting (one more request per
+ * checkpoint). Synchronous commits happen where it matters: before giving
+ * partitions up in a rebalance (kafka.c) and at shutdown (here). A
+ * configuration with enable.auto.commit=false gets an explicit
+ * asynchronous commit every second instead.
+ *
+ * Quiet input: a turn that finds nothing to do asks the gate whether every
+ * source is read to its end and was last written to DURABLE_IDLE_MS ago
+ * or more (a backlog read to its end, or a producer gone quiet): then the
+ * changes since the last checkpoint are due at once (durable_quiet()),
+ * not after DURABLE_IDLE_MS more of silence counted from the last read.
+ *
+ * Per turn the loop does little besides the message: whether a
+ * checkpoint is due (a walk of the shards) is asked once per millisecond
+ * and on the turns that found nothing, not on every message.
  *
  * Flow control (kafka_flow_control()): the consumer is paused at
  * TRACK_PAUSE_AT input messages in flight or with the producer's queue
@@ -37,6 +50,7 @@
 /* When each periodic task last ran (monotonic ms). */
 struct timers {
 	int64_t		last_status, last_commit, last_ready;
+	int64_t		last_due;		/* durable_due() last asked */
 	uint64_t	consumed_at_status;
 	uint64_t	refused_reported;	/* employees_refused logged */
 	int64_t		ckpt_failed;		/* last postponed checkpoint, 0 none */
@@ -75,9 +89,10 @@ subscribe(struct kafka *k)
 /* One turn: reload if asked, deliveries and offsets, flow control, then
  * at most one message (or a wait for deliveries when the tracker is full).
  * The consumer's queue carries rebalances and errors, the partitions'
- * queues the messages (fetch.c); a turn that found neither and entered no
- * epoch waits for the next to arrive. */
-static void
+ * queues the messages (fetch.c). 1 when the turn found neither and
+ * entered no epoch: the caller waits for the next to arrive, after its
+ * timers (the input may be quiet: durable_quiet()). */
+static int
 step(struct kafka *k, struct pipeline *p, volatile int *reload)
 {
 	rd_kafka_message_t	*rm;
@@ -101,8 +116,11 @@ step(struct kafka *k, struct pipeline *p, volatile int *reload)
 		idle = 1;
 	route_poll(k, p);	/* the repartition stream (route.c) */
 	stats_poll(k);		/* the others' contributions (stats.c) */
-	if (kafka_gate_step(k, p) == 0 && idle)
-		fetch_wait(k, route_poll_ms(k));	/* briefly while records are due back */
+	if (kafka_gate_step(k, p) != 0 || !idle)
+		return 0;
+	if (gate_quiet(k->gate, kafka_mono_ms(), DURABLE_IDLE_MS))
+		durable_quiet(k->durable, p);
+	return 1;
 }
 
 /* systemd's status line: rate, counters, lag; refreshes the lag gauge and
@@ -143,27 +161,44 @@ check_ready(struct kafka *k)
 	    daemon_config.ready_max_lag);
 }
 
-/* The periodic tasks that are due: explicit commits, status, readiness. */
+/* An asynchronous commit of the stored offsets. */
 static void
-run_timers(struct kafka *k, struct pipeline *p, struct timers *tm)
+commit_async(struct kafka *k)
 {
-	rd_kafka_resp_err_t	err;
-	int64_t			t = now_ms();
+	rd_kafka_resp_err_t err = rd_kafka_commit(k->consumer, NULL, 1);
+
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		log_warn_limited("kafka-commit", "offset commit: %s",
+		    rd_kafka_err2str(err));
+}
+
+/* The periodic tasks that are due: explicit commits, checkpoints (asked
+ * once a millisecond, and on a turn that found nothing: idle), status,
+ * readiness. */
+static void
+run_timers(struct kafka *k, struct pipeline *p, struct timers *tm, int idle)
+{
+	int64_t		t = now_ms();
+	uint64_t	stored = k->stored;
 
 	if (!k->auto_commit && t - tm->last_commit >= COMMIT_INTERVAL_MS) {
 		tm->last_commit = t;
-		err = rd_kafka_commit(k->consumer, NULL, 1);
-		if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-		    err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-			log_warn_limited("kafka-commit", "offset commit: %s",
-			    rd_kafka_err2str(err));
+		commit_async(k);
 	}
 	/* An outage or a full disk postpones checkpoints: retry later rather
 	 * than block the loop in a flush at every turn. */
-	if ((tm->ckpt_failed == 0 || t - tm->ckpt_failed >= CHECKPOINT_RETRY_MS) &&
-	    durable_due(k->durable, p))
-		tm->ckpt_failed = kafka_checkpoint(k, 0, FLUSH_CHECKPOINT_MS) == -1 ?
-		    t : 0;
+	if ((t != tm->last_due || idle) &&
+	    (tm->ckpt_failed == 0 || t - tm->ckpt_failed >= CHECKPOINT_RETRY_MS)) {
+		tm->last_due = t;
+		if (durable_due(k->durable, p)) {
+			tm->ckpt_failed = kafka_checkpoint(k, 0,
+			    FLUSH_CHECKPOINT_MS) == -1 ? t : 0;
+			/* what the checkpoint let through goes now, not at
+			 * the next auto-commit */
+			if (k->auto_commit && k->stored != stored)
+				commit_async(k);
+		}
+	}
 	if (t - tm->last_status >= STATUS_INTERVAL_MS) {
 		report_status(k, tm, t);
 		daemon_lock();
@@ -214,6 +249,7 @@ kafka_run(struct kafka *k, struct pipeline *p, volatile int *stop,
     volatile int *reload)
 {
 	struct timers	tm = { 0 };
+	int		idle;
 
 	k->stop = stop;
 	k->pipeline = p;
@@ -221,8 +257,10 @@ kafka_run(struct kafka *k, struct pipeline *p, volatile int *stop,
 		return -1;
 	tm.last_status = tm.last_commit = now_ms();
 	while (!*stop && !k->failed) {
-		step(k, p, reload);
-		run_timers(k, p, &tm);
+		idle = step(k, p, reload);
+		run_timers(k, p, &tm, idle);
+		if (idle && !*stop && !k->failed)	/* briefly while records are due back */
+			fetch_wait(k, route_poll_ms(k));
 	}
 	return finish(k, p);
 }

@@ -136,6 +136,64 @@ test_holding(void)
 	gate_free(g);
 }
 
+/* The work loop's quiet input (gate_quiet(), durable_quiet()): every
+ * assigned source at its end and written to idle_ms ago or more, none
+ * holding; an unassigned one does not count, and nothing assigned is not
+ * quiet. */
+static void
+test_input_quiet(void)
+{
+	struct gate	*g = gate_new();
+	int		 n = 0;
+
+	CHECK(!gate_quiet(g, 10 * IDLE, IDLE));		/* nothing assigned */
+	gate_assign(g, 0, 0);
+	gate_assign(g, 4100, 0);	/* a repartition stream's id */
+	gate_seen(g, 0, 1000, 0);	/* a backlog written at 1000 */
+	CHECK(!gate_quiet(g, 10 * IDLE, IDLE));		/* 0 not read to its end */
+	gate_seen(g, 0, 0, 1);
+	CHECK(!gate_quiet(g, 10 * IDLE, IDLE));		/* nor the stream */
+	gate_complete(g, 4100, 0);
+	CHECK(!gate_quiet(g, 1000 + IDLE - 1, IDLE));	/* written too recently */
+	CHECK(gate_quiet(g, 1000 + IDLE, IDLE));
+	gate_assign(g, 2, 0);
+	CHECK(!gate_quiet(g, 10 * IDLE, IDLE));		/* 2 not at its end */
+	gate_revoke(g, 2, drop, &n);
+	CHECK(gate_quiet(g, 10 * IDLE, IDLE));
+	gate_hold(g, 0, &items[0], 3, 1);
+	CHECK(!gate_quiet(g, 10 * IDLE, IDLE));		/* a boundary to cross */
+	gate_revoke_all(g, drop, &n);
+	CHECK(n == 1);
+	CHECK(!gate_quiet(g, 10 * IDLE, IDLE));
+	gate_free(g);
+}
+
+/* Sparse ids (input partitions, repartition streams from 4096): the
+ * walks visit them in order, whatever order they were first used in. */
+static void
+test_sparse(void)
+{
+	struct gate	*g = gate_new();
+	long		 epoch = -1;
+	int		 n = 0;
+
+	gate_assign(g, 4097, 0);
+	gate_assign(g, 3, 0);
+	gate_assign(g, 4096, 0);
+	gate_hold(g, 4097, &items[0], 5, 1);
+	gate_hold(g, 3, &items[1], 4, 1);
+	CHECK(gate_next_holding(g, -1) == 3 && gate_next_holding(g, 3) == 4097 &&
+	    gate_next_holding(g, 4097) == -1);
+	CHECK(!gate_due(g, 10 * IDLE, IDLE, &epoch));	/* 4096 is reading */
+	gate_seen(g, 4096, 0, 1);
+	CHECK(gate_next_idle(g, -1, IDLE, IDLE) == 4096 &&
+	    gate_next_idle(g, 4096, IDLE, IDLE) == -1);
+	CHECK(gate_due(g, IDLE, IDLE, &epoch) && epoch == 4);
+	gate_revoke_all(g, drop, &n);
+	CHECK(n == 2 && gate_next_holding(g, -1) == -1);
+	gate_free(g);
+}
+
 int
 main(void)
 {
@@ -143,5 +201,7 @@ main(void)
 	test_quiet();
 	test_assigned();
 	test_holding();
+	test_input_quiet();
+	test_sparse();
 	return check_exit("test_gate");
 }

@@ -14,7 +14,9 @@
 #                 process, kcat producing while it consumes, until its
 #                 committed offsets reach the end, vs the lower of a bare
 #                 librdkafka consumer of the same topic (bench_kafka
-#                 consume) and parse-only
+#                 consume) and parse-only; beside them, the pipeline's
+#                 own work on the daemon's shards (bench_pipeline
+#                 replay -p PARTITIONS of the same events, per CPU second)
 #   latency       after the company's history (the warm-up), live survey
 #                 responses at a steady rate that open and close alert
 #                 episodes (threshold 0.2: the company's risks stay under
@@ -41,6 +43,10 @@
 # BENCH_LATENCY_CONF: each row's own lines (the defaults below; a key in
 # both BENCH_CONF and one of them is an error); BENCH_SAMPLES=FILE: the
 # latency samples ("sent latency_ms"), the round trip's in FILE.rtt;
+# BENCH_PERF=FILE: `perf record` of the end-to-end daemon, from the start
+# of the produce to the last commit, into FILE (perf report -i), with
+# BENCH_PERF_OPTS ("-F 499 -g"; e.g. "-F 199 --call-graph dwarf" through
+# libraries built without frame pointers);
 # BENCH_ROWS: the rows to measure, any of
 # "pipeline e2e latency sizes" (the default: all; sizes is the sized
 # companies: memory, events/s, checkpoint, rescoring), e.g.
@@ -81,9 +87,10 @@ done
 command -v kcat >/dev/null || { echo "bench: kcat not installed (tools/dev/deps.sh)" >&2; exit 1; }
 
 tmp=$(mktemp -d /tmp/retentiond-bench.XXXXXX)
-pid=""; broker=""
+pid=""; broker=""; perf=""
 . tools/dev/lib.sh
 cleanup() {
+	[ -z "$perf" ] || kill -INT "$perf" 2>/dev/null || true
 	stop_daemon "$pid"
 	stop_daemon "$broker"
 	rm -rf "$tmp"
@@ -206,11 +213,16 @@ fi
 
 # produce_history: kcat writes the company to hr.events on $bootstrap while
 # the daemon $pid reads it; returns once the group's committed offsets
-# reach the end (every output delivered).
+# reach the end (every output delivered), and sets $committed_at to when
+# bench_kafka saw them there (its own exit, a watermark check and the
+# handle's destruction, about 0.2 s, is not the daemon's time).
 produce_history() {
+	local tc
 	kcat -P -b "$bootstrap" -t hr.events -X partitioner=murmur2_random -K $'\t' <"$tmp/c.tsv"
+	tc=$(now)
 	"$BUILD/bench_kafka" committed -b "$bootstrap" -t hr.events -g retentiond-bench \
 		-n "$events" -T "$DEADLINE" >"$tmp/committed.out" || fail "the daemon did not commit every event (see above)"
+	committed_at=$(calc "printf \"%.3f\", $tc + $(get "$tmp/committed.out" seconds)")
 }
 
 # --- end to end: kcat produces while the daemon consumes ---
@@ -218,9 +230,16 @@ if want e2e; then
 echo "bench: end to end over $PARTITIONS partitions" >&2
 start_broker e2e "hr.events:$PARTITIONS"
 start_daemon e2e "$E2E_CONF"
+if [ -n "${BENCH_PERF:-}" ]; then
+	perf record -q ${BENCH_PERF_OPTS:--F 499 -g} -o "$BENCH_PERF" -p "$pid" 2>"$tmp/perf.log" &
+	perf=$!
+fi
 t0=$(now)
 produce_history
-t1=$(now)
+t1=$committed_at
+if [ -n "$perf" ]; then
+	kill -INT "$perf"; wait "$perf" || true; perf=""
+fi
 e2e_rss=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
 # the daemon's CPU time (user + system) over the wall time: what it
 # waited for, it did not spend
@@ -232,6 +251,12 @@ e2e_rate=$(calc "printf \"%.0f\", $events / ($t1 - $t0)")
 	>"$tmp/consume.out" || fail "the bare consumer did not read every event (see above)"
 consume_rate=$(get "$tmp/consume.out" per_second)
 stop_daemon "$broker"; broker=""
+# the same events through the pipeline in memory on as many shards as the
+# daemon had (murmur2 of the key, as kcat placed them): what of the
+# daemon's CPU is the pipeline's
+"$BUILD/bench_pipeline" replay -c "$tmp/replay.conf" -p "$PARTITIONS" "$tmp/c.tsv" >"$tmp/shards.out"
+[ "$(get "$tmp/shards.out" events)" = "$events" ] || fail "replay over $PARTITIONS shards ran $(get "$tmp/shards.out" events) of $events"
+shards_cpu_rate=$(get "$tmp/shards.out" replay_per_cpu_second)
 fi
 
 # --- latency at a steady rate: round trip first, then through the daemon ---
@@ -319,7 +344,7 @@ r=$(calc "printf \"%.2f\", $e2e_rate / $ceil")
 idle=$(printf '%s\n' "$E2E_CONF" "${BENCH_CONF:-}" | awk -F' *= *' '$1 == "idle_seconds" { v = $2 } END { print v }')
 row "end to end through the broker on loopback${idle:+ (idle_seconds = $idle)}" \
 	"$(k "$e2e_rate") events/s ($(k "$(calc "print $events / $e2e_cpu")") per daemon CPU second)" \
-	"$ceil_name $(k "$ceil")/s (consumer $(k "$consume_rate"), parse $(k "$parse_rate"))" "$r" ">= 0.6" "$(verdict "$r" ">=" 0.6)"
+	"$ceil_name $(k "$ceil")/s (consumer $(k "$consume_rate"), parse $(k "$parse_rate"); the pipeline alone on $PARTITIONS shards $(k "$shards_cpu_rate") per CPU second)" "$r" ">= 0.6" "$(verdict "$r" ">=" 0.6)"
 fi
 
 if want latency; then

@@ -2,7 +2,7 @@
  * bench_pipeline.c: the in-memory measurements of `make bench`.
  *
  *   bench_pipeline parse FILE
- *   bench_pipeline replay [-c CONF] [-k DIR] FILE
+ *   bench_pipeline replay [-c CONF] [-k DIR] [-p N] FILE
  *
  * Both read a JSONL file of events into memory first, so that neither
  * times the disk. Lines "key<TAB>json" are taken from after the tab.
@@ -15,7 +15,14 @@
  * without the file reading and the output printing: every line through
  * pipeline_run_all() (partition 0, so one shard) with an emit callback that
  * only counts. With -c, the pipeline's settings come from CONF as the
- * daemon would load them. Then, on the records it built:
+ * daemon would load them. With -p N, each line "key<TAB>json" goes to the
+ * shard of partition murmur2(key) mod N, as a librdkafka producer places
+ * it (kcat -X partitioner=murmur2_random) and the daemon consumes it, so
+ * each boundary merges N shards as the daemon's does; in file order, an
+ * event of a later epoch means every shard has ended the current one
+ * (the file is in time order), so the pipeline enters it there
+ * (pipeline_run_all()): the daemon's pipeline work without Kafka, the
+ * ceiling of the end-to-end row. Then, on the records it built:
  *   - memory: resident set before the first event and after the last
  *     (/proc/self/statm), over the records in state;
  *   - rescore: model_score() on every active record at one day past the
@@ -56,6 +63,9 @@
 #include "../../daemon/daemon.h"
 #include "../../pipeline/stages.h"
 #include "bench_clock.h"
+
+/* -p at most (the pipeline takes partitions below 4096) */
+#define PARTS_MAX	1024
 
 struct lines {
 	char	*buf;
@@ -118,9 +128,11 @@ slurp(const char *path, struct lines *l)
 }
 
 /* The next non-empty line at or after *pos: its start and length, after
- * any "key<TAB>". 0 at the end. */
+ * any "key<TAB>" (in *key and *keylen when not NULL; length 0 without
+ * one). 0 at the end. */
 static int
-next_line(const struct lines *l, size_t *pos, const char **s, size_t *n)
+next_keyed(const struct lines *l, size_t *pos, const char **s, size_t *n,
+    const char **key, size_t *keylen)
 {
 	const char *end = l->buf + l->len, *p, *nl, *tab;
 
@@ -131,13 +143,26 @@ next_line(const struct lines *l, size_t *pos, const char **s, size_t *n)
 		*pos = (size_t)(nl - l->buf) + 1;
 		if (nl == p)
 			continue;
-		if ((tab = memchr(p, '\t', (size_t)(nl - p))) != NULL)
+		if (key != NULL) {
+			*key = p;
+			*keylen = 0;
+		}
+		if ((tab = memchr(p, '\t', (size_t)(nl - p))) != NULL) {
+			if (key != NULL)
+				*keylen = (size_t)(tab - p);
 			p = tab + 1;
+		}
 		*s = p;
 		*n = (size_t)(nl - p);
 		return 1;
 	}
 	return 0;
+}
+
+static int
+next_line(const struct lines *l, size_t *pos, const char **s, size_t *n)
+{
+	return next_keyed(l, pos, s, n, NULL, NULL);
 }
 
 static int
@@ -176,23 +201,32 @@ count_output(void *arg, const struct output *o)
 	return 0;
 }
 
-/* Every line through the pipeline; the events count in *events. */
+/* Every line through the pipeline, on nparts shards (1: partition 0);
+ * the events count in *events. */
 static int
-load(struct pipeline *p, const struct lines *l, struct counts *c, long *events)
+load(struct pipeline *p, const struct lines *l, int32_t nparts,
+    struct counts *c, long *events)
 {
+	static int64_t next[PARTS_MAX];
 	struct message m;
-	size_t pos = 0, n;
-	const char *s;
+	size_t pos = 0, n, keylen;
+	const char *s, *key;
+	int32_t part = 0;
 
 	*events = 0;
-	while (next_line(l, &pos, &s, &n)) {
+	while (next_keyed(l, &pos, &s, &n, &key, &keylen)) {
 		memset(&m, 0, sizeof(m));
+		if (nparts > 1)
+			part = partitioner_partition(PARTITIONER_MURMUR2, key,
+			    keylen, nparts);
 		m.value = s;
 		m.len = n;
 		m.topic = "replay";
-		m.offset = ++*events;
-		/* one partition: it enters each epoch as it reaches it, as
-		 * replay mode does */
+		m.partition = part;
+		m.offset = next[part]++;
+		++*events;
+		/* in file order each shard enters an epoch as the first event
+		 * of it arrives, as replay mode does */
 		if (pipeline_run_all(p, &m, count_output, c) == PIPE_ERROR) {
 			fprintf(stderr, "bench_pipeline: pipeline failed at event %ld\n",
 			    *events);
@@ -298,7 +332,8 @@ checkpoint_round(struct pipeline *p, const struct config *cfg, const char *dir,
 }
 
 static int
-run_replay(const struct lines *l, const char *conf, const char *ckpt_dir)
+run_replay(const struct lines *l, const char *conf, const char *ckpt_dir,
+    int32_t nparts)
 {
 	struct config cfg;
 	struct pipeline *p;
@@ -325,7 +360,7 @@ run_replay(const struct lines *l, const char *conf, const char *ckpt_dir)
 	rss0 = rss_bytes();
 	t0 = now_s();
 	c0 = cpu_s();
-	if (load(p, l, &c, &events) == -1) {
+	if (load(p, l, nparts, &c, &events) == -1) {
 		pipeline_free(p);
 		return 1;
 	}
@@ -412,6 +447,8 @@ main(int argc, char **argv)
 	struct lines l;
 	const char *conf = NULL, *ckpt_dir = NULL;
 	int rc, i = 2;
+	long nparts = 1;
+	char *end;
 
 	if (argc == 3 && strcmp(argv[1], "parse") == 0) {
 		if (slurp(argv[2], &l) == -1)
@@ -423,14 +460,18 @@ main(int argc, char **argv)
 				conf = argv[i + 1];
 			else if (strcmp(argv[i], "-k") == 0)
 				ckpt_dir = argv[i + 1];
-			else
+			else if (strcmp(argv[i], "-p") == 0) {
+				nparts = strtol(argv[i + 1], &end, 10);
+				if (*end != '\0' || nparts < 1 || nparts > PARTS_MAX)
+					goto usage;
+			} else
 				break;
 		}
 		if (i != argc - 1)
 			goto usage;
 		if (slurp(argv[i], &l) == -1)
 			return 1;
-		rc = run_replay(&l, conf, ckpt_dir);
+		rc = run_replay(&l, conf, ckpt_dir, (int32_t)nparts);
 	} else if (argc >= 3 && strcmp(argv[1], "restore") == 0) {
 		int rounds = 3;
 
@@ -451,7 +492,7 @@ main(int argc, char **argv)
 	return rc;
 usage:
 	fprintf(stderr, "usage: bench_pipeline parse FILE\n"
-	    "       bench_pipeline replay [-c CONF] [-k DIR] FILE\n"
+	    "       bench_pipeline replay [-c CONF] [-k DIR] [-p N] FILE\n"
 	    "       bench_pipeline restore [-c CONF] [-n ROUNDS] DIR\n");
 	return 2;
 }
