@@ -84,6 +84,10 @@ const struct envelope *pipeline_envelope(const struct pipeline *,
  * rescoring (rescore.c); cause is the input id, or "clock". */
 void		 pipeline_assess(struct pipeline *, struct shard *, struct employee *,
 		    int64_t now_ms, const char *cause);
+/* pipeline_assess() after the score: s is e's score at now_ms as
+ * rescore_score() makes it (rescore_batch() for a boundary's batch). */
+void		 pipeline_decide(struct pipeline *, struct shard *, struct employee *,
+		    int64_t now_ms, const char *cause, const struct score *s);
 
 /* rescore.c */
 /* e's score at now_ms (model_score(), bookkeeping included) as far as the
