@@ -53,6 +53,18 @@ model_plan(const struct model *m, struct score_plan *pl)
 	}
 }
 
+/* See model_internal.h. */
+void
+model_plan_prepare(const struct score_plan *pl, const double *x, double *v)
+{
+	double t;
+
+	for (int j = 0; j < pl->n; j++) {
+		t = isfinite(x[j]) ? x[j] : pl->imp[j];
+		v[j] = t > pl->hi[j] ? pl->hi[j] : t < pl->lo[j] ? pl->lo[j] : t;
+	}
+}
+
 /* The linear predictor of e at now_ms for the risk over the horizon, in
  * the fit's order: x the raw covariates (registry order) with the clocks
  * (months since a raise, a promotion, with the manager) taken at the
@@ -73,12 +85,10 @@ model_plan_lp(const struct model *m, const struct score_plan *pl,
 	int i, j, n = pl->n;
 
 	features_vector(m->feat, e, now_ms, x);
-	for (j = 0; j < n; j++) {
-		if ((pl->clocks >> j & 1) && isfinite(x[j]))	/* at the midpoint */
+	for (j = 0; j < n; j++)		/* the clocks at the midpoint */
+		if ((pl->clocks >> j & 1) && isfinite(x[j]))
 			x[j] += pl->half_months;
-		t = isfinite(x[j]) ? x[j] : pl->imp[j];
-		v[j] = t > pl->hi[j] ? pl->hi[j] : t < pl->lo[j] ? pl->lo[j] : t;
-	}
+	model_plan_prepare(pl, x, v);
 	for (i = 0; i < n; i++) {
 		t = v[pl->r[i]];
 		/* the fit knows nothing of the shape beyond the exposure it saw */

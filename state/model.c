@@ -259,7 +259,10 @@ expose_piece(struct model *m, struct employee *e, int n, int band,
 	double dt_years = (double)(t1 - t0) / (double)MS_PER_DAY / DAYS_PER_YEAR_H;
 
 	features_vector(m->feat, e, t0 + (t1 - t0) / 2, m->x);
-	model_prepare(m, m->x, n, m->z);
+	if (m->plan != NULL && m->plan->n == n)	/* a batch's: the same values */
+		model_plan_prepare(m->plan, m->x, m->z);
+	else
+		model_prepare(m, m->x, n, m->z);
 	(void)hazard_accumulate(m->hz, band, dt_years, d, m->z);
 }
 
@@ -679,7 +682,11 @@ model_score_risk_batch(struct model *m, struct employee *const *e, int n,
 	int i;
 
 	model_plan(m, &pl);
+	m->plan = &pl;		/* for the pieces the scores close */
 	for (i = 0; i < n; i++) {
+		if (i + 1 < n)	/* the next record's lines while this one scores */
+			for (size_t o = 0; o < sizeof(struct employee); o += 64)
+				__builtin_prefetch((const char *)e[i + 1] + o);
 		held = (e[i]->model_flags & MODEL_IN_TREE) ? e[i]->risk : -1;
 		accrue(m, e[i], now_ms);
 		model_score_compute_plan(m, e[i]->hired_s == 0 ||
@@ -687,6 +694,7 @@ model_score_risk_batch(struct model *m, struct employee *const *e, int n,
 		    &out[i]);
 		score_book(m, e[i], now_ms, &out[i], held);
 	}
+	m->plan = NULL;
 }
 
 /* See model.h. */

@@ -94,6 +94,9 @@ struct score_plan {
 			pf[FEATURES_MAX];
 };
 void		 model_plan(const struct model *, struct score_plan *);
+/* model_prepare() of x (registry order, the plan's n) from the plan. */
+void		 model_plan_prepare(const struct score_plan *, const double *x,
+		    double *v);
 double		 model_plan_lp(const struct model *, const struct score_plan *,
 		    const struct employee *, int64_t now_ms, double *x, double *v,
 		    double *z, double *w);
@@ -443,6 +446,7 @@ struct model {
 	double			 std_m2[FEATURES_MAX];
 	double			 x[FEATURES_MAX], z[FEATURES_MAX];	/* scratch */
 	struct score_work	 sw;	/* of the last model_score_risk() */
+	const struct score_plan	*plan;	/* during model_score_risk_batch() */
 	uint64_t		 clocks;	/* bit i: features_is_clock(i) */
 	/* exp() of the fit's log baselines as of rate_log (score.c) */
 	double			 rate_log[HAZARD_BANDS], rate[HAZARD_BANDS];

@@ -207,7 +207,7 @@ active(const struct employee *e)
  * boundary's rescoring makes them (pipeline/rescore.c); seconds, count in
  * *n. */
 #define RESCORE_BATCH	64
-static double
+static __attribute__((noinline)) double
 rescore(struct pipeline *p, int64_t at_ms, long *n)
 {
 	struct report_source src;
