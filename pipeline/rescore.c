@@ -55,7 +55,10 @@
  * Every score the pipeline makes (rescore_score(), for events, timers
  * and boundaries alike) adds the standard error and the drivers only
  * when the decision or the look-ahead can read them (far_below()); a
- * boundary that rescores everyone scores mostly employees far below it.
+ * boundary that rescores everyone scores mostly employees far below it,
+ * RESCORE_BATCH records at a time (rescore_batch(): the scores of the
+ * batch with the fit's plan made once, then each decision in order; the
+ * same bits as one pipeline_assess() after another).
  *
  * Every time here is a function of the input alone (event times and
  * epoch boundaries), so the outputs are too: the determinism rule holds,
