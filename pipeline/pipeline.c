@@ -320,14 +320,24 @@ pipeline_assess(struct pipeline *p, struct shard *sh, struct employee *e,
     int64_t now_ms, const char *cause)
 {
 	struct score		s;
-	struct alert_msg	m;
-	struct alert_gate	g;
 
 	if (e->hired_s == 0 || (e->flags & EMP_EXITED)) {
 		timerq_remove(sh->timers, e);
 		return;		/* provisional records have no tenure to score */
 	}
 	rescore_score(p, sh, e, now_ms, &s);
+	pipeline_decide(p, sh, e, now_ms, cause, &s);
+}
+
+/* See pipeline_int.h. */
+void
+pipeline_decide(struct pipeline *p, struct shard *sh, struct employee *e,
+    int64_t now_ms, const char *cause, const struct score *sp)
+{
+	struct score		s = *sp;
+	struct alert_msg	m;
+	struct alert_gate	g;
+
 	/* The alert policy (decide.c): warm-up, confidence, backfill window,
 	 * budget; a score it holds back is counted by its reason. */
 	if (p->cfg.alert_budget_per_month > 0 && sh->budget == NULL &&

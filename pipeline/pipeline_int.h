@@ -88,6 +88,10 @@ const struct envelope *pipeline_envelope(const struct pipeline *,
  * rescoring (rescore.c); cause is the input id, or "clock". */
 void		 pipeline_assess(struct pipeline *, struct shard *, struct employee *,
 		    int64_t now_ms, const char *cause);
+/* pipeline_assess() after the score: s is e's score at now_ms as
+ * rescore_score() makes it (rescore_batch() for a boundary's batch). */
+void		 pipeline_decide(struct pipeline *, struct shard *, struct employee *,
+		    int64_t now_ms, const char *cause, const struct score *s);
 
 /* epoch.c: the month's plans. The plan scratch (p->cand, p->alloc) for
  * need candidates: 0, or -1 on ENOMEM. */

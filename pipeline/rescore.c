@@ -55,7 +55,10 @@
  * Every score the pipeline makes (rescore_score(), for events, timers
  * and boundaries alike) adds the standard error and the drivers only
  * when the decision or the look-ahead can read them (far_below()); a
- * boundary that rescores everyone scores mostly employees far below it.
+ * boundary that rescores everyone scores mostly employees far below it,
+ * RESCORE_BATCH records at a time (rescore_batch(): the scores of the
+ * batch with the fit's plan made once, then each decision in order; the
+ * same bits as one pipeline_assess() after another).
  *
  * Every time here is a function of the input alone (event times and
  * epoch boundaries), so the outputs are too: the determinism rule holds,
@@ -72,6 +75,7 @@
 #define EXPOSE_BATCH	256	/* records per model_accrue_batch() */
 #define EXPOSE_MIN_DAYS	7.0	/* open exposure a boundary closes, at least */
 #define NEAR_LOG	0.69	/* log H below the threshold's: near */
+#define RESCORE_BATCH	64	/* records per model_score_risk_batch() */
 
 static int64_t
 boundary_after(const struct pipeline *p)
@@ -122,6 +126,28 @@ rescore_score(struct pipeline *p, struct shard *sh, struct employee *e,
 	model_score_risk(sh->model, e, now_ms, s);
 	if (!far_below(p, e, s))
 		model_score_detail(sh->model, s);
+}
+
+/* pipeline_assess() of the active records e[0..n) at now_ms in turn, with
+ * their scores made first in one model_score_risk_batch(): the same steps
+ * in the same order for every statistic (a score reads nothing that a
+ * decision or a timer writes), so the same bits as n pipeline_assess(). */
+static void
+rescore_batch(struct pipeline *p, struct shard *sh, struct employee *const *e,
+    int n, int64_t now_ms)
+{
+	struct score s[RESCORE_BATCH];
+	int i;
+
+	if (n <= 0)
+		return;
+	model_score_risk_batch(sh->model, e, n, now_ms, s);
+	for (i = 0; i < n && !p->failed; i++) {
+		p->stats.scorings++;
+		if (!far_below(p, e[i], &s[i]))
+			model_score_detail_at(sh->model, e[i], now_ms, &s[i]);
+		pipeline_decide(p, sh, e[i], now_ms, "clock", &s[i]);
+	}
 }
 
 /* The first minute in (now_ms, until_ms) at which the score of e under
@@ -309,8 +335,9 @@ void
 rescore_epoch(struct pipeline *p, struct shard *sh)
 {
 	int64_t start = pipeline_epoch_start(p, p->epoch);
-	struct employee *e;
+	struct employee *e, *batch[RESCORE_BATCH];
 	size_t it = 0;
+	int n = 0;
 
 	if (sh->clock_ms < start)
 		return;
@@ -322,7 +349,20 @@ rescore_epoch(struct pipeline *p, struct shard *sh)
 		return;
 	}
 	sh->scored_epoch = p->epoch;	/* the model moved far: everyone */
-	while ((e = table_next(sh->table, &it)) != NULL && !p->failed)
-		if (e->scored_s == 0 || emp_ms(e->scored_s) < start)	/* not yet */
+	while (!p->failed && (e = table_next(sh->table, &it)) != NULL) {
+		if (e->scored_s != 0 && emp_ms(e->scored_s) >= start)
+			continue;	/* scored in this epoch already */
+		if (e->hired_s == 0 || (e->flags & EMP_EXITED)) {
+			rescore_batch(p, sh, batch, n, sh->clock_ms);	/* in order */
+			n = 0;
 			pipeline_assess(p, sh, e, sh->clock_ms, "clock");
+			continue;
+		}
+		batch[n++] = e;
+		if (n == RESCORE_BATCH) {
+			rescore_batch(p, sh, batch, n, sh->clock_ms);
+			n = 0;
+		}
+	}
+	rescore_batch(p, sh, batch, n, sh->clock_ms);
 }

@@ -17,40 +17,98 @@
 
 #define Z_SCORE		4.0	/* SDs a score takes a covariate out, at most */
 
+/* See model_internal.h: everything model_horizon_lp() reads of the fit,
+ * computed here by the same expressions it used per score, so the values
+ * and the predictor are the same bits. */
+void
+model_plan(const struct model *m, struct score_plan *pl)
+{
+	const struct model_fit *f = m->fit;
+	struct hazard_view hv;
+	int i, j, k, n = f->dim;
+
+	hazard_view(f->hz, &hv);
+	pl->n = n;
+	pl->half_months = (f->cfg.horizon_days > 0 ? f->cfg.horizon_days : 180) /
+	    2.0 / DAYS_PER_MONTH;
+	pl->shrink = hv.shrink;
+	pl->clocks = m->clocks;
+	for (j = 0; j < n; j++) {	/* registry order: model_prepare() */
+		pl->imp[j] = f->std_w[j] > 0 ? f->std_mean[j] : 0;
+		pl->lo[j] = -INFINITY;
+		pl->hi[j] = INFINITY;
+		k = f->pos[j];
+		if (k >= 0 && k < hv.dim && hv.active[k] && hv.sd[k] > 0) {
+			pl->hi[j] = hv.mu[k] + Z_CLIP * hv.sd[k];
+			pl->lo[j] = hv.mu[k] - Z_CLIP * hv.sd[k];
+		}
+	}
+	for (i = 0; i < n; i++) {	/* fit order */
+		pl->r[i] = f->perm[i];
+		pl->zok[i] = i < hv.dim && hv.active[i];
+		pl->mu[i] = pl->zok[i] ? hv.mu[i] : 0;
+		pl->sd[i] = pl->zok[i] ? hv.sd[i] : 1;
+		pl->b[i] = i < hv.dim ? hv.b[i] : 0;
+		pl->pf[i] = f->perm[i] < PERSIST_COVARIATES ? f->pers_f[f->perm[i]] : 1;
+	}
+}
+
+/* See model_internal.h. */
+void
+model_plan_prepare(const struct score_plan *pl, const double *x, double *v)
+{
+	double t;
+
+	for (int j = 0; j < pl->n; j++) {
+		t = isfinite(x[j]) ? x[j] : pl->imp[j];
+		v[j] = t > pl->hi[j] ? pl->hi[j] : t < pl->lo[j] ? pl->lo[j] : t;
+	}
+}
+
 /* The linear predictor of e at now_ms for the risk over the horizon, in
  * the fit's order: x the raw covariates (registry order) with the clocks
  * (months since a raise, a promotion, with the manager) taken at the
  * horizon's midpoint, as they will have grown by then (no reset foreseen),
- * v them imputed and clipped, z the standardised values (at most Z_SCORE
- * SDs out: a clock covariate measured over a short stretch of exposure
- * has a small SD, and a score months later would otherwise extrapolate
- * its effect many SDs out), w z weighted for the horizon (survey answers
- * regress toward the mean, persist.c); returns gamma * b . w (hazard.c's
- * shrinkage). */
+ * v them imputed and clipped (model_prepare()), z the standardised values
+ * (at most Z_SCORE SDs out: a clock covariate measured over a short
+ * stretch of exposure has a small SD, and a score months later would
+ * otherwise extrapolate its effect many SDs out), w z weighted for the
+ * horizon (survey answers regress toward the mean, persist.c); returns
+ * gamma * b . w (hazard.c's shrinkage). pl is model_plan() of m's fit:
+ * one plan serves a whole batch of records (model_score_risk_batch()). */
+double
+model_plan_lp(const struct model *m, const struct score_plan *pl,
+    const struct employee *e, int64_t now_ms, double *x, double *v, double *z,
+    double *w)
+{
+	double eta = 0, t;
+	int i, j, n = pl->n;
+
+	features_vector(m->feat, e, now_ms, x);
+	for (j = 0; j < n; j++)		/* the clocks at the midpoint */
+		if ((pl->clocks >> j & 1) && isfinite(x[j]))
+			x[j] += pl->half_months;
+	model_plan_prepare(pl, x, v);
+	for (i = 0; i < n; i++) {
+		t = v[pl->r[i]];
+		/* the fit knows nothing of the shape beyond the exposure it saw */
+		t = pl->zok[i] && isfinite(t) ? (t - pl->mu[i]) / pl->sd[i] : 0;
+		z[i] = t > Z_SCORE ? Z_SCORE : t < -Z_SCORE ? -Z_SCORE : t;
+		w[i] = z[i] * pl->pf[i];
+		eta += pl->b[i] * w[i];
+	}
+	return eta * pl->shrink;	/* honest with little data */
+}
+
+/* model_plan_lp() with a plan of its own. */
 double
 model_horizon_lp(const struct model *m, const struct employee *e, int64_t now_ms,
     double *x, double *v, double *z, double *w)
 {
-	const struct model_fit *f = m->fit;
-	struct hazard_view hv;
-	double eta = 0, half_months = (f->cfg.horizon_days > 0 ? f->cfg.horizon_days :
-	    180) / 2.0 / DAYS_PER_MONTH;
-	int i, n = f->dim;
+	struct score_plan pl;
 
-	hazard_view(f->hz, &hv);
-	features_vector(m->feat, e, now_ms, x);
-	for (i = 0; i < n; i++)		/* clocks at the horizon's midpoint */
-		if ((m->clocks >> i & 1) && isfinite(x[i]))
-			x[i] += half_months;
-	model_prepare(m, x, n, v);
-	for (i = 0; i < n; i++) {
-		z[i] = hazard_view_z(&hv, i, v[f->perm[i]]);
-		/* the fit knows nothing of the shape beyond the exposure it saw */
-		z[i] = z[i] > Z_SCORE ? Z_SCORE : z[i] < -Z_SCORE ? -Z_SCORE : z[i];
-		w[i] = z[i] * (f->perm[i] < PERSIST_COVARIATES ? f->pers_f[f->perm[i]] : 1);
-		eta += (i < hv.dim ? hv.b[i] : 0) * w[i];
-	}
-	return eta * hv.shrink;	/* honest with little data */
+	model_plan(m, &pl);
+	return model_plan_lp(m, &pl, e, now_ms, x, v, z, w);
 }
 
 /* See model_internal.h. */

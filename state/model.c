@@ -72,7 +72,6 @@
 #define PIECE_MAX_DAYS	91.0
 #define ACCRUE_MIN_DAYS	1.0	/* censored exposure closed at scores */
 #define DAYS_PER_YEAR_H	(12 * DAYS_PER_MONTH)	/* 365.25 */
-#define Z_CLIP		8.0
 
 enum model_flag {
 	MODEL_IN_TREE      = 1 << 0,	/* e->risk is in the histogram */
@@ -260,7 +259,10 @@ expose_piece(struct model *m, struct employee *e, int n, int band,
 	double dt_years = (double)(t1 - t0) / (double)MS_PER_DAY / DAYS_PER_YEAR_H;
 
 	features_vector(m->feat, e, t0 + (t1 - t0) / 2, m->x);
-	model_prepare(m, m->x, n, m->z);
+	if (m->plan != NULL && m->plan->n == n)	/* a batch's: the same values */
+		model_plan_prepare(m->plan, m->x, m->z);
+	else
+		model_prepare(m, m->x, n, m->z);
 	(void)hazard_accumulate(m->hz, band, dt_years, d, m->z);
 }
 
@@ -616,20 +618,15 @@ model_post_apply(struct model *m, struct employee *e, const struct hr_event *ev,
 	}
 }
 
-/* See model.h. Also keeps quality's per-employee bookkeeping current:
- * the risk histogram, calibration snapshots, alert outcomes, groups. */
-void
-model_score_risk(struct model *m, struct employee *e, int64_t now_ms,
-    struct score *s)
+/* model_score_risk() after the score s of e: quality's per-employee
+ * bookkeeping, the risk histogram (held: e's risk in it before, or -1),
+ * calibration snapshots, alert outcomes, groups. */
+static void
+score_book(struct model *m, struct employee *e, int64_t now_ms,
+    const struct score *s, double held)
 {
 	int64_t h = horizon_ms(m);
 
-	/* while in the histogram, e->risk is the value held there (only
-	 * this function sets it, and an exit takes it out first) */
-	double held = (e->model_flags & MODEL_IN_TREE) ? e->risk : -1;
-
-	accrue(m, e, now_ms);
-	model_score_compute(m, e, now_ms, &m->sw, s);
 	e->risk = s->risk;
 	e->expected_tenure_days = s->expected_tenure_days;
 	e->scored_s = emp_s(now_ms);
@@ -656,6 +653,59 @@ model_score_risk(struct model *m, struct employee *e, int64_t now_ms,
 		e->alert_eval_s = 0;
 	}
 	sync_groups(m, e);
+}
+
+/* See model.h. Also keeps quality's per-employee bookkeeping current
+ * (score_book()). */
+void
+model_score_risk(struct model *m, struct employee *e, int64_t now_ms,
+    struct score *s)
+{
+	/* while in the histogram, e->risk is the value held there (only
+	 * this function sets it, and an exit takes it out first) */
+	double held = (e->model_flags & MODEL_IN_TREE) ? e->risk : -1;
+
+	accrue(m, e, now_ms);
+	model_score_compute(m, e, now_ms, &m->sw, s);
+	score_book(m, e, now_ms, s, held);
+}
+
+/* See model.h: model_score_risk() of each in turn, with the fit's plan
+ * made once (score.c): the same steps on the same values in the same
+ * order, so the same bits in every record and statistic. */
+void
+model_score_risk_batch(struct model *m, struct employee *const *e, int n,
+    int64_t now_ms, struct score *out)
+{
+	struct score_plan pl;
+	double held;
+	int i;
+
+	model_plan(m, &pl);
+	m->plan = &pl;		/* for the pieces the scores close */
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n)	/* the next record's lines while this one scores */
+			for (size_t o = 0; o < sizeof(struct employee); o += 64)
+				__builtin_prefetch((const char *)e[i + 1] + o);
+		held = (e[i]->model_flags & MODEL_IN_TREE) ? e[i]->risk : -1;
+		accrue(m, e[i], now_ms);
+		model_score_compute_plan(m, e[i]->hired_s == 0 ||
+		    (e[i]->flags & EMP_EXITED) ? NULL : &pl, e[i], now_ms, &m->sw,
+		    &out[i]);
+		score_book(m, e[i], now_ms, &out[i], held);
+	}
+	m->plan = NULL;
+}
+
+/* See model.h. */
+void
+model_score_detail_at(struct model *m, const struct employee *e, int64_t now_ms,
+    struct score *s)
+{
+	struct score again;
+
+	model_score_compute(m, e, now_ms, &m->sw, &again);
+	model_score_detail_from(m, &m->sw, s);
 }
 
 /* See model.h. */

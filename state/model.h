@@ -144,6 +144,17 @@ void		 model_score(struct model *, struct employee *, int64_t now_ms,
 void		 model_score_risk(struct model *, struct employee *, int64_t now_ms,
 		    struct score *out);
 void		 model_score_detail(const struct model *, struct score *out);
+/* model_score_risk() of e[0..n) in turn at now_ms, into out[0..n): the
+ * same bits, with what the score reads of the fit packed once for the
+ * batch (a boundary's rescoring of a shard). model_score_detail() then
+ * serves out[n - 1] only. */
+void		 model_score_risk_batch(struct model *, struct employee *const *e,
+		    int n, int64_t now_ms, struct score *out);
+/* model_score_detail() of the score s that model_score_risk_batch() made
+ * of e at now_ms (the fit unchanged since): what the batch did not keep is
+ * made again, to the same bits. */
+void		 model_score_detail_at(struct model *, const struct employee *e,
+		    int64_t now_ms, struct score *s);
 /* Closes e's open exposure interval at now_ms with d = 0, as a score
  * does (censored exposure), without scoring: for a boundary's fit. */
 void		 model_accrue(struct model *, struct employee *, int64_t now_ms);

@@ -54,6 +54,11 @@ struct score_work {
 };
 void		 model_score_compute(struct model *, const struct employee *,
 		    int64_t now_ms, struct score_work *sw, struct score *out);
+/* The same with the fit's plan made once (a batch of records). */
+struct score_plan;
+void		 model_score_compute_plan(struct model *, const struct score_plan *,
+		    const struct employee *, int64_t now_ms, struct score_work *sw,
+		    struct score *out);
 /* out->eta_se and out->drivers from sw, as model_score_compute() left
  * them for out (the fit unchanged since). */
 void		 model_score_detail_from(const struct model *,
@@ -66,10 +71,35 @@ model_tenure_days(const struct employee *e, int64_t t_ms)
 
 	return d > 0 ? d : 0;
 }
+/* Pooled SDs beyond which model_prepare() clips a covariate. */
+#define Z_CLIP		8.0
 /* horizon.c: e's linear predictor for the risk over the horizon (see
  * there); x, v, z, w are FEATURES_MAX scratch, filled in. */
 double		 model_horizon_lp(const struct model *, const struct employee *,
 		    int64_t now_ms, double *x, double *v, double *z, double *w);
+/* The same from a plan: what the predictor reads of the fit, packed in
+ * arrays once (model_plan()) instead of looked up per record, for every
+ * score of a batch (model_score_risk_batch()); the same bits as
+ * model_horizon_lp(). Valid until the fit changes. */
+struct score_plan {
+	int		n;		/* covariates in the fit */
+	double		half_months, shrink;
+	uint64_t	clocks;		/* registry bit: a clock */
+	/* registry order: the imputed value, the clip (model_prepare()) */
+	double		imp[FEATURES_MAX], lo[FEATURES_MAX], hi[FEATURES_MAX];
+	/* fit order: registry index, standardised or 0, mean, SD, b per SD,
+	 * the survey persistence factor (1 for the others) */
+	int		r[FEATURES_MAX], zok[FEATURES_MAX];
+	double		mu[FEATURES_MAX], sd[FEATURES_MAX], b[FEATURES_MAX],
+			pf[FEATURES_MAX];
+};
+void		 model_plan(const struct model *, struct score_plan *);
+/* model_prepare() of x (registry order, the plan's n) from the plan. */
+void		 model_plan_prepare(const struct score_plan *, const double *x,
+		    double *v);
+double		 model_plan_lp(const struct model *, const struct score_plan *,
+		    const struct employee *, int64_t now_ms, double *x, double *v,
+		    double *z, double *w);
 /* gamma^2 w' Cov(b) w: the variance of the shrunk linear predictor at the
  * w model_horizon_lp() filled in (horizon.c). */
 struct model_fit;
@@ -416,6 +446,7 @@ struct model {
 	double			 std_m2[FEATURES_MAX];
 	double			 x[FEATURES_MAX], z[FEATURES_MAX];	/* scratch */
 	struct score_work	 sw;	/* of the last model_score_risk() */
+	const struct score_plan	*plan;	/* during model_score_risk_batch() */
 	uint64_t		 clocks;	/* bit i: features_is_clock(i) */
 	/* exp() of the fit's log baselines as of rate_log (score.c) */
 	double			 rate_log[HAZARD_BANDS], rate[HAZARD_BANDS];

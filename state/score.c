@@ -122,6 +122,22 @@ void
 model_score_compute(struct model *m, const struct employee *e, int64_t now_ms,
     struct score_work *sw, struct score *out)
 {
+	struct score_plan pl;
+
+	if (e->hired_s == 0 || (e->flags & EMP_EXITED)) {
+		model_score_compute_plan(m, NULL, e, now_ms, sw, out);
+		return;
+	}
+	model_plan(m, &pl);
+	model_score_compute_plan(m, &pl, e, now_ms, sw, out);
+}
+
+/* See model_internal.h (pl may be NULL for a record not scored). */
+void
+model_score_compute_plan(struct model *m, const struct score_plan *pl,
+    const struct employee *e, int64_t now_ms, struct score_work *sw,
+    struct score *out)
+{
 	const struct model_fit *f = m->fit;
 	struct hazard_view hv;
 	const double *rate;
@@ -138,7 +154,7 @@ model_score_compute(struct model *m, const struct employee *e, int64_t now_ms,
 	}
 	hazard_view(f->hz, &hv);
 	rate = base_rates(m, &hv);	/* before model_horizon_cum(), which reads it */
-	eta = model_horizon_lp(m, e, now_ms, sw->x, sw->v, sw->z, sw->w);
+	eta = model_plan_lp(m, pl, e, now_ms, sw->x, sw->v, sw->z, sw->w);
 	eta = eta > ETA_CLAMP ? ETA_CLAMP : eta < -ETA_CLAMP ? -ETA_CLAMP : eta;
 	mult = exp(eta);
 	t0 = model_tenure_days(e, now_ms);

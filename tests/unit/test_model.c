@@ -601,6 +601,54 @@ main(void)
 			    memcmp(&part.drivers[i].contribution,
 			    &full.drivers[i].contribution, sizeof(double)) == 0);
 	}
+	/* a batch (model_score_risk_batch(), a boundary's rescoring) is
+	 * model_score_risk() of each record in turn, to the bit: the
+	 * records, the scores and every statistic of the shard, on two
+	 * copies of it (shard images), five days on so that each closes
+	 * an exposure piece */
+	{
+		struct employee *xa[8], *xb[8], ra[8], rb[8];
+		struct score sa[8], sb[8];
+		struct model *ca, *cb;
+		struct wbuf w;
+		struct rbuf r;
+		int k = 0;
+
+		for (it = 0; k < 8 && (e = table_next(tab, &it)) != NULL;)
+			if (!(e->flags & EMP_EXITED) || k == 3) {
+				ra[k] = rb[k] = *e;
+				xa[k] = &ra[k];
+				xb[k] = &rb[k];
+				k++;
+			}
+		CHECK(k == 8);
+		wbuf_init(&w);
+		CHECK(model_shard_save(m, &w) == 0);
+		ca = model_new_shard(m, err, sizeof(err));
+		cb = model_new_shard(m, err, sizeof(err));
+		CHECK(ca != NULL && cb != NULL);
+		rbuf_init(&r, w.p, w.len);
+		CHECK(model_shard_load(ca, &r, err, sizeof(err)) == 0);
+		rbuf_init(&r, w.p, w.len);
+		CHECK(model_shard_load(cb, &r, err, sizeof(err)) == 0);
+		for (i = 0; i < k; i++)
+			model_score_risk(ca, xa[i], now + 5 * MS_PER_DAY, &sa[i]);
+		model_score_risk_batch(cb, xb, k, now + 5 * MS_PER_DAY, sb);
+		CHECK(memcmp(ra, rb, sizeof(ra)) == 0);
+		CHECK(memcmp(sa, sb, sizeof(sa)) == 0);
+		CHECK(model_digest(ca) == model_digest(cb));
+		CHECK(model_digest(ca) != model_digest(m));	/* pieces closed */
+		model_score_detail(ca, &sa[k - 1]);	/* and the detail after */
+		model_score_detail_at(cb, xb[0], now + 5 * MS_PER_DAY, &sb[0]);
+		model_score_detail_at(cb, xb[k - 1], now + 5 * MS_PER_DAY, &sb[k - 1]);
+		CHECK(memcmp(&sa[k - 1], &sb[k - 1], sizeof(sa[0])) == 0);
+		model_score_copy(ca, xa[0], now + 5 * MS_PER_DAY, &sa[0]);
+		CHECK(memcmp(&sa[0].eta_se, &sb[0].eta_se, sizeof(double)) == 0);
+		CHECK(sa[0].ndrivers == sb[0].ndrivers);
+		model_free(ca);
+		model_free(cb);
+		wbuf_free(&w);
+	}
 	/* the risk horizon: a longer one gives a higher risk */
 	mc.horizon_days = 365;
 	model_set_config(m, &mc);

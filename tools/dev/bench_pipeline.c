@@ -242,23 +242,34 @@ active(const struct employee *e)
 	return e->hired_s != 0 && !(e->flags & EMP_EXITED);
 }
 
-/* model_score() on every active record at at_ms; seconds, count in *n. */
-static double
+/* model_score_risk() on every active record at at_ms, in batches as a
+ * boundary's rescoring makes them (pipeline/rescore.c); seconds, count in
+ * *n. */
+#define RESCORE_BATCH	64
+static __attribute__((noinline)) double
 rescore(struct pipeline *p, int64_t at_ms, long *n)
 {
 	struct report_source src;
-	struct employee *e;
+	struct employee *e, *batch[RESCORE_BATCH];
+	struct score out[RESCORE_BATCH];
 	size_t shard = 0, it = 0;
 	double t0;
+	int nb = 0;
 
 	pipeline_source(p, &src);
 	*n = 0;
 	t0 = now_s();
 	while ((e = pipeline_each(p, &shard, &it)) != NULL)
 		if (active(e)) {
-			model_score(src.model, e, at_ms, NULL);
-			(*n)++;
+			batch[nb++] = e;
+			if (nb == RESCORE_BATCH) {
+				model_score_risk_batch(src.model, batch, nb, at_ms, out);
+				*n += nb;
+				nb = 0;
+			}
 		}
+	model_score_risk_batch(src.model, batch, nb, at_ms, out);
+	*n += nb;
 	return now_s() - t0;
 }
 
