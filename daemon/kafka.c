@@ -276,6 +276,9 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			aerr = rd_kafka_assign(rk, parts);
 		if (k->paused)
 			rd_kafka_pause_partitions(rk, parts);
+		for (i = 0; i < parts->cnt; i++)	/* assigned now */
+			kafka_durable_resumed(k, parts->elems[i].partition,
+			    parts->elems[i].offset);
 		route_assign(k, parts);
 		METRICS_SET(kafka_up, 1);
 		ready_group(1);

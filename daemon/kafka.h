@@ -331,6 +331,10 @@ int	kafka_checkpoint(struct kafka *, int force, int flush_ms);
  * never saw it: the group's committed offset), and its commits are
  * capped at the durable checkpoint. */
 void	kafka_durable_assign(struct kafka *, int32_t partition, int64_t *offset);
+/* Once the assignment is in force: what the state holds of the partition
+ * (offset from kafka_durable_assign(); negative: nothing) counts as
+ * complete, and its offset is stored as far as the cap allows. */
+void	kafka_durable_resumed(struct kafka *, int32_t partition, int64_t offset);
 void	kafka_durable_revoke(struct kafka *, int32_t partition);
 /* Before the partitions in parts are assigned one by one: the local
  * checkpoint is loaded (the first time), then the images of those the

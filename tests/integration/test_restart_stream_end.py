@@ -25,10 +25,15 @@ One daemon owns hr.events' 4 partitions, [model] idle_seconds an hour:
      has no event past it and is not idle for an hour, so the gate stays
      in 2025-01-01;
   3. once every re-routed record is read back and the surveys are held,
-     SIGTERM (the stop applies the held records and checkpoints them), and
-     a restart on the same state directory and group with idle_seconds 1.
+     SIGTERM (the stop applies the held records and checkpoints them);
+     the group's committed offset of the last partition is set back to 0
+     (as after a SIGKILL between a checkpoint and its commit, or a lost
+     assignment whose state is taken back), and a restart on the same
+     state directory and group with idle_seconds 1.
 Nothing more is produced: the last partition and the streams are at their
-ends with nothing to read, and the idle rule must let the gate cross.
+ends with nothing to read, and the idle rule must let the gate cross; the
+last partition's commit must reach the checkpoint's offset although no
+message of it is read (track_resume()).
 Then the group's committed offsets of hr.events must reach the end (the
 held surveys applied) and every employee's record holds its last survey.
 """
@@ -49,6 +54,23 @@ def survey(emp, tag, day):
     return kt.cloudevent("hr.survey.submitted", emp, "%s-%s" % (tag, emp),
                          "2025-01-%02dT10:00:00Z" % day,
                          {"satisfaction": 20, "engagement": 30, "intent_to_stay": 20})
+
+
+def rewind(bs, group, part):
+    """Commits offset 0 of IN's partition part for group (stopped), as a
+    member of it: the mock cluster refuses a commit from outside."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": bs, "group.id": group,
+                  "enable.auto.commit": False, "session.timeout.ms": 6000})
+    try:
+        c.subscribe([IN])
+        kt.wait_for(lambda: c.poll(0.2) is None and c.assignment(), 30,
+                    "the rewinding consumer's assignment")
+        c.commit(offsets=[TopicPartition(IN, part, 0)], asynchronous=False)
+    finally:
+        c.close()
+    kt.check(kt.committed(bs, group, IN).get(part) == 0,
+             "the commit of partition %d was not set back" % part)
 
 
 def main():
@@ -93,6 +115,7 @@ def main():
             rc = d.stop()
             kt.check(rc == 0, "exit %s on SIGTERM:\n%s" % (rc, d.output()[-3000:]))
         kt.log("%d of %d surveys re-routed and read back before the stop" % (moved, N))
+        rewind(bs, "restart-end", PARTS - 1)
         cfg["model"]["idle_seconds"] = 1
         with kt.Daemon(bs, cfg) as d:
             d.wait_log("state restored", timeout=30)
