@@ -351,6 +351,10 @@ void	track_delivered(struct track_entry *, int ok);
 void	track_entry_source(const struct track_entry *, int32_t *partition,
 	    int64_t *offset);
 void	track_assign(struct track *, int32_t partition);
+/* After track_assign(): everything before next_offset is complete (and
+ * stored as far as the cap allows). */
+void	track_resume(struct track *, int32_t partition, int64_t next_offset,
+	    track_store_fn store, void *arg);
 void	track_revoke(struct track *, int32_t partition);	/* orphans in flight */
 void	track_revoke_all(struct track *);
 /* Frees complete entries; store() gets each assigned partition's last

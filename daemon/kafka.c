@@ -262,6 +262,12 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			/* resume where the state is, not where the group is */
 			kafka_durable_assign(k, parts->elems[i].partition,
 			    &parts->elems[i].offset);
+			/* where it stands until a message is read
+			 * (input_position()) */
+			if (parts->elems[i].partition < ROUTE_VBASE)
+				k->assigned_at[parts->elems[i].partition] =
+				    parts->elems[i].offset >= 0 ?
+				    parts->elems[i].offset : ASSIGNED_COMMIT;
 		}
 		fetch_assign(k, parts);	/* before it fetches: fetch.c */
 		if (coop)
@@ -270,6 +276,9 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			aerr = rd_kafka_assign(rk, parts);
 		if (k->paused)
 			rd_kafka_pause_partitions(rk, parts);
+		for (i = 0; i < parts->cnt; i++)	/* assigned now */
+			kafka_durable_resumed(k, parts->elems[i].partition,
+			    parts->elems[i].offset);
 		route_assign(k, parts);
 		METRICS_SET(kafka_up, 1);
 		ready_group(1);
@@ -604,24 +613,49 @@ release(struct kafka *k, struct pipeline *p, int32_t part)
 	}
 }
 
+/*
+ * Input partition part's position: after the last message read from it,
+ * else the offset it was assigned at. librdkafka reports no position
+ * after an assignment until a message of the partition is consumed, and
+ * a partition assigned at its end (a restart after everything was read)
+ * consumes none until a record arrives: its position is then the state's
+ * offset it was assigned at, or the group's committed offset (asked once;
+ * none: lo, auto.offset.reset=earliest). -1 while the coordinator has not
+ * answered (asked again).
+ */
+static int64_t
+input_position(struct kafka *k, int32_t part, int64_t lo)
+{
+	rd_kafka_topic_partition_list_t	*l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_t	*e;
+	int64_t				 pos, *at = &k->assigned_at[part];
+
+	e = rd_kafka_topic_partition_list_add(l, k->topic_input, part);
+	pos = rd_kafka_position(k->consumer, l) == RD_KAFKA_RESP_ERR_NO_ERROR ?
+	    e->offset : RD_KAFKA_OFFSET_INVALID;
+	if (pos < 0 && *at == ASSIGNED_COMMIT && rd_kafka_committed(k->consumer,
+	    l, WATERMARK_MS) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    e->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+		*at = e->offset >= 0 ? e->offset : ASSIGNED_NONE;
+	rd_kafka_topic_partition_list_destroy(l);
+	if (pos >= 0 || *at >= 0)
+		return pos >= 0 ? pos : *at;
+	return *at == ASSIGNED_NONE ? lo : -1;
+}
+
 /* See kafka.h. */
 int
 kafka_caught_up(struct kafka *k, int32_t part)
 {
-	rd_kafka_topic_partition_list_t *l;
 	int64_t lo, hi, pos;
 
 	if (part >= ROUTE_VBASE)
 		return route_caught_up(k, part);
 	if (rd_kafka_query_watermark_offsets(k->consumer, k->topic_input, part, &lo,
-	    &hi, WATERMARK_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+	    &hi, WATERMARK_MS) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    (pos = input_position(k, part, lo)) < 0)
 		return 0;	/* asked again at the next step */
-	l = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(l, k->topic_input, part);
-	pos = rd_kafka_position(k->consumer, l) == RD_KAFKA_RESP_ERR_NO_ERROR ?
-	    l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
-	rd_kafka_topic_partition_list_destroy(l);
-	if ((pos >= 0 ? pos : lo) >= hi)
+	if (pos >= hi)
 		return 1;
 	gate_more(k->gate, part);	/* a burst is on its way */
 	return 0;

@@ -26,6 +26,10 @@
 #define FLUSH_STOP_MS		10000
 #define WATERMARK_MS		500	/* an idle partition's end, asked of the broker */
 #define FLUSH_CHECKPOINT_MS	2000	/* periodic ones; shutdown waits longer */
+/* struct kafka's assigned_at[]: assigned from the group's commit (not
+ * asked yet), or asked and none */
+#define ASSIGNED_COMMIT		(-1)
+#define ASSIGNED_NONE		(-2)
 #define COMMITTED_MS		1000	/* the committed offsets for the lag */
 /* Gate and tracker ids of the repartition streams (route.c): ROUTE_VBASE
  * + input partition (gate), ROUTE_VBASE + repartition partition (tracker);
@@ -57,6 +61,10 @@ struct kafka {
 	 * for the lag of partitions not read from yet; NULL: not fetched. */
 	rd_kafka_topic_partition_list_t *committed;
 	unsigned		 assign_gen;	/* bumped by each rebalance */
+	/* per input partition: the offset it was assigned at (the state's),
+	 * ASSIGNED_COMMIT: the group's committed offset, not asked yet,
+	 * ASSIGNED_NONE: none (kafka.c, input_position()) */
+	int64_t			 assigned_at[ROUTE_VBASE];
 	int			 paused;
 
 	struct msg_header	 headers[HEADERS_MAX];
@@ -323,6 +331,10 @@ int	kafka_checkpoint(struct kafka *, int force, int flush_ms);
  * never saw it: the group's committed offset), and its commits are
  * capped at the durable checkpoint. */
 void	kafka_durable_assign(struct kafka *, int32_t partition, int64_t *offset);
+/* Once the assignment is in force: what the state holds of the partition
+ * (offset from kafka_durable_assign(); negative: nothing) counts as
+ * complete, and its offset is stored as far as the cap allows. */
+void	kafka_durable_resumed(struct kafka *, int32_t partition, int64_t offset);
 void	kafka_durable_revoke(struct kafka *, int32_t partition);
 /* Before the partitions in parts are assigned one by one: the local
  * checkpoint is loaded (the first time), then the images of those the

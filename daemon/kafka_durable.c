@@ -85,6 +85,16 @@ kafka_durable_assign(struct kafka *k, int32_t partition, int64_t *offset)
 		*offset = from;
 }
 
+/* See kafka.h: once the assignment of partition at offset (the state's;
+ * negative: the group's commit) is in force, since an offset is stored
+ * only for an assigned partition. */
+void
+kafka_durable_resumed(struct kafka *k, int32_t partition, int64_t offset)
+{
+	if (offset >= 0)
+		track_resume(k->track, partition, offset, kafka_store_offset, k);
+}
+
 /* Without a checkpoint topic, the shard parked when a partition of parts
  * was given up is the newest state there is of it (kafka_durable_revoke()):
  * taken back unless the pipeline still holds it. */

@@ -78,7 +78,7 @@ route_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
 		snprintf(r->topic, sizeof(r->topic), "%.240s.repartition",
 		    cfg->topic_input);
 	for (int i = 0; i < ROUTE_VBASE; i++) {
-		r->commit_at[i] = r->resume[i] = -1;
+		r->commit_at[i] = r->resume[i] = r->assigned_at[i] = -1;
 		r->crossed[i] = -1;
 	}
 	if (r->partitioner == PARTITIONER_NONE)
@@ -225,6 +225,7 @@ reassign(struct kafka *k, struct route *r, const unsigned char *reseek)
 {
 	rd_kafka_topic_partition_list_t *l, *fresh, *cur = NULL;
 	rd_kafka_topic_partition_t *e;
+	int64_t at;
 
 	l = rd_kafka_topic_partition_list_new(r->nrep);
 	fresh = rd_kafka_topic_partition_list_new(r->nrep);
@@ -236,11 +237,14 @@ reassign(struct kafka *k, struct route *r, const unsigned char *reseek)
 			if (r->reading[rp])
 				track_revoke(k->track, ROUTE_VBASE + rp);
 			r->reading[rp] = 0;
+			r->assigned_at[rp] = -1;
 			continue;
 		}
 		e = cur != NULL ? rd_kafka_topic_partition_list_find(cur, r->topic, rp) : NULL;
-		if (r->reading[rp] && !reseek[rp] && e != NULL && e->offset >= 0)
-			rd_kafka_topic_partition_list_add(l, r->topic, rp)->offset = e->offset;
+		/* nothing read since the last assignment: where that put it */
+		at = e != NULL && e->offset >= 0 ? e->offset : r->assigned_at[rp];
+		if (r->reading[rp] && !reseek[rp] && at >= 0)
+			rd_kafka_topic_partition_list_add(l, r->topic, rp)->offset = at;
 		else {
 			rd_kafka_topic_partition_list_add(fresh, r->topic, rp);
 			/* read from a position of another owner's: what this
@@ -260,6 +264,10 @@ reassign(struct kafka *k, struct route *r, const unsigned char *reseek)
 	for (int i = 0; i < fresh->cnt; i++)
 		rd_kafka_topic_partition_list_add(l, r->topic,
 		    fresh->elems[i].partition)->offset = fresh->elems[i].offset;
+	for (int i = 0; i < l->cnt; i++) {
+		r->assigned_at[l->elems[i].partition] =
+		    l->elems[i].offset >= 0 ? l->elems[i].offset : -1;
+	}
 	if (rd_kafka_assign(r->rep, l) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_warnx("repartition reader: assigning %s failed", r->topic);
 	if (k->paused && l->cnt > 0)
@@ -528,8 +536,12 @@ route_poll(struct kafka *k, struct pipeline *p)
 	}
 }
 
-/* The reader's position in repartition partition rp; negative when it has
- * read nothing from it yet. */
+/* The reader's position in repartition partition rp: after the last record
+ * it gave, else (librdkafka's position is unset until a record is
+ * consumed after each assignment) the offset it was assigned at; negative
+ * when it reads from the beginning and has read nothing yet. A stream
+ * assigned at its end stays there until a record arrives, and must count
+ * as read to its end meanwhile (route_caught_up()). */
 static int64_t
 reader_position(struct route *r, int32_t rp)
 {
@@ -540,7 +552,7 @@ reader_position(struct route *r, int32_t rp)
 	pos = rd_kafka_position(r->rep, l) == RD_KAFKA_RESP_ERR_NO_ERROR ?
 	    l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
 	rd_kafka_topic_partition_list_destroy(l);
-	return pos;
+	return pos >= 0 ? pos : r->assigned_at[rp];
 }
 
 /*

@@ -34,6 +34,9 @@ struct route {
 	int64_t			 commit_at[ROUTE_VBASE];	/* next offset, -1: none */
 	int64_t			 resume[ROUTE_VBASE];	/* input partition's stream
 							 * position, -1 unknown */
+	/* per repartition partition: the offset the reader was last
+	 * assigned at, -1: its beginning (reader_position()) */
+	int64_t			 assigned_at[ROUTE_VBASE];
 	int64_t			 last_commit_ms;
 	int			 created;	/* CreateTopics tried */
 	/* per input partition another instance owns: the epoch its owner

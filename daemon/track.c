@@ -208,6 +208,25 @@ track_assign(struct track *t, int32_t partition)
 	}
 }
 
+static void	store_capped(struct track_part *, track_store_fn, void *);
+
+/* The partition resumes at next_offset, where its state stands: what lies
+ * before counts as complete and is stored as far as the cap allows, so
+ * that the group's offset reaches the state even when nothing more is read
+ * (a partition restored or taken back at its end, ahead of the commit). */
+void
+track_resume(struct track *t, int32_t partition, int64_t next_offset,
+    track_store_fn store, void *arg)
+{
+	struct track_part *tp;
+
+	if ((tp = track_part(t, partition)) == NULL || !tp->assigned ||
+	    next_offset - 1 <= tp->done)
+		return;
+	tp->done = next_offset - 1;
+	store_capped(tp, store, arg);
+}
+
 /* What may be stored of tp now: its last complete offset, below the cap. */
 static void
 store_capped(struct track_part *tp, track_store_fn store, void *arg)
