@@ -44,12 +44,15 @@
  *
  * No personal data in logs: subjects are never printed.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "route.h"
 
@@ -81,6 +84,7 @@ route_new(struct kafka *k, const struct config *cfg, const rd_kafka_conf_t *cc,
 		r->commit_at[i] = r->resume[i] = r->assigned_at[i] = -1;
 		r->crossed[i] = -1;
 	}
+	route_sender_init(r);
 	if (r->partitioner == PARTITIONER_NONE)
 		return 0;
 	/* Outside the group: never commits, never joins (no subscribe). A
@@ -380,6 +384,40 @@ route_named_partition(const rd_kafka_message_t *rm)
 	return *end == '\0' && n >= 0 && n < ROUTE_VBASE ? (int32_t)n : -1;
 }
 
+/* See route.h. Only the process's own records count: another instance's
+ * in the same partition say nothing of whether ours are back (counting
+ * them let a boundary pass before the last of ours was read, which was
+ * then held to the end of the next epoch), and a record read twice (a
+ * partition read again) counts once. */
+void
+route_read_own(struct route *r, int32_t rp, const char *hdr)
+{
+	const char	*colon = strrchr(hdr, ':');
+	char		*end;
+	size_t		 len = strlen(r->sender);
+	unsigned long long n;
+
+	if (rp < 0 || rp >= ROUTE_VBASE || colon == NULL || len == 0 ||
+	    (size_t)(colon - hdr) != len || memcmp(hdr, r->sender, len) != 0 ||
+	    colon[1] < '0' || colon[1] > '9')
+		return;
+	errno = 0;
+	n = strtoull(colon + 1, &end, 10);
+	if (errno == 0 && *end == '\0' && n + 1 > r->readback[rp])
+		r->readback[rp] = n + 1;
+}
+
+/* See route.h. */
+void
+route_sender_init(struct route *r)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(r->sender, sizeof(r->sender), "%lld.%09ld-%ld",
+	    (long long)ts.tv_sec, ts.tv_nsec, (long)getpid());
+}
+
 /* One message of the reader: an end of partition marks every owned
  * stream of it; a record for an owned partition is held until the end of
  * its epoch (route_order.c). */
@@ -403,7 +441,10 @@ consume_one(struct kafka *k, struct pipeline *p, struct route *r,
 		return;
 	}
 	if (rm->partition >= 0 && rm->partition < ROUTE_VBASE) {
-		r->readback[rm->partition]++;
+		char buf[64];
+
+		if (route_header(rm, ROUTE_SENDER_HEADER, buf, sizeof(buf)) == 0)
+			route_read_own(r, rm->partition, buf);
 		r->next_read[rm->partition] = rm->offset + 1;
 	}
 	c = route_named_partition(rm);

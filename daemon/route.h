@@ -17,6 +17,11 @@
  * key by which the owner applies the records read back (route_order.c). */
 #define ROUTE_SOURCE_HEADER	"retentiond.source"
 #define ROUTE_TIME_HEADER	"retentiond.time"
+/* "token:n": the process that sent the record (a token of its own) and
+ * the record's number among those it sent to the partition, from 0. The
+ * reader counts only its own process's records as read back
+ * (route_read_own()): other instances write to the same partitions. */
+#define ROUTE_SENDER_HEADER	"retentiond.sender"
 
 struct route {
 	int			 partitioner;	/* PARTITIONER_* */
@@ -25,8 +30,10 @@ struct route {
 	int32_t			 ninput, nrep;	/* partition counts, 0: unknown */
 	int32_t			 nowned;	/* input partitions owned */
 	/* per repartition partition: records this process produced to it,
-	 * and records it read from it (see alone_complete()) */
+	 * and how many of those it has read back: 1 + the highest number
+	 * (ROUTE_SENDER_HEADER) of its own read (see alone_complete()) */
 	uint64_t		 forwarded[ROUTE_VBASE], readback[ROUTE_VBASE];
+	char			 sender[40];	/* this process's token */
 	unsigned char		 owned[ROUTE_VBASE];	/* input partitions */
 	unsigned char		 reading[ROUTE_VBASE];	/* repartition partitions */
 	unsigned char		 given_up[ROUTE_VBASE];	/* shards to drop */
@@ -60,6 +67,12 @@ int	route_header(const rd_kafka_message_t *rm, const char *name, char *buf,
 	    size_t len);
 int32_t	route_named_partition(const rd_kafka_message_t *);
 int	route_awaiting(const struct route *);
+/* A record read from repartition partition rp with ROUTE_SENDER_HEADER
+ * hdr: when this process sent it (hdr is "r->sender:n"), readback[rp]
+ * counts it as read back with every one it sent there before (1 + n). */
+void	route_read_own(struct route *, int32_t rp, const char *hdr);
+/* r->sender: a token no other process has (start time in ns and pid). */
+void	route_sender_init(struct route *);
 
 /* route_order.c */
 void	route_order_new(struct route *, const rd_kafka_conf_t *cc);

@@ -70,20 +70,23 @@ forward(struct kafka *k, struct route *r, const rd_kafka_message_t *rm,
 {
 	rd_kafka_headers_t	*orig = NULL, *h;
 	struct kafka_record	 rec;
-	char			 num[16], src[48], when[24];
+	char			 num[16], src[48], when[24], from[64];
 	int32_t			 rp = c % r->nrep;
 
 	snprintf(num, sizeof(num), "%" PRId32, c);
 	snprintf(src, sizeof(src), "%" PRId32 ":%" PRId64, rm->partition, rm->offset);
 	snprintf(when, sizeof(when), "%" PRId64, r->ev.time_ms);	/* decoded */
+	snprintf(from, sizeof(from), "%s:%" PRIu64, r->sender, r->forwarded[rp]);
 	h = rd_kafka_message_headers(rm, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR ?
 	    rd_kafka_headers_copy(orig) : rd_kafka_headers_new(1);
 	rd_kafka_header_remove(h, ROUTE_HEADER);
 	rd_kafka_header_remove(h, ROUTE_SOURCE_HEADER);
 	rd_kafka_header_remove(h, ROUTE_TIME_HEADER);
+	rd_kafka_header_remove(h, ROUTE_SENDER_HEADER);
 	rd_kafka_header_add(h, ROUTE_HEADER, -1, num, -1);
 	rd_kafka_header_add(h, ROUTE_SOURCE_HEADER, -1, src, -1);
 	rd_kafka_header_add(h, ROUTE_TIME_HEADER, -1, when, -1);
+	rd_kafka_header_add(h, ROUTE_SENDER_HEADER, -1, from, -1);
 	rec = (struct kafka_record){ r->topic, rp, key, rm->payload, keylen,
 	    rm->len, h, entry };
 	if (kafka_produce_record(k, &rec) == -1)

@@ -38,20 +38,42 @@ def key_file(tmp):
     return path
 
 
-def instance(bs, group, port, key, images=True):
+def instance(bs, group, port, key, images=True, repartition=None):
     cfg = {"kafka": {"group.id": group, "heartbeat.interval.ms": 1000},
            "http": {"listen": "127.0.0.1:%d" % port},
            "state": {"checkpoint_seconds": 1, "erasure_key_file": key},
            "alerts": {"threshold": 0.02, "clear_threshold": 0.01}}
-    if images:
-        cfg["topics"] = {"checkpoints": CKPT}
+    topics = {"checkpoints": CKPT} if images else {}
+    if repartition is not None:
+        topics["repartition"] = repartition
+    if topics:
+        cfg["topics"] = topics
     return kt.Daemon(bs, cfg)
+
+
+REF_REPARTITION = IN + ".repartition.ref"
 
 
 def reference(bs, port, key):
     """The single instance the others are compared with: its own group,
-    no checkpoint topic."""
-    return instance(bs, "retentiond-ref-" + str(os.getpid()), port, key, images=False)
+    no checkpoint topic, and a repartition topic of its own. On the
+    group's topic it would read the group's copies too (it owns every
+    partition, so each is its own), late ones included: a copy the group
+    re-sends after a takeover, read once the reference is in the closing
+    epoch, is held to that epoch's end and keeps its commits short of the
+    ends (scaleout_kill.py's failures of session 7), and its state would
+    depend on the group's. check_alone() checks it reads only its own."""
+    return instance(bs, "retentiond-ref-" + str(os.getpid()), port, key,
+                    images=False, repartition=REF_REPARTITION)
+
+
+def check_alone(port):
+    """The reference read back exactly what it re-routed, nothing of the
+    group's."""
+    sent = kt.metric(port, "retentiond_repartitioned_total")
+    back = kt.metric(port, "retentiond_repartition_consumed_total")
+    kt.check(sent == back, "the reference re-routed %s events and read back "
+             "%s: it reads another instance's repartition records" % (sent, back))
 
 
 def served(port, emp):

@@ -155,7 +155,8 @@ def main():
             kt.close_epoch(bs, tl.IN, "2025-12-15T09:00:00Z")
             at_ends(bs, group, ds, ports)
             kt.wait_committed(bs, ref.group, tl.IN, timeout=60)
-            kt.wait_committed(bs, ref.group, tl.IN + ".repartition", timeout=60)
+            kt.wait_committed(bs, ref.group, tl.REF_REPARTITION, timeout=60)
+            tl.check_alone(ports["ref"])
             live = [ports[n] for n in ds]
             restored = tl.total(live, "retentiond_checkpoint_images_restored_total")
             refused = tl.total(live, "retentiond_checkpoint_images_refused_total")
