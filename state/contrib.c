@@ -84,9 +84,11 @@ model_stats_load(struct model *m, struct rbuf *r, int fit_dim, char *errbuf,
 	if (rls_load(&m->abil, r) == -1)
 		goto bad;
 	what = "hazard moments";
+	/* at least the fit's dimension in a checkpoint; more after a join
+	 * (the adopted statistics have the group's, the fit none yet) */
 	if (hazard_load(m->hz, r) == -1 ||
-	    (fit_dim ? hazard_dim(m->hz) != m->fit->dim :
-	    hazard_dim(m->hz) > features_dim(m->feat)))
+	    (fit_dim && hazard_dim(m->hz) < m->fit->dim) ||
+	    hazard_dim(m->hz) > features_dim(m->feat))
 		goto bad;
 	what = "imputation moments";
 	if (std_load(m->std_w, m->std_mean, m->std_m2, r) == -1)
