@@ -127,7 +127,7 @@ model_epoch_save(const struct model *base, struct wbuf *w)
 {
 	const struct model_fit *f = base->fit;
 
-	wbuf_u32(w, SHARD_MAGIC + 2);	/* "MSH3": MSH2 and pay_all */
+	wbuf_u32(w, SHARD_MAGIC + 2);	/* then the fit's flags (pay_all) */
 	wbuf_i64(w, f->epoch);
 	features_save(base->feat, w);
 	wbuf_u32(w, (uint32_t)f->dim);
@@ -176,7 +176,7 @@ model_epoch_load(struct model *base, struct rbuf *r, char *errbuf, size_t errlen
 	int64_t epoch;
 	uint32_t magic = rbuf_u32(r);
 
-	/* MSH2: files before the fit's flags, read as none set */
+	/* SHARD_MAGIC + 1: files before the fit's flags, read as none set */
 	if ((magic != SHARD_MAGIC + 1 && magic != SHARD_MAGIC + 2) || f->epoch != -1)
 		goto bad;
 	what = "epoch";
