@@ -620,8 +620,9 @@ restore_one(struct pipeline *p, const char *path)
 	if (r == PIPELINE_LOAD_CONFIG)
 		fatalx_config(NULL, 0, "checkpoint %s refused: %s. Set the setting "
 		    "back to the value the checkpoint was made under, or move %s "
-		    "and its .prev out of the way to rebuild the state from the "
-		    "input", path, why, path);
+		    "and its .prev out of the way and start under a new group.id "
+		    "(or the group's offsets reset to the input's start) to "
+		    "rebuild the state from the input", path, why, path);
 	log_warnx("checkpoint %s refused: %s", path, why);
 	METRICS_ADD(checkpoint_corrupt, 1);
 	return -1;

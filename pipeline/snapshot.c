@@ -7,8 +7,9 @@
  *   EPCH     the epoch state (pipeline_epoch_save(): the current epoch,
  *            the fit's merged sums, the feature registry the shards' ids
  *            refer to), then CNFG: the settings that give the state its
- *            meaning ([model] epoch_hours; absent in older files: the
- *            default 24). A body made under other settings is refused
+ *            meaning ([model] epoch_hours, a check of the erasure key;
+ *            absent in older files: the default 24, the key unchecked).
+ *            A body made under other settings is refused
  *            (PIPELINE_LOAD_CONFIG).
  *   PIPE     how many shards follow, then the pipeline's cumulative
  *            counters (the estimates carry the count of events applied)
@@ -173,6 +174,24 @@ shard_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
 	return w->failed ? -1 : 0;
 }
 
+/* What CNFG holds of the erasure key: the hash under it of a fixed
+ * string, which tells two keys apart and says nothing of either. */
+static uint64_t
+key_check(const struct pipeline_config *cfg)
+{
+	return shard_erasure_hash(cfg, "retentiond erasure key check");
+}
+
+static int
+no_key(const struct pipeline_config *cfg)
+{
+	uint8_t v = 0;
+
+	for (size_t i = 0; i < sizeof(cfg->erasure_key); i++)
+		v |= cfg->erasure_key[i];
+	return v == 0;
+}
+
 /* EPCH: the epoch state, then its CNFG block (the settings the epoch
  * numbers and the state mean something under). */
 static void
@@ -184,6 +203,7 @@ epoch_section_save(const struct pipeline *p, struct wbuf *w)
 		w->failed = 1;
 	c = section_begin(w, TAG_CONFIG);
 	wbuf_u32(w, (uint32_t)p->cfg.epoch_hours);
+	wbuf_u64(w, key_check(&p->cfg));
 	section_end(w, c);
 	section_end(w, at);
 }
@@ -439,6 +459,7 @@ epoch_section_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errl
 {
 	struct rbuf s, c;
 	uint32_t hours = EPOCH_HOURS_UNRECORDED;
+	uint64_t key = key_check(&p->cfg);
 	int recorded = 0;
 
 	if (section_open(r, TAG_EPOCH, &s) == -1) {
@@ -450,8 +471,8 @@ epoch_section_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errl
 	/* CNFG came after format 4's first files: absent is the default */
 	if (rbuf_left(&s) != 0) {
 		if (section_open(&s, TAG_CONFIG, &c) == -1 ||
-		    (hours = rbuf_u32(&c), c.failed) || rbuf_left(&c) != 0 ||
-		    hours < 1 || hours > 8760) {
+		    (hours = rbuf_u32(&c), key = rbuf_u64(&c), c.failed) ||
+		    rbuf_left(&c) != 0 || hours < 1 || hours > 8760) {
 			snprintf(errbuf, errlen, "CNFG section invalid");
 			return -1;
 		}
@@ -466,6 +487,15 @@ epoch_section_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errl
 		    "configured %d: its epoch numbers mean other hours", hours,
 		    recorded ? "" : " (not recorded in files before the setting "
 		    "was: read as the default)", p->cfg.epoch_hours);
+		return PIPELINE_LOAD_CONFIG;
+	}
+	/* the erased sets are hashed under the key: under another one no
+	 * erased id would be recognised again (no key, all zero: a reader
+	 * of the contents alone, --dump-checkpoint, does not check) */
+	if (key != key_check(&p->cfg) && !no_key(&p->cfg)) {
+		snprintf(errbuf, errlen, "made under another erasure key ([state] "
+		    "erasure_key_file, or the key generated in the state "
+		    "directory): its erasures would not stick");
 		return PIPELINE_LOAD_CONFIG;
 	}
 	return 0;
@@ -594,8 +624,8 @@ pipeline_image_epoch(const void *body, size_t len)
 	return epoch_of_image(body, len);
 }
 
-/* See pipeline.h: CNFG is the last thing in EPCH, a tagged block of 8 + 4
- * bytes; an EPCH without it ends otherwise. */
+/* See pipeline.h: CNFG is the last thing in EPCH, a tagged block of 8 +
+ * 12 bytes; an EPCH without it ends otherwise. */
 int
 pipeline_image_epoch_hours(const void *body, size_t len)
 {
@@ -606,11 +636,11 @@ pipeline_image_epoch_hours(const void *body, size_t len)
 	rbuf_init(&r, body, len);
 	if (section_open(&r, TAG_EPOCH, &s) == -1)
 		return -1;
-	if ((n = rbuf_left(&s)) < 12)
+	if ((n = rbuf_left(&s)) < 20)
 		return EPOCH_HOURS_UNRECORDED;
 	end = rbuf_take(&s, n);
-	rbuf_init(&c, end + n - 12, 12);
-	if (rbuf_u32(&c) != TAG_CONFIG || rbuf_u32(&c) != 4)
+	rbuf_init(&c, end + n - 20, 20);
+	if (rbuf_u32(&c) != TAG_CONFIG || rbuf_u32(&c) != 12)
 		return EPOCH_HOURS_UNRECORDED;
 	return (int)rbuf_u32(&c);
 }

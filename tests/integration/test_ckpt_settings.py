@@ -13,6 +13,7 @@ the setting it was made with, the same state directory restores.
 """
 import hashlib
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -52,6 +53,10 @@ def main():
         path = os.path.join(state, "checkpoints", IN + ".ckpt")
         kt.check(os.path.exists(path), "no checkpoint at %s" % path)
         before = digest(path)
+        dump = subprocess.run([kt.binary("retentiond"), "--dump-checkpoint", path],
+                              capture_output=True, text=True, timeout=30)
+        kt.check(dump.returncode == 0 and '"S000"' in dump.stdout,
+                 "--dump-checkpoint: exit %d: %s" % (dump.returncode, dump.stderr))
 
         cfg["model"] = {"epoch_hours": 12}
         with kt.Daemon(bs, cfg) as d:
@@ -62,7 +67,8 @@ def main():
                  % (rc, out[-3000:]))
         for want in ("checkpoint %s refused" % path, "[model] epoch_hours = 24,",
                      "configured 12", "Set the setting back",
-                     "move %s and its .prev" % path, "rebuild the state from the input"):
+                     "move %s and its .prev" % path, "a new group.id",
+                     "rebuild the state from the input"):
             kt.check(want in out, "%r not in the log:\n%s" % (want, out[-3000:]))
         kt.check("state restored" not in out, "restored anyway:\n" + out[-3000:])
         kt.check(digest(path) == before, "the refused checkpoint was changed")

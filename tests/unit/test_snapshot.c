@@ -107,7 +107,7 @@ company(struct pipeline *p, int n, int rev)
 }
 
 static struct pipeline *
-fresh_hours(int epoch_hours)
+fresh_with(int epoch_hours, int key)
 {
 	struct pipeline_config cfg;
 	char err[256];
@@ -116,14 +116,14 @@ fresh_hours(int epoch_hours)
 	if (epoch_hours > 0)
 		cfg.epoch_hours = epoch_hours;
 	cfg.dedup_capacity = 4096;
-	memset(cfg.erasure_key, 7, sizeof(cfg.erasure_key));
+	memset(cfg.erasure_key, key, sizeof(cfg.erasure_key));
 	return pipeline_new(&cfg, err, sizeof(err));
 }
 
 static struct pipeline *
 fresh(void)
 {
-	return fresh_hours(0);
+	return fresh_with(0, 7);
 }
 
 static int
@@ -352,36 +352,36 @@ put_u32(uint8_t *p, uint32_t v)
 }
 
 /* *old: a body as files before the settings were recorded have it: no
- * CNFG at the end of EPCH (its last 12 bytes), the epoch state's magic
+ * CNFG at the end of EPCH (its last 20 bytes), the epoch state's magic
  * one less and without the fit's flags byte (just before CNFG). */
 static void
 old_format(const struct wbuf *a, struct wbuf *old)
 {
 	uint32_t elen = get_u32(a->p + 4);
-	size_t cut = 8 + elen - 13;	/* the flags byte, then CNFG */
+	size_t cut = 8 + elen - 21;	/* the flags byte, then CNFG */
 
 	wbuf_init(old);
-	CHECK(a->len > 8 + elen && elen > 13 && get_u32(a->p) == get_u32(
+	CHECK(a->len > 8 + elen && elen > 21 && get_u32(a->p) == get_u32(
 	    (const uint8_t *)"EPCH") && memcmp(a->p + cut + 1, "CNFG", 4) == 0 &&
 	    a->p[cut] == 0);
 	wbuf_bytes(old, a->p, cut);
-	wbuf_bytes(old, a->p + cut + 13, a->len - cut - 13);
+	wbuf_bytes(old, a->p + cut + 21, a->len - cut - 21);
 	if (old->failed)
 		return;
-	put_u32(old->p + 4, elen - 13);
+	put_u32(old->p + 4, elen - 21);
 	put_u32(old->p + 16, get_u32(old->p + 16) - 1);
 }
 
 /* A body or an image made under another [model] epoch_hours is refused
  * as such (PIPELINE_LOAD_CONFIG, both values named), leaving the
- * pipeline fresh; a body from before the setting was recorded is read as
+ * pipeline fresh, and so is one made under another erasure key; a body from before the setting was recorded is read as
  * made under the default (24): loaded under it, to the same bytes saved
  * again, and refused under another. */
 static void
 test_settings(void)
 {
-	struct pipeline	*p = fresh(), *q = fresh_hours(1), *o = fresh(),
-			*h2 = fresh_hours(2);
+	struct pipeline	*p = fresh(), *q = fresh_with(1, 7), *o = fresh(),
+			*h2 = fresh_with(2, 7);
 	struct wbuf	 a, b, old, img;
 	char		 err[256];
 
@@ -404,6 +404,10 @@ test_settings(void)
 	    PIPELINE_LOAD_CONFIG);
 	CHECK(strstr(err, "configured 1") != NULL);
 	CHECK(pipeline_epoch(q) == -1 && pipeline_shard_next(q, -1) == -1);
+	pipeline_free(q);
+	q = fresh_with(0, 8);	/* another erasure key */
+	CHECK(q != NULL && pipeline_snapshot_load(q, a.p, a.len, err, sizeof(err)) ==
+	    PIPELINE_LOAD_CONFIG && strstr(err, "another erasure key") != NULL);
 
 	old_format(&a, &old);
 	CHECK(pipeline_image_epoch_hours(old.p, old.len) == 24);
