@@ -453,9 +453,12 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 
 /* The EPCH section into the fresh p; 0, -1 with errbuf, or
  * PIPELINE_LOAD_CONFIG when it was made under other settings (errbuf
- * names the setting and both values). */
+ * names the setting and both values). check_key: the erasure key's too
+ * (a file of this state directory; not an image from another instance,
+ * whose key is by default generated in its own: DESIGN.md). */
 static int
-epoch_section_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
+epoch_section_load(struct pipeline *p, struct rbuf *r, int check_key, char *errbuf,
+    size_t errlen)
 {
 	struct rbuf s, c;
 	uint32_t hours = EPOCH_HOURS_UNRECORDED;
@@ -492,7 +495,7 @@ epoch_section_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errl
 	/* the erased sets are hashed under the key: under another one no
 	 * erased id would be recognised again (no key, all zero: a reader
 	 * of the contents alone, --dump-checkpoint, does not check) */
-	if (key != key_check(&p->cfg) && !no_key(&p->cfg)) {
+	if (check_key && key != key_check(&p->cfg) && !no_key(&p->cfg)) {
 		snprintf(errbuf, errlen, "made under another erasure key ([state] "
 		    "erasure_key_file, or the key generated in the state "
 		    "directory): its erasures would not stick");
@@ -512,7 +515,7 @@ load_into(struct pipeline *p, const void *body, size_t len, char *errbuf,
 	int rc;
 
 	rbuf_init(&r, body, len);
-	if ((rc = epoch_section_load(p, &r, errbuf, errlen)) != 0)
+	if ((rc = epoch_section_load(p, &r, 1, errbuf, errlen)) != 0)
 		return rc;
 	if (section_open(&r, TAG_PIPE, &s) == -1 || (n = rbuf_u32(&s)) > SHARDS_MAX ||
 	    (stats_io(&p->stats, NULL, &s), s.failed) || rbuf_left(&s) != 0) {
@@ -683,7 +686,7 @@ pipeline_shard_restore(struct pipeline *p, int32_t partition, const void *body,
 	if ((scratch = pipeline_new(&p->cfg, errbuf, errlen)) == NULL)
 		return -1;
 	rbuf_init(&r, body, len);
-	if ((rc = epoch_section_load(scratch, &r, errbuf, errlen)) != 0) {
+	if ((rc = epoch_section_load(scratch, &r, 0, errbuf, errlen)) != 0) {
 		if (rc != PIPELINE_LOAD_CONFIG)
 			rc = -1;
 		goto out;
@@ -713,7 +716,7 @@ pipeline_shard_restore(struct pipeline *p, int32_t partition, const void *body,
 	 * registry, so its ids need no translation) */
 	if (p->epoch == -1 && p->nshards == 0) {
 		rbuf_init(&r, body, len);
-		if (epoch_section_load(p, &r, errbuf, errlen) == -1)
+		if (epoch_section_load(p, &r, 0, errbuf, errlen) == -1)
 			goto out;
 	}
 	rc = shard_adopt(p, scratch, partition, errbuf, errlen);
