@@ -182,16 +182,6 @@ key_check(const struct pipeline_config *cfg)
 	return shard_erasure_hash(cfg, "retentiond erasure key check");
 }
 
-static int
-no_key(const struct pipeline_config *cfg)
-{
-	uint8_t v = 0;
-
-	for (size_t i = 0; i < sizeof(cfg->erasure_key); i++)
-		v |= cfg->erasure_key[i];
-	return v == 0;
-}
-
 /* EPCH: the epoch state, then its CNFG block (the settings the epoch
  * numbers and the state mean something under). */
 static void
@@ -460,6 +450,7 @@ static int
 epoch_section_load(struct pipeline *p, struct rbuf *r, int check_key, char *errbuf,
     size_t errlen)
 {
+	static const uint8_t no_key[sizeof(p->cfg.erasure_key)];
 	struct rbuf s, c;
 	uint32_t hours = EPOCH_HOURS_UNRECORDED;
 	uint64_t key = key_check(&p->cfg);
@@ -495,7 +486,8 @@ epoch_section_load(struct pipeline *p, struct rbuf *r, int check_key, char *errb
 	/* the erased sets are hashed under the key: under another one no
 	 * erased id would be recognised again (no key, all zero: a reader
 	 * of the contents alone, --dump-checkpoint, does not check) */
-	if (check_key && key != key_check(&p->cfg) && !no_key(&p->cfg)) {
+	if (check_key && key != key_check(&p->cfg) &&
+	    memcmp(p->cfg.erasure_key, no_key, sizeof(no_key)) != 0) {
 		snprintf(errbuf, errlen, "made under another erasure key ([state] "
 		    "erasure_key_file, or the key generated in the state "
 		    "directory): its erasures would not stick");
@@ -606,9 +598,9 @@ pipeline_snapshot_load(struct pipeline *p, const void *body, size_t len,
 	    errlen);
 }
 
-/* The epoch an image's EPCH names; -2 when unreadable. */
-static long
-epoch_of_image(const void *body, size_t len)
+/* See pipeline.h: the epoch an image's EPCH names; -2 when unreadable. */
+long
+pipeline_image_epoch(const void *body, size_t len)
 {
 	struct rbuf	r, s;
 	int64_t		e;
@@ -620,12 +612,6 @@ epoch_of_image(const void *body, size_t len)
 	return s.failed || e < -1 ? -2 : (long)e;
 }
 
-/* See pipeline.h. */
-long
-pipeline_image_epoch(const void *body, size_t len)
-{
-	return epoch_of_image(body, len);
-}
 
 /* See pipeline.h: CNFG is the last thing in EPCH, a tagged block of 8 +
  * 12 bytes; an EPCH without it ends otherwise. */
@@ -708,7 +694,7 @@ pipeline_shard_restore(struct pipeline *p, int32_t partition, const void *body,
 	 * p's epoch state is nothing but a stale one, which would never agree
 	 * with the others' on a boundary; the image's replaces it. Never an
 	 * earlier epoch: the others' records of it are spent here. */
-	if (!holds_shard(p) && epoch_of_image(body, len) > p->epoch &&
+	if (!holds_shard(p) && pipeline_image_epoch(body, len) > p->epoch &&
 	    (p->epoch != -1 || p->nshards != 0) &&
 	    pipeline_epoch_reset(p, errbuf, errlen) == -1)
 		goto out;
