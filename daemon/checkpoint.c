@@ -607,13 +607,22 @@ restore_one(struct pipeline *p, const char *path)
 		daemon_unlock();
 		/* refused before its CRC was known (and the thread still to be
 		 * joined before the unmap): a wrong CRC is the reason to give,
-		 * the bytes are not the ones written */
-		if (r == -1)
-			(void)crc_wait(&job, why, sizeof(why));
+		 * the bytes are not the ones written (for a refusal by settings
+		 * too: only right bytes make that refusal fatal) */
+		if (r != 0 && crc_wait(&job, why, sizeof(why)) == -1)
+			r = -1;
 	}
 	unmap(&m);
 	if (r == 0)
 		return 1;
+	/* whole, but of other settings: the .prev was made under them too,
+	 * and starting empty would drop the state silently */
+	if (r == PIPELINE_LOAD_CONFIG)
+		fatalx_config(NULL, 0, "checkpoint %s refused: %s. Set the setting "
+		    "back to the value the checkpoint was made under, or move %s "
+		    "and its .prev out of the way and start under a new group.id "
+		    "(or the group's offsets reset to the input's start) to "
+		    "rebuild the state from the input", path, why, path);
 	log_warnx("checkpoint %s refused: %s", path, why);
 	METRICS_ADD(checkpoint_corrupt, 1);
 	return -1;
@@ -670,6 +679,9 @@ checkpoint_dump(const char *path, FILE *out, char *errbuf, size_t errlen)
 		goto out;
 	}
 	pipeline_config_defaults(&cfg);
+	/* the file's own settings: a dump reads any checkpoint */
+	if (pipeline_image_epoch_hours(body, blen) > 0)
+		cfg.epoch_hours = pipeline_image_epoch_hours(body, blen);
 	if ((p = pipeline_new(&cfg, errbuf, errlen)) == NULL ||
 	    pipeline_snapshot_load(p, body, blen, errbuf, errlen) == -1)
 		goto out;

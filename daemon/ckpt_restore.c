@@ -242,6 +242,16 @@ restore_one(struct ckpt_topic *ct, struct pipeline *p, int32_t part,
 		ct->pub[part].epoch = pipeline_epoch(p);
 	}
 	daemon_unlock();
+	/* made under other settings: the group's state of the partition is
+	 * in it, so neither an empty shard from the committed offset (its
+	 * history lost) nor a replay under this instance's epochs (numbered
+	 * unlike the group's) is right; the instance stops */
+	if (rc == PIPELINE_LOAD_CONFIG)
+		fatalx_config(NULL, 0, "%s: the image of partition %" PRId32
+		    " from %s refused: %s. Give this instance the setting the "
+		    "group runs under (or run the new setting under another "
+		    "group.id, whose state is rebuilt from the input)", ct->topic,
+		    part, from, why);
 	if (rc == -1) {
 		refuse(ct, part, why);
 		return -1;

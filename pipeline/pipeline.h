@@ -351,6 +351,12 @@ struct shard_info {
 	size_t		employees, erased;
 };
 int	pipeline_snapshot_save(const struct pipeline *, struct wbuf *w);
+/* What the loaders below return, besides 0 and -1, for a body (or an
+ * image) that is whole but was made under settings that give its state
+ * another meaning ([model] epoch_hours): errbuf names the setting and both
+ * values; p is left as on -1. Not corruption: an older copy was made under
+ * the same settings, so nothing else should be tried. */
+#define PIPELINE_LOAD_CONFIG (-2)
 int	pipeline_snapshot_load(struct pipeline *, const void *body, size_t len,
 	    char *errbuf, size_t errlen);
 /* The same, with a last check before the body becomes p's: verify(arg,
@@ -374,7 +380,7 @@ int	pipeline_shard_image(const struct pipeline *, int32_t partition,
  * by name as well (model_contrib_load()). 0 restored, 1 restored without
  * the shard's statistics (they do not fit p's model: the shard's
  * contribution starts again), -1 refused (p unchanged, a reason in errbuf
- * that names no employee). */
+ * that names no employee), PIPELINE_LOAD_CONFIG refused for its settings. */
 int	pipeline_shard_restore(struct pipeline *, int32_t partition,
 	    const void *body, size_t len, char *errbuf, size_t errlen);
 /* The pipeline epoch an image's epoch state is of (-1: before the first),
@@ -383,6 +389,11 @@ int	pipeline_shard_restore(struct pipeline *, int32_t partition,
  * pipeline_shard_restore(), so images are best restored latest epoch
  * first. */
 long	pipeline_image_epoch(const void *body, size_t len);
+/* The [model] epoch_hours a body or an image was made under (the default,
+ * 24, for one from before it was recorded), -1 when it has no EPCH; for
+ * a reader that must take the file's settings (--dump-checkpoint). A
+ * guess from the tail: the load checks it properly. */
+int	pipeline_image_epoch_hours(const void *body, size_t len);
 /* The partition of the first shard after partition after (-1: the first),
  * or -1 when there is none. */
 int32_t	pipeline_shard_next(const struct pipeline *, int32_t after);

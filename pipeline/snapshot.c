@@ -6,7 +6,11 @@
  *
  *   EPCH     the epoch state (pipeline_epoch_save(): the current epoch,
  *            the fit's merged sums, the feature registry the shards' ids
- *            refer to)
+ *            refer to), then CNFG: the settings that give the state its
+ *            meaning ([model] epoch_hours, a check of the erasure key;
+ *            absent in older files: the default 24, the key unchecked).
+ *            A body made under other settings is refused
+ *            (PIPELINE_LOAD_CONFIG).
  *   PIPE     how many shards follow, then the pipeline's cumulative
  *            counters (the estimates carry the count of events applied)
  *   SHRD     one per shard, in partition order, itself a list of sections:
@@ -55,6 +59,8 @@
 #define TAG_DEDUP	TAG('D', 'D', 'U', 'P')
 #define TAG_ERASED	TAG('E', 'R', 'S', 'D')
 #define TAG_BUDGET	TAG('B', 'D', 'G', 'T')
+#define TAG_CONFIG	TAG('C', 'N', 'F', 'G')
+#define EPOCH_HOURS_UNRECORDED 24	/* the default files before CNFG had */
 #define TABLE_SLOTS_MAX ((uint64_t)1 << 24)	/* per shard: 12M employees */
 static int
 cmp_emp(const void *x, const void *y)
@@ -168,6 +174,30 @@ shard_save(const struct pipeline *p, int32_t partition, struct wbuf *w)
 	return w->failed ? -1 : 0;
 }
 
+/* What CNFG holds of the erasure key: the hash under it of a fixed
+ * string, which tells two keys apart and says nothing of either. */
+static uint64_t
+key_check(const struct pipeline_config *cfg)
+{
+	return shard_erasure_hash(cfg, "retentiond erasure key check");
+}
+
+/* EPCH: the epoch state, then its CNFG block (the settings the epoch
+ * numbers and the state mean something under). */
+static void
+epoch_section_save(const struct pipeline *p, struct wbuf *w)
+{
+	size_t at = section_begin(w, TAG_EPOCH), c;
+
+	if (pipeline_epoch_save(p, w) == -1)
+		w->failed = 1;
+	c = section_begin(w, TAG_CONFIG);
+	wbuf_u32(w, (uint32_t)p->cfg.epoch_hours);
+	wbuf_u64(w, key_check(&p->cfg));
+	section_end(w, c);
+	section_end(w, at);
+}
+
 /* The cumulative counters; the gauges are recounted from the shards. */
 static void
 stats_io(struct pipeline_stats *st, struct wbuf *w, struct rbuf *r)
@@ -200,10 +230,7 @@ pipeline_snapshot_save(const struct pipeline *p, struct wbuf *w)
 	uint32_t n;
 	size_t at;
 
-	at = section_begin(w, TAG_EPOCH);
-	if (pipeline_epoch_save(p, w) == -1)
-		w->failed = 1;
-	section_end(w, at);
+	epoch_section_save(p, w);
 	at = section_begin(w, TAG_PIPE);
 	n = 0;
 	for (int32_t i = pipeline_shard_next(p, -1); i >= 0; i = pipeline_shard_next(p, i))
@@ -414,11 +441,20 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 	return 0;
 }
 
-/* The EPCH section into the fresh p; 0 or -1 with errbuf. */
+/* The EPCH section into the fresh p; 0, -1 with errbuf, or
+ * PIPELINE_LOAD_CONFIG when it was made under other settings (errbuf
+ * names the setting and both values). check_key: the erasure key's too
+ * (a file of this state directory; not an image from another instance,
+ * whose key is by default generated in its own: DESIGN.md). */
 static int
-epoch_section_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
+epoch_section_load(struct pipeline *p, struct rbuf *r, int check_key, char *errbuf,
+    size_t errlen)
 {
-	struct rbuf s;
+	static const uint8_t no_key[sizeof(p->cfg.erasure_key)];
+	struct rbuf s, c;
+	uint32_t hours = EPOCH_HOURS_UNRECORDED;
+	uint64_t key = key_check(&p->cfg);
+	int recorded = 0;
 
 	if (section_open(r, TAG_EPOCH, &s) == -1) {
 		snprintf(errbuf, errlen, "EPCH section missing or truncated");
@@ -426,9 +462,36 @@ epoch_section_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errl
 	}
 	if (pipeline_epoch_load(p, &s, errbuf, errlen) == -1)
 		return -1;
+	/* CNFG came after format 4's first files: absent is the default */
+	if (rbuf_left(&s) != 0) {
+		if (section_open(&s, TAG_CONFIG, &c) == -1 ||
+		    (hours = rbuf_u32(&c), key = rbuf_u64(&c), c.failed) ||
+		    rbuf_left(&c) != 0 || hours < 1 || hours > 8760) {
+			snprintf(errbuf, errlen, "CNFG section invalid");
+			return -1;
+		}
+		recorded = 1;
+	}
 	if (rbuf_left(&s) != 0) {
 		snprintf(errbuf, errlen, "EPCH section has trailing bytes");
 		return -1;
+	}
+	if ((int)hours != p->cfg.epoch_hours) {
+		snprintf(errbuf, errlen, "made under [model] epoch_hours = %u%s, "
+		    "configured %d: its epoch numbers mean other hours", hours,
+		    recorded ? "" : " (not recorded in files before the setting "
+		    "was: read as the default)", p->cfg.epoch_hours);
+		return PIPELINE_LOAD_CONFIG;
+	}
+	/* the erased sets are hashed under the key: under another one no
+	 * erased id would be recognised again (no key, all zero: a reader
+	 * of the contents alone, --dump-checkpoint, does not check) */
+	if (check_key && key != key_check(&p->cfg) &&
+	    memcmp(p->cfg.erasure_key, no_key, sizeof(no_key)) != 0) {
+		snprintf(errbuf, errlen, "made under another erasure key ([state] "
+		    "erasure_key_file, or the key generated in the state "
+		    "directory): its erasures would not stick");
+		return PIPELINE_LOAD_CONFIG;
 	}
 	return 0;
 }
@@ -441,10 +504,11 @@ load_into(struct pipeline *p, const void *body, size_t len, char *errbuf,
 	struct rbuf r, s;
 	int32_t last = -1;
 	uint32_t n, i;
+	int rc;
 
 	rbuf_init(&r, body, len);
-	if (epoch_section_load(p, &r, errbuf, errlen) == -1)
-		return -1;
+	if ((rc = epoch_section_load(p, &r, 1, errbuf, errlen)) != 0)
+		return rc;
 	if (section_open(&r, TAG_PIPE, &s) == -1 || (n = rbuf_u32(&s)) > SHARDS_MAX ||
 	    (stats_io(&p->stats, NULL, &s), s.failed) || rbuf_left(&s) != 0) {
 		snprintf(errbuf, errlen, "PIPE section invalid");
@@ -534,9 +598,9 @@ pipeline_snapshot_load(struct pipeline *p, const void *body, size_t len,
 	    errlen);
 }
 
-/* The epoch an image's EPCH names; -2 when unreadable. */
-static long
-epoch_of_image(const void *body, size_t len)
+/* See pipeline.h: the epoch an image's EPCH names; -2 when unreadable. */
+long
+pipeline_image_epoch(const void *body, size_t len)
 {
 	struct rbuf	r, s;
 	int64_t		e;
@@ -548,11 +612,26 @@ epoch_of_image(const void *body, size_t len)
 	return s.failed || e < -1 ? -2 : (long)e;
 }
 
-/* See pipeline.h. */
-long
-pipeline_image_epoch(const void *body, size_t len)
+
+/* See pipeline.h: CNFG is the last thing in EPCH, a tagged block of 8 +
+ * 12 bytes; an EPCH without it ends otherwise. */
+int
+pipeline_image_epoch_hours(const void *body, size_t len)
 {
-	return epoch_of_image(body, len);
+	struct rbuf	r, s, c;
+	const uint8_t	*end;
+	size_t		n;
+
+	rbuf_init(&r, body, len);
+	if (section_open(&r, TAG_EPOCH, &s) == -1)
+		return -1;
+	if ((n = rbuf_left(&s)) < 20)
+		return EPOCH_HOURS_UNRECORDED;
+	end = rbuf_take(&s, n);
+	rbuf_init(&c, end + n - 20, 20);
+	if (rbuf_u32(&c) != TAG_CONFIG || rbuf_u32(&c) != 12)
+		return EPOCH_HOURS_UNRECORDED;
+	return (int)rbuf_u32(&c);
 }
 
 /* 1 when p holds a shard of some partition. */
@@ -570,10 +649,7 @@ pipeline_shard_image(const struct pipeline *p, int32_t partition, struct wbuf *w
 
 	if (partition < 0 || partition >= SHARDS_MAX || p->shards[partition] == NULL)
 		return -1;
-	at = section_begin(w, TAG_EPOCH);
-	if (pipeline_epoch_save(p, w) == -1)
-		w->failed = 1;
-	section_end(w, at);
+	epoch_section_save(p, w);
 	at = section_begin(w, TAG_SHARD);
 	(void)shard_save(p, partition, w);
 	section_end(w, at);
@@ -596,8 +672,12 @@ pipeline_shard_restore(struct pipeline *p, int32_t partition, const void *body,
 	if ((scratch = pipeline_new(&p->cfg, errbuf, errlen)) == NULL)
 		return -1;
 	rbuf_init(&r, body, len);
-	if (epoch_section_load(scratch, &r, errbuf, errlen) == -1)
+	if ((rc = epoch_section_load(scratch, &r, 0, errbuf, errlen)) != 0) {
+		if (rc != PIPELINE_LOAD_CONFIG)
+			rc = -1;
 		goto out;
+	}
+	rc = -1;
 	if (section_open(&r, TAG_SHARD, &s) == -1) {
 		snprintf(errbuf, errlen, "SHRD section missing or truncated");
 		goto out;
@@ -614,7 +694,7 @@ pipeline_shard_restore(struct pipeline *p, int32_t partition, const void *body,
 	 * p's epoch state is nothing but a stale one, which would never agree
 	 * with the others' on a boundary; the image's replaces it. Never an
 	 * earlier epoch: the others' records of it are spent here. */
-	if (!holds_shard(p) && epoch_of_image(body, len) > p->epoch &&
+	if (!holds_shard(p) && pipeline_image_epoch(body, len) > p->epoch &&
 	    (p->epoch != -1 || p->nshards != 0) &&
 	    pipeline_epoch_reset(p, errbuf, errlen) == -1)
 		goto out;
@@ -622,7 +702,7 @@ pipeline_shard_restore(struct pipeline *p, int32_t partition, const void *body,
 	 * registry, so its ids need no translation) */
 	if (p->epoch == -1 && p->nshards == 0) {
 		rbuf_init(&r, body, len);
-		if (epoch_section_load(p, &r, errbuf, errlen) == -1)
+		if (epoch_section_load(p, &r, 0, errbuf, errlen) == -1)
 			goto out;
 	}
 	rc = shard_adopt(p, scratch, partition, errbuf, errlen);

@@ -84,9 +84,11 @@ model_stats_load(struct model *m, struct rbuf *r, int fit_dim, char *errbuf,
 	if (rls_load(&m->abil, r) == -1)
 		goto bad;
 	what = "hazard moments";
+	/* at least the fit's dimension in a checkpoint; more after a join
+	 * (the adopted statistics have the group's, the fit none yet) */
 	if (hazard_load(m->hz, r) == -1 ||
-	    (fit_dim ? hazard_dim(m->hz) != m->fit->dim :
-	    hazard_dim(m->hz) > features_dim(m->feat)))
+	    (fit_dim && hazard_dim(m->hz) < m->fit->dim) ||
+	    hazard_dim(m->hz) > features_dim(m->feat))
 		goto bad;
 	what = "imputation moments";
 	if (std_load(m->std_w, m->std_mean, m->std_m2, r) == -1)
@@ -125,7 +127,7 @@ model_epoch_save(const struct model *base, struct wbuf *w)
 {
 	const struct model_fit *f = base->fit;
 
-	wbuf_u32(w, SHARD_MAGIC + 1);	/* "MSH2" */
+	wbuf_u32(w, SHARD_MAGIC + 2);	/* then the fit's flags (pay_all) */
 	wbuf_i64(w, f->epoch);
 	features_save(base->feat, w);
 	wbuf_u32(w, (uint32_t)f->dim);
@@ -138,6 +140,7 @@ model_epoch_save(const struct model *base, struct wbuf *w)
 	quality_save(f->q, w);
 	truncation_save(&f->trunc, w);
 	persist_save(&f->pers, w);
+	model_fit_flags_save(f, w);
 	return w->failed ? -1 : 0;
 }
 
@@ -171,8 +174,10 @@ model_epoch_load(struct model *base, struct rbuf *r, char *errbuf, size_t errlen
 	struct model_fit *f = base->fit;
 	const char *what = "header";
 	int64_t epoch;
+	uint32_t magic = rbuf_u32(r);
 
-	if (rbuf_u32(r) != SHARD_MAGIC + 1 || f->epoch != -1)
+	/* SHARD_MAGIC + 1: files before the fit's flags, read as none set */
+	if ((magic != SHARD_MAGIC + 1 && magic != SHARD_MAGIC + 2) || f->epoch != -1)
 		goto bad;
 	what = "epoch";
 	epoch = rbuf_i64(r);
@@ -194,6 +199,9 @@ model_epoch_load(struct model *base, struct rbuf *r, char *errbuf, size_t errlen
 		goto bad;
 	what = "truncation";
 	if (truncation_load(&f->trunc, r) == -1 || persist_load(&f->pers, r) == -1)
+		goto bad;
+	what = "fit flags";
+	if (magic == SHARD_MAGIC + 2 && model_fit_flags_load(f, r) == -1)
 		goto bad;
 	f->epoch = (long)epoch;
 	model_fit_load_order(f, base->feat);

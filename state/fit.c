@@ -269,3 +269,22 @@ model_advance(struct model *base, struct model *const *shards, int n, long epoch
 	free(src);
 	return 0;
 }
+
+/* See model_internal.h. */
+void
+model_fit_flags_save(const struct model_fit *f, struct wbuf *w)
+{
+	wbuf_u8(w, f->pay_all ? 1 : 0);
+}
+
+/* See model_internal.h. */
+int
+model_fit_flags_load(struct model_fit *f, struct rbuf *r)
+{
+	uint8_t flags = rbuf_u8(r);
+
+	if (r->failed || (flags & ~1u) != 0)
+		return -1;
+	f->pay_all = flags & 1;
+	return 0;
+}

@@ -471,6 +471,12 @@ void		 model_fit_free(struct model_fit *);
 void		 model_fit_load_order(struct model_fit *, const struct features *);
 /* f->est from the fit as it stands. */
 void		 model_fit_estimates(struct model_fit *, const struct features *);
+/* The fit's flags in the epoch state (model_epoch_save(), after SHARD_MAGIC + 2): one
+ * byte, bit 0 pay_all (set between a join and the next boundary, whose
+ * publication it widens, so a restart in between must keep it). Load: 0,
+ * or -1 for a truncated or unknown byte. */
+void		 model_fit_flags_save(const struct model_fit *, struct wbuf *);
+int		 model_fit_flags_load(struct model_fit *, struct rbuf *);
 
 /* features.c: the registry's checkpoint bytes (attribute features,
  * levels, protected names and levels, departments, the epoch's pay

@@ -14,7 +14,8 @@
  * early: its owner keeps publishing it (forgotten once more each time). Also: the image loader refuses
  * every truncation and an owned partition, a fit without the remote
  * contributions differs (the comparison can fail), a joiner publishes
- * the group's pay medians, an older image's statistics are forgotten to
+ * the group's pay medians (and so does one restored from a checkpoint
+ * taken between its join and that boundary), an older image's statistics are forgotten to
  * the live epoch, and a sealed shard refuses its messages until the next
  * epoch. The month's plans: the two instances keep their shards'
  * candidates at a month's first boundary, exchange them as bytes and then
@@ -410,17 +411,63 @@ medians(struct pipeline *p)
  * group's. One that takes the same contributions without joining the
  * epoch forgets by another factor there, and its fit differs; it
  * publishes only the changed cells, and lacks the others' medians. */
-static void
-test_join(struct run *r)
+/* A checkpoint of the joiner taken between the join and that boundary,
+ * restored into a fresh pipeline that reads the remote contributions
+ * again (as a restarted daemon reads the stats topic): the same fit, the
+ * same medians (the join's pay_all is in the epoch state) and, after the
+ * boundary, the same checkpoint bytes as the joiner that went on. */
+static struct pipeline *
+restart(struct pipeline *join, struct wbuf *img, const uint64_t *events)
 {
-	struct pipeline *join = new_pipeline(), *late = new_pipeline();
-	struct outlog l = { 0 };
-	long e = pipeline_epoch(r->p[SINGLE]);
+	struct pipeline *again = new_pipeline();
 	struct wbuf w;
 	struct rbuf rb;
 	char err[256];
-	uint64_t events;
 
+	wbuf_init(&w);
+	CHECK(pipeline_snapshot_save(join, &w) == 0);
+	err[0] = '\0';
+	CHECK(pipeline_snapshot_load(again, w.p, w.len, err, sizeof(err)) == 0);
+	if (err[0] != '\0')
+		fprintf(stderr, "restart: %s\n", err);
+	for (int part = 0; part < NPART; part += 2) {
+		if (img[part].p == NULL)
+			continue;
+		rbuf_init(&rb, img[part].p, img[part].len);
+		CHECK(pipeline_remote_load(again, part, &rb, events[part], err,
+		    sizeof(err)) == 0);
+	}
+	wbuf_free(&w);
+	return again;
+}
+
+static int
+same_checkpoint(struct pipeline *a, struct pipeline *b)
+{
+	struct wbuf x, y;
+	int same;
+
+	wbuf_init(&x);
+	wbuf_init(&y);
+	CHECK(pipeline_snapshot_save(a, &x) == 0 && pipeline_snapshot_save(b, &y) == 0);
+	same = x.len == y.len && memcmp(x.p, y.p, x.len) == 0;
+	wbuf_free(&x);
+	wbuf_free(&y);
+	return same;
+}
+
+static void
+test_join(struct run *r)
+{
+	struct pipeline *join = new_pipeline(), *late = new_pipeline(), *again;
+	struct outlog l = { 0 };
+	long e = pipeline_epoch(r->p[SINGLE]);
+	struct wbuf w, img[NPART];
+	struct rbuf rb;
+	char err[256];
+	uint64_t events, evs[NPART];
+
+	memset(img, 0, sizeof(img));
 	CHECK(pipeline_join_epoch(join, e) == 0);
 	CHECK(pipeline_join_epoch(join, e) == -1);	/* not later */
 	CHECK(pipeline_epoch(join) == e);
@@ -435,13 +482,22 @@ test_join(struct run *r)
 			    err, sizeof(err)) : pipeline_remote_load(*q, part, &rb,
 			    events, err, sizeof(err))) == 0);
 		}
-		wbuf_free(&w);
+		img[part] = w;		/* kept for the restart */
+		evs[part] = events;
 	}
 	CHECK(pipeline_remote_held(join, 0) && !pipeline_remote_held(join, 1));
+	again = restart(join, img, evs);
 	CHECK(pipeline_advance(r->p[SINGLE], e + 1, log_out, &r->log[SINGLE]) == 0);
 	CHECK(pipeline_advance(join, e + 1, log_out, &l) == 0);
+	CHECK(pipeline_advance(again, e + 1, log_out, &l) == 0);
 	CHECK(pipeline_advance(late, e + 1, log_out, &l) == 0);
 	CHECK(same_fit(r->p[SINGLE], join));
+	CHECK(same_fit(r->p[SINGLE], again));
+	CHECK(same_medians(r->p[SINGLE], again));
+	CHECK(same_checkpoint(join, again));
+	pipeline_free(again);
+	for (int part = 0; part < NPART; part++)
+		wbuf_free(&img[part]);
 	CHECK(!same_fit(r->p[SINGLE], late));
 	/* the counts came with the images: the joiner's events are one's */
 	CHECK(pipeline_events_applied(join) == pipeline_events_applied(r->p[SINGLE]));

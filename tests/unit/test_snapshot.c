@@ -107,15 +107,23 @@ company(struct pipeline *p, int n, int rev)
 }
 
 static struct pipeline *
-fresh(void)
+fresh_with(int epoch_hours, int key)
 {
 	struct pipeline_config cfg;
 	char err[256];
 
 	pipeline_config_defaults(&cfg);
+	if (epoch_hours > 0)
+		cfg.epoch_hours = epoch_hours;
 	cfg.dedup_capacity = 4096;
-	memset(cfg.erasure_key, 7, sizeof(cfg.erasure_key));
+	memset(cfg.erasure_key, key, sizeof(cfg.erasure_key));
 	return pipeline_new(&cfg, err, sizeof(err));
+}
+
+static struct pipeline *
+fresh(void)
+{
+	return fresh_with(0, 7);
 }
 
 static int
@@ -329,6 +337,104 @@ test_siphash(void)
 	CHECK(siphash24(key, msg, 15) == 0xa129ca6149be45e5ULL);
 }
 
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* *old: a body as files before the settings were recorded have it: no
+ * CNFG at the end of EPCH (its last 20 bytes), the epoch state's magic
+ * one less and without the fit's flags byte (just before CNFG). */
+static void
+old_format(const struct wbuf *a, struct wbuf *old)
+{
+	uint32_t elen = get_u32(a->p + 4);
+	size_t cut = 8 + elen - 21;	/* the flags byte, then CNFG */
+
+	wbuf_init(old);
+	CHECK(a->len > 8 + elen && elen > 21 && get_u32(a->p) == get_u32(
+	    (const uint8_t *)"EPCH") && memcmp(a->p + cut + 1, "CNFG", 4) == 0 &&
+	    a->p[cut] == 0);
+	wbuf_bytes(old, a->p, cut);
+	wbuf_bytes(old, a->p + cut + 21, a->len - cut - 21);
+	if (old->failed)
+		return;
+	put_u32(old->p + 4, elen - 21);
+	put_u32(old->p + 16, get_u32(old->p + 16) - 1);
+}
+
+/* A body or an image made under another [model] epoch_hours is refused
+ * as such (PIPELINE_LOAD_CONFIG, both values named), leaving the
+ * pipeline fresh, and so is a body (not an image) made under another
+ * erasure key; a body from before the setting was recorded is read as
+ * made under the default (24): loaded under it, to the same bytes saved
+ * again, and refused under another. */
+static void
+test_settings(void)
+{
+	struct pipeline	*p = fresh(), *q = fresh_with(1, 7), *o = fresh(),
+			*h2 = fresh_with(2, 7);
+	struct wbuf	 a, b, old, img;
+	char		 err[256];
+
+	CHECK(p != NULL && q != NULL && o != NULL && h2 != NULL);
+	if (p == NULL || q == NULL || o == NULL || h2 == NULL)
+		return;
+	company(p, 20, 0);
+	wbuf_init(&a);
+	wbuf_init(&b);
+	wbuf_init(&img);
+	CHECK(pipeline_snapshot_save(p, &a) == 0);
+	CHECK(pipeline_image_epoch_hours(a.p, a.len) == 24);
+	CHECK(pipeline_snapshot_load(q, a.p, a.len, err, sizeof(err)) ==
+	    PIPELINE_LOAD_CONFIG);
+	CHECK(strstr(err, "epoch_hours = 24,") != NULL &&
+	    strstr(err, "configured 1") != NULL && strstr(err, "not recorded") == NULL);
+	CHECK(pipeline_epoch(q) == -1 && pipeline_shard_next(q, -1) == -1);
+	CHECK(pipeline_shard_image(p, PART, &img) == 0);
+	CHECK(pipeline_shard_restore(q, PART, img.p, img.len, err, sizeof(err)) ==
+	    PIPELINE_LOAD_CONFIG);
+	CHECK(strstr(err, "configured 1") != NULL);
+	CHECK(pipeline_epoch(q) == -1 && pipeline_shard_next(q, -1) == -1);
+	pipeline_free(q);
+	q = fresh_with(0, 8);	/* another erasure key */
+	CHECK(q != NULL && pipeline_snapshot_load(q, a.p, a.len, err, sizeof(err)) ==
+	    PIPELINE_LOAD_CONFIG && strstr(err, "another erasure key") != NULL);
+	pipeline_free(q);
+	/* an image from another instance is not checked: keys are generated
+	 * per state directory unless the key file is shared */
+	q = fresh_with(0, 8);
+	CHECK(q != NULL && pipeline_shard_restore(q, PART, img.p, img.len, err,
+	    sizeof(err)) == 0);
+
+	old_format(&a, &old);
+	CHECK(pipeline_image_epoch_hours(old.p, old.len) == 24);
+	CHECK(pipeline_snapshot_load(o, old.p, old.len, err, sizeof(err)) == 0);
+	CHECK(pipeline_snapshot_save(o, &b) == 0);
+	CHECK(same(&a, &b));
+	CHECK(pipeline_snapshot_load(h2, old.p, old.len, err, sizeof(err)) ==
+	    PIPELINE_LOAD_CONFIG);
+	CHECK(strstr(err, "epoch_hours = 24 (not recorded") != NULL &&
+	    strstr(err, "configured 2") != NULL);
+	wbuf_free(&a);
+	wbuf_free(&b);
+	wbuf_free(&old);
+	wbuf_free(&img);
+	pipeline_free(p);
+	pipeline_free(q);
+	pipeline_free(o);
+	pipeline_free(h2);
+}
+
 int
 main(void)
 {
@@ -336,5 +442,6 @@ main(void)
 	test_siphash();
 	test_round_trip();
 	test_refused();
+	test_settings();
 	return check_exit("test_snapshot");
 }
