@@ -506,6 +506,35 @@ table_next(struct table *t, size_t *it)
 	return NULL;
 }
 
+/* The record at index i (< the indices handed out; the index table_next()
+ * passed it at), borrowed: the timers' entries name records this way. */
+struct employee *
+table_record(const struct table *t, uint32_t i)
+{
+	return rec(t, i + 1);
+}
+
+/* The index of e in t, and the hash of its id in *h (when not NULL);
+ * UINT32_MAX when e is not a live record of t. */
+uint32_t
+table_index(const struct table *t, const struct employee *e, uint64_t *h)
+{
+	size_t len, i;
+	uint64_t hh;
+	uint32_t ref;
+
+	if (e->id == NULL || t->nslots == 0)
+		return UINT32_MAX;
+	len = strlen(e->id);
+	hh = hash_id(e->id, len);
+	if (h != NULL)
+		*h = hh;
+	if ((i = find(t, e->id, len, hh)) == (size_t)-1)
+		return UINT32_MAX;
+	ref = t->slots[i] & ref_mask(t->bits);
+	return rec(t, ref) == e ? ref - 1 : UINT32_MAX;
+}
+
 /*
  * Checkpoints. A table's order is its record indices: iteration walks
  * them, and a new employee takes the lowest free one. So a checkpoint
