@@ -26,7 +26,7 @@ shard_new(struct pipeline *p, int32_t partition)
 	    (s->dedup = dedup_new(p->cfg.dedup_capacity)) == NULL ||
 	    (s->erased = erased_new()) == NULL ||
 	    (s->held = heldq_new()) == NULL ||
-	    (s->timers = timerq_new()) == NULL ||
+	    (s->timers = timerq_new(s->table)) == NULL ||
 	    (s->model = model_new_shard(p->model, why, sizeof(why))) == NULL) {
 		shard_free(s);
 		return NULL;

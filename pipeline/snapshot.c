@@ -429,7 +429,7 @@ shard_load(struct pipeline *p, struct rbuf *r, char *errbuf, size_t errlen)
 	    load_sets(r, &p->cfg, sh, errbuf, errlen) == -1)
 		return -1;
 	/* the rescoring timers of the loaded records (their due minutes) */
-	if (timerq_restore(sh->timers, sh->table) == -1) {
+	if (timerq_restore(sh->timers) == -1) {
 		snprintf(errbuf, errlen, "out of memory");
 		return -1;
 	}

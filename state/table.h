@@ -254,6 +254,12 @@ size_t		 table_count(const struct table *);
  * Do not put while iterating; erasing the record just returned is safe
  * (erase wipes it in place and never moves records). */
 struct employee	*table_next(struct table *, size_t *it);
+/* The record at index i (< the indices handed out), and the index of a
+ * record with its id's hash (UINT32_MAX when not t's): the timers' entries
+ * name records by index (timerq.c). */
+struct employee	*table_record(const struct table *, uint32_t i);
+uint32_t	 table_index(const struct table *, const struct employee *,
+		    uint64_t *h);
 /* Checkpoints (table.c, "Checkpoints"): the slot layout, so that a
  * restored table iterates, inserts and rehashes exactly as the saved one. */
 #define TABLE_SLOT_EMPTY 0
@@ -301,12 +307,14 @@ int64_t		 window_tally_next_change(const struct tally *, int64_t now_ms);
 	default: window_sum_next_change)((w), (now_ms))
 
 /* timerq.c: a shard's rescoring timers in event time (a binary heap keyed
- * by (due minute, hash of the id, id): the pop order is the input's alone).
- * A queued record must be removed before it is freed. */
+ * by (due minute, hash of the id, id): the pop order is the input's alone)
+ * over the records of one table, which must outlive the queue. A queued
+ * record must be removed before it is erased. */
 struct timerq;
-struct timerq	*timerq_new(void);			/* new; NULL on ENOMEM */
+struct timerq	*timerq_new(struct table *);		/* new; NULL on ENOMEM */
 void		 timerq_free(struct timerq *);		/* NULL is a no-op */
-/* Queues or requeues e at the minute at or after due_ms; -1 on ENOMEM. */
+/* Queues or requeues e (a record of the table) at the minute at or after
+ * due_ms; -1 on ENOMEM or when e is not the table's. */
 int		 timerq_set(struct timerq *, struct employee *, int64_t due_ms);
 void		 timerq_remove(struct timerq *, struct employee *);
 /* Due time of the first record (ms, whole minutes), INT64_MAX if empty
@@ -319,7 +327,7 @@ size_t		 timerq_count(const struct timerq *);
 uint32_t	 timerq_minute(int64_t t_ms);	/* the minute at or after t_ms */
 /* Queues every record of the table with a due minute (a restored shard)
  * into the empty queue, in O(n); 0, or -1 (not empty, ENOMEM). */
-int		 timerq_restore(struct timerq *, struct table *);
+int		 timerq_restore(struct timerq *);
 
 /* dedup.c: remembers the last `capacity` source+id pairs (hashed). */
 struct dedup;

@@ -2,8 +2,10 @@
  * timerq.c: a shard's rescoring timers, a binary min-heap of records keyed
  * by the event time at which each is next due.
  *
- * Design: an entry is (due minute, tie, record), 16 bytes; the record keeps
- * its heap index + 1 in timer_pos (0: not queued), so that rescheduling and
+ * Design: an entry is 8 bytes (issue 13 item 2; 16 before), a 32-bit key
+ * and the record's index in the shard's table, which the queue is made
+ * over (it reads a record through table_record()); the record keeps its
+ * heap index + 1 in timer_pos (0: not queued), so that rescheduling and
  * removing an employee (erasure, expiry) are O(log n) without a search, and
  * its due minute in due_min, so that a checkpointed record brings its timer
  * back (timerq_set() again after loading). Due times are whole minutes
@@ -11,11 +13,20 @@
  * minutes since 1970. Entries with the same minute pop in the order of a
  * hash of the id and then the id itself: the order depends on the input
  * alone, never on insertion order or addresses, so outputs caused by
- * timers are deterministic. The heap only grows (doubling); nothing else
- * allocates. A restored shard's timers are put back by timerq_restore(),
- * which builds the heap bottom-up in O(n) (a million records: one pass
- * instead of a million sifts up); since no two entries compare equal, it
- * pops in the same order as the timerq_set() of each.
+ * timers are deterministic. The key holds the minute in its top MIN_BITS
+ * bits (up to the year 2225; event times end at 2100, table.h) and the
+ * top TIE_BITS bits of the id's hash below, so that keys compare as the
+ * order does; equal keys are told apart by what they leave out, read
+ * from the records (the rest of the hash, then the id): 1 comparison in
+ * 2^TIE_BITS of those in one minute. A minute past the field (a far
+ * timer, never in practice) gets the key KEY_FAR, the same for all, and
+ * far entries compare by their records' minutes; so a far entry is never
+ * postponed lazily (below) but moved at once, and the order is exactly
+ * the same as with full keys. The heap only grows (doubling); nothing
+ * else allocates. A restored shard's timers are put back by
+ * timerq_restore(), which builds the heap bottom-up in O(n) (a million
+ * records: one pass instead of a million sifts up); since no two entries
+ * compare equal, it pops in the same order as the timerq_set() of each.
  *
  * Moving a due time later is lazy: a record scored again mostly moves its
  * timer later (a far record's refresh: days to weeks ahead), and sifting
@@ -37,22 +48,32 @@
 
 #include "table.h"
 
+#define MIN_BITS	27	/* minutes since 1970 up to the year 2225 */
+#define TIE_BITS	(32 - MIN_BITS)
+#define FIELD_FAR	((1u << MIN_BITS) - 1)	/* this minute and later */
+#define KEY_FAR		(FIELD_FAR << TIE_BITS)	/* a far entry's key */
+
 struct timer {
-	uint32_t	 due_min;
-	uint32_t	 tie;		/* hash of the id */
-	struct employee	*e;
+	uint32_t	 key;		/* minute field << TIE_BITS | tie's top */
+	uint32_t	 idx;		/* the record's index in the table */
 };
 
 struct timerq {
+	struct table	*t;		/* borrowed: the records queued */
 	struct timer	*h;
 	size_t		 n, cap;
 };
 
-/* Returns a new empty queue, or NULL on ENOMEM. */
+/* Returns a new empty queue of records of t (borrowed: it must outlive
+ * the queue), or NULL on ENOMEM. */
 struct timerq *
-timerq_new(void)
+timerq_new(struct table *t)
 {
-	return calloc(1, sizeof(struct timerq));
+	struct timerq *q = calloc(1, sizeof(struct timerq));
+
+	if (q != NULL)
+		q->t = t;
+	return q;
 }
 
 /* Frees q; the records it points to are left alone (their timer_pos is not
@@ -79,22 +100,57 @@ timerq_minute(int64_t t_ms)
 	return m > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)m;
 }
 
-/* 1 if a pops before b. */
-static int
-before(const struct timer *a, const struct timer *b)
+static uint32_t
+tie_of(const struct employee *e)
 {
-	if (a->due_min != b->due_min)
-		return a->due_min < b->due_min;
-	if (a->tie != b->tie)
-		return a->tie < b->tie;
-	return strcmp(a->e->id, b->e->id) < 0;
+	return (uint32_t)table_hash_mix(table_hash_bytes(TABLE_HASH_INIT, e->id,
+	    strlen(e->id)));
+}
+
+/* The minute field of minute m. */
+static uint32_t
+field(uint32_t m)
+{
+	return m >= FIELD_FAR ? FIELD_FAR : m;
+}
+
+/* The key of minute m for a record whose id hashes to tie. */
+static uint32_t
+key_of(uint32_t m, uint32_t tie)
+{
+	return m >= FIELD_FAR ? KEY_FAR : m << TIE_BITS | tie >> MIN_BITS;
+}
+
+static struct employee *
+rec(const struct timerq *q, const struct timer *a)
+{
+	return table_record(q->t, a->idx);
+}
+
+/* 1 if a pops before b: the keys, then on equal keys what they leave out
+ * (far entries' minutes, the rest of the tie, the id), from the records. */
+static int
+before(const struct timerq *q, const struct timer *a, const struct timer *b)
+{
+	const struct employee *x, *y;
+	uint32_t tx, ty;
+
+	if (a->key != b->key)
+		return a->key < b->key;
+	x = rec(q, a);
+	y = rec(q, b);
+	if (a->key == KEY_FAR && x->due_min != y->due_min)
+		return x->due_min < y->due_min;
+	if ((tx = tie_of(x)) != (ty = tie_of(y)))
+		return tx < ty;
+	return strcmp(x->id, y->id) < 0;
 }
 
 static void
 place(struct timerq *q, size_t i, struct timer t)
 {
 	q->h[i] = t;
-	t.e->timer_pos = (uint32_t)(i + 1);
+	rec(q, &t)->timer_pos = (uint32_t)(i + 1);
 }
 
 static void
@@ -102,7 +158,7 @@ sift_up(struct timerq *q, size_t i)
 {
 	struct timer t = q->h[i];
 
-	while (i > 0 && before(&t, &q->h[(i - 1) / 2])) {
+	while (i > 0 && before(q, &t, &q->h[(i - 1) / 2])) {
 		place(q, i, q->h[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
@@ -116,9 +172,9 @@ sift_down(struct timerq *q, size_t i)
 	size_t c;
 
 	while ((c = 2 * i + 1) < q->n) {
-		if (c + 1 < q->n && before(&q->h[c + 1], &q->h[c]))
+		if (c + 1 < q->n && before(q, &q->h[c + 1], &q->h[c]))
 			c++;
-		if (!before(&q->h[c], &t))
+		if (!before(q, &q->h[c], &t))
 			break;
 		place(q, i, q->h[c]);
 		i = c;
@@ -126,61 +182,79 @@ sift_down(struct timerq *q, size_t i)
 	place(q, i, t);
 }
 
+/* Puts entry i, whose key changed either way, back in order. */
+static void
+resift(struct timerq *q, size_t i)
+{
+	struct employee *e = rec(q, &q->h[i]);
+
+	sift_down(q, i);
+	sift_up(q, (size_t)e->timer_pos - 1);
+}
+
 /* Takes entry i out of the heap. */
 static void
 take(struct timerq *q, size_t i)
 {
-	struct employee *moved;
-
-	q->h[i].e->timer_pos = 0;
+	rec(q, &q->h[i])->timer_pos = 0;
 	if (--q->n == i)
 		return;
-	moved = q->h[q->n].e;
 	place(q, i, q->h[q->n]);
-	sift_down(q, i);
-	sift_up(q, (size_t)moved->timer_pos - 1);
+	resift(q, i);
 }
 
-/* Queues e (borrowed; it must stay valid until removed or popped) to be
- * due at the minute at or after due_ms, replacing its earlier due time.
- * Returns 0, or -1 on ENOMEM (e is then not queued). */
+/* Queues e (a record of q's table, borrowed; it must stay there until
+ * removed or popped) to be due at the minute at or after due_ms,
+ * replacing its earlier due time. Returns 0, or -1 on ENOMEM or when e
+ * is not in the table (e is then not queued). */
 int
 timerq_set(struct timerq *q, struct employee *e, int64_t due_ms)
 {
-	struct timer t;
+	uint32_t m = timerq_minute(due_ms), idx;
+	uint64_t h;
 	size_t i;
 
-	t.due_min = timerq_minute(due_ms);
 	if (e->timer_pos != 0) {
+		i = e->timer_pos - 1;
+		if (q->h[i].key == KEY_FAR) {
+			/* far entries are ordered by their records' minutes:
+			 * moved eagerly, either way (far timers are rare) */
+			if (m != e->due_min) {
+				e->due_min = m;
+				q->h[i].key = key_of(m, tie_of(e));
+				resift(q, i);
+			}
+			return 0;
+		}
 		/* later (or equal): the entry's key stays as a lower bound,
 		 * put right when it reaches the top (settle()), and the heap
 		 * is not even read (the entry is at most the old due: a cache
 		 * miss saved at a million records); earlier than the entry:
 		 * the key decreases, the entry can only move up */
-		i = e->timer_pos - 1;
-		if (t.due_min < e->due_min && t.due_min < q->h[i].due_min) {
-			q->h[i].due_min = t.due_min;
+		if (m < e->due_min && m < q->h[i].key >> TIE_BITS) {
+			q->h[i].key = m << TIE_BITS |
+			    (q->h[i].key & ((1u << TIE_BITS) - 1));
 			sift_up(q, i);
 		}
-		e->due_min = t.due_min;
+		e->due_min = m;
 		return 0;
 	}
-	e->due_min = t.due_min;
-	t.tie = (uint32_t)table_hash_mix(table_hash_bytes(TABLE_HASH_INIT, e->id,
-	    strlen(e->id)));
-	t.e = e;
+	if ((idx = table_index(q->t, e, &h)) == UINT32_MAX)
+		return -1;
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : 256;
-		struct timer *h = realloc(q->h, cap * sizeof(*h));
+		struct timer *nh = realloc(q->h, cap * sizeof(*nh));
 
-		if (h == NULL) {
+		if (nh == NULL) {
 			e->due_min = 0;
 			return -1;
 		}
-		q->h = h;
+		q->h = nh;
 		q->cap = cap;
 	}
-	q->h[q->n] = t;
+	e->due_min = m;
+	q->h[q->n].key = key_of(m, (uint32_t)h);
+	q->h[q->n].idx = idx;
 	sift_up(q, q->n++);
 	return 0;
 }
@@ -189,7 +263,8 @@ timerq_set(struct timerq *q, struct employee *e, int64_t due_ms)
 void
 timerq_remove(struct timerq *q, struct employee *e)
 {
-	if (e->timer_pos != 0 && e->timer_pos <= q->n && q->h[e->timer_pos - 1].e == e)
+	if (e->timer_pos != 0 && e->timer_pos <= q->n &&
+	    rec(q, &q->h[e->timer_pos - 1]) == e)
 		take(q, e->timer_pos - 1);
 	e->timer_pos = 0;
 	e->due_min = 0;
@@ -197,13 +272,20 @@ timerq_remove(struct timerq *q, struct employee *e)
 
 /* Makes the first entry current (see the top of the file), looking no
  * further than until_min: a first entry whose bound is later than that
- * has a real minute later still, and is left as it is. */
+ * has a real minute later still, and is left as it is. An entry is
+ * current when its minute field is its record's (the tie's bits are the
+ * id's, they never change). */
 static void
 settle(struct timerq *q, uint32_t until_min)
 {
-	while (q->n != 0 && q->h[0].due_min <= until_min &&
-	    q->h[0].due_min != q->h[0].e->due_min) {
-		q->h[0].due_min = q->h[0].e->due_min;
+	uint32_t f, d;
+
+	while (q->n != 0 && (f = q->h[0].key >> TIE_BITS) <= field(until_min) &&
+	    f != field(d = rec(q, &q->h[0])->due_min)) {
+		/* stale: f is below d's field, so not far, and its tie
+		 * bits are the record's */
+		q->h[0].key = d >= FIELD_FAR ? KEY_FAR : d << TIE_BITS |
+		    (q->h[0].key & ((1u << TIE_BITS) - 1));
 		sift_down(q, 0);
 	}
 }
@@ -213,7 +295,8 @@ int64_t
 timerq_next_ms(struct timerq *q)
 {
 	settle(q, UINT32_MAX);
-	return q->n == 0 ? INT64_MAX : (int64_t)q->h[0].due_min * 60000;
+	return q->n == 0 ? INT64_MAX :
+	    (int64_t)rec(q, &q->h[0])->due_min * 60000;
 }
 
 /* Removes and returns the first record due at or before until_ms
@@ -227,10 +310,12 @@ timerq_pop(struct timerq *q, int64_t until_ms, int64_t *due_ms)
 		return NULL;
 	settle(q, until_ms / 60000 >= UINT32_MAX ? UINT32_MAX :
 	    (uint32_t)(until_ms / 60000));
-	if (q->n == 0 || (int64_t)q->h[0].due_min * 60000 > until_ms)
+	if (q->n == 0)
 		return NULL;
-	e = q->h[0].e;
-	*due_ms = (int64_t)q->h[0].due_min * 60000;
+	e = rec(q, &q->h[0]);
+	if ((int64_t)e->due_min * 60000 > until_ms)
+		return NULL;
+	*due_ms = (int64_t)e->due_min * 60000;
 	take(q, 0);
 	e->due_min = 0;
 	return e;
@@ -243,15 +328,15 @@ timerq_count(const struct timerq *q)
 	return q->n;
 }
 
-/* Queues every record of t that has a due minute (a restored shard: its
- * records' due_min came from the checkpoint) into the empty q, in O(n).
- * 0, or -1 when q is not empty or on ENOMEM (q is then left empty and
- * the records unqueued). */
+/* Queues every record of q's table that has a due minute (a restored
+ * shard: its records' due_min came from the checkpoint) into the empty
+ * q, in O(n). 0, or -1 when q is not empty or on ENOMEM (q is then left
+ * empty and the records unqueued). */
 int
-timerq_restore(struct timerq *q, struct table *t)
+timerq_restore(struct timerq *q)
 {
 	struct employee *e;
-	size_t it = 0, n = table_count(t), i;
+	size_t it = 0, n = table_count(q->t), i;
 
 	if (q->n != 0)
 		return -1;
@@ -263,13 +348,11 @@ timerq_restore(struct timerq *q, struct table *t)
 		q->h = h;
 		q->cap = n;
 	}
-	while ((e = table_next(t, &it)) != NULL && q->n < n) {
+	while ((e = table_next(q->t, &it)) != NULL && q->n < n) {
 		if (e->due_min == 0)
 			continue;
-		q->h[q->n].due_min = e->due_min;
-		q->h[q->n].tie = (uint32_t)table_hash_mix(table_hash_bytes(
-		    TABLE_HASH_INIT, e->id, strlen(e->id)));
-		q->h[q->n].e = e;
+		q->h[q->n].key = key_of(e->due_min, tie_of(e));
+		q->h[q->n].idx = (uint32_t)(it - 1);
 		e->timer_pos = (uint32_t)++q->n;
 	}
 	for (i = q->n / 2; i-- > 0;)

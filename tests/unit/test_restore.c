@@ -392,7 +392,7 @@ requeue_one_by_one(struct pipeline *t)
 {
 	for (int i = 0; i < NPARTS; i++) {
 		struct shard *sh = t->shards[parts[i]];
-		struct timerq *q = timerq_new();
+		struct timerq *q = timerq_new(sh->table);
 		struct employee *e;
 		size_t it = 0;
 

@@ -25,7 +25,8 @@
 
 #define N	300
 
-static struct employee recs[N];
+static struct table *tab;	/* the records queued, in a table */
+static struct employee *recs[N];
 static char ids[N][16];
 static int64_t ref_due[N];	/* minute * 60000, -1 not queued */
 
@@ -55,64 +56,87 @@ ref_first(int64_t until)
 		if (ref_due[i] < 0 || ref_due[i] > until)
 			continue;
 		if (best < 0 || ref_due[i] < ref_due[best] ||
-		    (ref_due[i] == ref_due[best] && (tie_of(&recs[i]) < tie_of(&recs[best]) ||
-		    (tie_of(&recs[i]) == tie_of(&recs[best]) &&
-		    strcmp(recs[i].id, recs[best].id) < 0))))
+		    (ref_due[i] == ref_due[best] && (tie_of(recs[i]) < tie_of(recs[best]) ||
+		    (tie_of(recs[i]) == tie_of(recs[best]) &&
+		    strcmp(recs[i]->id, recs[best]->id) < 0))))
 			best = i;
 	}
 	return best;
 }
 
-/* N fresh records, ids PREFIX0000.., none queued in the reference. */
+/* N fresh records in a new table, ids PREFIX0000.., none queued in the
+ * reference. */
 static void
 reset_recs(const char *prefix)
 {
-	memset(recs, 0, sizeof(recs));
+	int created;
+
+	table_free(tab);
+	tab = table_new();
+	CHECK(tab != NULL);
+	if (tab == NULL)
+		exit(1);
 	for (int i = 0; i < N; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "%s%04d", prefix, i);
-		recs[i].id = ids[i];
+		recs[i] = table_put(tab, ids[i], &created);
+		CHECK(recs[i] != NULL);
+		if (recs[i] == NULL)
+			exit(1);
 		ref_due[i] = -1;
 	}
 }
 
-static void
-test_against_reference(void)
+/* Which of recs[] e is. */
+static int
+idx_of(const struct employee *e)
 {
-	struct timerq *q = timerq_new();
+	for (int i = 0; i < N; i++)
+		if (recs[i] == e)
+			return i;
+	return -1;
+}
+
+static void
+test_against_reference(int64_t t0)
+{
+	struct timerq *q;
 	struct employee *e;
-	int64_t due, t0 = 1735689600000LL, until;
+	int64_t due, until;
 	size_t queued = 0;
 	int i, bad_order = 0, bad_pos = 0;
 
-	CHECK(q != NULL);
 	reset_recs("E");
+	q = timerq_new(tab);
+	CHECK(q != NULL);
+	if (q == NULL)
+		return;
 	for (int step = 0; step < 20000; step++) {
 		i = (int)rnd(N);
 		switch (rnd(4)) {
 		case 0:
 		case 1:	/* (re)queue, with many ties within few minutes */
 			due = t0 + (int64_t)rnd(40) * 60000 - (int64_t)rnd(60000);
-			CHECK(timerq_set(q, &recs[i], due) == 0);
+			CHECK(timerq_set(q, recs[i], due) == 0);
 			queued += ref_due[i] < 0;
 			ref_due[i] = (int64_t)timerq_minute(due) * 60000;
 			CHECK(ref_due[i] >= due && ref_due[i] - due < 60000);
 			break;
 		case 2:
-			timerq_remove(q, &recs[i]);
+			timerq_remove(q, recs[i]);
 			queued -= ref_due[i] >= 0;
 			ref_due[i] = -1;
-			CHECK(recs[i].timer_pos == 0 && recs[i].due_min == 0);
+			CHECK(recs[i]->timer_pos == 0 && recs[i]->due_min == 0);
 			break;
 		default:
 			until = t0 + (int64_t)rnd(40) * 60000 - 30000;
 			e = timerq_pop(q, until, &due);
 			i = ref_first(until);
-			if ((e == NULL) != (i < 0) || (e != NULL && e != &recs[i]))
+			if ((e == NULL) != (i < 0) || (e != NULL && e != recs[i]))
 				bad_order++;
 			if (e != NULL) {
-				if (due != ref_due[e - recs] || due > until)
+				if (due != ref_due[idx_of(e)] || due > until)
 					bad_order++;
-				ref_due[e - recs] = -1;
+				ref_due[idx_of(e)] = -1;
 				queued--;
 				CHECK(e->timer_pos == 0);
 			}
@@ -121,8 +145,8 @@ test_against_reference(void)
 		CHECK(timerq_count(q) == queued);
 	}
 	for (i = 0; i < N; i++)
-		if ((ref_due[i] >= 0) != (recs[i].timer_pos != 0) ||
-		    (ref_due[i] >= 0 && (int64_t)recs[i].due_min * 60000 != ref_due[i]))
+		if ((ref_due[i] >= 0) != (recs[i]->timer_pos != 0) ||
+		    (ref_due[i] >= 0 && (int64_t)recs[i]->due_min * 60000 != ref_due[i]))
 			bad_pos++;
 	CHECK(bad_order == 0);
 	CHECK(bad_pos == 0);
@@ -139,34 +163,38 @@ test_against_reference(void)
  * keeps its heap position (the move is lazy), and a postponed first
  * entry is neither popped nor reported at its old time. */
 static void
-test_lazy_later(void)
+test_lazy_later(int64_t t0)
 {
-	struct timerq *q = timerq_new();
+	struct timerq *q;
 	struct employee *e;
-	int64_t due, t0 = 1735689600000LL, until = t0, d;
+	int64_t due, until = t0, d;
 	size_t queued = 0;
-	int i, bad_order = 0, moved = 0, kept_pos = 0, pops = 0;
+	int i, bad_order = 0, moved = 0, kept_pos = 0, pops = 0, later = 0;
 
+	reset_recs("L");
+	q = timerq_new(tab);
 	CHECK(q != NULL);
 	if (q == NULL)
 		return;
-	reset_recs("L");
 	for (int step = 0; step < 30000; step++) {
 		i = (int)rnd(N);
 		if (rnd(3) != 0) {	/* set: later mostly, earlier at times */
-			uint32_t pos = recs[i].timer_pos;
+			uint32_t pos = recs[i]->timer_pos;
 			int64_t old = ref_due[i];
 
 			d = rnd(8) == 0 ? -(int64_t)rnd(2000) : (int64_t)rnd(3000);
 			due = (old >= 0 ? old : until) + d * 60000 - (int64_t)rnd(60000);
 			if (due < until)
 				due = until;	/* never in the clock's past */
-			CHECK(timerq_set(q, &recs[i], due) == 0);
+			CHECK(timerq_set(q, recs[i], due) == 0);
 			queued += old < 0;
 			ref_due[i] = (int64_t)timerq_minute(due) * 60000;
-			if (old >= 0 && ref_due[i] >= old) {
+			/* a far entry (timerq.c) is moved at once */
+			later += old >= 0 && ref_due[i] >= old;
+			if (old >= 0 && ref_due[i] >= old &&
+			    old < ((1LL << 27) - 1) * 60000) {
 				moved++;
-				kept_pos += recs[i].timer_pos == pos;
+				kept_pos += recs[i]->timer_pos == pos;
 			}
 			continue;
 		}
@@ -174,9 +202,9 @@ test_lazy_later(void)
 		while ((e = timerq_pop(q, until, &due)) != NULL) {
 			int r = ref_first(until);
 
-			if (r < 0 || e != &recs[r] || due != ref_due[r])
+			if (r < 0 || e != recs[r] || due != ref_due[r])
 				bad_order++;
-			ref_due[e - recs] = -1;
+			ref_due[idx_of(e)] = -1;
 			queued--;
 			pops++;
 		}
@@ -184,24 +212,25 @@ test_lazy_later(void)
 			bad_order++;	/* one is due that was not popped */
 	}
 	CHECK(bad_order == 0);
-	printf("lazy: %d moved later, %d kept position, %d popped\n", moved, kept_pos, pops);
-	CHECK(moved > 5000 && kept_pos == moved && pops > 1000);
+	printf("lazy: %d moved later (%d near), %d kept position, %d popped\n",
+	    later, moved, kept_pos, pops);
+	CHECK(later > 5000 && moved > 1000 && kept_pos == moved && pops > 1000);
 	CHECK(timerq_count(q) == queued);
 	/* drain: the rest in the reference's order */
 	while ((i = ref_first(INT64_MAX)) >= 0) {
 		e = timerq_pop(q, INT64_MAX, &due);
-		CHECK(e == &recs[i] && due == ref_due[i]);
+		CHECK(e == recs[i] && due == ref_due[i]);
 		ref_due[i] = -1;
 	}
 	CHECK(timerq_pop(q, INT64_MAX, &due) == NULL && timerq_count(q) == 0);
 	/* a postponed first entry: not reported or popped at its old time */
-	CHECK(timerq_set(q, &recs[0], t0) == 0 && timerq_set(q, &recs[1], t0 + 5 * 60000) == 0);
-	CHECK(timerq_set(q, &recs[0], t0 + 10 * 60000) == 0);
+	CHECK(timerq_set(q, recs[0], t0) == 0 && timerq_set(q, recs[1], t0 + 5 * 60000) == 0);
+	CHECK(timerq_set(q, recs[0], t0 + 10 * 60000) == 0);
 	CHECK(timerq_next_ms(q) == t0 + 5 * 60000);
-	CHECK(timerq_pop(q, t0 + 9 * 60000, &due) == &recs[1] && due == t0 + 5 * 60000);
+	CHECK(timerq_pop(q, t0 + 9 * 60000, &due) == recs[1] && due == t0 + 5 * 60000);
 	CHECK(timerq_pop(q, t0 + 9 * 60000, &due) == NULL);
-	CHECK(timerq_next_ms(q) == t0 + 10 * 60000 && recs[0].due_min * 60000LL == t0 + 10 * 60000);
-	timerq_remove(q, &recs[0]);
+	CHECK(timerq_next_ms(q) == t0 + 10 * 60000 && recs[0]->due_min * 60000LL == t0 + 10 * 60000);
+	timerq_remove(q, recs[0]);
 	CHECK(timerq_count(q) == 0 && timerq_next_ms(q) == INT64_MAX);
 	timerq_free(q);
 }
@@ -210,41 +239,50 @@ test_lazy_later(void)
 static void
 test_ties(void)
 {
-	struct timerq *a = timerq_new(), *b = timerq_new();
-	struct employee *x, *y;
+	struct table *ta = table_new(), *tb = table_new();
+	struct timerq *a = timerq_new(ta), *b = timerq_new(tb);
+	struct employee *x, *y, loose;
 	int64_t t = 1735689600000LL, d1, d2;
-	int same = 1;
+	int same = 1, created;
 
-	memset(recs, 0, sizeof(recs));
-	for (int i = 0; i < 50; i++) {
+	CHECK(ta && tb && a && b);
+	if (!ta || !tb || !a || !b)
+		return;
+	for (int i = 0; i < 50; i++)	/* b's table in the other order */
 		snprintf(ids[i], sizeof(ids[i]), "tie-%d", i);
-		recs[i].id = ids[i];
-	}
-	for (int i = 0; i < 50; i++)
-		CHECK(timerq_set(a, &recs[i], t) == 0);
 	for (int i = 0; i < 50; i++) {
-		struct employee *c = malloc(sizeof(*c));
-
-		CHECK(c != NULL);
-		memcpy(c, &recs[49 - i], sizeof(*c));
-		c->timer_pos = 0;
-		CHECK(timerq_set(b, c, t + 1) == 0);	/* same minute: t + 1 ms rounds up */
+		CHECK((x = table_put(ta, ids[i], &created)) != NULL);
+		CHECK(x != NULL && timerq_set(a, x, t) == 0);
 	}
+	for (int i = 0; i < 50; i++) {
+		CHECK((y = table_put(tb, ids[49 - i], &created)) != NULL);
+		/* same minute: t + 1 ms rounds up */
+		CHECK(y != NULL && timerq_set(b, y, t + 1) == 0);
+	}
+	/* a record that is not the queue's table's is refused */
+	memset(&loose, 0, sizeof(loose));
+	loose.id = ids[3];
+	CHECK(timerq_set(a, &loose, t) == -1 && loose.timer_pos == 0);
+	CHECK(table_index(ta, &loose, NULL) == UINT32_MAX);
+	CHECK(table_record(ta, table_index(ta, table_get(ta, ids[7]), NULL)) ==
+	    table_get(ta, ids[7]));
+	CHECK(table_index(tb, table_get(tb, ids[49]), NULL) == 0);
 	CHECK(timerq_next_ms(a) == t && timerq_next_ms(b) == t + 60000);
 	CHECK(timerq_pop(b, t + 59999, &d2) == NULL);	/* never early */
 	while ((x = timerq_pop(a, INT64_MAX, &d1)) != NULL) {
 		y = timerq_pop(b, INT64_MAX, &d2);
 		if (y == NULL || strcmp(x->id, y->id) != 0)
 			same = 0;
-		free(y);
 	}
 	CHECK(same);
 	CHECK(timerq_count(b) == 0);
 	/* removing what is not queued is harmless */
-	timerq_remove(a, &recs[0]);
+	timerq_remove(a, table_get(ta, ids[0]));
 	CHECK(timerq_count(a) == 0);
 	timerq_free(a);
 	timerq_free(b);
+	table_free(ta);
+	table_free(tb);
 	timerq_free(NULL);
 	CHECK(timerq_minute(-5) == 0 && timerq_minute(0) == 0 && timerq_minute(1) == 1 &&
 	    timerq_minute(60000) == 1 && timerq_minute(60001) == 2);
@@ -260,7 +298,7 @@ static void
 test_restore(void)
 {
 	struct table *t[2] = { table_new(), table_new() };
-	struct timerq *q[2] = { timerq_new(), timerq_new() };
+	struct timerq *q[2] = { timerq_new(t[0]), timerq_new(t[1]) };
 	struct employee *e, *x, *y;
 	char id[32];
 	size_t it = 0;
@@ -295,8 +333,8 @@ test_restore(void)
 			CHECK(timerq_set(q[0], e, (int64_t)later * 60000) == 0);
 			table_get(t[1], e->id)->due_min = later;
 		}
-	CHECK(timerq_restore(q[1], t[1]) == 0 && (int)timerq_count(q[1]) == n);
-	CHECK(timerq_restore(q[1], t[1]) == -1);	/* not empty */
+	CHECK(timerq_restore(q[1]) == 0 && (int)timerq_count(q[1]) == n);
+	CHECK(timerq_restore(q[1]) == -1);	/* not empty */
 	for (int k = 0; k < 2; k++) {			/* positions hold */
 		timerq_remove(q[k], table_get(t[k], "R-7"));
 		CHECK(timerq_set(q[k], table_get(t[k], "R-8"), base + 90 * 60000) == 0);
@@ -474,8 +512,14 @@ test_boundary_exit(void)
 int
 main(void)
 {
-	test_against_reference();
-	test_lazy_later();
+	test_against_reference(1735689600000LL);
+	test_lazy_later(1735689600000LL);
+	/* about the last minute of the key's field (timerq.c): far timers
+	 * and near ones, moved across it both ways, in the same order */
+	test_against_reference(((1LL << 27) - 20) * 60000);
+	test_lazy_later(((1LL << 27) - 50000) * 60000);
+	/* and the last minute of all (saturated) */
+	test_against_reference(((int64_t)UINT32_MAX - 40) * 60000);
 	test_ties();
 	test_restore();
 	test_window_next_change();
